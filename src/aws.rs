@@ -1,0 +1,256 @@
+//! The AWS layer: builds SDK clients, makes the API calls, and maps SDK
+//! errors onto statuses. No other module sees an AWS SDK type.
+
+use crate::error::Error;
+use crate::settings::Settings;
+use crate::status::Status;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region};
+use aws_credential_types::provider::error::CredentialsError;
+use aws_credential_types::Credentials;
+use aws_sdk_redshift::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_redshift::operation::RequestId;
+use zeroize::Zeroizing;
+
+/// Name of the provisioned-cluster operation, used in messages.
+const CLUSTER_OPERATION: &str = "GetIdentityCenterAuthToken";
+
+/// The SDK clients of one [`crate::Client`] in one process.
+pub(crate) struct Service {
+    redshift: aws_sdk_redshift::Client,
+}
+
+/// What a success answer carried, before the core checks it.
+pub(crate) struct Answer {
+    pub token: Option<Zeroizing<String>>,
+    /// Expiry in Unix seconds.
+    pub expires_at: Option<i64>,
+    pub request_id: Option<String>,
+}
+
+/// Builds the SDK clients from `settings` and the AWS environment.
+pub(crate) async fn connect(settings: &Settings) -> Result<Service, Error> {
+    let timeouts = TimeoutConfig::builder()
+        .connect_timeout(settings.connect_timeout)
+        .operation_timeout(settings.timeout)
+        .build();
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts);
+    if let Some(region) = &settings.region {
+        loader = loader.region(Region::new(region.clone()));
+    }
+    if let Some(profile) = &settings.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(url) = &settings.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    if let Some(attempts) = settings.max_attempts {
+        loader = loader.retry_config(RetryConfig::standard().with_max_attempts(attempts));
+    }
+    if let Some(creds) = &settings.credentials {
+        loader = loader.credentials_provider(Credentials::new(
+            creds.access_key_id.clone(),
+            creds.secret_access_key.as_str(),
+            creds.session_token.as_ref().map(|t| t.to_string()),
+            None,
+            "rs-idc",
+        ));
+    }
+    let config = loader.load().await;
+    if config.region().is_none() {
+        return Err(Error::new(
+            Status::NoRegion,
+            "no AWS region is configured: set AWS_REGION (or AWS_DEFAULT_REGION), \
+             or a region in the AWS profile",
+        ));
+    }
+    Ok(Service {
+        redshift: aws_sdk_redshift::Client::new(&config),
+    })
+}
+
+/// Calls Redshift's GetIdentityCenterAuthToken for `cluster_ids`.
+pub(crate) async fn cluster_token(service: &Service, cluster_ids: Vec<String>) -> Result<Answer, Error> {
+    let output = service
+        .redshift
+        .get_identity_center_auth_token()
+        .set_cluster_ids(Some(cluster_ids))
+        .send()
+        .await
+        .map_err(|err| map_sdk_error(CLUSTER_OPERATION, err))?;
+    let request_id = output.request_id().map(str::to_owned);
+    let expires_at = output.expiration_time.map(|t| t.secs());
+    Ok(Answer {
+        token: output.token.map(Zeroizing::new),
+        expires_at,
+        request_id,
+    })
+}
+
+/// Maps any SDK error onto a status and a message that carries the AWS
+/// error code and request id, and nothing secret.
+pub(crate) fn map_sdk_error<E, R>(operation: &str, err: SdkError<E, R>) -> Error
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + 'static,
+    SdkError<E, R>: RequestId,
+{
+    if let Some(creds) = find_source::<CredentialsError>(&err) {
+        return Error::new(
+            Status::NoCredentials,
+            format!(
+                "no AWS credentials could be resolved: {}",
+                DisplayErrorContext(creds)
+            ),
+        );
+    }
+    let request_id = err
+        .request_id()
+        .map(|id| format!(" (request id {id})"))
+        .unwrap_or_default();
+    match &err {
+        SdkError::ServiceError(service) => {
+            let inner = service.err();
+            let code = inner.code().unwrap_or("no error code");
+            let message = inner.message().unwrap_or("no message");
+            Error::new(
+                status_for_code(inner.code()),
+                format!("{operation} failed: {code}: {message}{request_id}"),
+            )
+        }
+        SdkError::TimeoutError(_) => Error::new(
+            Status::Timeout,
+            format!("{operation} did not finish within its time bound{request_id}"),
+        ),
+        SdkError::DispatchFailure(failure) if failure.is_timeout() => Error::new(
+            Status::Timeout,
+            format!(
+                "{operation}: the connection timed out: {}",
+                DisplayErrorContext(&err)
+            ),
+        ),
+        SdkError::DispatchFailure(_) => Error::new(
+            Status::Network,
+            format!(
+                "{operation}: the endpoint could not be reached: {}",
+                DisplayErrorContext(&err)
+            ),
+        ),
+        SdkError::ResponseError(_) => Error::new(
+            Status::BadResponse,
+            format!(
+                "{operation}: the answer could not be read{request_id}: {}",
+                DisplayErrorContext(&err)
+            ),
+        ),
+        SdkError::ConstructionFailure(_) => Error::invalid(format!(
+            "{operation}: the request could not be built: {}",
+            DisplayErrorContext(&err)
+        )),
+        _ => Error::new(
+            Status::Service,
+            format!("{operation} failed: {}{request_id}", DisplayErrorContext(&err)),
+        ),
+    }
+}
+
+/// The status of a service error code. One table for both APIs.
+pub(crate) fn status_for_code(code: Option<&str>) -> Status {
+    match code.unwrap_or("") {
+        "ClusterNotFound" | "ResourceNotFoundException" => Status::NotFound,
+        "InvalidClusterState" | "ConflictException" => Status::InvalidState,
+        "UnsupportedOperation" | "UnsupportedOperationException" => Status::Unsupported,
+        "RedshiftInvalidParameter"
+        | "ValidationException"
+        | "InvalidParameterValue"
+        | "InvalidParameterCombination"
+        | "MissingParameter" => Status::InvalidArgument,
+        "AccessDenied"
+        | "AccessDeniedException"
+        | "InvalidClientTokenId"
+        | "SignatureDoesNotMatch"
+        | "InvalidSignatureException"
+        | "IncompleteSignature"
+        | "MissingAuthenticationToken"
+        | "ExpiredToken"
+        | "ExpiredTokenException"
+        | "UnrecognizedClient"
+        | "UnrecognizedClientException"
+        | "AuthFailure" => Status::Denied,
+        "Throttling"
+        | "ThrottlingException"
+        | "ThrottledException"
+        | "RequestThrottled"
+        | "RequestThrottledException"
+        | "TooManyRequestsException"
+        | "RequestLimitExceeded"
+        | "SlowDown" => Status::Throttled,
+        _ => Status::Service,
+    }
+}
+
+/// The first error of type `T` in the source chain of `err`.
+fn find_source<'a, T: std::error::Error + 'static>(
+    err: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a T> {
+    let mut current = Some(err);
+    while let Some(e) = current {
+        if let Some(found) = e.downcast_ref::<T>() {
+            return Some(found);
+        }
+        current = e.source();
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn service_codes_map_onto_the_documented_statuses() {
+        let cases = [
+            ("ClusterNotFound", Status::NotFound),
+            ("ResourceNotFoundException", Status::NotFound),
+            ("InvalidClusterState", Status::InvalidState),
+            ("ConflictException", Status::InvalidState),
+            ("UnsupportedOperation", Status::Unsupported),
+            ("RedshiftInvalidParameter", Status::InvalidArgument),
+            ("ValidationException", Status::InvalidArgument),
+            ("AccessDenied", Status::Denied),
+            ("AccessDeniedException", Status::Denied),
+            ("InvalidClientTokenId", Status::Denied),
+            ("SignatureDoesNotMatch", Status::Denied),
+            ("ExpiredToken", Status::Denied),
+            ("UnrecognizedClientException", Status::Denied),
+            ("Throttling", Status::Throttled),
+            ("ThrottlingException", Status::Throttled),
+            ("InternalFailure", Status::Service),
+            ("SomethingUnexpected", Status::Service),
+        ];
+        for (code, status) in cases {
+            assert_eq!(status_for_code(Some(code)), status, "{code}");
+        }
+        assert_eq!(status_for_code(None), Status::Service);
+    }
+
+    #[test]
+    fn finds_a_credentials_error_deep_in_a_chain() {
+        #[derive(Debug)]
+        struct Outer(CredentialsError);
+        impl std::fmt::Display for Outer {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("outer")
+            }
+        }
+        impl std::error::Error for Outer {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let err = Outer(CredentialsError::not_loaded("nothing in the chain"));
+        assert!(find_source::<CredentialsError>(&err).is_some());
+        assert!(find_source::<std::io::Error>(&err).is_none());
+    }
+}

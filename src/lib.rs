@@ -1,0 +1,24 @@
+//! rs-idc: Amazon Redshift IAM Identity Center auth tokens for C, C++ and
+//! any language with an FFI.
+//!
+//! The C API (see `include/rs_idc.h`) wraps a safe Rust API:
+//! [`Client::get_token`] returns a [`Token`] or an [`Error`] whose
+//! [`Status`] maps onto the `RS_IDC_*` status numbers.
+//!
+//! Layers, each in its own module, data flowing one way:
+//! `ffi` (C surface) → `client`, `ids`, `settings` (safe core) →
+//! `aws` (SDK calls and error mapping) → `runtime` (fork-aware async runtime).
+
+mod aws;
+mod client;
+mod error;
+pub mod ffi;
+pub mod ids;
+mod runtime;
+pub mod settings;
+pub mod status;
+
+pub use client::{default_client, Client, Token};
+pub use error::Error;
+pub use settings::{Settings, StaticCredentials};
+pub use status::Status;

@@ -1,0 +1,189 @@
+//! The library's own async runtime: one per process, built lazily, and
+//! built anew in a child after `fork()`.
+//!
+//! Callers never `block_on`: work is spawned onto this runtime and the
+//! calling thread waits on a channel, so a thread that belongs to another
+//! async runtime may call in as well.
+
+use crate::error::Error;
+use crate::status::Status;
+use std::future::Future;
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Worker threads of the library's runtime: the work is a few small HTTP
+/// calls, so two threads are plenty and stay out of the host's way.
+const WORKER_THREADS: usize = 2;
+
+/// A value that belongs to one process: after `fork()` the child sees an
+/// empty slot and builds its own.
+///
+/// The inherited value is never dropped in the child: its threads do not
+/// exist there and its sockets are shared with the parent, so dropping it
+/// could block forever or close the parent's connections. It is leaked
+/// instead, once per fork.
+pub(crate) struct PerProcess<T> {
+    slot: Mutex<Option<(u32, Arc<T>)>>,
+}
+
+impl<T> PerProcess<T> {
+    /// An empty slot.
+    pub(crate) const fn new() -> Self {
+        PerProcess {
+            slot: Mutex::new(None),
+        }
+    }
+
+    /// The value of this process, built by `init` on first use here.
+    pub(crate) fn get_or_try_init(
+        &self,
+        init: impl FnOnce() -> Result<T, Error>,
+    ) -> Result<Arc<T>, Error> {
+        let pid = std::process::id();
+        // A panic elsewhere cannot leave the slot half-written, so a
+        // poisoned lock is still safe to use.
+        let mut slot = self.slot.lock().unwrap_or_else(|p| p.into_inner());
+        match slot.take() {
+            Some((owner, value)) if owner == pid => {
+                *slot = Some((owner, Arc::clone(&value)));
+                return Ok(value);
+            }
+            Some(inherited) => std::mem::forget(inherited),
+            None => {}
+        }
+        let value = Arc::new(init()?);
+        *slot = Some((pid, Arc::clone(&value)));
+        Ok(value)
+    }
+}
+
+impl<T> Drop for PerProcess<T> {
+    fn drop(&mut self) {
+        let slot = self.slot.get_mut().unwrap_or_else(|p| p.into_inner());
+        forget_if_inherited(slot.take());
+    }
+}
+
+/// Drops a value owned by this process; leaks one inherited through `fork()`.
+fn forget_if_inherited<T>(entry: Option<(u32, Arc<T>)>) {
+    if let Some((owner, value)) = entry {
+        if owner == std::process::id() {
+            drop(value);
+        } else {
+            std::mem::forget(value);
+        }
+    }
+}
+
+static RUNTIME: PerProcess<tokio::runtime::Runtime> = PerProcess::new();
+
+fn runtime() -> Result<Arc<tokio::runtime::Runtime>, Error> {
+    RUNTIME.get_or_try_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(WORKER_THREADS)
+            .thread_name("rs-idc-worker")
+            .enable_all()
+            .build()
+            .map_err(|e| Error::internal(format!("the async runtime could not start: {e}")))
+    })
+}
+
+/// Runs `work` on the library's runtime and waits for its result until
+/// `deadline`.
+///
+/// The work itself should honour the deadline; the wait here is the
+/// backstop, with a little slack so that the work's own timeout error (which
+/// says more) normally wins.
+pub(crate) fn run<T, F>(deadline: Instant, work: F) -> Result<T, Error>
+where
+    F: Future<Output = Result<T, Error>> + Send + 'static,
+    T: Send + 'static,
+{
+    const SLACK: Duration = Duration::from_millis(250);
+    let runtime = runtime()?;
+    let (sender, receiver) = mpsc::sync_channel(1);
+    let task = runtime.spawn(async move {
+        // The receiver may have given up already; nothing to do then.
+        let _ = sender.send(work.await);
+    });
+    let wait = deadline.saturating_duration_since(Instant::now()) + SLACK;
+    match receiver.recv_timeout(wait) {
+        Ok(result) => result,
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            task.abort();
+            Err(Error::new(
+                Status::Timeout,
+                "the call did not finish within its time bound",
+            ))
+        }
+        Err(mpsc::RecvTimeoutError::Disconnected) => Err(Error::internal(
+            "the call ended without an answer (an internal task panicked)",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_work_and_returns_its_result() {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        assert_eq!(run(deadline, async { Ok(41 + 1) }).unwrap(), 42);
+        let err = run::<(), _>(deadline, async { Err(Error::invalid("no")) }).unwrap_err();
+        assert_eq!(err.status(), Status::InvalidArgument);
+    }
+
+    #[test]
+    fn gives_up_on_work_that_outlives_the_deadline() {
+        let deadline = Instant::now() + Duration::from_millis(50);
+        let started = Instant::now();
+        let err = run(deadline, async {
+            tokio::time::sleep(Duration::from_secs(30)).await;
+            Ok(())
+        })
+        .unwrap_err();
+        assert_eq!(err.status(), Status::Timeout);
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn a_panicking_task_becomes_an_internal_error() {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let err = run::<(), _>(deadline, async { panic!("test panic") }).unwrap_err();
+        assert_eq!(err.status(), Status::Internal);
+    }
+
+    #[test]
+    fn works_from_a_thread_of_another_async_runtime() {
+        let other = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let got = other.block_on(async {
+            let deadline = Instant::now() + Duration::from_secs(5);
+            run(deadline, async { Ok("inside") })
+        });
+        assert_eq!(got.unwrap(), "inside");
+    }
+
+    #[test]
+    fn per_process_values_are_built_once() {
+        let slot: PerProcess<u32> = PerProcess::new();
+        let mut builds = 0;
+        for _ in 0..3 {
+            let v = slot
+                .get_or_try_init(|| {
+                    builds += 1;
+                    Ok(7)
+                })
+                .unwrap();
+            assert_eq!(*v, 7);
+        }
+        assert_eq!(builds, 1);
+        let err = PerProcess::<u32>::new()
+            .get_or_try_init(|| Err(Error::internal("x")))
+            .unwrap_err();
+        assert_eq!(err.status(), Status::Internal);
+    }
+}

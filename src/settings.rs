@@ -1,0 +1,170 @@
+//! What a client is built from: the library's own settings plus optional
+//! overrides of the AWS environment.
+//!
+//! Anything left `None` is resolved by the AWS SDK's usual chain
+//! (environment, profile, config and credentials files, SSO, web identity,
+//! container and instance credentials).
+
+use crate::error::Error;
+use std::fmt;
+use std::time::Duration;
+use zeroize::Zeroizing;
+
+/// The whole-call time bound when nothing else is set (retries included).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20);
+/// The connect time bound when nothing else is set.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// The largest time bound a setting may ask for: one hour.
+pub(crate) const MAX_TIMEOUT_MS: u64 = 3_600_000;
+
+/// Environment variable for the whole-call time bound, in milliseconds.
+pub const ENV_TIMEOUT_MS: &str = "RS_IDC_TIMEOUT_MS";
+/// Environment variable for the connect time bound, in milliseconds.
+pub const ENV_CONNECT_TIMEOUT_MS: &str = "RS_IDC_CONNECT_TIMEOUT_MS";
+
+/// Explicit AWS credentials, as drivers take them from a connection string.
+///
+/// The secret key and session token are wiped from memory when dropped and
+/// never shown by `Debug`.
+#[derive(Clone)]
+pub struct StaticCredentials {
+    /// The access key id (not secret; it names the identity).
+    pub access_key_id: String,
+    /// The secret access key.
+    pub secret_access_key: Zeroizing<String>,
+    /// The session token, which identity-enhanced credentials always have.
+    pub session_token: Option<Zeroizing<String>>,
+}
+
+impl fmt::Debug for StaticCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StaticCredentials")
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &"<redacted>")
+            .field("session_token", &self.session_token.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+/// Settings of one client.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// AWS region; `None` lets the SDK resolve it.
+    pub region: Option<String>,
+    /// AWS profile name; `None` lets the SDK resolve it.
+    pub profile: Option<String>,
+    /// Endpoint URL; `None` lets the SDK resolve it (`AWS_ENDPOINT_URL`,
+    /// `AWS_ENDPOINT_URL_REDSHIFT`, or the public endpoint of the region).
+    pub endpoint_url: Option<String>,
+    /// Explicit credentials; `None` uses the SDK's credential chain.
+    pub credentials: Option<StaticCredentials>,
+    /// Most attempts per call; `None` lets the SDK resolve it
+    /// (`AWS_MAX_ATTEMPTS`, default 3).
+    pub max_attempts: Option<u32>,
+    /// Bound on the whole call, retries included.
+    pub timeout: Duration,
+    /// Bound on establishing one connection.
+    pub connect_timeout: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            region: None,
+            profile: None,
+            endpoint_url: None,
+            credentials: None,
+            max_attempts: None,
+            timeout: DEFAULT_TIMEOUT,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+        }
+    }
+}
+
+impl Settings {
+    /// The library's settings from the environment (`RS_IDC_TIMEOUT_MS`,
+    /// `RS_IDC_CONNECT_TIMEOUT_MS`); everything else is left to the SDK.
+    pub fn from_env() -> Result<Settings, Error> {
+        Self::from_lookup(|name| std::env::var_os(name))
+    }
+
+    fn from_lookup(
+        lookup: impl Fn(&str) -> Option<std::ffi::OsString>,
+    ) -> Result<Settings, Error> {
+        let mut settings = Settings::default();
+        let millis = |name: &str| -> Result<Option<Duration>, Error> {
+            match lookup(name) {
+                None => Ok(None),
+                Some(raw) => parse_millis(name, raw.to_str().unwrap_or("")).map(Some),
+            }
+        };
+        if let Some(timeout) = millis(ENV_TIMEOUT_MS)? {
+            settings.timeout = timeout;
+        }
+        if let Some(timeout) = millis(ENV_CONNECT_TIMEOUT_MS)? {
+            settings.connect_timeout = timeout;
+        }
+        Ok(settings)
+    }
+}
+
+/// Parses a time bound in whole milliseconds, 1 to [`MAX_TIMEOUT_MS`];
+/// `name` is the setting named in the error.
+pub fn parse_millis(name: &str, value: &str) -> Result<Duration, Error> {
+    match value.trim().parse::<u64>() {
+        Ok(ms) if (1..=MAX_TIMEOUT_MS).contains(&ms) => Ok(Duration::from_millis(ms)),
+        _ => Err(Error::invalid(format!(
+            "{name} must be a whole number of milliseconds from 1 to {MAX_TIMEOUT_MS}"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn from(vars: &[(&str, &str)]) -> Result<Settings, Error> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_lookup(|name| map.get(name).map(Into::into))
+    }
+
+    #[test]
+    fn defaults_bound_every_call() {
+        let s = from(&[]).unwrap();
+        assert_eq!(s.timeout, DEFAULT_TIMEOUT);
+        assert_eq!(s.connect_timeout, DEFAULT_CONNECT_TIMEOUT);
+    }
+
+    #[test]
+    fn reads_time_bounds_from_the_environment() {
+        let s = from(&[(ENV_TIMEOUT_MS, "1500"), (ENV_CONNECT_TIMEOUT_MS, " 250 ")]).unwrap();
+        assert_eq!(s.timeout, Duration::from_millis(1500));
+        assert_eq!(s.connect_timeout, Duration::from_millis(250));
+    }
+
+    #[test]
+    fn bad_time_bounds_name_the_variable() {
+        for bad in ["0", "-1", "abc", "", "3600001", "1.5"] {
+            let err = from(&[(ENV_TIMEOUT_MS, bad)]).unwrap_err();
+            assert!(err.message().starts_with(ENV_TIMEOUT_MS), "{bad}: {err}");
+        }
+        let err = from(&[(ENV_CONNECT_TIMEOUT_MS, "x")]).unwrap_err();
+        assert!(err.message().starts_with(ENV_CONNECT_TIMEOUT_MS));
+    }
+
+    #[test]
+    fn debug_never_shows_secrets() {
+        let creds = StaticCredentials {
+            access_key_id: "AKIDVISIBLE".into(),
+            secret_access_key: Zeroizing::new("very-secret-key".into()),
+            session_token: Some(Zeroizing::new("very-secret-session".into())),
+        };
+        let shown = format!("{creds:?}");
+        assert!(shown.contains("AKIDVISIBLE"));
+        assert!(!shown.contains("very-secret"));
+    }
+}
