@@ -9,6 +9,7 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
 use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::Credentials;
+use aws_sdk_redshift::config::http::HttpResponse;
 use aws_sdk_redshift::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_redshift::operation::RequestId;
 use zeroize::Zeroizing;
@@ -90,11 +91,9 @@ pub(crate) async fn cluster_token(service: &Service, cluster_ids: Vec<String>) -
 
 /// Maps any SDK error onto a status and a message that carries the AWS
 /// error code and request id, and nothing secret.
-pub(crate) fn map_sdk_error<E, R>(operation: &str, err: SdkError<E, R>) -> Error
+pub(crate) fn map_sdk_error<E>(operation: &str, err: SdkError<E, HttpResponse>) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + 'static,
-    SdkError<E, R>: RequestId,
 {
     if let Some(creds) = find_source::<CredentialsError>(&err) {
         return Error::new(
@@ -110,6 +109,12 @@ where
         .map(|id| format!(" (request id {id})"))
         .unwrap_or_default();
     match &err {
+        // A 2xx answer that the SDK could not parse surfaces as a service
+        // error without a code: it is a bad answer, not a service failure.
+        SdkError::ServiceError(service) if service.raw().status().is_success() => Error::new(
+            Status::BadResponse,
+            format!("{operation}: the success answer could not be parsed{request_id}"),
+        ),
         SdkError::ServiceError(service) => {
             let inner = service.err();
             let code = inner.code().unwrap_or("no error code");

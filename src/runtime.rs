@@ -7,6 +7,7 @@
 
 use crate::error::Error;
 use crate::status::Status;
+use std::any::Any;
 use std::future::Future;
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -20,13 +21,13 @@ const WORKER_THREADS: usize = 2;
 ///
 /// The inherited value is never dropped in the child: its threads do not
 /// exist there and its sockets are shared with the parent, so dropping it
-/// could block forever or close the parent's connections. It is leaked
-/// instead, once per fork.
-pub(crate) struct PerProcess<T> {
+/// could block forever or close the parent's connections. It is kept
+/// instead, once per fork, in [`INHERITED`].
+pub(crate) struct PerProcess<T: Send + Sync + 'static> {
     slot: Mutex<Option<(u32, Arc<T>)>>,
 }
 
-impl<T> PerProcess<T> {
+impl<T: Send + Sync + 'static> PerProcess<T> {
     /// An empty slot.
     pub(crate) const fn new() -> Self {
         PerProcess {
@@ -48,8 +49,7 @@ impl<T> PerProcess<T> {
                 *slot = Some((owner, Arc::clone(&value)));
                 return Ok(value);
             }
-            Some(inherited) => std::mem::forget(inherited),
-            None => {}
+            inherited => keep_if_inherited(inherited),
         }
         let value = Arc::new(init()?);
         *slot = Some((pid, Arc::clone(&value)));
@@ -57,20 +57,25 @@ impl<T> PerProcess<T> {
     }
 }
 
-impl<T> Drop for PerProcess<T> {
+impl<T: Send + Sync + 'static> Drop for PerProcess<T> {
     fn drop(&mut self) {
         let slot = self.slot.get_mut().unwrap_or_else(|p| p.into_inner());
-        forget_if_inherited(slot.take());
+        keep_if_inherited(slot.take());
     }
 }
 
-/// Drops a value owned by this process; leaks one inherited through `fork()`.
-fn forget_if_inherited<T>(entry: Option<(u32, Arc<T>)>) {
+/// Values inherited through `fork()`: kept, never dropped, and still
+/// reachable, so that memory checkers do not report them as leaks.
+static INHERITED: Mutex<Vec<Box<dyn Any + Send + Sync>>> = Mutex::new(Vec::new());
+
+/// Drops a value owned by this process; keeps one inherited through `fork()`.
+fn keep_if_inherited<T: Send + Sync + 'static>(entry: Option<(u32, Arc<T>)>) {
     if let Some((owner, value)) = entry {
         if owner == std::process::id() {
             drop(value);
         } else {
-            std::mem::forget(value);
+            let mut kept = INHERITED.lock().unwrap_or_else(|p| p.into_inner());
+            kept.push(Box::new(value));
         }
     }
 }

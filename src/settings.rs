@@ -36,6 +36,21 @@ pub struct StaticCredentials {
     pub session_token: Option<Zeroizing<String>>,
 }
 
+impl StaticCredentials {
+    /// Credentials from their three parts; the session token is optional.
+    pub fn new(
+        access_key_id: impl Into<String>,
+        secret_access_key: impl Into<String>,
+        session_token: Option<String>,
+    ) -> Self {
+        StaticCredentials {
+            access_key_id: access_key_id.into(),
+            secret_access_key: Zeroizing::new(secret_access_key.into()),
+            session_token: session_token.map(Zeroizing::new),
+        }
+    }
+}
+
 impl fmt::Debug for StaticCredentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("StaticCredentials")
@@ -158,11 +173,11 @@ mod tests {
 
     #[test]
     fn debug_never_shows_secrets() {
-        let creds = StaticCredentials {
-            access_key_id: "AKIDVISIBLE".into(),
-            secret_access_key: Zeroizing::new("very-secret-key".into()),
-            session_token: Some(Zeroizing::new("very-secret-session".into())),
-        };
+        let creds = StaticCredentials::new(
+            "AKIDVISIBLE",
+            "very-secret-key",
+            Some("very-secret-session".into()),
+        );
         let shown = format!("{creds:?}");
         assert!(shown.contains("AKIDVISIBLE"));
         assert!(!shown.contains("very-secret"));

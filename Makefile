@@ -1,0 +1,82 @@
+# rs-idc: build, demo and tests. Everything uses cargo's release profile, so
+# the AWS SDK is compiled once for the library, the tests and the C programs.
+
+CARGO      ?= cargo
+CC         ?= gcc
+LIBDIR     := target/release
+FAKE       := $(LIBDIR)/rs-idc-fake
+BUILD      := build
+CFLAGS     ?= -std=c11 -O1 -g -Wall -Wextra -Werror -pedantic
+CPPFLAGS   += -D_GNU_SOURCE -Iinclude
+LDLIBS_RS  := -L$(LIBDIR) -Wl,-rpath,$(abspath $(LIBDIR)) -lrs_idc -lpthread
+VALGRIND   := valgrind --quiet --error-exitcode=99 --leak-check=full \
+              --errors-for-leak-kinds=definite --show-leak-kinds=definite \
+              --track-fds=no --child-silent-after-fork=yes
+VENV       := .venv
+
+EXAMPLES   := $(BUILD)/get_token $(BUILD)/dlopen_token
+C_TESTS    := $(patsubst tests/c/%.c,$(BUILD)/%,$(wildcard tests/c/test_*.c))
+
+.PHONY: all lib header demo test test-rust test-c test-valgrind test-cli lint clean
+
+all: lib $(EXAMPLES) $(C_TESTS)
+
+# The library (cdylib, staticlib, rlib) and the local fake endpoint.
+lib:
+	$(CARGO) build --release --workspace
+
+# Refreshes include/rs_idc.h from the Rust sources (any non-CI build does).
+header:
+	env -u CI $(CARGO) build --release
+
+$(LIBDIR)/librs_idc.so: lib
+
+$(BUILD):
+	mkdir -p $@
+
+$(BUILD)/get_token: examples-c/get_token.c include/rs_idc.h lib | $(BUILD)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $< -o $@ $(LDLIBS_RS)
+
+$(BUILD)/dlopen_token: examples-c/dlopen_token.c include/rs_idc.h | $(BUILD)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $< -o $@ -ldl
+
+$(BUILD)/test_%: tests/c/test_%.c tests/c/harness.h include/rs_idc.h lib | $(BUILD)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $< -o $@ $(LDLIBS_RS)
+
+# Gets a token from the local fake endpoint and shows its length and expiry.
+demo: lib $(EXAMPLES)
+	$(FAKE) run -- $(BUILD)/get_token my-cluster
+	$(FAKE) run -- $(BUILD)/dlopen_token $(abspath $(LIBDIR))/librs_idc.so my-cluster
+
+test: test-rust test-c test-valgrind test-cli
+
+# Rust unit and integration tests; the fake's environment is the safety net
+# that keeps every SDK call on loopback.
+test-rust: lib
+	$(FAKE) run -- $(CARGO) test --release --workspace
+
+test-c: lib $(EXAMPLES) $(C_TESTS)
+	@set -e; for t in $(C_TESTS); do echo "== $$t"; $(FAKE) run -- $$t; done
+	$(FAKE) run -- $(BUILD)/get_token my-cluster
+	$(FAKE) run -- $(BUILD)/dlopen_token $(abspath $(LIBDIR))/librs_idc.so my-cluster
+
+test-valgrind: lib $(EXAMPLES) $(C_TESTS)
+	@set -e; for t in $(C_TESTS); do echo "== valgrind $$t"; \
+	  RS_IDC_TEST_SLOW=1 $(FAKE) run -- $(VALGRIND) $$t; done
+	$(FAKE) run -- $(VALGRIND) $(BUILD)/get_token my-cluster
+
+# Checks the fake against a real client: the AWS CLI.
+$(VENV)/bin/aws:
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check awscli
+
+test-cli: lib $(VENV)/bin/aws
+	AWS_CLI=$(abspath $(VENV))/bin/aws python3 tests/check_aws_cli.py $(FAKE)
+
+lint:
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --release --workspace --all-targets -- -D warnings
+
+clean:
+	rm -rf $(BUILD)
+	$(CARGO) clean

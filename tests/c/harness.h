@@ -1,0 +1,411 @@
+/*
+ * harness.h - a small header-only kit for rs-idc's C test programs.
+ *
+ * Every test program runs under `rs-idc-fake run -- PROGRAM`, which starts
+ * the local fake Redshift endpoint on 127.0.0.1 and puts its address
+ * (RS_IDC_FAKE_PORT) and test credentials in the environment. Nothing here
+ * talks to anything but 127.0.0.1.
+ *
+ * - CHECK(cond) and EXPECT(cond, fmt, ...) count passes and failures and
+ *   report each failure with file:line.
+ * - EXPECT_STATUS(got, want), EXPECT_CONTAINS(text, part) and
+ *   EXPECT_LAST_ERROR(part) report the status names and the thread's last
+ *   error on failure.
+ * - expect_status(ids, n, want) calls rs_idc_get_token and checks the
+ *   out/exp contract as well as the status.
+ * - fake_requests() reads the fake's request counter over a raw socket.
+ * - now_seconds() is a monotonic clock; slow_factor() is 10 when
+ *   RS_IDC_TEST_SLOW is set (under valgrind), else 1.
+ * - start_child(body, arg) forks a child that runs checks; finish_child()
+ *   waits for it with a time bound (killing it on overrun) and tells
+ *   whether its checks passed.
+ * - test_summary() prints "N passed, M failed" and gives the exit status.
+ *
+ * A token, secret key or session token is never printed: only lengths and
+ * expiry times are.
+ */
+
+#ifndef RS_IDC_TEST_HARNESS_H
+#define RS_IDC_TEST_HARNESS_H
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rs_idc.h"
+
+/* Counters; atomic because checks may run on many threads at once. */
+static atomic_int h_passed;
+static atomic_int h_failed;
+
+/* Records one check. `fmt` describes what was expected (printed on failure). */
+static inline int h_record(int ok, const char *file, int line, const char *fmt, ...)
+{
+    if (ok) {
+        atomic_fetch_add(&h_passed, 1);
+        return 1;
+    }
+    atomic_fetch_add(&h_failed, 1);
+    char text[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    /* One fprintf per failure, so lines from several threads do not mix. */
+    fprintf(stderr, "FAIL %s:%d: %s\n", file, line, text);
+    return 0;
+}
+
+/* EXPECT(cond, "format", args...): the format explains the expectation. */
+#define EXPECT(cond, ...) h_record(!!(cond), __FILE__, __LINE__, __VA_ARGS__)
+/* CHECK(cond): the condition's source text is the explanation. */
+#define CHECK(cond) h_record(!!(cond), __FILE__, __LINE__, "%s", #cond)
+
+static inline int h_expect_status(const char *file, int line, int got, int want)
+{
+    return h_record(got == want, file, line, "status %s (%d), expected %s (%d); last error: \"%s\"",
+                    rs_idc_status_str(got), got, rs_idc_status_str(want), want,
+                    rs_idc_last_error());
+}
+
+/* EXPECT_STATUS(got, want): prints both names and the last error on failure. */
+#define EXPECT_STATUS(got, want) h_expect_status(__FILE__, __LINE__, (got), (want))
+
+static inline int h_expect_contains(const char *file, int line, const char *what,
+                                    const char *text, const char *part)
+{
+    int ok = text != NULL && part != NULL && strstr(text, part) != NULL;
+    return h_record(ok, file, line, "%s \"%s\" should contain \"%s\"", what,
+                    text ? text : "(null)", part ? part : "(null)");
+}
+
+/* EXPECT_CONTAINS(text, part): `text` holds `part`. Never use with a token. */
+#define EXPECT_CONTAINS(text, part) \
+    h_expect_contains(__FILE__, __LINE__, #text, (text), (part))
+
+/* EXPECT_LAST_ERROR(part): this thread's last error holds `part`. */
+#define EXPECT_LAST_ERROR(part) \
+    h_expect_contains(__FILE__, __LINE__, "last error", rs_idc_last_error(), (part))
+
+/* Seconds on a monotonic clock. */
+static inline double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* 10 when RS_IDC_TEST_SLOW is set (the Makefile sets it under valgrind). */
+static inline double slow_factor(void)
+{
+    const char *slow = getenv("RS_IDC_TEST_SLOW");
+    return slow != NULL && slow[0] != '\0' ? 10.0 : 1.0;
+}
+
+/* The value stored in *exp before a call, to see that a failure leaves it alone. */
+#define H_EXP_SENTINEL ((int64_t)0x5a5a5a5a5a5a5a5aLL)
+
+/*
+ * Calls rs_idc_get_token(ids, n, &out, &exp) and checks the status and the
+ * contract around it:
+ * - failure: *out is NULL, *exp untouched, the last error is not empty;
+ * - success: *out is a non-empty string, *exp lies in the future; the
+ *   token is freed with rs_idc_free_token.
+ * Stores the expiry in *exp_out when it is not NULL and the call succeeded.
+ * Returns the status the call gave.
+ */
+static inline int h_expect_status_exp(const char *file, int line, const char **ids, size_t n,
+                                      int want, int64_t *exp_out)
+{
+    static char sentinel[] = "sentinel";
+    char *out = sentinel;
+    int64_t exp = H_EXP_SENTINEL;
+    int got = rs_idc_get_token(ids, n, &out, &exp);
+    h_expect_status(file, line, got, want);
+    if (got == RS_IDC_OK) {
+        time_t now = time(NULL);
+        int has_token = out != NULL && out != sentinel && out[0] != '\0';
+        h_record(has_token, file, line, "a successful call hands out a non-empty token");
+        h_record(exp > (int64_t)now, file, line,
+                 "the expiry (%lld) lies in the future (now %lld)", (long long)exp,
+                 (long long)now);
+        if (out != sentinel) {
+            rs_idc_free_token(out);
+        }
+        if (exp_out != NULL) {
+            *exp_out = exp;
+        }
+    } else {
+        h_record(out == NULL, file, line, "a failed call sets *out to NULL");
+        h_record(exp == H_EXP_SENTINEL, file, line, "a failed call leaves *exp alone");
+        h_record(rs_idc_last_error()[0] != '\0', file, line,
+                 "a failed call leaves a last error");
+        if (out != NULL && out != sentinel) {
+            rs_idc_free_token(out);
+        }
+    }
+    return got;
+}
+
+/* expect_status(ids, n, want): see h_expect_status_exp. */
+#define expect_status(ids, n, want) \
+    h_expect_status_exp(__FILE__, __LINE__, (ids), (n), (want), NULL)
+/* expect_status_exp(ids, n, want, &exp): also hands back the expiry. */
+#define expect_status_exp(ids, n, want, exp_out) \
+    h_expect_status_exp(__FILE__, __LINE__, (ids), (n), (want), (exp_out))
+
+/*
+ * Sends one plain HTTP/1.0 request to the fake's control endpoint at
+ * 127.0.0.1:$RS_IDC_FAKE_PORT and copies the answer's body into `body`.
+ * Returns 0 on a 200 answer, -1 otherwise.
+ */
+static inline int h_fake_control(const char *method, const char *path, char *body, size_t size)
+{
+    const char *port_text = getenv("RS_IDC_FAKE_PORT");
+    if (port_text == NULL) {
+        fprintf(stderr, "RS_IDC_FAKE_PORT is not set: run under `rs-idc-fake run --`\n");
+        return -1;
+    }
+    char *end = NULL;
+    long port = strtol(port_text, &end, 10);
+    if (end == port_text || *end != '\0' || port <= 0 || port > 65535) {
+        return -1;
+    }
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) {
+        return -1;
+    }
+    struct timeval limit = {10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons((uint16_t)port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
+        close(fd);
+        return -1;
+    }
+    char request[256];
+    int len = snprintf(request, sizeof request,
+                       "%s %s HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n"
+                       "Connection: close\r\n\r\n",
+                       method, path);
+    if (len < 0 || (size_t)len >= sizeof request ||
+        send(fd, request, (size_t)len, MSG_NOSIGNAL) != (ssize_t)len) {
+        close(fd);
+        return -1;
+    }
+    char answer[4096];
+    size_t have = 0;
+    for (;;) {
+        ssize_t got = recv(fd, answer + have, sizeof answer - 1 - have, 0);
+        if (got < 0 && errno == EINTR) {
+            continue;
+        }
+        if (got <= 0) {
+            break;
+        }
+        have += (size_t)got;
+        if (have == sizeof answer - 1) {
+            break;
+        }
+    }
+    close(fd);
+    answer[have] = '\0';
+    const char *start = strstr(answer, "\r\n\r\n");
+    if (strncmp(answer, "HTTP/1.1 200", 12) != 0 && strncmp(answer, "HTTP/1.0 200", 12) != 0) {
+        return -1;
+    }
+    if (start == NULL) {
+        return -1;
+    }
+    snprintf(body, size, "%s", start + 4);
+    return 0;
+}
+
+/* A counter from the fake's `GET /_fake/stats` ("requests" or "tokens"); -1 on error. */
+static inline long fake_stat(const char *name)
+{
+    char body[1024];
+    if (h_fake_control("GET", "/_fake/stats", body, sizeof body) != 0) {
+        return -1;
+    }
+    size_t name_len = strlen(name);
+    for (const char *line = body; line != NULL && *line != '\0';) {
+        if (strncmp(line, name, name_len) == 0 && line[name_len] == ' ') {
+            return strtol(line + name_len + 1, NULL, 10);
+        }
+        line = strchr(line, '\n');
+        if (line != NULL) {
+            line++;
+        }
+    }
+    return -1;
+}
+
+/* API requests the fake has received (faults included); -1 on error. */
+static inline long fake_requests(void)
+{
+    return fake_stat("requests");
+}
+
+/* Zeroes the fake's counters (and the counts behind `fault-X-N`); 0 on success. */
+static inline int fake_reset(void)
+{
+    char body[64];
+    return h_fake_control("POST", "/_fake/reset", body, sizeof body);
+}
+
+/*
+ * Waits at most `seconds` for child `pid` to end. Returns its exit status;
+ * -1 when it overran (it is killed and reaped then) or ended by a signal.
+ */
+static inline int wait_child(pid_t pid, double seconds)
+{
+    double deadline = now_seconds() + seconds;
+    for (;;) {
+        int status = 0;
+        pid_t done = waitpid(pid, &status, WNOHANG);
+        if (done == pid) {
+            if (WIFEXITED(status)) {
+                return WEXITSTATUS(status);
+            }
+            fprintf(stderr, "child %ld ended by signal %d\n", (long)pid,
+                    WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+            return -1;
+        }
+        if (done < 0 && errno != EINTR) {
+            return -1;
+        }
+        if (now_seconds() > deadline) {
+            fprintf(stderr, "child %ld overran %.1f s: killed\n", (long)pid, seconds);
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            return -1;
+        }
+        struct timespec pause = {0, 10 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
+}
+
+/*
+ * The verdict of a forked child that ran checks: 0 when they all passed
+ * (and there was at least one), else 1.
+ */
+static inline int child_status(void)
+{
+    return atomic_load(&h_failed) == 0 && atomic_load(&h_passed) > 0 ? 0 : 1;
+}
+
+/* Whether this process runs under valgrind (it preloads its vgpreload_*.so). */
+static inline int under_valgrind(void)
+{
+    const char *preload = getenv("LD_PRELOAD");
+    return preload != NULL && strstr(preload, "/vgpreload_") != NULL;
+}
+
+/* The status valgrind exits with when it found errors (VALGRIND in the Makefile). */
+#define H_VALGRIND_ERROR_EXIT 99
+
+/* A forked child that runs checks; see start_child() and finish_child(). */
+struct child {
+    pid_t pid;
+    int verdict_fd; /* read end of the pipe the child writes its verdict to */
+};
+
+/*
+ * Forks a child that runs body(arg), writes its verdict ('P' or 'F') to a
+ * pipe and leaves with _exit(). The verdict travels through the pipe, not
+ * only the exit status, because under valgrind a forked child's exit
+ * status is valgrind's: after fork() the library deliberately leaks the
+ * runtime and clients inherited from the parent (dropping them in the
+ * child could hang or close the parent's connections), and valgrind counts
+ * those blocks, allocated by the parent, as definitely lost in the child.
+ * pid is -1 when the child could not be started.
+ */
+static inline struct child start_child(void (*body)(void *), void *arg)
+{
+    struct child c = {-1, -1};
+    int fds[2];
+    if (pipe(fds) != 0) {
+        fprintf(stderr, "pipe: %s\n", strerror(errno));
+        return c;
+    }
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fds[0]);
+        body(arg);
+        char verdict = child_status() == 0 ? 'P' : 'F';
+        ssize_t written = write(fds[1], &verdict, 1);
+        close(fds[1]);
+        _exit(written == 1 ? child_status() : 1);
+    }
+    close(fds[1]);
+    if (pid < 0) {
+        fprintf(stderr, "fork: %s\n", strerror(errno));
+        close(fds[0]);
+        return c;
+    }
+    c.pid = pid;
+    c.verdict_fd = fds[0];
+    return c;
+}
+
+/*
+ * Waits at most `seconds` for the child (killing it on overrun) and
+ * returns 1 when its checks all passed and it exited with 0. Under
+ * valgrind, exit status 99 is accepted too when the verdict was a pass:
+ * see start_child() for why. Errors valgrind finds in the parent still
+ * fail the run.
+ */
+static inline int finish_child(struct child c, double seconds, const char *what)
+{
+    if (c.pid <= 0) {
+        fprintf(stderr, "%s: the child did not start\n", what);
+        return 0;
+    }
+    int status = wait_child(c.pid, seconds);
+    char verdict = '?';
+    if (read(c.verdict_fd, &verdict, 1) != 1) {
+        verdict = '?';
+    }
+    close(c.verdict_fd);
+    int exited_ok = status == 0 || (status == H_VALGRIND_ERROR_EXIT && under_valgrind());
+    if (verdict != 'P' || !exited_ok) {
+        fprintf(stderr, "%s: verdict %c, exit status %d\n", what, verdict, status);
+        return 0;
+    }
+    return 1;
+}
+
+/*
+ * Prints "N passed, M failed" and returns the exit status: 0 only when
+ * nothing failed and at least one check ran.
+ */
+static inline int test_summary(void)
+{
+    int passed = atomic_load(&h_passed);
+    int failed = atomic_load(&h_failed);
+    printf("%d passed, %d failed\n", passed, failed);
+    fflush(stdout);
+    return failed == 0 && passed > 0 ? 0 : 1;
+}
+
+#endif /* RS_IDC_TEST_HARNESS_H */
