@@ -93,7 +93,13 @@ extern "C" {
 // credentials files and the rest of the AWS credential chain,
 // `AWS_ENDPOINT_URL`/`AWS_ENDPOINT_URL_REDSHIFT`, `AWS_MAX_ATTEMPTS`,
 // `AWS_RETRY_MODE`, and `RS_IDC_TIMEOUT_MS` (whole call, retries included,
-// default 20000) and `RS_IDC_CONNECT_TIMEOUT_MS` (default 3000).
+// default 20000), `RS_IDC_CONNECT_TIMEOUT_MS` (default 3000) and
+// `RS_IDC_CACHE` (`0` turns the token cache off).
+//
+// Tokens are cached per endpoint, region, access key and identifier set,
+// and served while more than the smaller of five minutes and half their
+// lifetime is left; a cached answer costs a copy. Concurrent calls for the
+// same set make one request.
 //
 // Returns `RS_IDC_OK` or a negative `RS_IDC_E*` status; on failure
 // `rs_idc_last_error()` says why. Thread-safe; may be called from any
@@ -103,6 +109,10 @@ extern "C" {
 // `ids` must be NULL or point to `n` pointers, each NULL or a C string;
 // `out` must be NULL or writable; `exp` must be NULL or writable.
 int rs_idc_get_token(const char **ids, size_t n, char **out, int64_t *exp);
+
+// Empties the process-wide token cache; the dropped tokens are wiped.
+// The next call for any identifier set asks the service again.
+void rs_idc_cache_clear(void);
 
 // Wipes a token returned by this library and frees it. NULL is fine.
 //

@@ -8,10 +8,12 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
 use aws_credential_types::provider::error::CredentialsError;
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_credential_types::Credentials;
 use aws_sdk_redshift::config::http::HttpResponse;
 use aws_sdk_redshift::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_redshift::operation::RequestId;
+use std::time::SystemTime;
 use zeroize::Zeroizing;
 
 /// Name of the provisioned-cluster operation, used in messages.
@@ -20,6 +22,34 @@ const CLUSTER_OPERATION: &str = "GetIdentityCenterAuthToken";
 /// The SDK clients of one [`crate::Client`] in one process.
 pub(crate) struct Service {
     redshift: aws_sdk_redshift::Client,
+    credentials: Option<SharedCredentialsProvider>,
+    scope: String,
+}
+
+impl Service {
+    /// The region and endpoint the clients talk to, as one string (part of
+    /// the cache key).
+    pub(crate) fn scope(&self) -> &str {
+        &self.scope
+    }
+}
+
+/// Credentials resolved for one or more calls.
+#[derive(Clone)]
+pub(crate) struct Identity {
+    credentials: Credentials,
+}
+
+impl Identity {
+    /// The access key id, which names the identity.
+    pub(crate) fn access_key_id(&self) -> &str {
+        self.credentials.access_key_id()
+    }
+
+    /// When the credentials expire, if they do.
+    pub(crate) fn expiry(&self) -> Option<SystemTime> {
+        self.credentials.expiry()
+    }
 }
 
 /// What a success answer carried, before the core checks it.
@@ -59,24 +89,61 @@ pub(crate) async fn connect(settings: &Settings) -> Result<Service, Error> {
         ));
     }
     let config = loader.load().await;
-    if config.region().is_none() {
+    let Some(region) = config.region() else {
         return Err(Error::new(
             Status::NoRegion,
             "no AWS region is configured: set AWS_REGION (or AWS_DEFAULT_REGION), \
              or a region in the AWS profile",
         ));
-    }
+    };
+    let endpoint = settings
+        .endpoint_url
+        .clone()
+        .or_else(|| std::env::var("AWS_ENDPOINT_URL_REDSHIFT").ok())
+        .or_else(|| config.endpoint_url().map(str::to_owned))
+        .unwrap_or_else(|| "default".into());
     Ok(Service {
+        scope: format!("{region} {endpoint}"),
+        credentials: config.credentials_provider(),
         redshift: aws_sdk_redshift::Client::new(&config),
     })
 }
 
-/// Calls Redshift's GetIdentityCenterAuthToken for `cluster_ids`.
-pub(crate) async fn cluster_token(service: &Service, cluster_ids: Vec<String>) -> Result<Answer, Error> {
+/// Resolves the credentials the next calls will be signed with.
+pub(crate) async fn resolve_identity(service: &Service) -> Result<Identity, Error> {
+    let provider = service.credentials.as_ref().ok_or_else(|| {
+        Error::new(
+            Status::NoCredentials,
+            "no AWS credentials provider is configured",
+        )
+    })?;
+    let credentials = provider.provide_credentials().await.map_err(|err| {
+        Error::new(
+            Status::NoCredentials,
+            format!(
+                "no AWS credentials could be resolved: {}",
+                DisplayErrorContext(&err)
+            ),
+        )
+    })?;
+    Ok(Identity { credentials })
+}
+
+/// Calls Redshift's GetIdentityCenterAuthToken for `cluster_ids`, signed
+/// with exactly the credentials of `identity`.
+pub(crate) async fn cluster_token(
+    service: &Service,
+    identity: &Identity,
+    cluster_ids: Vec<String>,
+) -> Result<Answer, Error> {
     let output = service
         .redshift
         .get_identity_center_auth_token()
         .set_cluster_ids(Some(cluster_ids))
+        .customize()
+        .config_override(
+            aws_sdk_redshift::Config::builder().credentials_provider(identity.credentials.clone()),
+        )
         .send()
         .await
         .map_err(|err| map_sdk_error(CLUSTER_OPERATION, err))?;
@@ -155,7 +222,10 @@ where
         )),
         _ => Error::new(
             Status::Service,
-            format!("{operation} failed: {}{request_id}", DisplayErrorContext(&err)),
+            format!(
+                "{operation} failed: {}{request_id}",
+                DisplayErrorContext(&err)
+            ),
         ),
     }
 }

@@ -2,14 +2,16 @@
 //! time and hands out only answers that carry a token and a future expiry.
 
 use crate::aws::{self, Answer};
+use crate::cache::{self, Flavour, Key, SingleFlight, TokenCache};
 use crate::error::Error;
 use crate::ids;
 use crate::runtime::{self, PerProcess};
 use crate::settings::Settings;
 use crate::status::Status;
+use std::ffi::OsString;
 use std::fmt;
-use std::sync::Arc;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, LazyLock, Mutex, RwLock};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use zeroize::Zeroizing;
 
 /// An Identity Center auth token and its expiry.
@@ -50,13 +52,49 @@ impl fmt::Debug for Token {
     }
 }
 
+/// How long a resolved identity is trusted before it is resolved again,
+/// when its credentials do not expire sooner.
+const IDENTITY_RECHECK: Duration = Duration::from_secs(300);
+
+/// The identity (and endpoint scope) that cache keys are built from,
+/// resolved on a miss and trusted by hits until it goes stale.
+struct Snapshot {
+    scope: String,
+    identity: aws::Identity,
+    /// `AWS_ACCESS_KEY_ID` when the identity was resolved: a change means
+    /// the host switched credentials.
+    env_access_key: Option<OsString>,
+    stale_after: Instant,
+}
+
+impl Snapshot {
+    fn is_fresh(&self) -> bool {
+        Instant::now() < self.stale_after && std::env::var_os(ENV_ACCESS_KEY) == self.env_access_key
+    }
+}
+
+const ENV_ACCESS_KEY: &str = "AWS_ACCESS_KEY_ID";
+
+static CACHE: LazyLock<TokenCache> = LazyLock::new(TokenCache::new);
+static FLIGHTS: LazyLock<SingleFlight> = LazyLock::new(SingleFlight::new);
+
+/// Empties the process-wide token cache; the dropped tokens are wiped.
+pub fn clear_cache() {
+    CACHE.clear();
+}
+
 /// A client: settings plus, per process, the SDK clients built from them.
 ///
 /// A client may be used from many threads at once. After `fork()` the
-/// child builds its own SDK clients on first use.
+/// child builds its own SDK clients on first use. Tokens are cached
+/// process-wide, keyed by endpoint, region, the access key that minted
+/// them and the identifier set, so clients with the same settings share them.
 pub struct Client {
     settings: Settings,
     service: PerProcess<aws::Service>,
+    snapshot: RwLock<Option<Arc<Snapshot>>>,
+    /// One identity resolution at a time per client.
+    resolving: Mutex<()>,
 }
 
 impl Client {
@@ -66,6 +104,8 @@ impl Client {
         Client {
             settings,
             service: PerProcess::new(),
+            snapshot: RwLock::new(None),
+            resolving: Mutex::new(()),
         }
     }
 
@@ -77,18 +117,103 @@ impl Client {
     /// Gets a token for the clusters `cluster_ids` (1 to 20 identifiers).
     ///
     /// Identifiers are checked before any network traffic; their order,
-    /// case and duplicates do not matter.
+    /// case and duplicates do not matter. A cached token is returned without
+    /// touching the runtime; concurrent misses for one key make one call.
     pub fn get_token<I: AsRef<[u8]>>(&self, cluster_ids: &[I]) -> Result<Token, Error> {
         let cluster_ids = ids::normalise_cluster_ids(cluster_ids)?;
+        if self.settings.cache {
+            if let Some(snapshot) = self.fresh_snapshot() {
+                let key = Key::new(
+                    Flavour::Cluster,
+                    &snapshot.scope,
+                    snapshot.identity.access_key_id(),
+                    &cluster_ids,
+                );
+                if let Some(token) = CACHE.get(&key, unix_now()) {
+                    return Ok(token);
+                }
+            }
+        }
         let deadline = Instant::now() + self.settings.timeout;
+        let snapshot = self.snapshot(deadline)?;
+        if !self.settings.cache {
+            return self.fetch(&snapshot, cluster_ids, deadline);
+        }
+        let key = Key::new(
+            Flavour::Cluster,
+            &snapshot.scope,
+            snapshot.identity.access_key_id(),
+            &cluster_ids,
+        );
+        FLIGHTS.run(&key, deadline, || {
+            // Another flight may have filled the entry since the lookup above.
+            if let Some(token) = CACHE.get(&key, unix_now()) {
+                return Ok(token);
+            }
+            let minted_at = unix_now();
+            let token = self.fetch(&snapshot, cluster_ids, deadline)?;
+            let refresh_at = cache::refresh_at(&token, minted_at, self.settings.refresh_margin);
+            CACHE.put(key.clone(), token.clone(), refresh_at, minted_at);
+            Ok(token)
+        })
+    }
+
+    /// Makes the API call with the snapshot's credentials.
+    fn fetch(
+        &self,
+        snapshot: &Snapshot,
+        cluster_ids: Vec<String>,
+        deadline: Instant,
+    ) -> Result<Token, Error> {
         let service = self.service(deadline)?;
+        let identity = snapshot.identity.clone();
         let answer = runtime::run(deadline, async move {
-            let call = aws::cluster_token(&service, cluster_ids);
+            let call = aws::cluster_token(&service, &identity, cluster_ids);
             tokio::time::timeout_at(deadline.into(), call)
                 .await
                 .unwrap_or_else(|_| Err(timed_out()))
         })?;
         check_answer(answer, unix_now())
+    }
+
+    fn fresh_snapshot(&self) -> Option<Arc<Snapshot>> {
+        let snapshot = self.snapshot.read().unwrap_or_else(|p| p.into_inner());
+        snapshot.as_ref().filter(|s| s.is_fresh()).cloned()
+    }
+
+    /// The current identity snapshot, resolved again when stale.
+    fn snapshot(&self, deadline: Instant) -> Result<Arc<Snapshot>, Error> {
+        if let Some(snapshot) = self.fresh_snapshot() {
+            return Ok(snapshot);
+        }
+        let _one_at_a_time = self.resolving.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(snapshot) = self.fresh_snapshot() {
+            return Ok(snapshot);
+        }
+        let env_access_key = std::env::var_os(ENV_ACCESS_KEY);
+        let resolved_at = Instant::now();
+        let service = self.service(deadline)?;
+        let scope = service.scope().to_owned();
+        let identity = runtime::run(deadline, async move {
+            tokio::time::timeout_at(deadline.into(), aws::resolve_identity(&service))
+                .await
+                .unwrap_or_else(|_| Err(timed_out()))
+        })?;
+        let mut trust = IDENTITY_RECHECK;
+        if let Some(left) = identity
+            .expiry()
+            .and_then(|at| at.duration_since(SystemTime::now()).ok())
+        {
+            trust = trust.min(left.saturating_sub(IDENTITY_RECHECK));
+        }
+        let snapshot = Arc::new(Snapshot {
+            scope,
+            identity,
+            env_access_key,
+            stale_after: resolved_at + trust,
+        });
+        *self.snapshot.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::clone(&snapshot));
+        Ok(snapshot)
     }
 
     /// The SDK clients of this process, built on first use.

@@ -130,7 +130,13 @@ unsafe fn hand_out(token: Token, out: &mut *mut c_char, exp: *mut i64) -> Result
 /// credentials files and the rest of the AWS credential chain,
 /// `AWS_ENDPOINT_URL`/`AWS_ENDPOINT_URL_REDSHIFT`, `AWS_MAX_ATTEMPTS`,
 /// `AWS_RETRY_MODE`, and `RS_IDC_TIMEOUT_MS` (whole call, retries included,
-/// default 20000) and `RS_IDC_CONNECT_TIMEOUT_MS` (default 3000).
+/// default 20000), `RS_IDC_CONNECT_TIMEOUT_MS` (default 3000) and
+/// `RS_IDC_CACHE` (`0` turns the token cache off).
+///
+/// Tokens are cached per endpoint, region, access key and identifier set,
+/// and served while more than the smaller of five minutes and half their
+/// lifetime is left; a cached answer costs a copy. Concurrent calls for the
+/// same set make one request.
 ///
 /// Returns `RS_IDC_OK` or a negative `RS_IDC_E*` status; on failure
 /// `rs_idc_last_error()` says why. Thread-safe; may be called from any
@@ -152,6 +158,13 @@ pub unsafe extern "C" fn rs_idc_get_token(
         let token = default_client()?.get_token(&ids)?;
         hand_out(token, out, exp)
     })
+}
+
+/// Empties the process-wide token cache; the dropped tokens are wiped.
+/// The next call for any identifier set asks the service again.
+#[no_mangle]
+pub extern "C" fn rs_idc_cache_clear() {
+    boundary((), crate::client::clear_cache)
 }
 
 /// Wipes a token returned by this library and frees it. NULL is fine.
@@ -244,7 +257,8 @@ mod tests {
     fn null_pointers_are_invalid_arguments() {
         let id = c"cluster";
         let mut ids = [id.as_ptr()];
-        let status = unsafe { rs_idc_get_token(ids.as_mut_ptr(), 1, ptr::null_mut(), ptr::null_mut()) };
+        let status =
+            unsafe { rs_idc_get_token(ids.as_mut_ptr(), 1, ptr::null_mut(), ptr::null_mut()) };
         assert_eq!(status, RS_IDC_EINVAL);
         assert_eq!(last_error(), "out is NULL");
 
@@ -255,7 +269,8 @@ mod tests {
         assert_eq!(last_error(), "ids is NULL");
 
         let mut with_null = [id.as_ptr(), ptr::null()];
-        let status = unsafe { rs_idc_get_token(with_null.as_mut_ptr(), 2, &mut out, ptr::null_mut()) };
+        let status =
+            unsafe { rs_idc_get_token(with_null.as_mut_ptr(), 2, &mut out, ptr::null_mut()) };
         assert_eq!(status, RS_IDC_EINVAL);
         assert_eq!(last_error(), "ids[1] is NULL");
     }
@@ -272,7 +287,10 @@ mod tests {
 
     #[test]
     fn names_and_version_are_static_strings() {
-        assert_eq!(unsafe { CStr::from_ptr(rs_idc_status_str(-5)) }, c"RS_IDC_ENOTFOUND");
+        assert_eq!(
+            unsafe { CStr::from_ptr(rs_idc_status_str(-5)) },
+            c"RS_IDC_ENOTFOUND"
+        );
         let version = unsafe { CStr::from_ptr(rs_idc_version()) };
         assert_eq!(version.to_str().unwrap(), env!("CARGO_PKG_VERSION"));
     }

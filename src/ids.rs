@@ -32,7 +32,9 @@ pub fn check_cluster_id(position: usize, id: &[u8]) -> Result<String, Error> {
         return fail("is empty".into());
     }
     if id.len() > RS_IDC_MAX_CLUSTER_ID_LEN {
-        return fail(format!("is longer than {RS_IDC_MAX_CLUSTER_ID_LEN} characters"));
+        return fail(format!(
+            "is longer than {RS_IDC_MAX_CLUSTER_ID_LEN} characters"
+        ));
     }
     if let Some(at) = id
         .iter()
@@ -84,7 +86,10 @@ mod tests {
     #[test]
     fn accepts_well_formed_identifiers_and_lower_cases_them() {
         assert_eq!(check_cluster_id(0, b"a").unwrap(), "a");
-        assert_eq!(check_cluster_id(0, b"My-Cluster-1").unwrap(), "my-cluster-1");
+        assert_eq!(
+            check_cluster_id(0, b"My-Cluster-1").unwrap(),
+            "my-cluster-1"
+        );
         let longest = [b'a'; RS_IDC_MAX_CLUSTER_ID_LEN];
         assert_eq!(check_cluster_id(0, &longest).unwrap().len(), 63);
     }

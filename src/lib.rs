@@ -6,10 +6,11 @@
 //! [`Status`] maps onto the `RS_IDC_*` status numbers.
 //!
 //! Layers, each in its own module, data flowing one way:
-//! `ffi` (C surface) → `client`, `ids`, `settings` (safe core) →
+//! `ffi` (C surface) → `client`, `ids`, `settings`, `cache` (safe core) →
 //! `aws` (SDK calls and error mapping) → `runtime` (fork-aware async runtime).
 
 mod aws;
+mod cache;
 mod client;
 mod error;
 pub mod ffi;
@@ -18,7 +19,7 @@ mod runtime;
 pub mod settings;
 pub mod status;
 
-pub use client::{default_client, Client, Token};
+pub use client::{clear_cache, default_client, Client, Token};
 pub use error::Error;
 pub use settings::{Settings, StaticCredentials};
 pub use status::Status;

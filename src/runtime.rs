@@ -9,7 +9,7 @@ use crate::error::Error;
 use crate::status::Status;
 use std::any::Any;
 use std::future::Future;
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{mpsc, Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 /// Worker threads of the library's runtime: the work is a few small HTTP
@@ -24,14 +24,14 @@ const WORKER_THREADS: usize = 2;
 /// could block forever or close the parent's connections. It is kept
 /// instead, once per fork, in [`INHERITED`].
 pub(crate) struct PerProcess<T: Send + Sync + 'static> {
-    slot: Mutex<Option<(u32, Arc<T>)>>,
+    slot: RwLock<Option<(u32, Arc<T>)>>,
 }
 
 impl<T: Send + Sync + 'static> PerProcess<T> {
     /// An empty slot.
     pub(crate) const fn new() -> Self {
         PerProcess {
-            slot: Mutex::new(None),
+            slot: RwLock::new(None),
         }
     }
 
@@ -41,9 +41,14 @@ impl<T: Send + Sync + 'static> PerProcess<T> {
         init: impl FnOnce() -> Result<T, Error>,
     ) -> Result<Arc<T>, Error> {
         let pid = std::process::id();
-        // A panic elsewhere cannot leave the slot half-written, so a
-        // poisoned lock is still safe to use.
-        let mut slot = self.slot.lock().unwrap_or_else(|p| p.into_inner());
+        // The common case: readers share the lock. A panic elsewhere cannot
+        // leave the slot half-written, so a poisoned lock is still safe.
+        if let Some((owner, value)) = &*self.slot.read().unwrap_or_else(|p| p.into_inner()) {
+            if *owner == pid {
+                return Ok(Arc::clone(value));
+            }
+        }
+        let mut slot = self.slot.write().unwrap_or_else(|p| p.into_inner());
         match slot.take() {
             Some((owner, value)) if owner == pid => {
                 *slot = Some((owner, Arc::clone(&value)));

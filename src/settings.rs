@@ -21,6 +21,8 @@ pub(crate) const MAX_TIMEOUT_MS: u64 = 3_600_000;
 pub const ENV_TIMEOUT_MS: &str = "RS_IDC_TIMEOUT_MS";
 /// Environment variable for the connect time bound, in milliseconds.
 pub const ENV_CONNECT_TIMEOUT_MS: &str = "RS_IDC_CONNECT_TIMEOUT_MS";
+/// Environment variable that turns the token cache off (`0`) or on (`1`).
+pub const ENV_CACHE: &str = "RS_IDC_CACHE";
 
 /// Explicit AWS credentials, as drivers take them from a connection string.
 ///
@@ -56,7 +58,10 @@ impl fmt::Debug for StaticCredentials {
         f.debug_struct("StaticCredentials")
             .field("access_key_id", &self.access_key_id)
             .field("secret_access_key", &"<redacted>")
-            .field("session_token", &self.session_token.as_ref().map(|_| "<redacted>"))
+            .field(
+                "session_token",
+                &self.session_token.as_ref().map(|_| "<redacted>"),
+            )
             .finish()
     }
 }
@@ -80,6 +85,11 @@ pub struct Settings {
     pub timeout: Duration,
     /// Bound on establishing one connection.
     pub connect_timeout: Duration,
+    /// Whether tokens are served from the process-wide cache.
+    pub cache: bool,
+    /// How long before its expiry a cached token is refreshed; `None` means
+    /// the smaller of five minutes and half the token's lifetime.
+    pub refresh_margin: Option<Duration>,
 }
 
 impl Default for Settings {
@@ -92,20 +102,21 @@ impl Default for Settings {
             max_attempts: None,
             timeout: DEFAULT_TIMEOUT,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            cache: true,
+            refresh_margin: None,
         }
     }
 }
 
 impl Settings {
     /// The library's settings from the environment (`RS_IDC_TIMEOUT_MS`,
-    /// `RS_IDC_CONNECT_TIMEOUT_MS`); everything else is left to the SDK.
+    /// `RS_IDC_CONNECT_TIMEOUT_MS`, `RS_IDC_CACHE`); everything else is left
+    /// to the SDK.
     pub fn from_env() -> Result<Settings, Error> {
         Self::from_lookup(|name| std::env::var_os(name))
     }
 
-    fn from_lookup(
-        lookup: impl Fn(&str) -> Option<std::ffi::OsString>,
-    ) -> Result<Settings, Error> {
+    fn from_lookup(lookup: impl Fn(&str) -> Option<std::ffi::OsString>) -> Result<Settings, Error> {
         let mut settings = Settings::default();
         let millis = |name: &str| -> Result<Option<Duration>, Error> {
             match lookup(name) {
@@ -119,6 +130,9 @@ impl Settings {
         if let Some(timeout) = millis(ENV_CONNECT_TIMEOUT_MS)? {
             settings.connect_timeout = timeout;
         }
+        if let Some(raw) = lookup(ENV_CACHE) {
+            settings.cache = parse_switch(ENV_CACHE, raw.to_str().unwrap_or(""))?;
+        }
         Ok(settings)
     }
 }
@@ -130,6 +144,18 @@ pub fn parse_millis(name: &str, value: &str) -> Result<Duration, Error> {
         Ok(ms) if (1..=MAX_TIMEOUT_MS).contains(&ms) => Ok(Duration::from_millis(ms)),
         _ => Err(Error::invalid(format!(
             "{name} must be a whole number of milliseconds from 1 to {MAX_TIMEOUT_MS}"
+        ))),
+    }
+}
+
+/// Parses an on/off setting: `1`, `on`, `true`, `yes` or `0`, `off`,
+/// `false`, `no` (any case); `name` is the setting named in the error.
+pub fn parse_switch(name: &str, value: &str) -> Result<bool, Error> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "on" | "true" | "yes" => Ok(true),
+        "0" | "off" | "false" | "no" => Ok(false),
+        _ => Err(Error::invalid(format!(
+            "{name} must be 0 or 1 (also off/on, false/true, no/yes)"
         ))),
     }
 }
@@ -169,6 +195,19 @@ mod tests {
         }
         let err = from(&[(ENV_CONNECT_TIMEOUT_MS, "x")]).unwrap_err();
         assert!(err.message().starts_with(ENV_CONNECT_TIMEOUT_MS));
+    }
+
+    #[test]
+    fn the_cache_switch_reads_common_spellings() {
+        assert!(from(&[]).unwrap().cache);
+        for off in ["0", "off", "FALSE", " no "] {
+            assert!(!from(&[(ENV_CACHE, off)]).unwrap().cache, "{off}");
+        }
+        for on in ["1", "On", "true", "yes"] {
+            assert!(from(&[(ENV_CACHE, on)]).unwrap().cache, "{on}");
+        }
+        let err = from(&[(ENV_CACHE, "maybe")]).unwrap_err();
+        assert!(err.message().starts_with(ENV_CACHE));
     }
 
     #[test]

@@ -332,10 +332,11 @@ struct child {
  * Forks a child that runs body(arg), writes its verdict ('P' or 'F') to a
  * pipe and leaves with _exit(). The verdict travels through the pipe, not
  * only the exit status, because under valgrind a forked child's exit
- * status is valgrind's: after fork() the library deliberately leaks the
- * runtime and clients inherited from the parent (dropping them in the
- * child could hang or close the parent's connections), and valgrind counts
- * those blocks, allocated by the parent, as definitely lost in the child.
+ * status is valgrind's: after fork() the library deliberately keeps the
+ * runtime and clients inherited from the parent without dropping them
+ * (dropping them in the child could hang or close the parent's
+ * connections), and blocks that only the parent's runtime threads pointed
+ * at count as definitely lost in the child, where those threads are gone.
  * pid is -1 when the child could not be started.
  */
 static inline struct child start_child(void (*body)(void *), void *arg)

@@ -1,0 +1,114 @@
+//! Fixed credentials that the fake accepts.
+//!
+//! They are test-only values with no meaning outside this fake. Even so, the
+//! fake never prints the secret keys or session tokens, so that tests which
+//! search logs for leaked secrets can use these values as needles.
+
+/// Access key ID of the first identity-enhanced identity (gets tokens).
+pub const IDC_ACCESS_KEY_ID: &str = "AKIAIDCENHANCED00001";
+/// Secret access key of the first identity-enhanced identity.
+pub const IDC_SECRET_ACCESS_KEY: &str = "IdcSecret0001/rs+idc+FAKE/onlyForTests0A";
+/// Session token of the first identity-enhanced identity; requests must
+/// carry it in `x-amz-security-token`.
+pub const IDC_SESSION_TOKEN: &str =
+    "FakeSessionToken//rs-idc//IdentityEnhanced//0001//AQoDYXdzEJr+TESTONLY+aGVsbG8gd29ybGQ=";
+
+/// Access key ID of the second identity-enhanced identity.
+pub const IDC2_ACCESS_KEY_ID: &str = "AKIAIDCENHANCED00002";
+/// Secret access key of the second identity-enhanced identity.
+pub const IDC2_SECRET_ACCESS_KEY: &str = "IdcSecret0002/rs+idc+FAKE/onlyForTests0B";
+/// Session token of the second identity-enhanced identity.
+pub const IDC2_SESSION_TOKEN: &str =
+    "FakeSessionToken//rs-idc//IdentityEnhanced//0002//AQoDYXdzEJr+TESTONLY+c2Vjb25kIG9uZQ==";
+
+/// Access key ID of valid credentials that carry no Identity Center identity
+/// (no session token): answered with `UnsupportedOperation`.
+pub const PLAIN_ACCESS_KEY_ID: &str = "AKIAPLAINCREDS000001";
+/// Secret access key of the plain credentials.
+pub const PLAIN_SECRET_ACCESS_KEY: &str = "PlainSecret01/rs+idc+FAKE/onlyForTests0C";
+
+/// Access key ID of credentials that the fake treats as expired:
+/// answered with `ExpiredToken` after a valid signature.
+pub const EXPIRED_ACCESS_KEY_ID: &str = "AKIAEXPIREDCREDS0001";
+/// Secret access key of the expired credentials.
+pub const EXPIRED_SECRET_ACCESS_KEY: &str = "ExpiredSecret/rs+idc+FAKE/onlyForTests0D";
+
+/// What kind of caller an access key ID stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// Identity-enhanced credentials: tokens are issued.
+    IdentityEnhanced,
+    /// Valid credentials without an Identity Center identity.
+    Plain,
+    /// Credentials whose session has expired.
+    Expired,
+}
+
+/// A known caller.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Identity {
+    pub kind: Kind,
+    pub secret_access_key: &'static str,
+    pub session_token: Option<&'static str>,
+}
+
+/// Looks up the identity behind an access key ID.
+pub(crate) fn lookup(access_key_id: &str) -> Option<Identity> {
+    let (kind, secret_access_key, session_token) = match access_key_id {
+        IDC_ACCESS_KEY_ID => (
+            Kind::IdentityEnhanced,
+            IDC_SECRET_ACCESS_KEY,
+            Some(IDC_SESSION_TOKEN),
+        ),
+        IDC2_ACCESS_KEY_ID => (
+            Kind::IdentityEnhanced,
+            IDC2_SECRET_ACCESS_KEY,
+            Some(IDC2_SESSION_TOKEN),
+        ),
+        PLAIN_ACCESS_KEY_ID => (Kind::Plain, PLAIN_SECRET_ACCESS_KEY, None),
+        EXPIRED_ACCESS_KEY_ID => (Kind::Expired, EXPIRED_SECRET_ACCESS_KEY, None),
+        _ => return None,
+    };
+    Some(Identity {
+        kind,
+        secret_access_key,
+        session_token,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_have_the_usual_shapes() {
+        for id in [
+            IDC_ACCESS_KEY_ID,
+            IDC2_ACCESS_KEY_ID,
+            PLAIN_ACCESS_KEY_ID,
+            EXPIRED_ACCESS_KEY_ID,
+        ] {
+            assert_eq!(id.len(), 20, "{id}");
+            assert!(id.starts_with("AKIA"), "{id}");
+            assert!(lookup(id).is_some(), "{id}");
+        }
+        for secret in [
+            IDC_SECRET_ACCESS_KEY,
+            IDC2_SECRET_ACCESS_KEY,
+            PLAIN_SECRET_ACCESS_KEY,
+            EXPIRED_SECRET_ACCESS_KEY,
+        ] {
+            assert_eq!(secret.len(), 40);
+        }
+        assert_ne!(IDC_SESSION_TOKEN, IDC2_SESSION_TOKEN);
+        assert!(lookup("AKIAUNKNOWN000000000").is_none());
+        assert_eq!(
+            lookup(PLAIN_ACCESS_KEY_ID).map(|i| i.kind),
+            Some(Kind::Plain)
+        );
+        assert_eq!(
+            lookup(EXPIRED_ACCESS_KEY_ID).map(|i| i.kind),
+            Some(Kind::Expired)
+        );
+    }
+}

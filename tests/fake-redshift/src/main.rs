@@ -1,0 +1,318 @@
+//! `rs-idc-fake`: runs the fake Redshift endpoints as a process.
+//!
+//! ```text
+//! rs-idc-fake serve [--port P] [--ttl S] [--port-file F] [--verbose] [--stdin-lifetime]
+//! rs-idc-fake run [--port P] [--ttl S] [--verbose] -- CMD [ARGS...]
+//! ```
+
+use rs_idc_fake::{keys, FakeOptions, FakeServer};
+use std::ffi::OsString;
+use std::io::{self, Write};
+use std::os::unix::process::ExitStatusExt;
+use std::process::{Command, ExitCode};
+use std::sync::mpsc;
+use std::thread;
+
+const USAGE: &str = "\
+usage:
+  rs-idc-fake serve [--port P] [--ttl S] [--port-file F] [--verbose] [--stdin-lifetime]
+      Serve on 127.0.0.1 until SIGTERM, SIGINT or SIGHUP (or, with
+      --stdin-lifetime, until standard input reaches end of file).
+      Prints 'listening http://127.0.0.1:PORT' and writes PORT to F.
+  rs-idc-fake run [--port P] [--ttl S] [--verbose] -- CMD [ARGS...]
+      Serve while CMD runs with AWS_ENDPOINT_URL and test credentials in its
+      environment; exit with CMD's status (128+N if killed by signal N).
+
+  --port P      port on 127.0.0.1 (default: a free one)
+  --ttl S       token lifetime in seconds (default 3600)
+  --verbose     one line per request on stderr (never tokens or secrets)
+";
+
+/// Parsed command line.
+struct Args {
+    run: bool,
+    port: u16,
+    ttl: i64,
+    port_file: Option<OsString>,
+    verbose: bool,
+    stdin_lifetime: bool,
+    command: Vec<OsString>,
+}
+
+enum ParseError {
+    Help,
+    Bad(String),
+}
+
+fn parse_args(mut argv: impl Iterator<Item = OsString>) -> Result<Args, ParseError> {
+    let mode = argv
+        .next()
+        .ok_or(ParseError::Bad("missing command".into()))?;
+    let run = match mode.to_str() {
+        Some("serve") => false,
+        Some("run") => true,
+        Some("-h" | "--help" | "help") => return Err(ParseError::Help),
+        _ => return Err(ParseError::Bad(format!("unknown command {mode:?}"))),
+    };
+    let mut args = Args {
+        run,
+        port: 0,
+        ttl: 3600,
+        port_file: None,
+        verbose: false,
+        stdin_lifetime: false,
+        command: Vec::new(),
+    };
+    while let Some(arg) = argv.next() {
+        let Some(flag) = arg.to_str() else {
+            return Err(ParseError::Bad(format!("unexpected argument {arg:?}")));
+        };
+        let mut value = |name: &str| {
+            argv.next()
+                .ok_or_else(|| ParseError::Bad(format!("{name} needs a value")))
+        };
+        match flag {
+            "-h" | "--help" => return Err(ParseError::Help),
+            "--verbose" => args.verbose = true,
+            "--port" => {
+                let v = value("--port")?;
+                args.port = v
+                    .to_str()
+                    .and_then(|s| s.parse().ok())
+                    .ok_or_else(|| ParseError::Bad(format!("bad --port {v:?}")))?;
+            }
+            "--ttl" => {
+                let v = value("--ttl")?;
+                args.ttl = v
+                    .to_str()
+                    .and_then(|s| s.parse().ok())
+                    .filter(|t| (1..=10 * 365 * 86_400).contains(t))
+                    .ok_or_else(|| ParseError::Bad(format!("bad --ttl {v:?}")))?;
+            }
+            "--port-file" if !run => args.port_file = Some(value("--port-file")?),
+            "--stdin-lifetime" if !run => args.stdin_lifetime = true,
+            "--" if run => {
+                args.command = argv.by_ref().collect();
+                break;
+            }
+            _ => return Err(ParseError::Bad(format!("unexpected argument {flag:?}"))),
+        }
+    }
+    if run && args.command.is_empty() {
+        return Err(ParseError::Bad("run needs -- CMD".into()));
+    }
+    Ok(args)
+}
+
+/// Blocks the termination signals in this thread (and so in every thread
+/// started later) and returns the set, for `sigwait`.
+fn block_termination_signals() -> libc::sigset_t {
+    // SAFETY: plain signal-mask calls on a zeroed, then initialised, set.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+            libc::sigaddset(&mut set, sig);
+        }
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+        set
+    }
+}
+
+/// Starts a thread that sends each termination signal received on `tx`.
+fn forward_signals(set: libc::sigset_t, tx: mpsc::Sender<i32>) {
+    let _ = thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || loop {
+            let mut sig: libc::c_int = 0;
+            // SAFETY: `set` is an initialised signal set blocked in every thread.
+            let rc = unsafe { libc::sigwait(&set, &mut sig) };
+            if rc == 0 && tx.send(sig).is_err() {
+                return;
+            }
+        });
+}
+
+fn start(args: &Args) -> Result<FakeServer, ExitCode> {
+    FakeServer::start_on_port(
+        args.port,
+        FakeOptions {
+            token_ttl_secs: args.ttl,
+            verbose: args.verbose,
+        },
+    )
+    .map_err(|e| {
+        let _ = writeln!(io::stderr(), "rs-idc-fake: cannot listen: {e}");
+        ExitCode::FAILURE
+    })
+}
+
+fn serve(args: &Args) -> ExitCode {
+    let set = block_termination_signals();
+    let server = match start(args) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    if let Some(path) = &args.port_file {
+        let mut tmp = path.clone();
+        tmp.push(".tmp");
+        let written = std::fs::write(&tmp, format!("{}\n", server.port()))
+            .and_then(|()| std::fs::rename(&tmp, path));
+        if let Err(e) = written {
+            let _ = writeln!(io::stderr(), "rs-idc-fake: cannot write port file: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    {
+        let mut out = io::stdout().lock();
+        let _ = writeln!(out, "listening {}", server.url());
+        let _ = out.flush();
+    }
+    let (tx, rx) = mpsc::channel();
+    forward_signals(set, tx.clone());
+    if args.stdin_lifetime {
+        let _ = thread::Builder::new().name("stdin".into()).spawn(move || {
+            let _ = io::copy(&mut io::stdin().lock(), &mut io::sink());
+            let _ = tx.send(0);
+        });
+    }
+    let _ = rx.recv();
+    drop(server);
+    ExitCode::SUCCESS
+}
+
+/// Environment variables removed from the child of `run`, because they
+/// could point an SDK at another endpoint, profile or credential source.
+const REMOVED_ENV: &[&str] = &[
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+    "AWS_USE_FIPS_ENDPOINT",
+    "AWS_USE_DUALSTACK_ENDPOINT",
+    "AWS_ROLE_ARN",
+    "AWS_ROLE_SESSION_NAME",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+    "AWS_SECURITY_TOKEN",
+    "AWS_CREDENTIAL_EXPIRATION",
+    "AWS_ACCOUNT_ID",
+];
+
+fn run(args: &Args) -> ExitCode {
+    let set = block_termination_signals();
+    let server = match start(args) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let url = server.url();
+    let port = server.port().to_string();
+    let mut cmd = Command::new(&args.command[0]);
+    cmd.args(&args.command[1..]);
+    for (name, _) in std::env::vars_os() {
+        let remove = name
+            .to_str()
+            .is_some_and(|n| REMOVED_ENV.contains(&n) || n.starts_with("AWS_ENDPOINT_URL_"));
+        if remove {
+            cmd.env_remove(&name);
+        }
+    }
+    let env: &[(&str, &str)] = &[
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_DEFAULT_REGION", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", keys::IDC_ACCESS_KEY_ID),
+        ("AWS_SECRET_ACCESS_KEY", keys::IDC_SECRET_ACCESS_KEY),
+        ("AWS_SESSION_TOKEN", keys::IDC_SESSION_TOKEN),
+        ("AWS_ENDPOINT_URL", url.as_str()),
+        ("AWS_CONFIG_FILE", "/dev/null"),
+        ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
+        ("RS_IDC_FAKE_URL", url.as_str()),
+        ("RS_IDC_FAKE_PORT", port.as_str()),
+        ("RS_IDC_TEST_PLAIN_ACCESS_KEY_ID", keys::PLAIN_ACCESS_KEY_ID),
+        (
+            "RS_IDC_TEST_PLAIN_SECRET_ACCESS_KEY",
+            keys::PLAIN_SECRET_ACCESS_KEY,
+        ),
+        ("RS_IDC_TEST_IDC2_ACCESS_KEY_ID", keys::IDC2_ACCESS_KEY_ID),
+        (
+            "RS_IDC_TEST_IDC2_SECRET_ACCESS_KEY",
+            keys::IDC2_SECRET_ACCESS_KEY,
+        ),
+        ("RS_IDC_TEST_IDC2_SESSION_TOKEN", keys::IDC2_SESSION_TOKEN),
+        (
+            "RS_IDC_TEST_EXPIRED_ACCESS_KEY_ID",
+            keys::EXPIRED_ACCESS_KEY_ID,
+        ),
+        (
+            "RS_IDC_TEST_EXPIRED_SECRET_ACCESS_KEY",
+            keys::EXPIRED_SECRET_ACCESS_KEY,
+        ),
+        ("RS_IDC_TEST_IDC_ACCESS_KEY_ID", keys::IDC_ACCESS_KEY_ID),
+        (
+            "RS_IDC_TEST_IDC_SECRET_ACCESS_KEY",
+            keys::IDC_SECRET_ACCESS_KEY,
+        ),
+        ("RS_IDC_TEST_IDC_SESSION_TOKEN", keys::IDC_SESSION_TOKEN),
+    ];
+    cmd.envs(env.iter().copied());
+    // The child starts with an empty signal mask (the standard library
+    // resets it), so it can be interrupted as usual.
+    let mut child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = writeln!(
+                io::stderr(),
+                "rs-idc-fake: cannot run {:?}: {e}",
+                args.command[0]
+            );
+            return ExitCode::from(127);
+        }
+    };
+    let pid = child.id() as libc::pid_t;
+    let (tx, rx) = mpsc::channel::<i32>();
+    forward_signals(set, tx);
+    let _ = thread::Builder::new()
+        .name("forward".into())
+        .spawn(move || {
+            for sig in rx {
+                // SAFETY: sending a signal to the child's process ID.
+                unsafe {
+                    libc::kill(pid, sig);
+                }
+            }
+        });
+    let status = child.wait();
+    drop(server);
+    match status {
+        Ok(s) => match (s.code(), s.signal()) {
+            (Some(code), _) => ExitCode::from(code.clamp(0, 255) as u8),
+            (None, Some(sig)) => ExitCode::from((128 + sig).clamp(0, 255) as u8),
+            (None, None) => ExitCode::FAILURE,
+        },
+        Err(e) => {
+            let _ = writeln!(
+                io::stderr(),
+                "rs-idc-fake: waiting for the command failed: {e}"
+            );
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    match parse_args(std::env::args_os().skip(1)) {
+        Ok(args) if args.run => run(&args),
+        Ok(args) => serve(&args),
+        Err(ParseError::Help) => {
+            let _ = io::stdout().write_all(USAGE.as_bytes());
+            ExitCode::SUCCESS
+        }
+        Err(ParseError::Bad(message)) => {
+            let _ = writeln!(io::stderr(), "rs-idc-fake: {message}\n{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}

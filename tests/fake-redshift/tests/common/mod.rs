@@ -1,0 +1,338 @@
+//! A raw HTTP/1.1 client that signs requests with the crate's own signer.
+#![allow(dead_code)]
+
+use rs_idc_fake::{keys, sigv4, timefmt};
+use std::io::{self, Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+/// Credentials of the first identity-enhanced identity.
+pub const IDC: sigv4::Credentials<'static> = sigv4::Credentials {
+    access_key_id: keys::IDC_ACCESS_KEY_ID,
+    secret_access_key: keys::IDC_SECRET_ACCESS_KEY,
+    session_token: Some(keys::IDC_SESSION_TOKEN),
+};
+/// Credentials of the second identity-enhanced identity.
+pub const IDC2: sigv4::Credentials<'static> = sigv4::Credentials {
+    access_key_id: keys::IDC2_ACCESS_KEY_ID,
+    secret_access_key: keys::IDC2_SECRET_ACCESS_KEY,
+    session_token: Some(keys::IDC2_SESSION_TOKEN),
+};
+/// Plain credentials.
+pub const PLAIN: sigv4::Credentials<'static> = sigv4::Credentials {
+    access_key_id: keys::PLAIN_ACCESS_KEY_ID,
+    secret_access_key: keys::PLAIN_SECRET_ACCESS_KEY,
+    session_token: None,
+};
+/// Expired credentials.
+pub const EXPIRED: sigv4::Credentials<'static> = sigv4::Credentials {
+    access_key_id: keys::EXPIRED_ACCESS_KEY_ID,
+    secret_access_key: keys::EXPIRED_SECRET_ACCESS_KEY,
+    session_token: None,
+};
+
+/// Which API a request is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Api {
+    /// Redshift (query protocol).
+    Query,
+    /// Redshift Serverless (JSON 1.1).
+    Json,
+}
+
+/// A request before it is turned into bytes.
+#[derive(Clone, Debug)]
+pub struct Req {
+    pub method: String,
+    pub path: String,
+    pub query: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Req {
+    /// The API request for `ids` (cluster IDs or workgroup names).
+    pub fn api(port: u16, api: Api, ids: &[&str]) -> Req {
+        let (content_type, body) = match api {
+            Api::Query => {
+                let mut body = "Action=GetIdentityCenterAuthToken&Version=2012-12-01".to_string();
+                for (i, id) in ids.iter().enumerate() {
+                    body.push_str(&format!(
+                        "&ClusterIds.ClusterIdentifier.{}={}",
+                        i + 1,
+                        sigv4::uri_encode(id, false)
+                    ));
+                }
+                ("application/x-www-form-urlencoded; charset=utf-8", body)
+            }
+            Api::Json => {
+                let names: Vec<String> = ids
+                    .iter()
+                    .map(|n| format!("\"{}\"", rs_idc_fake::json::escape(n)))
+                    .collect();
+                (
+                    "application/x-amz-json-1.1",
+                    format!("{{\"workgroupNames\":[{}]}}", names.join(",")),
+                )
+            }
+        };
+        let mut headers = vec![
+            ("Host".to_string(), format!("127.0.0.1:{port}")),
+            ("Content-Type".to_string(), content_type.to_string()),
+        ];
+        if api == Api::Json {
+            headers.push((
+                "X-Amz-Target".to_string(),
+                "RedshiftServerless.GetIdentityCenterAuthToken".to_string(),
+            ));
+        }
+        Req {
+            method: "POST".into(),
+            path: "/".into(),
+            query: String::new(),
+            headers,
+            body: body.into_bytes(),
+        }
+    }
+
+    /// Signs with `creds` for the service of `api`.
+    pub fn signed(mut self, api: Api, creds: &sigv4::Credentials<'_>) -> Req {
+        let service = match api {
+            Api::Query => "redshift",
+            Api::Json => "redshift-serverless",
+        };
+        self.sign_as(service, creds);
+        self
+    }
+
+    /// Signs with `creds` for an explicit service name.
+    pub fn sign_as(&mut self, service: &str, creds: &sigv4::Credentials<'_>) {
+        sigv4::sign_request(
+            &self.method,
+            &self.path,
+            &self.query,
+            &mut self.headers,
+            &self.body,
+            creds,
+            "us-east-1",
+            service,
+            &timefmt::amz_date(timefmt::now_epoch_secs()),
+        );
+    }
+
+    /// Adds a header (after signing, it is not signed).
+    pub fn header(mut self, name: &str, value: &str) -> Req {
+        self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    /// The request bytes with a `Content-Length`.
+    pub fn bytes(&self) -> Vec<u8> {
+        let mut out = format!("{} {}", self.method, self.path);
+        if !self.query.is_empty() {
+            out.push('?');
+            out.push_str(&self.query);
+        }
+        out.push_str(" HTTP/1.1\r\n");
+        for (n, v) in &self.headers {
+            out.push_str(&format!("{n}: {v}\r\n"));
+        }
+        out.push_str(&format!("Content-Length: {}\r\n\r\n", self.body.len()));
+        let mut bytes = out.into_bytes();
+        bytes.extend_from_slice(&self.body);
+        bytes
+    }
+}
+
+/// A response read off the wire (no `Debug`, so that a token in a body
+/// cannot end up in a test failure message).
+pub struct Resp {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Resp {
+    /// First value of a header.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The body for a failure message: error bodies only, since a success
+    /// body holds a token.
+    pub fn shown(&self) -> String {
+        if self.status == 200 {
+            "(200 answer, body withheld)".to_string()
+        } else {
+            self.text()
+        }
+    }
+
+    /// Text between `<tag>` and `</tag>` in the body.
+    pub fn xml(&self, tag: &str) -> Option<String> {
+        let text = self.text();
+        let open = format!("<{tag}>");
+        let start = text.find(&open)? + open.len();
+        let end = text[start..].find(&format!("</{tag}>"))? + start;
+        Some(text[start..end].to_string())
+    }
+
+    /// The body parsed as JSON.
+    pub fn json(&self) -> Option<rs_idc_fake::json::Json> {
+        rs_idc_fake::json::parse(&self.body).ok()
+    }
+
+    /// A string member of the JSON body.
+    pub fn json_str(&self, key: &str) -> Option<String> {
+        self.json()?.get(key)?.as_str().map(str::to_string)
+    }
+}
+
+/// One client connection.
+pub struct Client {
+    pub stream: TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Client {
+    /// Connects to the fake, with a read timeout.
+    pub fn connect(port: u16) -> Client {
+        let stream = TcpStream::connect(("127.0.0.1", port)).expect("connect to the fake");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .expect("read timeout");
+        Client {
+            stream,
+            buf: Vec::new(),
+        }
+    }
+
+    /// Sends raw bytes.
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).expect("send");
+    }
+
+    fn fill(&mut self) -> io::Result<usize> {
+        let mut chunk = [0u8; 64 * 1024];
+        let n = self.stream.read(&mut chunk)?;
+        self.buf.extend_from_slice(&chunk[..n]);
+        Ok(n)
+    }
+
+    /// Reads one response head: status and headers.
+    pub fn read_head(&mut self) -> io::Result<(u16, Vec<(String, String)>)> {
+        loop {
+            if let Some(pos) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&self.buf[..pos]).into_owned();
+                self.buf.drain(..pos + 4);
+                let mut lines = head.split("\r\n");
+                let status_line = lines.next().unwrap_or("");
+                let status = status_line
+                    .split(' ')
+                    .nth(1)
+                    .and_then(|s| s.parse().ok())
+                    .ok_or_else(|| io::Error::other("bad status line"))?;
+                let headers = lines
+                    .filter_map(|l| l.split_once(':'))
+                    .map(|(n, v)| (n.to_string(), v.trim().to_string()))
+                    .collect();
+                return Ok((status, headers));
+            }
+            if self.fill()? == 0 {
+                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "closed"));
+            }
+        }
+    }
+
+    /// Reads `n` body bytes.
+    pub fn read_exact_body(&mut self, n: usize) -> io::Result<Vec<u8>> {
+        while self.buf.len() < n {
+            if self.fill()? == 0 {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "closed in body",
+                ));
+            }
+        }
+        Ok(self.buf.drain(..n).collect())
+    }
+
+    /// Reads one whole response (skipping `100 Continue`).
+    pub fn read_response(&mut self) -> io::Result<Resp> {
+        loop {
+            let (status, headers) = self.read_head()?;
+            if status == 100 {
+                continue;
+            }
+            let len = headers
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+                .and_then(|(_, v)| v.parse::<usize>().ok())
+                .unwrap_or(0);
+            let body = self.read_exact_body(len)?;
+            return Ok(Resp {
+                status,
+                headers,
+                body,
+            });
+        }
+    }
+
+    /// Sends a request and reads its response.
+    pub fn call(&mut self, req: &Req) -> Resp {
+        self.send(&req.bytes());
+        self.read_response().expect("a response")
+    }
+
+    /// Whether the server closed the connection (reads end of stream).
+    pub fn is_closed(&mut self) -> bool {
+        matches!(self.fill(), Ok(0))
+    }
+}
+
+/// Sends one request on a new connection.
+pub fn call(port: u16, req: &Req) -> Resp {
+    Client::connect(port).call(req)
+}
+
+/// A signed API request on a new connection.
+pub fn api(port: u16, api: Api, creds: &sigv4::Credentials<'_>, ids: &[&str]) -> Resp {
+    call(port, &Req::api(port, api, ids).signed(api, creds))
+}
+
+/// `GET /_fake/stats` as `(requests, tokens)`.
+pub fn stats(port: u16) -> (u64, u64) {
+    let resp = call(
+        port,
+        &Req {
+            method: "GET".into(),
+            path: "/_fake/stats".into(),
+            query: String::new(),
+            headers: vec![("Host".into(), format!("127.0.0.1:{port}"))],
+            body: Vec::new(),
+        },
+    );
+    assert_eq!(resp.status, 200);
+    let text = resp.text();
+    let mut requests = None;
+    let mut tokens = None;
+    for line in text.lines() {
+        match line.split_once(' ') {
+            Some(("requests", n)) => requests = n.parse().ok(),
+            Some(("tokens", n)) => tokens = n.parse().ok(),
+            _ => {}
+        }
+    }
+    (
+        requests.expect("requests line"),
+        tokens.expect("tokens line"),
+    )
+}
