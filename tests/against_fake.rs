@@ -46,7 +46,10 @@ fn assert_no_secret(fake: &FakeServer, err: &Error) {
         keys::PLAIN_SECRET_ACCESS_KEY,
         keys::EXPIRED_SECRET_ACCESS_KEY,
     ] {
-        assert!(!message.contains(secret), "a secret key leaked into a message");
+        assert!(
+            !message.contains(secret),
+            "a secret key leaked into a message"
+        );
     }
     for token in fake.issued_tokens() {
         assert!(!message.contains(&token), "a token leaked into a message");
@@ -70,8 +73,16 @@ fn service_errors_map_onto_statuses_with_code_and_request_id() {
     let cases = [
         ("err-notfound", Status::NotFound, "ClusterNotFound"),
         ("err-state", Status::InvalidState, "InvalidClusterState"),
-        ("err-invalid", Status::InvalidArgument, "RedshiftInvalidParameter"),
-        ("err-unsupported", Status::Unsupported, "UnsupportedOperation"),
+        (
+            "err-invalid",
+            Status::InvalidArgument,
+            "RedshiftInvalidParameter",
+        ),
+        (
+            "err-unsupported",
+            Status::Unsupported,
+            "UnsupportedOperation",
+        ),
         ("err-denied", Status::Denied, "AccessDenied"),
         ("err-unknown", Status::Service, "SomethingUnexpected"),
     ];
@@ -116,7 +127,12 @@ fn faults_map_onto_statuses_and_the_next_call_succeeds() {
 fn transient_faults_are_retried_away() {
     let fake = FakeServer::start().unwrap();
     let client = client_with(&fake, enhanced());
-    for id in ["fault-throttle-1", "fault-500-1", "fault-503-1", "fault-reset-1"] {
+    for id in [
+        "fault-throttle-1",
+        "fault-500-1",
+        "fault-503-1",
+        "fault-reset-1",
+    ] {
         let before = fake.requests();
         let token = client.get_token(&[id]);
         assert!(token.is_ok(), "{id}: {:?}", token.err());
@@ -139,7 +155,11 @@ fn a_hanging_endpoint_times_out_within_the_bound() {
 #[test]
 fn credentials_without_an_identity_center_identity_are_unsupported() {
     let fake = FakeServer::start().unwrap();
-    let plain = credentials(keys::PLAIN_ACCESS_KEY_ID, keys::PLAIN_SECRET_ACCESS_KEY, None);
+    let plain = credentials(
+        keys::PLAIN_ACCESS_KEY_ID,
+        keys::PLAIN_SECRET_ACCESS_KEY,
+        None,
+    );
     let err = client_with(&fake, plain).get_token(&["c1"]).unwrap_err();
     assert_eq!(err.status(), Status::Unsupported, "{err}");
     assert_no_secret(&fake, &err);
