@@ -137,6 +137,9 @@ type Outcome = Result<Token, Error>;
 
 /// One call in flight that other callers with the same key wait for.
 struct Flight {
+    /// The process of the leader: after `fork()` a flight inherited from the
+    /// parent has no leader in the child, so the child must not wait for it.
+    pid: u32,
     outcome: Mutex<Option<Outcome>>,
     done: Condvar,
 }
@@ -161,16 +164,22 @@ impl SingleFlight {
         deadline: Instant,
         call: impl FnOnce() -> Outcome,
     ) -> Outcome {
+        let pid = std::process::id();
         let (flight, leader) = {
             let mut flights = self.flights.lock().unwrap_or_else(|p| p.into_inner());
             match flights.get(key) {
-                Some(flight) => (Arc::clone(flight), false),
-                None => {
+                Some(flight) if flight.pid == pid => (Arc::clone(flight), false),
+                _ => {
                     let flight = Arc::new(Flight {
+                        pid,
                         outcome: Mutex::new(None),
                         done: Condvar::new(),
                     });
-                    flights.insert(key.clone(), Arc::clone(&flight));
+                    // An entry left by the parent's leader is replaced, not dropped
+                    // in place of an answer: no one in this process waits for it.
+                    if let Some(inherited) = flights.insert(key.clone(), Arc::clone(&flight)) {
+                        std::mem::forget(inherited);
+                    }
                     (flight, true)
                 }
             }
@@ -223,11 +232,18 @@ impl Drop for Landing<'_> {
             .outcome
             .take()
             .unwrap_or_else(|| Err(Error::internal("the shared call ended without an answer")));
-        self.flights
+        let mut flights = self
+            .flights
             .flights
             .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(self.key);
+            .unwrap_or_else(|p| p.into_inner());
+        if flights
+            .get(self.key)
+            .is_some_and(|current| std::ptr::eq(Arc::as_ptr(current), self.flight))
+        {
+            flights.remove(self.key);
+        }
+        drop(flights);
         *self
             .flight
             .outcome

@@ -12,6 +12,8 @@
 
 #include "harness.h"
 
+#include <pthread.h>
+
 static const char *cluster[] = {"my-cluster"};
 
 /* How long a child may take for its tokens. */
@@ -44,6 +46,26 @@ static void tokens_and_grandchild(void *unused)
     expect_status(cluster, 1, RS_IDC_OK);
 }
 
+/* The parent's call that the fake never answers, until its time bound. */
+static int hanging_status;
+static void *hanging_call(void *unused)
+{
+    (void)unused;
+    const char *ids[] = {"fault-hang-1"};
+    char *out = NULL;
+    hanging_status = rs_idc_get_token(ids, 1, &out, NULL);
+    rs_idc_free_token(out);
+    return NULL;
+}
+
+/* In a child: the same identifiers as the hanging call, answered now. */
+static void hang_once_token(void *unused)
+{
+    (void)unused;
+    const char *ids[] = {"fault-hang-1"};
+    expect_status(ids, 1, RS_IDC_OK);
+}
+
 /* In the parent: waits for a child and checks its verdict. */
 static void expect_child_ok(struct child c, const char *what)
 {
@@ -55,6 +77,8 @@ static void expect_child_ok(struct child c, const char *what)
 
 int main(void)
 {
+    /* Bounds the parent's hanging call in case 6. */
+    setenv("RS_IDC_TIMEOUT_MS", "4000", 1);
     long before = fake_requests();
     EXPECT(before >= 0, "the fake's stats are readable at 127.0.0.1:$RS_IDC_FAKE_PORT");
 
@@ -79,7 +103,20 @@ int main(void)
         expect_child_ok(kids[i], "one of four children at once");
     }
 
-    /* 6. The parent's runtime still works after all that. */
+    /*
+     * 6. Forked while another thread of the parent waits for an answer: the
+     *    child must not wait for the parent's request (no thread of the
+     *    child will ever finish it) but make its own. The fake hangs on
+     *    the first request for "fault-hang-1" and answers later ones.
+     */
+    pthread_t waiter;
+    CHECK(pthread_create(&waiter, NULL, hanging_call, NULL) == 0);
+    usleep(300 * 1000); /* let the waiter's request reach the fake */
+    expect_child_ok(start_child(hang_once_token, NULL), "child forked while a call hangs");
+    pthread_join(waiter, NULL);
+    EXPECT_STATUS(hanging_status, RS_IDC_ETIMEOUT);
+
+    /* 7. The parent's runtime still works after all that. */
     expect_status(cluster, 1, RS_IDC_OK);
     expect_status(cluster, 1, RS_IDC_OK);
 
