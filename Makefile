@@ -80,3 +80,21 @@ lint:
 clean:
 	rm -rf $(BUILD)
 	$(CARGO) clean
+
+# Benchmark: rs-idc (cached, uncached, cold start) against boto3, all on the
+# local fake endpoint; prints a table and writes it to build/bench.txt.
+.PHONY: bench
+BENCH_CFLAGS := -std=c11 -O2 -Wall -Wextra -Werror -pedantic
+
+$(BUILD)/bench: bench/bench.c include/rs_idc.h lib | $(BUILD)
+	$(CC) $(CPPFLAGS) $(BENCH_CFLAGS) $< -o $@ $(LDLIBS_RS)
+
+# boto3 in the project venv; with the AWS CLI there, pip keeps the two agreeing on botocore.
+$(VENV)/.boto3:
+	test -x $(VENV)/bin/python || python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check boto3 \
+	  $$(test -x $(VENV)/bin/aws && echo awscli)
+	touch $@
+
+bench: lib $(BUILD)/bench $(BUILD)/get_token $(VENV)/.boto3
+	$(FAKE) run -- python3 bench/run.py --python $(VENV)/bin/python
