@@ -1,33 +1,17 @@
 //! The safe core against the local fake endpoint: success, every service
 //! error, every fault, the time bound, and credentials of each kind.
 
+mod common;
+
+use common::{credentials, enhanced};
 use rs_idc::{Client, Error, Settings, StaticCredentials, Status};
 use rs_idc_fake::{keys, FakeServer};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 const TIMEOUT: Duration = Duration::from_millis(3000);
 
-fn credentials(access_key_id: &str, secret: &str, session: Option<&str>) -> StaticCredentials {
-    StaticCredentials::new(access_key_id, secret, session.map(Into::into))
-}
-
-fn enhanced() -> StaticCredentials {
-    credentials(
-        keys::IDC_ACCESS_KEY_ID,
-        keys::IDC_SECRET_ACCESS_KEY,
-        Some(keys::IDC_SESSION_TOKEN),
-    )
-}
-
 fn client_with(fake: &FakeServer, creds: StaticCredentials) -> Client {
-    Client::new(Settings {
-        region: Some("us-east-1".into()),
-        endpoint_url: Some(fake.url()),
-        credentials: Some(creds),
-        max_attempts: Some(2),
-        timeout: TIMEOUT,
-        ..Settings::default()
-    })
+    Client::new(common::settings(fake, creds, 2, TIMEOUT))
 }
 
 fn now() -> i64 {

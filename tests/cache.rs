@@ -2,36 +2,16 @@
 //! normalisation, refresh inside the margin, switching it off, and
 //! identities that never share tokens.
 
+mod common;
+
+use common::{enhanced, second_identity};
 use rs_idc::{Client, Settings, StaticCredentials, Status};
-use rs_idc_fake::{keys, FakeServer};
+use rs_idc_fake::FakeServer;
 use std::sync::Barrier;
 use std::time::Duration;
 
-fn enhanced() -> StaticCredentials {
-    StaticCredentials::new(
-        keys::IDC_ACCESS_KEY_ID,
-        keys::IDC_SECRET_ACCESS_KEY,
-        Some(keys::IDC_SESSION_TOKEN.into()),
-    )
-}
-
-fn second_identity() -> StaticCredentials {
-    StaticCredentials::new(
-        keys::IDC2_ACCESS_KEY_ID,
-        keys::IDC2_SECRET_ACCESS_KEY,
-        Some(keys::IDC2_SESSION_TOKEN.into()),
-    )
-}
-
 fn settings(fake: &FakeServer, creds: StaticCredentials) -> Settings {
-    Settings {
-        region: Some("us-east-1".into()),
-        endpoint_url: Some(fake.url()),
-        credentials: Some(creds),
-        max_attempts: Some(1),
-        timeout: Duration::from_secs(5),
-        ..Settings::default()
-    }
+    common::settings(fake, creds, 1, Duration::from_secs(5))
 }
 
 #[test]

@@ -2,22 +2,21 @@
 //! process): a clear in the middle of another test would change that test's
 //! request count.
 
-use rs_idc::{Client, Settings, StaticCredentials};
-use rs_idc_fake::{keys, FakeServer};
+mod common;
+
+use rs_idc::Client;
+use rs_idc_fake::FakeServer;
+use std::time::Duration;
 
 #[test]
 fn clearing_the_cache_makes_the_next_call_ask_again() {
     let fake = FakeServer::start().unwrap();
-    let client = Client::new(Settings {
-        region: Some("us-east-1".into()),
-        endpoint_url: Some(fake.url()),
-        credentials: Some(StaticCredentials::new(
-            keys::IDC_ACCESS_KEY_ID,
-            keys::IDC_SECRET_ACCESS_KEY,
-            Some(keys::IDC_SESSION_TOKEN.into()),
-        )),
-        ..Settings::default()
-    });
+    let client = Client::new(common::settings(
+        &fake,
+        common::enhanced(),
+        1,
+        Duration::from_secs(5),
+    ));
     client.get_token(&["cleared"]).unwrap();
     rs_idc::clear_cache();
     client.get_token(&["cleared"]).unwrap();
