@@ -168,10 +168,7 @@ impl Client {
         let service = self.service(deadline)?;
         let identity = snapshot.identity.clone();
         let answer = runtime::run(deadline, async move {
-            let call = aws::cluster_token(&service, &identity, cluster_ids);
-            tokio::time::timeout_at(deadline.into(), call)
-                .await
-                .unwrap_or_else(|_| Err(timed_out()))
+            aws::cluster_token(&service, &identity, cluster_ids).await
         })?;
         check_answer(answer, unix_now())
     }
@@ -194,11 +191,10 @@ impl Client {
         let resolved_at = Instant::now();
         let service = self.service(deadline)?;
         let scope = service.scope().to_owned();
-        let identity = runtime::run(deadline, async move {
-            tokio::time::timeout_at(deadline.into(), aws::resolve_identity(&service))
-                .await
-                .unwrap_or_else(|_| Err(timed_out()))
-        })?;
+        let identity = runtime::run(
+            deadline,
+            async move { aws::resolve_identity(&service).await },
+        )?;
         let mut trust = IDENTITY_RECHECK;
         if let Some(left) = identity
             .expiry()
@@ -220,11 +216,7 @@ impl Client {
     fn service(&self, deadline: Instant) -> Result<Arc<aws::Service>, Error> {
         self.service.get_or_try_init(|| {
             let settings = self.settings.clone();
-            runtime::run(deadline, async move {
-                tokio::time::timeout_at(deadline.into(), aws::connect(&settings))
-                    .await
-                    .unwrap_or_else(|_| Err(timed_out()))
-            })
+            runtime::run(deadline, async move { aws::connect(&settings).await })
         })
     }
 }
@@ -238,13 +230,6 @@ static DEFAULT_CLIENT: PerProcess<Client> = PerProcess::new();
 /// remembered.
 pub fn default_client() -> Result<Arc<Client>, Error> {
     DEFAULT_CLIENT.get_or_try_init(|| Settings::from_env().map(Client::new))
-}
-
-fn timed_out() -> Error {
-    Error::new(
-        Status::Timeout,
-        "the call did not finish within its time bound",
-    )
 }
 
 fn unix_now() -> i64 {

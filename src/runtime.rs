@@ -98,11 +98,11 @@ fn runtime() -> Result<Arc<tokio::runtime::Runtime>, Error> {
     })
 }
 
-/// Runs `work` on the library's runtime and waits for its result until
-/// `deadline`.
+/// Runs `work` on the library's runtime, bounded by `deadline`, and waits
+/// for its result.
 ///
-/// The work itself should honour the deadline; the wait here is the
-/// backstop, with a little slack so that the work's own timeout error (which
+/// The work is cut off at the deadline on the runtime; the wait here is the
+/// backstop, with a little slack so that an error of the work's own (which
 /// says more) normally wins.
 pub(crate) fn run<T, F>(deadline: Instant, work: F) -> Result<T, Error>
 where
@@ -113,23 +113,30 @@ where
     let runtime = runtime()?;
     let (sender, receiver) = mpsc::sync_channel(1);
     let task = runtime.spawn(async move {
+        let result = tokio::time::timeout_at(deadline.into(), work)
+            .await
+            .unwrap_or_else(|_| Err(timed_out()));
         // The receiver may have given up already; nothing to do then.
-        let _ = sender.send(work.await);
+        let _ = sender.send(result);
     });
     let wait = deadline.saturating_duration_since(Instant::now()) + SLACK;
     match receiver.recv_timeout(wait) {
         Ok(result) => result,
         Err(mpsc::RecvTimeoutError::Timeout) => {
             task.abort();
-            Err(Error::new(
-                Status::Timeout,
-                "the call did not finish within its time bound",
-            ))
+            Err(timed_out())
         }
         Err(mpsc::RecvTimeoutError::Disconnected) => Err(Error::internal(
             "the call ended without an answer (an internal task panicked)",
         )),
     }
+}
+
+fn timed_out() -> Error {
+    Error::new(
+        Status::Timeout,
+        "the call did not finish within its time bound",
+    )
 }
 
 #[cfg(test)]
