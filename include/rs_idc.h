@@ -15,11 +15,29 @@
 #include <stddef.h>
 #include <stdint.h>
 
+// The longest host name read, in bytes (DNS allows 253).
+#define RS_IDC_MAX_HOST_LEN 253
+
 // The most identifiers one call may name (clusters or workgroups).
 #define RS_IDC_MAX_IDENTIFIERS 20
 
 // The longest cluster identifier, in characters.
 #define RS_IDC_MAX_CLUSTER_ID_LEN 63
+
+// The shortest workgroup name, in characters.
+#define RS_IDC_MIN_WORKGROUP_LEN 3
+
+// The longest workgroup name, in characters.
+#define RS_IDC_MAX_WORKGROUP_LEN 64
+
+// The most options one handle may be made from.
+#define RS_IDC_MAX_OPTIONS 64
+
+// The longest option key, in bytes.
+#define RS_IDC_MAX_OPTION_KEY_LEN 64
+
+// The longest option value, in bytes (session tokens can be long).
+#define RS_IDC_MAX_OPTION_VALUE_LEN (16 * 1024)
 
 // The call succeeded.
 #define RS_IDC_OK 0
@@ -71,6 +89,36 @@
 // An internal failure: a caught panic, or the runtime could not start.
 #define RS_IDC_EINTERNAL -13
 
+// A client handle: settings, SDK clients and an HTTP connection pool. Made
+// by `rs_idc_client_new()`, released by `rs_idc_client_free()`; may be used
+// from many threads at once.
+typedef struct rs_idc_client rs_idc_client;
+
+// One setting for `rs_idc_client_new()`: a key and its value, both
+// NUL-terminated. Keys are case-insensitive:
+//
+// | key | value | environment equivalent |
+// | --- | --- | --- |
+// | `region` | region name, e.g. `us-east-1` | `AWS_REGION` |
+// | `profile` | profile name | `AWS_PROFILE` |
+// | `endpoint_url` | `https://...` (plain `http://` only to loopback, or with `allow_http`) | `AWS_ENDPOINT_URL` |
+// | `access_key_id`, `secret_access_key`, `session_token` | identity-enhanced credentials: all three or none | `AWS_ACCESS_KEY_ID`, ... |
+// | `ca_file` | path of a PEM file of extra trusted CAs | `AWS_CA_BUNDLE` |
+// | `proxy` | `http://host:port` for all traffic | `HTTPS_PROXY` |
+// | `no_proxy` | comma-separated hosts that bypass the proxy | `NO_PROXY` |
+// | `connect_timeout_ms` | 1 to 3600000 | `RS_IDC_CONNECT_TIMEOUT_MS` |
+// | `timeout_ms` | whole call, retries included: 1 to 3600000 | `RS_IDC_TIMEOUT_MS` |
+// | `max_attempts` | 1 to 10 | `AWS_MAX_ATTEMPTS` |
+// | `cache` | `on`/`off` (also `1`/`0`, `true`/`false`, `yes`/`no`) | `RS_IDC_CACHE` |
+// | `refresh_margin_s` | seconds before expiry a cached token is refreshed, 0 to 3600 | |
+// | `allow_http` | `on`/`off`: allow plain `http://` off loopback | `RS_IDC_ALLOW_HTTP` |
+typedef struct {
+  // The option's key.
+  const char *key;
+  // The option's value.
+  const char *value;
+} rs_idc_option;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -109,6 +157,68 @@ extern "C" {
 // `ids` must be NULL or point to `n` pointers, each NULL or a C string;
 // `out` must be NULL or writable; `exp` must be NULL or writable.
 int rs_idc_get_token(const char **ids, size_t n, char **out, int64_t *exp);
+
+// Makes a client handle from `n` options (see `rs_idc_option`; `options`
+// may be NULL when `n` is 0). Settings not given come from the
+// environment, as for `rs_idc_get_token()`.
+//
+// Every option is checked here: an unknown key, a key given twice, a
+// malformed value, credentials without all three parts or an unreadable
+// CA file give `RS_IDC_EINVAL` and a last error naming the key (never a
+// secret value). Nothing is contacted until the first token call. On
+// failure `*out` is NULL.
+//
+// # Safety
+// `options` must be NULL or point to `n` options whose strings are NULL or
+// NUL-terminated; `out` must be NULL or writable.
+int rs_idc_client_new(const rs_idc_option *options, size_t n, rs_idc_client **out);
+
+// As `rs_idc_get_token()`, with the settings of `client`.
+//
+// # Safety
+// `client` must be NULL or a live handle; the other arguments as for
+// `rs_idc_get_token()`.
+int rs_idc_client_get_token(rs_idc_client *client,
+                            const char **ids,
+                            size_t n,
+                            char **out,
+                            int64_t *exp);
+
+// Gets a token for Redshift Serverless workgroups (API
+// `redshift-serverless:GetIdentityCenterAuthToken`): `n` names, 1 to 20,
+// each 3-64 lower-case ASCII letters, digits and hyphens. Otherwise as
+// `rs_idc_client_get_token()`.
+//
+// # Safety
+// As `rs_idc_client_get_token()`, with `workgroups` for `ids`.
+int rs_idc_client_get_serverless_token(rs_idc_client *client,
+                                       const char **workgroups,
+                                       size_t n,
+                                       char **out,
+                                       int64_t *exp);
+
+// Gets a token for the cluster or workgroup a Redshift host name names,
+// as the official drivers read it:
+// `CLUSTER.ID.REGION.redshift.amazonaws.com` or
+// `WORKGROUP.ACCOUNT.REGION.redshift-serverless.amazonaws.com` (also under
+// `amazonaws.com.cn`). The host's region is used unless the handle has a
+// `region` option. Any other host (a custom domain, an IP address, a port
+// or scheme glued on) gives `RS_IDC_EINVAL`: pass the identifier instead.
+//
+// # Safety
+// `client` must be NULL or a live handle; `host` NULL or a C string;
+// `out` and `exp` as for `rs_idc_get_token()`.
+int rs_idc_client_get_token_for_host(rs_idc_client *client,
+                                     const char *host,
+                                     char **out,
+                                     int64_t *exp);
+
+// Releases a client handle and wipes its secret settings. NULL is fine.
+// No call on the handle may be running or follow.
+//
+// # Safety
+// `client` must be NULL or a live handle from `rs_idc_client_new()`.
+void rs_idc_client_free(rs_idc_client *client);
 
 // Empties the process-wide token cache; the dropped tokens are wiped.
 // The next call for any identifier set asks the service again.

@@ -1,6 +1,7 @@
 //! The AWS layer: builds SDK clients, makes the API calls, and maps SDK
 //! errors onto statuses. No other module sees an AWS SDK type.
 
+use crate::cache::Flavour;
 use crate::error::Error;
 use crate::settings::Settings;
 use crate::status::Status;
@@ -13,24 +14,41 @@ use aws_credential_types::Credentials;
 use aws_sdk_redshift::config::http::HttpResponse;
 use aws_sdk_redshift::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_redshift::operation::RequestId;
+use aws_smithy_http_client::proxy::ProxyConfig;
+use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
+use aws_smithy_http_client::{Builder as HttpClientBuilder, Connector};
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use std::time::SystemTime;
 use zeroize::Zeroizing;
 
-/// Name of the provisioned-cluster operation, used in messages.
+/// Names of the two operations, used in messages.
 const CLUSTER_OPERATION: &str = "GetIdentityCenterAuthToken";
+const SERVERLESS_OPERATION: &str = "RedshiftServerless.GetIdentityCenterAuthToken";
 
 /// The SDK clients of one [`crate::Client`] in one process.
 pub(crate) struct Service {
     redshift: aws_sdk_redshift::Client,
+    serverless: aws_sdk_redshiftserverless::Client,
     credentials: Option<SharedCredentialsProvider>,
-    scope: String,
+    cluster_endpoint: String,
+    serverless_endpoint: String,
+    region: String,
 }
 
 impl Service {
-    /// The region and endpoint the clients talk to, as one string (part of
-    /// the cache key).
-    pub(crate) fn scope(&self) -> &str {
-        &self.scope
+    /// The endpoint URL the API of `flavour` is called at; `default` when
+    /// the SDK derives it from the region.
+    pub(crate) fn endpoint(&self, flavour: Flavour) -> &str {
+        match flavour {
+            Flavour::Cluster => &self.cluster_endpoint,
+            Flavour::Serverless => &self.serverless_endpoint,
+        }
+    }
+
+    /// The region and endpoint of `flavour`, as one string (part of the
+    /// cache key).
+    pub(crate) fn scope(&self, flavour: Flavour) -> String {
+        format!("{} {}", self.region, self.endpoint(flavour))
     }
 }
 
@@ -66,7 +84,9 @@ pub(crate) async fn connect(settings: &Settings) -> Result<Service, Error> {
         .connect_timeout(settings.connect_timeout)
         .operation_timeout(settings.timeout)
         .build();
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts);
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .timeout_config(timeouts)
+        .http_client(http_client(settings)?);
     if let Some(region) = &settings.region {
         loader = loader.region(Region::new(region.clone()));
     }
@@ -96,17 +116,64 @@ pub(crate) async fn connect(settings: &Settings) -> Result<Service, Error> {
              or a region in the AWS profile",
         ));
     };
-    let endpoint = settings
-        .endpoint_url
-        .clone()
-        .or_else(|| std::env::var("AWS_ENDPOINT_URL_REDSHIFT").ok())
-        .or_else(|| config.endpoint_url().map(str::to_owned))
-        .unwrap_or_else(|| "default".into());
+    // The same order of precedence as the SDK's: an explicit URL, the
+    // service's own variable, then the general one (environment or profile).
+    let endpoint = |service_variable: &str| {
+        settings
+            .endpoint_url
+            .clone()
+            .or_else(|| std::env::var(service_variable).ok())
+            .or_else(|| config.endpoint_url().map(str::to_owned))
+            .unwrap_or_else(|| "default".into())
+    };
     Ok(Service {
-        scope: format!("{region} {endpoint}"),
+        region: region.to_string(),
+        cluster_endpoint: endpoint("AWS_ENDPOINT_URL_REDSHIFT"),
+        serverless_endpoint: endpoint("AWS_ENDPOINT_URL_REDSHIFT_SERVERLESS"),
         credentials: config.credentials_provider(),
         redshift: aws_sdk_redshift::Client::new(&config),
+        serverless: aws_sdk_redshiftserverless::Client::new(&config),
     })
+}
+
+/// The HTTP client: rustls with the system's roots plus any extra CA
+/// certificates, and the proxy of the settings or of the environment.
+fn http_client(settings: &Settings) -> Result<SharedHttpClient, Error> {
+    let mut trust = TrustStore::default();
+    if let Some(pem) = &settings.ca_bundle {
+        trust = trust.with_pem_certificate(pem.clone());
+    }
+    let tls = TlsContext::builder()
+        .with_trust_store(trust)
+        .build()
+        .map_err(|e| Error::invalid(format!("the CA certificates cannot be used: {e}")))?;
+    let proxy = match &settings.proxy {
+        Some(url) => {
+            let proxy = ProxyConfig::all(url.as_str())
+                .map_err(|e| Error::invalid(format!("proxy: {e}")))?;
+            match &settings.no_proxy {
+                Some(rules) => proxy.no_proxy(rules),
+                None => proxy,
+            }
+        }
+        None => ProxyConfig::from_env(),
+    };
+    Ok(
+        HttpClientBuilder::new().build_with_connector_fn(move |connector_settings, components| {
+            let mut connector = Connector::builder();
+            connector.set_connector_settings(connector_settings.cloned());
+            if let Some(components) = components {
+                connector.set_sleep_impl(components.sleep_impl());
+            }
+            connector
+                .proxy_config(proxy.clone())
+                .tls_provider(tls::Provider::Rustls(
+                    tls::rustls_provider::CryptoMode::AwsLc,
+                ))
+                .tls_context(tls.clone())
+                .build()
+        }),
+    )
 }
 
 /// Resolves the credentials the next calls will be signed with.
@@ -129,9 +196,22 @@ pub(crate) async fn resolve_identity(service: &Service) -> Result<Identity, Erro
     Ok(Identity { credentials })
 }
 
-/// Calls Redshift's GetIdentityCenterAuthToken for `cluster_ids`, signed
-/// with exactly the credentials of `identity`.
-pub(crate) async fn cluster_token(
+/// Calls GetIdentityCenterAuthToken of `flavour` for `ids` (cluster
+/// identifiers or workgroup names), signed with exactly the credentials of
+/// `identity`.
+pub(crate) async fn get_token(
+    service: &Service,
+    flavour: Flavour,
+    identity: &Identity,
+    ids: Vec<String>,
+) -> Result<Answer, Error> {
+    match flavour {
+        Flavour::Cluster => cluster_token(service, identity, ids).await,
+        Flavour::Serverless => serverless_token(service, identity, ids).await,
+    }
+}
+
+async fn cluster_token(
     service: &Service,
     identity: &Identity,
     cluster_ids: Vec<String>,
@@ -147,6 +227,32 @@ pub(crate) async fn cluster_token(
         .send()
         .await
         .map_err(|err| map_sdk_error(CLUSTER_OPERATION, err))?;
+    let request_id = output.request_id().map(str::to_owned);
+    let expires_at = output.expiration_time.map(|t| t.secs());
+    Ok(Answer {
+        token: output.token.map(Zeroizing::new),
+        expires_at,
+        request_id,
+    })
+}
+
+async fn serverless_token(
+    service: &Service,
+    identity: &Identity,
+    workgroups: Vec<String>,
+) -> Result<Answer, Error> {
+    let output = service
+        .serverless
+        .get_identity_center_auth_token()
+        .set_workgroup_names(Some(workgroups))
+        .customize()
+        .config_override(
+            aws_sdk_redshiftserverless::Config::builder()
+                .credentials_provider(identity.credentials.clone()),
+        )
+        .send()
+        .await
+        .map_err(|err| map_sdk_error(SERVERLESS_OPERATION, err))?;
     let request_id = output.request_id().map(str::to_owned);
     let expires_at = output.expiration_time.map(|t| t.secs());
     Ok(Answer {

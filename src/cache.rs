@@ -26,7 +26,10 @@ const SHARD_CAPACITY: usize = 64;
 /// Which API minted a token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Flavour {
+    /// Redshift provisioned clusters.
     Cluster,
+    /// Redshift Serverless workgroups.
+    Serverless,
 }
 
 /// A cache key: one string, built once per call.
@@ -39,6 +42,7 @@ impl Key {
         let mut key = String::with_capacity(64 + scope.len() + ids.len() * 16);
         key.push_str(match flavour {
             Flavour::Cluster => "cluster",
+            Flavour::Serverless => "serverless",
         });
         for part in [scope, access_key_id] {
             key.push('\n');

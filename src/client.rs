@@ -4,10 +4,12 @@
 use crate::aws::{self, Answer};
 use crate::cache::{self, Flavour, Key, SingleFlight, TokenCache};
 use crate::error::Error;
+use crate::hosts::{self, HostTarget};
 use crate::ids;
 use crate::runtime::{self, PerProcess};
-use crate::settings::Settings;
+use crate::settings::{check_endpoint, Settings};
 use crate::status::Status;
+use std::collections::HashMap;
 use std::ffi::OsString;
 use std::fmt;
 use std::sync::{Arc, LazyLock, Mutex, RwLock};
@@ -59,7 +61,9 @@ const IDENTITY_RECHECK: Duration = Duration::from_secs(300);
 /// The identity (and endpoint scope) that cache keys are built from,
 /// resolved on a miss and trusted by hits until it goes stale.
 struct Snapshot {
-    scope: String,
+    /// The cache-key scope of each flavour, see [`aws::Service::scope`].
+    cluster_scope: String,
+    serverless_scope: String,
     identity: aws::Identity,
     /// `AWS_ACCESS_KEY_ID` when the identity was resolved: a change means
     /// the host switched credentials.
@@ -70,6 +74,14 @@ struct Snapshot {
 impl Snapshot {
     fn is_fresh(&self) -> bool {
         Instant::now() < self.stale_after && std::env::var_os(ENV_ACCESS_KEY) == self.env_access_key
+    }
+
+    fn key(&self, flavour: Flavour, ids: &[String]) -> Key {
+        let scope = match flavour {
+            Flavour::Cluster => &self.cluster_scope,
+            Flavour::Serverless => &self.serverless_scope,
+        };
+        Key::new(flavour, scope, self.identity.access_key_id(), ids)
     }
 }
 
@@ -95,6 +107,8 @@ pub struct Client {
     snapshot: RwLock<Option<Arc<Snapshot>>>,
     /// One identity resolution at a time per client.
     resolving: Mutex<()>,
+    /// Clients for the regions of host names, when no region is set.
+    regional: Mutex<HashMap<String, Arc<Client>>>,
 }
 
 impl Client {
@@ -106,6 +120,7 @@ impl Client {
             service: PerProcess::new(),
             snapshot: RwLock::new(None),
             resolving: Mutex::new(()),
+            regional: Mutex::new(HashMap::new()),
         }
     }
 
@@ -120,16 +135,46 @@ impl Client {
     /// case and duplicates do not matter. A cached token is returned without
     /// touching the runtime; concurrent misses for one key make one call.
     pub fn get_token<I: AsRef<[u8]>>(&self, cluster_ids: &[I]) -> Result<Token, Error> {
-        let cluster_ids = ids::normalise_cluster_ids(cluster_ids)?;
+        self.token(Flavour::Cluster, ids::normalise_cluster_ids(cluster_ids)?)
+    }
+
+    /// Gets a token for the Redshift Serverless workgroups `workgroups`
+    /// (1 to 20 names), with the same checks, bounds and cache.
+    pub fn get_serverless_token<I: AsRef<[u8]>>(&self, workgroups: &[I]) -> Result<Token, Error> {
+        self.token(Flavour::Serverless, ids::normalise_workgroups(workgroups)?)
+    }
+
+    /// Gets a token for the cluster or workgroup that a Redshift host name
+    /// names (see [`hosts::parse_host`]). A region in the settings wins over
+    /// the host's.
+    pub fn get_token_for_host(&self, host: &[u8]) -> Result<Token, Error> {
+        let (flavour, name, region) = match hosts::parse_host(host)? {
+            HostTarget::Cluster { id, region } => (Flavour::Cluster, id, region),
+            HostTarget::Workgroup { name, region } => (Flavour::Serverless, name, region),
+        };
+        if self.settings.region.is_some() {
+            return self.token(flavour, vec![name]);
+        }
+        self.regional(&region).token(flavour, vec![name])
+    }
+
+    /// A client like this one, for `region`.
+    fn regional(&self, region: &str) -> Arc<Client> {
+        let mut clients = self.regional.lock().unwrap_or_else(|p| p.into_inner());
+        let client = clients.entry(region.to_owned()).or_insert_with(|| {
+            Arc::new(Client::new(Settings {
+                region: Some(region.to_owned()),
+                ..self.settings.clone()
+            }))
+        });
+        Arc::clone(client)
+    }
+
+    /// Serves `ids` (already normalised) from the cache or the service.
+    fn token(&self, flavour: Flavour, ids: Vec<String>) -> Result<Token, Error> {
         if self.settings.cache {
             if let Some(snapshot) = self.fresh_snapshot() {
-                let key = Key::new(
-                    Flavour::Cluster,
-                    &snapshot.scope,
-                    snapshot.identity.access_key_id(),
-                    &cluster_ids,
-                );
-                if let Some(token) = CACHE.get(&key, unix_now()) {
+                if let Some(token) = CACHE.get(&snapshot.key(flavour, &ids), unix_now()) {
                     return Ok(token);
                 }
             }
@@ -137,21 +182,16 @@ impl Client {
         let deadline = Instant::now() + self.settings.timeout;
         let snapshot = self.snapshot(deadline)?;
         if !self.settings.cache {
-            return self.fetch(&snapshot, cluster_ids, deadline);
+            return self.fetch(flavour, &snapshot, ids, deadline);
         }
-        let key = Key::new(
-            Flavour::Cluster,
-            &snapshot.scope,
-            snapshot.identity.access_key_id(),
-            &cluster_ids,
-        );
+        let key = snapshot.key(flavour, &ids);
         FLIGHTS.run(&key, deadline, || {
             // Another flight may have filled the entry since the lookup above.
             if let Some(token) = CACHE.get(&key, unix_now()) {
                 return Ok(token);
             }
             let minted_at = unix_now();
-            let token = self.fetch(&snapshot, cluster_ids, deadline)?;
+            let token = self.fetch(flavour, &snapshot, ids, deadline)?;
             let refresh_at = cache::refresh_at(&token, minted_at, self.settings.refresh_margin);
             CACHE.put(key.clone(), token.clone(), refresh_at, minted_at);
             Ok(token)
@@ -161,14 +201,15 @@ impl Client {
     /// Makes the API call with the snapshot's credentials.
     fn fetch(
         &self,
+        flavour: Flavour,
         snapshot: &Snapshot,
-        cluster_ids: Vec<String>,
+        ids: Vec<String>,
         deadline: Instant,
     ) -> Result<Token, Error> {
         let service = self.service(deadline)?;
         let identity = snapshot.identity.clone();
         let answer = runtime::run(deadline, async move {
-            aws::cluster_token(&service, &identity, cluster_ids).await
+            aws::get_token(&service, flavour, &identity, ids).await
         })?;
         check_answer(answer, unix_now())
     }
@@ -190,7 +231,8 @@ impl Client {
         let env_access_key = std::env::var_os(ENV_ACCESS_KEY);
         let resolved_at = Instant::now();
         let service = self.service(deadline)?;
-        let scope = service.scope().to_owned();
+        let cluster_scope = service.scope(Flavour::Cluster);
+        let serverless_scope = service.scope(Flavour::Serverless);
         let identity = runtime::run(
             deadline,
             async move { aws::resolve_identity(&service).await },
@@ -203,7 +245,8 @@ impl Client {
             trust = trust.min(left.saturating_sub(IDENTITY_RECHECK));
         }
         let snapshot = Arc::new(Snapshot {
-            scope,
+            cluster_scope,
+            serverless_scope,
             identity,
             env_access_key,
             stale_after: resolved_at + trust,
@@ -212,11 +255,20 @@ impl Client {
         Ok(snapshot)
     }
 
-    /// The SDK clients of this process, built on first use.
+    /// The SDK clients of this process, built on first use. Endpoints from
+    /// the environment or a profile pass the same plain-http check as an
+    /// explicit one.
     fn service(&self, deadline: Instant) -> Result<Arc<aws::Service>, Error> {
         self.service.get_or_try_init(|| {
             let settings = self.settings.clone();
-            runtime::run(deadline, async move { aws::connect(&settings).await })
+            let service = runtime::run(deadline, async move { aws::connect(&settings).await })?;
+            for flavour in [Flavour::Cluster, Flavour::Serverless] {
+                let endpoint = service.endpoint(flavour);
+                if endpoint != "default" {
+                    check_endpoint("endpoint", endpoint, self.settings.allow_http)?;
+                }
+            }
+            Ok(service)
         })
     }
 }

@@ -4,8 +4,13 @@
 //! Every exported body runs inside [`boundary`], so no panic ever crosses
 //! into C.
 
-use crate::client::{default_client, Token};
+use crate::client::{default_client, Client, Token};
 use crate::error::Error;
+use crate::hosts::RS_IDC_MAX_HOST_LEN;
+use crate::options::{
+    settings_from_options, RawOption, RS_IDC_MAX_OPTIONS, RS_IDC_MAX_OPTION_KEY_LEN,
+    RS_IDC_MAX_OPTION_VALUE_LEN,
+};
 use crate::status::{status_name, RS_IDC_EINTERNAL, RS_IDC_OK};
 use std::cell::RefCell;
 use std::ffi::{c_char, c_int, CString};
@@ -61,13 +66,18 @@ unsafe fn bounded_bytes<'a>(text: *const c_char, limit: usize) -> &'a [u8] {
     std::slice::from_raw_parts(text.cast::<u8>(), len)
 }
 
-/// The identifiers of a C array, each read with a bound.
+/// The identifiers of a C array, each read with a bound; `name` is the
+/// argument named in messages.
 ///
 /// # Safety
 /// `ids` must be NULL or point to `n` readable pointers.
-unsafe fn identifiers<'a>(ids: *const *const c_char, n: usize) -> Result<Vec<&'a [u8]>, Error> {
+unsafe fn identifiers<'a>(
+    name: &str,
+    ids: *const *const c_char,
+    n: usize,
+) -> Result<Vec<&'a [u8]>, Error> {
     if ids.is_null() {
-        return Err(Error::invalid("ids is NULL"));
+        return Err(Error::invalid(format!("{name} is NULL")));
     }
     crate::ids::check_count(n)?;
     std::slice::from_raw_parts(ids, n)
@@ -75,12 +85,76 @@ unsafe fn identifiers<'a>(ids: *const *const c_char, n: usize) -> Result<Vec<&'a
         .enumerate()
         .map(|(i, &id)| {
             if id.is_null() {
-                Err(Error::invalid(format!("ids[{i}] is NULL")))
+                Err(Error::invalid(format!("{name}[{i}] is NULL")))
             } else {
                 Ok(bounded_bytes(id, MAX_IDENTIFIER_SCAN))
             }
         })
         .collect()
+}
+
+/// The options of a C array, keys and values each read with a bound (one
+/// byte past the longest allowed, so that a longer one is reported).
+///
+/// # Safety
+/// `options` must be NULL or point to `n` readable `rs_idc_option`s.
+unsafe fn raw_options<'a>(
+    options: *const rs_idc_option,
+    n: usize,
+) -> Result<Vec<RawOption<'a>>, Error> {
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    if options.is_null() {
+        return Err(Error::invalid("options is NULL"));
+    }
+    if n > RS_IDC_MAX_OPTIONS {
+        return Err(Error::invalid(format!(
+            "n must be at most {RS_IDC_MAX_OPTIONS} options, got {n}"
+        )));
+    }
+    std::slice::from_raw_parts(options, n)
+        .iter()
+        .enumerate()
+        .map(|(i, option)| {
+            if option.key.is_null() {
+                return Err(Error::invalid(format!("options[{i}].key is NULL")));
+            }
+            let value = (!option.value.is_null())
+                .then(|| bounded_bytes(option.value, RS_IDC_MAX_OPTION_VALUE_LEN + 1));
+            Ok((
+                bounded_bytes(option.key, RS_IDC_MAX_OPTION_KEY_LEN + 1),
+                value,
+            ))
+        })
+        .collect()
+}
+
+/// The client behind a handle, or an error when it is NULL.
+///
+/// # Safety
+/// `client` must be NULL or a live handle from `rs_idc_client_new()`.
+unsafe fn client_ref<'a>(client: *mut rs_idc_client) -> Result<&'a Client, Error> {
+    client
+        .as_ref()
+        .map(|handle| &handle.client)
+        .ok_or_else(|| Error::invalid("client is NULL"))
+}
+
+/// The shape of every token call: clear `*out`, get the token, hand it out.
+///
+/// # Safety
+/// `out` and `exp` as for [`hand_out`]; `out` may be NULL.
+unsafe fn token_call(
+    out: *mut *mut c_char,
+    exp: *mut i64,
+    get: impl FnOnce() -> Result<Token, Error>,
+) -> c_int {
+    guard(|| {
+        let out = output_slot(out)?;
+        let token = get()?;
+        hand_out(token, out, exp)
+    })
 }
 
 /// Clears `*out` and returns it for writing, or fails when `out` is NULL.
@@ -152,11 +226,155 @@ pub unsafe extern "C" fn rs_idc_get_token(
     out: *mut *mut c_char,
     exp: *mut i64,
 ) -> c_int {
+    token_call(out, exp, || {
+        let ids = identifiers("ids", ids, n)?;
+        default_client()?.get_token(&ids)
+    })
+}
+
+/// One setting for `rs_idc_client_new()`: a key and its value, both
+/// NUL-terminated. Keys are case-insensitive:
+///
+/// | key | value | environment equivalent |
+/// | --- | --- | --- |
+/// | `region` | region name, e.g. `us-east-1` | `AWS_REGION` |
+/// | `profile` | profile name | `AWS_PROFILE` |
+/// | `endpoint_url` | `https://...` (plain `http://` only to loopback, or with `allow_http`) | `AWS_ENDPOINT_URL` |
+/// | `access_key_id`, `secret_access_key`, `session_token` | identity-enhanced credentials: all three or none | `AWS_ACCESS_KEY_ID`, ... |
+/// | `ca_file` | path of a PEM file of extra trusted CAs | `AWS_CA_BUNDLE` |
+/// | `proxy` | `http://host:port` for all traffic | `HTTPS_PROXY` |
+/// | `no_proxy` | comma-separated hosts that bypass the proxy | `NO_PROXY` |
+/// | `connect_timeout_ms` | 1 to 3600000 | `RS_IDC_CONNECT_TIMEOUT_MS` |
+/// | `timeout_ms` | whole call, retries included: 1 to 3600000 | `RS_IDC_TIMEOUT_MS` |
+/// | `max_attempts` | 1 to 10 | `AWS_MAX_ATTEMPTS` |
+/// | `cache` | `on`/`off` (also `1`/`0`, `true`/`false`, `yes`/`no`) | `RS_IDC_CACHE` |
+/// | `refresh_margin_s` | seconds before expiry a cached token is refreshed, 0 to 3600 | |
+/// | `allow_http` | `on`/`off`: allow plain `http://` off loopback | `RS_IDC_ALLOW_HTTP` |
+#[repr(C)]
+#[allow(non_camel_case_types)] // the C name
+pub struct rs_idc_option {
+    /// The option's key.
+    pub key: *const c_char,
+    /// The option's value.
+    pub value: *const c_char,
+}
+
+/// A client handle: settings, SDK clients and an HTTP connection pool. Made
+/// by `rs_idc_client_new()`, released by `rs_idc_client_free()`; may be used
+/// from many threads at once.
+#[allow(non_camel_case_types)] // the C name
+pub struct rs_idc_client {
+    client: Client,
+}
+
+/// Makes a client handle from `n` options (see `rs_idc_option`; `options`
+/// may be NULL when `n` is 0). Settings not given come from the
+/// environment, as for `rs_idc_get_token()`.
+///
+/// Every option is checked here: an unknown key, a key given twice, a
+/// malformed value, credentials without all three parts or an unreadable
+/// CA file give `RS_IDC_EINVAL` and a last error naming the key (never a
+/// secret value). Nothing is contacted until the first token call. On
+/// failure `*out` is NULL.
+///
+/// # Safety
+/// `options` must be NULL or point to `n` options whose strings are NULL or
+/// NUL-terminated; `out` must be NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn rs_idc_client_new(
+    options: *const rs_idc_option,
+    n: usize,
+    out: *mut *mut rs_idc_client,
+) -> c_int {
     guard(|| {
-        let out = output_slot(out)?;
-        let ids = identifiers(ids, n)?;
-        let token = default_client()?.get_token(&ids)?;
-        hand_out(token, out, exp)
+        let out = out.as_mut().ok_or_else(|| Error::invalid("out is NULL"))?;
+        *out = ptr::null_mut();
+        let settings = settings_from_options(&raw_options(options, n)?)?;
+        *out = Box::into_raw(Box::new(rs_idc_client {
+            client: Client::new(settings),
+        }));
+        Ok(())
+    })
+}
+
+/// As `rs_idc_get_token()`, with the settings of `client`.
+///
+/// # Safety
+/// `client` must be NULL or a live handle; the other arguments as for
+/// `rs_idc_get_token()`.
+#[no_mangle]
+pub unsafe extern "C" fn rs_idc_client_get_token(
+    client: *mut rs_idc_client,
+    ids: *mut *const c_char,
+    n: usize,
+    out: *mut *mut c_char,
+    exp: *mut i64,
+) -> c_int {
+    token_call(out, exp, || {
+        let client = client_ref(client)?;
+        client.get_token(&identifiers("ids", ids, n)?)
+    })
+}
+
+/// Gets a token for Redshift Serverless workgroups (API
+/// `redshift-serverless:GetIdentityCenterAuthToken`): `n` names, 1 to 20,
+/// each 3-64 lower-case ASCII letters, digits and hyphens. Otherwise as
+/// `rs_idc_client_get_token()`.
+///
+/// # Safety
+/// As `rs_idc_client_get_token()`, with `workgroups` for `ids`.
+#[no_mangle]
+pub unsafe extern "C" fn rs_idc_client_get_serverless_token(
+    client: *mut rs_idc_client,
+    workgroups: *mut *const c_char,
+    n: usize,
+    out: *mut *mut c_char,
+    exp: *mut i64,
+) -> c_int {
+    token_call(out, exp, || {
+        let client = client_ref(client)?;
+        client.get_serverless_token(&identifiers("workgroups", workgroups, n)?)
+    })
+}
+
+/// Gets a token for the cluster or workgroup a Redshift host name names,
+/// as the official drivers read it:
+/// `CLUSTER.ID.REGION.redshift.amazonaws.com` or
+/// `WORKGROUP.ACCOUNT.REGION.redshift-serverless.amazonaws.com` (also under
+/// `amazonaws.com.cn`). The host's region is used unless the handle has a
+/// `region` option. Any other host (a custom domain, an IP address, a port
+/// or scheme glued on) gives `RS_IDC_EINVAL`: pass the identifier instead.
+///
+/// # Safety
+/// `client` must be NULL or a live handle; `host` NULL or a C string;
+/// `out` and `exp` as for `rs_idc_get_token()`.
+#[no_mangle]
+pub unsafe extern "C" fn rs_idc_client_get_token_for_host(
+    client: *mut rs_idc_client,
+    host: *const c_char,
+    out: *mut *mut c_char,
+    exp: *mut i64,
+) -> c_int {
+    token_call(out, exp, || {
+        let client = client_ref(client)?;
+        if host.is_null() {
+            return Err(Error::invalid("host is NULL"));
+        }
+        client.get_token_for_host(bounded_bytes(host, RS_IDC_MAX_HOST_LEN + 1))
+    })
+}
+
+/// Releases a client handle and wipes its secret settings. NULL is fine.
+/// No call on the handle may be running or follow.
+///
+/// # Safety
+/// `client` must be NULL or a live handle from `rs_idc_client_new()`.
+#[no_mangle]
+pub unsafe extern "C" fn rs_idc_client_free(client: *mut rs_idc_client) {
+    boundary((), || {
+        if !client.is_null() {
+            drop(Box::from_raw(client));
+        }
     })
 }
 
@@ -234,6 +452,25 @@ mod tests {
             committed == fresh,
             "include/rs_idc.h is stale: run `make header` and commit it"
         );
+    }
+
+    #[test]
+    fn every_name_in_the_header_has_the_prefix() {
+        let header = include_str!(concat!(env!("OUT_DIR"), "/rs_idc.h"));
+        for line in header.lines() {
+            if let Some(name) = line.strip_prefix("#define ") {
+                assert!(name.starts_with("RS_IDC_"), "{line}");
+            }
+            if let Some((_, rest)) = line.split_once(" rs_") {
+                assert!(
+                    rest.starts_with("idc_") || rest.starts_with("idc.h"),
+                    "{line}"
+                );
+            }
+            if line.starts_with("int ") || line.starts_with("void ") {
+                assert!(line.contains(" rs_idc_"), "{line}");
+            }
+        }
     }
 
     #[test]

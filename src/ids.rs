@@ -1,7 +1,9 @@
-//! Local checks of cluster identifiers, before any network traffic.
+//! Local checks of cluster identifiers and workgroup names, before any
+//! network traffic.
 //!
 //! Redshift stores cluster identifiers in lower case, so identifiers are
 //! compared, cached and sent lower-cased, de-duplicated and sorted.
+//! Workgroup names are lower case by rule; they are de-duplicated and sorted.
 
 use crate::error::Error;
 
@@ -9,6 +11,11 @@ use crate::error::Error;
 pub const RS_IDC_MAX_IDENTIFIERS: usize = 20;
 /// The longest cluster identifier, in characters.
 pub const RS_IDC_MAX_CLUSTER_ID_LEN: usize = 63;
+
+/// The shortest workgroup name, in characters.
+pub const RS_IDC_MIN_WORKGROUP_LEN: usize = 3;
+/// The longest workgroup name, in characters.
+pub const RS_IDC_MAX_WORKGROUP_LEN: usize = 64;
 
 /// Checks a count of identifiers against `1..=RS_IDC_MAX_IDENTIFIERS`.
 pub fn check_count(n: usize) -> Result<(), Error> {
@@ -57,14 +64,52 @@ pub fn check_cluster_id(position: usize, id: &[u8]) -> Result<String, Error> {
     Ok(String::from_utf8_lossy(id).to_ascii_lowercase())
 }
 
+/// Checks one Redshift Serverless workgroup name: 3 to 64 characters of
+/// lower-case ASCII letters, digits and hyphens.
+pub fn check_workgroup(position: usize, name: &[u8]) -> Result<String, Error> {
+    let fail = |rule: String| Err(Error::invalid(format!("workgroups[{position}] {rule}")));
+    if name.len() < RS_IDC_MIN_WORKGROUP_LEN {
+        return fail(format!(
+            "is shorter than {RS_IDC_MIN_WORKGROUP_LEN} characters"
+        ));
+    }
+    if name.len() > RS_IDC_MAX_WORKGROUP_LEN {
+        return fail(format!(
+            "is longer than {RS_IDC_MAX_WORKGROUP_LEN} characters"
+        ));
+    }
+    if let Some(at) = name
+        .iter()
+        .position(|b| !(b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-'))
+    {
+        return fail(format!(
+            "has a byte other than a lower-case ASCII letter, digit or hyphen at offset {at}"
+        ));
+    }
+    Ok(String::from_utf8_lossy(name).into_owned())
+}
+
 /// Checks a whole list of cluster identifiers and returns the normalised
 /// set: lower-cased, de-duplicated and sorted.
 pub fn normalise_cluster_ids<I: AsRef<[u8]>>(ids: &[I]) -> Result<Vec<String>, Error> {
-    check_count(ids.len())?;
-    let mut out = ids
+    normalise(ids, check_cluster_id)
+}
+
+/// Checks a whole list of workgroup names and returns the normalised set:
+/// de-duplicated and sorted.
+pub fn normalise_workgroups<I: AsRef<[u8]>>(names: &[I]) -> Result<Vec<String>, Error> {
+    normalise(names, check_workgroup)
+}
+
+fn normalise<I: AsRef<[u8]>>(
+    items: &[I],
+    check: fn(usize, &[u8]) -> Result<String, Error>,
+) -> Result<Vec<String>, Error> {
+    check_count(items.len())?;
+    let mut out = items
         .iter()
         .enumerate()
-        .map(|(i, id)| check_cluster_id(i, id.as_ref()))
+        .map(|(i, item)| check(i, item.as_ref()))
         .collect::<Result<Vec<_>, _>>()?;
     out.sort_unstable();
     out.dedup();
@@ -122,6 +167,32 @@ mod tests {
         let err = normalise_cluster_ids(&many).unwrap_err();
         assert!(err.message().contains("got 21"));
         assert!(normalise_cluster_ids(&vec!["a"; RS_IDC_MAX_IDENTIFIERS]).is_ok());
+    }
+
+    #[test]
+    fn workgroup_names_follow_their_own_rules() {
+        assert_eq!(check_workgroup(0, b"wg-1").unwrap(), "wg-1");
+        assert_eq!(check_workgroup(0, &[b'a'; 64]).unwrap().len(), 64);
+        assert_eq!(check_workgroup(0, b"-9-").unwrap(), "-9-");
+        for (bad, words) in [
+            (&b"ab"[..], "shorter than 3"),
+            (&[b'a'; 65][..], "longer than 64"),
+            (&b"Wg-1"[..], "offset 0"),
+            (&b"wg_1"[..], "offset 2"),
+            (&b"wg\xff1"[..], "offset 2"),
+        ] {
+            let err = check_workgroup(2, bad).unwrap_err();
+            assert!(
+                err.message().starts_with("workgroups[2] "),
+                "{}",
+                err.message()
+            );
+            assert!(err.message().contains(words), "{}", err.message());
+        }
+        assert_eq!(
+            normalise_workgroups(&["b-wg", "a-wg", "b-wg"]).unwrap(),
+            ["a-wg", "b-wg"]
+        );
     }
 
     #[test]

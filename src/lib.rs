@@ -6,7 +6,7 @@
 //! [`Status`] maps onto the `RS_IDC_*` status numbers.
 //!
 //! Layers, each in its own module, data flowing one way:
-//! `ffi` (C surface) → `client`, `ids`, `settings`, `cache` (safe core) →
+//! `ffi` (C surface) → `client`, `ids`, `hosts`, `options`, `settings`, `cache` (safe core) →
 //! `aws` (SDK calls and error mapping) → `runtime` (fork-aware async runtime).
 
 mod aws;
@@ -14,7 +14,9 @@ mod cache;
 mod client;
 mod error;
 pub mod ffi;
+pub mod hosts;
 pub mod ids;
+pub mod options;
 mod runtime;
 pub mod settings;
 pub mod status;

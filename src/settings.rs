@@ -23,6 +23,13 @@ pub const ENV_TIMEOUT_MS: &str = "RS_IDC_TIMEOUT_MS";
 pub const ENV_CONNECT_TIMEOUT_MS: &str = "RS_IDC_CONNECT_TIMEOUT_MS";
 /// Environment variable that turns the token cache off (`0`) or on (`1`).
 pub const ENV_CACHE: &str = "RS_IDC_CACHE";
+/// Environment variable that allows plain `http://` endpoints that are not
+/// on loopback (`1`).
+pub const ENV_ALLOW_HTTP: &str = "RS_IDC_ALLOW_HTTP";
+/// Environment variable naming a PEM file of extra trusted CA certificates.
+pub const ENV_CA_BUNDLE: &str = "AWS_CA_BUNDLE";
+/// The largest CA file read.
+const MAX_CA_FILE_BYTES: u64 = 4 << 20;
 
 /// Explicit AWS credentials, as drivers take them from a connection string.
 ///
@@ -90,6 +97,15 @@ pub struct Settings {
     /// How long before its expiry a cached token is refreshed; `None` means
     /// the smaller of five minutes and half the token's lifetime.
     pub refresh_margin: Option<Duration>,
+    /// Extra trusted CA certificates (PEM), added to the system's roots.
+    pub ca_bundle: Option<Vec<u8>>,
+    /// Proxy URL for all traffic; `None` reads `HTTPS_PROXY`, `HTTP_PROXY`
+    /// and `NO_PROXY` from the environment.
+    pub proxy: Option<String>,
+    /// Hosts that bypass `proxy` (comma-separated, as `NO_PROXY`).
+    pub no_proxy: Option<String>,
+    /// Whether a plain `http://` endpoint off loopback is allowed.
+    pub allow_http: bool,
 }
 
 impl Default for Settings {
@@ -104,14 +120,18 @@ impl Default for Settings {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             cache: true,
             refresh_margin: None,
+            ca_bundle: None,
+            proxy: None,
+            no_proxy: None,
+            allow_http: false,
         }
     }
 }
 
 impl Settings {
     /// The library's settings from the environment (`RS_IDC_TIMEOUT_MS`,
-    /// `RS_IDC_CONNECT_TIMEOUT_MS`, `RS_IDC_CACHE`); everything else is left
-    /// to the SDK.
+    /// `RS_IDC_CONNECT_TIMEOUT_MS`, `RS_IDC_CACHE`, `RS_IDC_ALLOW_HTTP`,
+    /// `AWS_CA_BUNDLE`); everything else is left to the SDK.
     pub fn from_env() -> Result<Settings, Error> {
         Self::from_lookup(|name| std::env::var_os(name))
     }
@@ -132,6 +152,12 @@ impl Settings {
         }
         if let Some(raw) = lookup(ENV_CACHE) {
             settings.cache = parse_switch(ENV_CACHE, raw.to_str().unwrap_or(""))?;
+        }
+        if let Some(raw) = lookup(ENV_ALLOW_HTTP) {
+            settings.allow_http = parse_switch(ENV_ALLOW_HTTP, raw.to_str().unwrap_or(""))?;
+        }
+        if let Some(path) = lookup(ENV_CA_BUNDLE).filter(|p| !p.is_empty()) {
+            settings.ca_bundle = Some(read_ca_file(ENV_CA_BUNDLE, path.as_ref())?);
         }
         Ok(settings)
     }
@@ -157,6 +183,57 @@ pub fn parse_switch(name: &str, value: &str) -> Result<bool, Error> {
         _ => Err(Error::invalid(format!(
             "{name} must be 0 or 1 (also off/on, false/true, no/yes)"
         ))),
+    }
+}
+
+/// Reads a PEM file of CA certificates; `name` is the setting named in
+/// the error. At least one certificate must parse.
+pub fn read_ca_file(name: &str, path: &std::path::Path) -> Result<Vec<u8>, Error> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::CertificateDer;
+    use std::io::Read;
+    let mut pem = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|file| file.take(MAX_CA_FILE_BYTES).read_to_end(&mut pem))
+        .map_err(|e| Error::invalid(format!("{name}: cannot read {}: {e}", path.display())))?;
+    let certificates = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| Error::invalid(format!("{name}: {} is not valid PEM", path.display())))?;
+    if certificates.is_empty() {
+        return Err(Error::invalid(format!(
+            "{name}: {} holds no PEM certificate",
+            path.display()
+        )));
+    }
+    Ok(pem)
+}
+
+/// Refuses a plain `http://` endpoint whose host is not loopback, unless
+/// `allow_http`; `name` is the setting named in the error.
+pub fn check_endpoint(name: &str, endpoint: &str, allow_http: bool) -> Result<(), Error> {
+    let url = url::Url::parse(endpoint)
+        .map_err(|e| Error::invalid(format!("{name}: not a URL ({e})")))?;
+    let host = url
+        .host()
+        .ok_or_else(|| Error::invalid(format!("{name}: the URL has no host")))?;
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if allow_http || is_loopback(&host) => Ok(()),
+        "http" => Err(Error::invalid(format!(
+            "{name}: plain http:// to a host that is not loopback is refused \
+             (use https://, or allow it with allow_http / {ENV_ALLOW_HTTP}=1)"
+        ))),
+        other => Err(Error::invalid(format!(
+            "{name}: the scheme must be https or http, not {other}"
+        ))),
+    }
+}
+
+fn is_loopback(host: &url::Host<&str>) -> bool {
+    match host {
+        url::Host::Domain(name) => name.eq_ignore_ascii_case("localhost"),
+        url::Host::Ipv4(ip) => ip.is_loopback(),
+        url::Host::Ipv6(ip) => ip.is_loopback(),
     }
 }
 
@@ -208,6 +285,39 @@ mod tests {
         }
         let err = from(&[(ENV_CACHE, "maybe")]).unwrap_err();
         assert!(err.message().starts_with(ENV_CACHE));
+    }
+
+    #[test]
+    fn plain_http_is_for_loopback_unless_allowed() {
+        for ok in [
+            "https://redshift.eu-west-1.amazonaws.com",
+            "http://127.0.0.1:8080",
+            "http://127.9.9.9",
+            "http://localhost:1",
+            "http://[::1]:9",
+        ] {
+            check_endpoint("endpoint_url", ok, false).unwrap();
+        }
+        let err = check_endpoint("endpoint_url", "http://10.1.2.3", false).unwrap_err();
+        assert!(err.message().starts_with("endpoint_url: plain http://"));
+        check_endpoint("endpoint_url", "http://10.1.2.3", true).unwrap();
+        assert!(check_endpoint("endpoint_url", "ftp://127.0.0.1", true).is_err());
+        assert!(check_endpoint("endpoint_url", "not a url", true).is_err());
+    }
+
+    #[test]
+    fn ca_files_must_hold_a_certificate() {
+        let dir = std::env::temp_dir().join(format!("rs-idc-ca-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let empty = dir.join("empty.pem");
+        std::fs::write(&empty, "no certificate here\n").unwrap();
+        let err = read_ca_file("ca_file", &empty).unwrap_err();
+        assert!(err.message().starts_with("ca_file: "), "{err}");
+        let err = read_ca_file("ca_file", &dir.join("missing.pem")).unwrap_err();
+        assert!(err.message().contains("cannot read"), "{err}");
+        let err = from(&[(ENV_CA_BUNDLE, empty.to_str().unwrap())]).unwrap_err();
+        assert!(err.message().starts_with(ENV_CA_BUNDLE), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

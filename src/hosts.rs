@@ -1,0 +1,165 @@
+//! Host names as the official Redshift drivers read them:
+//! `cluster.xxxxxxxx.region.redshift.amazonaws.com` and
+//! `workgroup.account.region.redshift-serverless.amazonaws.com`, also under
+//! `amazonaws.com.cn`.
+
+use crate::error::Error;
+use crate::ids;
+
+/// The longest host name read, in bytes (DNS allows 253).
+pub const RS_IDC_MAX_HOST_LEN: usize = 253;
+
+/// What a host name names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostTarget {
+    /// A provisioned cluster.
+    Cluster {
+        /// The cluster identifier, lower-cased.
+        id: String,
+        /// The region from the host name.
+        region: String,
+    },
+    /// A Redshift Serverless workgroup.
+    Workgroup {
+        /// The workgroup name.
+        name: String,
+        /// The region from the host name.
+        region: String,
+    },
+}
+
+/// Reads a Redshift or Redshift Serverless host name.
+///
+/// Anything else (a custom domain, an IP address, a port, a scheme or a
+/// path) is `InvalidArgument`, with a message telling the caller to pass the
+/// identifier instead.
+pub fn parse_host(host: &[u8]) -> Result<HostTarget, Error> {
+    let refuse = |why: &str| {
+        Err(Error::invalid(format!(
+            "host {why}: expected CLUSTER.ID.REGION.redshift.amazonaws.com or \
+             WORKGROUP.ACCOUNT.REGION.redshift-serverless.amazonaws.com (also .com.cn); \
+             for any other host pass the cluster identifier or workgroup name instead"
+        )))
+    };
+    if host.is_empty() {
+        return refuse("is empty");
+    }
+    if host.len() > RS_IDC_MAX_HOST_LEN {
+        return refuse(&format!("is longer than {RS_IDC_MAX_HOST_LEN} bytes"));
+    }
+    if !host
+        .iter()
+        .all(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'.')
+    {
+        return refuse("has a character that is not part of a host name (a scheme, port or path?)");
+    }
+    let host = String::from_utf8_lossy(host).to_ascii_lowercase();
+    let labels: Vec<&str> = host.split('.').collect();
+    let suffix_len = match labels.as_slice() {
+        [.., "amazonaws", "com"] => 2,
+        [.., "amazonaws", "com", "cn"] => 3,
+        _ => return refuse("is not under amazonaws.com or amazonaws.com.cn"),
+    };
+    let [name, _account, region, service] = labels[..labels.len() - suffix_len] else {
+        return refuse("does not have the NAME.ID.REGION.SERVICE form");
+    };
+    if !is_region(region) {
+        return refuse(&format!(
+            "has no region where one belongs (found '{region}')"
+        ));
+    }
+    let region = region.to_owned();
+    match service {
+        "redshift" => Ok(HostTarget::Cluster {
+            id: ids::check_cluster_id(0, name.as_bytes())
+                .map_err(|e| Error::invalid(format!("host names a bad cluster: {e}")))?,
+            region,
+        }),
+        "redshift-serverless" => Ok(HostTarget::Workgroup {
+            name: ids::check_workgroup(0, name.as_bytes())
+                .map_err(|e| Error::invalid(format!("host names a bad workgroup: {e}")))?,
+            region,
+        }),
+        _ => refuse(&format!("is not a Redshift host (service '{service}')")),
+    }
+}
+
+/// `us-east-1`, `eu-central-2`, `us-gov-west-1`, `cn-north-1`: letters in
+/// hyphen-separated words, then a number.
+fn is_region(label: &str) -> bool {
+    let words: Vec<&str> = label.split('-').collect();
+    let Some((number, letters)) = words.split_last() else {
+        return false;
+    };
+    letters.len() >= 2
+        && letters
+            .iter()
+            .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()))
+        && !number.is_empty()
+        && number.bytes().all(|b| b.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cluster(id: &str, region: &str) -> HostTarget {
+        HostTarget::Cluster {
+            id: id.into(),
+            region: region.into(),
+        }
+    }
+
+    #[test]
+    fn reads_provisioned_and_serverless_hosts() {
+        assert_eq!(
+            parse_host(b"Examplecluster.abc123xyz789.us-west-2.redshift.amazonaws.com").unwrap(),
+            cluster("examplecluster", "us-west-2")
+        );
+        assert_eq!(
+            parse_host(b"my-cluster.c1a2b3.cn-north-1.redshift.amazonaws.com.cn").unwrap(),
+            cluster("my-cluster", "cn-north-1")
+        );
+        assert_eq!(
+            parse_host(b"wg-one.123456789012.eu-central-1.redshift-serverless.amazonaws.com")
+                .unwrap(),
+            HostTarget::Workgroup {
+                name: "wg-one".into(),
+                region: "eu-central-1".into()
+            }
+        );
+        assert_eq!(
+            parse_host(b"c.x.us-gov-west-1.redshift.amazonaws.com").unwrap(),
+            cluster("c", "us-gov-west-1")
+        );
+    }
+
+    #[test]
+    fn refuses_everything_else_and_says_what_to_do() {
+        for bad in [
+            &b""[..],
+            b"redshift.example.com",
+            b"10.0.0.1",
+            b"my-cluster.abc.us-east-1.redshift.amazonaws.com:5439",
+            b"https://my-cluster.abc.us-east-1.redshift.amazonaws.com",
+            b"my-cluster.abc.us-east-1.redshift.amazonaws.com/dev",
+            b"my-cluster.us-east-1.redshift.amazonaws.com",
+            b"a.b.my-cluster.abc.us-east-1.redshift.amazonaws.com",
+            b"my-cluster.abc.useast1.redshift.amazonaws.com",
+            b"my-cluster.abc.us-east-1.s3.amazonaws.com",
+            b"1cluster.abc.us-east-1.redshift.amazonaws.com",
+            b"w.abc.us-east-1.redshift-serverless.amazonaws.com",
+        ] {
+            let err = parse_host(bad).unwrap_err();
+            assert!(
+                err.message().contains("pass the cluster identifier")
+                    || err.message().contains("bad cluster")
+                    || err.message().contains("bad workgroup"),
+                "{}: {}",
+                String::from_utf8_lossy(bad),
+                err.message()
+            );
+        }
+        assert!(parse_host(&[b'a'; 300]).is_err());
+    }
+}
