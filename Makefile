@@ -13,6 +13,8 @@ VALGRIND   := valgrind --quiet --error-exitcode=99 --leak-check=full \
               --errors-for-leak-kinds=definite --show-leak-kinds=definite \
               --track-fds=no --child-silent-after-fork=yes
 VENV       := .venv
+VERSION    := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
+VERSION_MAJOR := $(firstword $(subst ., ,$(VERSION)))
 
 EXAMPLES   := $(BUILD)/get_token $(BUILD)/dlopen_token
 C_TESTS    := $(patsubst tests/c/%.c,$(BUILD)/%,$(wildcard tests/c/test_*.c))
@@ -21,9 +23,11 @@ C_TESTS    := $(patsubst tests/c/%.c,$(BUILD)/%,$(wildcard tests/c/test_*.c))
 
 all: lib $(EXAMPLES) $(C_TESTS)
 
-# The library (cdylib, staticlib, rlib) and the local fake endpoint.
+# The library (cdylib, staticlib, rlib) and the local fake endpoint. The
+# link named by the library's SONAME lets programs linked here find it.
 lib:
 	$(CARGO) build --release --workspace
+	ln -sf librs_idc.so $(LIBDIR)/librs_idc.so.$(VERSION_MAJOR)
 
 # Refreshes include/rs_idc.h from the Rust sources (any non-CI build does).
 header:

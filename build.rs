@@ -9,18 +9,33 @@
 use std::path::PathBuf;
 
 fn main() {
+    let version = std::env::var("CARGO_PKG_VERSION").unwrap_or_default();
+    let major = std::env::var("CARGO_PKG_VERSION_MAJOR").unwrap_or_default();
+    let minor = std::env::var("CARGO_PKG_VERSION_MINOR").unwrap_or_default();
+    let patch = std::env::var("CARGO_PKG_VERSION_PATCH").unwrap_or_default();
+
     // dlclose() must never unload code that runtime threads may still run.
     println!("cargo:rustc-cdylib-link-arg=-Wl,-z,nodelete");
+    // Programs record the major version's name; installs add the links.
+    println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,librs_idc.so.{major}");
     println!("cargo:rerun-if-changed=src");
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-env-changed=CI");
 
     let crate_dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default());
     let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").unwrap_or_default());
-    let config = match cbindgen::Config::from_file(crate_dir.join("cbindgen.toml")) {
+    let mut config = match cbindgen::Config::from_file(crate_dir.join("cbindgen.toml")) {
         Ok(config) => config,
         Err(err) => fail(&format!("cbindgen.toml: {err}")),
     };
+    // The version macros come from Cargo.toml, never by hand.
+    config.after_includes = Some(format!(
+        "\n// The version of the library this header belongs to (see also rs_idc_version()).\n\
+         #define RS_IDC_VERSION \"{version}\"\n\
+         #define RS_IDC_VERSION_MAJOR {major}\n\
+         #define RS_IDC_VERSION_MINOR {minor}\n\
+         #define RS_IDC_VERSION_PATCH {patch}"
+    ));
     let bindings = match cbindgen::Builder::new()
         .with_crate(&crate_dir)
         .with_config(config)

@@ -15,6 +15,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+// The version of the library this header belongs to (see also rs_idc_version()).
+#define RS_IDC_VERSION "0.1.0"
+#define RS_IDC_VERSION_MAJOR 0
+#define RS_IDC_VERSION_MINOR 1
+#define RS_IDC_VERSION_PATCH 0
+
 // The longest host name read, in bytes (DNS allows 253).
 #define RS_IDC_MAX_HOST_LEN 253
 
