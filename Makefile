@@ -17,6 +17,11 @@ VERSION    := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1
 VERSION_MAJOR := $(firstword $(subst ., ,$(VERSION)))
 
 EXAMPLES   := $(BUILD)/get_token $(BUILD)/dlopen_token
+# Each mk/*.mk file adds the rules of one part (install, bindings, ...) and
+# names its test targets in EXTRA_TESTS, which `make test` runs too.
+.DEFAULT_GOAL := all
+EXTRA_TESTS :=
+-include $(sort $(wildcard mk/*.mk))
 C_TESTS    := $(patsubst tests/c/%.c,$(BUILD)/%,$(wildcard tests/c/test_*.c))
 
 .PHONY: all lib header demo test test-rust test-c test-valgrind test-cli lint clean
@@ -52,7 +57,7 @@ demo: lib $(EXAMPLES)
 	$(FAKE) run -- $(BUILD)/get_token my-cluster
 	$(FAKE) run -- $(BUILD)/dlopen_token $(abspath $(LIBDIR))/librs_idc.so my-cluster
 
-test: test-rust test-c test-valgrind test-cli
+test: test-rust test-c test-valgrind test-cli $(EXTRA_TESTS)
 
 # Rust unit and integration tests; the fake's environment is the safety net
 # that keeps every SDK call on loopback.
