@@ -64,6 +64,11 @@ impl Identity {
         self.credentials.access_key_id()
     }
 
+    /// Whether the credentials carry a session token.
+    pub(crate) fn has_session_token(&self) -> bool {
+        self.credentials.session_token().is_some()
+    }
+
     /// When the credentials expire, if they do.
     pub(crate) fn expiry(&self) -> Option<SystemTime> {
         self.credentials.expiry()

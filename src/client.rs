@@ -129,6 +129,34 @@ impl Client {
         &self.settings
     }
 
+    /// The access key id of the credentials the last call resolved, if
+    /// any (not secret: it names the identity; for diagnostics).
+    pub fn resolved_access_key_id(&self) -> Option<String> {
+        self.resolved_identity()
+            .map(|identity| identity.access_key_id().to_owned())
+    }
+
+    /// Whether the credentials the last call resolved carry a session
+    /// token, as identity-enhanced credentials always do.
+    pub fn resolved_has_session_token(&self) -> Option<bool> {
+        self.resolved_identity()
+            .map(|identity| identity.has_session_token())
+    }
+
+    /// The identity of this client's snapshot, or of a client it made for
+    /// the region of a host name.
+    fn resolved_identity(&self) -> Option<aws::Identity> {
+        let own = self.snapshot.read().unwrap_or_else(|p| p.into_inner());
+        if let Some(snapshot) = own.as_ref() {
+            return Some(snapshot.identity.clone());
+        }
+        drop(own);
+        let regional = self.regional.lock().unwrap_or_else(|p| p.into_inner());
+        regional
+            .values()
+            .find_map(|client| client.resolved_identity())
+    }
+
     /// Gets a token for the clusters `cluster_ids` (1 to 20 identifiers).
     ///
     /// Identifiers are checked before any network traffic; their order,
