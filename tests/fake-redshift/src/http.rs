@@ -2,8 +2,8 @@
 //! keep-alive, `Expect: 100-continue`, `Content-Length` and chunked
 //! request bodies, and response heads.
 
+use crate::tls::Stream;
 use std::io::{self, Read, Write};
-use std::net::TcpStream;
 
 /// Largest request head (request line and headers) accepted.
 pub const MAX_HEAD_BYTES: usize = 64 * 1024;
@@ -65,8 +65,8 @@ pub enum ReadError {
 
 /// A connection with its read buffer.
 pub struct Conn {
-    /// The socket.
-    pub stream: TcpStream,
+    /// The socket (plain or TLS).
+    pub stream: Stream,
     buf: Vec<u8>,
 }
 
@@ -76,9 +76,9 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 
 impl Conn {
     /// Wraps an accepted socket.
-    pub fn new(stream: TcpStream) -> Conn {
+    pub fn new(stream: impl Into<Stream>) -> Conn {
         Conn {
-            stream,
+            stream: stream.into(),
             buf: Vec::new(),
         }
     }
@@ -132,6 +132,11 @@ impl Conn {
     /// Discards whatever is buffered (used before closing).
     pub fn discard_buffer(&mut self) {
         self.buf.clear();
+    }
+
+    /// Takes the bytes read past the last request, and the stream.
+    pub fn into_parts(self) -> (Stream, Vec<u8>) {
+        (self.stream, self.buf)
     }
 
     /// Reads the next request. `Err(Closed)` when the peer goes away
@@ -355,7 +360,7 @@ pub fn response(status: u16, headers: &[(&str, String)], body: &[u8], close: boo
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::net::TcpListener;
+    use std::net::{TcpListener, TcpStream};
     use std::thread;
 
     /// Feeds `input` to a `Conn` through a loopback socket and collects the

@@ -22,19 +22,32 @@
 //! a normal token.
 //!
 //! # Control endpoint
-//! `GET /_fake/stats` answers `requests N\ntokens N\n`; `POST /_fake/reset`
-//! zeroes the counters. Neither needs a signature nor counts as a request.
+//! `GET /_fake/stats` answers `requests N\ntokens N\n` (plus `proxied N`
+//! when a [`FakeProxy`] is linked with [`FakeServer::link_proxy`]);
+//! `POST /_fake/reset` zeroes the counters. Neither needs a signature nor
+//! counts as a request.
+//!
+//! # TLS and proxy
+//! With [`FakeOptions::tls`] the fake serves HTTPS with a certificate made
+//! at start for `127.0.0.1` and `localhost`; [`FakeServer::ca_pem`] is the
+//! certificate authority to trust. [`FakeProxy`] is a loopback HTTP proxy
+//! (absolute-form requests and `CONNECT` tunnels) that counts what it
+//! relays and never connects anywhere but 127.0.0.1.
 
 #![warn(missing_docs)]
 
+mod conns;
 pub mod form;
 mod http;
 pub mod json;
 pub mod keys;
+mod proxy;
 mod rng;
 mod server;
 mod service;
 pub mod sigv4;
 pub mod timefmt;
+mod tls;
 
+pub use proxy::FakeProxy;
 pub use server::{FakeOptions, FakeServer};

@@ -2,13 +2,16 @@
 //!
 //! ```text
 //! rs-idc-fake serve [--port P] [--ttl S] [--port-file F] [--verbose] [--stdin-lifetime]
-//! rs-idc-fake run [--port P] [--ttl S] [--verbose] -- CMD [ARGS...]
+//!                   [--tls [--ca-file F]]
+//! rs-idc-fake run [--port P] [--ttl S] [--verbose] [--tls] [--proxy] -- CMD [ARGS...]
 //! ```
 
-use rs_idc_fake::{keys, FakeOptions, FakeServer};
+use rs_idc_fake::{keys, FakeOptions, FakeProxy, FakeServer};
 use std::ffi::OsString;
 use std::io::{self, Write};
+use std::os::unix::fs::DirBuilderExt;
 use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::sync::mpsc;
 use std::thread;
@@ -16,16 +19,24 @@ use std::thread;
 const USAGE: &str = "\
 usage:
   rs-idc-fake serve [--port P] [--ttl S] [--port-file F] [--verbose] [--stdin-lifetime]
+                    [--tls [--ca-file F]]
       Serve on 127.0.0.1 until SIGTERM, SIGINT or SIGHUP (or, with
       --stdin-lifetime, until standard input reaches end of file).
-      Prints 'listening http://127.0.0.1:PORT' and writes PORT to F.
-  rs-idc-fake run [--port P] [--ttl S] [--verbose] -- CMD [ARGS...]
+      Prints 'listening http://127.0.0.1:PORT' (https with --tls) and
+      writes PORT to F.
+  rs-idc-fake run [--port P] [--ttl S] [--verbose] [--tls] [--proxy] -- CMD [ARGS...]
       Serve while CMD runs with AWS_ENDPOINT_URL and test credentials in its
       environment; exit with CMD's status (128+N if killed by signal N).
+      A second fake speaking HTTPS and a loopback proxy always run beside
+      the plain fake (RS_IDC_FAKE_TLS_URL, RS_IDC_FAKE_CA_FILE,
+      RS_IDC_FAKE_PROXY_URL); --tls and --proxy are accepted and change
+      nothing.
 
   --port P      port on 127.0.0.1 (default: a free one)
   --ttl S       token lifetime in seconds (default 3600)
   --verbose     one line per request on stderr (never tokens or secrets)
+  --tls         (serve) speak HTTPS with a certificate made at start
+  --ca-file F   (serve --tls) write the certificate authority to trust to F
 ";
 
 /// Parsed command line.
@@ -36,6 +47,8 @@ struct Args {
     port_file: Option<OsString>,
     verbose: bool,
     stdin_lifetime: bool,
+    tls: bool,
+    ca_file: Option<OsString>,
     command: Vec<OsString>,
 }
 
@@ -61,6 +74,8 @@ fn parse_args(mut argv: impl Iterator<Item = OsString>) -> Result<Args, ParseErr
         port_file: None,
         verbose: false,
         stdin_lifetime: false,
+        tls: false,
+        ca_file: None,
         command: Vec::new(),
     };
     while let Some(arg) = argv.next() {
@@ -91,6 +106,11 @@ fn parse_args(mut argv: impl Iterator<Item = OsString>) -> Result<Args, ParseErr
             }
             "--port-file" if !run => args.port_file = Some(value("--port-file")?),
             "--stdin-lifetime" if !run => args.stdin_lifetime = true,
+            "--tls" => args.tls = true,
+            "--ca-file" if !run => args.ca_file = Some(value("--ca-file")?),
+            // `run` always starts the proxy; the flag is accepted for
+            // command lines that ask for it explicitly.
+            "--proxy" if run => {}
             "--" if run => {
                 args.command = argv.by_ref().collect();
                 break;
@@ -100,6 +120,9 @@ fn parse_args(mut argv: impl Iterator<Item = OsString>) -> Result<Args, ParseErr
     }
     if run && args.command.is_empty() {
         return Err(ParseError::Bad("run needs -- CMD".into()));
+    }
+    if args.ca_file.is_some() && !args.tls {
+        return Err(ParseError::Bad("--ca-file needs --tls".into()));
     }
     Ok(args)
 }
@@ -133,12 +156,13 @@ fn forward_signals(set: libc::sigset_t, tx: mpsc::Sender<i32>) {
         });
 }
 
-fn start(args: &Args) -> Result<FakeServer, ExitCode> {
+fn start(args: &Args, port: u16, tls: bool) -> Result<FakeServer, ExitCode> {
     FakeServer::start_on_port(
-        args.port,
+        port,
         FakeOptions {
             token_ttl_secs: args.ttl,
             verbose: args.verbose,
+            tls,
         },
     )
     .map_err(|e| {
@@ -147,18 +171,27 @@ fn start(args: &Args) -> Result<FakeServer, ExitCode> {
     })
 }
 
+/// Writes `text` to `path` through a temporary file and a rename.
+fn write_atomically(path: &OsString, text: &str) -> io::Result<()> {
+    let mut tmp = path.clone();
+    tmp.push(".tmp");
+    std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, path))
+}
+
 fn serve(args: &Args) -> ExitCode {
     let set = block_termination_signals();
-    let server = match start(args) {
+    let server = match start(args, args.port, args.tls) {
         Ok(s) => s,
         Err(code) => return code,
     };
+    if let (Some(path), Some(pem)) = (&args.ca_file, server.ca_pem()) {
+        if let Err(e) = write_atomically(path, &pem) {
+            let _ = writeln!(io::stderr(), "rs-idc-fake: cannot write CA file: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
     if let Some(path) = &args.port_file {
-        let mut tmp = path.clone();
-        tmp.push(".tmp");
-        let written = std::fs::write(&tmp, format!("{}\n", server.port()))
-            .and_then(|()| std::fs::rename(&tmp, path));
-        if let Err(e) = written {
+        if let Err(e) = write_atomically(path, &format!("{}\n", server.port())) {
             let _ = writeln!(io::stderr(), "rs-idc-fake: cannot write port file: {e}");
             return ExitCode::FAILURE;
         }
@@ -199,16 +232,91 @@ const REMOVED_ENV: &[&str] = &[
     "AWS_SECURITY_TOKEN",
     "AWS_CREDENTIAL_EXPIRATION",
     "AWS_ACCOUNT_ID",
+    // Trust roots and proxies come from the test, not from the machine.
+    "AWS_CA_BUNDLE",
+    "HTTP_PROXY",
+    "http_proxy",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+    "NO_PROXY",
+    "no_proxy",
 ];
+
+/// A private temporary directory, removed with everything in it on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new() -> io::Result<TempDir> {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let path =
+            std::env::temp_dir().join(format!("rs-idc-fake-{}-{nanos:09}", std::process::id()));
+        std::fs::DirBuilder::new().mode(0o700).create(&path)?;
+        Ok(TempDir(path))
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// What `run` starts besides the plain fake.
+struct Extras {
+    tls: FakeServer,
+    proxy: FakeProxy,
+    dir: TempDir,
+}
+
+impl Extras {
+    /// The PEM file with the TLS fake's certificate authority.
+    fn ca_file(&self) -> PathBuf {
+        self.dir.path().join("ca.pem")
+    }
+}
+
+fn start_extras(args: &Args, plain: &FakeServer) -> Result<Extras, ExitCode> {
+    let tls = start(args, 0, true)?;
+    let failed = |what: &str, e: io::Error| {
+        let _ = writeln!(io::stderr(), "rs-idc-fake: {what}: {e}");
+        ExitCode::FAILURE
+    };
+    let proxy = FakeProxy::start().map_err(|e| failed("cannot start the proxy", e))?;
+    plain.link_proxy(&proxy);
+    let dir = TempDir::new().map_err(|e| failed("cannot make a temporary directory", e))?;
+    let extras = Extras { tls, proxy, dir };
+    extras
+        .tls
+        .write_ca_file(extras.ca_file())
+        .map_err(|e| failed("cannot write the CA file", e))?;
+    Ok(extras)
+}
 
 fn run(args: &Args) -> ExitCode {
     let set = block_termination_signals();
-    let server = match start(args) {
+    let server = match start(args, args.port, false) {
         Ok(s) => s,
+        Err(code) => return code,
+    };
+    let extras = match start_extras(args, &server) {
+        Ok(e) => e,
         Err(code) => return code,
     };
     let url = server.url();
     let port = server.port().to_string();
+    let tls_url = extras.tls.url();
+    let tls_port = extras.tls.port().to_string();
+    let proxy_url = extras.proxy.url();
+    let proxy_port = extras.proxy.port().to_string();
     let mut cmd = Command::new(&args.command[0]);
     cmd.args(&args.command[1..]);
     for (name, _) in std::env::vars_os() {
@@ -231,6 +339,10 @@ fn run(args: &Args) -> ExitCode {
         ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
         ("RS_IDC_FAKE_URL", url.as_str()),
         ("RS_IDC_FAKE_PORT", port.as_str()),
+        ("RS_IDC_FAKE_TLS_URL", tls_url.as_str()),
+        ("RS_IDC_FAKE_TLS_PORT", tls_port.as_str()),
+        ("RS_IDC_FAKE_PROXY_URL", proxy_url.as_str()),
+        ("RS_IDC_FAKE_PROXY_PORT", proxy_port.as_str()),
         ("RS_IDC_TEST_PLAIN_ACCESS_KEY_ID", keys::PLAIN_ACCESS_KEY_ID),
         (
             "RS_IDC_TEST_PLAIN_SECRET_ACCESS_KEY",
@@ -258,6 +370,7 @@ fn run(args: &Args) -> ExitCode {
         ("RS_IDC_TEST_IDC_SESSION_TOKEN", keys::IDC_SESSION_TOKEN),
     ];
     cmd.envs(env.iter().copied());
+    cmd.env("RS_IDC_FAKE_CA_FILE", extras.ca_file());
     // The child starts with an empty signal mask (the standard library
     // resets it), so it can be interrupted as usual.
     let mut child = match cmd.spawn() {
@@ -286,6 +399,7 @@ fn run(args: &Args) -> ExitCode {
         });
     let status = child.wait();
     drop(server);
+    drop(extras);
     match status {
         Ok(s) => match (s.code(), s.signal()) {
             (Some(code), _) => ExitCode::from(code.clamp(0, 255) as u8),

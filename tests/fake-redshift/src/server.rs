@@ -1,17 +1,24 @@
 //! The listening socket, one thread per connection, the control endpoint
 //! and the counters.
 
+use crate::conns::{lock, reset_on_close, Registry};
 use crate::http::{self, Conn, ReadError, Request};
+use crate::proxy::{FakeProxy, ProxyCounters};
 use crate::rng::{Rng, BASE64_ALPHABET};
 use crate::service::{self, Reply};
+use crate::tls::{self, Stream};
+use rustls::ServerConfig;
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
+/// How long a TLS handshake may take.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long an idle keep-alive connection is kept open.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 /// How long a single blocked write may take before the connection is dropped.
@@ -29,6 +36,11 @@ pub struct FakeOptions {
     /// Write one line per request to stderr (default false). Lines never
     /// hold tokens, secret keys or session tokens.
     pub verbose: bool,
+    /// Serve HTTPS instead of plain HTTP (default false), with a
+    /// certificate made at start for `127.0.0.1` and `localhost`, signed by
+    /// a certificate authority also made at start (see
+    /// [`FakeServer::ca_pem`]).
+    pub tls: bool,
 }
 
 impl Default for FakeOptions {
@@ -36,12 +48,9 @@ impl Default for FakeOptions {
         FakeOptions {
             token_ttl_secs: 3600,
             verbose: false,
+            tls: false,
         }
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// State shared by every connection of one server.
@@ -53,9 +62,9 @@ pub(crate) struct State {
     issued: Mutex<Vec<String>>,
     fault_counts: Mutex<HashMap<String, u64>>,
     rng: Mutex<Rng>,
-    shutdown: AtomicBool,
-    conns: Mutex<HashMap<u64, TcpStream>>,
-    next_conn: AtomicU64,
+    conns: Registry,
+    /// The counters of a proxy whose count `/_fake/stats` reports.
+    proxy: Mutex<Option<Arc<ProxyCounters>>>,
 }
 
 impl State {
@@ -68,9 +77,8 @@ impl State {
             issued: Mutex::new(Vec::new()),
             fault_counts: Mutex::new(HashMap::new()),
             rng: Mutex::new(Rng::new()),
-            shutdown: AtomicBool::new(false),
-            conns: Mutex::new(HashMap::new()),
-            next_conn: AtomicU64::new(0),
+            conns: Registry::new(),
+            proxy: Mutex::new(None),
         }
     }
 
@@ -94,11 +102,15 @@ impl State {
         before
     }
 
-    /// Zeroes the request and token counters and the `fault-X-N` counts.
+    /// Zeroes the request and token counters, the `fault-X-N` counts and
+    /// the linked proxy's counters.
     pub(crate) fn reset_counters(&self) {
         self.requests.store(0, Ordering::SeqCst);
         self.tokens.store(0, Ordering::SeqCst);
         lock(&self.fault_counts).clear();
+        if let Some(proxy) = lock(&self.proxy).as_ref() {
+            proxy.reset();
+        }
     }
 
     fn log(&self, line: &str) {
@@ -107,38 +119,15 @@ impl State {
         }
     }
 
-    /// Registers a connection so that shutdown can release it. `None` if
-    /// the server is already shutting down.
-    fn register(&self, stream: &TcpStream) -> Option<u64> {
-        let clone = stream.try_clone().ok()?;
-        let mut conns = lock(&self.conns);
-        if self.shutdown.load(Ordering::SeqCst) {
-            return None;
-        }
-        let id = self.next_conn.fetch_add(1, Ordering::SeqCst);
-        conns.insert(id, clone);
-        Some(id)
-    }
-
-    fn unregister(&self, id: u64) {
-        lock(&self.conns).remove(&id);
-    }
-
-    fn begin_shutdown(&self) {
-        let mut conns = lock(&self.conns);
-        self.shutdown.store(true, Ordering::SeqCst);
-        for (_, stream) in conns.drain() {
-            let _ = stream.shutdown(Shutdown::Both);
-        }
-    }
-
     fn shutting_down(&self) -> bool {
-        self.shutdown.load(Ordering::SeqCst)
+        self.conns.shutting_down()
     }
 }
 
 /// A running fake of the Redshift and Redshift Serverless
 /// `GetIdentityCenterAuthToken` endpoints on 127.0.0.1.
+///
+/// It speaks plain HTTP, or HTTPS when started with [`FakeOptions::tls`].
 ///
 /// Dropping it stops accepting connections and releases open ones
 /// (including hanging and trickling ones) without waiting for them.
@@ -146,6 +135,7 @@ pub struct FakeServer {
     state: Arc<State>,
     addr: SocketAddr,
     acceptor: Option<JoinHandle<()>>,
+    ca_pem: Option<String>,
 }
 
 impl FakeServer {
@@ -161,18 +151,26 @@ impl FakeServer {
 
     /// Starts a server on the given port of 127.0.0.1 (0 picks a free one).
     pub fn start_on_port(port: u16, opts: FakeOptions) -> io::Result<FakeServer> {
+        let identity = if opts.tls {
+            Some(tls::generate()?)
+        } else {
+            None
+        };
         let listener = TcpListener::bind(("127.0.0.1", port))?;
         let addr = listener.local_addr()?;
         let state = Arc::new(State::new(opts.token_ttl_secs, opts.verbose));
         let accept_state = Arc::clone(&state);
+        let config = identity.as_ref().map(|id| Arc::clone(&id.config));
         let acceptor = thread::Builder::new()
             .name("rs-idc-fake-accept".into())
-            .spawn(move || accept_loop(&listener, &accept_state))?;
-        state.log(&format!("listening on http://{addr}"));
+            .spawn(move || accept_loop(&listener, &accept_state, config))?;
+        let scheme = if opts.tls { "https" } else { "http" };
+        state.log(&format!("listening on {scheme}://{addr}"));
         Ok(FakeServer {
             state,
             addr,
             acceptor: Some(acceptor),
+            ca_pem: identity.map(|id| id.ca_pem),
         })
     }
 
@@ -181,9 +179,42 @@ impl FakeServer {
         self.addr.port()
     }
 
-    /// The base URL, `http://127.0.0.1:PORT`.
+    /// The base URL: `http://127.0.0.1:PORT`, or `https://127.0.0.1:PORT`
+    /// with TLS.
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port())
+        let scheme = if self.is_tls() { "https" } else { "http" };
+        format!("{scheme}://127.0.0.1:{}", self.port())
+    }
+
+    /// Whether the server speaks HTTPS.
+    pub fn is_tls(&self) -> bool {
+        self.ca_pem.is_some()
+    }
+
+    /// With TLS, the PEM text of the certificate authority that signed the
+    /// server's certificate: what a client must trust (one `CERTIFICATE`
+    /// block, no key). `None` without TLS.
+    pub fn ca_pem(&self) -> Option<String> {
+        self.ca_pem.clone()
+    }
+
+    /// Writes [`FakeServer::ca_pem`] to `path` (created or truncated).
+    /// Fails with [`io::ErrorKind::InvalidInput`] without TLS.
+    pub fn write_ca_file(&self, path: impl AsRef<Path>) -> io::Result<()> {
+        let pem = self.ca_pem.as_deref().ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the fake was started without TLS",
+            )
+        })?;
+        std::fs::write(path, pem)
+    }
+
+    /// Makes `GET /_fake/stats` report `proxy`'s [`FakeProxy::requests`] as
+    /// a third line, `proxied N`, and `POST /_fake/reset` (and
+    /// [`FakeServer::reset_counters`]) zero the proxy's counters too.
+    pub fn link_proxy(&self, proxy: &FakeProxy) {
+        *lock(&self.state.proxy) = Some(proxy.counters());
     }
 
     /// API requests received: every request except control ones, whatever
@@ -204,8 +235,9 @@ impl FakeServer {
         lock(&self.state.issued).clone()
     }
 
-    /// Zeroes [`FakeServer::requests`], [`FakeServer::tokens_issued`] and
-    /// the counts behind `fault-X-N` identifiers.
+    /// Zeroes [`FakeServer::requests`], [`FakeServer::tokens_issued`],
+    /// the counts behind `fault-X-N` identifiers and the counters of a
+    /// proxy linked with [`FakeServer::link_proxy`].
     pub fn reset_counters(&self) {
         self.state.reset_counters();
     }
@@ -213,7 +245,7 @@ impl FakeServer {
 
 impl Drop for FakeServer {
     fn drop(&mut self) {
-        self.state.begin_shutdown();
+        self.state.conns.begin_shutdown();
         // Wake the acceptor, which then sees the shutdown flag and returns,
         // closing the listening socket.
         let woke = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1)).is_ok();
@@ -225,7 +257,7 @@ impl Drop for FakeServer {
     }
 }
 
-fn accept_loop(listener: &TcpListener, state: &Arc<State>) {
+fn accept_loop(listener: &TcpListener, state: &Arc<State>, tls: Option<Arc<ServerConfig>>) {
     for stream in listener.incoming() {
         if state.shutting_down() {
             return;
@@ -235,31 +267,61 @@ fn accept_loop(listener: &TcpListener, state: &Arc<State>) {
             thread::sleep(Duration::from_millis(10));
             continue;
         };
-        let Some(id) = state.register(&stream) else {
+        let Some(id) = state.conns.register(&stream) else {
             return;
         };
         let conn_state = Arc::clone(state);
+        let conn_tls = tls.clone();
         let spawned = thread::Builder::new()
             .name("rs-idc-fake-conn".into())
             .spawn(move || {
-                serve_connection(&conn_state, stream, id);
-                conn_state.unregister(id);
+                serve_connection(&conn_state, conn_tls.as_ref(), stream, id);
+                conn_state.conns.unregister(id);
             });
         if spawned.is_err() {
-            state.unregister(id);
+            state.conns.unregister(id);
         }
     }
 }
 
-fn serve_connection(state: &State, stream: TcpStream, id: u64) {
-    let _ = stream.set_nodelay(true);
-    let _ = stream.set_read_timeout(Some(IDLE_TIMEOUT));
-    let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
+fn serve_connection(state: &State, tls: Option<&Arc<ServerConfig>>, tcp: TcpStream, id: u64) {
+    let _ = tcp.set_nodelay(true);
+    let _ = tcp.set_write_timeout(Some(WRITE_TIMEOUT));
+    let stream = match tls {
+        None => Stream::Plain(tcp),
+        Some(config) => {
+            let _ = tcp.set_read_timeout(Some(HANDSHAKE_TIMEOUT));
+            match Stream::accept_tls(config, tcp) {
+                Ok(s) => s,
+                Err(e) => {
+                    // Not a request: nothing is counted.
+                    state.log(&format!("TLS handshake failed: {e}"));
+                    return;
+                }
+            }
+        }
+    };
+    let _ = stream.tcp().set_read_timeout(Some(IDLE_TIMEOUT));
     let mut conn = Conn::new(stream);
+    if serve_requests(state, &mut conn, id) == End::Finish {
+        conn.stream.finish();
+    }
+}
+
+/// How a connection's request loop ended.
+#[derive(PartialEq, Eq)]
+enum End {
+    /// Normally (close requested, peer gone, error): end TLS cleanly.
+    Finish,
+    /// The socket was reset or released on purpose: nothing more to send.
+    Abandon,
+}
+
+fn serve_requests(state: &State, conn: &mut Conn, id: u64) -> End {
     loop {
         let req = match conn.read_request() {
             Ok(req) => req,
-            Err(ReadError::Closed) => return,
+            Err(ReadError::Closed) => return End::Finish,
             Err(ReadError::Reject(status, message)) => {
                 state.requests.fetch_add(1, Ordering::SeqCst);
                 state.log(&format!("rejected request: {status} {message}"));
@@ -268,13 +330,13 @@ fn serve_connection(state: &State, stream: TcpStream, id: u64) {
                 let _ =
                     conn.stream
                         .write_all(&http::response(status, &headers, body.as_bytes(), true));
-                return;
+                return End::Finish;
             }
         };
         let close = req.wants_close();
         if let Some(reply) = control(state, &req, close) {
             if conn.stream.write_all(&reply).is_err() || close {
-                return;
+                return End::Finish;
             }
             continue;
         }
@@ -295,17 +357,17 @@ fn serve_connection(state: &State, stream: TcpStream, id: u64) {
             } => write_huge(&mut conn.stream, &head, &prefix, filler, &suffix),
             Reply::Hang => {
                 hang(state, &mut conn.stream);
-                return;
+                return End::Abandon;
             }
             Reply::Reset => {
-                state.unregister(id);
+                state.conns.unregister(id);
                 conn.discard_buffer();
-                reset(conn.stream);
-                return;
+                reset_on_close(conn.stream.tcp());
+                return End::Abandon;
             }
         };
         if written.is_err() || close {
-            return;
+            return End::Finish;
         }
     }
 }
@@ -318,11 +380,14 @@ fn control(state: &State, req: &Request, close: bool) -> Option<Vec<u8>> {
     let text = [("Content-Type", "text/plain".to_string())];
     Some(match (req.method.as_str(), req.path.as_str()) {
         ("GET", "/_fake/stats") => {
-            let body = format!(
+            let mut body = format!(
                 "requests {}\ntokens {}\n",
                 state.requests.load(Ordering::SeqCst),
                 state.tokens.load(Ordering::SeqCst)
             );
+            if let Some(proxy) = lock(&state.proxy).as_ref() {
+                body.push_str(&format!("proxied {}\n", proxy.requests()));
+            }
             http::response(200, &text, body.as_bytes(), close)
         }
         ("POST", "/_fake/reset") => {
@@ -336,7 +401,7 @@ fn control(state: &State, req: &Request, close: bool) -> Option<Vec<u8>> {
     })
 }
 
-fn trickle(state: &State, stream: &mut TcpStream, bytes: &[u8]) -> io::Result<()> {
+fn trickle(state: &State, stream: &mut Stream, bytes: &[u8]) -> io::Result<()> {
     for (i, b) in bytes.iter().enumerate() {
         if state.shutting_down() {
             return Err(io::Error::other("shutting down"));
@@ -350,7 +415,7 @@ fn trickle(state: &State, stream: &mut TcpStream, bytes: &[u8]) -> io::Result<()
 }
 
 fn write_huge(
-    stream: &mut TcpStream,
+    stream: &mut Stream,
     head: &[u8],
     prefix: &[u8],
     filler: u64,
@@ -375,8 +440,10 @@ fn write_huge(
 
 /// Keeps the connection open without answering until the peer closes it,
 /// the server shuts down, or the hang limit passes.
-fn hang(state: &State, stream: &mut TcpStream) {
-    let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+fn hang(state: &State, stream: &mut Stream) {
+    let _ = stream
+        .tcp()
+        .set_read_timeout(Some(Duration::from_millis(500)));
     let deadline = Instant::now() + HANG_LIMIT;
     let mut scratch = [0u8; 4096];
     while Instant::now() < deadline && !state.shutting_down() {
@@ -393,25 +460,4 @@ fn hang(state: &State, stream: &mut TcpStream) {
             Err(_) => return,
         }
     }
-}
-
-/// Closes the connection with a TCP reset (SO_LINGER with a zero timeout).
-fn reset(stream: TcpStream) {
-    use std::os::fd::AsRawFd;
-    let linger = libc::linger {
-        l_onoff: 1,
-        l_linger: 0,
-    };
-    // SAFETY: the descriptor is open for the lifetime of `stream`, and the
-    // option value points to a properly sized `linger` struct.
-    unsafe {
-        libc::setsockopt(
-            stream.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_LINGER,
-            (&linger as *const libc::linger).cast(),
-            std::mem::size_of::<libc::linger>() as libc::socklen_t,
-        );
-    }
-    drop(stream);
 }

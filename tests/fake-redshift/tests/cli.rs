@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{api, stats, Api, IDC};
+use common::{api, connect_tcp, stats, stats_text, tls_connect, Api, Client, Req, IDC};
 use rs_idc_fake::keys;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::PathBuf;
@@ -255,6 +255,9 @@ fn bad_arguments_print_usage_and_exit_2() {
         &["run"],
         &["run", "--"],
         &["run", "--port-file", "x", "--", "true"],
+        &["run", "--ca-file", "x", "--", "true"],
+        &["serve", "--ca-file", "x"],
+        &["serve", "--proxy"],
     ] {
         let out = fake().args(args).output().expect("run");
         assert_eq!(out.status.code(), Some(2), "{args:?}");
@@ -265,4 +268,101 @@ fn bad_arguments_print_usage_and_exit_2() {
     let out = fake().arg("--help").output().expect("help");
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("rs-idc-fake run"));
+}
+
+#[test]
+fn run_exports_the_tls_fake_and_the_proxy() {
+    let dir = scratch("run-tls-proxy");
+    let out = dir.join("env");
+    let script = format!(
+        r#"test "$RS_IDC_FAKE_TLS_URL" = "https://127.0.0.1:$RS_IDC_FAKE_TLS_PORT" &&
+        test "$RS_IDC_FAKE_PROXY_URL" = "http://127.0.0.1:$RS_IDC_FAKE_PROXY_PORT" &&
+        test "$AWS_ENDPOINT_URL" = "http://127.0.0.1:$RS_IDC_FAKE_PORT" &&
+        grep -q "BEGIN CERTIFICATE" "$RS_IDC_FAKE_CA_FILE" &&
+        ! grep -q "PRIVATE KEY" "$RS_IDC_FAKE_CA_FILE" &&
+        test -z "${{HTTPS_PROXY+set}}${{https_proxy+set}}${{HTTP_PROXY+set}}" &&
+        test -z "${{http_proxy+set}}${{ALL_PROXY+set}}${{NO_PROXY+set}}${{no_proxy+set}}" &&
+        test -z "${{AWS_CA_BUNDLE+set}}" &&
+        printf '%s\n%s\n%s\n%s\n' "$RS_IDC_FAKE_PORT" "$RS_IDC_FAKE_TLS_PORT" \
+            "$RS_IDC_FAKE_PROXY_PORT" "$RS_IDC_FAKE_CA_FILE" > {out}.tmp &&
+        mv {out}.tmp {out} && cat >/dev/null"#,
+        out = out.display()
+    );
+    let mut child = fake()
+        .args(["run", "--tls", "--proxy", "--", "sh", "-c", &script])
+        .env("HTTPS_PROXY", "http://192.0.2.1:3128")
+        .env("https_proxy", "http://192.0.2.1:3128")
+        .env("HTTP_PROXY", "http://192.0.2.1:3128")
+        .env("NO_PROXY", "example.invalid")
+        .env("AWS_CA_BUNDLE", "/nonexistent/bundle.pem")
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("run");
+    let text = wait_for_file(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 4, "the script's checks failed");
+    let port: u16 = lines[0].parse().expect("port");
+    let tls_port: u16 = lines[1].parse().expect("TLS port");
+    let proxy_port: u16 = lines[2].parse().expect("proxy port");
+    let ca_file = PathBuf::from(lines[3]);
+
+    // The TLS fake, trusting the CA file.
+    let pem = std::fs::read_to_string(&ca_file).expect("CA file");
+    let tls = tls_connect(connect_tcp(tls_port), "localhost", Some(&pem)).expect("handshake");
+    let resp =
+        Client::over(tls).call(&Req::api(tls_port, Api::Query, &["c"]).signed(Api::Query, &IDC));
+    assert_eq!(resp.status, 200, "{}", resp.shown());
+
+    // The proxy, in front of the plain fake; counted in its stats.
+    let mut client = Client::connect(proxy_port);
+    client.send(
+        &Req::api(port, Api::Json, &["wg"])
+            .signed(Api::Json, &IDC)
+            .bytes_via(&format!("http://127.0.0.1:{port}")),
+    );
+    let resp = client.read_response().expect("answer through the proxy");
+    assert_eq!(resp.status, 200, "{}", resp.shown());
+    assert_eq!(stats_text(port), "requests 1\ntokens 1\nproxied 1\n");
+
+    drop(child.stdin.take());
+    let status = wait_with_deadline(&mut child, Duration::from_secs(20));
+    assert!(status.success(), "{status:?}");
+    assert!(
+        !ca_file.parent().expect("CA directory").exists(),
+        "the CA file's directory must be removed at exit"
+    );
+    for gone in [port, tls_port, proxy_port] {
+        assert!(std::net::TcpStream::connect(("127.0.0.1", gone)).is_err());
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn serve_with_tls_writes_the_ca_file() {
+    let dir = scratch("serve-tls");
+    let port_file = dir.join("port");
+    let ca_file = dir.join("ca.pem");
+    let mut child = fake()
+        .args(["serve", "--tls", "--stdin-lifetime", "--ca-file"])
+        .arg(&ca_file)
+        .arg("--port-file")
+        .arg(&port_file)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("serve");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("listening line");
+    let port: u16 = wait_for_file(&port_file).trim().parse().expect("port");
+    assert_eq!(line, format!("listening https://127.0.0.1:{port}\n"));
+    let pem = std::fs::read_to_string(&ca_file).expect("CA file");
+    let tls = tls_connect(connect_tcp(port), "127.0.0.1", Some(&pem)).expect("handshake");
+    let resp = Client::over(tls).call(&Req::api(port, Api::Query, &["c"]).signed(Api::Query, &IDC));
+    assert_eq!(resp.status, 200, "{}", resp.shown());
+    drop(child.stdin.take());
+    let status = wait_with_deadline(&mut child, Duration::from_secs(20));
+    assert!(status.success());
+    let _ = std::fs::remove_dir_all(dir);
 }

@@ -128,7 +128,14 @@ impl Req {
 
     /// The request bytes with a `Content-Length`.
     pub fn bytes(&self) -> Vec<u8> {
-        let mut out = format!("{} {}", self.method, self.path);
+        self.bytes_via("")
+    }
+
+    /// The request bytes with `prefix` (e.g. `http://127.0.0.1:P`) before
+    /// the path: the absolute form sent to a proxy. The signature still
+    /// covers the path alone, as for a client that uses a proxy.
+    pub fn bytes_via(&self, prefix: &str) -> Vec<u8> {
+        let mut out = format!("{} {prefix}{}", self.method, self.path);
         if !self.query.is_empty() {
             out.push('?');
             out.push_str(&self.query);
@@ -196,19 +203,31 @@ impl Resp {
     }
 }
 
-/// One client connection.
-pub struct Client {
-    pub stream: TcpStream,
+/// One client connection, over plain TCP unless `S` says otherwise.
+pub struct Client<S = TcpStream> {
+    pub stream: S,
     buf: Vec<u8>,
 }
 
 impl Client {
     /// Connects to the fake, with a read timeout.
     pub fn connect(port: u16) -> Client {
-        let stream = TcpStream::connect(("127.0.0.1", port)).expect("connect to the fake");
-        stream
-            .set_read_timeout(Some(Duration::from_secs(20)))
-            .expect("read timeout");
+        Client::over(connect_tcp(port))
+    }
+}
+
+/// A TCP connection to 127.0.0.1:`port` with a read timeout.
+pub fn connect_tcp(port: u16) -> TcpStream {
+    let stream = TcpStream::connect(("127.0.0.1", port)).expect("connect to 127.0.0.1");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("read timeout");
+    stream
+}
+
+impl<S: Read + Write> Client<S> {
+    /// A client over an already open stream.
+    pub fn over(stream: S) -> Client<S> {
         Client {
             stream,
             buf: Vec::new(),
@@ -218,6 +237,13 @@ impl Client {
     /// Sends raw bytes.
     pub fn send(&mut self, bytes: &[u8]) {
         self.stream.write_all(bytes).expect("send");
+        self.stream.flush().expect("flush");
+    }
+
+    /// Bytes read past the last response (for a client that switches
+    /// protocols, e.g. after `CONNECT`).
+    pub fn leftover(&self) -> &[u8] {
+        &self.buf
     }
 
     fn fill(&mut self) -> io::Result<usize> {
@@ -335,4 +361,56 @@ pub fn stats(port: u16) -> (u64, u64) {
         requests.expect("requests line"),
         tokens.expect("tokens line"),
     )
+}
+
+/// A rustls client stream over `tcp` for server name `name`, trusting only
+/// `ca_pem` (nothing if `None`), with the handshake already done.
+pub fn tls_connect(
+    tcp: TcpStream,
+    name: &str,
+    ca_pem: Option<&str>,
+) -> io::Result<rustls::StreamOwned<rustls::ClientConnection, TcpStream>> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, ServerName};
+    use std::sync::Arc;
+
+    let mut roots = rustls::RootCertStore::empty();
+    if let Some(pem) = ca_pem {
+        for cert in CertificateDer::pem_slice_iter(pem.as_bytes()) {
+            roots
+                .add(cert.map_err(io::Error::other)?)
+                .map_err(io::Error::other)?;
+        }
+    }
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(io::Error::other)?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let server_name = ServerName::try_from(name.to_string()).map_err(io::Error::other)?;
+    let mut conn =
+        rustls::ClientConnection::new(Arc::new(config), server_name).map_err(io::Error::other)?;
+    let mut tcp = tcp;
+    while conn.is_handshaking() {
+        conn.complete_io(&mut tcp)?;
+    }
+    Ok(rustls::StreamOwned::new(conn, tcp))
+}
+
+/// The raw text of `GET /_fake/stats` on plain HTTP.
+pub fn stats_text(port: u16) -> String {
+    let resp = call(
+        port,
+        &Req {
+            method: "GET".into(),
+            path: "/_fake/stats".into(),
+            query: String::new(),
+            headers: vec![("Host".into(), format!("127.0.0.1:{port}"))],
+            body: Vec::new(),
+        },
+    );
+    assert_eq!(resp.status, 200);
+    resp.text()
 }
