@@ -21,6 +21,24 @@
 #define RS_IDC_VERSION_MINOR 1
 #define RS_IDC_VERSION_PATCH 0
 
+// Log level: nothing is logged (the default unless `RS_IDC_LOG` is set).
+#define RS_IDC_LOG_OFF 0
+
+// Log level: failures.
+#define RS_IDC_LOG_ERROR 1
+
+// Log level: conditions worth a look.
+#define RS_IDC_LOG_WARN 2
+
+// Log level: one line per call to the service.
+#define RS_IDC_LOG_INFO 3
+
+// Log level: cache decisions and the AWS SDK's progress.
+#define RS_IDC_LOG_DEBUG 4
+
+// Log level: everything, the AWS SDK's internals included.
+#define RS_IDC_LOG_TRACE 5
+
 // The longest host name read, in bytes (DNS allows 253).
 #define RS_IDC_MAX_HOST_LEN 253
 
@@ -229,6 +247,31 @@ void rs_idc_client_free(rs_idc_client *client);
 // Empties the process-wide token cache; the dropped tokens are wiped.
 // The next call for any identifier set asks the service again.
 void rs_idc_cache_clear(void);
+
+// Routes every log record (the library's and the AWS SDK's) to `cb`
+// instead of stderr; NULL sends them back to stderr. `cb` gets the level
+// (`RS_IDC_LOG_ERROR` .. `RS_IDC_LOG_TRACE`), a NUL-terminated line valid
+// only during the call, and `userdata`.
+//
+// Which records are produced is set by `rs_idc_set_log_level()` or
+// `RS_IDC_LOG` (`error`, `warn`, `info`, `debug`, `trace`); the default is
+// none. Records never contain a token, secret key or session token.
+//
+// Threads: `cb` runs on the thread that called into the library for the
+// library's own records, and on the library's worker threads (named
+// `rs-idc-worker`) for the AWS SDK's, possibly on several threads at
+// once. It must not call back into rs-idc and should return quickly.
+//
+// # Safety
+// `cb` must be NULL or a function that may be called from any thread with
+// `userdata`, until it is replaced.
+void rs_idc_set_log_callback(void (*cb)(int level, const char *msg, void *userdata),
+                             void *userdata);
+
+// Sets which records are logged: `RS_IDC_LOG_OFF` (none) up to
+// `RS_IDC_LOG_TRACE` (all); numbers outside are clamped. Overrides
+// `RS_IDC_LOG`.
+void rs_idc_set_log_level(int level);
 
 // Wipes a token returned by this library and frees it. NULL is fine.
 //

@@ -198,8 +198,27 @@ impl Client {
         Arc::clone(client)
     }
 
-    /// Serves `ids` (already normalised) from the cache or the service.
+    /// Serves `ids` (already normalised) from the cache or the service,
+    /// and logs the outcome (lengths and expiries only).
     fn token(&self, flavour: Flavour, ids: Vec<String>) -> Result<Token, Error> {
+        let count = ids.len();
+        let result = self.token_unlogged(flavour, ids);
+        match &result {
+            Ok(token) => tracing::debug!(
+                "{flavour:?} token for {count} identifier(s): {} bytes, expires at {}",
+                token.secret().len(),
+                token.expires_at()
+            ),
+            Err(err) => tracing::warn!(
+                "{flavour:?} token for {count} identifier(s) failed: {:?}: {}",
+                err.status(),
+                err.message()
+            ),
+        }
+        result
+    }
+
+    fn token_unlogged(&self, flavour: Flavour, ids: Vec<String>) -> Result<Token, Error> {
         if self.settings.cache {
             if let Some(snapshot) = self.fresh_snapshot() {
                 if let Some(token) = CACHE.get(&snapshot.key(flavour, &ids), unix_now()) {
@@ -221,6 +240,11 @@ impl Client {
             let minted_at = unix_now();
             let token = self.fetch(flavour, &snapshot, ids, deadline)?;
             let refresh_at = cache::refresh_at(&token, minted_at, self.settings.refresh_margin);
+            tracing::info!(
+                "{flavour:?} token fetched: {} bytes, expires at {}, cached until {refresh_at}",
+                token.secret().len(),
+                token.expires_at()
+            );
             CACHE.put(key.clone(), token.clone(), refresh_at, minted_at);
             Ok(token)
         })

@@ -13,9 +13,10 @@ use crate::options::{
 };
 use crate::status::{status_name, RS_IDC_EINTERNAL, RS_IDC_OK};
 use std::cell::RefCell;
-use std::ffi::{c_char, c_int, CString};
+use std::ffi::{c_char, c_int, c_void, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
+use std::sync::Arc;
 use zeroize::Zeroize;
 
 /// The most bytes read from one identifier string: the longest identifier
@@ -27,9 +28,14 @@ thread_local! {
     static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
 }
 
-/// Runs an exported body; a panic becomes `on_panic`.
+/// Runs an exported body; a panic becomes `on_panic`. The first call of
+/// the process also reads `RS_IDC_LOG`.
 fn boundary<T>(on_panic: T, body: impl FnOnce() -> T) -> T {
-    catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|_| {
+    catch_unwind(AssertUnwindSafe(|| {
+        crate::log::init_from_env();
+        body()
+    }))
+    .unwrap_or_else(|_| {
         remember_failure("internal error: a panic was caught at the C boundary");
         on_panic
     })
@@ -383,6 +389,81 @@ pub unsafe extern "C" fn rs_idc_client_free(client: *mut rs_idc_client) {
 #[no_mangle]
 pub extern "C" fn rs_idc_cache_clear() {
     boundary((), crate::client::clear_cache)
+}
+
+/// Log level: nothing is logged (the default unless `RS_IDC_LOG` is set).
+pub const RS_IDC_LOG_OFF: c_int = 0;
+/// Log level: failures.
+pub const RS_IDC_LOG_ERROR: c_int = 1;
+/// Log level: conditions worth a look.
+pub const RS_IDC_LOG_WARN: c_int = 2;
+/// Log level: one line per call to the service.
+pub const RS_IDC_LOG_INFO: c_int = 3;
+/// Log level: cache decisions and the AWS SDK's progress.
+pub const RS_IDC_LOG_DEBUG: c_int = 4;
+/// Log level: everything, the AWS SDK's internals included.
+pub const RS_IDC_LOG_TRACE: c_int = 5;
+
+/// The host's log sink and its pointer, as C gave them.
+struct CallbackSink {
+    callback: unsafe extern "C" fn(c_int, *const c_char, *mut c_void),
+    userdata: *mut c_void,
+}
+
+// SAFETY: the caller of rs_idc_set_log_callback() promises that the
+// callback may be called from any thread with this userdata.
+unsafe impl Send for CallbackSink {}
+unsafe impl Sync for CallbackSink {}
+
+impl CallbackSink {
+    fn write(&self, level: crate::log::LogLevel, line: &str) {
+        let line = CString::new(line.replace('\0', " ")).unwrap_or_default();
+        // SAFETY: promised by the caller of rs_idc_set_log_callback().
+        unsafe { (self.callback)(level as c_int, line.as_ptr(), self.userdata) };
+    }
+}
+
+/// Routes every log record (the library's and the AWS SDK's) to `cb`
+/// instead of stderr; NULL sends them back to stderr. `cb` gets the level
+/// (`RS_IDC_LOG_ERROR` .. `RS_IDC_LOG_TRACE`), a NUL-terminated line valid
+/// only during the call, and `userdata`.
+///
+/// Which records are produced is set by `rs_idc_set_log_level()` or
+/// `RS_IDC_LOG` (`error`, `warn`, `info`, `debug`, `trace`); the default is
+/// none. Records never contain a token, secret key or session token.
+///
+/// Threads: `cb` runs on the thread that called into the library for the
+/// library's own records, and on the library's worker threads (named
+/// `rs-idc-worker`) for the AWS SDK's, possibly on several threads at
+/// once. It must not call back into rs-idc and should return quickly.
+///
+/// # Safety
+/// `cb` must be NULL or a function that may be called from any thread with
+/// `userdata`, until it is replaced.
+#[no_mangle]
+pub unsafe extern "C" fn rs_idc_set_log_callback(
+    cb: Option<unsafe extern "C" fn(level: c_int, msg: *const c_char, userdata: *mut c_void)>,
+    userdata: *mut c_void,
+) {
+    boundary((), || {
+        let sink = cb.map(|callback| {
+            let host = CallbackSink { callback, userdata };
+            let sink: crate::log::LogSink =
+                Arc::new(move |level, line: &str| host.write(level, line));
+            sink
+        });
+        crate::log::set_sink(sink);
+    })
+}
+
+/// Sets which records are logged: `RS_IDC_LOG_OFF` (none) up to
+/// `RS_IDC_LOG_TRACE` (all); numbers outside are clamped. Overrides
+/// `RS_IDC_LOG`.
+#[no_mangle]
+pub extern "C" fn rs_idc_set_log_level(level: c_int) {
+    boundary((), || {
+        crate::log::set_level(crate::log::LogLevel::from_number(level))
+    })
 }
 
 /// Wipes a token returned by this library and frees it. NULL is fine.

@@ -16,6 +16,7 @@ mod error;
 pub mod ffi;
 pub mod hosts;
 pub mod ids;
+pub mod log;
 pub mod options;
 mod runtime;
 pub mod settings;

@@ -1,0 +1,273 @@
+//! Logging: the library's own records and the AWS SDK's `tracing` events,
+//! filtered by level and written to stderr or handed to the host's sink.
+//!
+//! Records never carry a token, secret key or session token: the library
+//! logs token lengths and expiries only, and SDK fields that may hold a
+//! body (`request`, `response`, `body`) or a credential are replaced
+//! before a record is formatted.
+
+use std::fmt::{self, Write as _};
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::{Arc, RwLock};
+use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id, Record};
+use tracing::{Event, Level, Metadata, Subscriber};
+
+/// Environment variable that sets the level written to stderr:
+/// `error`, `warn`, `info`, `debug` or `trace` (also `off`).
+pub const ENV_LOG: &str = "RS_IDC_LOG";
+
+/// Log levels, from least to most verbose; `Off` logs nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum LogLevel {
+    /// Nothing is logged.
+    Off = 0,
+    /// Failures.
+    Error = 1,
+    /// Conditions worth a look: retries, refused settings.
+    Warn = 2,
+    /// One line per call to the service.
+    Info = 3,
+    /// Cache decisions and the SDK's progress.
+    Debug = 4,
+    /// Everything, the SDK's internals included.
+    Trace = 5,
+}
+
+impl LogLevel {
+    /// The level named by `text` (case-insensitive), if any.
+    pub fn parse(text: &str) -> Option<LogLevel> {
+        Some(match text.trim().to_ascii_lowercase().as_str() {
+            "off" | "none" | "0" => LogLevel::Off,
+            "error" | "1" => LogLevel::Error,
+            "warn" | "warning" | "2" => LogLevel::Warn,
+            "info" | "3" => LogLevel::Info,
+            "debug" | "4" => LogLevel::Debug,
+            "trace" | "5" => LogLevel::Trace,
+            _ => return None,
+        })
+    }
+
+    /// The level of a number, clamped to `Off..=Trace`.
+    pub fn from_number(level: i32) -> LogLevel {
+        match level {
+            i32::MIN..=0 => LogLevel::Off,
+            1 => LogLevel::Error,
+            2 => LogLevel::Warn,
+            3 => LogLevel::Info,
+            4 => LogLevel::Debug,
+            _ => LogLevel::Trace,
+        }
+    }
+
+    fn of(level: &Level) -> LogLevel {
+        match *level {
+            Level::ERROR => LogLevel::Error,
+            Level::WARN => LogLevel::Warn,
+            Level::INFO => LogLevel::Info,
+            Level::DEBUG => LogLevel::Debug,
+            Level::TRACE => LogLevel::Trace,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            LogLevel::Off => "off",
+            LogLevel::Error => "error",
+            LogLevel::Warn => "warn",
+            LogLevel::Info => "info",
+            LogLevel::Debug => "debug",
+            LogLevel::Trace => "trace",
+        }
+    }
+}
+
+/// Where records go: a function that takes the level and the line.
+pub type LogSink = Arc<dyn Fn(LogLevel, &str) + Send + Sync>;
+
+static LEVEL: AtomicU8 = AtomicU8::new(LogLevel::Off as u8);
+static SINK: RwLock<Option<LogSink>> = RwLock::new(None);
+
+/// Sets the most verbose level that is logged.
+pub fn set_level(level: LogLevel) {
+    install();
+    LEVEL.store(level as u8, Ordering::Relaxed);
+    // Callsites remember whether they were enabled; make them ask again.
+    tracing::callsite::rebuild_interest_cache();
+}
+
+/// The most verbose level that is logged now.
+pub fn level() -> LogLevel {
+    LogLevel::from_number(LEVEL.load(Ordering::Relaxed).into())
+}
+
+/// Sends records to `sink`, or to stderr when `None`.
+pub fn set_sink(sink: Option<LogSink>) {
+    install();
+    *SINK.write().unwrap_or_else(|p| p.into_inner()) = sink;
+}
+
+/// Reads `RS_IDC_LOG` once per process: a level there turns stderr logging
+/// on. Later calls do nothing.
+pub fn init_from_env() {
+    static DONE: std::sync::Once = std::sync::Once::new();
+    DONE.call_once(|| {
+        if let Some(level) = std::env::var(ENV_LOG)
+            .ok()
+            .as_deref()
+            .and_then(LogLevel::parse)
+        {
+            set_level(level);
+        }
+    });
+}
+
+/// Makes this library's copy of `tracing` report to [`Logger`]. When a
+/// Rust program has set its own global subscriber, that one stays.
+fn install() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        let _ = tracing::subscriber::set_global_default(Logger {
+            next_span: AtomicU64::new(1),
+        });
+    });
+}
+
+/// A `tracing` subscriber that formats events into single lines; spans
+/// are not recorded.
+struct Logger {
+    next_span: AtomicU64,
+}
+
+impl Subscriber for Logger {
+    fn enabled(&self, metadata: &Metadata<'_>) -> bool {
+        LogLevel::of(metadata.level()) <= level()
+    }
+
+    fn max_level_hint(&self) -> Option<tracing::level_filters::LevelFilter> {
+        use tracing::level_filters::LevelFilter;
+        Some(match level() {
+            LogLevel::Off => LevelFilter::OFF,
+            LogLevel::Error => LevelFilter::ERROR,
+            LogLevel::Warn => LevelFilter::WARN,
+            LogLevel::Info => LevelFilter::INFO,
+            LogLevel::Debug => LevelFilter::DEBUG,
+            LogLevel::Trace => LevelFilter::TRACE,
+        })
+    }
+
+    fn new_span(&self, _span: &Attributes<'_>) -> Id {
+        Id::from_u64(self.next_span.fetch_add(1, Ordering::Relaxed).max(1))
+    }
+
+    fn record(&self, _span: &Id, _values: &Record<'_>) {}
+
+    fn record_follows_from(&self, _span: &Id, _follows: &Id) {}
+
+    fn event(&self, event: &Event<'_>) {
+        let level = LogLevel::of(event.metadata().level());
+        if level > self::level() {
+            return;
+        }
+        let mut line = Line::default();
+        event.record(&mut line);
+        let text = format!(
+            "rs-idc {} {}: {}{}",
+            level.name(),
+            event.metadata().target(),
+            line.message,
+            line.fields
+        );
+        emit(level, &text);
+    }
+
+    fn enter(&self, _span: &Id) {}
+
+    fn exit(&self, _span: &Id) {}
+}
+
+fn emit(level: LogLevel, text: &str) {
+    let sink = SINK
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .as_ref()
+        .map(Arc::clone);
+    match sink {
+        Some(sink) => sink(level, text),
+        None => eprintln!("{text}"),
+    }
+}
+
+/// Field names whose values may hold a body or a credential.
+const REDACTED_FIELDS: &[&str] = &[
+    "request",
+    "response",
+    "body",
+    "token",
+    "credentials",
+    "identity",
+    "secret_access_key",
+    "session_token",
+];
+
+/// One event's message and fields, with risky values replaced.
+#[derive(Default)]
+struct Line {
+    message: String,
+    fields: String,
+}
+
+impl Visit for Line {
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        let name = field.name();
+        if REDACTED_FIELDS.contains(&name) {
+            let _ = write!(self.fields, " {name}=<redacted>");
+            return;
+        }
+        let text = scrub(&format!("{value:?}"));
+        if name == "message" {
+            self.message = text;
+        } else {
+            let _ = write!(self.fields, " {name}={text}");
+        }
+    }
+}
+
+/// Cuts anything that looks like a token answer out of a formatted value:
+/// the text of a `<Token>` element or of a JSON `"token"` member.
+fn scrub(text: &str) -> String {
+    let lower = text.to_ascii_lowercase();
+    let marker = ["<token>", "\"token\"", "\\\"token\\\""]
+        .iter()
+        .filter_map(|m| lower.find(m))
+        .min();
+    match marker {
+        Some(at) => format!("{}<redacted>", &text[..at]),
+        None => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn levels_parse_in_any_case() {
+        assert_eq!(LogLevel::parse("TRACE"), Some(LogLevel::Trace));
+        assert_eq!(LogLevel::parse(" warn "), Some(LogLevel::Warn));
+        assert_eq!(LogLevel::parse("off"), Some(LogLevel::Off));
+        assert_eq!(LogLevel::parse("loud"), None);
+        assert_eq!(LogLevel::from_number(9), LogLevel::Trace);
+        assert_eq!(LogLevel::from_number(-3), LogLevel::Off);
+    }
+
+    #[test]
+    fn token_answers_are_cut_out_of_values() {
+        let xml = "body: <GetIdentityCenterAuthTokenResult><Token>SECRETTOKEN</Token>";
+        assert!(!scrub(xml).contains("SECRETTOKEN"));
+        let json = r#"b"{\"token\":\"SECRETTOKEN\",\"expirationTime\":1}""#;
+        assert!(!scrub(json).contains("SECRETTOKEN"));
+        assert_eq!(scrub("nothing here"), "nothing here");
+    }
+}

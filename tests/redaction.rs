@@ -1,0 +1,177 @@
+//! No token, secret key or session token in any log line or error message,
+//! on every path: success, each service error and fault, each kind of
+//! credentials, bad input and options, cache hits, with the most verbose
+//! logging and the SDK's own body logging switched on.
+//!
+//! One test in its own binary: it owns the process-wide logger.
+
+mod common;
+
+use common::{credentials, enhanced};
+use rs_idc::log::{set_level, set_sink, LogLevel};
+use rs_idc::options::settings_from_options;
+use rs_idc::{Client, Error};
+use rs_idc_fake::{keys, FakeServer};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+const SECRETS: &[&str] = &[
+    keys::IDC_SECRET_ACCESS_KEY,
+    keys::IDC_SESSION_TOKEN,
+    keys::IDC2_SECRET_ACCESS_KEY,
+    keys::IDC2_SESSION_TOKEN,
+    keys::PLAIN_SECRET_ACCESS_KEY,
+    keys::EXPIRED_SECRET_ACCESS_KEY,
+    "wrong-secret-for-redaction",
+    "wrong-session-for-redaction",
+];
+
+#[test]
+fn no_secret_in_any_log_line_or_message() {
+    // The SDK would print whole answers at trace level with this set.
+    std::env::set_var("LOG_SENSITIVE_BODIES", "true");
+    let lines = Arc::new(Mutex::new(Vec::<String>::new()));
+    let sink_lines = Arc::clone(&lines);
+    set_sink(Some(Arc::new(move |_level, line: &str| {
+        sink_lines.lock().unwrap().push(line.to_owned())
+    })));
+    set_level(LogLevel::Trace);
+
+    let fake = FakeServer::start().unwrap();
+    let mut messages: Vec<String> = Vec::new();
+    let mut note = |result: Result<rs_idc::Token, Error>| {
+        if let Err(err) = result {
+            messages.push(err.message().to_owned());
+        }
+    };
+    let settings = |creds| common::settings(&fake, creds, 2, Duration::from_secs(3));
+    let client = Client::new(settings(enhanced()));
+    let uncached = Client::new(rs_idc::Settings {
+        cache: false,
+        ..settings(enhanced())
+    });
+
+    for id in [
+        "c1",
+        "c1",
+        "err-notfound",
+        "err-state",
+        "err-invalid",
+        "err-unsupported",
+        "err-denied",
+        "err-unknown",
+        "fault-throttle",
+        "fault-throttle-1",
+        "fault-500",
+        "fault-503-1",
+        "fault-reset",
+        "fault-truncated",
+        "fault-notoken",
+        "fault-emptytoken",
+        "fault-noexpiry",
+        "fault-expired",
+        "fault-garbage",
+        "fault-html",
+        "fault-hang",
+        "ttl-60",
+        "bad_id",
+    ] {
+        note(client.get_token(&[id]));
+        note(uncached.get_token(&[id]));
+        let workgroup = id.replace('_', "-");
+        note(client.get_serverless_token(&[workgroup.as_str()]));
+    }
+    note(client.get_token_for_host(b"c1.abc.us-east-1.redshift.amazonaws.com"));
+    note(client.get_token_for_host(b"wg-1.123.us-east-1.redshift-serverless.amazonaws.com"));
+    note(client.get_token_for_host(b"https://db.example.com:5439"));
+    for creds in [
+        credentials(
+            keys::PLAIN_ACCESS_KEY_ID,
+            keys::PLAIN_SECRET_ACCESS_KEY,
+            None,
+        ),
+        credentials(
+            keys::EXPIRED_ACCESS_KEY_ID,
+            keys::EXPIRED_SECRET_ACCESS_KEY,
+            None,
+        ),
+        credentials(
+            keys::IDC_ACCESS_KEY_ID,
+            "wrong-secret-for-redaction",
+            Some(keys::IDC_SESSION_TOKEN),
+        ),
+        credentials(
+            keys::IDC_ACCESS_KEY_ID,
+            keys::IDC_SECRET_ACCESS_KEY,
+            Some("wrong-session-for-redaction"),
+        ),
+        credentials(
+            keys::IDC2_ACCESS_KEY_ID,
+            keys::IDC2_SECRET_ACCESS_KEY,
+            Some(keys::IDC2_SESSION_TOKEN),
+        ),
+    ] {
+        let other = Client::new(settings(creds));
+        note(other.get_token(&["c1"]));
+        note(other.get_serverless_token(&["wg-one"]));
+    }
+    // Options with secrets, good and bad.
+    for options in [
+        vec![
+            ("access_key_id", keys::IDC_ACCESS_KEY_ID),
+            ("secret_access_key", keys::IDC_SECRET_ACCESS_KEY),
+        ],
+        vec![
+            ("session_token", keys::IDC_SESSION_TOKEN),
+            ("colour", "blue"),
+        ],
+        vec![
+            ("secret_access_key", keys::IDC_SECRET_ACCESS_KEY),
+            ("timeout_ms", "soon"),
+        ],
+    ] {
+        let raw: Vec<_> = options
+            .iter()
+            .map(|(k, v)| (k.as_bytes(), Some(v.as_bytes())))
+            .collect();
+        if let Err(err) = settings_from_options(&raw) {
+            messages.push(err.message().to_owned());
+        }
+    }
+
+    set_level(LogLevel::Off);
+    let lines = lines.lock().unwrap();
+    let tokens = fake.issued_tokens();
+    assert!(tokens.len() >= 5, "the run issued tokens");
+    assert!(
+        lines.len() > 100,
+        "trace logging produced records ({})",
+        lines.len()
+    );
+    assert!(lines.iter().any(|l| l.contains("token fetched")));
+    assert!(
+        lines.iter().any(|l| l.contains("aws_smithy")),
+        "the SDK's records arrive too"
+    );
+    assert!(
+        messages.len() > 30,
+        "the run failed on purpose many times ({})",
+        messages.len()
+    );
+    for (i, text) in lines.iter().chain(messages.iter()).enumerate() {
+        for secret in SECRETS {
+            assert!(
+                !text.contains(secret),
+                "line {i} holds a secret key or session token"
+            );
+        }
+        for token in &tokens {
+            assert!(!text.contains(token.as_str()), "line {i} holds a token");
+            // Half a token (the truncated answer) is a leak too.
+            assert!(
+                !text.contains(&token[..token.len() / 2]),
+                "line {i} holds part of a token"
+            );
+        }
+    }
+}
