@@ -17,7 +17,19 @@ use aws_sdk_redshift::operation::RequestId;
 use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
 use aws_smithy_http_client::{Builder as HttpClientBuilder, Connector};
-use aws_smithy_runtime_api::client::http::SharedHttpClient;
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
+    SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+use aws_smithy_runtime_api::client::runtime_components::{
+    RuntimeComponents, RuntimeComponentsBuilder,
+};
+use aws_smithy_runtime_api::shared::IntoShared;
+use aws_smithy_types::body::SdkBody;
+use aws_smithy_types::config_bag::ConfigBag;
 use std::time::SystemTime;
 use zeroize::Zeroizing;
 
@@ -161,9 +173,9 @@ fn http_client(settings: &Settings) -> Result<SharedHttpClient, Error> {
                 None => proxy,
             }
         }
-        None => ProxyConfig::from_env(),
+        None => ProxyConfig::disabled(),
     };
-    Ok(
+    let client =
         HttpClientBuilder::new().build_with_connector_fn(move |connector_settings, components| {
             let mut connector = Connector::builder();
             connector.set_connector_settings(connector_settings.cloned());
@@ -177,8 +189,63 @@ fn http_client(settings: &Settings) -> Result<SharedHttpClient, Error> {
                 ))
                 .tls_context(tls.clone())
                 .build()
-        }),
-    )
+        });
+    Ok(SizeLimitedClient(client).into_shared())
+}
+
+/// The largest answer read: real answers are a few kilobytes, and a
+/// broken or hostile endpoint must not make the library hold megabytes.
+const MAX_ANSWER_BYTES: usize = 1 << 20;
+
+/// An HTTP client whose answers stop being read past [`MAX_ANSWER_BYTES`];
+/// a longer one fails as an unreadable answer.
+#[derive(Debug)]
+struct SizeLimitedClient(SharedHttpClient);
+
+impl HttpClient for SizeLimitedClient {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        SizeLimitedConnector(self.0.http_connector(settings, components)).into_shared()
+    }
+
+    fn validate_base_client_config(
+        &self,
+        components: &RuntimeComponentsBuilder,
+        cfg: &ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.0.validate_base_client_config(components, cfg)
+    }
+
+    fn validate_final_config(
+        &self,
+        components: &RuntimeComponents,
+        cfg: &ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.0.validate_final_config(components, cfg)
+    }
+
+    fn connector_metadata(&self) -> Option<ConnectorMetadata> {
+        self.0.connector_metadata()
+    }
+}
+
+#[derive(Debug)]
+struct SizeLimitedConnector(SharedHttpConnector);
+
+impl HttpConnector for SizeLimitedConnector {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let answer = self.0.call(request);
+        HttpConnectorFuture::new(async move {
+            let mut response = answer.await?;
+            let body = std::mem::replace(response.body_mut(), SdkBody::taken());
+            *response.body_mut() =
+                SdkBody::from_body_1_x(http_body_util::Limited::new(body, MAX_ANSWER_BYTES));
+            Ok(response)
+        })
+    }
 }
 
 /// Resolves the credentials the next calls will be signed with.

@@ -240,11 +240,7 @@ impl Client {
             let minted_at = unix_now();
             let token = self.fetch(flavour, &snapshot, ids, deadline)?;
             let refresh_at = cache::refresh_at(&token, minted_at, self.settings.refresh_margin);
-            tracing::info!(
-                "{flavour:?} token fetched: {} bytes, expires at {}, cached until {refresh_at}",
-                token.secret().len(),
-                token.expires_at()
-            );
+
             CACHE.put(key.clone(), token.clone(), refresh_at, minted_at);
             Ok(token)
         })
@@ -263,7 +259,13 @@ impl Client {
         let answer = runtime::run(deadline, async move {
             aws::get_token(&service, flavour, &identity, ids).await
         })?;
-        check_answer(answer, unix_now())
+        let token = check_answer(answer, unix_now())?;
+        tracing::info!(
+            "{flavour:?} token fetched: {} bytes, expires at {}",
+            token.secret().len(),
+            token.expires_at()
+        );
+        Ok(token)
     }
 
     fn fresh_snapshot(&self) -> Option<Arc<Snapshot>> {

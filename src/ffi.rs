@@ -435,7 +435,10 @@ impl CallbackSink {
 /// Threads: `cb` runs on the thread that called into the library for the
 /// library's own records, and on the library's worker threads (named
 /// `rs-idc-worker`) for the AWS SDK's, possibly on several threads at
-/// once. It must not call back into rs-idc and should return quickly.
+/// once. It must not call back into rs-idc and should return quickly. A
+/// record that is being delivered while the callback is replaced may still
+/// reach the old one, so keep the old callback and userdata valid until no
+/// call into the library is running.
 ///
 /// # Safety
 /// `cb` must be NULL or a function that may be called from any thread with

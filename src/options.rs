@@ -145,8 +145,8 @@ fn known_key(position: usize, raw: &[u8]) -> Result<&'static str, Error> {
         .map(|(known, _)| *known)
         .find(|known| *known == key)
         .ok_or_else(|| {
-            // A key is not secret, but show only its safe characters.
-            let shown: String = key.chars().filter(|c| c.is_ascii_graphic()).collect();
+            // A key is not secret; escaping shows stray spaces and bytes.
+            let shown = key.escape_default();
             Error::invalid(format!("options[{position}]: unknown option key '{shown}'"))
         })
 }
@@ -292,6 +292,10 @@ mod tests {
         rejects(
             &[("colour", "blue")],
             "options[0]: unknown option key 'colour'",
+        );
+        rejects(
+            &[(" region", "x")],
+            "options[0]: unknown option key ' region'",
         );
         rejects(
             &[("region", "us-east-1"), ("REGION", "us-east-2")],

@@ -99,10 +99,11 @@ pub struct Settings {
     pub refresh_margin: Option<Duration>,
     /// Extra trusted CA certificates (PEM), added to the system's roots.
     pub ca_bundle: Option<Vec<u8>>,
-    /// Proxy URL for all traffic; `None` reads `HTTPS_PROXY`, `HTTP_PROXY`
-    /// and `NO_PROXY` from the environment.
+    /// Proxy URL for all calls; `None` for none. From the environment:
+    /// the first of `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` (either case).
     pub proxy: Option<String>,
-    /// Hosts that bypass `proxy` (comma-separated, as `NO_PROXY`).
+    /// Hosts that bypass `proxy` (comma-separated). From the environment:
+    /// `NO_PROXY` (either case).
     pub no_proxy: Option<String>,
     /// Whether a plain `http://` endpoint off loopback is allowed.
     pub allow_http: bool,
@@ -131,7 +132,8 @@ impl Default for Settings {
 impl Settings {
     /// The library's settings from the environment (`RS_IDC_TIMEOUT_MS`,
     /// `RS_IDC_CONNECT_TIMEOUT_MS`, `RS_IDC_CACHE`, `RS_IDC_ALLOW_HTTP`,
-    /// `AWS_CA_BUNDLE`); everything else is left to the SDK.
+    /// `AWS_CA_BUNDLE`, the proxy variables); everything else is left to
+    /// the SDK.
     pub fn from_env() -> Result<Settings, Error> {
         Self::from_lookup(|name| std::env::var_os(name))
     }
@@ -159,6 +161,22 @@ impl Settings {
         if let Some(path) = lookup(ENV_CA_BUNDLE).filter(|p| !p.is_empty()) {
             settings.ca_bundle = Some(read_ca_file(ENV_CA_BUNDLE, path.as_ref())?);
         }
+        let first = |names: &[&str]| {
+            names
+                .iter()
+                .filter_map(|name| lookup(name))
+                .filter_map(|value| value.into_string().ok())
+                .find(|value| !value.trim().is_empty())
+        };
+        settings.proxy = first(&[
+            "HTTPS_PROXY",
+            "https_proxy",
+            "HTTP_PROXY",
+            "http_proxy",
+            "ALL_PROXY",
+            "all_proxy",
+        ]);
+        settings.no_proxy = first(&["NO_PROXY", "no_proxy"]);
         Ok(settings)
     }
 }
@@ -169,7 +187,7 @@ pub fn parse_millis(name: &str, value: &str) -> Result<Duration, Error> {
     match value.trim().parse::<u64>() {
         Ok(ms) if (1..=MAX_TIMEOUT_MS).contains(&ms) => Ok(Duration::from_millis(ms)),
         _ => Err(Error::invalid(format!(
-            "{name} must be a whole number of milliseconds from 1 to {MAX_TIMEOUT_MS}"
+            "{name}: must be a whole number of milliseconds from 1 to {MAX_TIMEOUT_MS}"
         ))),
     }
 }
@@ -181,7 +199,7 @@ pub fn parse_switch(name: &str, value: &str) -> Result<bool, Error> {
         "1" | "on" | "true" | "yes" => Ok(true),
         "0" | "off" | "false" | "no" => Ok(false),
         _ => Err(Error::invalid(format!(
-            "{name} must be 0 or 1 (also off/on, false/true, no/yes)"
+            "{name}: must be 0 or 1 (also off/on, false/true, no/yes)"
         ))),
     }
 }
@@ -285,6 +303,23 @@ mod tests {
         }
         let err = from(&[(ENV_CACHE, "maybe")]).unwrap_err();
         assert!(err.message().starts_with(ENV_CACHE));
+    }
+
+    #[test]
+    fn proxies_come_from_the_usual_variables() {
+        let s = from(&[
+            ("https_proxy", "http://p1:3128"),
+            ("HTTP_PROXY", "http://p2:3128"),
+        ])
+        .unwrap();
+        assert_eq!(s.proxy.as_deref(), Some("http://p1:3128"));
+        let s = from(&[("HTTP_PROXY", "http://p2:3128")]).unwrap();
+        assert_eq!(s.proxy.as_deref(), Some("http://p2:3128"));
+        let s = from(&[("https_proxy", "http://p1:3128"), ("no_proxy", "localhost")]).unwrap();
+        assert_eq!(s.proxy.as_deref(), Some("http://p1:3128"));
+        assert_eq!(s.no_proxy.as_deref(), Some("localhost"));
+        let s = from(&[("HTTPS_PROXY", " ")]).unwrap();
+        assert_eq!(s.proxy, None);
     }
 
     #[test]
