@@ -16,7 +16,7 @@ VENV       := .venv
 VERSION    := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 VERSION_MAJOR := $(firstword $(subst ., ,$(VERSION)))
 
-EXAMPLES   := $(BUILD)/get_token $(BUILD)/dlopen_token
+EXAMPLES   := $(BUILD)/get_token $(BUILD)/dlopen_token $(BUILD)/driver_options
 # Each mk/*.mk file adds the rules of one part (install, bindings, ...) and
 # names its test targets in EXTRA_TESTS, which `make test` runs too.
 .DEFAULT_GOAL := all
@@ -49,6 +49,9 @@ $(BUILD)/get_token: examples-c/get_token.c include/rs_idc.h lib | $(BUILD)
 $(BUILD)/dlopen_token: examples-c/dlopen_token.c include/rs_idc.h | $(BUILD)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $< -o $@ -ldl
 
+$(BUILD)/driver_options: examples-c/driver_options.c include/rs_idc.h lib | $(BUILD)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $< -o $@ $(LDLIBS_RS)
+
 $(BUILD)/test_%: tests/c/test_%.c tests/c/harness.h include/rs_idc.h lib | $(BUILD)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $< -o $@ $(LDLIBS_RS)
 
@@ -56,6 +59,7 @@ $(BUILD)/test_%: tests/c/test_%.c tests/c/harness.h include/rs_idc.h lib | $(BUI
 demo: lib $(EXAMPLES)
 	$(FAKE) run -- $(BUILD)/get_token my-cluster
 	$(FAKE) run -- $(BUILD)/dlopen_token $(abspath $(LIBDIR))/librs_idc.so my-cluster
+	$(FAKE) run -- $(BUILD)/driver_options
 
 test: test-rust test-c test-valgrind test-cli $(EXTRA_TESTS)
 
@@ -68,6 +72,7 @@ test-c: lib $(EXAMPLES) $(C_TESTS)
 	@set -e; for t in $(C_TESTS); do echo "== $$t"; $(FAKE) run -- $$t; done
 	$(FAKE) run -- $(BUILD)/get_token my-cluster
 	$(FAKE) run -- $(BUILD)/dlopen_token $(abspath $(LIBDIR))/librs_idc.so my-cluster
+	$(FAKE) run -- $(BUILD)/driver_options
 
 test-valgrind: lib $(EXAMPLES) $(C_TESTS)
 	@set -e; for t in $(C_TESTS); do echo "== valgrind $$t"; \

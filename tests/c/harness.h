@@ -13,7 +13,10 @@
  *   error on failure.
  * - expect_status(ids, n, want) calls rs_idc_get_token and checks the
  *   out/exp contract as well as the status.
- * - fake_requests() reads the fake's request counter over a raw socket.
+ * - expect_client(client, call, names, n, want) does the same for the
+ *   token calls on a client handle (cluster, serverless or host name).
+ * - fake_requests() reads the fake's request counter over a raw socket;
+ *   fake_proxied() the count of its loopback proxy.
  * - now_seconds() is a monotonic clock; slow_factor() is 10 when
  *   RS_IDC_TEST_SLOW is set (under valgrind), else 1.
  * - start_child(body, arg) forks a child that runs checks; finish_child()
@@ -167,6 +170,132 @@ static inline int h_expect_status_exp(const char *file, int line, const char **i
 #define expect_status_exp(ids, n, want, exp_out) \
     h_expect_status_exp(__FILE__, __LINE__, (ids), (n), (want), (exp_out))
 
+/* Which token call h_expect_client() makes on a handle. */
+enum h_client_call {
+    H_CLUSTER,    /* rs_idc_client_get_token(client, names, n, ...) */
+    H_SERVERLESS, /* rs_idc_client_get_serverless_token(client, names, n, ...) */
+    H_HOST        /* rs_idc_client_get_token_for_host(client, names[0], ...) */
+};
+
+/* The function an h_client_call stands for, for messages. */
+static inline const char *h_call_name(enum h_client_call call)
+{
+    switch (call) {
+    case H_CLUSTER:
+        return "rs_idc_client_get_token";
+    case H_SERVERLESS:
+        return "rs_idc_client_get_serverless_token";
+    case H_HOST:
+        return "rs_idc_client_get_token_for_host";
+    }
+    return "?";
+}
+
+/*
+ * Makes one token call on `client` (see enum h_client_call; for H_HOST the
+ * host is names[0], or NULL when names is NULL, and n is not used) and
+ * checks the status and the out/exp contract as h_expect_status_exp does.
+ * On success the token is handed to *token_out when token_out is not NULL
+ * (the caller frees it with rs_idc_free_token), else freed; the expiry is
+ * stored in *exp_out when exp_out is not NULL. On failure *token_out is
+ * set to NULL. Returns the status the call gave.
+ */
+static inline int h_expect_client(const char *file, int line, rs_idc_client *client,
+                                  enum h_client_call call, const char **names, size_t n,
+                                  int want, char **token_out, int64_t *exp_out)
+{
+    static char sentinel[] = "sentinel";
+    char *out = sentinel;
+    int64_t exp = H_EXP_SENTINEL;
+    int got;
+    switch (call) {
+    case H_CLUSTER:
+        got = rs_idc_client_get_token(client, names, n, &out, &exp);
+        break;
+    case H_SERVERLESS:
+        got = rs_idc_client_get_serverless_token(client, names, n, &out, &exp);
+        break;
+    default:
+        got = rs_idc_client_get_token_for_host(client, names != NULL ? names[0] : NULL, &out,
+                                               &exp);
+        break;
+    }
+    if (token_out != NULL) {
+        *token_out = NULL;
+    }
+    h_record(got == want, file, line, "%s(%s%s): status %s (%d), expected %s (%d); last error: \"%s\"",
+             h_call_name(call), names != NULL && names[0] != NULL ? names[0] : "NULL",
+             call != H_HOST && n > 1 ? ", ..." : "", rs_idc_status_str(got), got,
+             rs_idc_status_str(want), want, rs_idc_last_error());
+    if (got == RS_IDC_OK) {
+        time_t now = time(NULL);
+        int has_token = out != NULL && out != sentinel && out[0] != '\0';
+        h_record(has_token, file, line, "%s: a successful call hands out a non-empty token",
+                 h_call_name(call));
+        h_record(exp > (int64_t)now, file, line,
+                 "%s: the expiry (%lld) lies in the future (now %lld)", h_call_name(call),
+                 (long long)exp, (long long)now);
+        if (exp_out != NULL) {
+            *exp_out = exp;
+        }
+        if (out == sentinel) {
+            return got;
+        }
+        if (token_out != NULL) {
+            *token_out = out;
+        } else {
+            rs_idc_free_token(out);
+        }
+    } else {
+        h_record(out == NULL, file, line, "%s: a failed call sets *out to NULL",
+                 h_call_name(call));
+        h_record(exp == H_EXP_SENTINEL, file, line, "%s: a failed call leaves *exp alone",
+                 h_call_name(call));
+        h_record(rs_idc_last_error()[0] != '\0', file, line,
+                 "%s: a failed call leaves a last error", h_call_name(call));
+        if (out != NULL && out != sentinel) {
+            rs_idc_free_token(out);
+        }
+    }
+    return got;
+}
+
+/* expect_client(client, call, names, n, want): see h_expect_client. */
+#define expect_client(client, call, names, n, want) \
+    h_expect_client(__FILE__, __LINE__, (client), (call), (names), (n), (want), NULL, NULL)
+/* expect_client_token(...): also hands back the token (caller frees) and expiry. */
+#define expect_client_token(client, call, names, n, want, token_out, exp_out)                \
+    h_expect_client(__FILE__, __LINE__, (client), (call), (names), (n), (want), (token_out), \
+                    (exp_out))
+
+/* Whether two tokens are both there and equal (never prints them). */
+static inline int same_token(const char *a, const char *b)
+{
+    return a != NULL && b != NULL && strcmp(a, b) == 0;
+}
+
+/* `text` begins with `prefix`; `what` names the text in the failure. Never use with a token. */
+static inline int h_expect_starts(const char *file, int line, const char *what,
+                                  const char *text, const char *prefix)
+{
+    int ok = text != NULL && prefix != NULL && strncmp(text, prefix, strlen(prefix)) == 0;
+    return h_record(ok, file, line, "%s \"%s\" should start with \"%s\"", what,
+                    text ? text : "(null)", prefix ? prefix : "(null)");
+}
+/* EXPECT_LAST_ERROR_STARTS(prefix): this thread's last error begins with `prefix`. */
+#define EXPECT_LAST_ERROR_STARTS(prefix) \
+    h_expect_starts(__FILE__, __LINE__, "last error", rs_idc_last_error(), (prefix))
+
+/* An environment variable that must be set (a check: it fails when the variable is missing); "" then. */
+static inline const char *h_need_env(const char *file, int line, const char *name)
+{
+    const char *value = getenv(name);
+    h_record(value != NULL && value[0] != '\0', file, line,
+             "%s is set (run under `rs-idc-fake run --`)", name);
+    return value != NULL ? value : "";
+}
+#define need_env(name) h_need_env(__FILE__, __LINE__, (name))
+
 /*
  * Sends one plain HTTP/1.0 request to the fake's control endpoint at
  * 127.0.0.1:$RS_IDC_FAKE_PORT and copies the answer's body into `body`.
@@ -262,6 +391,12 @@ static inline long fake_stat(const char *name)
 static inline long fake_requests(void)
 {
     return fake_stat("requests");
+}
+
+/* Requests the fake's loopback proxy relayed or tunnelled ("proxied"); -1 on error. */
+static inline long fake_proxied(void)
+{
+    return fake_stat("proxied");
 }
 
 /* Zeroes the fake's counters (and the counts behind `fault-X-N`); 0 on success. */
