@@ -74,7 +74,7 @@ public:
     {
     }
 
-    /* The status number, one of the RS_IDC_E* macros; never RS_IDC_OK. */
+    /* The status number, one of the RS_IDC_E* macros. */
     int status() const noexcept { return status_; }
 
     /* The status's name, such as "RS_IDC_ENOTFOUND" (static storage). */
@@ -97,22 +97,34 @@ namespace detail {
     throw error(status, rs_idc_last_error());
 }
 
-/* Throws RS_IDC_EINVAL if `text` holds a NUL byte, which the C API would
- * read as the end of the string. `what` names the argument, never its value. */
-inline void check_no_nul(std::string_view text, const std::string &what)
+/* Whether `text` holds a NUL byte, which the C API would read as the end
+ * of the string. */
+inline bool has_nul(std::string_view text) noexcept
 {
-    if (text.find('\0') != std::string_view::npos) {
-        throw error(RS_IDC_EINVAL, what + " contains a NUL byte");
-    }
+    return text.find('\0') != std::string_view::npos;
 }
 
-/* The C strings of `names`, checked for NUL bytes. `what` is "ids" or "workgroups". */
+/* The error for an argument with a NUL byte: `what` names the argument,
+ * never its value. */
+[[noreturn]] inline void throw_nul(const std::string &what)
+{
+    throw error(RS_IDC_EINVAL, what + " contains a NUL byte");
+}
+
+/* The C strings of `names`, checked for NUL bytes. `what` is "ids" or
+ * "workgroups". Never empty, so data() is never NULL: an empty list reaches
+ * the library as a count of 0 and gets its message about the count. */
 inline std::vector<const char *> c_strings(const std::vector<std::string> &names, const char *what)
 {
     std::vector<const char *> out;
-    out.reserve(names.size());
+    out.reserve(names.empty() ? 1 : names.size());
+    if (names.empty()) {
+        out.push_back(nullptr);  // not read: the count is 0
+    }
     for (std::size_t i = 0; i < names.size(); i++) {
-        check_no_nul(names[i], std::string(what) + "[" + std::to_string(i) + "]");
+        if (has_nul(names[i])) {
+            throw_nul(std::string(what) + "[" + std::to_string(i) + "]");
+        }
         out.push_back(names[i].c_str());
     }
     return out;
@@ -132,7 +144,7 @@ public:
 
     /* Takes ownership of `owned`, a token from this library (or NULL), and
      * its expiry in Unix seconds (UTC). */
-    token(char *owned, std::int64_t expires_at) noexcept
+    explicit token(char *owned, std::int64_t expires_at) noexcept
         : text_(owned), size_(owned != nullptr ? std::strlen(owned) : 0),
           expires_at_(owned != nullptr ? expires_at : 0)
     {
@@ -219,8 +231,9 @@ token take(Call &&call)
     std::int64_t expires_at = 0;
     int status = call(&out, &expires_at);
     if (status != RS_IDC_OK) {
+        error failure(status, rs_idc_last_error());
         rs_idc_free_token(out);  // NULL by contract; never leak if not
-        throw_status(status);
+        throw failure;
     }
     if (out == nullptr) {
         throw error(RS_IDC_EINTERNAL, "the library reported success without a token");
@@ -288,30 +301,32 @@ public:
 
     /* A token for provisioned clusters: 1 to 20 cluster identifiers (see
      * rs_idc_client_get_token()). */
-    token get_token(const std::vector<std::string> &ids) const
+    [[nodiscard]] token get_token(const std::vector<std::string> &ids) const
     {
         std::vector<const char *> names = detail::c_strings(ids, "ids");
         return detail::take([&](char **out, std::int64_t *exp) {
-            return rs_idc_client_get_token(handle_, names.data(), names.size(), out, exp);
+            return rs_idc_client_get_token(handle_, names.data(), ids.size(), out, exp);
         });
     }
 
     /* A token for Redshift Serverless: 1 to 20 workgroup names (see
      * rs_idc_client_get_serverless_token()). */
-    token get_serverless_token(const std::vector<std::string> &workgroups) const
+    [[nodiscard]] token get_serverless_token(const std::vector<std::string> &workgroups) const
     {
         std::vector<const char *> names = detail::c_strings(workgroups, "workgroups");
         return detail::take([&](char **out, std::int64_t *exp) {
-            return rs_idc_client_get_serverless_token(handle_, names.data(), names.size(), out,
-                                                      exp);
+            return rs_idc_client_get_serverless_token(handle_, names.data(), workgroups.size(),
+                                                      out, exp);
         });
     }
 
     /* A token for the cluster or workgroup a Redshift host name names (see
      * rs_idc_client_get_token_for_host()). */
-    token get_token_for_host(const std::string &host) const
+    [[nodiscard]] token get_token_for_host(const std::string &host) const
     {
-        detail::check_no_nul(host, "host");
+        if (detail::has_nul(host)) {
+            detail::throw_nul("host");
+        }
         return detail::take([&](char **out, std::int64_t *exp) {
             return rs_idc_client_get_token_for_host(handle_, host.c_str(), out, exp);
         });
@@ -330,8 +345,12 @@ private:
         std::vector<rs_idc_option> options;
         options.reserve(n);
         for (It it = first; it != last; ++it) {
-            detail::check_no_nul(it->first, "option key");
-            detail::check_no_nul(it->second, "option " + it->first);
+            if (detail::has_nul(it->first)) {
+                detail::throw_nul("option key");
+            }
+            if (detail::has_nul(it->second)) {
+                detail::throw_nul("option " + it->first);
+            }
             options.push_back(rs_idc_option{it->first.c_str(), it->second.c_str()});
         }
         make(options.data(), options.size());
@@ -351,11 +370,11 @@ private:
 
 /* A token for provisioned clusters from the process-wide default client,
  * configured by the environment (see rs_idc_get_token()). */
-inline token get_token(const std::vector<std::string> &ids)
+[[nodiscard]] inline token get_token(const std::vector<std::string> &ids)
 {
     std::vector<const char *> names = detail::c_strings(ids, "ids");
     return detail::take([&](char **out, std::int64_t *exp) {
-        return rs_idc_get_token(names.data(), names.size(), out, exp);
+        return rs_idc_get_token(names.data(), ids.size(), out, exp);
     });
 }
 
