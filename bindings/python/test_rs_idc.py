@@ -1,0 +1,423 @@
+#!/usr/bin/env python3
+"""Tests of the rs_idc Python binding against the local fake endpoint.
+
+Run under the fake, with the library's path in RS_IDC_LIBRARY:
+
+    RS_IDC_LIBRARY=$PWD/target/release/librs_idc.so \\
+        target/release/rs-idc-fake run -- python3 bindings/python/test_rs_idc.py
+
+`rs-idc-fake run` puts the fake's address (127.0.0.1 only) and the test
+credentials in the environment. Tokens are never printed: only lengths.
+The last line is `N passed, M failed`; the exit status is 0 only when
+nothing failed and at least one test passed.
+"""
+
+import os
+import re
+import sys
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import rs_idc  # noqa: E402
+
+HOST = "my-cluster.abc123xyz789.us-east-1.redshift.amazonaws.com"
+SERVERLESS_HOST = "my-wg.123456789012.us-east-1.redshift-serverless.amazonaws.com"
+
+
+def fake_options(**extra):
+    """Client options naming the fake and the identity-enhanced test keys."""
+    options = {
+        "region": "us-east-1",
+        "endpoint_url": os.environ["AWS_ENDPOINT_URL"],
+        "access_key_id": os.environ["RS_IDC_TEST_IDC_ACCESS_KEY_ID"],
+        "secret_access_key": os.environ["RS_IDC_TEST_IDC_SECRET_ACCESS_KEY"],
+        "session_token": os.environ["RS_IDC_TEST_IDC_SESSION_TOKEN"],
+        "timeout_ms": 20000,
+    }
+    options.update(extra)
+    return options
+
+
+class TokenChecks(unittest.TestCase):
+    # Token values are compared with assertTrue/assertFalse only, so that a
+    # failure message never quotes a token.
+    def assertGoodToken(self, token):
+        self.assertIsInstance(token, rs_idc.Token)
+        self.assertIsInstance(token.value, str)
+        self.assertGreaterEqual(len(token.value), 100, "token length")
+        self.assertIsInstance(token.expires_at, int)
+        self.assertGreater(token.expires_at, int(time.time()), "expiry lies in the future")
+
+    def assertFails(self, status, call, *args, message_part=None):
+        with self.assertRaises(rs_idc.RsIdcError) as caught:
+            call(*args)
+        err = caught.exception
+        self.assertEqual(err.status, status, str(err))
+        self.assertEqual(err.name, rs_idc.status_str(status))
+        self.assertTrue(err.message, "the error carries the library's message")
+        if message_part is not None:
+            self.assertIn(message_part, err.message)
+        return err
+
+
+class TestLibrary(unittest.TestCase):
+    def test_environment_is_the_fake(self):
+        url = os.environ.get("AWS_ENDPOINT_URL", "")
+        self.assertTrue(url.startswith("http://127.0.0.1:"),
+                        "run under `rs-idc-fake run --` (AWS_ENDPOINT_URL=%r)" % url)
+
+    def test_version(self):
+        self.assertRegex(rs_idc.version(), r"^\d+\.\d+\.\d+")
+
+    def test_status_names(self):
+        self.assertEqual(rs_idc.status_str(rs_idc.RS_IDC_OK), "RS_IDC_OK")
+        self.assertEqual(rs_idc.status_str(-5), "RS_IDC_ENOTFOUND")
+        self.assertEqual(rs_idc.status_str(-1), "RS_IDC_EINVAL")
+        self.assertEqual(rs_idc.status_str(12345), "RS_IDC_UNKNOWN")
+
+    def test_every_header_function_is_declared(self):
+        header = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                              "..", "..", "include", "rs_idc.h")
+        with open(header, encoding="utf-8") as f:
+            names = set(re.findall(r"\b(rs_idc_[a-z_]+)\s*\(", f.read()))
+        self.assertTrue(names, "the header declares functions")
+        for name in sorted(names):
+            fn = getattr(rs_idc._lib, name)
+            self.assertIsNotNone(fn.argtypes, "%s has argtypes" % name)
+
+
+class TestDefaultClient(TokenChecks):
+    def test_get_token(self):
+        self.assertGoodToken(rs_idc.get_token(["my-cluster"]))
+
+    def test_single_string_and_several_ids(self):
+        self.assertGoodToken(rs_idc.get_token("my-cluster"))
+        self.assertGoodToken(rs_idc.get_token(["cluster-a", "cluster-b", "cluster-c"]))
+
+    def test_cached_token_ignores_case_and_order(self):
+        first = rs_idc.get_token(["py-cache-a", "py-cache-b"])
+        second = rs_idc.get_token(["PY-CACHE-B", "py-cache-a"])
+        self.assertTrue(first.value == second.value, "the cache serves the same token")
+        self.assertEqual(first.expires_at, second.expires_at)
+
+    def test_cache_clear_gives_a_new_token(self):
+        first = rs_idc.get_token(["py-cache-clear"])
+        rs_idc.cache_clear()
+        second = rs_idc.get_token(["py-cache-clear"])
+        self.assertTrue(first.value != second.value, "a cleared cache asks again")
+
+    def test_not_found(self):
+        err = self.assertFails(rs_idc.RS_IDC_ENOTFOUND, rs_idc.get_token, ["err-notfound"],
+                               message_part="ClusterNotFound")
+        self.assertEqual(err.status, -5)
+        self.assertEqual(err.name, "RS_IDC_ENOTFOUND")
+
+    def test_other_service_errors(self):
+        self.assertFails(rs_idc.RS_IDC_ESTATE, rs_idc.get_token, ["err-state"])
+        self.assertFails(rs_idc.RS_IDC_EDENIED, rs_idc.get_token, ["err-denied"])
+        self.assertFails(rs_idc.RS_IDC_EUNSUPPORTED, rs_idc.get_token, ["err-unsupported"])
+
+    def test_invalid_identifiers(self):
+        for bad in ("1cluster", "bad--id", "ends-", "", "a" * 64, "under_score"):
+            with self.subTest(identifier=bad):
+                err = self.assertFails(rs_idc.RS_IDC_EINVAL, rs_idc.get_token, [bad])
+                self.assertEqual(err.status, -1)
+
+    def test_identifier_count(self):
+        self.assertFails(rs_idc.RS_IDC_EINVAL, rs_idc.get_token, [])
+        self.assertFails(rs_idc.RS_IDC_EINVAL, rs_idc.get_token,
+                         ["c%d" % i for i in range(21)])
+        self.assertGoodToken(rs_idc.get_token(["c%d" % i for i in range(20)]))
+
+    def test_python_type_errors(self):
+        with self.assertRaises(TypeError):
+            rs_idc.get_token([42])
+        with self.assertRaises(ValueError):
+            rs_idc.get_token(["my\0cluster"])
+
+
+class TestClient(TokenChecks):
+    def test_cluster_serverless_and_host(self):
+        with rs_idc.Client(fake_options()) as client:
+            self.assertGoodToken(client.get_token(["my-cluster"]))
+            self.assertGoodToken(client.get_serverless_token(["my-workgroup"]))
+            self.assertGoodToken(client.get_token_for_host(HOST))
+            self.assertGoodToken(client.get_token_for_host(SERVERLESS_HOST))
+
+    def test_no_options_uses_the_environment(self):
+        with rs_idc.Client() as client:
+            self.assertGoodToken(client.get_token("my-cluster"))
+        with rs_idc.Client({}) as client:
+            self.assertGoodToken(client.get_serverless_token("my-workgroup"))
+
+    def test_option_types(self):
+        with rs_idc.Client(fake_options(cache=False, max_attempts=2)) as client:
+            first = client.get_token(["py-nocache"])
+            second = client.get_token(["py-nocache"])
+            self.assertGoodToken(first)
+            self.assertTrue(first.value != second.value, "cache=off asks every time")
+
+    def test_errors(self):
+        with rs_idc.Client(fake_options()) as client:
+            self.assertFails(rs_idc.RS_IDC_ENOTFOUND, client.get_token, ["err-notfound"])
+            self.assertFails(rs_idc.RS_IDC_ENOTFOUND, client.get_serverless_token,
+                             ["err-notfound"])
+            self.assertFails(rs_idc.RS_IDC_EINVAL, client.get_token, ["-bad"])
+            self.assertFails(rs_idc.RS_IDC_EINVAL, client.get_serverless_token, ["ab"])
+            self.assertFails(rs_idc.RS_IDC_EINVAL, client.get_serverless_token, ["Upper-Case"])
+            self.assertFails(rs_idc.RS_IDC_EINVAL, client.get_token_for_host, "example.com")
+            self.assertFails(rs_idc.RS_IDC_EINVAL, client.get_token_for_host, "127.0.0.1")
+
+    def test_unknown_option_names_the_key(self):
+        err = self.assertFails(rs_idc.RS_IDC_EINVAL, rs_idc.Client,
+                               {"no_such_setting": "x"}, message_part="no_such_setting")
+        self.assertEqual(err.status, -1)
+
+    def test_bad_value_names_the_key(self):
+        self.assertFails(rs_idc.RS_IDC_EINVAL, rs_idc.Client, {"timeout_ms": "soon"},
+                         message_part="timeout_ms")
+        self.assertFails(rs_idc.RS_IDC_EINVAL, rs_idc.Client, {"max_attempts": 0},
+                         message_part="max_attempts")
+
+    def test_partial_credentials_refused(self):
+        options = fake_options()
+        del options["session_token"]
+        self.assertFails(rs_idc.RS_IDC_EINVAL, rs_idc.Client, options)
+
+    def test_wrong_session_token_is_denied(self):
+        with rs_idc.Client(fake_options(session_token="not-the-session-token",
+                                        cache=False)) as client:
+            self.assertFails(rs_idc.RS_IDC_EDENIED, client.get_token, ["my-cluster"])
+
+    def test_error_text_never_holds_secrets(self):
+        secret = os.environ["RS_IDC_TEST_IDC_SECRET_ACCESS_KEY"]
+        with self.assertRaises(rs_idc.RsIdcError) as caught:
+            rs_idc.Client(fake_options(timeout_ms="not-a-number"))
+        for text in (str(caught.exception), repr(caught.exception)):
+            self.assertNotIn(secret, text)
+
+    def test_close_twice_and_use_after_close(self):
+        client = rs_idc.Client(fake_options())
+        self.assertGoodToken(client.get_token(["my-cluster"]))
+        self.assertFalse(client.closed)
+        client.close()
+        client.close()
+        self.assertTrue(client.closed)
+        self.assertFails(rs_idc.RS_IDC_EINVAL, client.get_token, ["my-cluster"])
+        self.assertIn("closed", repr(client))
+
+    def test_context_manager_closes(self):
+        with rs_idc.Client(fake_options()) as client:
+            self.assertFalse(client.closed)
+        self.assertTrue(client.closed)
+        client.close()
+
+
+class TestTokenSecrecy(TokenChecks):
+    def test_repr_and_str_hide_the_value(self):
+        token = rs_idc.get_token(["my-cluster"])
+        self.assertGoodToken(token)
+        for shown in (repr(token), str(token), "%s" % token, "%r" % (token,),
+                      "{}".format(token), f"{token!r}", repr([token])):
+            self.assertFalse(token.value in shown, "the token shows in %d chars" % len(shown))
+            self.assertFalse(token.value[:16] in shown, "part of the token shows")
+        self.assertIn(str(len(token.value)), repr(token))
+        self.assertIn(str(token.expires_at), repr(token))
+
+    def test_every_token_is_freed_once(self):
+        real_free = rs_idc._free_token
+        freed = []
+
+        def counting_free(ptr):
+            freed.append(ptr.value)
+            real_free(ptr)
+
+        rs_idc._free_token = counting_free
+        try:
+            rs_idc.get_token(["py-free-a"])
+            with rs_idc.Client(fake_options()) as client:
+                client.get_serverless_token(["py-free-wg"])
+                client.get_token_for_host(HOST)
+                with self.assertRaises(rs_idc.RsIdcError):
+                    client.get_token(["err-notfound"])
+        finally:
+            rs_idc._free_token = real_free
+        self.assertEqual(len(freed), 3, "one free per token handed out")
+        self.assertTrue(all(freed), "only real pointers are freed")
+
+
+class TestLogging(TokenChecks):
+    def tearDown(self):
+        rs_idc.set_log_callback(None)
+        rs_idc.set_log_level(rs_idc.RS_IDC_LOG_OFF)
+
+    def test_callback_gets_records_without_secrets(self):
+        records = []
+        lock = threading.Lock()
+
+        def collect(level, message):
+            with lock:
+                records.append((level, message))
+
+        rs_idc.set_log_level(rs_idc.RS_IDC_LOG_INFO)
+        rs_idc.set_log_callback(collect)
+        with rs_idc.Client(fake_options(cache=False)) as client:
+            token = client.get_token(["py-log"])
+            with self.assertRaises(rs_idc.RsIdcError):
+                client.get_token(["err-notfound"])
+        self.assertGoodToken(token)
+        with lock:
+            seen = list(records)
+        self.assertTrue(seen, "records reach the callback")
+        self.assertTrue(all(rs_idc.RS_IDC_LOG_ERROR <= level <= rs_idc.RS_IDC_LOG_TRACE
+                            for level, _ in seen), [level for level, _ in seen])
+        self.assertTrue(all(isinstance(message, str) and message for _, message in seen))
+        self.assertTrue(any("err-notfound" in message or "ClusterNotFound" in message
+                            for _, message in seen), "the failure is logged")
+        secrets = (token.value, os.environ["RS_IDC_TEST_IDC_SECRET_ACCESS_KEY"],
+                   os.environ["RS_IDC_TEST_IDC_SESSION_TOKEN"])
+        for _, message in seen:
+            self.assertFalse(any(secret in message for secret in secrets),
+                             "a log record holds a secret")
+
+    def test_level_off_and_removed_callback_stop_records(self):
+        records = []
+        rs_idc.set_log_level(rs_idc.RS_IDC_LOG_OFF)
+        rs_idc.set_log_callback(lambda level, message: records.append(level))
+        # Fresh identifiers, so every call asks the service (an INFO record).
+        with rs_idc.Client(fake_options()) as client:
+            self.assertGoodToken(client.get_token(["py-log-off"]))
+            self.assertEqual(records, [], "level off: no records")
+            rs_idc.set_log_level(rs_idc.RS_IDC_LOG_INFO)
+            self.assertGoodToken(client.get_token(["py-log-on"]))
+            count = len(records)
+            self.assertGreater(count, 0, "level info: records")
+            rs_idc.set_log_callback(None)
+            rs_idc.set_log_level(rs_idc.RS_IDC_LOG_OFF)
+            self.assertGoodToken(client.get_token(["py-log-after"]))
+        self.assertEqual(len(records), count, "a removed callback gets nothing")
+
+    def test_raising_callback_does_not_break_calls(self):
+        def broken(level, message):
+            raise RuntimeError("broken log hook")
+
+        rs_idc.set_log_level(rs_idc.RS_IDC_LOG_DEBUG)
+        rs_idc.set_log_callback(broken)
+        with rs_idc.Client(fake_options(cache=False)) as client:
+            self.assertGoodToken(client.get_token(["py-log-broken"]))
+
+    def test_callback_type_checked(self):
+        with self.assertRaises(TypeError):
+            rs_idc.set_log_callback("not callable")
+
+
+class TestThreads(TokenChecks):
+    THREADS = 8
+    CALLS = 10
+
+    def run_threads(self, work):
+        results, errors = [], []
+        lock = threading.Lock()
+
+        def body(index):
+            try:
+                for call in range(self.CALLS):
+                    outcome = work(index, call)
+                    with lock:
+                        results.append(outcome)
+            except Exception as err:  # reported below, with the thread's index
+                with lock:
+                    errors.append("thread %d: %r" % (index, err))
+
+        threads = [threading.Thread(target=body, args=(i,)) for i in range(self.THREADS)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        self.assertFalse(any(t.is_alive() for t in threads), "threads finished")
+        self.assertEqual(errors, [])
+        self.assertEqual(len(results), self.THREADS * self.CALLS)
+        return results
+
+    def test_default_client_from_threads(self):
+        results = self.run_threads(lambda i, c: rs_idc.get_token(["py-threads"]))
+        for token in results:
+            self.assertGoodToken(token)
+        self.assertEqual(len({t.value for t in results}), 1,
+                         "concurrent calls for one set share one token")
+
+    def test_shared_client_from_threads(self):
+        with rs_idc.Client(fake_options()) as client:
+            def work(index, call):
+                kind = (index + call) % 3
+                if kind == 0:
+                    return client.get_token(["py-thread-%d" % index])
+                if kind == 1:
+                    return client.get_serverless_token(["py-wg-%d" % index])
+                return client.get_token_for_host(HOST)
+            for token in self.run_threads(work):
+                self.assertGoodToken(token)
+
+    def test_errors_stay_on_their_thread(self):
+        def work(index, call):
+            if index % 2:
+                try:
+                    rs_idc.get_token(["err-notfound"])
+                except rs_idc.RsIdcError as err:
+                    return ("error", err.status, "ClusterNotFound" in err.message)
+                return ("no error",)
+            try:
+                rs_idc.get_token(["1-invalid"])
+            except rs_idc.RsIdcError as err:
+                return ("error", err.status, "ClusterNotFound" not in err.message)
+            return ("no error",)
+
+        results = self.run_threads(work)
+        statuses = {r[1] for r in results if r[0] == "error"}
+        self.assertEqual(len([r for r in results if r[0] == "error"]), len(results))
+        self.assertEqual(statuses, {rs_idc.RS_IDC_ENOTFOUND, rs_idc.RS_IDC_EINVAL})
+        self.assertTrue(all(r[2] for r in results), "each thread reads its own last error")
+
+    def test_close_waits_for_running_calls(self):
+        client = rs_idc.Client(fake_options(cache=False))
+        started = threading.Event()
+        outcome = []
+
+        def caller():
+            started.set()
+            try:
+                outcome.append(client.get_token(["py-close-race"]))
+            except rs_idc.RsIdcError as err:
+                outcome.append(err.status)
+
+        t = threading.Thread(target=caller)
+        t.start()
+        started.wait(10)
+        client.close()
+        t.join(60)
+        self.assertFalse(t.is_alive())
+        self.assertEqual(len(outcome), 1)
+        # Either the call ran before close() (a token) or after it (closed).
+        self.assertTrue(isinstance(outcome[0], rs_idc.Token)
+                        or outcome[0] == rs_idc.RS_IDC_EINVAL, repr(outcome[0]))
+
+
+def main():
+    if "RS_IDC_FAKE_PORT" not in os.environ:
+        print("run under `rs-idc-fake run --` (RS_IDC_FAKE_PORT is not set)", file=sys.stderr)
+    suite = unittest.defaultTestLoader.loadTestsFromModule(sys.modules[__name__])
+    result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
+    # A test with several failing subtests counts once.
+    bad = result.failures + result.errors + [(t, "") for t in result.unexpectedSuccesses]
+    failed = len({getattr(test, "test_case", test).id() for test, _ in bad})
+    passed = result.testsRun - failed - len(result.skipped)
+    print("%d passed, %d failed" % (passed, failed))
+    sys.stdout.flush()
+    return 0 if failed == 0 and passed > 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,280 @@
+#!/usr/bin/env python3
+"""A tiny Redshift-like login server for testing examples-c/libpq_login.c.
+
+    fake_pg.py [--mode MODE] [--expect-user U] [--expect-database D]
+               [--accept-timeout S]
+
+Listens on 127.0.0.1 on a free port, prints `port N` (flushed), accepts one
+connection and plays the server side of Redshift's IAM Identity Center
+login over the PostgreSQL v3 protocol:
+
+  StartupMessage (protocol 3.0; plugin_name=IdpTokenAuthPlugin,
+  idp_type=AwsIdc, token_type=SUBJECT_TOKEN, client_encoding=UTF8, and the
+  expected user and database) -> 'R' 14 -> the client's 'i' message
+  (Int32 length = 4 + token + 1, token, NUL) -> 'R' 0, 'S'..., 'K', 'Z'
+  -> the client's Terminate 'X'.
+
+A startup parameter that is wrong or missing, or a badly framed 'i'
+message, gets an ErrorResponse naming the problem. The token must be
+non-empty, at least 100 characters of standard base64 (what the fake
+Redshift endpoint hands out); it is never printed, only its length.
+
+MODE:
+  ok        the login above
+  chunked   the same, with every byte of every server message sent alone
+  reject    ErrorResponse (28000) after the token: a refused token
+  password  asks for a cleartext password (code 3) instead of a token
+  garbage   answers the startup with a message of an unknown type
+  close     closes the connection after the startup
+
+At the end it prints one JSON line: connected, startup (the parameters),
+problems (empty when everything the client sent was right), token_length,
+token_ok, sent_after_request (message types the client sent after a
+password request or an unknown message), terminated and io_error (a
+connection that broke off, e.g. the client hung up). Exit status 0.
+"""
+
+import argparse
+import base64
+import binascii
+import json
+import re
+import socket
+import struct
+import sys
+import time
+
+PROTOCOL_3_0 = 196608
+SSL_REQUEST = 80877103
+IO_TIMEOUT = 30
+REQUIRED = {
+    "plugin_name": "IdpTokenAuthPlugin",
+    "idp_type": "AwsIdc",
+    "token_type": "SUBJECT_TOKEN",
+    "client_encoding": "UTF8",
+}
+BASE64 = re.compile(rb"^[A-Za-z0-9+/]+={0,2}$")
+
+
+class Closed(Exception):
+    pass
+
+
+def recv_exact(conn, n):
+    data = b""
+    while len(data) < n:
+        chunk = conn.recv(n - len(data))
+        if not chunk:
+            raise Closed("the client closed the connection")
+        data += chunk
+    return data
+
+
+def message(kind, body=b""):
+    return kind + struct.pack("!i", 4 + len(body)) + body
+
+
+def error_response(text, code="28000"):
+    fields = b"SFATAL\0VFATAL\0C" + code.encode() + b"\0M" + text.encode() + b"\0\0"
+    return message(b"E", fields)
+
+
+class Session:
+    def __init__(self, conn, chunked):
+        self.conn = conn
+        self.chunked = chunked
+
+    def send(self, data):
+        if not self.chunked:
+            self.conn.sendall(data)
+            return
+        for i in range(len(data)):
+            self.conn.sendall(data[i:i + 1])
+            time.sleep(0.0005)
+
+    def read_startup(self, result):
+        while True:
+            (length,) = struct.unpack("!i", recv_exact(self.conn, 4))
+            if length < 8 or length > 10000:
+                result["problems"].append("startup length %d" % length)
+                return None
+            body = recv_exact(self.conn, length - 4)
+            (protocol,) = struct.unpack("!i", body[:4])
+            if protocol == SSL_REQUEST:
+                self.conn.sendall(b"N")  # no TLS here: the client may go on in plain text
+                continue
+            if protocol != PROTOCOL_3_0:
+                result["problems"].append("protocol %d, expected %d" % (protocol, PROTOCOL_3_0))
+                return None
+            rest = body[4:]
+            if not rest.endswith(b"\0"):
+                result["problems"].append("startup packet does not end with NUL")
+                return None
+            parts = rest[:-1].split(b"\0")
+            if parts and parts[-1] == b"":
+                parts = parts[:-1]
+            if len(parts) % 2:
+                result["problems"].append("startup parameters are not name/value pairs")
+                return None
+            params = {}
+            for name, value in zip(parts[::2], parts[1::2]):
+                key = name.decode("utf-8", "replace")
+                if key in params:
+                    result["problems"].append("startup parameter %s given twice" % key)
+                params[key] = value.decode("utf-8", "replace")
+            return params
+
+    def read_token(self, result):
+        """Reads the 'i' message; returns True when it is framed right."""
+        head = recv_exact(self.conn, 5)
+        kind, length = head[:1], struct.unpack("!i", head[1:])[0]
+        if kind != b"i":
+            result["problems"].append("expected message 'i', got %r" % kind)
+            return False
+        if length < 5 or length > 1024 * 1024:
+            result["problems"].append("'i' message length %d" % length)
+            return False
+        body = recv_exact(self.conn, length - 4)
+        if not body.endswith(b"\0"):
+            result["problems"].append("the token is not NUL-terminated")
+            return False
+        token = body[:-1]
+        result["token_length"] = len(token)
+        if b"\0" in token:
+            result["problems"].append("a NUL inside the token")
+            return False
+        if len(token) < 100:
+            result["problems"].append("token of %d bytes, expected at least 100" % len(token))
+            return False
+        if len(token) % 4 or not BASE64.match(token):
+            result["problems"].append("the token is not standard base64")
+            return False
+        try:
+            base64.b64decode(token, validate=True)
+        except (binascii.Error, ValueError):
+            result["problems"].append("the token does not decode as base64")
+            return False
+        result["token_ok"] = True
+        return True
+
+    def read_terminate(self, result):
+        head = recv_exact(self.conn, 5)
+        if head != b"X\0\0\0\x04":
+            result["problems"].append("expected Terminate, got %r" % head[:1])
+            return
+        self.conn.settimeout(5)
+        if self.conn.recv(1) != b"":
+            result["problems"].append("data after Terminate")
+            return
+        result["terminated"] = True
+
+    def drain(self, result):
+        """Records the message types the client sends until it closes."""
+        try:
+            while True:
+                head = recv_exact(self.conn, 5)
+                result["sent_after_request"].append(head[:1].decode("latin-1"))
+                (length,) = struct.unpack("!i", head[1:])
+                if length < 4 or length > 1024 * 1024:
+                    return
+                recv_exact(self.conn, length - 4)
+        except Closed:
+            pass
+
+
+def check_startup(params, args, result):
+    for key, want in REQUIRED.items():
+        got = params.get(key)
+        if got != want:
+            result["problems"].append("startup %s=%r, expected %r" % (key, got, want))
+    if args.expect_user is not None:
+        got = params.get("user")
+        if args.expect_user == "":
+            if got is not None:
+                result["problems"].append("startup user=%r, expected none" % got)
+        elif got != args.expect_user:
+            result["problems"].append("startup user=%r, expected %r" % (got, args.expect_user))
+    if params.get("database") != args.expect_database:
+        result["problems"].append("startup database=%r, expected %r"
+                                  % (params.get("database"), args.expect_database))
+
+
+def serve(conn, args, result):
+    session = Session(conn, args.mode == "chunked")
+    params = session.read_startup(result)
+    if params is None:
+        session.send(error_response("; ".join(result["problems"]), "08P01"))
+        return
+    result["startup"] = params
+    check_startup(params, args, result)
+    if result["problems"]:
+        session.send(error_response("; ".join(result["problems"]), "08P01"))
+        return
+    if args.mode == "close":
+        return
+    if args.mode == "garbage":
+        session.send(message(b"?", b"\0\0\0\0"))
+        session.drain(result)
+        return
+    if args.mode == "password":
+        session.send(message(b"R", struct.pack("!i", 3)))
+        session.drain(result)
+        return
+
+    session.send(message(b"R", struct.pack("!i", 14)))
+    if not session.read_token(result):
+        session.send(error_response("; ".join(result["problems"]), "08P01"))
+        return
+    if args.mode == "reject":
+        session.send(error_response("IdP token authentication failed for the test user"))
+        return
+    session.send(
+        message(b"R", struct.pack("!i", 0))
+        + message(b"S", b"server_version\x008.0.2\0")
+        + message(b"S", b"client_encoding\0UTF8\0")
+        + message(b"S", b"server_encoding\0UTF8\0")
+        + message(b"K", struct.pack("!ii", 4242, 123456789))
+        + message(b"Z", b"I")
+    )
+    session.read_terminate(result)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mode", default="ok",
+                        choices=["ok", "chunked", "reject", "password", "garbage", "close"])
+    parser.add_argument("--expect-user", default=None,
+                        help="the user the client must send ('' for none)")
+    parser.add_argument("--expect-database", default="dev")
+    parser.add_argument("--accept-timeout", type=float, default=IO_TIMEOUT)
+    args = parser.parse_args()
+
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    listener.settimeout(args.accept_timeout)
+    print("port %d" % listener.getsockname()[1], flush=True)
+
+    result = {"connected": False, "startup": {}, "problems": [], "token_length": 0,
+              "token_ok": False, "sent_after_request": [], "terminated": False, "io_error": ""}
+    try:
+        conn, _ = listener.accept()
+    except socket.timeout:
+        conn = None
+    listener.close()
+    if conn is not None:
+        result["connected"] = True
+        conn.settimeout(IO_TIMEOUT)
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        try:
+            serve(conn, args, result)
+        except (Closed, OSError) as err:
+            result["io_error"] = str(err)
+        finally:
+            conn.close()
+    print(json.dumps(result, sort_keys=True), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
