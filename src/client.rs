@@ -105,8 +105,9 @@ pub struct Client {
     settings: Settings,
     service: PerProcess<aws::Service>,
     snapshot: RwLock<Option<Arc<Snapshot>>>,
-    /// One identity resolution at a time per client.
-    resolving: Mutex<()>,
+    /// One identity resolution at a time per client and process (a lock
+    /// held by a thread of the parent must not block a child).
+    resolving: PerProcess<Mutex<()>>,
     /// Clients for the regions of host names, when no region is set.
     regional: Mutex<HashMap<String, Arc<Client>>>,
 }
@@ -119,7 +120,7 @@ impl Client {
             settings,
             service: PerProcess::new(),
             snapshot: RwLock::new(None),
-            resolving: Mutex::new(()),
+            resolving: PerProcess::new(),
             regional: Mutex::new(HashMap::new()),
         }
     }
@@ -278,7 +279,8 @@ impl Client {
         if let Some(snapshot) = self.fresh_snapshot() {
             return Ok(snapshot);
         }
-        let _one_at_a_time = self.resolving.lock().unwrap_or_else(|p| p.into_inner());
+        let resolving = self.resolving.get_or_try_init(|| Ok(Mutex::new(())))?;
+        let _one_at_a_time = resolving.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(snapshot) = self.fresh_snapshot() {
             return Ok(snapshot);
         }

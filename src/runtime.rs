@@ -36,18 +36,21 @@ impl<T: Send + Sync + 'static> PerProcess<T> {
     }
 
     /// The value of this process, built by `init` on first use here.
+    ///
+    /// `init` runs without the lock held, so that a `fork()` while another
+    /// thread builds (which may take until a call's deadline) cannot leave
+    /// the child waiting for a lock no thread of it will release. When two
+    /// threads build at once, the first value stored wins and the other is
+    /// dropped.
     pub(crate) fn get_or_try_init(
         &self,
         init: impl FnOnce() -> Result<T, Error>,
     ) -> Result<Arc<T>, Error> {
         let pid = std::process::id();
-        // The common case: readers share the lock. A panic elsewhere cannot
-        // leave the slot half-written, so a poisoned lock is still safe.
-        if let Some((owner, value)) = &*self.slot.read().unwrap_or_else(|p| p.into_inner()) {
-            if *owner == pid {
-                return Ok(Arc::clone(value));
-            }
+        if let Some(value) = self.current(pid) {
+            return Ok(value);
         }
+        let built = Arc::new(init()?);
         let mut slot = self.slot.write().unwrap_or_else(|p| p.into_inner());
         match slot.take() {
             Some((owner, value)) if owner == pid => {
@@ -56,9 +59,18 @@ impl<T: Send + Sync + 'static> PerProcess<T> {
             }
             inherited => keep_if_inherited(inherited),
         }
-        let value = Arc::new(init()?);
-        *slot = Some((pid, Arc::clone(&value)));
-        Ok(value)
+        *slot = Some((pid, Arc::clone(&built)));
+        Ok(built)
+    }
+
+    /// This process's value, if it has one. Readers share the lock; a panic
+    /// elsewhere cannot leave the slot half-written, so a poisoned lock is
+    /// still safe to use.
+    fn current(&self, pid: u32) -> Option<Arc<T>> {
+        match &*self.slot.read().unwrap_or_else(|p| p.into_inner()) {
+            Some((owner, value)) if *owner == pid => Some(Arc::clone(value)),
+            _ => None,
+        }
     }
 }
 
@@ -85,15 +97,29 @@ fn keep_if_inherited<T: Send + Sync + 'static>(entry: Option<(u32, Arc<T>)>) {
     }
 }
 
-static RUNTIME: PerProcess<tokio::runtime::Runtime> = PerProcess::new();
+/// The runtime, shut down without waiting when dropped: a runtime that
+/// lost a race to be the process's one may be dropped on a thread of
+/// another async runtime, where a blocking shutdown is not allowed.
+struct Runtime(Option<tokio::runtime::Runtime>);
 
-fn runtime() -> Result<Arc<tokio::runtime::Runtime>, Error> {
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+static RUNTIME: PerProcess<Runtime> = PerProcess::new();
+
+fn runtime() -> Result<Arc<Runtime>, Error> {
     RUNTIME.get_or_try_init(|| {
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(WORKER_THREADS)
             .thread_name("rs-idc-worker")
             .enable_all()
             .build()
+            .map(|runtime| Runtime(Some(runtime)))
             .map_err(|e| Error::internal(format!("the async runtime could not start: {e}")))
     })
 }
@@ -111,8 +137,13 @@ where
 {
     const SLACK: Duration = Duration::from_millis(250);
     let runtime = runtime()?;
+    let handle = runtime
+        .0
+        .as_ref()
+        .ok_or_else(|| Error::internal("the async runtime is gone"))?
+        .handle();
     let (sender, receiver) = mpsc::sync_channel(1);
-    let task = runtime.spawn(async move {
+    let task = handle.spawn(async move {
         let result = tokio::time::timeout_at(deadline.into(), work)
             .await
             .unwrap_or_else(|_| Err(timed_out()));
