@@ -95,6 +95,21 @@ pub(crate) struct Answer {
     pub request_id: Option<String>,
 }
 
+impl Answer {
+    /// The parts of either API's output; the token is wiped when dropped.
+    fn new(
+        token: Option<String>,
+        expiration: Option<aws_smithy_types::DateTime>,
+        request_id: Option<String>,
+    ) -> Answer {
+        Answer {
+            token: token.map(Zeroizing::new),
+            expires_at: expiration.map(|t| t.secs()),
+            request_id,
+        }
+    }
+}
+
 /// Builds the SDK clients from `settings` and the AWS environment.
 pub(crate) async fn connect(settings: &Settings) -> Result<Service, Error> {
     let timeouts = TimeoutConfig::builder()
@@ -300,12 +315,11 @@ async fn cluster_token(
         .await
         .map_err(|err| map_sdk_error(CLUSTER_OPERATION, err))?;
     let request_id = output.request_id().map(str::to_owned);
-    let expires_at = output.expiration_time.map(|t| t.secs());
-    Ok(Answer {
-        token: output.token.map(Zeroizing::new),
-        expires_at,
+    Ok(Answer::new(
+        output.token,
+        output.expiration_time,
         request_id,
-    })
+    ))
 }
 
 async fn serverless_token(
@@ -326,12 +340,11 @@ async fn serverless_token(
         .await
         .map_err(|err| map_sdk_error(SERVERLESS_OPERATION, err))?;
     let request_id = output.request_id().map(str::to_owned);
-    let expires_at = output.expiration_time.map(|t| t.secs());
-    Ok(Answer {
-        token: output.token.map(Zeroizing::new),
-        expires_at,
+    Ok(Answer::new(
+        output.token,
+        output.expiration_time,
         request_id,
-    })
+    ))
 }
 
 /// Maps any SDK error onto a status and a message that carries the AWS
