@@ -9,6 +9,7 @@
 use crate::client::Token;
 use crate::error::Error;
 use crate::status::Status;
+use crate::sync;
 use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -91,9 +92,7 @@ impl TokenCache {
 
     /// The cached token for `key` if it is still before its refresh time.
     pub(crate) fn get(&self, key: &Key, now: i64) -> Option<Token> {
-        let shard = self.shards[key.shard()]
-            .read()
-            .unwrap_or_else(|p| p.into_inner());
+        let shard = sync::read(&self.shards[key.shard()]);
         shard
             .get(key)
             .filter(|entry| now < entry.refresh_at)
@@ -103,9 +102,7 @@ impl TokenCache {
     /// Stores a token; a full shard first drops what is past its refresh
     /// time, then the entry that is due soonest. Dropped tokens are wiped.
     pub(crate) fn put(&self, key: Key, token: Token, refresh_at: i64, now: i64) {
-        let mut shard = self.shards[key.shard()]
-            .write()
-            .unwrap_or_else(|p| p.into_inner());
+        let mut shard = sync::write(&self.shards[key.shard()]);
         if shard.len() >= SHARD_CAPACITY && !shard.contains_key(&key) {
             shard.retain(|_, entry| now < entry.refresh_at);
             if shard.len() >= SHARD_CAPACITY {
@@ -124,16 +121,13 @@ impl TokenCache {
     /// Drops (and so wipes) every entry.
     pub(crate) fn clear(&self) {
         for shard in &self.shards {
-            shard.write().unwrap_or_else(|p| p.into_inner()).clear();
+            sync::write(shard).clear();
         }
     }
 
     #[cfg(test)]
     fn len(&self) -> usize {
-        self.shards
-            .iter()
-            .map(|s| s.read().unwrap_or_else(|p| p.into_inner()).len())
-            .sum()
+        self.shards.iter().map(|s| sync::read(s).len()).sum()
     }
 }
 
@@ -170,7 +164,7 @@ impl SingleFlight {
     ) -> Outcome {
         let pid = std::process::id();
         let (flight, leader) = {
-            let mut flights = self.flights.lock().unwrap_or_else(|p| p.into_inner());
+            let mut flights = sync::lock(&self.flights);
             match flights.get(key) {
                 Some(flight) if flight.pid == pid => (Arc::clone(flight), false),
                 _ => {
@@ -236,11 +230,7 @@ impl Drop for Landing<'_> {
             .outcome
             .take()
             .unwrap_or_else(|| Err(Error::internal("the shared call ended without an answer")));
-        let mut flights = self
-            .flights
-            .flights
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
+        let mut flights = sync::lock(&self.flights.flights);
         if flights
             .get(self.key)
             .is_some_and(|current| std::ptr::eq(Arc::as_ptr(current), self.flight))

@@ -9,6 +9,7 @@ use crate::ids;
 use crate::runtime::{self, PerProcess};
 use crate::settings::{check_endpoint, Settings};
 use crate::status::Status;
+use crate::sync;
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::fmt;
@@ -147,12 +148,12 @@ impl Client {
     /// The identity of this client's snapshot, or of a client it made for
     /// the region of a host name.
     fn resolved_identity(&self) -> Option<aws::Identity> {
-        let own = self.snapshot.read().unwrap_or_else(|p| p.into_inner());
+        let own = sync::read(&self.snapshot);
         if let Some(snapshot) = own.as_ref() {
             return Some(snapshot.identity.clone());
         }
         drop(own);
-        let regional = self.regional.lock().unwrap_or_else(|p| p.into_inner());
+        let regional = sync::lock(&self.regional);
         regional
             .values()
             .find_map(|client| client.resolved_identity())
@@ -189,7 +190,7 @@ impl Client {
 
     /// A client like this one, for `region`.
     fn regional(&self, region: &str) -> Arc<Client> {
-        let mut clients = self.regional.lock().unwrap_or_else(|p| p.into_inner());
+        let mut clients = sync::lock(&self.regional);
         let client = clients.entry(region.to_owned()).or_insert_with(|| {
             Arc::new(Client::new(Settings {
                 region: Some(region.to_owned()),
@@ -270,7 +271,7 @@ impl Client {
     }
 
     fn fresh_snapshot(&self) -> Option<Arc<Snapshot>> {
-        let snapshot = self.snapshot.read().unwrap_or_else(|p| p.into_inner());
+        let snapshot = sync::read(&self.snapshot);
         snapshot.as_ref().filter(|s| s.is_fresh()).cloned()
     }
 
@@ -307,7 +308,7 @@ impl Client {
             env_access_key,
             stale_after: resolved_at + trust,
         });
-        *self.snapshot.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::clone(&snapshot));
+        *sync::write(&self.snapshot) = Some(Arc::clone(&snapshot));
         Ok(snapshot)
     }
 

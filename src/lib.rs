@@ -21,6 +21,7 @@ pub mod options;
 mod runtime;
 pub mod settings;
 pub mod status;
+mod sync;
 
 pub use client::{clear_cache, default_client, Client, Token};
 pub use error::Error;

@@ -105,7 +105,7 @@ pub fn level() -> LogLevel {
 /// Sends records to `sink`, or to stderr when `None`.
 pub fn set_sink(sink: Option<LogSink>) {
     install();
-    *SINK.write().unwrap_or_else(|p| p.into_inner()) = sink;
+    *crate::sync::write(&SINK) = sink;
 }
 
 /// Reads `RS_IDC_LOG` once per process: a level there turns stderr logging
@@ -188,11 +188,7 @@ impl Subscriber for Logger {
 }
 
 fn emit(level: LogLevel, text: &str) {
-    let sink = SINK
-        .read()
-        .unwrap_or_else(|p| p.into_inner())
-        .as_ref()
-        .map(Arc::clone);
+    let sink = crate::sync::read(&SINK).as_ref().map(Arc::clone);
     match sink {
         Some(sink) => sink(level, text),
         None => eprintln!("{text}"),

@@ -7,6 +7,7 @@
 
 use crate::error::Error;
 use crate::status::Status;
+use crate::sync;
 use std::any::Any;
 use std::future::Future;
 use std::sync::{mpsc, Arc, Mutex, RwLock};
@@ -51,7 +52,7 @@ impl<T: Send + Sync + 'static> PerProcess<T> {
             return Ok(value);
         }
         let built = Arc::new(init()?);
-        let mut slot = self.slot.write().unwrap_or_else(|p| p.into_inner());
+        let mut slot = sync::write(&self.slot);
         match slot.take() {
             Some((owner, value)) if owner == pid => {
                 *slot = Some((owner, Arc::clone(&value)));
@@ -67,7 +68,7 @@ impl<T: Send + Sync + 'static> PerProcess<T> {
     /// elsewhere cannot leave the slot half-written, so a poisoned lock is
     /// still safe to use.
     fn current(&self, pid: u32) -> Option<Arc<T>> {
-        match &*self.slot.read().unwrap_or_else(|p| p.into_inner()) {
+        match &*sync::read(&self.slot) {
             Some((owner, value)) if *owner == pid => Some(Arc::clone(value)),
             _ => None,
         }
@@ -91,7 +92,7 @@ fn keep_if_inherited<T: Send + Sync + 'static>(entry: Option<(u32, Arc<T>)>) {
         if owner == std::process::id() {
             drop(value);
         } else {
-            let mut kept = INHERITED.lock().unwrap_or_else(|p| p.into_inner());
+            let mut kept = sync::lock(&INHERITED);
             kept.push(Box::new(value));
         }
     }
