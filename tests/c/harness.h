@@ -297,6 +297,41 @@ static inline const char *h_need_env(const char *file, int line, const char *nam
 #define need_env(name) h_need_env(__FILE__, __LINE__, (name))
 
 /*
+ * A handle with region us-east-1, one identity's keys from the environment
+ * of `rs-idc-fake run` (`prefix` is RS_IDC_TEST_IDC or RS_IDC_TEST_IDC2), a
+ * whole-call bound of `timeout_ms`, two attempts, and up to 16 `extra`
+ * options (the endpoint, a CA file, a proxy, ...). NULL on failure
+ * (reported).
+ */
+static inline rs_idc_client *h_test_handle(const char *file, int line, const char *prefix,
+                                           const char *timeout_ms, const rs_idc_option *extra,
+                                           size_t n_extra)
+{
+    char id_name[64], secret_name[64], session_name[64];
+    snprintf(id_name, sizeof id_name, "%s_ACCESS_KEY_ID", prefix);
+    snprintf(secret_name, sizeof secret_name, "%s_SECRET_ACCESS_KEY", prefix);
+    snprintf(session_name, sizeof session_name, "%s_SESSION_TOKEN", prefix);
+    rs_idc_option options[22] = {
+        {"region", "us-east-1"},
+        {"access_key_id", h_need_env(file, line, id_name)},
+        {"secret_access_key", h_need_env(file, line, secret_name)},
+        {"session_token", h_need_env(file, line, session_name)},
+        {"timeout_ms", timeout_ms},
+        {"max_attempts", "2"},
+    };
+    size_t n = 6;
+    for (size_t i = 0; i < n_extra && n < sizeof options / sizeof options[0]; i++) {
+        options[n++] = extra[i];
+    }
+    rs_idc_client *client = NULL;
+    int got = rs_idc_client_new(options, n, &client);
+    h_expect_status(file, line, got, RS_IDC_OK);
+    return got == RS_IDC_OK ? client : NULL;
+}
+#define test_handle(prefix, timeout_ms, extra, n_extra) \
+    h_test_handle(__FILE__, __LINE__, (prefix), (timeout_ms), (extra), (n_extra))
+
+/*
  * Sends one plain HTTP/1.0 request to the fake's control endpoint at
  * 127.0.0.1:$RS_IDC_FAKE_PORT and copies the answer's body into `body`.
  * Returns 0 on a 200 answer, -1 otherwise.

@@ -40,34 +40,19 @@ static void main_timeout(char *text, size_t size)
 }
 
 /*
- * A handle with the region, the fake's endpoint and one identity's keys
- * (`prefix` is RS_IDC_TEST_IDC or RS_IDC_TEST_IDC2), plus `extra` options.
+ * A handle with the fake's endpoint and one identity's keys (`prefix` is
+ * RS_IDC_TEST_IDC or RS_IDC_TEST_IDC2), plus `extra` options (at most 15).
  * NULL on failure (reported).
  */
 static rs_idc_client *handle_for(const char *prefix, const char *timeout_ms,
                                  const rs_idc_option *extra, size_t n_extra)
 {
-    char id_name[64], secret_name[64], session_name[64];
-    snprintf(id_name, sizeof id_name, "%s_ACCESS_KEY_ID", prefix);
-    snprintf(secret_name, sizeof secret_name, "%s_SECRET_ACCESS_KEY", prefix);
-    snprintf(session_name, sizeof session_name, "%s_SESSION_TOKEN", prefix);
-    rs_idc_option options[16] = {
-        {"region", REGION},
-        {"endpoint_url", need_env("AWS_ENDPOINT_URL")},
-        {"access_key_id", need_env(id_name)},
-        {"secret_access_key", need_env(secret_name)},
-        {"session_token", need_env(session_name)},
-        {"timeout_ms", timeout_ms},
-        {"max_attempts", "2"},
-    };
-    size_t n = 7;
+    rs_idc_option options[16] = {{"endpoint_url", need_env("AWS_ENDPOINT_URL")}};
+    size_t n = 1;
     for (size_t i = 0; i < n_extra && n < N_OF(options); i++) {
         options[n++] = extra[i];
     }
-    rs_idc_client *client = NULL;
-    int got = rs_idc_client_new(options, n, &client);
-    EXPECT_STATUS(got, RS_IDC_OK);
-    return got == RS_IDC_OK ? client : NULL;
+    return test_handle(prefix, timeout_ms, options, n);
 }
 
 /* Cluster, Serverless and host-name tokens; a host shares its identifier's entry. */

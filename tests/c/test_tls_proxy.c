@@ -47,22 +47,7 @@ static char timeout_text[32];
  */
 static rs_idc_client *handle_with(const rs_idc_option *extra, size_t n_extra)
 {
-    rs_idc_option options[16] = {
-        {"region", "us-east-1"},
-        {"access_key_id", need_env("RS_IDC_TEST_IDC_ACCESS_KEY_ID")},
-        {"secret_access_key", need_env("RS_IDC_TEST_IDC_SECRET_ACCESS_KEY")},
-        {"session_token", need_env("RS_IDC_TEST_IDC_SESSION_TOKEN")},
-        {"timeout_ms", timeout_text},
-        {"max_attempts", "2"},
-    };
-    size_t n = 6;
-    for (size_t i = 0; i < n_extra && n < N_OF(options); i++) {
-        options[n++] = extra[i];
-    }
-    rs_idc_client *client = NULL;
-    int got = rs_idc_client_new(options, n, &client);
-    EXPECT_STATUS(got, RS_IDC_OK);
-    return got == RS_IDC_OK ? client : NULL;
+    return test_handle("RS_IDC_TEST_IDC", timeout_text, extra, n_extra);
 }
 
 /* The counts of the plain fake and of the proxy, before and after a case. */
