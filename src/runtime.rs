@@ -64,9 +64,7 @@ impl<T: Send + Sync + 'static> PerProcess<T> {
         Ok(built)
     }
 
-    /// This process's value, if it has one. Readers share the lock; a panic
-    /// elsewhere cannot leave the slot half-written, so a poisoned lock is
-    /// still safe to use.
+    /// This process's value, if it has one (readers share the lock).
     fn current(&self, pid: u32) -> Option<Arc<T>> {
         match &*sync::read(&self.slot) {
             Some((owner, value)) if *owner == pid => Some(Arc::clone(value)),

@@ -211,11 +211,10 @@ fn get(args: &Args) -> i32 {
 
 /// `--check`: what was found, the outcome of a call, and the next step.
 fn check(args: &Args) -> i32 {
-    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     let profile = args
         .profile
         .clone()
-        .or_else(|| env("AWS_PROFILE"))
+        .or_else(|| env_var("AWS_PROFILE"))
         .unwrap_or_else(|| "default".into());
     println!("rs-idc-token {} check", env!("CARGO_PKG_VERSION"));
     println!("region:       {}", region_source(args, &profile));
@@ -329,7 +328,6 @@ fn status_name(status: Status) -> String {
 }
 
 fn region_source(args: &Args, profile: &str) -> String {
-    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     if let Some(region) = &args.region {
         return format!("{region} (from --region)");
     }
@@ -343,7 +341,7 @@ fn region_source(args: &Args, profile: &str) -> String {
         }
     }
     for name in ["AWS_REGION", "AWS_DEFAULT_REGION"] {
-        if let Some(region) = env(name) {
+        if let Some(region) = env_var(name) {
             return format!("{region} (from {name})");
         }
     }
@@ -358,9 +356,8 @@ fn region_source(args: &Args, profile: &str) -> String {
 }
 
 fn credential_source(profile: &str) -> String {
-    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    if env("AWS_ACCESS_KEY_ID").is_some() {
-        let session = if env("AWS_SESSION_TOKEN").is_some() {
+    if env_var("AWS_ACCESS_KEY_ID").is_some() {
+        let session = if env_var("AWS_SESSION_TOKEN").is_some() {
             "with AWS_SESSION_TOKEN"
         } else {
             "without AWS_SESSION_TOKEN: not identity-enhanced"
@@ -385,22 +382,21 @@ fn credential_source(profile: &str) -> String {
     if in_credentials || in_config {
         return format!("profile '{profile}'");
     }
-    if env("AWS_WEB_IDENTITY_TOKEN_FILE").is_some() {
+    if env_var("AWS_WEB_IDENTITY_TOKEN_FILE").is_some() {
         return "web identity token (AWS_WEB_IDENTITY_TOKEN_FILE)".into();
     }
-    if env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI").is_some()
-        || env("AWS_CONTAINER_CREDENTIALS_FULL_URI").is_some()
+    if env_var("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI").is_some()
+        || env_var("AWS_CONTAINER_CREDENTIALS_FULL_URI").is_some()
     {
         return "container credentials".into();
     }
-    if env("AWS_EC2_METADATA_DISABLED").as_deref() != Some("true") {
+    if env_var("AWS_EC2_METADATA_DISABLED").as_deref() != Some("true") {
         return "instance metadata, if this runs on EC2 (nothing else found)".into();
     }
     "none found".into()
 }
 
 fn endpoint_source(args: &Args) -> String {
-    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     if let Some(url) = &args.endpoint_url {
         return format!("{url} (from --endpoint-url)");
     }
@@ -415,11 +411,16 @@ fn endpoint_source(args: &Args) -> String {
         "AWS_ENDPOINT_URL_REDSHIFT_SERVERLESS"
     };
     for name in [service, "AWS_ENDPOINT_URL"] {
-        if let Some(url) = env(name) {
+        if let Some(url) = env_var(name) {
             return format!("{url} (from {name})");
         }
     }
     "the public endpoint of the region".into()
+}
+
+/// An environment variable's value, if it is set and not empty.
+fn env_var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
 fn home() -> PathBuf {

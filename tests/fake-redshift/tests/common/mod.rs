@@ -336,18 +336,7 @@ pub fn api(port: u16, api: Api, creds: &sigv4::Credentials<'_>, ids: &[&str]) ->
 
 /// `GET /_fake/stats` as `(requests, tokens)`.
 pub fn stats(port: u16) -> (u64, u64) {
-    let resp = call(
-        port,
-        &Req {
-            method: "GET".into(),
-            path: "/_fake/stats".into(),
-            query: String::new(),
-            headers: vec![("Host".into(), format!("127.0.0.1:{port}"))],
-            body: Vec::new(),
-        },
-    );
-    assert_eq!(resp.status, 200);
-    let text = resp.text();
+    let text = stats_text(port);
     let mut requests = None;
     let mut tokens = None;
     for line in text.lines() {
