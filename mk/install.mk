@@ -20,13 +20,21 @@ INSTALL_INCLUDEDIR ?= $(PREFIX)/include
 INSTALL_PCDIR      ?= $(INSTALL_LIBDIR)/pkgconfig
 INSTALL            ?= install
 
-# What a program linked with librs_idc.a needs besides it. This is rustc's
-# `--print native-static-libs` for x86_64-unknown-linux-gnu: gcc_s is the
-# unwinder behind Rust's panics (a gcc link adds it by itself, other links
-# do not), m gives pow/floor/round/trunc. With glibc 2.34 and later util, rt,
-# pthread and dl are part of libc, so those four cost nothing there; older
-# glibc needs them. tests/install checks the list with -nodefaultlibs.
-RS_IDC_LIBS_PRIVATE := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
+# What a program linked with librs_idc.a needs besides it. The libraries are
+# rustc's `--print native-static-libs` for x86_64-unknown-linux-gnu: gcc_s is
+# the unwinder behind Rust's panics (a gcc link adds it by itself, other
+# links do not), m gives pow/floor/round/trunc. With glibc 2.34 and later
+# util, rt, pthread and dl are part of libc, so those four cost nothing
+# there; older glibc needs them. tests/install checks the list with
+# -nodefaultlibs.
+RS_IDC_NATIVE_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
+# -z nodelete: a shared object (a driver plug-in) that links librs_idc.a is
+# never unmapped by dlclose(). The library's runtime threads and its
+# pthread_atfork handlers point into that object's code for the rest of the
+# process; unmapped, they would crash it. librs_idc.so has the same flag
+# (build.rs). In a program it only marks the program, which is never
+# unloaded anyway. tests/life/static_unload.c checks a plug-in.
+RS_IDC_LIBS_PRIVATE := -Wl,-z,nodelete $(RS_IDC_NATIVE_LIBS)
 
 # The .pc file names its directories relative to ${prefix} where it can, so
 # `pkg-config --define-prefix` can move it.

@@ -10,7 +10,9 @@
 # 3. The same built with `pkg-config --static --cflags --libs rs_idc` against
 #    librs_idc.a only: it does not need librs_idc.so and prints its token
 #    line; Libs.private is complete even without the compiler's default
-#    libraries (-nodefaultlibs).
+#    libraries (-nodefaultlibs). A driver plug-in (tests/life/static_driver.c)
+#    linked with the same flags is marked NODELETE (-Wl,-z,nodelete from
+#    Libs.private), so dlclose() never unmaps the library's code.
 # 4. examples-c/cpp_token.cpp built against the installed rs_idc.hpp.
 # 5. `make install DESTDIR=... PREFIX=/opt/...`: files land under DESTDIR, the
 #    .pc file and the links do not mention DESTDIR; `make uninstall` removes
@@ -158,9 +160,10 @@ check_has "Cflags names the include directory" "$pc_cflags" "-I$prefix/include"
 check_has "Libs names the library directory" "$pc_libs" "-L$lib"
 check_has "Libs links -lrs_idc" "$pc_libs" "-lrs_idc"
 check_lacks "Libs has no private libraries" "$pc_libs" "-lgcc_s"
-for l in -lgcc_s -lpthread -lm -ldl; do
+for l in -lgcc_s -lpthread -lm -ldl -Wl,-z,nodelete; do
     check_has "static Libs has $l" "$pc_static" "$l"
 done
+check_lacks "Libs has no -z nodelete (librs_idc.so carries its own)" "$pc_libs" "nodelete"
 
 # Runs a built get_token under the fake (with extra environment from the
 # arguments before the program) and checks its token line.
@@ -221,6 +224,21 @@ if run_logged "static build with -nodefaultlibs and Libs.private only" \
     "$CC" "${CFLAGS_STRICT[@]}" examples-c/get_token.c -o "$work/bin" -nodefaultlibs \
     "${static_flags[@]}"; then
     expect_token_line "-nodefaultlibs build"
+fi
+
+# A plug-in that links librs_idc.a must never be unmapped by dlclose(): the
+# library's threads and fork handlers point into it. Libs.private says so.
+echo "== static plug-in: $CC -fPIC -shared tests/life/static_driver.c ${static_flags[*]}"
+plugin=$work/static_driver.so
+if run_logged "plug-in build with pkg-config --static" \
+    "$CC" "${CFLAGS_STRICT[@]}" -fPIC -shared tests/life/static_driver.c -o "$plugin" \
+    "${static_flags[@]}"; then
+    flags=$(readelf -d "$plugin" | sed -n 's/.*(FLAGS_1).*Flags: *//p')
+    check_has "the plug-in is marked NODELETE" "$flags" "NODELETE"
+    needed=$(readelf -d "$plugin" | sed -n 's/.*(NEEDED).*\[\(.*\)\].*/\1/p' | tr '\n' ' ')
+    check_lacks "readelf: the plug-in does not need librs_idc.so" "$needed" "librs_idc"
+    check "the plug-in defines driver_connect" \
+        bash -c "nm -D '$plugin' | grep -q ' T driver_connect\$'"
 fi
 
 # --- C++: the installed wrapper -------------------------------------------
