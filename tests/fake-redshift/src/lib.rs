@@ -18,25 +18,38 @@
 //! # Behaviour by first identifier
 //! After the credential checks, the first cluster ID (or workgroup name),
 //! lower-cased, picks what happens; see the crate's README for the list
-//! (`err-notfound`, `fault-throttle-2`, `ttl-60`, ...). Any other name gets
-//! a normal token.
+//! (`err-notfound`, `fault-throttle-2`, `ttl-60`, `slow-1500`, ...). Any
+//! other name gets a normal token.
 //!
 //! # Control endpoint
-//! `GET /_fake/stats` answers `requests N\ntokens N\n` (plus `proxied N`
-//! when a [`FakeProxy`] is linked with [`FakeServer::link_proxy`]);
-//! `POST /_fake/reset` zeroes the counters. Neither needs a signature nor
-//! counts as a request.
+//! Neither needs a signature nor counts as a request:
+//!
+//! * `GET /_fake/stats` answers `requests N\ntokens N\n`, then `proxied N`
+//!   when a [`FakeProxy`] is linked with [`FakeServer::link_proxy`], then
+//!   `credentials N`, then `auth_proxied N` and `auth_refused N` when a
+//!   proxy with authentication is linked with
+//!   [`FakeServer::link_auth_proxy`];
+//! * `POST /_fake/reset` zeroes the counters;
+//! * `GET /_fake/credentials` hands out the `IDC_*` identity of [`keys`]
+//!   in the ECS container credentials format (for
+//!   `AWS_CONTAINER_CREDENTIALS_FULL_URI`), counted in
+//!   [`FakeServer::credential_requests`].
 //!
 //! # TLS and proxy
 //! With [`FakeOptions::tls`] the fake serves HTTPS with a certificate made
-//! at start for `127.0.0.1` and `localhost`; [`FakeServer::ca_pem`] is the
-//! certificate authority to trust. [`FakeProxy`] is a loopback HTTP proxy
-//! (absolute-form requests and `CONNECT` tunnels) that counts what it
-//! relays and never connects anywhere but 127.0.0.1.
+//! at start for `127.0.0.1`, `localhost` and [`NAMED_HOST`];
+//! [`FakeServer::ca_pem`] is the certificate authority to trust.
+//! [`FakeProxy`] is a loopback HTTP proxy (absolute-form requests and
+//! `CONNECT` tunnels) that counts what it relays, takes `127.0.0.1`,
+//! `localhost` and [`NAMED_HOST`] as targets, never connects anywhere but
+//! 127.0.0.1 and never resolves a name; [`FakeProxy::start_with_auth`]
+//! makes one that requires `Basic` proxy credentials.
 
 #![warn(missing_docs)]
 
+mod behaviour;
 mod conns;
+mod control;
 pub mod form;
 mod http;
 pub mod json;
@@ -51,3 +64,10 @@ mod tls;
 
 pub use proxy::FakeProxy;
 pub use server::{FakeOptions, FakeServer};
+
+/// A host name for the fake that is not a loopback name: `fake.rs-idc.test`
+/// (`.test` is reserved by RFC 2606 and never resolves on the Internet).
+/// [`FakeServer::named_url`] uses it, the TLS certificate names it, and
+/// [`FakeProxy`] accepts it as a target, connecting to 127.0.0.1 without
+/// resolving it.
+pub const NAMED_HOST: &str = "fake.rs-idc.test";

@@ -27,10 +27,11 @@ usage:
   rs-idc-fake run [--port P] [--ttl S] [--verbose] [--tls] [--proxy] -- CMD [ARGS...]
       Serve while CMD runs with AWS_ENDPOINT_URL and test credentials in its
       environment; exit with CMD's status (128+N if killed by signal N).
-      A second fake speaking HTTPS and a loopback proxy always run beside
-      the plain fake (RS_IDC_FAKE_TLS_URL, RS_IDC_FAKE_CA_FILE,
-      RS_IDC_FAKE_PROXY_URL); --tls and --proxy are accepted and change
-      nothing.
+      A second fake speaking HTTPS, a loopback proxy and a loopback proxy
+      that requires a user and password always run beside the plain fake
+      (RS_IDC_FAKE_TLS_URL, RS_IDC_FAKE_CA_FILE, RS_IDC_FAKE_PROXY_URL,
+      RS_IDC_FAKE_AUTH_PROXY_URL); --tls and --proxy are accepted and
+      change nothing.
 
   --port P      port on 127.0.0.1 (default: a free one)
   --ttl S       token lifetime in seconds (default 3600)
@@ -270,10 +271,24 @@ impl Drop for TempDir {
     }
 }
 
+/// The user name of the proxy that requires authentication in `run`.
+const AUTH_PROXY_USER: &str = "rs-idc-proxy-user";
+
+/// A password made at random for this run: 32 hex digits from the
+/// system's random source.
+fn random_password() -> io::Result<String> {
+    let mut raw = [0u8; 16];
+    std::fs::File::open("/dev/urandom").and_then(|mut f| io::Read::read_exact(&mut f, &mut raw))?;
+    Ok(raw.iter().map(|b| format!("{b:02x}")).collect())
+}
+
 /// What `run` starts besides the plain fake.
 struct Extras {
     tls: FakeServer,
     proxy: FakeProxy,
+    auth_proxy: FakeProxy,
+    /// The auth proxy's password; never printed.
+    password: String,
     dir: TempDir,
 }
 
@@ -292,8 +307,18 @@ fn start_extras(args: &Args, plain: &FakeServer) -> Result<Extras, ExitCode> {
     };
     let proxy = FakeProxy::start().map_err(|e| failed("cannot start the proxy", e))?;
     plain.link_proxy(&proxy);
+    let password = random_password().map_err(|e| failed("cannot make a proxy password", e))?;
+    let auth_proxy = FakeProxy::start_with_auth(AUTH_PROXY_USER, &password)
+        .map_err(|e| failed("cannot start the proxy with authentication", e))?;
+    plain.link_auth_proxy(&auth_proxy);
     let dir = TempDir::new().map_err(|e| failed("cannot make a temporary directory", e))?;
-    let extras = Extras { tls, proxy, dir };
+    let extras = Extras {
+        tls,
+        proxy,
+        auth_proxy,
+        password,
+        dir,
+    };
     extras
         .tls
         .write_ca_file(extras.ca_file())
@@ -317,6 +342,11 @@ fn run(args: &Args) -> ExitCode {
     let tls_port = extras.tls.port().to_string();
     let proxy_url = extras.proxy.url();
     let proxy_port = extras.proxy.port().to_string();
+    let named_url = server.named_url();
+    let named_tls_url = extras.tls.named_url();
+    let credentials_url = format!("{url}/_fake/credentials");
+    let auth_proxy_url = extras.auth_proxy.auth_url().unwrap_or_default();
+    let auth_proxy_port = extras.auth_proxy.port().to_string();
     let mut cmd = Command::new(&args.command[0]);
     cmd.args(&args.command[1..]);
     for (name, _) in std::env::vars_os() {
@@ -343,6 +373,13 @@ fn run(args: &Args) -> ExitCode {
         ("RS_IDC_FAKE_TLS_PORT", tls_port.as_str()),
         ("RS_IDC_FAKE_PROXY_URL", proxy_url.as_str()),
         ("RS_IDC_FAKE_PROXY_PORT", proxy_port.as_str()),
+        ("RS_IDC_FAKE_NAMED_URL", named_url.as_str()),
+        ("RS_IDC_FAKE_NAMED_TLS_URL", named_tls_url.as_str()),
+        ("RS_IDC_FAKE_CREDENTIALS_URL", credentials_url.as_str()),
+        ("RS_IDC_FAKE_AUTH_PROXY_URL", auth_proxy_url.as_str()),
+        ("RS_IDC_FAKE_AUTH_PROXY_PORT", auth_proxy_port.as_str()),
+        ("RS_IDC_FAKE_AUTH_PROXY_USER", AUTH_PROXY_USER),
+        ("RS_IDC_FAKE_AUTH_PROXY_PASSWORD", extras.password.as_str()),
         ("RS_IDC_TEST_PLAIN_ACCESS_KEY_ID", keys::PLAIN_ACCESS_KEY_ID),
         (
             "RS_IDC_TEST_PLAIN_SECRET_ACCESS_KEY",

@@ -2,7 +2,8 @@
 //! and the counters.
 
 use crate::conns::{lock, reset_on_close, Registry};
-use crate::http::{self, Conn, ReadError, Request};
+use crate::control;
+use crate::http::{self, Conn, ReadError};
 use crate::proxy::{FakeProxy, ProxyCounters};
 use crate::rng::{Rng, BASE64_ALPHABET};
 use crate::service::{self, Reply};
@@ -37,7 +38,8 @@ pub struct FakeOptions {
     /// hold tokens, secret keys or session tokens.
     pub verbose: bool,
     /// Serve HTTPS instead of plain HTTP (default false), with a
-    /// certificate made at start for `127.0.0.1` and `localhost`, signed by
+    /// certificate made at start for `127.0.0.1`, `localhost` and
+    /// [`crate::NAMED_HOST`], signed by
     /// a certificate authority also made at start (see
     /// [`FakeServer::ca_pem`]).
     pub tls: bool,
@@ -57,14 +59,18 @@ impl Default for FakeOptions {
 pub(crate) struct State {
     pub token_ttl_secs: i64,
     verbose: bool,
-    requests: AtomicU64,
-    tokens: AtomicU64,
+    pub requests: AtomicU64,
+    pub tokens: AtomicU64,
+    /// `GET /_fake/credentials` answers.
+    pub credentials: AtomicU64,
     issued: Mutex<Vec<String>>,
     fault_counts: Mutex<HashMap<String, u64>>,
     rng: Mutex<Rng>,
     conns: Registry,
     /// The counters of a proxy whose count `/_fake/stats` reports.
-    proxy: Mutex<Option<Arc<ProxyCounters>>>,
+    pub proxy: Mutex<Option<Arc<ProxyCounters>>>,
+    /// The same for a proxy that requires authentication.
+    pub auth_proxy: Mutex<Option<Arc<ProxyCounters>>>,
 }
 
 impl State {
@@ -74,11 +80,13 @@ impl State {
             verbose,
             requests: AtomicU64::new(0),
             tokens: AtomicU64::new(0),
+            credentials: AtomicU64::new(0),
             issued: Mutex::new(Vec::new()),
             fault_counts: Mutex::new(HashMap::new()),
             rng: Mutex::new(Rng::new()),
             conns: Registry::new(),
             proxy: Mutex::new(None),
+            auth_proxy: Mutex::new(None),
         }
     }
 
@@ -102,18 +110,34 @@ impl State {
         before
     }
 
-    /// Zeroes the request and token counters, the `fault-X-N` counts and
-    /// the linked proxy's counters.
+    /// Zeroes the request, token and credential counters, the `fault-X-N`
+    /// counts and the linked proxies' counters.
     pub(crate) fn reset_counters(&self) {
         self.requests.store(0, Ordering::SeqCst);
         self.tokens.store(0, Ordering::SeqCst);
+        self.credentials.store(0, Ordering::SeqCst);
         lock(&self.fault_counts).clear();
-        if let Some(proxy) = lock(&self.proxy).as_ref() {
-            proxy.reset();
+        for linked in [&self.proxy, &self.auth_proxy] {
+            if let Some(proxy) = lock(linked).as_ref() {
+                proxy.reset();
+            }
         }
     }
 
-    fn log(&self, line: &str) {
+    /// Sleeps for `pause` in short steps, ending early if the server shuts
+    /// down.
+    pub(crate) fn pause(&self, pause: Duration) {
+        let deadline = Instant::now() + pause;
+        while !self.shutting_down() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            thread::sleep(left.min(Duration::from_millis(50)));
+        }
+    }
+
+    pub(crate) fn log(&self, line: &str) {
         if self.verbose {
             let _ = writeln!(io::stderr(), "rs-idc-fake: {line}");
         }
@@ -182,8 +206,24 @@ impl FakeServer {
     /// The base URL: `http://127.0.0.1:PORT`, or `https://127.0.0.1:PORT`
     /// with TLS.
     pub fn url(&self) -> String {
-        let scheme = if self.is_tls() { "https" } else { "http" };
-        format!("{scheme}://127.0.0.1:{}", self.port())
+        format!("{}://127.0.0.1:{}", self.scheme(), self.port())
+    }
+
+    /// The base URL with [`crate::NAMED_HOST`] as host:
+    /// `http://fake.rs-idc.test:PORT` (`https://` with TLS; the
+    /// certificate names that host too). The name does not resolve: use
+    /// it through a [`FakeProxy`], which connects to 127.0.0.1, or with a
+    /// client told to connect it to 127.0.0.1.
+    pub fn named_url(&self) -> String {
+        format!("{}://{}:{}", self.scheme(), crate::NAMED_HOST, self.port())
+    }
+
+    fn scheme(&self) -> &'static str {
+        if self.is_tls() {
+            "https"
+        } else {
+            "http"
+        }
     }
 
     /// Whether the server speaks HTTPS.
@@ -217,6 +257,14 @@ impl FakeServer {
         *lock(&self.state.proxy) = Some(proxy.counters());
     }
 
+    /// Like [`FakeServer::link_proxy`], for a proxy started with
+    /// [`FakeProxy::start_with_auth`]: `GET /_fake/stats` ends with
+    /// `auth_proxied N` ([`FakeProxy::requests`]) and `auth_refused N`
+    /// ([`FakeProxy::auth_refused`]), and resets zero its counters.
+    pub fn link_auth_proxy(&self, proxy: &FakeProxy) {
+        *lock(&self.state.auth_proxy) = Some(proxy.counters());
+    }
+
     /// API requests received: every request except control ones, whatever
     /// its outcome (faults and rejections included).
     pub fn requests(&self) -> u64 {
@@ -224,7 +272,8 @@ impl FakeServer {
     }
 
     /// Answers that handed out a complete token (normal, `ttl-N`,
-    /// `fault-trickle`, `fault-expired` and `fault-noexpiry` answers).
+    /// `slow-N`, `fault-trickle`, `fault-expired` and `fault-noexpiry`
+    /// answers).
     pub fn tokens_issued(&self) -> u64 {
         self.state.tokens.load(Ordering::SeqCst)
     }
@@ -235,9 +284,16 @@ impl FakeServer {
         lock(&self.state.issued).clone()
     }
 
+    /// `GET /_fake/credentials` requests answered (they are not counted
+    /// in [`FakeServer::requests`]).
+    pub fn credential_requests(&self) -> u64 {
+        self.state.credentials.load(Ordering::SeqCst)
+    }
+
     /// Zeroes [`FakeServer::requests`], [`FakeServer::tokens_issued`],
-    /// the counts behind `fault-X-N` identifiers and the counters of a
-    /// proxy linked with [`FakeServer::link_proxy`].
+    /// [`FakeServer::credential_requests`], the counts behind
+    /// `fault-X-N` identifiers and the counters of proxies linked with
+    /// [`FakeServer::link_proxy`] or [`FakeServer::link_auth_proxy`].
     pub fn reset_counters(&self) {
         self.state.reset_counters();
     }
@@ -334,7 +390,7 @@ fn serve_requests(state: &State, conn: &mut Conn, id: u64) -> End {
             }
         };
         let close = req.wants_close();
-        if let Some(reply) = control(state, &req, close) {
+        if let Some(reply) = control::control(state, &req, close) {
             if conn.stream.write_all(&reply).is_err() || close {
                 return End::Finish;
             }
@@ -370,35 +426,6 @@ fn serve_requests(state: &State, conn: &mut Conn, id: u64) -> End {
             return End::Finish;
         }
     }
-}
-
-/// Answers `/_fake/...` requests; `None` for any other path.
-fn control(state: &State, req: &Request, close: bool) -> Option<Vec<u8>> {
-    if !req.path.starts_with("/_fake/") {
-        return None;
-    }
-    let text = [("Content-Type", "text/plain".to_string())];
-    Some(match (req.method.as_str(), req.path.as_str()) {
-        ("GET", "/_fake/stats") => {
-            let mut body = format!(
-                "requests {}\ntokens {}\n",
-                state.requests.load(Ordering::SeqCst),
-                state.tokens.load(Ordering::SeqCst)
-            );
-            if let Some(proxy) = lock(&state.proxy).as_ref() {
-                body.push_str(&format!("proxied {}\n", proxy.requests()));
-            }
-            http::response(200, &text, body.as_bytes(), close)
-        }
-        ("POST", "/_fake/reset") => {
-            state.reset_counters();
-            http::response(200, &text, b"ok\n", close)
-        }
-        (_, "/_fake/stats" | "/_fake/reset") => {
-            http::response(405, &text, b"method not allowed\n", close)
-        }
-        _ => http::response(404, &text, b"no such control endpoint\n", close),
-    })
 }
 
 fn trickle(state: &State, stream: &mut Stream, bytes: &[u8]) -> io::Result<()> {

@@ -2,6 +2,7 @@
 //! the first identifier, and the answers in the query (XML) and JSON 1.1
 //! protocols.
 
+use crate::behaviour::{behaviour, Behaviour};
 use crate::form;
 use crate::http::{self, Request};
 use crate::json::{self, Json};
@@ -9,6 +10,7 @@ use crate::keys::{self, Kind};
 use crate::server::State;
 use crate::sigv4;
 use crate::timefmt;
+use std::time::Duration;
 
 /// XML namespace of the Redshift query API.
 const XMLNS: &str = "http://redshift.amazonaws.com/doc/2012-12-01/";
@@ -76,7 +78,7 @@ pub(crate) struct Outcome {
 
 /// Every error the fake answers with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Error {
+pub(crate) enum Error {
     ClusterNotFound,
     InvalidClusterState,
     InvalidParameter,
@@ -139,85 +141,6 @@ impl Error {
             },
         }
     }
-}
-
-/// What the first identifier asks for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Behaviour {
-    Token { ttl: i64 },
-    Fail(Error),
-    Reset,
-    Hang,
-    Trickle,
-    Truncated,
-    NoToken,
-    EmptyToken,
-    NoExpiry,
-    Expired,
-    Garbage,
-    Html,
-    Huge,
-}
-
-/// The fault named by `name` without a count suffix.
-fn fault(name: &str) -> Option<Behaviour> {
-    Some(match name {
-        "fault-throttle" => Behaviour::Fail(Error::Throttling),
-        "fault-500" => Behaviour::Fail(Error::Internal),
-        "fault-503" => Behaviour::Fail(Error::Unavailable),
-        "fault-reset" => Behaviour::Reset,
-        "fault-hang" => Behaviour::Hang,
-        "fault-trickle" => Behaviour::Trickle,
-        "fault-truncated" => Behaviour::Truncated,
-        "fault-notoken" => Behaviour::NoToken,
-        "fault-emptytoken" => Behaviour::EmptyToken,
-        "fault-noexpiry" => Behaviour::NoExpiry,
-        "fault-expired" => Behaviour::Expired,
-        "fault-garbage" => Behaviour::Garbage,
-        "fault-html" => Behaviour::Html,
-        "fault-huge" => Behaviour::Huge,
-        _ => return None,
-    })
-}
-
-/// Parses `N` in `1..=max`.
-fn bounded(text: &str, max: i64) -> Option<i64> {
-    if text.is_empty() || text.len() > 7 || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    text.parse().ok().filter(|n| (1..=max).contains(n))
-}
-
-/// Chooses the behaviour for a request whose first identifier is `first`.
-/// `fault-X-N` counts its requests in `state` and applies fault X to the
-/// first N of them only.
-fn behaviour(state: &State, first: &str) -> Behaviour {
-    let name = first.to_ascii_lowercase();
-    let normal = Behaviour::Token {
-        ttl: state.token_ttl_secs,
-    };
-    match name.as_str() {
-        "err-notfound" => return Behaviour::Fail(Error::ClusterNotFound),
-        "err-state" => return Behaviour::Fail(Error::InvalidClusterState),
-        "err-invalid" => return Behaviour::Fail(Error::InvalidParameter),
-        "err-unsupported" => return Behaviour::Fail(Error::Unsupported),
-        "err-denied" => return Behaviour::Fail(Error::AccessDenied),
-        "err-unknown" => return Behaviour::Fail(Error::Unmodelled),
-        _ => {}
-    }
-    if let Some(b) = fault(&name) {
-        return b;
-    }
-    if let Some(ttl) = name.strip_prefix("ttl-").and_then(|n| bounded(n, 86_400)) {
-        return Behaviour::Token { ttl };
-    }
-    if let Some((base, count)) = name.rsplit_once('-') {
-        if let (Some(b), Some(limit)) = (fault(base), bounded(count, 1_000_000)) {
-            let seen = state.count_fault(&name);
-            return if seen < limit as u64 { b } else { normal };
-        }
-    }
-    normal
 }
 
 fn xml_escape(s: &str) -> String {
@@ -363,6 +286,15 @@ impl Answer<'_> {
             summary,
         };
         match b {
+            Behaviour::Slow { ms } => {
+                self.state.pause(Duration::from_millis(ms));
+                let normal = Behaviour::Token {
+                    ttl: self.state.token_ttl_secs,
+                };
+                let mut outcome = self.behave(normal, ids);
+                outcome.summary = format!("{} after {ms} ms", outcome.summary);
+                outcome
+            }
             Behaviour::Token { ttl } => {
                 let token = self.new_token(true);
                 let body = success_body(p, Some(&token), Some(&timefmt::iso8601(now + ttl)), rid);
@@ -791,61 +723,5 @@ mod tests {
             Some("ValidationException")
         );
         assert_eq!(doc.get("message").and_then(Json::as_str), Some("bad \"x\""));
-    }
-
-    #[test]
-    fn behaviour_names() {
-        let state = State::new(3600, false);
-        assert_eq!(
-            behaviour(&state, "my-cluster"),
-            Behaviour::Token { ttl: 3600 }
-        );
-        assert_eq!(behaviour(&state, "TTL-90"), Behaviour::Token { ttl: 90 });
-        assert_eq!(behaviour(&state, "ttl-0"), Behaviour::Token { ttl: 3600 });
-        assert_eq!(
-            behaviour(&state, "ttl-86401"),
-            Behaviour::Token { ttl: 3600 }
-        );
-        assert_eq!(
-            behaviour(&state, "Err-NotFound"),
-            Behaviour::Fail(Error::ClusterNotFound)
-        );
-        assert_eq!(behaviour(&state, "fault-hang"), Behaviour::Hang);
-        assert_eq!(
-            behaviour(&state, "fault-500"),
-            Behaviour::Fail(Error::Internal)
-        );
-        for _ in 0..2 {
-            assert_eq!(
-                behaviour(&state, "fault-500-2"),
-                Behaviour::Fail(Error::Internal)
-            );
-        }
-        assert_eq!(
-            behaviour(&state, "fault-500-2"),
-            Behaviour::Token { ttl: 3600 }
-        );
-        // Another name has its own count.
-        assert_eq!(
-            behaviour(&state, "fault-throttle-1"),
-            Behaviour::Fail(Error::Throttling)
-        );
-        assert_eq!(
-            behaviour(&state, "fault-throttle-1"),
-            Behaviour::Token { ttl: 3600 }
-        );
-        state.reset_counters();
-        assert_eq!(
-            behaviour(&state, "fault-throttle-1"),
-            Behaviour::Fail(Error::Throttling)
-        );
-        assert_eq!(
-            behaviour(&state, "fault-throttle-0"),
-            Behaviour::Token { ttl: 3600 }
-        );
-        assert_eq!(
-            behaviour(&state, "fault-nothing-1"),
-            Behaviour::Token { ttl: 3600 }
-        );
     }
 }

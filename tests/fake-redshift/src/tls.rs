@@ -1,6 +1,7 @@
 //! TLS for the fake: a certificate authority and a server certificate made
 //! at start, and a stream that is either plain TCP or rustls over TCP.
 
+use crate::NAMED_HOST;
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
     KeyUsagePurpose,
@@ -25,8 +26,8 @@ fn cert_error(e: rcgen::Error) -> io::Error {
 
 /// Makes a fresh certificate authority (ECDSA P-256, self-signed, only for
 /// signing certificates) and a server certificate signed by it for
-/// `127.0.0.1` (IP address) and `localhost` (DNS name). The private keys
-/// never leave the process.
+/// `127.0.0.1` (IP address), `localhost` and [`NAMED_HOST`] (DNS names).
+/// The private keys never leave the process.
 pub(crate) fn generate() -> io::Result<TlsIdentity> {
     let ca_key = KeyPair::generate().map_err(cert_error)?;
     let mut ca_params = CertificateParams::default();
@@ -41,9 +42,12 @@ pub(crate) fn generate() -> io::Result<TlsIdentity> {
     let issuer = Issuer::new(ca_params, ca_key);
 
     let leaf_key = KeyPair::generate().map_err(cert_error)?;
-    let mut leaf_params =
-        CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
-            .map_err(cert_error)?;
+    let mut leaf_params = CertificateParams::new(vec![
+        "127.0.0.1".to_string(),
+        "localhost".to_string(),
+        NAMED_HOST.to_string(),
+    ])
+    .map_err(cert_error)?;
     leaf_params.distinguished_name = rcgen::DistinguishedName::new();
     leaf_params
         .distinguished_name

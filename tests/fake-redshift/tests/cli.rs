@@ -322,7 +322,10 @@ fn run_exports_the_tls_fake_and_the_proxy() {
     );
     let resp = client.read_response().expect("answer through the proxy");
     assert_eq!(resp.status, 200, "{}", resp.shown());
-    assert_eq!(stats_text(port), "requests 1\ntokens 1\nproxied 1\n");
+    assert_eq!(
+        stats_text(port),
+        "requests 1\ntokens 1\nproxied 1\ncredentials 0\nauth_proxied 0\nauth_refused 0\n"
+    );
 
     drop(child.stdin.take());
     let status = wait_with_deadline(&mut child, Duration::from_secs(20));
@@ -364,5 +367,106 @@ fn serve_with_tls_writes_the_ca_file() {
     drop(child.stdin.take());
     let status = wait_with_deadline(&mut child, Duration::from_secs(20));
     assert!(status.success());
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn run_exports_named_urls_credentials_and_the_auth_proxy() {
+    let dir = scratch("run-named-auth");
+    let out = dir.join("env");
+    let script = format!(
+        r#"test "$RS_IDC_FAKE_NAMED_URL" = "http://fake.rs-idc.test:$RS_IDC_FAKE_PORT" &&
+        test "$RS_IDC_FAKE_NAMED_TLS_URL" = "https://fake.rs-idc.test:$RS_IDC_FAKE_TLS_PORT" &&
+        test "$RS_IDC_FAKE_CREDENTIALS_URL" = "http://127.0.0.1:$RS_IDC_FAKE_PORT/_fake/credentials" &&
+        test "$RS_IDC_FAKE_AUTH_PROXY_USER" = rs-idc-proxy-user &&
+        test "${{#RS_IDC_FAKE_AUTH_PROXY_PASSWORD}}" -eq 32 &&
+        test "$RS_IDC_FAKE_AUTH_PROXY_URL" = "http://rs-idc-proxy-user:$RS_IDC_FAKE_AUTH_PROXY_PASSWORD@127.0.0.1:$RS_IDC_FAKE_AUTH_PROXY_PORT" &&
+        test -z "${{AWS_CONTAINER_CREDENTIALS_FULL_URI+set}}" &&
+        printf '%s\n%s\n%s\n' "$RS_IDC_FAKE_PORT" "$RS_IDC_FAKE_AUTH_PROXY_PORT" \
+            "$RS_IDC_FAKE_AUTH_PROXY_PASSWORD" > {out}.tmp &&
+        mv {out}.tmp {out} && cat >/dev/null"#,
+        out = out.display()
+    );
+    let mut child = fake()
+        .args(["run", "--verbose", "--", "sh", "-c", &script])
+        .env(
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+            "http://169.254.170.2/creds",
+        )
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run");
+    let text = wait_for_file(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "the script's checks failed");
+    let port: u16 = lines[0].parse().expect("port");
+    let auth_port: u16 = lines[1].parse().expect("auth proxy port");
+    let password = lines[2].to_string();
+    assert!(password.bytes().all(|b| b.is_ascii_hexdigit()));
+
+    // The credentials endpoint of the plain fake.
+    let resp = common::get_credentials(port);
+    assert_eq!(resp.status, 200);
+    assert_eq!(
+        resp.json_str("AccessKeyId").as_deref(),
+        Some(keys::IDC_ACCESS_KEY_ID)
+    );
+
+    // The proxy with authentication: refused without, relayed with.
+    let req = Req::api(port, Api::Query, &["c"]).signed(Api::Query, &IDC);
+    let via = format!("http://127.0.0.1:{port}");
+    let mut client = Client::connect(auth_port);
+    client.send(&req.bytes_via(&via));
+    assert_eq!(client.read_response().expect("answer").status, 407);
+    let mut client = Client::connect(auth_port);
+    let authed = req.clone().header(
+        "Proxy-Authorization",
+        &common::basic("rs-idc-proxy-user", &password),
+    );
+    client.send(&authed.bytes_via(&via));
+    let resp = client.read_response().expect("answer");
+    assert_eq!(resp.status, 200, "{}", resp.shown());
+    assert_eq!(
+        stats_text(port),
+        "requests 1\ntokens 1\nproxied 0\ncredentials 1\nauth_proxied 1\nauth_refused 1\n"
+    );
+
+    drop(child.stdin.take());
+    let status = wait_with_deadline(&mut child, Duration::from_secs(20));
+    assert!(status.success(), "{status:?}");
+    let mut output = String::new();
+    for stream in [
+        child.stdout.take().map(|s| Box::new(s) as Box<dyn Read>),
+        child.stderr.take().map(|s| Box::new(s) as Box<dyn Read>),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        let mut s = stream;
+        s.read_to_string(&mut output).expect("output");
+    }
+    assert!(output.contains("credentials"), "the verbose log is missing");
+    assert!(
+        !output.contains(&password),
+        "the proxy password was printed"
+    );
+    assert!(std::net::TcpStream::connect(("127.0.0.1", auth_port)).is_err());
+
+    // Another run, another password.
+    let again = fake()
+        .args([
+            "run",
+            "--",
+            "sh",
+            "-c",
+            "printf %s \"$RS_IDC_FAKE_AUTH_PROXY_PASSWORD\"",
+        ])
+        .output()
+        .expect("run");
+    let second = String::from_utf8_lossy(&again.stdout).into_owned();
+    assert_eq!(second.len(), 32);
+    assert!(second != password, "the password is the same in two runs");
     let _ = std::fs::remove_dir_all(dir);
 }

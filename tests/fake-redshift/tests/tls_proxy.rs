@@ -244,7 +244,9 @@ fn proxy_refuses_other_hosts_before_connecting() {
         client.send(raw.as_bytes());
         let resp = client.read_response().expect("an answer");
         assert_eq!(resp.status, 403, "{raw:?} got {}", resp.status);
-        assert!(resp.text().contains("only 127.0.0.1 and localhost"));
+        assert!(resp
+            .text()
+            .contains("only 127.0.0.1, localhost and fake.rs-idc.test"));
     }
     assert_eq!(proxy.refused(), requests.len() as u64);
     assert_eq!(proxy.requests(), 0);
@@ -272,7 +274,10 @@ fn proxy_refuses_other_hosts_before_connecting() {
 fn stats_report_a_linked_proxy() {
     let fake = FakeServer::start().expect("start");
     let proxy = FakeProxy::start().expect("start the proxy");
-    assert_eq!(stats_text(fake.port()), "requests 0\ntokens 0\n");
+    assert_eq!(
+        stats_text(fake.port()),
+        "requests 0\ntokens 0\ncredentials 0\n"
+    );
     fake.link_proxy(&proxy);
     let resp = {
         let mut client = Client::connect(proxy.port());
@@ -282,11 +287,17 @@ fn stats_report_a_linked_proxy() {
         client.read_response().expect("answer")
     };
     assert!(has_token(&resp), "{}", resp.shown());
-    assert_eq!(stats_text(fake.port()), "requests 1\ntokens 1\nproxied 1\n");
+    assert_eq!(
+        stats_text(fake.port()),
+        "requests 1\ntokens 1\nproxied 1\ncredentials 0\n"
+    );
     assert_eq!(stats(fake.port()), (1, 1));
     fake.reset_counters();
     assert_eq!(proxy.requests(), 0);
-    assert_eq!(stats_text(fake.port()), "requests 0\ntokens 0\nproxied 0\n");
+    assert_eq!(
+        stats_text(fake.port()),
+        "requests 0\ntokens 0\nproxied 0\ncredentials 0\n"
+    );
 }
 
 #[test]

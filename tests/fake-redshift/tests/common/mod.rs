@@ -403,3 +403,52 @@ pub fn stats_text(port: u16) -> String {
     assert_eq!(resp.status, 200);
     resp.text()
 }
+
+/// `Basic base64(user:password)`, a `Proxy-Authorization` value.
+pub fn basic(user: &str, password: &str) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let data = format!("{user}:{password}").into_bytes();
+    let mut out = String::from("Basic ");
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// A signed query-protocol request for `ids` whose `Host` is `host:port`
+/// (signed with that `Host`, as a client addressing that name would).
+pub fn signed_for_host(host: &str, port: u16, ids: &[&str]) -> Req {
+    let mut req = Req::api(port, Api::Query, ids);
+    for (name, value) in &mut req.headers {
+        if name == "Host" {
+            *value = format!("{host}:{port}");
+        }
+    }
+    req.signed(Api::Query, &IDC)
+}
+
+/// `GET /_fake/credentials` on plain HTTP.
+pub fn get_credentials(port: u16) -> Resp {
+    call(
+        port,
+        &Req {
+            method: "GET".into(),
+            path: "/_fake/credentials".into(),
+            query: String::new(),
+            headers: vec![("Host".into(), format!("127.0.0.1:{port}"))],
+            body: Vec::new(),
+        },
+    )
+}

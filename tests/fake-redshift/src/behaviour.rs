@@ -1,0 +1,180 @@
+//! The behaviour chosen by a request's first identifier: errors, faults,
+//! `fault-X-N` counts, `ttl-N` and `slow-N`.
+
+use crate::server::State;
+use crate::service::Error;
+
+/// What the first identifier asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Behaviour {
+    Token {
+        ttl: i64,
+    },
+    /// A normal token after a pause of `ms` milliseconds.
+    Slow {
+        ms: u64,
+    },
+    Fail(Error),
+    Reset,
+    Hang,
+    Trickle,
+    Truncated,
+    NoToken,
+    EmptyToken,
+    NoExpiry,
+    Expired,
+    Garbage,
+    Html,
+    Huge,
+}
+
+/// The fault named by `name` without a count suffix.
+fn fault(name: &str) -> Option<Behaviour> {
+    Some(match name {
+        "fault-throttle" => Behaviour::Fail(Error::Throttling),
+        "fault-500" => Behaviour::Fail(Error::Internal),
+        "fault-503" => Behaviour::Fail(Error::Unavailable),
+        "fault-reset" => Behaviour::Reset,
+        "fault-hang" => Behaviour::Hang,
+        "fault-trickle" => Behaviour::Trickle,
+        "fault-truncated" => Behaviour::Truncated,
+        "fault-notoken" => Behaviour::NoToken,
+        "fault-emptytoken" => Behaviour::EmptyToken,
+        "fault-noexpiry" => Behaviour::NoExpiry,
+        "fault-expired" => Behaviour::Expired,
+        "fault-garbage" => Behaviour::Garbage,
+        "fault-html" => Behaviour::Html,
+        "fault-huge" => Behaviour::Huge,
+        _ => return None,
+    })
+}
+
+/// Longest pause `slow-N` asks for, in milliseconds.
+pub(crate) const MAX_SLOW_MS: i64 = 60_000;
+
+/// Parses `N` in `1..=max`.
+fn bounded(text: &str, max: i64) -> Option<i64> {
+    if text.is_empty() || text.len() > 7 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok().filter(|n| (1..=max).contains(n))
+}
+
+/// Chooses the behaviour for a request whose first identifier is `first`.
+/// `fault-X-N` counts its requests in `state` and applies fault X to the
+/// first N of them only.
+pub(crate) fn behaviour(state: &State, first: &str) -> Behaviour {
+    let name = first.to_ascii_lowercase();
+    let normal = Behaviour::Token {
+        ttl: state.token_ttl_secs,
+    };
+    match name.as_str() {
+        "err-notfound" => return Behaviour::Fail(Error::ClusterNotFound),
+        "err-state" => return Behaviour::Fail(Error::InvalidClusterState),
+        "err-invalid" => return Behaviour::Fail(Error::InvalidParameter),
+        "err-unsupported" => return Behaviour::Fail(Error::Unsupported),
+        "err-denied" => return Behaviour::Fail(Error::AccessDenied),
+        "err-unknown" => return Behaviour::Fail(Error::Unmodelled),
+        _ => {}
+    }
+    if let Some(b) = fault(&name) {
+        return b;
+    }
+    if let Some(ttl) = name.strip_prefix("ttl-").and_then(|n| bounded(n, 86_400)) {
+        return Behaviour::Token { ttl };
+    }
+    if let Some(ms) = name
+        .strip_prefix("slow-")
+        .and_then(|n| bounded(n, MAX_SLOW_MS))
+    {
+        return Behaviour::Slow { ms: ms as u64 };
+    }
+    if let Some((base, count)) = name.rsplit_once('-') {
+        if let (Some(b), Some(limit)) = (fault(base), bounded(count, 1_000_000)) {
+            let seen = state.count_fault(&name);
+            return if seen < limit as u64 { b } else { normal };
+        }
+    }
+    normal
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn behaviour_names() {
+        let state = State::new(3600, false);
+        assert_eq!(
+            behaviour(&state, "my-cluster"),
+            Behaviour::Token { ttl: 3600 }
+        );
+        assert_eq!(behaviour(&state, "TTL-90"), Behaviour::Token { ttl: 90 });
+        assert_eq!(behaviour(&state, "ttl-0"), Behaviour::Token { ttl: 3600 });
+        assert_eq!(
+            behaviour(&state, "ttl-86401"),
+            Behaviour::Token { ttl: 3600 }
+        );
+        assert_eq!(behaviour(&state, "slow-1"), Behaviour::Slow { ms: 1 });
+        assert_eq!(behaviour(&state, "SLOW-1500"), Behaviour::Slow { ms: 1500 });
+        assert_eq!(
+            behaviour(&state, "slow-60000"),
+            Behaviour::Slow { ms: 60_000 }
+        );
+        for normal in [
+            "slow-0",
+            "slow-60001",
+            "slow-",
+            "slow-1x",
+            "slow-1-2",
+            "slow",
+        ] {
+            assert_eq!(
+                behaviour(&state, normal),
+                Behaviour::Token { ttl: 3600 },
+                "{normal}"
+            );
+        }
+        assert_eq!(
+            behaviour(&state, "Err-NotFound"),
+            Behaviour::Fail(Error::ClusterNotFound)
+        );
+        assert_eq!(behaviour(&state, "fault-hang"), Behaviour::Hang);
+        assert_eq!(
+            behaviour(&state, "fault-500"),
+            Behaviour::Fail(Error::Internal)
+        );
+        for _ in 0..2 {
+            assert_eq!(
+                behaviour(&state, "fault-500-2"),
+                Behaviour::Fail(Error::Internal)
+            );
+        }
+        assert_eq!(
+            behaviour(&state, "fault-500-2"),
+            Behaviour::Token { ttl: 3600 }
+        );
+        // Another name has its own count.
+        assert_eq!(
+            behaviour(&state, "fault-throttle-1"),
+            Behaviour::Fail(Error::Throttling)
+        );
+        assert_eq!(
+            behaviour(&state, "fault-throttle-1"),
+            Behaviour::Token { ttl: 3600 }
+        );
+        state.reset_counters();
+        assert_eq!(
+            behaviour(&state, "fault-throttle-1"),
+            Behaviour::Fail(Error::Throttling)
+        );
+        assert_eq!(
+            behaviour(&state, "fault-throttle-0"),
+            Behaviour::Token { ttl: 3600 }
+        );
+        assert_eq!(
+            behaviour(&state, "fault-nothing-1"),
+            Behaviour::Token { ttl: 3600 }
+        );
+    }
+}
