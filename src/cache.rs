@@ -1,15 +1,19 @@
 //! The token cache and its single flight.
 //!
-//! Entries are keyed by API flavour, endpoint and region, the access key of
-//! the credentials that minted the token, and the normalised identifier set.
+//! Entries are keyed by a keyed digest of the API, region, endpoint and the
+//! complete credentials that minted the token (access key id, secret key,
+//! session token), and by the normalised identifier set. Flights are keyed
+//! by that and by a digest of the settings that change a call's outcome,
+//! so no token, flight or error is shared across identities or settings.
 //! A token is served while more than its refresh margin is left; after that
 //! the next caller refreshes it. Readers take a shard's read lock only, so
 //! many threads read at once; concurrent misses for one key make one call.
 
 use crate::client::Token;
 use crate::error::Error;
+use crate::fork;
+use crate::keyed::Digest;
 use crate::status::Status;
-use crate::sync;
 use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -33,31 +37,45 @@ pub(crate) enum Flavour {
     Serverless,
 }
 
-/// A cache key: one string, built once per call.
+/// A cache key: the scope digest (API, region, endpoint, credentials) and
+/// the normalised identifiers.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(crate) struct Key(String);
+pub(crate) struct Key {
+    scope: Digest,
+    ids: String,
+}
 
 impl Key {
-    /// `scope` names the endpoint and region; `ids` must be normalised.
-    pub(crate) fn new(flavour: Flavour, scope: &str, access_key_id: &str, ids: &[String]) -> Key {
-        let mut key = String::with_capacity(64 + scope.len() + ids.len() * 16);
-        key.push_str(match flavour {
-            Flavour::Cluster => "cluster",
-            Flavour::Serverless => "serverless",
-        });
-        for part in [scope, access_key_id] {
-            key.push('\n');
-            key.push_str(part);
+    /// `ids` must be normalised.
+    pub(crate) fn new(scope: &Digest, ids: &[String]) -> Key {
+        Key {
+            scope: scope.clone(),
+            ids: ids.join(","),
         }
-        key.push('\n');
-        key.push_str(&ids.join(","));
-        Key(key)
     }
 
     fn shard(&self) -> usize {
         let mut hasher = DefaultHasher::new();
-        self.0.hash(&mut hasher);
+        self.hash(&mut hasher);
         (hasher.finish() as usize) % SHARDS
+    }
+}
+
+/// A flight key: a cache key and the digest of the settings that change
+/// the outcome of a call (endpoint, proxies, CA certificates, time bounds,
+/// attempts).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct FlightKey {
+    key: Key,
+    settings: Digest,
+}
+
+impl FlightKey {
+    pub(crate) fn new(key: &Key, settings: &Digest) -> FlightKey {
+        FlightKey {
+            key: key.clone(),
+            settings: settings.clone(),
+        }
     }
 }
 
@@ -92,7 +110,7 @@ impl TokenCache {
 
     /// The cached token for `key` if it is still before its refresh time.
     pub(crate) fn get(&self, key: &Key, now: i64) -> Option<Token> {
-        let shard = sync::read(&self.shards[key.shard()]);
+        let shard = fork::read(&self.shards[key.shard()]);
         shard
             .get(key)
             .filter(|entry| now < entry.refresh_at)
@@ -102,7 +120,7 @@ impl TokenCache {
     /// Stores a token; a full shard first drops what is past its refresh
     /// time, then the entry that is due soonest. Dropped tokens are wiped.
     pub(crate) fn put(&self, key: Key, token: Token, refresh_at: i64, now: i64) {
-        let mut shard = sync::write(&self.shards[key.shard()]);
+        let mut shard = fork::write(&self.shards[key.shard()]);
         if shard.len() >= SHARD_CAPACITY && !shard.contains_key(&key) {
             shard.retain(|_, entry| now < entry.refresh_at);
             if shard.len() >= SHARD_CAPACITY {
@@ -121,13 +139,13 @@ impl TokenCache {
     /// Drops (and so wipes) every entry.
     pub(crate) fn clear(&self) {
         for shard in &self.shards {
-            sync::write(shard).clear();
+            fork::write(shard).clear();
         }
     }
 
     #[cfg(test)]
     fn len(&self) -> usize {
-        self.shards.iter().map(|s| sync::read(s).len()).sum()
+        self.shards.iter().map(|s| fork::read(s).len()).sum()
     }
 }
 
@@ -143,12 +161,12 @@ struct Flight {
 }
 
 /// Makes concurrent misses for one key share one call.
-pub(crate) struct SingleFlight {
-    flights: Mutex<HashMap<Key, Arc<Flight>>>,
+pub(crate) struct SingleFlight<K> {
+    flights: Mutex<HashMap<K, Arc<Flight>>>,
 }
 
-impl SingleFlight {
-    pub(crate) fn new() -> SingleFlight {
+impl<K: Hash + Eq + Clone> SingleFlight<K> {
+    pub(crate) fn new() -> SingleFlight<K> {
         SingleFlight {
             flights: Mutex::new(HashMap::new()),
         }
@@ -158,13 +176,13 @@ impl SingleFlight {
     /// case waits (until `deadline`) for that call's outcome, success or error.
     pub(crate) fn run(
         &self,
-        key: &Key,
+        key: &K,
         deadline: Instant,
         call: impl FnOnce() -> Outcome,
     ) -> Outcome {
         let pid = std::process::id();
         let (flight, leader) = {
-            let mut flights = sync::lock(&self.flights);
+            let mut flights = fork::lock(&self.flights);
             match flights.get(key) {
                 Some(flight) if flight.pid == pid => (Arc::clone(flight), false),
                 _ => {
@@ -195,7 +213,7 @@ impl SingleFlight {
             landing.outcome = Some(outcome.clone());
             return outcome;
         }
-        let mut outcome = flight.outcome.lock().unwrap_or_else(|p| p.into_inner());
+        let mut outcome = fork::lock_ungated(&flight.outcome);
         loop {
             if let Some(outcome) = outcome.as_ref() {
                 return outcome.clone();
@@ -217,20 +235,20 @@ impl SingleFlight {
 }
 
 /// Ends a flight: publishes the leader's outcome and wakes the followers.
-struct Landing<'a> {
-    flights: &'a SingleFlight,
-    key: &'a Key,
+struct Landing<'a, K: Hash + Eq + Clone> {
+    flights: &'a SingleFlight<K>,
+    key: &'a K,
     flight: &'a Flight,
     outcome: Option<Outcome>,
 }
 
-impl Drop for Landing<'_> {
+impl<K: Hash + Eq + Clone> Drop for Landing<'_, K> {
     fn drop(&mut self) {
         let outcome = self
             .outcome
             .take()
             .unwrap_or_else(|| Err(Error::internal("the shared call ended without an answer")));
-        let mut flights = sync::lock(&self.flights.flights);
+        let mut flights = fork::lock(&self.flights.flights);
         if flights
             .get(self.key)
             .is_some_and(|current| std::ptr::eq(Arc::as_ptr(current), self.flight))
@@ -238,11 +256,7 @@ impl Drop for Landing<'_> {
             flights.remove(self.key);
         }
         drop(flights);
-        *self
-            .flight
-            .outcome
-            .lock()
-            .unwrap_or_else(|p| p.into_inner()) = Some(outcome);
+        *fork::lock_ungated(&self.flight.outcome) = Some(outcome);
         self.flight.done.notify_all();
     }
 }
@@ -253,14 +267,15 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Barrier;
 
+    fn scope(name: &str) -> Digest {
+        let mut hash = crate::keyed::KeyedHash::new("test scope").unwrap();
+        hash.field(name.as_bytes());
+        hash.finish()
+    }
+
     fn key(ids: &[&str]) -> Key {
         let ids: Vec<String> = ids.iter().map(|s| s.to_string()).collect();
-        Key::new(
-            Flavour::Cluster,
-            "us-east-1 http://127.0.0.1:1",
-            "AKID",
-            &ids,
-        )
+        Key::new(&scope("us-east-1 http://127.0.0.1:1 AKID"), &ids)
     }
 
     #[test]
@@ -277,13 +292,12 @@ mod tests {
     #[test]
     fn keys_differ_by_every_part() {
         let ids = vec!["a".to_string()];
-        let base = Key::new(Flavour::Cluster, "scope", "AKID1", &ids);
-        assert_ne!(base, Key::new(Flavour::Cluster, "other", "AKID1", &ids));
-        assert_ne!(base, Key::new(Flavour::Cluster, "scope", "AKID2", &ids));
-        assert_ne!(
-            base,
-            Key::new(Flavour::Cluster, "scope", "AKID1", &["b".to_string()])
-        );
+        let base = Key::new(&scope("one"), &ids);
+        assert_eq!(base, Key::new(&scope("one"), &ids));
+        assert_ne!(base, Key::new(&scope("two"), &ids));
+        assert_ne!(base, Key::new(&scope("one"), &["b".to_string()]));
+        let flight = FlightKey::new(&base, &scope("settings"));
+        assert_ne!(flight, FlightKey::new(&base, &scope("other settings")));
     }
 
     #[test]
@@ -353,5 +367,6 @@ mod tests {
         }));
         assert!(result.is_err());
         assert!(flights.flights.lock().unwrap().is_empty());
+        let _: &SingleFlight<Key> = &flights;
     }
 }

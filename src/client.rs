@@ -2,17 +2,19 @@
 //! time and hands out only answers that carry a token and a future expiry.
 
 use crate::aws::{self, Answer};
-use crate::cache::{self, Flavour, Key, SingleFlight, TokenCache};
+use crate::cache::{self, Flavour, FlightKey, Key, SingleFlight, TokenCache};
 use crate::error::Error;
+use crate::fork::{self, PerProcess};
 use crate::hosts::{self, HostTarget};
 use crate::ids;
-use crate::runtime::{self, PerProcess};
-use crate::settings::{check_endpoint, Settings};
+use crate::keyed::{Digest, KeyedHash};
+use crate::runtime;
+use crate::settings::Settings;
 use crate::status::Status;
-use crate::sync;
-use std::collections::HashMap;
+use crate::values::check_endpoint;
 use std::ffi::OsString;
 use std::fmt;
+use std::os::unix::ffi::OsStringExt;
 use std::sync::{Arc, LazyLock, Mutex, RwLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use zeroize::Zeroizing;
@@ -59,22 +61,49 @@ impl fmt::Debug for Token {
 /// when its credentials do not expire sooner.
 const IDENTITY_RECHECK: Duration = Duration::from_secs(300);
 
-/// The identity (and endpoint scope) that cache keys are built from,
-/// resolved on a miss and trusted by hits until it goes stale.
+/// The environment variables of credentials: when the chain took the
+/// credentials from them, a change means the host switched identities.
+const ENV_CREDENTIALS: [&str; 3] = [
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+];
+
+/// The credential variables as they were, wiped when dropped.
+#[derive(PartialEq, Eq)]
+struct EnvCredentials([Option<Zeroizing<Vec<u8>>>; 3]);
+
+impl EnvCredentials {
+    fn read() -> EnvCredentials {
+        EnvCredentials(
+            ENV_CREDENTIALS
+                .map(|name| std::env::var_os(name).map(|v| Zeroizing::new(OsString::into_vec(v)))),
+        )
+    }
+}
+
+/// The identity that cache keys are built from, resolved on a miss and
+/// trusted by hits until it goes stale.
 struct Snapshot {
-    /// The cache-key scope of each flavour, see [`aws::Service::scope`].
-    cluster_scope: String,
-    serverless_scope: String,
     identity: aws::Identity,
-    /// `AWS_ACCESS_KEY_ID` when the identity was resolved: a change means
-    /// the host switched credentials.
-    env_access_key: Option<OsString>,
+    /// The cache-key scope of each API: a keyed digest of the API, the
+    /// region, the endpoint and the complete credentials.
+    cluster_scope: Digest,
+    serverless_scope: Digest,
+    /// The credential variables when the identity was resolved by the
+    /// chain (not for explicit credentials, which the environment cannot
+    /// change).
+    env_credentials: Option<EnvCredentials>,
     stale_after: Instant,
 }
 
 impl Snapshot {
     fn is_fresh(&self) -> bool {
-        Instant::now() < self.stale_after && std::env::var_os(ENV_ACCESS_KEY) == self.env_access_key
+        Instant::now() < self.stale_after
+            && self
+                .env_credentials
+                .as_ref()
+                .is_none_or(|seen| *seen == EnvCredentials::read())
     }
 
     fn key(&self, flavour: Flavour, ids: &[String]) -> Key {
@@ -82,14 +111,58 @@ impl Snapshot {
             Flavour::Cluster => &self.cluster_scope,
             Flavour::Serverless => &self.serverless_scope,
         };
-        Key::new(flavour, scope, self.identity.access_key_id(), ids)
+        Key::new(scope, ids)
     }
 }
 
-const ENV_ACCESS_KEY: &str = "AWS_ACCESS_KEY_ID";
+/// The scope digest of `flavour`'s calls from `service` with `identity`.
+fn scope_digest(
+    service: &aws::Service,
+    flavour: Flavour,
+    identity: &aws::Identity,
+) -> Result<Digest, Error> {
+    let mut hash = KeyedHash::new("rs-idc token scope")?;
+    hash.field(format!("{flavour:?}").as_bytes())
+        .field(service.region().as_bytes())
+        .optional(service.endpoint(flavour).map(str::as_bytes));
+    identity.bind(&mut hash);
+    Ok(hash.finish())
+}
+
+/// The digest of the settings that change a call's outcome: two clients
+/// share a flight only when theirs are equal.
+fn settings_digest(settings: &Settings) -> Result<Digest, Error> {
+    fn text(value: &Option<String>) -> Option<&[u8]> {
+        value.as_deref().map(str::as_bytes)
+    }
+    let mut hash = KeyedHash::new("rs-idc flight settings")?;
+    hash.optional(text(&settings.region))
+        .optional(text(&settings.profile))
+        .optional(text(&settings.endpoint_url))
+        .optional(text(&settings.proxy))
+        .optional(text(&settings.http_proxy))
+        .optional(text(&settings.no_proxy))
+        .optional(settings.ca_bundle.as_deref())
+        .field(&settings.timeout.as_nanos().to_be_bytes())
+        .field(&settings.connect_timeout.as_nanos().to_be_bytes())
+        .optional(
+            settings
+                .max_attempts
+                .map(u32::to_be_bytes)
+                .as_ref()
+                .map(|b| &b[..]),
+        )
+        .field(&[u8::from(settings.allow_http)]);
+    Ok(hash.finish())
+}
 
 static CACHE: LazyLock<TokenCache> = LazyLock::new(TokenCache::new);
-static FLIGHTS: LazyLock<SingleFlight> = LazyLock::new(SingleFlight::new);
+static FLIGHTS: LazyLock<SingleFlight<FlightKey>> = LazyLock::new(SingleFlight::<FlightKey>::new);
+
+/// The most clients kept for the regions of host names; the least recently
+/// used one is dropped beyond it, so memory stays flat however many
+/// regions host names name.
+const MAX_REGIONAL_CLIENTS: usize = 8;
 
 /// Empties the process-wide token cache; the dropped tokens are wiped.
 pub fn clear_cache() {
@@ -100,29 +173,35 @@ pub fn clear_cache() {
 ///
 /// A client may be used from many threads at once. After `fork()` the
 /// child builds its own SDK clients on first use. Tokens are cached
-/// process-wide, keyed by endpoint, region, the access key that minted
-/// them and the identifier set, so clients with the same settings share them.
+/// process-wide, keyed by API, region, endpoint, the complete credentials
+/// that minted them and the identifier set, so clients with the same
+/// endpoint and identity share them; concurrent calls share one request
+/// only when their outcome-changing settings match too.
 pub struct Client {
     settings: Settings,
     service: PerProcess<aws::Service>,
+    settings_digest: PerProcess<Digest>,
     snapshot: RwLock<Option<Arc<Snapshot>>>,
     /// One identity resolution at a time per client and process (a lock
     /// held by a thread of the parent must not block a child).
     resolving: PerProcess<Mutex<()>>,
-    /// Clients for the regions of host names, when no region is set.
-    regional: Mutex<HashMap<String, Arc<Client>>>,
+    /// Clients for the regions of host names, when no region is set, most
+    /// recently used first.
+    regional: Mutex<Vec<(String, Arc<Client>)>>,
 }
 
 impl Client {
     /// A client with the given settings. Nothing is resolved or contacted
     /// until the first call.
     pub fn new(settings: Settings) -> Client {
+        crate::log::init_from_env();
         Client {
             settings,
             service: PerProcess::new(),
+            settings_digest: PerProcess::new(),
             snapshot: RwLock::new(None),
             resolving: PerProcess::new(),
-            regional: Mutex::new(HashMap::new()),
+            regional: Mutex::new(Vec::new()),
         }
     }
 
@@ -148,15 +227,15 @@ impl Client {
     /// The identity of this client's snapshot, or of a client it made for
     /// the region of a host name.
     fn resolved_identity(&self) -> Option<aws::Identity> {
-        let own = sync::read(&self.snapshot);
+        let own = fork::read(&self.snapshot);
         if let Some(snapshot) = own.as_ref() {
             return Some(snapshot.identity.clone());
         }
         drop(own);
-        let regional = sync::lock(&self.regional);
+        let regional = fork::lock(&self.regional);
         regional
-            .values()
-            .find_map(|client| client.resolved_identity())
+            .iter()
+            .find_map(|(_, client)| client.resolved_identity())
     }
 
     /// Gets a token for the clusters `cluster_ids` (1 to 20 identifiers).
@@ -188,16 +267,28 @@ impl Client {
         self.regional(&region).token(flavour, vec![name])
     }
 
-    /// A client like this one, for `region`.
+    /// A client like this one, for `region`; at most
+    /// [`MAX_REGIONAL_CLIENTS`] are kept.
     fn regional(&self, region: &str) -> Arc<Client> {
-        let mut clients = sync::lock(&self.regional);
-        let client = clients.entry(region.to_owned()).or_insert_with(|| {
-            Arc::new(Client::new(Settings {
+        let mut clients = fork::lock(&self.regional);
+        let client = match clients.iter().position(|(name, _)| name == region) {
+            Some(at) => clients.remove(at).1,
+            None => Arc::new(Client::new(Settings {
                 region: Some(region.to_owned()),
                 ..self.settings.clone()
-            }))
-        });
-        Arc::clone(client)
+            })),
+        };
+        clients.insert(0, (region.to_owned(), Arc::clone(&client)));
+        // The dropped client goes once no call uses it; its cached tokens
+        // stay in the cache until they are due.
+        clients.truncate(MAX_REGIONAL_CLIENTS);
+        client
+    }
+
+    /// How many regional clients are kept (for tests).
+    #[cfg(test)]
+    fn regional_count(&self) -> usize {
+        fork::lock(&self.regional).len()
     }
 
     /// Serves `ids` (already normalised) from the cache or the service,
@@ -234,7 +325,10 @@ impl Client {
             return self.fetch(flavour, &snapshot, ids, deadline);
         }
         let key = snapshot.key(flavour, &ids);
-        FLIGHTS.run(&key, deadline, || {
+        let settings = self
+            .settings_digest
+            .get_or_try_init(|| settings_digest(&self.settings))?;
+        FLIGHTS.run(&FlightKey::new(&key, &settings), deadline, || {
             // Another flight may have filled the entry since the lookup above.
             if let Some(token) = CACHE.get(&key, unix_now()) {
                 return Ok(token);
@@ -271,7 +365,7 @@ impl Client {
     }
 
     fn fresh_snapshot(&self) -> Option<Arc<Snapshot>> {
-        let snapshot = sync::read(&self.snapshot);
+        let snapshot = fork::read(&self.snapshot);
         snapshot.as_ref().filter(|s| s.is_fresh()).cloned()
     }
 
@@ -281,18 +375,21 @@ impl Client {
             return Ok(snapshot);
         }
         let resolving = self.resolving.get_or_try_init(|| Ok(Mutex::new(())))?;
-        let _one_at_a_time = resolving.lock().unwrap_or_else(|p| p.into_inner());
+        let _one_at_a_time = fork::lock_ungated(&resolving);
         if let Some(snapshot) = self.fresh_snapshot() {
             return Ok(snapshot);
         }
-        let env_access_key = std::env::var_os(ENV_ACCESS_KEY);
+        let env_credentials = self
+            .settings
+            .credentials
+            .is_none()
+            .then(EnvCredentials::read);
         let resolved_at = Instant::now();
         let service = self.service(deadline)?;
-        let cluster_scope = service.scope(Flavour::Cluster);
-        let serverless_scope = service.scope(Flavour::Serverless);
+        let resolver = Arc::clone(&service);
         let identity = runtime::run(
             deadline,
-            async move { aws::resolve_identity(&service).await },
+            async move { aws::resolve_identity(&resolver).await },
         )?;
         let mut trust = IDENTITY_RECHECK;
         if let Some(left) = identity
@@ -302,26 +399,28 @@ impl Client {
             trust = trust.min(left.saturating_sub(IDENTITY_RECHECK));
         }
         let snapshot = Arc::new(Snapshot {
-            cluster_scope,
-            serverless_scope,
+            cluster_scope: scope_digest(&service, Flavour::Cluster, &identity)?,
+            serverless_scope: scope_digest(&service, Flavour::Serverless, &identity)?,
             identity,
-            env_access_key,
+            env_credentials,
             stale_after: resolved_at + trust,
         });
-        *sync::write(&self.snapshot) = Some(Arc::clone(&snapshot));
+        *fork::write(&self.snapshot) = Some(Arc::clone(&snapshot));
         Ok(snapshot)
     }
 
-    /// The SDK clients of this process, built on first use. Endpoints from
-    /// the environment or a profile pass the same plain-http check as an
-    /// explicit one.
+    /// The SDK clients of this process, built on first use. The HTTP
+    /// client (and its TLS set-up) is built here, on the calling thread.
+    /// Endpoints from the environment or a profile pass the same
+    /// plain-http check as an explicit one.
     fn service(&self, deadline: Instant) -> Result<Arc<aws::Service>, Error> {
         self.service.get_or_try_init(|| {
             let settings = self.settings.clone();
-            let service = runtime::run(deadline, async move { aws::connect(&settings).await })?;
+            let http = aws::http::http_client(&settings)?;
+            let service =
+                runtime::run(deadline, async move { aws::connect(&settings, http).await })?;
             for flavour in [Flavour::Cluster, Flavour::Serverless] {
-                let endpoint = service.endpoint(flavour);
-                if endpoint != "default" {
+                if let Some(endpoint) = service.endpoint(flavour) {
                     check_endpoint("endpoint", endpoint, self.settings.allow_http)?;
                 }
             }
@@ -338,6 +437,7 @@ static DEFAULT_CLIENT: PerProcess<Client> = PerProcess::new();
 /// A bad setting is reported on every call until it is fixed; it is not
 /// remembered.
 pub fn default_client() -> Result<Arc<Client>, Error> {
+    crate::log::init_from_env();
     DEFAULT_CLIENT.get_or_try_init(|| Settings::from_env().map(Client::new))
 }
 
@@ -414,6 +514,33 @@ mod tests {
             assert!(err.message().contains("req-1"));
             assert!(!err.message().contains("half-a-tok"));
         }
+    }
+
+    #[test]
+    fn host_names_keep_a_bounded_number_of_regional_clients() {
+        let fake = rs_idc_fake::FakeServer::start().unwrap();
+        let client = Client::new(Settings {
+            endpoint_url: Some(fake.url()),
+            credentials: Some(crate::StaticCredentials::new(
+                rs_idc_fake::keys::IDC_ACCESS_KEY_ID,
+                rs_idc_fake::keys::IDC_SECRET_ACCESS_KEY,
+                Some(rs_idc_fake::keys::IDC_SESSION_TOKEN.into()),
+            )),
+            ..Settings::default()
+        });
+        for n in 1..=3 * MAX_REGIONAL_CLIENTS {
+            let host = format!("c{n}.abc.us-test-{}.redshift.amazonaws.com", n % 100);
+            client.get_token_for_host(host.as_bytes()).unwrap();
+            assert!(client.regional_count() <= MAX_REGIONAL_CLIENTS);
+        }
+        assert_eq!(client.regional_count(), MAX_REGIONAL_CLIENTS);
+        let before = fake.requests();
+        // A made-up region is refused before any client is made.
+        let err = client
+            .get_token_for_host(b"c1.abc.aa-bb-9.redshift.amazonaws.com")
+            .unwrap_err();
+        assert_eq!(err.status(), Status::InvalidArgument);
+        assert_eq!(fake.requests(), before);
     }
 
     #[test]

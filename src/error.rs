@@ -50,3 +50,50 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+/// `text` with the user name and password of every URL in it cut out
+/// (`http://user:pw@host` becomes `http://<redacted>@host`): a proxy URL
+/// may carry a password, and messages and logs never show one.
+pub(crate) fn without_userinfo(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let (before, after) = rest.split_at(at + 3);
+        out.push_str(before);
+        let authority_end = after
+            .find(|c: char| matches!(c, '/' | '?' | '#') || c.is_whitespace() || c == '"')
+            .unwrap_or(after.len());
+        match after[..authority_end].rfind('@') {
+            Some(userinfo_end) => {
+                out.push_str("<redacted>");
+                rest = &after[userinfo_end..];
+            }
+            None => rest = after,
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn userinfo_is_cut_out_of_every_url() {
+        assert_eq!(
+            without_userinfo("proxy http://user:pw@10.0.0.1:3128/x failed"),
+            "proxy http://<redacted>@10.0.0.1:3128/x failed"
+        );
+        assert_eq!(
+            without_userinfo("a https://u@h b http://p:q@r:1"),
+            "a https://<redacted>@h b http://<redacted>@r:1"
+        );
+        assert_eq!(without_userinfo("no url here"), "no url here");
+        assert_eq!(
+            without_userinfo("mail a@b then http://host/p@x"),
+            "mail a@b then http://host/p@x"
+        );
+        assert_eq!(without_userinfo("ends with http://"), "ends with http://");
+    }
+}

@@ -28,14 +28,9 @@ thread_local! {
     static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
 }
 
-/// Runs an exported body; a panic becomes `on_panic`. The first call of
-/// the process also reads `RS_IDC_LOG`.
+/// Runs an exported body; a panic becomes `on_panic`.
 fn boundary<T>(on_panic: T, body: impl FnOnce() -> T) -> T {
-    catch_unwind(AssertUnwindSafe(|| {
-        crate::log::init_from_env();
-        body()
-    }))
-    .unwrap_or_else(|_| {
+    catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|_| {
         remember_failure("internal error: a panic was caught at the C boundary");
         on_panic
     })
@@ -213,10 +208,12 @@ unsafe fn hand_out(token: Token, out: &mut *mut c_char, exp: *mut i64) -> Result
 /// default 20000), `RS_IDC_CONNECT_TIMEOUT_MS` (default 3000) and
 /// `RS_IDC_CACHE` (`0` turns the token cache off).
 ///
-/// Tokens are cached per endpoint, region, access key and identifier set,
-/// and served while more than the smaller of five minutes and half their
-/// lifetime is left; a cached answer costs a copy. Concurrent calls for the
-/// same set make one request.
+/// Tokens are cached per API, region, endpoint, complete credentials
+/// (access key id, secret key and session token, through a keyed hash)
+/// and identifier set, and served while more than the smaller of five
+/// minutes and half their lifetime is left; a cached answer costs a copy.
+/// Concurrent calls for the same set and credentials make one request
+/// when their time bounds, attempts, proxies and CA certificates match too.
 ///
 /// Returns `RS_IDC_OK` or a negative `RS_IDC_E*` status; on failure
 /// `rs_idc_last_error()` says why. Thread-safe; may be called from any
@@ -243,13 +240,14 @@ pub unsafe extern "C" fn rs_idc_get_token(
 ///
 /// | key | value | environment equivalent |
 /// | --- | --- | --- |
-/// | `region` | region name, e.g. `us-east-1` | `AWS_REGION` |
+/// | `region` | region name of an AWS partition, e.g. `us-east-1` | `AWS_REGION` |
 /// | `profile` | profile name | `AWS_PROFILE` |
 /// | `endpoint_url` | `https://...` (plain `http://` only to loopback, or with `allow_http`) | `AWS_ENDPOINT_URL` |
 /// | `access_key_id`, `secret_access_key`, `session_token` | identity-enhanced credentials: all three or none | `AWS_ACCESS_KEY_ID`, ... |
-/// | `ca_file` | path of a PEM file of extra trusted CAs | `AWS_CA_BUNDLE` |
-/// | `proxy` | `http://host:port` for all traffic | `HTTPS_PROXY` |
-/// | `no_proxy` | comma-separated hosts that bypass the proxy | `NO_PROXY` |
+/// | `ca_file` | path of a PEM file of extra trusted CAs: a regular file of at most 4 MiB, every block a certificate | `AWS_CA_BUNDLE` |
+/// | `proxy` | `http://[user:password@]host:port` for `https://` calls | `HTTPS_PROXY`, `ALL_PROXY` |
+/// | `http_proxy` | the same for plain `http://` calls | `HTTP_PROXY`, `ALL_PROXY` |
+/// | `no_proxy` | comma-separated hosts that bypass the proxies; loopback and link-local ones always do | `NO_PROXY` |
 /// | `connect_timeout_ms` | 1 to 3600000 | `RS_IDC_CONNECT_TIMEOUT_MS` |
 /// | `timeout_ms` | whole call, retries included: 1 to 3600000 | `RS_IDC_TIMEOUT_MS` |
 /// | `max_attempts` | 1 to 10 | `AWS_MAX_ATTEMPTS` |
@@ -435,10 +433,14 @@ impl CallbackSink {
 /// Threads: `cb` runs on the thread that called into the library for the
 /// library's own records, and on the library's worker threads (named
 /// `rs-idc-worker`) for the AWS SDK's, possibly on several threads at
-/// once. It must not call back into rs-idc and should return quickly. A
-/// record that is being delivered while the callback is replaced may still
-/// reach the old one, so keep the old callback and userdata valid until no
-/// call into the library is running.
+/// once. It should return quickly and must not call into rs-idc, except to
+/// replace itself with this function. It must not throw a C++ exception
+/// or `longjmp` out: either would cross Rust frames.
+///
+/// When this function returns, no thread is still inside the previous
+/// callback (it waits for running deliveries to end), so the previous
+/// callback and its userdata may be released at once. Called from inside
+/// the previous callback, it waits for the other threads only.
 ///
 /// # Safety
 /// `cb` must be NULL or a function that may be called from any thread with

@@ -5,6 +5,7 @@
 
 use crate::error::Error;
 use crate::ids;
+use crate::values::is_region;
 
 /// The longest host name read, in bytes (DNS allows 253).
 pub const RS_IDC_MAX_HOST_LEN: usize = 253;
@@ -84,21 +85,6 @@ pub fn parse_host(host: &[u8]) -> Result<HostTarget, Error> {
     }
 }
 
-/// `us-east-1`, `eu-central-2`, `us-gov-west-1`, `cn-north-1`: letters in
-/// hyphen-separated words, then a number.
-fn is_region(label: &str) -> bool {
-    let words: Vec<&str> = label.split('-').collect();
-    let Some((number, letters)) = words.split_last() else {
-        return false;
-    };
-    letters.len() >= 2
-        && letters
-            .iter()
-            .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()))
-        && !number.is_empty()
-        && number.bytes().all(|b| b.is_ascii_digit())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -147,6 +133,8 @@ mod tests {
             b"a.b.my-cluster.abc.us-east-1.redshift.amazonaws.com",
             b"my-cluster.abc.useast1.redshift.amazonaws.com",
             b"my-cluster.abc.us-east-1.s3.amazonaws.com",
+            b"my-cluster.abc.aa-bb-9.redshift.amazonaws.com",
+            b"my-cluster.abc.zz-east-1.redshift.amazonaws.com",
             b"1cluster.abc.us-east-1.redshift.amazonaws.com",
             b"w.abc.us-east-1.redshift-serverless.amazonaws.com",
         ] {

@@ -14,14 +14,16 @@ mod cache;
 mod client;
 mod error;
 pub mod ffi;
+mod fork;
 pub mod hosts;
 pub mod ids;
+mod keyed;
 pub mod log;
 pub mod options;
 mod runtime;
 pub mod settings;
 pub mod status;
-mod sync;
+pub mod values;
 
 pub use client::{clear_cache, default_client, Client, Token};
 pub use error::Error;

@@ -6,9 +6,11 @@
 //! body (`request`, `response`, `body`) or a credential are replaced
 //! before a record is formatted.
 
+use std::cell::RefCell;
 use std::fmt::{self, Write as _};
-use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Level, Metadata, Subscriber};
@@ -86,8 +88,50 @@ impl LogLevel {
 /// Where records go: a function that takes the level and the line.
 pub type LogSink = Arc<dyn Fn(LogLevel, &str) + Send + Sync>;
 
+/// The host's sink and how many deliveries to it are running.
+struct Installed {
+    sink: LogSink,
+    delivering: AtomicUsize,
+}
+
 static LEVEL: AtomicU8 = AtomicU8::new(LogLevel::Off as u8);
-static SINK: RwLock<Option<LogSink>> = RwLock::new(None);
+static SINK: RwLock<Option<Arc<Installed>>> = RwLock::new(None);
+
+thread_local! {
+    /// The sinks this thread is delivering to right now, innermost last.
+    static INSIDE: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
+}
+
+/// One delivery to a sink: counted from before the sink can be replaced
+/// until the sink returns.
+struct Delivery {
+    installed: Arc<Installed>,
+}
+
+impl Delivery {
+    /// The current sink, if any, with a delivery counted.
+    fn start() -> Option<Delivery> {
+        let current = crate::fork::read(&SINK);
+        let installed = Arc::clone(current.as_ref()?);
+        // Counted under the read lock: once `set_sink` has swapped the
+        // sink under the write lock, no new delivery to the old one starts.
+        installed.delivering.fetch_add(1, Ordering::SeqCst);
+        drop(current);
+        let _ = INSIDE.try_with(|inside| inside.borrow_mut().push(address(&installed)));
+        Some(Delivery { installed })
+    }
+}
+
+impl Drop for Delivery {
+    fn drop(&mut self) {
+        let _ = INSIDE.try_with(|inside| inside.borrow_mut().pop());
+        self.installed.delivering.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+fn address(installed: &Arc<Installed>) -> usize {
+    Arc::as_ptr(installed) as usize
+}
 
 /// Sets the most verbose level that is logged.
 pub fn set_level(level: LogLevel) {
@@ -103,16 +147,41 @@ pub fn level() -> LogLevel {
 }
 
 /// Sends records to `sink`, or to stderr when `None`.
+///
+/// Returns once no thread is delivering to the previous sink any more,
+/// except deliveries of the calling thread itself (when it is called from
+/// inside that sink).
 pub fn set_sink(sink: Option<LogSink>) {
     install();
-    *crate::sync::write(&SINK) = sink;
+    let installed = sink.map(|sink| {
+        Arc::new(Installed {
+            sink,
+            delivering: AtomicUsize::new(0),
+        })
+    });
+    let previous = std::mem::replace(&mut *crate::fork::write(&SINK), installed);
+    let Some(previous) = previous else { return };
+    let own = INSIDE
+        .try_with(|inside| {
+            let at = address(&previous);
+            inside.borrow().iter().filter(|a| **a == at).count()
+        })
+        .unwrap_or(0);
+    while previous.delivering.load(Ordering::SeqCst) > own {
+        std::thread::sleep(Duration::from_micros(100));
+    }
 }
 
-/// Reads `RS_IDC_LOG` once per process: a level there turns stderr logging
-/// on. Later calls do nothing.
+/// Installs the library's subscriber and reads `RS_IDC_LOG`, once per
+/// process: a level there turns stderr logging on. Later calls do nothing.
+///
+/// Clients call it when they are made, on the host's thread, so that the
+/// logging globals are never half-built on a worker thread when the host
+/// calls `fork()`.
 pub fn init_from_env() {
     static DONE: std::sync::Once = std::sync::Once::new();
     DONE.call_once(|| {
+        install();
         if let Some(level) = std::env::var(ENV_LOG)
             .ok()
             .as_deref()
@@ -188,9 +257,9 @@ impl Subscriber for Logger {
 }
 
 fn emit(level: LogLevel, text: &str) {
-    let sink = crate::sync::read(&SINK).as_ref().map(Arc::clone);
-    match sink {
-        Some(sink) => sink(level, text),
+    let text = crate::error::without_userinfo(text);
+    match Delivery::start() {
+        Some(delivery) => (delivery.installed.sink)(level, &text),
         None => eprintln!("{text}"),
     }
 }
@@ -256,6 +325,44 @@ mod tests {
         assert_eq!(LogLevel::parse("loud"), None);
         assert_eq!(LogLevel::from_number(9), LogLevel::Trace);
         assert_eq!(LogLevel::from_number(-3), LogLevel::Off);
+    }
+
+    /// The sink is process-wide: tests that replace it take turns.
+    static SINK_TESTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+    #[test]
+    fn replacing_the_sink_waits_for_deliveries_to_the_old_one() {
+        let _turn = SINK_TESTS.lock().unwrap_or_else(|p| p.into_inner());
+        use std::sync::atomic::AtomicBool;
+        use std::sync::Barrier;
+        let entered = Arc::new(Barrier::new(2));
+        let finished = Arc::new(AtomicBool::new(false));
+        let (e, f) = (Arc::clone(&entered), Arc::clone(&finished));
+        set_sink(Some(Arc::new(move |_, line: &str| {
+            if line.contains("slow record") {
+                e.wait();
+                std::thread::sleep(Duration::from_millis(300));
+                f.store(true, Ordering::SeqCst);
+            }
+        })));
+        let writer = std::thread::spawn(|| emit(LogLevel::Error, "slow record"));
+        entered.wait();
+        set_sink(None);
+        // The old sink's delivery ended before set_sink returned.
+        assert!(finished.load(Ordering::SeqCst));
+        writer.join().unwrap();
+    }
+
+    #[test]
+    fn a_sink_may_replace_itself_from_inside() {
+        let _turn = SINK_TESTS.lock().unwrap_or_else(|p| p.into_inner());
+        set_sink(Some(Arc::new(|_, line: &str| {
+            if line.contains("replace me") {
+                set_sink(None);
+            }
+        })));
+        emit(LogLevel::Error, "replace me");
+        assert!(crate::fork::read(&SINK).is_none());
     }
 
     #[test]

@@ -6,8 +6,9 @@
 //! secret options are never echoed in messages.
 
 use crate::error::Error;
-use crate::settings::{
-    self, check_endpoint, parse_millis, parse_switch, Settings, StaticCredentials,
+use crate::settings::{self, Settings, StaticCredentials};
+use crate::values::{
+    check_endpoint, parse_millis, parse_region, parse_switch, parse_url, parse_whole,
 };
 use std::time::Duration;
 use zeroize::Zeroizing;
@@ -23,27 +24,53 @@ const MAX_ATTEMPTS: u32 = 10;
 /// The largest `refresh_margin_s`: one hour.
 const MAX_REFRESH_MARGIN_S: u64 = 3600;
 
-/// Every option key, with the environment setting it stands for.
-pub const KEYS: &[(&str, &str)] = &[
-    ("region", "AWS_REGION"),
-    ("profile", "AWS_PROFILE"),
-    ("endpoint_url", "AWS_ENDPOINT_URL"),
-    ("access_key_id", "AWS_ACCESS_KEY_ID"),
-    ("secret_access_key", "AWS_SECRET_ACCESS_KEY"),
-    ("session_token", "AWS_SESSION_TOKEN"),
-    ("ca_file", "AWS_CA_BUNDLE"),
-    ("proxy", "HTTPS_PROXY"),
-    ("no_proxy", "NO_PROXY"),
-    ("connect_timeout_ms", "RS_IDC_CONNECT_TIMEOUT_MS"),
-    ("timeout_ms", "RS_IDC_TIMEOUT_MS"),
-    ("max_attempts", "AWS_MAX_ATTEMPTS"),
-    ("cache", "RS_IDC_CACHE"),
-    ("refresh_margin_s", "(none)"),
-    ("allow_http", "RS_IDC_ALLOW_HTTP"),
-];
+/// One option key: its name, the environment variables it stands for
+/// (an option given hides them, so a bad value there is never read), and
+/// whether its value is secret.
+#[derive(Debug, Clone, Copy)]
+pub struct OptionKey {
+    /// The key, lower case.
+    pub key: &'static str,
+    /// The environment variables it overrides, in the order they are read.
+    pub env: &'static [&'static str],
+    /// Whether the value is secret: wiped after use, never shown.
+    pub secret: bool,
+}
 
-/// Options whose values are secret: wiped after use, never shown.
-const SECRET_KEYS: &[&str] = &["secret_access_key", "session_token"];
+const fn key(key: &'static str, env: &'static [&'static str]) -> OptionKey {
+    OptionKey {
+        key,
+        env,
+        secret: false,
+    }
+}
+
+/// Every option key: the one list that the parser, the header's and the
+/// README's tables and the tests follow.
+pub const KEYS: &[OptionKey] = &[
+    key("region", &["AWS_REGION", "AWS_DEFAULT_REGION"]),
+    key("profile", &["AWS_PROFILE"]),
+    key("endpoint_url", &["AWS_ENDPOINT_URL"]),
+    key("access_key_id", &["AWS_ACCESS_KEY_ID"]),
+    OptionKey {
+        secret: true,
+        ..key("secret_access_key", &["AWS_SECRET_ACCESS_KEY"])
+    },
+    OptionKey {
+        secret: true,
+        ..key("session_token", &["AWS_SESSION_TOKEN"])
+    },
+    key("ca_file", &[settings::ENV_CA_BUNDLE]),
+    key("proxy", settings::ENV_HTTPS_PROXY),
+    key("http_proxy", settings::ENV_HTTP_PROXY),
+    key("no_proxy", settings::ENV_NO_PROXY),
+    key("connect_timeout_ms", &[settings::ENV_CONNECT_TIMEOUT_MS]),
+    key("timeout_ms", &[settings::ENV_TIMEOUT_MS]),
+    key("max_attempts", &["AWS_MAX_ATTEMPTS"]),
+    key("cache", &[settings::ENV_CACHE]),
+    key("refresh_margin_s", &[]),
+    key("allow_http", &[settings::ENV_ALLOW_HTTP]),
+];
 
 /// One option as it came in: raw key bytes and raw value bytes (`None` for
 /// a missing value).
@@ -51,57 +78,84 @@ pub type RawOption<'a> = (&'a [u8], Option<&'a [u8]>);
 
 /// Settings from the environment, overridden by `options`.
 pub fn settings_from_options(options: &[RawOption<'_>]) -> Result<Settings, Error> {
+    settings_with_environment(options, |name| std::env::var_os(name))
+}
+
+/// As [`settings_from_options`], reading the environment through `env`.
+fn settings_with_environment(
+    options: &[RawOption<'_>],
+    env: impl Fn(&str) -> Option<std::ffi::OsString>,
+) -> Result<Settings, Error> {
     if options.len() > RS_IDC_MAX_OPTIONS {
         return Err(Error::invalid(format!(
             "n must be at most {RS_IDC_MAX_OPTIONS} options, got {}",
             options.len()
         )));
     }
-    let mut settings = Settings::from_env()?;
-    let mut seen: Vec<&'static str> = Vec::new();
+    let mut given: Vec<&'static OptionKey> = Vec::new();
+    let mut values = Vec::with_capacity(options.len());
+    for (i, (raw_key, raw_value)) in options.iter().enumerate() {
+        let key = known_key(i, raw_key)?;
+        if given.iter().any(|seen| seen.key == key.key) {
+            return Err(Error::invalid(format!(
+                "options[{i}]: {} is given twice",
+                key.key
+            )));
+        }
+        given.push(key);
+        values.push((key, value_text(key, *raw_value)?));
+    }
+    // The environment fills in what the options leave out; a variable
+    // that an option stands for is not even read.
+    let hidden = |name: &str| given.iter().any(|key| key.env.contains(&name));
+    let mut settings = Settings::from_lookup(|name| (!hidden(name)).then(|| env(name)).flatten())?;
     let mut access_key_id = None;
     let mut secret_access_key: Option<Zeroizing<String>> = None;
     let mut session_token: Option<Zeroizing<String>> = None;
-    for (i, (raw_key, raw_value)) in options.iter().enumerate() {
-        let key = known_key(i, raw_key)?;
-        if seen.contains(&key) {
-            return Err(Error::invalid(format!(
-                "options[{i}]: {key} is given twice"
-            )));
-        }
-        seen.push(key);
-        let value = value_text(key, *raw_value)?;
-        match key {
-            "region" => settings.region = Some(region(&value)?),
-            "profile" => settings.profile = Some(non_empty(key, &value)?.to_owned()),
-            "endpoint_url" => settings.endpoint_url = Some(url_text(key, &value)?),
-            "access_key_id" => access_key_id = Some(non_empty(key, &value)?.to_owned()),
+    for (key, value) in values {
+        let name = key.key;
+        match name {
+            "region" => settings.region = Some(parse_region(name, &value)?),
+            "profile" => settings.profile = Some(non_empty(name, &value)?.to_owned()),
+            "endpoint_url" => {
+                parse_url(name, &value)?;
+                settings.endpoint_url = Some(value.to_string());
+            }
+            "access_key_id" => access_key_id = Some(non_empty(name, &value)?.to_owned()),
             "secret_access_key" => {
-                non_empty(key, &value)?;
+                non_empty(name, &value)?;
                 secret_access_key = Some(value);
             }
             "session_token" => {
-                non_empty(key, &value)?;
+                non_empty(name, &value)?;
                 session_token = Some(value);
             }
             "ca_file" => {
-                let path = non_empty(key, &value)?;
-                settings.ca_bundle = Some(settings::read_ca_file(key, path.as_ref())?);
+                let path = non_empty(name, &value)?;
+                settings.ca_bundle = Some(settings::read_ca_file(name, path.as_ref())?);
             }
-            "proxy" => settings.proxy = Some(url_text(key, &value)?),
+            "proxy" => {
+                parse_url(name, &value)?;
+                settings.proxy = Some(value.to_string());
+            }
+            "http_proxy" => {
+                parse_url(name, &value)?;
+                settings.http_proxy = Some(value.to_string());
+            }
             "no_proxy" => settings.no_proxy = Some(value.to_string()),
-            "connect_timeout_ms" => settings.connect_timeout = parse_millis(key, &value)?,
-            "timeout_ms" => settings.timeout = parse_millis(key, &value)?,
+            "connect_timeout_ms" => settings.connect_timeout = parse_millis(name, &value)?,
+            "timeout_ms" => settings.timeout = parse_millis(name, &value)?,
             "max_attempts" => {
-                settings.max_attempts = Some(whole(key, &value, 1, MAX_ATTEMPTS.into())? as u32)
+                settings.max_attempts =
+                    Some(parse_whole(name, &value, 1, MAX_ATTEMPTS.into())? as u32)
             }
-            "cache" => settings.cache = parse_switch(key, &value)?,
+            "cache" => settings.cache = parse_switch(name, &value)?,
             "refresh_margin_s" => {
-                let secs = whole(key, &value, 0, MAX_REFRESH_MARGIN_S)?;
+                let secs = parse_whole(name, &value, 0, MAX_REFRESH_MARGIN_S)?;
                 settings.refresh_margin = Some(Duration::from_secs(secs));
             }
-            "allow_http" => settings.allow_http = parse_switch(key, &value)?,
-            _ => unreachable!("every known key has an arm"),
+            "allow_http" => settings.allow_http = parse_switch(name, &value)?,
+            other => return Err(Error::internal(format!("option {other} has no reader"))),
         }
     }
     settings.credentials = match (access_key_id, secret_access_key, session_token) {
@@ -134,24 +188,22 @@ pub fn settings_from_options(options: &[RawOption<'_>]) -> Result<Settings, Erro
     Ok(settings)
 }
 
-fn known_key(position: usize, raw: &[u8]) -> Result<&'static str, Error> {
+fn known_key(position: usize, raw: &[u8]) -> Result<&'static OptionKey, Error> {
     if raw.len() > RS_IDC_MAX_OPTION_KEY_LEN {
         return Err(Error::invalid(format!(
             "options[{position}]: the key is longer than {RS_IDC_MAX_OPTION_KEY_LEN} bytes"
         )));
     }
     let key = String::from_utf8_lossy(raw).to_ascii_lowercase();
-    KEYS.iter()
-        .map(|(known, _)| *known)
-        .find(|known| *known == key)
-        .ok_or_else(|| {
-            // A key is not secret; escaping shows stray spaces and bytes.
-            let shown = key.escape_default();
-            Error::invalid(format!("options[{position}]: unknown option key '{shown}'"))
-        })
+    KEYS.iter().find(|known| known.key == key).ok_or_else(|| {
+        // A key is not secret; escaping shows stray spaces and bytes.
+        let shown = key.escape_default();
+        Error::invalid(format!("options[{position}]: unknown option key '{shown}'"))
+    })
 }
 
-fn value_text(key: &str, raw: Option<&[u8]>) -> Result<Zeroizing<String>, Error> {
+fn value_text(option: &OptionKey, raw: Option<&[u8]>) -> Result<Zeroizing<String>, Error> {
+    let key = option.key;
     let raw = raw.ok_or_else(|| Error::invalid(format!("{key}: the value is NULL")))?;
     if raw.len() > RS_IDC_MAX_OPTION_VALUE_LEN {
         return Err(Error::invalid(format!(
@@ -166,7 +218,7 @@ fn value_text(key: &str, raw: Option<&[u8]>) -> Result<Zeroizing<String>, Error>
         )));
     }
     let value = Zeroizing::new(text.to_owned());
-    if SECRET_KEYS.contains(&key) {
+    if option.secret {
         return Ok(value);
     }
     Ok(Zeroizing::new(value.trim().to_owned()))
@@ -177,41 +229,6 @@ fn non_empty<'a>(key: &str, value: &'a str) -> Result<&'a str, Error> {
         Err(Error::invalid(format!("{key}: the value is empty")))
     } else {
         Ok(value)
-    }
-}
-
-fn region(value: &str) -> Result<String, Error> {
-    let ok = !value.is_empty()
-        && value.len() <= 32
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    if ok {
-        Ok(value.to_owned())
-    } else {
-        Err(Error::invalid(
-            "region: must be a region name such as us-east-1",
-        ))
-    }
-}
-
-fn url_text(key: &str, value: &str) -> Result<String, Error> {
-    let url = url::Url::parse(non_empty(key, value)?)
-        .map_err(|e| Error::invalid(format!("{key}: not a URL ({e})")))?;
-    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-        return Err(Error::invalid(format!(
-            "{key}: must be an http:// or https:// URL with a host"
-        )));
-    }
-    Ok(value.to_owned())
-}
-
-fn whole(key: &str, value: &str, min: u64, max: u64) -> Result<u64, Error> {
-    match value.parse::<u64>() {
-        Ok(n) if (min..=max).contains(&n) => Ok(n),
-        _ => Err(Error::invalid(format!(
-            "{key}: must be a whole number from {min} to {max}"
-        ))),
     }
 }
 
@@ -248,6 +265,7 @@ mod tests {
             ("secret_access_key", "secret-value"),
             ("session_token", "session-value"),
             ("proxy", "http://127.0.0.1:3128"),
+            ("http_proxy", "http://user:pw@127.0.0.1:3129"),
             ("no_proxy", "localhost,.internal"),
             ("connect_timeout_ms", "500"),
             ("timeout_ms", "7000"),
@@ -261,6 +279,10 @@ mod tests {
         assert_eq!(s.profile.as_deref(), Some("analytics"));
         assert_eq!(s.credentials.as_ref().unwrap().access_key_id, "ASIAEXAMPLE");
         assert_eq!(s.proxy.as_deref(), Some("http://127.0.0.1:3128"));
+        assert_eq!(
+            s.http_proxy.as_deref(),
+            Some("http://user:pw@127.0.0.1:3129")
+        );
         assert_eq!(s.no_proxy.as_deref(), Some("localhost,.internal"));
         assert_eq!(s.connect_timeout, Duration::from_millis(500));
         assert_eq!(s.timeout, Duration::from_millis(7000));
@@ -268,7 +290,50 @@ mod tests {
         assert!(!s.cache);
         assert_eq!(s.refresh_margin, Some(Duration::from_secs(120)));
         assert!(s.allow_http);
-        assert_eq!(KEYS.len(), 15);
+        assert_eq!(KEYS.len(), 16);
+    }
+
+    #[test]
+    fn an_option_overrides_a_bad_environment_value() {
+        let env = |name: &str| -> Option<std::ffi::OsString> {
+            match name {
+                "RS_IDC_TIMEOUT_MS" => Some("soon".into()),
+                "HTTPS_PROXY" => Some("socks5://bad".into()),
+                "AWS_CA_BUNDLE" => Some("/nonexistent/ca.pem".into()),
+                "RS_IDC_CACHE" => Some("perhaps".into()),
+                _ => None,
+            }
+        };
+        let raw = |pairs: &[(&'static str, &'static str)]| -> Vec<RawOption<'static>> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.as_bytes(), Some(v.as_bytes())))
+                .collect()
+        };
+        // Without the options, each bad variable is reported by name.
+        let err = settings_with_environment(&[], env).unwrap_err();
+        assert!(err.message().starts_with("RS_IDC_TIMEOUT_MS"), "{err}");
+        let options = raw(&[
+            ("timeout_ms", "1500"),
+            ("proxy", "http://127.0.0.1:3128"),
+            ("cache", "off"),
+            ("ca_file", "/nonexistent/other.pem"),
+        ]);
+        // ca_file is read: its own error, not the variable's.
+        let err = settings_with_environment(&options, env).unwrap_err();
+        assert!(err.message().starts_with("ca_file: "), "{err}");
+        let options = raw(&[
+            ("timeout_ms", "1500"),
+            ("proxy", "http://127.0.0.1:3128"),
+            ("cache", "off"),
+        ]);
+        let err = settings_with_environment(&options, env).unwrap_err();
+        assert!(err.message().starts_with("AWS_CA_BUNDLE: "), "{err}");
+        let env_without_ca = |name: &str| (name != "AWS_CA_BUNDLE").then(|| env(name)).flatten();
+        let s = settings_with_environment(&options, env_without_ca).unwrap();
+        assert_eq!(s.timeout, Duration::from_millis(1500));
+        assert_eq!(s.proxy.as_deref(), Some("http://127.0.0.1:3128"));
+        assert!(!s.cache);
     }
 
     #[test]
@@ -282,6 +347,8 @@ mod tests {
         );
         rejects(&[("ca_file", "/nonexistent/ca.pem")], "ca_file:");
         rejects(&[("proxy", "socks5://127.0.0.1:1080")], "proxy:");
+        rejects(&[("http_proxy", "127.0.0.1:1080")], "http_proxy:");
+        rejects(&[("region", "aa-bb-9")], "region:");
         rejects(&[("connect_timeout_ms", "fast")], "connect_timeout_ms");
         rejects(&[("timeout_ms", "0")], "timeout_ms");
         rejects(&[("max_attempts", "0")], "max_attempts:");

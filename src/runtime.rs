@@ -1,100 +1,20 @@
 //! The library's own async runtime: one per process, built lazily, and
-//! built anew in a child after `fork()`.
+//! built anew in a child after `fork()` (see [`crate::fork::PerProcess`]).
 //!
 //! Callers never `block_on`: work is spawned onto this runtime and the
 //! calling thread waits on a channel, so a thread that belongs to another
 //! async runtime may call in as well.
 
 use crate::error::Error;
+use crate::fork::PerProcess;
 use crate::status::Status;
-use crate::sync;
-use std::any::Any;
 use std::future::Future;
-use std::sync::{mpsc, Arc, Mutex, RwLock};
+use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 /// Worker threads of the library's runtime: the work is a few small HTTP
 /// calls, so two threads are plenty and stay out of the host's way.
 const WORKER_THREADS: usize = 2;
-
-/// A value that belongs to one process: after `fork()` the child sees an
-/// empty slot and builds its own.
-///
-/// The inherited value is never dropped in the child: its threads do not
-/// exist there and its sockets are shared with the parent, so dropping it
-/// could block forever or close the parent's connections. It is kept
-/// instead, once per fork, in [`INHERITED`].
-pub(crate) struct PerProcess<T: Send + Sync + 'static> {
-    slot: RwLock<Option<(u32, Arc<T>)>>,
-}
-
-impl<T: Send + Sync + 'static> PerProcess<T> {
-    /// An empty slot.
-    pub(crate) const fn new() -> Self {
-        PerProcess {
-            slot: RwLock::new(None),
-        }
-    }
-
-    /// The value of this process, built by `init` on first use here.
-    ///
-    /// `init` runs without the lock held, so that a `fork()` while another
-    /// thread builds (which may take until a call's deadline) cannot leave
-    /// the child waiting for a lock no thread of it will release. When two
-    /// threads build at once, the first value stored wins and the other is
-    /// dropped.
-    pub(crate) fn get_or_try_init(
-        &self,
-        init: impl FnOnce() -> Result<T, Error>,
-    ) -> Result<Arc<T>, Error> {
-        let pid = std::process::id();
-        if let Some(value) = self.current(pid) {
-            return Ok(value);
-        }
-        let built = Arc::new(init()?);
-        let mut slot = sync::write(&self.slot);
-        match slot.take() {
-            Some((owner, value)) if owner == pid => {
-                *slot = Some((owner, Arc::clone(&value)));
-                return Ok(value);
-            }
-            inherited => keep_if_inherited(inherited),
-        }
-        *slot = Some((pid, Arc::clone(&built)));
-        Ok(built)
-    }
-
-    /// This process's value, if it has one (readers share the lock).
-    fn current(&self, pid: u32) -> Option<Arc<T>> {
-        match &*sync::read(&self.slot) {
-            Some((owner, value)) if *owner == pid => Some(Arc::clone(value)),
-            _ => None,
-        }
-    }
-}
-
-impl<T: Send + Sync + 'static> Drop for PerProcess<T> {
-    fn drop(&mut self) {
-        let slot = self.slot.get_mut().unwrap_or_else(|p| p.into_inner());
-        keep_if_inherited(slot.take());
-    }
-}
-
-/// Values inherited through `fork()`: kept, never dropped, and still
-/// reachable, so that memory checkers do not report them as leaks.
-static INHERITED: Mutex<Vec<Box<dyn Any + Send + Sync>>> = Mutex::new(Vec::new());
-
-/// Drops a value owned by this process; keeps one inherited through `fork()`.
-fn keep_if_inherited<T: Send + Sync + 'static>(entry: Option<(u32, Arc<T>)>) {
-    if let Some((owner, value)) = entry {
-        if owner == std::process::id() {
-            drop(value);
-        } else {
-            let mut kept = sync::lock(&INHERITED);
-            kept.push(Box::new(value));
-        }
-    }
-}
 
 /// The runtime, shut down without waiting when dropped: a runtime that
 /// lost a race to be the process's one may be dropped on a thread of
@@ -212,25 +132,5 @@ mod tests {
             run(deadline, async { Ok("inside") })
         });
         assert_eq!(got.unwrap(), "inside");
-    }
-
-    #[test]
-    fn per_process_values_are_built_once() {
-        let slot: PerProcess<u32> = PerProcess::new();
-        let mut builds = 0;
-        for _ in 0..3 {
-            let v = slot
-                .get_or_try_init(|| {
-                    builds += 1;
-                    Ok(7)
-                })
-                .unwrap();
-            assert_eq!(*v, 7);
-        }
-        assert_eq!(builds, 1);
-        let err = PerProcess::<u32>::new()
-            .get_or_try_init(|| Err(Error::internal("x")))
-            .unwrap_err();
-        assert_eq!(err.status(), Status::Internal);
     }
 }

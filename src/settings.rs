@@ -6,7 +6,12 @@
 //! container and instance credentials).
 
 use crate::error::Error;
+use crate::values::{parse_millis, parse_switch, parse_url};
+use rustls_pki_types::pem::{PemObject, SectionKind};
+use rustls_pki_types::CertificateDer;
+use std::ffi::OsString;
 use std::fmt;
+use std::path::Path;
 use std::time::Duration;
 use zeroize::Zeroizing;
 
@@ -14,8 +19,6 @@ use zeroize::Zeroizing;
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20);
 /// The connect time bound when nothing else is set.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
-/// The largest time bound a setting may ask for: one hour.
-pub(crate) const MAX_TIMEOUT_MS: u64 = 3_600_000;
 
 /// Environment variable for the whole-call time bound, in milliseconds.
 pub const ENV_TIMEOUT_MS: &str = "RS_IDC_TIMEOUT_MS";
@@ -28,8 +31,14 @@ pub const ENV_CACHE: &str = "RS_IDC_CACHE";
 pub const ENV_ALLOW_HTTP: &str = "RS_IDC_ALLOW_HTTP";
 /// Environment variable naming a PEM file of extra trusted CA certificates.
 pub const ENV_CA_BUNDLE: &str = "AWS_CA_BUNDLE";
-/// The largest CA file read.
-const MAX_CA_FILE_BYTES: u64 = 4 << 20;
+/// Environment variables of the proxy for `https://` calls, in order.
+pub const ENV_HTTPS_PROXY: &[&str] = &["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"];
+/// Environment variables of the proxy for plain `http://` calls, in order.
+pub const ENV_HTTP_PROXY: &[&str] = &["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"];
+/// Environment variables of the hosts that bypass the proxies.
+pub const ENV_NO_PROXY: &[&str] = &["NO_PROXY", "no_proxy"];
+/// The largest CA file read: the system bundles are a few hundred KiB.
+pub(crate) const MAX_CA_FILE_BYTES: u64 = 4 << 20;
 
 /// Explicit AWS credentials, as drivers take them from a connection string.
 ///
@@ -74,14 +83,15 @@ impl fmt::Debug for StaticCredentials {
 }
 
 /// Settings of one client.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Settings {
     /// AWS region; `None` lets the SDK resolve it.
     pub region: Option<String>,
     /// AWS profile name; `None` lets the SDK resolve it.
     pub profile: Option<String>,
     /// Endpoint URL; `None` lets the SDK resolve it (`AWS_ENDPOINT_URL`,
-    /// `AWS_ENDPOINT_URL_REDSHIFT`, or the public endpoint of the region).
+    /// `AWS_ENDPOINT_URL_REDSHIFT`, a profile's `endpoint_url`, or the
+    /// public endpoint of the region).
     pub endpoint_url: Option<String>,
     /// Explicit credentials; `None` uses the SDK's credential chain.
     pub credentials: Option<StaticCredentials>,
@@ -97,13 +107,18 @@ pub struct Settings {
     /// How long before its expiry a cached token is refreshed; `None` means
     /// the smaller of five minutes and half the token's lifetime.
     pub refresh_margin: Option<Duration>,
-    /// Extra trusted CA certificates (PEM), added to the system's roots.
+    /// Extra trusted CA certificates (PEM), added to the system's roots;
+    /// every block a certificate (see [`read_ca_file`]).
     pub ca_bundle: Option<Vec<u8>>,
-    /// Proxy URL for all calls; `None` for none. From the environment:
-    /// the first of `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` (either case).
+    /// Proxy URL for `https://` calls, possibly with `user:password@`;
+    /// `None` for none. From the environment: `HTTPS_PROXY`, then
+    /// `ALL_PROXY` (either case).
     pub proxy: Option<String>,
-    /// Hosts that bypass `proxy` (comma-separated). From the environment:
-    /// `NO_PROXY` (either case).
+    /// Proxy URL for plain `http://` calls; `None` for none. From the
+    /// environment: `HTTP_PROXY`, then `ALL_PROXY` (either case).
+    pub http_proxy: Option<String>,
+    /// Hosts that bypass the proxies (comma-separated, as `NO_PROXY`).
+    /// Loopback and link-local destinations always bypass them.
     pub no_proxy: Option<String>,
     /// Whether a plain `http://` endpoint off loopback is allowed.
     pub allow_http: bool,
@@ -123,9 +138,53 @@ impl Default for Settings {
             refresh_margin: None,
             ca_bundle: None,
             proxy: None,
+            http_proxy: None,
             no_proxy: None,
             allow_http: false,
         }
+    }
+}
+
+/// Shows a proxy URL without its user name and password.
+fn shown_proxy(url: &Option<String>) -> Option<String> {
+    url.as_ref().map(|url| match url::Url::parse(url) {
+        Ok(mut parsed) => {
+            if !parsed.username().is_empty() || parsed.password().is_some() {
+                let _ = parsed.set_username("");
+                let _ = parsed.set_password(None);
+                format!("{parsed} (with credentials)")
+            } else {
+                parsed.to_string()
+            }
+        }
+        Err(_) => "<not a URL>".into(),
+    })
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settings")
+            .field("region", &self.region)
+            .field("profile", &self.profile)
+            .field("endpoint_url", &self.endpoint_url)
+            .field("credentials", &self.credentials)
+            .field("max_attempts", &self.max_attempts)
+            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("cache", &self.cache)
+            .field("refresh_margin", &self.refresh_margin)
+            .field(
+                "ca_bundle",
+                &self
+                    .ca_bundle
+                    .as_ref()
+                    .map(|pem| format!("{} bytes", pem.len())),
+            )
+            .field("proxy", &shown_proxy(&self.proxy))
+            .field("http_proxy", &shown_proxy(&self.http_proxy))
+            .field("no_proxy", &self.no_proxy)
+            .field("allow_http", &self.allow_http)
+            .finish()
     }
 }
 
@@ -138,121 +197,119 @@ impl Settings {
         Self::from_lookup(|name| std::env::var_os(name))
     }
 
-    fn from_lookup(lookup: impl Fn(&str) -> Option<std::ffi::OsString>) -> Result<Settings, Error> {
+    /// As [`Settings::from_env`], reading variables through `lookup`; a
+    /// variable `lookup` hides (an option given instead) is never checked.
+    pub(crate) fn from_lookup(
+        lookup: impl Fn(&str) -> Option<OsString>,
+    ) -> Result<Settings, Error> {
         let mut settings = Settings::default();
-        let millis = |name: &str| -> Result<Option<Duration>, Error> {
-            match lookup(name) {
-                None => Ok(None),
-                Some(raw) => parse_millis(name, raw.to_str().unwrap_or("")).map(Some),
-            }
-        };
-        if let Some(timeout) = millis(ENV_TIMEOUT_MS)? {
-            settings.timeout = timeout;
+        let text = |name: &str| lookup(name).map(|raw| raw.to_string_lossy().into_owned());
+        if let Some(value) = text(ENV_TIMEOUT_MS) {
+            settings.timeout = parse_millis(ENV_TIMEOUT_MS, &value)?;
         }
-        if let Some(timeout) = millis(ENV_CONNECT_TIMEOUT_MS)? {
-            settings.connect_timeout = timeout;
+        if let Some(value) = text(ENV_CONNECT_TIMEOUT_MS) {
+            settings.connect_timeout = parse_millis(ENV_CONNECT_TIMEOUT_MS, &value)?;
         }
-        if let Some(raw) = lookup(ENV_CACHE) {
-            settings.cache = parse_switch(ENV_CACHE, raw.to_str().unwrap_or(""))?;
+        if let Some(value) = text(ENV_CACHE) {
+            settings.cache = parse_switch(ENV_CACHE, &value)?;
         }
-        if let Some(raw) = lookup(ENV_ALLOW_HTTP) {
-            settings.allow_http = parse_switch(ENV_ALLOW_HTTP, raw.to_str().unwrap_or(""))?;
+        if let Some(value) = text(ENV_ALLOW_HTTP) {
+            settings.allow_http = parse_switch(ENV_ALLOW_HTTP, &value)?;
         }
         if let Some(path) = lookup(ENV_CA_BUNDLE).filter(|p| !p.is_empty()) {
             settings.ca_bundle = Some(read_ca_file(ENV_CA_BUNDLE, path.as_ref())?);
         }
-        let first = |names: &[&str]| {
-            names
-                .iter()
-                .filter_map(|name| lookup(name))
-                .filter_map(|value| value.into_string().ok())
-                .find(|value| !value.trim().is_empty())
+        let first = |names: &[&'static str]| {
+            names.iter().find_map(|name| {
+                text(name)
+                    .filter(|v| !v.trim().is_empty())
+                    .map(|v| (*name, v))
+            })
         };
-        settings.proxy = first(&[
-            "HTTPS_PROXY",
-            "https_proxy",
-            "HTTP_PROXY",
-            "http_proxy",
-            "ALL_PROXY",
-            "all_proxy",
-        ]);
-        settings.no_proxy = first(&["NO_PROXY", "no_proxy"]);
+        if let Some((name, url)) = first(ENV_HTTPS_PROXY) {
+            parse_url(name, &url)?;
+            settings.proxy = Some(url.trim().to_owned());
+        }
+        if let Some((name, url)) = first(ENV_HTTP_PROXY) {
+            parse_url(name, &url)?;
+            settings.http_proxy = Some(url.trim().to_owned());
+        }
+        settings.no_proxy = first(ENV_NO_PROXY).map(|(_, rules)| rules);
         Ok(settings)
     }
 }
 
-/// Parses a time bound in whole milliseconds, 1 to [`MAX_TIMEOUT_MS`];
-/// `name` is the setting named in the error.
-pub fn parse_millis(name: &str, value: &str) -> Result<Duration, Error> {
-    match value.trim().parse::<u64>() {
-        Ok(ms) if (1..=MAX_TIMEOUT_MS).contains(&ms) => Ok(Duration::from_millis(ms)),
-        _ => Err(Error::invalid(format!(
-            "{name}: must be a whole number of milliseconds from 1 to {MAX_TIMEOUT_MS}"
-        ))),
-    }
-}
-
-/// Parses an on/off setting: `1`, `on`, `true`, `yes` or `0`, `off`,
-/// `false`, `no` (any case); `name` is the setting named in the error.
-pub fn parse_switch(name: &str, value: &str) -> Result<bool, Error> {
-    match value.trim().to_ascii_lowercase().as_str() {
-        "1" | "on" | "true" | "yes" => Ok(true),
-        "0" | "off" | "false" | "no" => Ok(false),
-        _ => Err(Error::invalid(format!(
-            "{name}: must be 0 or 1 (also off/on, false/true, no/yes)"
-        ))),
-    }
-}
-
 /// Reads a PEM file of CA certificates; `name` is the setting named in
-/// the error. At least one certificate must parse.
-pub fn read_ca_file(name: &str, path: &std::path::Path) -> Result<Vec<u8>, Error> {
-    use rustls_pki_types::pem::PemObject;
-    use rustls_pki_types::CertificateDer;
+/// the error.
+///
+/// The path must be a regular file (a FIFO or a device would block or
+/// never end) of at most [`MAX_CA_FILE_BYTES`], and every PEM block in it
+/// must be a certificate that parses as X.509, as the TLS stack will
+/// parse it; at least one must be there.
+pub fn read_ca_file(name: &str, path: &Path) -> Result<Vec<u8>, Error> {
     use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let shown = path.display();
+    let refuse = |why: String| Error::invalid(format!("{name}: {shown} {why}"));
+    let regular = |meta: &std::fs::Metadata| -> Result<(), Error> {
+        if !meta.is_file() {
+            return Err(refuse("is not a regular file".into()));
+        }
+        if meta.len() > MAX_CA_FILE_BYTES {
+            return Err(refuse(format!(
+                "is larger than {} MiB",
+                MAX_CA_FILE_BYTES >> 20
+            )));
+        }
+        Ok(())
+    };
+    let cannot_read = |e: std::io::Error| refuse(format!("cannot be read: {e}"));
+    regular(&std::fs::metadata(path).map_err(cannot_read)?)?;
+    // Opened without blocking and checked again: the path may have been
+    // replaced by a FIFO since.
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(cannot_read)?;
+    regular(&file.metadata().map_err(cannot_read)?)?;
     let mut pem = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|file| file.take(MAX_CA_FILE_BYTES).read_to_end(&mut pem))
-        .map_err(|e| Error::invalid(format!("{name}: cannot read {}: {e}", path.display())))?;
-    let certificates = CertificateDer::pem_slice_iter(&pem)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|_| Error::invalid(format!("{name}: {} is not valid PEM", path.display())))?;
-    if certificates.is_empty() {
-        return Err(Error::invalid(format!(
-            "{name}: {} holds no PEM certificate",
-            path.display()
+    file.take(MAX_CA_FILE_BYTES + 1)
+        .read_to_end(&mut pem)
+        .map_err(cannot_read)?;
+    if pem.len() as u64 > MAX_CA_FILE_BYTES {
+        return Err(refuse(format!(
+            "is larger than {} MiB",
+            MAX_CA_FILE_BYTES >> 20
         )));
     }
+    check_ca_pem(&pem).map_err(refuse)?;
     Ok(pem)
 }
 
-/// Refuses a plain `http://` endpoint whose host is not loopback, unless
-/// `allow_http`; `name` is the setting named in the error.
-pub fn check_endpoint(name: &str, endpoint: &str, allow_http: bool) -> Result<(), Error> {
-    let url = url::Url::parse(endpoint)
-        .map_err(|e| Error::invalid(format!("{name}: not a URL ({e})")))?;
-    let host = url
-        .host()
-        .ok_or_else(|| Error::invalid(format!("{name}: the URL has no host")))?;
-    match url.scheme() {
-        "https" => Ok(()),
-        "http" if allow_http || is_loopback(&host) => Ok(()),
-        "http" => Err(Error::invalid(format!(
-            "{name}: plain http:// to a host that is not loopback is refused \
-             (use https://, or allow it with allow_http / {ENV_ALLOW_HTTP}=1)"
-        ))),
-        other => Err(Error::invalid(format!(
-            "{name}: the scheme must be https or http, not {other}"
-        ))),
+/// Checks that every PEM block is an X.509 certificate the TLS stack
+/// accepts as a trust anchor, and that there is at least one.
+fn check_ca_pem(pem: &[u8]) -> Result<(), String> {
+    let mut certificates = 0;
+    for (position, block) in <(SectionKind, Vec<u8>)>::pem_slice_iter(pem).enumerate() {
+        let number = position + 1;
+        let (kind, der) = block.map_err(|_| format!("is not valid PEM (block {number})"))?;
+        if kind != SectionKind::Certificate {
+            return Err(format!(
+                "holds a PEM block that is not a CERTIFICATE (block {number}: {kind:?})"
+            ));
+        }
+        rustls::RootCertStore::empty()
+            .add(CertificateDer::from(der))
+            .map_err(|e| {
+                format!("holds a certificate that cannot be parsed (block {number}: {e})")
+            })?;
+        certificates += 1;
     }
-}
-
-fn is_loopback(host: &url::Host<&str>) -> bool {
-    match host {
-        url::Host::Domain(name) => name.eq_ignore_ascii_case("localhost"),
-        url::Host::Ipv4(ip) => ip.is_loopback(),
-        url::Host::Ipv6(ip) => ip.is_loopback(),
+    if certificates == 0 {
+        return Err("holds no PEM certificate".into());
     }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -283,87 +340,131 @@ mod tests {
     }
 
     #[test]
-    fn bad_time_bounds_name_the_variable() {
+    fn bad_values_name_the_variable() {
         for bad in ["0", "-1", "abc", "", "3600001", "1.5"] {
             let err = from(&[(ENV_TIMEOUT_MS, bad)]).unwrap_err();
             assert!(err.message().starts_with(ENV_TIMEOUT_MS), "{bad}: {err}");
         }
         let err = from(&[(ENV_CONNECT_TIMEOUT_MS, "x")]).unwrap_err();
         assert!(err.message().starts_with(ENV_CONNECT_TIMEOUT_MS));
+        let err = from(&[(ENV_CACHE, "maybe")]).unwrap_err();
+        assert!(err.message().starts_with(ENV_CACHE));
+        let err = from(&[("https_proxy", "socks5://u:hidden-pw@127.0.0.1:1")]).unwrap_err();
+        assert!(err.message().starts_with("https_proxy: "), "{err}");
+        assert!(!err.message().contains("hidden-pw"));
     }
 
     #[test]
     fn the_cache_switch_reads_common_spellings() {
         assert!(from(&[]).unwrap().cache);
-        for off in ["0", "off", "FALSE", " no "] {
-            assert!(!from(&[(ENV_CACHE, off)]).unwrap().cache, "{off}");
-        }
-        for on in ["1", "On", "true", "yes"] {
-            assert!(from(&[(ENV_CACHE, on)]).unwrap().cache, "{on}");
-        }
-        let err = from(&[(ENV_CACHE, "maybe")]).unwrap_err();
-        assert!(err.message().starts_with(ENV_CACHE));
+        assert!(!from(&[(ENV_CACHE, "off")]).unwrap().cache);
+        assert!(from(&[(ENV_CACHE, "1")]).unwrap().cache);
     }
 
     #[test]
-    fn proxies_come_from_the_usual_variables() {
+    fn https_and_http_calls_have_their_own_proxy_variables() {
         let s = from(&[
             ("https_proxy", "http://p1:3128"),
             ("HTTP_PROXY", "http://p2:3128"),
         ])
         .unwrap();
         assert_eq!(s.proxy.as_deref(), Some("http://p1:3128"));
+        assert_eq!(s.http_proxy.as_deref(), Some("http://p2:3128"));
+        // HTTP_PROXY alone never carries https calls.
         let s = from(&[("HTTP_PROXY", "http://p2:3128")]).unwrap();
-        assert_eq!(s.proxy.as_deref(), Some("http://p2:3128"));
+        assert_eq!(s.proxy, None);
+        assert_eq!(s.http_proxy.as_deref(), Some("http://p2:3128"));
+        // ALL_PROXY serves both unless a specific one is set.
+        let s = from(&[("ALL_PROXY", "http://p3:1"), ("HTTPS_PROXY", "http://p1:1")]).unwrap();
+        assert_eq!(s.proxy.as_deref(), Some("http://p1:1"));
+        assert_eq!(s.http_proxy.as_deref(), Some("http://p3:1"));
         let s = from(&[("https_proxy", "http://p1:3128"), ("no_proxy", "localhost")]).unwrap();
-        assert_eq!(s.proxy.as_deref(), Some("http://p1:3128"));
         assert_eq!(s.no_proxy.as_deref(), Some("localhost"));
         let s = from(&[("HTTPS_PROXY", " ")]).unwrap();
         assert_eq!(s.proxy, None);
     }
 
-    #[test]
-    fn plain_http_is_for_loopback_unless_allowed() {
-        for ok in [
-            "https://redshift.eu-west-1.amazonaws.com",
-            "http://127.0.0.1:8080",
-            "http://127.9.9.9",
-            "http://localhost:1",
-            "http://[::1]:9",
-        ] {
-            check_endpoint("endpoint_url", ok, false).unwrap();
-        }
-        let err = check_endpoint("endpoint_url", "http://10.1.2.3", false).unwrap_err();
-        assert!(err.message().starts_with("endpoint_url: plain http://"));
-        check_endpoint("endpoint_url", "http://10.1.2.3", true).unwrap();
-        assert!(check_endpoint("endpoint_url", "ftp://127.0.0.1", true).is_err());
-        assert!(check_endpoint("endpoint_url", "not a url", true).is_err());
+    fn temp_dir(tag: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("rs-idc-ca-{tag}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
     }
 
     #[test]
-    fn ca_files_must_hold_a_certificate() {
-        let dir = std::env::temp_dir().join(format!("rs-idc-ca-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let empty = dir.join("empty.pem");
-        std::fs::write(&empty, "no certificate here\n").unwrap();
-        let err = read_ca_file("ca_file", &empty).unwrap_err();
-        assert!(err.message().starts_with("ca_file: "), "{err}");
+    fn ca_files_must_hold_only_parsable_certificates() {
+        let dir = temp_dir("blocks");
+        let cases: [(&str, &str, &str); 4] = [
+            ("empty.pem", "no certificate here\n", "holds no PEM certificate"),
+            (
+                "garbage.pem",
+                "-----BEGIN CERTIFICATE-----\nZ2FyYmFnZSBpbnNpZGUgYSBQRU0gZW52ZWxvcGU=\n-----END CERTIFICATE-----\n",
+                "cannot be parsed (block 1",
+            ),
+            (
+                "key.pem",
+                "-----BEGIN PRIVATE KEY-----\nZ2FyYmFnZQ==\n-----END PRIVATE KEY-----\n",
+                "not a CERTIFICATE (block 1",
+            ),
+            (
+                "badbase64.pem",
+                "-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n",
+                "is not valid PEM",
+            ),
+        ];
+        for (file, text, words) in cases {
+            let path = dir.join(file);
+            std::fs::write(&path, text).unwrap();
+            let err = read_ca_file("ca_file", &path).unwrap_err();
+            assert!(err.message().starts_with("ca_file: "), "{err}");
+            assert!(err.message().contains(words), "{file}: {err}");
+        }
         let err = read_ca_file("ca_file", &dir.join("missing.pem")).unwrap_err();
-        assert!(err.message().contains("cannot read"), "{err}");
-        let err = from(&[(ENV_CA_BUNDLE, empty.to_str().unwrap())]).unwrap_err();
+        assert!(err.message().contains("cannot be read"), "{err}");
+        let err = from(&[(ENV_CA_BUNDLE, dir.join("empty.pem").to_str().unwrap())]).unwrap_err();
         assert!(err.message().starts_with(ENV_CA_BUNDLE), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
-    fn debug_never_shows_secrets() {
+    fn ca_paths_that_are_not_regular_files_are_refused_without_blocking() {
+        let dir = temp_dir("kinds");
+        let fifo = dir.join("fifo.pem");
+        let c_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+        // No writer ever opens the FIFO: a blocking open would never return.
+        let err = read_ca_file("ca_file", &fifo).unwrap_err();
+        assert!(err.message().contains("is not a regular file"), "{err}");
+        let err = read_ca_file("ca_file", &dir).unwrap_err();
+        assert!(err.message().contains("is not a regular file"), "{err}");
+        let err = read_ca_file("ca_file", Path::new("/dev/zero")).unwrap_err();
+        assert!(err.message().contains("is not a regular file"), "{err}");
+        let big = dir.join("big.pem");
+        let file = std::fs::File::create(&big).unwrap();
+        file.set_len(MAX_CA_FILE_BYTES + 1).unwrap();
+        let err = read_ca_file("ca_file", &big).unwrap_err();
+        assert!(err.message().contains("is larger than 4 MiB"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn debug_never_shows_secrets_passwords_or_ca_bytes() {
         let creds = StaticCredentials::new(
             "AKIDVISIBLE",
             "very-secret-key",
             Some("very-secret-session".into()),
         );
-        let shown = format!("{creds:?}");
-        assert!(shown.contains("AKIDVISIBLE"));
-        assert!(!shown.contains("very-secret"));
+        let settings = Settings {
+            credentials: Some(creds),
+            proxy: Some("http://user:very-secret-pw@proxy.example:3128".into()),
+            http_proxy: Some("http://plain.example:80".into()),
+            ca_bundle: Some(b"-----BEGIN CERTIFICATE-----very-secret-bytes".to_vec()),
+            ..Settings::default()
+        };
+        let shown = format!("{settings:?}");
+        assert!(shown.contains("AKIDVISIBLE"), "{shown}");
+        assert!(shown.contains("proxy.example"), "{shown}");
+        assert!(shown.contains("with credentials"), "{shown}");
+        assert!(!shown.contains("very-secret"), "{shown}");
+        assert!(!shown.contains("user:"), "{shown}");
     }
 }

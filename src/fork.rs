@@ -1,4 +1,9 @@
-//! Locks that a `fork()` cannot leave locked in the child.
+//! The process layer: what must hold across `fork()`.
+//!
+//! - [`PerProcess`]: a value that belongs to one process; a child builds
+//!   its own and never drops (or uses) the parent's.
+//! - Locks that a `fork()` cannot leave locked in the child ([`read`],
+//!   [`write`], [`lock`]), and [`lock_ungated`] for the few that need not.
 //!
 //! After `fork()` only the forking thread lives on in the child: a lock that
 //! another thread held at that moment would stay locked there forever. So
@@ -12,10 +17,12 @@
 //! lookup, waiting for another thread's answer) are per process or per
 //! flight and never reused by a child, so they do not pass the gate.
 
+use crate::error::Error;
+use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard, Once, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex, MutexGuard, Once, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 const STRIPES: usize = 32;
 
@@ -133,9 +140,97 @@ pub(crate) fn lock<T>(lock: &Mutex<T>) -> Gated<MutexGuard<'_, T>> {
     Gated { guard, _pass: pass }
 }
 
+/// Takes `lock` without passing the gate: only for locks that may be held
+/// long (waiting for a credential lookup or another thread's answer) and
+/// that a child never takes, because they belong to one process (a
+/// [`PerProcess`] value) or to one flight of one process.
+pub(crate) fn lock_ungated<T>(lock: &Mutex<T>) -> MutexGuard<'_, T> {
+    lock.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A value that belongs to one process: after `fork()` the child sees an
+/// empty slot and builds its own.
+///
+/// The inherited value is never dropped in the child: its threads do not
+/// exist there and its sockets are shared with the parent, so dropping it
+/// could block forever or close the parent's connections. It is kept
+/// instead, once per fork, in [`INHERITED`].
+pub(crate) struct PerProcess<T: Send + Sync + 'static> {
+    slot: RwLock<Option<(u32, Arc<T>)>>,
+}
+
+impl<T: Send + Sync + 'static> PerProcess<T> {
+    /// An empty slot.
+    pub(crate) const fn new() -> Self {
+        PerProcess {
+            slot: RwLock::new(None),
+        }
+    }
+
+    /// The value of this process, built by `init` on first use here.
+    ///
+    /// `init` runs without the lock held, so that a `fork()` while another
+    /// thread builds (which may take until a call's deadline) cannot leave
+    /// the child waiting for a lock no thread of it will release. When two
+    /// threads build at once, the first value stored wins and the other is
+    /// dropped.
+    pub(crate) fn get_or_try_init(
+        &self,
+        init: impl FnOnce() -> Result<T, Error>,
+    ) -> Result<Arc<T>, Error> {
+        let pid = std::process::id();
+        if let Some(value) = self.current(pid) {
+            return Ok(value);
+        }
+        let built = Arc::new(init()?);
+        let mut slot = write(&self.slot);
+        match slot.take() {
+            Some((owner, value)) if owner == pid => {
+                *slot = Some((owner, Arc::clone(&value)));
+                return Ok(value);
+            }
+            inherited => keep_if_inherited(inherited),
+        }
+        *slot = Some((pid, Arc::clone(&built)));
+        Ok(built)
+    }
+
+    /// This process's value, if it has one (readers share the lock).
+    fn current(&self, pid: u32) -> Option<Arc<T>> {
+        match &*read(&self.slot) {
+            Some((owner, value)) if *owner == pid => Some(Arc::clone(value)),
+            _ => None,
+        }
+    }
+}
+
+impl<T: Send + Sync + 'static> Drop for PerProcess<T> {
+    fn drop(&mut self) {
+        let slot = self.slot.get_mut().unwrap_or_else(|p| p.into_inner());
+        keep_if_inherited(slot.take());
+    }
+}
+
+/// Values inherited through `fork()`: kept, never dropped, and still
+/// reachable, so that memory checkers do not report them as leaks.
+static INHERITED: Mutex<Vec<Box<dyn Any + Send + Sync>>> = Mutex::new(Vec::new());
+
+/// Drops a value owned by this process; keeps one inherited through `fork()`.
+fn keep_if_inherited<T: Send + Sync + 'static>(entry: Option<(u32, Arc<T>)>) {
+    if let Some((owner, value)) = entry {
+        if owner == std::process::id() {
+            drop(value);
+        } else {
+            let mut kept = lock(&INHERITED);
+            kept.push(Box::new(value));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::status::Status;
 
     #[test]
     fn nested_sections_pass_the_gate_once() {
@@ -169,5 +264,25 @@ mod tests {
         assert!(entered.load(Ordering::SeqCst));
         *lock(&data) += 1;
         assert_eq!(*lock(&data), 1);
+    }
+
+    #[test]
+    fn per_process_values_are_built_once() {
+        let slot: PerProcess<u32> = PerProcess::new();
+        let mut builds = 0;
+        for _ in 0..3 {
+            let v = slot
+                .get_or_try_init(|| {
+                    builds += 1;
+                    Ok(7)
+                })
+                .unwrap();
+            assert_eq!(*v, 7);
+        }
+        assert_eq!(builds, 1);
+        let err = PerProcess::<u32>::new()
+            .get_or_try_init(|| Err(Error::internal("x")))
+            .unwrap_err();
+        assert_eq!(err.status(), Status::Internal);
     }
 }

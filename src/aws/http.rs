@@ -1,0 +1,249 @@
+//! The HTTP client of every SDK call: rustls with the system's roots plus
+//! any extra CA certificates, a proxy per scheme, and a bound on answers.
+//!
+//! Each request is routed by its destination: loopback and link-local
+//! destinations (this machine, the instance and container credential
+//! endpoints) always connect directly; `https://` destinations go through
+//! the HTTPS proxy and plain `http://` ones through the HTTP proxy, unless
+//! `no_proxy` names them.
+
+use crate::error::Error;
+use crate::fork;
+use crate::settings::Settings;
+use crate::values::is_local_host;
+use aws_smithy_async::rt::sleep::{default_async_sleep, SharedAsyncSleep};
+use aws_smithy_http_client::proxy::ProxyConfig;
+use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
+use aws_smithy_http_client::Connector;
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
+    SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_runtime_api::shared::IntoShared;
+use aws_smithy_types::body::SdkBody;
+use std::sync::RwLock;
+use std::time::Duration;
+
+/// The largest answer read: real answers are a few kilobytes, and a
+/// broken or hostile endpoint must not make the library hold megabytes.
+const MAX_ANSWER_BYTES: usize = 1 << 20;
+
+/// Where one request goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Route {
+    /// Straight to the destination.
+    Direct,
+    /// Through the proxy for `https://` calls, if there is one.
+    HttpsProxy,
+    /// Through the proxy for plain `http://` calls, if there is one.
+    HttpProxy,
+}
+
+/// The route of a request to `scheme://host`.
+pub(crate) fn route(scheme: Option<&str>, host: Option<&str>) -> Route {
+    match (scheme, host) {
+        (_, Some(host)) if is_local_host(host) => Route::Direct,
+        (Some(scheme), Some(_)) if scheme.eq_ignore_ascii_case("https") => Route::HttpsProxy,
+        (Some(scheme), Some(_)) if scheme.eq_ignore_ascii_case("http") => Route::HttpProxy,
+        _ => Route::Direct,
+    }
+}
+
+/// What every connector of one client is made from.
+#[derive(Clone)]
+struct Plan {
+    tls: TlsContext,
+    https_proxy: Option<ProxyConfig>,
+    http_proxy: Option<ProxyConfig>,
+}
+
+impl Plan {
+    fn proxy(
+        url: &Option<String>,
+        no_proxy: &Option<String>,
+    ) -> Result<Option<ProxyConfig>, Error> {
+        let Some(url) = url else { return Ok(None) };
+        // The URL was checked when the settings were made; the SDK's own
+        // message could show it, password and all, so it is not passed on.
+        let proxy = ProxyConfig::all(url.as_str())
+            .map_err(|_| Error::invalid("proxy: the URL cannot be used as a proxy"))?;
+        Ok(Some(match no_proxy {
+            Some(rules) => proxy.no_proxy(rules),
+            None => proxy,
+        }))
+    }
+
+    /// One connector per route, for `settings` (the SDK's time bounds).
+    fn connectors(
+        &self,
+        settings: &HttpConnectorSettings,
+        sleep: Option<SharedAsyncSleep>,
+    ) -> Routes {
+        let build = |proxy: Option<&ProxyConfig>| -> SharedHttpConnector {
+            let mut builder = Connector::builder();
+            builder.set_sleep_impl(sleep.clone());
+            builder
+                .connector_settings(settings.clone())
+                .proxy_config(proxy.cloned().unwrap_or_else(ProxyConfig::disabled))
+                .tls_provider(tls::Provider::Rustls(
+                    tls::rustls_provider::CryptoMode::AwsLc,
+                ))
+                .tls_context(self.tls.clone())
+                .build()
+                .into_shared()
+        };
+        let direct = build(None);
+        let via = |proxy: &Option<ProxyConfig>| match proxy {
+            Some(proxy) => build(Some(proxy)),
+            None => direct.clone(),
+        };
+        Routes {
+            https: via(&self.https_proxy),
+            http: via(&self.http_proxy),
+            direct,
+        }
+    }
+}
+
+/// The HTTP client handed to the SDK.
+///
+/// The SDK asks it for a connector per set of time bounds. The one for the
+/// client's own bounds is built when the client is made, on the calling
+/// thread, so that the TLS set-up (the system's roots, the crypto library)
+/// is never half-built on a worker thread when the host calls `fork()`.
+struct RoutingClient {
+    plan: Plan,
+    connectors: RwLock<Vec<(ConnectorKey, SharedHttpConnector)>>,
+}
+
+type ConnectorKey = (Option<Duration>, Option<Duration>);
+
+fn connector_key(settings: &HttpConnectorSettings) -> ConnectorKey {
+    (settings.connect_timeout(), settings.read_timeout())
+}
+
+impl std::fmt::Debug for RoutingClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RoutingClient")
+            .field("https_proxy", &self.plan.https_proxy.is_some())
+            .field("http_proxy", &self.plan.http_proxy.is_some())
+            .finish()
+    }
+}
+
+impl HttpClient for RoutingClient {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        let key = connector_key(settings);
+        if let Some((_, connector)) = fork::read(&self.connectors).iter().find(|(k, _)| *k == key) {
+            return connector.clone();
+        }
+        // Built outside the lock; a racing thread's equal one is dropped.
+        let sleep = components.sleep_impl().or_else(default_async_sleep);
+        let built: SharedHttpConnector = self.plan.connectors(settings, sleep).into_shared();
+        let mut connectors = fork::write(&self.connectors);
+        if let Some((_, connector)) = connectors.iter().find(|(k, _)| *k == key) {
+            return connector.clone();
+        }
+        connectors.push((key, built.clone()));
+        built
+    }
+}
+
+/// The HTTP client for `settings`, with the connector for its own time
+/// bounds already built.
+pub(crate) fn http_client(settings: &Settings) -> Result<SharedHttpClient, Error> {
+    let mut trust = TrustStore::default();
+    if let Some(pem) = &settings.ca_bundle {
+        trust = trust.with_pem_certificate(pem.clone());
+    }
+    let tls = TlsContext::builder()
+        .with_trust_store(trust)
+        .build()
+        .map_err(|_| Error::invalid("the CA certificates cannot be used"))?;
+    let plan = Plan {
+        tls,
+        https_proxy: Plan::proxy(&settings.proxy, &settings.no_proxy)?,
+        http_proxy: Plan::proxy(&settings.http_proxy, &settings.no_proxy)?,
+    };
+    let own = HttpConnectorSettings::builder()
+        .connect_timeout(settings.connect_timeout)
+        .build();
+    let prebuilt: SharedHttpConnector = plan.connectors(&own, default_async_sleep()).into_shared();
+    Ok(RoutingClient {
+        plan,
+        connectors: RwLock::new(vec![(connector_key(&own), prebuilt)]),
+    }
+    .into_shared())
+}
+
+/// One connector per route, with the answer bound.
+#[derive(Debug)]
+struct Routes {
+    direct: SharedHttpConnector,
+    https: SharedHttpConnector,
+    http: SharedHttpConnector,
+}
+
+impl HttpConnector for Routes {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let destination = url::Url::parse(request.uri()).ok();
+        let scheme = destination.as_ref().map(url::Url::scheme);
+        let host = destination.as_ref().and_then(url::Url::host_str);
+        let connector = match route(scheme, host) {
+            Route::Direct => &self.direct,
+            Route::HttpsProxy => &self.https,
+            Route::HttpProxy => &self.http,
+        };
+        let answer = connector.call(request);
+        HttpConnectorFuture::new(async move {
+            let mut response = answer.await?;
+            let body = std::mem::replace(response.body_mut(), SdkBody::taken());
+            *response.body_mut() =
+                SdkBody::from_body_1_x(http_body_util::Limited::new(body, MAX_ANSWER_BYTES));
+            Ok(response)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_destinations_never_go_through_a_proxy() {
+        for (scheme, host) in [
+            ("http", "127.0.0.1"),
+            ("https", "127.0.0.1"),
+            ("http", "localhost"),
+            ("http", "[::1]"),
+            ("http", "169.254.169.254"),
+            ("http", "169.254.170.2"),
+            ("http", "[fd00:ec2::254]"),
+            ("https", "[fe80::1]"),
+        ] {
+            assert_eq!(
+                route(Some(scheme), Some(host)),
+                Route::Direct,
+                "{scheme}://{host}"
+            );
+        }
+    }
+
+    #[test]
+    fn each_scheme_has_its_own_proxy() {
+        assert_eq!(
+            route(Some("https"), Some("redshift.us-east-1.amazonaws.com")),
+            Route::HttpsProxy
+        );
+        assert_eq!(route(Some("HTTPS"), Some("10.0.0.1")), Route::HttpsProxy);
+        assert_eq!(route(Some("http"), Some("10.0.0.1")), Route::HttpProxy);
+        assert_eq!(route(None, Some("10.0.0.1")), Route::Direct);
+        assert_eq!(route(Some("http"), None), Route::Direct);
+    }
+}

@@ -1,0 +1,258 @@
+//! The AWS layer: builds SDK clients, makes the API calls, and maps SDK
+//! errors onto statuses. No other module sees an AWS SDK type.
+
+mod errors;
+pub(crate) mod http;
+
+use crate::cache::Flavour;
+use crate::error::Error;
+use crate::keyed::KeyedHash;
+use crate::settings::Settings;
+use crate::status::Status;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use aws_credential_types::Credentials;
+use aws_sdk_redshift::operation::RequestId;
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
+use aws_types::service_config::ServiceConfigKey;
+use errors::{describe, map_sdk_error};
+use std::time::SystemTime;
+use zeroize::Zeroizing;
+
+/// Names of the two operations, used in messages.
+const CLUSTER_OPERATION: &str = "GetIdentityCenterAuthToken";
+const SERVERLESS_OPERATION: &str = "RedshiftServerless.GetIdentityCenterAuthToken";
+
+/// The SDK clients of one [`crate::Client`] in one process.
+pub(crate) struct Service {
+    redshift: aws_sdk_redshift::Client,
+    serverless: aws_sdk_redshiftserverless::Client,
+    credentials: Option<SharedCredentialsProvider>,
+    cluster_endpoint: Option<String>,
+    serverless_endpoint: Option<String>,
+    region: String,
+}
+
+impl Service {
+    /// The endpoint URL the API of `api` is called at; `None` when the SDK
+    /// derives it from the region.
+    pub(crate) fn endpoint(&self, api: Flavour) -> Option<&str> {
+        match api {
+            Flavour::Cluster => self.cluster_endpoint.as_deref(),
+            Flavour::Serverless => self.serverless_endpoint.as_deref(),
+        }
+    }
+
+    /// The region the calls go to.
+    pub(crate) fn region(&self) -> &str {
+        &self.region
+    }
+}
+
+/// Credentials resolved for one or more calls.
+#[derive(Clone)]
+pub(crate) struct Identity {
+    credentials: Credentials,
+}
+
+impl Identity {
+    /// The access key id, which names the identity.
+    pub(crate) fn access_key_id(&self) -> &str {
+        self.credentials.access_key_id()
+    }
+
+    /// Whether the credentials carry a session token.
+    pub(crate) fn has_session_token(&self) -> bool {
+        self.credentials.session_token().is_some()
+    }
+
+    /// When the credentials expire, if they do.
+    pub(crate) fn expiry(&self) -> Option<SystemTime> {
+        self.credentials.expiry()
+    }
+
+    /// Adds the complete credentials (access key id, secret key and
+    /// session token) to `hash`, so that a digest tells identities apart.
+    pub(crate) fn bind(&self, hash: &mut KeyedHash) {
+        hash.field(self.credentials.access_key_id().as_bytes())
+            .field(self.credentials.secret_access_key().as_bytes())
+            .optional(self.credentials.session_token().map(str::as_bytes));
+    }
+}
+
+/// What a success answer carried, before the core checks it.
+pub(crate) struct Answer {
+    pub token: Option<Zeroizing<String>>,
+    /// Expiry in Unix seconds.
+    pub expires_at: Option<i64>,
+    pub request_id: Option<String>,
+}
+
+impl Answer {
+    /// The parts of either API's output; the token is wiped when dropped.
+    fn new(
+        token: Option<String>,
+        expiration: Option<aws_smithy_types::DateTime>,
+        request_id: Option<String>,
+    ) -> Answer {
+        Answer {
+            token: token.map(Zeroizing::new),
+            expires_at: expiration.map(|t| t.secs()),
+            request_id,
+        }
+    }
+}
+
+/// Builds the SDK clients from `settings` and the AWS environment, with
+/// `http` as their HTTP client (see [`http::http_client`]).
+pub(crate) async fn connect(settings: &Settings, http: SharedHttpClient) -> Result<Service, Error> {
+    let timeouts = TimeoutConfig::builder()
+        .connect_timeout(settings.connect_timeout)
+        .operation_timeout(settings.timeout)
+        .build();
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .timeout_config(timeouts)
+        .http_client(http);
+    if let Some(region) = &settings.region {
+        loader = loader.region(Region::new(region.clone()));
+    }
+    if let Some(profile) = &settings.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(url) = &settings.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    if let Some(attempts) = settings.max_attempts {
+        loader = loader.retry_config(RetryConfig::standard().with_max_attempts(attempts));
+    }
+    if let Some(creds) = &settings.credentials {
+        loader = loader.credentials_provider(Credentials::new(
+            creds.access_key_id.clone(),
+            creds.secret_access_key.as_str(),
+            creds.session_token.as_ref().map(|t| t.to_string()),
+            None,
+            "rs-idc",
+        ));
+    }
+    let config = loader.load().await;
+    let Some(region) = config.region() else {
+        return Err(Error::new(
+            Status::NoRegion,
+            "no AWS region is configured: set AWS_REGION (or AWS_DEFAULT_REGION), \
+             or a region in the AWS profile",
+        ));
+    };
+    Ok(Service {
+        region: region.to_string(),
+        cluster_endpoint: service_endpoint(&config, "Redshift"),
+        serverless_endpoint: service_endpoint(&config, "Redshift Serverless"),
+        credentials: config.credentials_provider(),
+        redshift: aws_sdk_redshift::Client::new(&config),
+        serverless: aws_sdk_redshiftserverless::Client::new(&config),
+    })
+}
+
+/// The endpoint URL the SDK client of `service_id` will call, found the
+/// way the SDK finds it: an explicit URL; else the service's own setting
+/// (`AWS_ENDPOINT_URL_<SERVICE>` or the profile's `[services]` section);
+/// else the general one (`AWS_ENDPOINT_URL` or the profile's
+/// `endpoint_url`), none of them when `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS`
+/// says so. `None`: derived from the region.
+fn service_endpoint(config: &SdkConfig, service_id: &str) -> Option<String> {
+    if config.get_origin("endpoint_url").is_client_config() {
+        return config.endpoint_url().map(str::to_owned);
+    }
+    let key = ServiceConfigKey::builder()
+        .service_id(service_id)
+        .env("AWS_ENDPOINT_URL")
+        .profile("endpoint_url")
+        .build()
+        .ok()?;
+    config
+        .service_config()
+        .and_then(|services| services.load_config(key))
+        .or_else(|| config.endpoint_url().map(str::to_owned))
+}
+
+/// Resolves the credentials the next calls will be signed with.
+pub(crate) async fn resolve_identity(service: &Service) -> Result<Identity, Error> {
+    let provider = service.credentials.as_ref().ok_or_else(|| {
+        Error::new(
+            Status::NoCredentials,
+            "no AWS credentials provider is configured",
+        )
+    })?;
+    let credentials = provider.provide_credentials().await.map_err(|err| {
+        Error::new(
+            Status::NoCredentials,
+            format!("no AWS credentials could be resolved: {}", describe(&err)),
+        )
+    })?;
+    Ok(Identity { credentials })
+}
+
+/// Calls GetIdentityCenterAuthToken of `flavour` for `ids` (cluster
+/// identifiers or workgroup names), signed with exactly the credentials of
+/// `identity`.
+pub(crate) async fn get_token(
+    service: &Service,
+    flavour: Flavour,
+    identity: &Identity,
+    ids: Vec<String>,
+) -> Result<Answer, Error> {
+    match flavour {
+        Flavour::Cluster => cluster_token(service, identity, ids).await,
+        Flavour::Serverless => serverless_token(service, identity, ids).await,
+    }
+}
+
+async fn cluster_token(
+    service: &Service,
+    identity: &Identity,
+    cluster_ids: Vec<String>,
+) -> Result<Answer, Error> {
+    let output = service
+        .redshift
+        .get_identity_center_auth_token()
+        .set_cluster_ids(Some(cluster_ids))
+        .customize()
+        .config_override(
+            aws_sdk_redshift::Config::builder().credentials_provider(identity.credentials.clone()),
+        )
+        .send()
+        .await
+        .map_err(|err| map_sdk_error(CLUSTER_OPERATION, err))?;
+    let request_id = output.request_id().map(str::to_owned);
+    Ok(Answer::new(
+        output.token,
+        output.expiration_time,
+        request_id,
+    ))
+}
+
+async fn serverless_token(
+    service: &Service,
+    identity: &Identity,
+    workgroups: Vec<String>,
+) -> Result<Answer, Error> {
+    let output = service
+        .serverless
+        .get_identity_center_auth_token()
+        .set_workgroup_names(Some(workgroups))
+        .customize()
+        .config_override(
+            aws_sdk_redshiftserverless::Config::builder()
+                .credentials_provider(identity.credentials.clone()),
+        )
+        .send()
+        .await
+        .map_err(|err| map_sdk_error(SERVERLESS_OPERATION, err))?;
+    let request_id = output.request_id().map(str::to_owned);
+    Ok(Answer::new(
+        output.token,
+        output.expiration_time,
+        request_id,
+    ))
+}

@@ -1,0 +1,116 @@
+//! Keyed hashes that bind cache and flight keys to secrets (secret keys,
+//! session tokens, proxy passwords) without keeping the secrets in them.
+//!
+//! HMAC-SHA-256 with a random key made once per process: a digest cannot
+//! be checked against a guessed secret outside the process, and two
+//! different inputs give the same digest only by breaking SHA-256.
+
+use crate::error::Error;
+use crate::fork::PerProcess;
+use aws_lc_rs::hmac;
+use std::fmt;
+use zeroize::Zeroize;
+
+/// A keyed digest. Compared by value; wiped when dropped; `Debug` shows
+/// nothing of it.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub(crate) struct Digest([u8; 32]);
+
+impl Drop for Digest {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+impl fmt::Debug for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Digest(..)")
+    }
+}
+
+/// The process's hash key: made from the system's random source on first
+/// use, and made anew in a child after `fork()`.
+static PROCESS_KEY: PerProcess<hmac::Key> = PerProcess::new();
+
+/// Builds a [`Digest`] from fields. Each field is length-prefixed, so
+/// `("ab", "c")` and `("a", "bc")` differ.
+pub(crate) struct KeyedHash {
+    context: hmac::Context,
+}
+
+impl KeyedHash {
+    /// A hash for one purpose: `domain` keeps digests made for different
+    /// purposes apart.
+    pub(crate) fn new(domain: &str) -> Result<KeyedHash, Error> {
+        let key = PROCESS_KEY.get_or_try_init(|| {
+            hmac::Key::generate(hmac::HMAC_SHA256, &aws_lc_rs::rand::SystemRandom::new())
+                .map_err(|_| Error::internal("no random key could be made for the token cache"))
+        })?;
+        let mut hash = KeyedHash {
+            context: hmac::Context::with_key(&key),
+        };
+        hash.field(domain.as_bytes());
+        Ok(hash)
+    }
+
+    /// Adds one field.
+    pub(crate) fn field(&mut self, bytes: &[u8]) -> &mut KeyedHash {
+        self.context.update(&(bytes.len() as u64).to_be_bytes());
+        self.context.update(bytes);
+        self
+    }
+
+    /// Adds a field that may be absent; absent and empty differ.
+    pub(crate) fn optional(&mut self, bytes: Option<&[u8]>) -> &mut KeyedHash {
+        match bytes {
+            Some(bytes) => {
+                self.context.update(&[1]);
+                self.field(bytes)
+            }
+            None => {
+                self.context.update(&[0]);
+                self
+            }
+        }
+    }
+
+    /// The digest of the fields added.
+    pub(crate) fn finish(self) -> Digest {
+        let tag = self.context.sign();
+        let mut bytes = [0u8; 32];
+        bytes.copy_from_slice(tag.as_ref());
+        Digest(bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn digest(domain: &str, fields: &[Option<&[u8]>]) -> Digest {
+        let mut hash = KeyedHash::new(domain).unwrap();
+        for field in fields {
+            hash.optional(*field);
+        }
+        hash.finish()
+    }
+
+    #[test]
+    fn equal_fields_give_equal_digests_and_any_change_differs() {
+        let base = digest("d", &[Some(b"ab"), Some(b"c")]);
+        assert_eq!(base, digest("d", &[Some(b"ab"), Some(b"c")]));
+        assert_ne!(base, digest("d", &[Some(b"a"), Some(b"bc")]));
+        assert_ne!(base, digest("e", &[Some(b"ab"), Some(b"c")]));
+        assert_ne!(base, digest("d", &[Some(b"ab"), Some(b"C")]));
+        assert_ne!(
+            digest("d", &[None, Some(b"x")]),
+            digest("d", &[Some(b""), Some(b"x")])
+        );
+    }
+
+    #[test]
+    fn debug_shows_nothing() {
+        let shown = format!("{:?}", digest("d", &[Some(b"secret")]));
+        assert_eq!(shown, "Digest(..)");
+    }
+}
