@@ -130,8 +130,9 @@ fn invalid_workgroup() -> impl Strategy<Value = Vec<u8>> {
     ]
 }
 
+/// A region of a known partition's shape (see `rs_idc::values::is_region`).
 fn region() -> impl Strategy<Value = String> {
-    "[a-z]{2,6}(-[a-z]{2,10}){1,2}-[0-9]{1,2}"
+    "(us|eu|ap|sa|ca|me|af|il|mx|cn|us-gov|us-iso|us-isob|us-isof|eu-isoe|eusc-de)-[a-z]{2,10}-[0-9]{1,2}"
 }
 
 fn account() -> impl Strategy<Value = String> {
@@ -304,11 +305,13 @@ fn ca_file() -> &'static str {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("properties-ca.pem");
         let aside = dir.join(format!("properties-ca.pem.{}", std::process::id()));
-        std::fs::write(
-            &aside,
-            "-----BEGIN CERTIFICATE-----\nMIIBAA==\n-----END CERTIFICATE-----\n",
-        )
+        // A real CA certificate: the TLS fake's.
+        let tls = rs_idc_fake::FakeServer::start_with(rs_idc_fake::FakeOptions {
+            tls: true,
+            ..Default::default()
+        })
         .unwrap();
+        std::fs::write(&aside, tls.ca_pem().unwrap()).unwrap();
         std::fs::rename(&aside, &path).unwrap();
         path.to_str().unwrap().to_owned()
     })
@@ -321,9 +324,9 @@ fn valid_value(key: &'static str) -> BoxedStrategy<String> {
     ])
     .prop_map(str::to_owned);
     match key {
-        "region" => "[a-z0-9-]{1,32}".boxed(),
+        "region" => "(us|eu|ap|sa|ca|me|af|il|mx|cn|us-gov)-[a-z]{1,12}-[1-9][0-9]?".boxed(),
         "profile" => "[A-Za-z0-9_.-]{1,24}".boxed(),
-        "endpoint_url" | "proxy" => prop_oneof![
+        "endpoint_url" | "proxy" | "http_proxy" => prop_oneof![
             "https://[a-z]{1,12}\\.[a-z]{2,6}(:[1-9][0-9]{0,3})?(/[a-z]{0,6})?",
             "http://127\\.0\\.0\\.1:[1-9][0-9]{0,3}",
             "http://localhost:[1-9][0-9]{0,3}",
@@ -344,7 +347,7 @@ fn valid_value(key: &'static str) -> BoxedStrategy<String> {
 }
 
 fn known_keys() -> Vec<&'static str> {
-    KEYS.iter().map(|(key, _)| *key).collect()
+    KEYS.iter().map(|option| option.key).collect()
 }
 
 /// A key in random case.
@@ -433,6 +436,8 @@ fn loopback_only() {
             "https_proxy",
             "HTTP_PROXY",
             "http_proxy",
+            "ALL_PROXY",
+            "all_proxy",
         ] {
             std::env::remove_var(name);
         }
@@ -719,7 +724,7 @@ proptest! {
                 vec(any::<u8>(), 0..100),
             ]
             .prop_filter("not a known key", |key| {
-                !KEYS.iter().any(|(known, _)| known.as_bytes().eq_ignore_ascii_case(key))
+                !KEYS.iter().any(|known| known.key.as_bytes().eq_ignore_ascii_case(key))
             });
             (Just(good), unknown, 0..=n)
         }),

@@ -11,7 +11,7 @@ use common::{credentials, enhanced};
 use rs_idc::log::{set_level, set_sink, LogLevel};
 use rs_idc::options::settings_from_options;
 use rs_idc::{Client, Error};
-use rs_idc_fake::{keys, FakeServer};
+use rs_idc_fake::{keys, FakeOptions, FakeProxy, FakeServer};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -24,7 +24,12 @@ const SECRETS: &[&str] = &[
     keys::EXPIRED_SECRET_ACCESS_KEY,
     "wrong-secret-for-redaction",
     "wrong-session-for-redaction",
+    PROXY_PASSWORD,
+    WRONG_PROXY_PASSWORD,
 ];
+
+const PROXY_PASSWORD: &str = "proxy-password-for-redaction";
+const WRONG_PROXY_PASSWORD: &str = "wrong-proxy-password-for-redaction";
 
 #[test]
 fn no_secret_in_any_log_line_or_message() {
@@ -114,6 +119,53 @@ fn no_secret_in_any_log_line_or_message() {
         let other = Client::new(settings(creds));
         note(other.get_token(&["c1"]));
         note(other.get_serverless_token(&["wg-one"]));
+    }
+    // Proxies with passwords: through a tunnel and a forwarding proxy, with
+    // the right and a wrong password, and in options, good and bad.
+    let tls = FakeServer::start_with(FakeOptions {
+        tls: true,
+        ..FakeOptions::default()
+    })
+    .unwrap();
+    let proxy = FakeProxy::start_with_auth("redaction-user", PROXY_PASSWORD).unwrap();
+    let mut shown = Vec::new();
+    let right = proxy.auth_url().unwrap();
+    let wrong = right.replace(PROXY_PASSWORD, WRONG_PROXY_PASSWORD);
+    for (url, id) in [(&right, "right"), (&wrong, "wrong")] {
+        let through_tunnel = Client::new(rs_idc::Settings {
+            endpoint_url: Some(tls.named_url()),
+            ca_bundle: Some(tls.ca_pem().unwrap().into_bytes()),
+            proxy: Some(url.clone()),
+            ..settings(enhanced())
+        });
+        note(through_tunnel.get_token(&[id]));
+        let forwarded = Client::new(rs_idc::Settings {
+            endpoint_url: Some(fake.named_url()),
+            allow_http: true,
+            http_proxy: Some(url.clone()),
+            ..settings(enhanced())
+        });
+        note(forwarded.get_token(&[id]));
+        shown.push(format!("{:?}", forwarded.settings()));
+    }
+    assert!(proxy.authenticated() >= 2 && proxy.auth_refused() >= 2);
+    messages.append(&mut shown);
+    for options in [
+        vec![("proxy", right.as_str())],
+        vec![("http_proxy", wrong.as_str())],
+        vec![(
+            "proxy",
+            "socks5://u:proxy-password-for-redaction@127.0.0.1:1",
+        )],
+    ] {
+        let raw: Vec<_> = options
+            .iter()
+            .map(|(k, v)| (k.as_bytes(), Some(v.as_bytes())))
+            .collect();
+        match settings_from_options(&raw) {
+            Ok(settings) => messages.push(format!("{settings:?}")),
+            Err(err) => messages.push(err.message().to_owned()),
+        }
     }
     // Options with secrets, good and bad.
     for options in [
