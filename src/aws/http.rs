@@ -20,6 +20,7 @@ use aws_smithy_runtime_api::client::http::{
     SharedHttpConnector,
 };
 use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+use aws_smithy_runtime_api::client::result::ConnectorError;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_runtime_api::shared::IntoShared;
 use aws_smithy_types::body::SdkBody;
@@ -203,6 +204,15 @@ impl HttpConnector for Routes {
         let answer = connector.call(request);
         HttpConnectorFuture::new(async move {
             let mut response = answer.await?;
+            // Only a proxy answers 407; it is a failure to get through, not
+            // an answer of the service.
+            if response.status().as_u16() == 407 {
+                return Err(ConnectorError::io(
+                    "the proxy refused the request (407 Proxy Authentication Required): \
+                     check the user name and password in the proxy URL"
+                        .into(),
+                ));
+            }
             let body = std::mem::replace(response.body_mut(), SdkBody::taken());
             *response.body_mut() =
                 SdkBody::from_body_1_x(http_body_util::Limited::new(body, MAX_ANSWER_BYTES));
