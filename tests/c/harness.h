@@ -500,8 +500,10 @@ struct child {
 
 /*
  * Forks a child that runs body(arg), writes its verdict ('P' or 'F') to a
- * pipe and leaves with _exit(). The verdict travels through the pipe, not
- * only the exit status, because under valgrind a forked child's exit
+ * pipe and leaves with _exit(). The child's counts start at zero, so its
+ * verdict covers its own checks only (and it must run at least one). The
+ * verdict travels through the pipe, not only the exit status, because
+ * under valgrind a forked child's exit
  * status is valgrind's: after fork() the library deliberately keeps the
  * runtime and clients inherited from the parent without dropping them
  * (dropping them in the child could hang or close the parent's
@@ -522,6 +524,9 @@ static inline struct child start_child(void (*body)(void *), void *arg)
     pid_t pid = fork();
     if (pid == 0) {
         close(fds[0]);
+        /* The verdict is the child's own: checks the parent ran before fork() do not count. */
+        atomic_store(&h_passed, 0);
+        atomic_store(&h_failed, 0);
         body(arg);
         char verdict = child_status() == 0 ? 'P' : 'F';
         ssize_t written = write(fds[1], &verdict, 1);

@@ -6,8 +6,10 @@
  * keys given twice (in any case), NULL keys and values, too many options,
  * a NULL options array and a NULL `out` are refused; the three credential
  * parts go together, and the message says which are missing without ever
- * repeating a secret that was passed; a CA file must exist and hold a
- * certificate. On every failure *out is NULL.
+ * repeating a secret that was passed (nor a proxy password); a CA file
+ * must be a regular file whose every PEM block is a certificate that
+ * parses; a region must have the shape of a known AWS partition's
+ * regions. On every failure *out is NULL.
  *
  * Making a handle contacts nothing, so endpoints that are not loopback may
  * appear in good values here: no call is ever made on those handles. One
@@ -16,6 +18,8 @@
  */
 
 #include "harness.h"
+
+#include <sys/stat.h>
 
 #define N_OF(array) (sizeof(array) / sizeof((array)[0]))
 
@@ -41,6 +45,9 @@ static const char test_ca_pem[] =
 static char good_ca_path[64];
 static char garbage_ca_path[64];
 static char key_only_path[64];
+static char bad_block_path[64];
+static char good_then_bad_path[64];
+static char fifo_path[64];
 
 /* Writes `text` to a new file made by mkstemp from `path` (a template). */
 static int write_temp(char *path, const char *text)
@@ -122,6 +129,8 @@ static void every_key_takes_a_good_value(void)
         {"region", "us-east-1", NULL},
         {"region", "eu-central-2", NULL},
         {"REGION", "us-gov-west-1", NULL},
+        {"region", "cn-north-1", NULL},
+        {"region", "eu-west-1", NULL},
         {"profile", "analytics", NULL},
         {"endpoint_url", "https://redshift.us-east-1.amazonaws.com", NULL},
         {"endpoint_url", "http://127.0.0.1:5439", NULL},
@@ -130,6 +139,9 @@ static void every_key_takes_a_good_value(void)
         {"Endpoint_URL", "https://127.0.0.1:8443/", NULL},
         {"proxy", "http://127.0.0.1:3128", NULL},
         {"proxy", "https://127.0.0.1:3129", NULL},
+        {"proxy", "http://user:" SECRET_A "@127.0.0.1:3128", NULL},
+        {"http_proxy", "http://127.0.0.1:3128", NULL},
+        {"HTTP_PROXY", "http://user:" SECRET_A "@127.0.0.1:3128", NULL},
         {"no_proxy", "localhost,.internal,127.0.0.1", NULL},
         {"no_proxy", "", NULL},
         {"connect_timeout_ms", "1", NULL},
@@ -235,6 +247,10 @@ static void every_key_names_itself_when_its_value_is_bad(void)
         {"region", "US EAST", "region:"},
         {"region", "", "region:"},
         {"region", "us_east_1", "region:"},
+        /* Regions outside every known partition's shape. */
+        {"region", "aa-bb-9", "region:"},
+        {"region", "zz-east-1", "region:"},
+        {"region", "us-east-123", "region:"},
         {"profile", "", "profile:"},
         {"profile", "   ", "profile:"},
         {"endpoint_url", "nonsense", "endpoint_url:"},
@@ -247,6 +263,12 @@ static void every_key_names_itself_when_its_value_is_bad(void)
         {"proxy", "socks5://127.0.0.1:1080", "proxy:"},
         {"proxy", "127 0 0 1", "proxy:"},
         {"proxy", "", "proxy:"},
+        {"http_proxy", "socks5://127.0.0.1:1080", "http_proxy:"},
+        {"http_proxy", "127.0.0.1:3128", "http_proxy:"},
+        {"http_proxy", "", "http_proxy:"},
+        /* A bad proxy URL with a password: the password is not echoed. */
+        {"proxy", "ftp://user:" SECRET_A "@127.0.0.1:21", "proxy:"},
+        {"http_proxy", "socks5://user:" SECRET_A "@127.0.0.1:1080", "http_proxy:"},
         {"no_proxy", "localhost\t127.0.0.1", "no_proxy:"},
         {"connect_timeout_ms", "0", "connect_timeout_ms"},
         {"connect_timeout_ms", "3600001", "connect_timeout_ms"},
@@ -356,6 +378,30 @@ static void ca_files_must_hold_a_certificate(void)
     }
     rs_idc_option empty = {"ca_file", "/dev/null"};
     expect_new_fails("ca_file empty", &empty, 1, "ca_file:");
+
+    /* Every PEM block must be a certificate that parses, the first or a later one. */
+    if (EXPECT(bad_block_path[0] != '\0', "the file with a bad certificate block was written")) {
+        rs_idc_option bad_block = {"ca_file", bad_block_path};
+        expect_new_fails("ca_file with a CERTIFICATE block that does not parse", &bad_block, 1,
+                         "ca_file:");
+        EXPECT_LAST_ERROR("block 1");
+    }
+    if (EXPECT(good_then_bad_path[0] != '\0', "the file with a good and a bad block was written")) {
+        rs_idc_option good_then_bad = {"ca_file", good_then_bad_path};
+        expect_new_fails("ca_file with a good certificate, then a bad block", &good_then_bad, 1,
+                         "ca_file:");
+        EXPECT_LAST_ERROR("block 2");
+    }
+
+    /* Paths that are not regular files are refused (and never block). */
+    if (EXPECT(fifo_path[0] != '\0', "the FIFO was made")) {
+        rs_idc_option fifo = {"ca_file", fifo_path};
+        expect_new_fails("ca_file a FIFO", &fifo, 1, "ca_file:");
+        EXPECT_LAST_ERROR("is not a regular file");
+    }
+    rs_idc_option device = {"ca_file", "/dev/zero"};
+    expect_new_fails("ca_file a device", &device, 1, "ca_file:");
+    EXPECT_LAST_ERROR("is not a regular file");
 }
 
 static void keys_are_known_and_given_once(void)
@@ -482,6 +528,20 @@ int main(void)
     CHECK(write_temp(garbage_ca_path, "this is not a certificate\n\001\002\003\n") == 0);
     CHECK(write_temp(key_only_path,
                      "-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n") == 0);
+    /* Well-formed PEM around bytes that are no X.509 certificate. */
+    static const char bad_block[] = "-----BEGIN CERTIFICATE-----\n"
+                                    "Z2FyYmFnZSBpbnNpZGUgYSBQRU0gZW52ZWxvcGU=\n"
+                                    "-----END CERTIFICATE-----\n";
+    snprintf(bad_block_path, sizeof bad_block_path, "/tmp/rs-idc-badblock-XXXXXX");
+    CHECK(write_temp(bad_block_path, bad_block) == 0);
+    char good_then_bad[sizeof test_ca_pem + sizeof bad_block];
+    snprintf(good_then_bad, sizeof good_then_bad, "%s%s", test_ca_pem, bad_block);
+    snprintf(good_then_bad_path, sizeof good_then_bad_path, "/tmp/rs-idc-goodbad-XXXXXX");
+    CHECK(write_temp(good_then_bad_path, good_then_bad) == 0);
+    snprintf(fifo_path, sizeof fifo_path, "/tmp/rs-idc-fifo-%ld.pem", (long)getpid());
+    if (!CHECK(mkfifo(fifo_path, 0600) == 0)) {
+        fifo_path[0] = '\0';
+    }
 
     every_key_takes_a_good_value();
     many_keys_at_once_get_a_token();
@@ -499,6 +559,15 @@ int main(void)
     }
     if (key_only_path[0] != '\0') {
         unlink(key_only_path);
+    }
+    if (bad_block_path[0] != '\0') {
+        unlink(bad_block_path);
+    }
+    if (good_then_bad_path[0] != '\0') {
+        unlink(good_then_bad_path);
+    }
+    if (fifo_path[0] != '\0') {
+        unlink(fifo_path);
     }
     return test_summary();
 }
