@@ -9,11 +9,11 @@
 //! the next caller refreshes it. Readers take a shard's read lock only, so
 //! many threads read at once; concurrent misses for one key make one call.
 
-use crate::client::Token;
 use crate::error::Error;
 use crate::fork;
 use crate::keyed::Digest;
 use crate::status::Status;
+use crate::token::Token;
 use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -27,15 +27,6 @@ pub const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(300);
 const SHARDS: usize = 16;
 /// Entries per shard; the whole cache holds at most `SHARDS` times this.
 const SHARD_CAPACITY: usize = 64;
-
-/// Which API minted a token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Flavour {
-    /// Redshift provisioned clusters.
-    Cluster,
-    /// Redshift Serverless workgroups.
-    Serverless,
-}
 
 /// A cache key: the scope digest (API, region, endpoint, credentials) and
 /// the normalised identifiers.

@@ -1,61 +1,22 @@
 //! The safe core: a client that checks identifiers, bounds every call in
 //! time and hands out only answers that carry a token and a future expiry.
 
-use crate::aws::{self, Answer};
-use crate::cache::{self, Flavour, FlightKey, Key, SingleFlight, TokenCache};
+use crate::aws;
+use crate::cache::{self, FlightKey, Key, SingleFlight, TokenCache};
 use crate::error::Error;
 use crate::fork::{self, PerProcess};
-use crate::hosts::{self, HostTarget};
+use crate::hosts;
 use crate::ids;
 use crate::keyed::{Digest, KeyedHash};
 use crate::runtime;
 use crate::settings::Settings;
-use crate::status::Status;
+use crate::token::{Api, Token};
 use crate::values::check_endpoint;
 use std::ffi::OsString;
-use std::fmt;
 use std::os::unix::ffi::OsStringExt;
 use std::sync::{Arc, LazyLock, Mutex, RwLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use zeroize::Zeroizing;
-
-/// An Identity Center auth token and its expiry.
-///
-/// The token is wiped from memory when dropped and never shown by `Debug`.
-#[derive(Clone)]
-pub struct Token {
-    secret: Zeroizing<String>,
-    expires_at: i64,
-}
-
-impl Token {
-    /// The token text, to send to Redshift as the subject token.
-    pub fn secret(&self) -> &str {
-        &self.secret
-    }
-
-    /// Expiry in Unix seconds (UTC).
-    pub fn expires_at(&self) -> i64 {
-        self.expires_at
-    }
-
-    #[cfg(test)]
-    pub(crate) fn for_tests(secret: &str, expires_at: i64) -> Token {
-        Token {
-            secret: Zeroizing::new(secret.to_owned()),
-            expires_at,
-        }
-    }
-}
-
-impl fmt::Debug for Token {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Token")
-            .field("len", &self.secret.len())
-            .field("expires_at", &self.expires_at)
-            .finish()
-    }
-}
 
 /// How long a resolved identity is trusted before it is resolved again,
 /// when its credentials do not expire sooner.
@@ -106,25 +67,25 @@ impl Snapshot {
                 .is_none_or(|seen| *seen == EnvCredentials::read())
     }
 
-    fn key(&self, flavour: Flavour, ids: &[String]) -> Key {
-        let scope = match flavour {
-            Flavour::Cluster => &self.cluster_scope,
-            Flavour::Serverless => &self.serverless_scope,
+    fn key(&self, api: Api, ids: &[String]) -> Key {
+        let scope = match api {
+            Api::Provisioned => &self.cluster_scope,
+            Api::Serverless => &self.serverless_scope,
         };
         Key::new(scope, ids)
     }
 }
 
-/// The scope digest of `flavour`'s calls from `service` with `identity`.
+/// The scope digest of `api`'s calls from `service` with `identity`.
 fn scope_digest(
     service: &aws::Service,
-    flavour: Flavour,
+    api: Api,
     identity: &aws::Identity,
 ) -> Result<Digest, Error> {
     let mut hash = KeyedHash::new("rs-idc token scope")?;
-    hash.field(format!("{flavour:?}").as_bytes())
+    hash.field(api.name().as_bytes())
         .field(service.region().as_bytes())
-        .optional(service.endpoint(flavour).map(str::as_bytes));
+        .optional(service.endpoint(api).map(str::as_bytes));
     identity.bind(&mut hash);
     Ok(hash.finish())
 }
@@ -244,27 +205,25 @@ impl Client {
     /// case and duplicates do not matter. A cached token is returned without
     /// touching the runtime; concurrent misses for one key make one call.
     pub fn get_token<I: AsRef<[u8]>>(&self, cluster_ids: &[I]) -> Result<Token, Error> {
-        self.token(Flavour::Cluster, ids::normalise_cluster_ids(cluster_ids)?)
+        self.token(Api::Provisioned, ids::normalise_cluster_ids(cluster_ids)?)
     }
 
     /// Gets a token for the Redshift Serverless workgroups `workgroups`
     /// (1 to 20 names), with the same checks, bounds and cache.
     pub fn get_serverless_token<I: AsRef<[u8]>>(&self, workgroups: &[I]) -> Result<Token, Error> {
-        self.token(Flavour::Serverless, ids::normalise_workgroups(workgroups)?)
+        self.token(Api::Serverless, ids::normalise_workgroups(workgroups)?)
     }
 
     /// Gets a token for the cluster or workgroup that a Redshift host name
     /// names (see [`hosts::parse_host`]). A region in the settings wins over
     /// the host's.
     pub fn get_token_for_host(&self, host: &[u8]) -> Result<Token, Error> {
-        let (flavour, name, region) = match hosts::parse_host(host)? {
-            HostTarget::Cluster { id, region } => (Flavour::Cluster, id, region),
-            HostTarget::Workgroup { name, region } => (Flavour::Serverless, name, region),
-        };
+        let target = hosts::parse_host(host)?;
         if self.settings.region.is_some() {
-            return self.token(flavour, vec![name]);
+            return self.token(target.api, vec![target.name]);
         }
-        self.regional(&region).token(flavour, vec![name])
+        self.regional(&target.region)
+            .token(target.api, vec![target.name])
     }
 
     /// A client like this one, for `region`; at most
@@ -293,17 +252,19 @@ impl Client {
 
     /// Serves `ids` (already normalised) from the cache or the service,
     /// and logs the outcome (lengths and expiries only).
-    fn token(&self, flavour: Flavour, ids: Vec<String>) -> Result<Token, Error> {
+    fn token(&self, api: Api, ids: Vec<String>) -> Result<Token, Error> {
         let count = ids.len();
-        let result = self.token_unlogged(flavour, ids);
+        let result = self.token_unlogged(api, ids);
         match &result {
             Ok(token) => tracing::debug!(
-                "{flavour:?} token for {count} identifier(s): {} bytes, expires at {}",
+                "{} token for {count} identifier(s): {} bytes, expires at {}",
+                api.name(),
                 token.secret().len(),
                 token.expires_at()
             ),
             Err(err) => tracing::warn!(
-                "{flavour:?} token for {count} identifier(s) failed: {:?}: {}",
+                "{} token for {count} identifier(s) failed: {:?}: {}",
+                api.name(),
                 err.status(),
                 err.message()
             ),
@@ -311,10 +272,10 @@ impl Client {
         result
     }
 
-    fn token_unlogged(&self, flavour: Flavour, ids: Vec<String>) -> Result<Token, Error> {
+    fn token_unlogged(&self, api: Api, ids: Vec<String>) -> Result<Token, Error> {
         if self.settings.cache {
             if let Some(snapshot) = self.fresh_snapshot() {
-                if let Some(token) = CACHE.get(&snapshot.key(flavour, &ids), unix_now()) {
+                if let Some(token) = CACHE.get(&snapshot.key(api, &ids), unix_now()) {
                     return Ok(token);
                 }
             }
@@ -322,9 +283,9 @@ impl Client {
         let deadline = Instant::now() + self.settings.timeout;
         let snapshot = self.snapshot(deadline)?;
         if !self.settings.cache {
-            return self.fetch(flavour, &snapshot, ids, deadline);
+            return self.fetch(api, &snapshot, ids, deadline);
         }
-        let key = snapshot.key(flavour, &ids);
+        let key = snapshot.key(api, &ids);
         let settings = self
             .settings_digest
             .get_or_try_init(|| settings_digest(&self.settings))?;
@@ -334,7 +295,7 @@ impl Client {
                 return Ok(token);
             }
             let minted_at = unix_now();
-            let token = self.fetch(flavour, &snapshot, ids, deadline)?;
+            let token = self.fetch(api, &snapshot, ids, deadline)?;
             let refresh_at = cache::refresh_at(&token, minted_at, self.settings.refresh_margin);
 
             CACHE.put(key.clone(), token.clone(), refresh_at, minted_at);
@@ -345,7 +306,7 @@ impl Client {
     /// Makes the API call with the snapshot's credentials.
     fn fetch(
         &self,
-        flavour: Flavour,
+        api: Api,
         snapshot: &Snapshot,
         ids: Vec<String>,
         deadline: Instant,
@@ -353,11 +314,12 @@ impl Client {
         let service = self.service(deadline)?;
         let identity = snapshot.identity.clone();
         let answer = runtime::run(deadline, async move {
-            aws::get_token(&service, flavour, &identity, ids).await
+            aws::get_token(&service, api, &identity, ids).await
         })?;
-        let token = check_answer(answer, unix_now())?;
+        let token = Token::from_answer(answer, unix_now())?;
         tracing::info!(
-            "{flavour:?} token fetched: {} bytes, expires at {}",
+            "{} token fetched: {} bytes, expires at {}",
+            api.name(),
             token.secret().len(),
             token.expires_at()
         );
@@ -399,8 +361,8 @@ impl Client {
             trust = trust.min(left.saturating_sub(IDENTITY_RECHECK));
         }
         let snapshot = Arc::new(Snapshot {
-            cluster_scope: scope_digest(&service, Flavour::Cluster, &identity)?,
-            serverless_scope: scope_digest(&service, Flavour::Serverless, &identity)?,
+            cluster_scope: scope_digest(&service, Api::Provisioned, &identity)?,
+            serverless_scope: scope_digest(&service, Api::Serverless, &identity)?,
             identity,
             env_credentials,
             stale_after: resolved_at + trust,
@@ -419,8 +381,8 @@ impl Client {
             let http = aws::http::http_client(&settings)?;
             let service =
                 runtime::run(deadline, async move { aws::connect(&settings, http).await })?;
-            for flavour in [Flavour::Cluster, Flavour::Serverless] {
-                if let Some(endpoint) = service.endpoint(flavour) {
+            for api in [Api::Provisioned, Api::Serverless] {
+                if let Some(endpoint) = service.endpoint(api) {
                     check_endpoint("endpoint", endpoint, self.settings.allow_http)?;
                 }
             }
@@ -448,73 +410,10 @@ fn unix_now() -> i64 {
         .unwrap_or(0)
 }
 
-/// Accepts a success answer only with a non-empty token and a future expiry.
-///
-/// A truncated XML body parses as half a token with no expiry, so a token
-/// without an expiry is never handed out.
-fn check_answer(answer: Answer, now: i64) -> Result<Token, Error> {
-    let request_id = answer
-        .request_id
-        .as_deref()
-        .map(|id| format!(" (request id {id})"))
-        .unwrap_or_default();
-    let bad = |what: &str| {
-        Err(Error::new(
-            Status::BadResponse,
-            format!("the answer {what}{request_id}"),
-        ))
-    };
-    let secret = match answer.token {
-        Some(token) if !token.is_empty() => token,
-        _ => return bad("has no token"),
-    };
-    if secret.contains('\0') {
-        return bad("has a token with a NUL byte");
-    }
-    match answer.expires_at {
-        None => bad("has a token but no expiry"),
-        Some(at) if at <= now => bad("has an expiry that is not in the future"),
-        Some(expires_at) => Ok(Token { secret, expires_at }),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn answer(token: Option<&str>, expires_at: Option<i64>) -> Answer {
-        Answer {
-            token: token.map(|t| Zeroizing::new(t.to_owned())),
-            expires_at,
-            request_id: Some("req-1".into()),
-        }
-    }
-
-    #[test]
-    fn a_complete_answer_becomes_a_token() {
-        let token = check_answer(answer(Some("abc"), Some(200)), 100).unwrap();
-        assert_eq!(token.secret(), "abc");
-        assert_eq!(token.expires_at(), 200);
-        assert!(!format!("{token:?}").contains("abc"));
-    }
-
-    #[test]
-    fn incomplete_answers_are_bad_responses() {
-        let cases = [
-            (answer(None, Some(200)), "no token"),
-            (answer(Some(""), Some(200)), "no token"),
-            (answer(Some("half-a-tok"), None), "no expiry"),
-            (answer(Some("abc"), Some(100)), "not in the future"),
-            (answer(Some("abc"), Some(50)), "not in the future"),
-        ];
-        for (answer, words) in cases {
-            let err = check_answer(answer, 100).unwrap_err();
-            assert_eq!(err.status(), Status::BadResponse);
-            assert!(err.message().contains(words), "{}", err.message());
-            assert!(err.message().contains("req-1"));
-            assert!(!err.message().contains("half-a-tok"));
-        }
-    }
+    use crate::status::Status;
 
     #[test]
     fn host_names_keep_a_bounded_number_of_regional_clients() {

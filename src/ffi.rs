@@ -4,7 +4,7 @@
 //! Every exported body runs inside [`boundary`], so no panic ever crosses
 //! into C.
 
-use crate::client::{default_client, Client, Token};
+use crate::client::{default_client, Client};
 use crate::error::Error;
 use crate::hosts::RS_IDC_MAX_HOST_LEN;
 use crate::options::{
@@ -12,6 +12,7 @@ use crate::options::{
     RS_IDC_MAX_OPTION_VALUE_LEN,
 };
 use crate::status::{status_name, RS_IDC_EINTERNAL, RS_IDC_OK};
+use crate::token::Token;
 use std::cell::RefCell;
 use std::ffi::{c_char, c_int, c_void, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};

@@ -5,28 +5,21 @@
 
 use crate::error::Error;
 use crate::ids;
+use crate::token::Api;
 use crate::values::is_region;
 
 /// The longest host name read, in bytes (DNS allows 253).
 pub const RS_IDC_MAX_HOST_LEN: usize = 253;
 
-/// What a host name names.
+/// What a host name names: a cluster or a workgroup, and its region.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum HostTarget {
-    /// A provisioned cluster.
-    Cluster {
-        /// The cluster identifier, lower-cased.
-        id: String,
-        /// The region from the host name.
-        region: String,
-    },
-    /// A Redshift Serverless workgroup.
-    Workgroup {
-        /// The workgroup name.
-        name: String,
-        /// The region from the host name.
-        region: String,
-    },
+pub struct HostTarget {
+    /// The API of the target: a provisioned cluster or a Serverless workgroup.
+    pub api: Api,
+    /// The cluster identifier (lower-cased) or the workgroup name.
+    pub name: String,
+    /// The region from the host name.
+    pub region: String,
 }
 
 /// Reads a Redshift or Redshift Serverless host name.
@@ -70,19 +63,20 @@ pub fn parse_host(host: &[u8]) -> Result<HostTarget, Error> {
         ));
     }
     let region = region.to_owned();
-    match service {
-        "redshift" => Ok(HostTarget::Cluster {
-            id: ids::check_cluster_id(0, name.as_bytes())
+    let (api, name) = match service {
+        "redshift" => (
+            Api::Provisioned,
+            ids::check_cluster_id(0, name.as_bytes())
                 .map_err(|e| Error::invalid(format!("host names a bad cluster: {e}")))?,
-            region,
-        }),
-        "redshift-serverless" => Ok(HostTarget::Workgroup {
-            name: ids::check_workgroup(0, name.as_bytes())
+        ),
+        "redshift-serverless" => (
+            Api::Serverless,
+            ids::check_workgroup(0, name.as_bytes())
                 .map_err(|e| Error::invalid(format!("host names a bad workgroup: {e}")))?,
-            region,
-        }),
-        _ => refuse(&format!("is not a Redshift host (service '{service}')")),
-    }
+        ),
+        _ => return refuse(&format!("is not a Redshift host (service '{service}')")),
+    };
+    Ok(HostTarget { api, name, region })
 }
 
 #[cfg(test)]
@@ -90,8 +84,9 @@ mod tests {
     use super::*;
 
     fn cluster(id: &str, region: &str) -> HostTarget {
-        HostTarget::Cluster {
-            id: id.into(),
+        HostTarget {
+            api: Api::Provisioned,
+            name: id.into(),
             region: region.into(),
         }
     }
@@ -109,7 +104,8 @@ mod tests {
         assert_eq!(
             parse_host(b"wg-one.123456789012.eu-central-1.redshift-serverless.amazonaws.com")
                 .unwrap(),
-            HostTarget::Workgroup {
+            HostTarget {
+                api: Api::Serverless,
                 name: "wg-one".into(),
                 region: "eu-central-1".into()
             }

@@ -23,9 +23,11 @@ pub mod options;
 mod runtime;
 pub mod settings;
 pub mod status;
+mod token;
 pub mod values;
 
-pub use client::{clear_cache, default_client, Client, Token};
+pub use client::{clear_cache, default_client, Client};
 pub use error::Error;
 pub use settings::{Settings, StaticCredentials};
 pub use status::Status;
+pub use token::{Api, Token};

@@ -20,6 +20,7 @@ use rs_idc::ids::{
 };
 use rs_idc::options::{settings_from_options, RawOption, KEYS, RS_IDC_MAX_OPTIONS};
 use rs_idc::status::{RS_IDC_EINVAL, RS_IDC_OK};
+use rs_idc::Api;
 use rs_idc::Status;
 use std::collections::BTreeSet;
 use std::ffi::{c_char, CStr, CString};
@@ -149,13 +150,23 @@ fn valid_host() -> impl Strategy<Value = (String, HostTarget)> {
         |(id, account, region, suffix)| {
             let host = format!("{id}.{account}.{region}.redshift.{suffix}");
             let id = id.to_ascii_lowercase();
-            (host, HostTarget::Cluster { id, region })
+            let target = HostTarget {
+                api: Api::Provisioned,
+                name: id,
+                region,
+            };
+            (host, target)
         },
     );
     let workgroup = (valid_workgroup(), account(), region(), amazon_suffix()).prop_map(
         |(name, account, region, suffix)| {
             let host = format!("{name}.{account}.{region}.redshift-serverless.{suffix}");
-            (host, HostTarget::Workgroup { name, region })
+            let target = HostTarget {
+                api: Api::Serverless,
+                name,
+                region,
+            };
+            (host, target)
         },
     );
     (prop_oneof![cluster, workgroup], any::<bool>()).prop_map(|((host, target), shout)| {
@@ -640,18 +651,17 @@ proptest! {
                     "{lower}"
                 );
                 let labels: Vec<&str> = lower.split('.').collect();
-                let (name, region) = match &target {
-                    HostTarget::Cluster { id, region } => {
-                        prop_assert!(is_cluster_id(id.as_bytes()));
+                let (name, region) = (&target.name, &target.region);
+                match target.api {
+                    Api::Provisioned => {
+                        prop_assert!(is_cluster_id(name.as_bytes()));
                         prop_assert_eq!(labels[3], "redshift");
-                        (id, region)
                     }
-                    HostTarget::Workgroup { name, region } => {
+                    Api::Serverless => {
                         prop_assert!(is_workgroup(name.as_bytes()));
                         prop_assert_eq!(labels[3], "redshift-serverless");
-                        (name, region)
                     }
-                };
+                }
                 prop_assert_eq!(labels[0], name.as_str());
                 prop_assert_eq!(labels[2], region.as_str());
             }

@@ -8,7 +8,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use rs_idc::hosts::{parse_host, HostTarget};
+use rs_idc::hosts::parse_host;
+use rs_idc::Api;
 use rs_idc::ids::{check_cluster_id, check_workgroup};
 
 fuzz_target!(|data: &[u8]| {
@@ -20,14 +21,15 @@ fuzz_target!(|data: &[u8]| {
                 "{lower}"
             );
             let labels: Vec<&str> = lower.split('.').collect();
-            let (name, region, service) = match &target {
-                HostTarget::Cluster { id, region } => {
-                    assert_eq!(check_cluster_id(0, id.as_bytes()).as_ref(), Ok(id));
-                    (id, region, "redshift")
+            let (name, region) = (&target.name, &target.region);
+            let service = match target.api {
+                Api::Provisioned => {
+                    assert_eq!(check_cluster_id(0, name.as_bytes()).as_ref(), Ok(name));
+                    "redshift"
                 }
-                HostTarget::Workgroup { name, region } => {
+                Api::Serverless => {
                     assert_eq!(check_workgroup(0, name.as_bytes()).as_ref(), Ok(name));
-                    (name, region, "redshift-serverless")
+                    "redshift-serverless"
                 }
             };
             assert_eq!(labels[0], name);

@@ -4,11 +4,11 @@
 mod errors;
 pub(crate) mod http;
 
-use crate::cache::Flavour;
 use crate::error::Error;
 use crate::keyed::KeyedHash;
 use crate::settings::Settings;
 use crate::status::Status;
+use crate::token::{Answer, Api};
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -38,10 +38,10 @@ pub(crate) struct Service {
 impl Service {
     /// The endpoint URL the API of `api` is called at; `None` when the SDK
     /// derives it from the region.
-    pub(crate) fn endpoint(&self, api: Flavour) -> Option<&str> {
+    pub(crate) fn endpoint(&self, api: Api) -> Option<&str> {
         match api {
-            Flavour::Cluster => self.cluster_endpoint.as_deref(),
-            Flavour::Serverless => self.serverless_endpoint.as_deref(),
+            Api::Provisioned => self.cluster_endpoint.as_deref(),
+            Api::Serverless => self.serverless_endpoint.as_deref(),
         }
     }
 
@@ -82,26 +82,17 @@ impl Identity {
     }
 }
 
-/// What a success answer carried, before the core checks it.
-pub(crate) struct Answer {
-    pub token: Option<Zeroizing<String>>,
-    /// Expiry in Unix seconds.
-    pub expires_at: Option<i64>,
-    pub request_id: Option<String>,
-}
-
-impl Answer {
-    /// The parts of either API's output; the token is wiped when dropped.
-    fn new(
-        token: Option<String>,
-        expiration: Option<aws_smithy_types::DateTime>,
-        request_id: Option<String>,
-    ) -> Answer {
-        Answer {
-            token: token.map(Zeroizing::new),
-            expires_at: expiration.map(|t| t.secs()),
-            request_id,
-        }
+/// The parts of either API's output as an [`Answer`]; the token is wiped
+/// when dropped.
+fn answer(
+    token: Option<String>,
+    expiration: Option<aws_smithy_types::DateTime>,
+    request_id: Option<String>,
+) -> Answer {
+    Answer {
+        token: token.map(Zeroizing::new),
+        expires_at: expiration.map(|t| t.secs()),
+        request_id,
     }
 }
 
@@ -198,13 +189,13 @@ pub(crate) async fn resolve_identity(service: &Service) -> Result<Identity, Erro
 /// `identity`.
 pub(crate) async fn get_token(
     service: &Service,
-    flavour: Flavour,
+    api: Api,
     identity: &Identity,
     ids: Vec<String>,
 ) -> Result<Answer, Error> {
-    match flavour {
-        Flavour::Cluster => cluster_token(service, identity, ids).await,
-        Flavour::Serverless => serverless_token(service, identity, ids).await,
+    match api {
+        Api::Provisioned => cluster_token(service, identity, ids).await,
+        Api::Serverless => serverless_token(service, identity, ids).await,
     }
 }
 
@@ -225,11 +216,7 @@ async fn cluster_token(
         .await
         .map_err(|err| map_sdk_error(CLUSTER_OPERATION, err))?;
     let request_id = output.request_id().map(str::to_owned);
-    Ok(Answer::new(
-        output.token,
-        output.expiration_time,
-        request_id,
-    ))
+    Ok(answer(output.token, output.expiration_time, request_id))
 }
 
 async fn serverless_token(
@@ -250,9 +237,5 @@ async fn serverless_token(
         .await
         .map_err(|err| map_sdk_error(SERVERLESS_OPERATION, err))?;
     let request_id = output.request_id().map(str::to_owned);
-    Ok(Answer::new(
-        output.token,
-        output.expiration_time,
-        request_id,
-    ))
+    Ok(answer(output.token, output.expiration_time, request_id))
 }

@@ -333,11 +333,7 @@ fn region_source(args: &Args, profile: &str) -> String {
     }
     if let Some(host) = &args.host {
         if let Ok(target) = rs_idc::hosts::parse_host(host.as_bytes()) {
-            let region = match target {
-                rs_idc::hosts::HostTarget::Cluster { region, .. }
-                | rs_idc::hosts::HostTarget::Workgroup { region, .. } => region,
-            };
-            return format!("{region} (from the host name)");
+            return format!("{} (from the host name)", target.region);
         }
     }
     for name in ["AWS_REGION", "AWS_DEFAULT_REGION"] {
