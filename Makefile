@@ -34,9 +34,11 @@ lib:
 	$(CARGO) build --release --workspace
 	ln -sf librs_idc.so $(LIBDIR)/librs_idc.so.$(VERSION_MAJOR)
 
-# Refreshes include/rs_idc.h from the Rust sources (any non-CI build does).
+# Refreshes include/rs_idc.h from the Rust sources: build.rs writes the
+# header into cargo's OUT_DIR, and this copies the newest one.
 header:
-	env -u CI $(CARGO) build --release
+	$(CARGO) build --release
+	cp "$$(ls -t $(LIBDIR)/build/rs-idc-*/out/rs_idc.h | head -n 1)" include/rs_idc.h
 
 $(LIBDIR)/librs_idc.so: lib
 

@@ -1,10 +1,8 @@
-//! Generates `include/rs_idc.h` with cbindgen and sets the cdylib's link
-//! options.
+//! Generates the C header with cbindgen and sets the cdylib's link options.
 //!
-//! The fresh header always goes to `$OUT_DIR/rs_idc.h`; a test compares it
-//! with the committed one. Outside CI the committed copy is refreshed too, so
-//! a developer's build keeps it current; in CI (`CI` set) the source tree is
-//! left alone and a stale header fails the test.
+//! The header goes to `$OUT_DIR/rs_idc.h` only: the build never writes
+//! into the source tree. `make header` copies it to `include/rs_idc.h`,
+//! the committed copy, and a test fails while the two differ.
 
 use std::path::PathBuf;
 
@@ -20,7 +18,6 @@ fn main() {
     println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,librs_idc.so.{major}");
     println!("cargo:rerun-if-changed=src");
     println!("cargo:rerun-if-changed=cbindgen.toml");
-    println!("cargo:rerun-if-env-changed=CI");
 
     let crate_dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default());
     let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").unwrap_or_default());
@@ -30,7 +27,7 @@ fn main() {
     };
     // The version macros come from Cargo.toml, never by hand.
     config.after_includes = Some(format!(
-        "\n// The version of the library this header belongs to (see also rs_idc_version()).\n\
+        "\n/* The version of the library this header belongs to (see also rs_idc_version()). */\n\
          #define RS_IDC_VERSION \"{version}\"\n\
          #define RS_IDC_VERSION_MAJOR {major}\n\
          #define RS_IDC_VERSION_MINOR {minor}\n\
@@ -44,10 +41,30 @@ fn main() {
         Ok(bindings) => bindings,
         Err(err) => fail(&format!("cbindgen could not generate the header: {err}")),
     };
-    bindings.write_to_file(out_dir.join("rs_idc.h"));
-    if std::env::var_os("CI").is_none() {
-        bindings.write_to_file(crate_dir.join("include").join("rs_idc.h"));
+    let mut text = Vec::new();
+    bindings.write(&mut text);
+    let header = c89_comments(&String::from_utf8_lossy(&text));
+    if let Err(err) = std::fs::write(out_dir.join("rs_idc.h"), header) {
+        fail(&format!("cannot write the header: {err}"));
     }
+}
+
+/// The header with cbindgen's line comments after code (`#endif //
+/// __cplusplus`, `} // extern "C"`) turned into block comments, which C89
+/// and C++98 both accept.
+fn c89_comments(header: &str) -> String {
+    let mut out = String::with_capacity(header.len());
+    for line in header.lines() {
+        let in_block_comment = line.starts_with(" *") || line.starts_with("/*");
+        match line.split_once("//") {
+            Some((code, comment)) if !in_block_comment => {
+                out.push_str(&format!("{}  /* {} */", code.trim_end(), comment.trim()));
+            }
+            _ => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    out
 }
 
 fn fail(message: &str) -> ! {

@@ -2,310 +2,441 @@
  * rs_idc.h - Amazon Redshift IAM Identity Center auth tokens for C.
  *
  * Status numbers are fixed forever: new ones are appended, retired ones stay
- * reserved. Every function is thread-safe. Strings returned as `const char *`
- * belong to the library; tokens returned through `char **out` belong to the
- * caller and are released with rs_idc_free_token().
+ * reserved. Every function is thread-safe. Strings returned as const char *
+ * belong to the library; tokens returned through char **out belong to the
+ * caller and are released with rs_idc_free_token(). No function keeps a
+ * pointer it was given after it returns, except the log callback and its
+ * userdata.
  */
 
 #ifndef RS_IDC_H
 #define RS_IDC_H
 
-/* Generated from the Rust sources by cbindgen (build.rs). Do not edit: run `make header`. */
+/* Generated from the Rust sources by cbindgen (build.rs). Do not edit: run make header. */
 
 #include <stddef.h>
 #include <stdint.h>
 
-// The version of the library this header belongs to (see also rs_idc_version()).
+/* The version of the library this header belongs to (see also rs_idc_version()). */
 #define RS_IDC_VERSION "0.1.0"
 #define RS_IDC_VERSION_MAJOR 0
 #define RS_IDC_VERSION_MINOR 1
 #define RS_IDC_VERSION_PATCH 0
 
-// Log level: nothing is logged (the default unless `RS_IDC_LOG` is set).
-#define RS_IDC_LOG_OFF 0
-
-// Log level: failures.
-#define RS_IDC_LOG_ERROR 1
-
-// Log level: conditions worth a look.
-#define RS_IDC_LOG_WARN 2
-
-// Log level: one line per call to the service.
-#define RS_IDC_LOG_INFO 3
-
-// Log level: cache decisions and the AWS SDK's progress.
-#define RS_IDC_LOG_DEBUG 4
-
-// Log level: everything, the AWS SDK's internals included.
-#define RS_IDC_LOG_TRACE 5
-
-// The longest host name read, in bytes (DNS allows 253).
+/**
+ * The longest host name read, in bytes (DNS allows 253).
+ */
 #define RS_IDC_MAX_HOST_LEN 253
 
-// The most identifiers one call may name (clusters or workgroups).
+/**
+ * The most identifiers one call may name (clusters or workgroups).
+ */
 #define RS_IDC_MAX_IDENTIFIERS 20
 
-// The longest cluster identifier, in characters.
+/**
+ * The longest cluster identifier, in characters.
+ */
 #define RS_IDC_MAX_CLUSTER_ID_LEN 63
 
-// The shortest workgroup name, in characters.
+/**
+ * The shortest workgroup name, in characters.
+ */
 #define RS_IDC_MIN_WORKGROUP_LEN 3
 
-// The longest workgroup name, in characters.
+/**
+ * The longest workgroup name, in characters.
+ */
 #define RS_IDC_MAX_WORKGROUP_LEN 64
 
-// The most options one handle may be made from.
+/**
+ * Log level: nothing is logged (the default unless RS_IDC_LOG is set).
+ */
+#define RS_IDC_LOG_OFF 0
+
+/**
+ * Log level: failures.
+ */
+#define RS_IDC_LOG_ERROR 1
+
+/**
+ * Log level: conditions worth a look: retries, refused settings.
+ */
+#define RS_IDC_LOG_WARN 2
+
+/**
+ * Log level: one line per call to the service.
+ */
+#define RS_IDC_LOG_INFO 3
+
+/**
+ * Log level: cache decisions and the AWS SDK's progress.
+ */
+#define RS_IDC_LOG_DEBUG 4
+
+/**
+ * Log level: everything, the AWS SDK's internals included.
+ */
+#define RS_IDC_LOG_TRACE 5
+
+/**
+ * The most options one handle may be made from.
+ */
 #define RS_IDC_MAX_OPTIONS 64
 
-// The longest option key, in bytes.
+/**
+ * The longest option key, in bytes.
+ */
 #define RS_IDC_MAX_OPTION_KEY_LEN 64
 
-// The longest option value, in bytes (session tokens can be long).
+/**
+ * The longest option value, in bytes (session tokens can be long).
+ */
 #define RS_IDC_MAX_OPTION_VALUE_LEN (16 * 1024)
 
-// The call succeeded.
+/**
+ * The call succeeded.
+ */
 #define RS_IDC_OK 0
 
-// An argument or option is invalid: NULL pointer, identifier count outside
-// 1..20, a malformed identifier, an unknown or malformed setting, or the
-// service rejected a parameter (RedshiftInvalidParameter, ValidationException).
+/**
+ * An argument or option is invalid: NULL pointer, identifier count outside
+ * 1..20, a malformed identifier, an unknown or malformed setting, or the
+ * service rejected a parameter (RedshiftInvalidParameter, ValidationException).
+ */
 #define RS_IDC_EINVAL -1
 
-// No AWS credentials could be resolved.
+/**
+ * No AWS credentials could be resolved.
+ */
 #define RS_IDC_ENOCREDS -2
 
-// No AWS region is configured or derivable.
+/**
+ * No AWS region is configured or derivable.
+ */
 #define RS_IDC_ENOREGION -3
 
-// The service refused the operation (UnsupportedOperation): for example the
-// credentials carry no IAM Identity Center identity, or the cluster has no
-// Identity Center integration.
+/**
+ * The service refused the operation (UnsupportedOperation): for example the
+ * credentials carry no IAM Identity Center identity, or the cluster has no
+ * Identity Center integration.
+ */
 #define RS_IDC_EUNSUPPORTED -4
 
-// The cluster or workgroup does not exist (ClusterNotFound,
-// ResourceNotFoundException).
+/**
+ * The cluster or workgroup does not exist (ClusterNotFound,
+ * ResourceNotFoundException).
+ */
 #define RS_IDC_ENOTFOUND -5
 
-// The cluster or workgroup is in a state that does not allow the call
-// (InvalidClusterState, ConflictException).
+/**
+ * The cluster or workgroup is in a state that does not allow the call
+ * (InvalidClusterState, ConflictException).
+ */
 #define RS_IDC_ESTATE -6
 
-// The credentials were refused: access denied, unknown or expired key,
-// signature mismatch.
+/**
+ * The credentials were refused: access denied, unknown or expired key,
+ * signature mismatch.
+ */
 #define RS_IDC_EDENIED -7
 
-// The service was still throttling when the retries ran out.
+/**
+ * The service was still throttling when the retries ran out.
+ */
 #define RS_IDC_ETHROTTLED -8
 
-// The call's time bound ran out.
+/**
+ * The call's time bound ran out.
+ */
 #define RS_IDC_ETIMEOUT -9
 
-// DNS, connect, TLS or I/O failure.
+/**
+ * DNS, connect, TLS or I/O failure.
+ */
 #define RS_IDC_ENETWORK -10
 
-// Any other service error (5xx answers, unknown error codes).
+/**
+ * Any other service error (5xx answers, unknown error codes).
+ */
 #define RS_IDC_ESERVICE -11
 
-// The service answered "success" without a non-empty token and a future
-// expiry, or with an answer that cannot be parsed.
+/**
+ * The service answered "success" without a non-empty token and a future
+ * expiry, or with an answer that cannot be parsed.
+ */
 #define RS_IDC_EBADRESPONSE -12
 
-// An internal failure: a caught panic, or the runtime could not start.
+/**
+ * An internal failure: a caught panic, or the runtime could not start.
+ */
 #define RS_IDC_EINTERNAL -13
 
-// A client handle: settings, SDK clients and an HTTP connection pool. Made
-// by `rs_idc_client_new()`, released by `rs_idc_client_free()`; may be used
-// from many threads at once.
+/**
+ * A client handle: settings, AWS SDK clients and a connection pool. Made
+ * by rs_idc_client_new(), released by rs_idc_client_free(); many threads
+ * may use one handle at once.
+ */
 typedef struct rs_idc_client rs_idc_client;
 
-// One setting for `rs_idc_client_new()`: a key and its value, both
-// NUL-terminated. Keys are case-insensitive:
-//
-// | key | value | environment equivalent |
-// | --- | --- | --- |
-// | `region` | region name of an AWS partition, e.g. `us-east-1` | `AWS_REGION` |
-// | `profile` | profile name | `AWS_PROFILE` |
-// | `endpoint_url` | `https://...` (plain `http://` only to loopback, or with `allow_http`) | `AWS_ENDPOINT_URL` |
-// | `access_key_id`, `secret_access_key`, `session_token` | identity-enhanced credentials: all three or none | `AWS_ACCESS_KEY_ID`, ... |
-// | `ca_file` | path of a PEM file of extra trusted CAs: a regular file of at most 4 MiB, every block a certificate | `AWS_CA_BUNDLE` |
-// | `proxy` | `http://[user:password@]host:port` for `https://` calls | `HTTPS_PROXY`, `ALL_PROXY` |
-// | `http_proxy` | the same for plain `http://` calls | `HTTP_PROXY`, `ALL_PROXY` |
-// | `no_proxy` | comma-separated hosts that bypass the proxies; loopback and link-local ones always do | `NO_PROXY` |
-// | `connect_timeout_ms` | 1 to 3600000 | `RS_IDC_CONNECT_TIMEOUT_MS` |
-// | `timeout_ms` | whole call, retries included: 1 to 3600000 | `RS_IDC_TIMEOUT_MS` |
-// | `max_attempts` | 1 to 10 | `AWS_MAX_ATTEMPTS` |
-// | `cache` | `on`/`off` (also `1`/`0`, `true`/`false`, `yes`/`no`) | `RS_IDC_CACHE` |
-// | `refresh_margin_s` | seconds before expiry a cached token is refreshed, 0 to 3600 | |
-// | `allow_http` | `on`/`off`: allow plain `http://` off loopback | `RS_IDC_ALLOW_HTTP` |
+/**
+ * One setting for rs_idc_client_new(): a key and its value, both
+ * NUL-terminated C strings.
+ *
+ * Keys are case-insensitive; each may be given once. An option given
+ * hides the environment variables in brackets, so a bad value there does
+ * not matter:
+ *
+ *   region              an AWS region, e.g. us-east-1 (AWS_REGION)
+ *   profile             a profile of the AWS config files (AWS_PROFILE)
+ *   endpoint_url        https://...; plain http:// only to loopback or
+ *                       with allow_http (AWS_ENDPOINT_URL)
+ *   access_key_id       identity-enhanced credentials: the three come
+ *   secret_access_key   together or not at all (AWS_ACCESS_KEY_ID,
+ *   session_token       AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN)
+ *   ca_file             PEM file of extra trusted CA certificates: a
+ *                       regular file of at most 4 MiB, every block an
+ *                       X.509 certificate (AWS_CA_BUNDLE)
+ *   proxy               http://[user:password@]host:port for https://
+ *                       calls (HTTPS_PROXY, ALL_PROXY)
+ *   http_proxy          the same for plain http:// calls (HTTP_PROXY,
+ *                       ALL_PROXY)
+ *   no_proxy            comma-separated hosts that bypass the proxies;
+ *                       loopback and link-local ones always do (NO_PROXY)
+ *   connect_timeout_ms  1 to 3600000 (RS_IDC_CONNECT_TIMEOUT_MS)
+ *   timeout_ms          whole call, retries included, 1 to 3600000
+ *                       (RS_IDC_TIMEOUT_MS)
+ *   max_attempts        1 to 10 (AWS_MAX_ATTEMPTS)
+ *   cache               on or off; also 1/0, true/false, yes/no
+ *                       (RS_IDC_CACHE)
+ *   refresh_margin_s    seconds before expiry a cached token is
+ *                       refreshed, 0 to 3600 (default: the smaller of 300
+ *                       and half the token's lifetime)
+ *   allow_http          on or off: plain http:// off loopback
+ *                       (RS_IDC_ALLOW_HTTP)
+ */
 typedef struct {
-  // The option's key.
+  /**
+   * The option's key.
+   */
   const char *key;
-  // The option's value.
+  /**
+   * The option's value.
+   */
   const char *value;
 } rs_idc_option;
 
 #ifdef __cplusplus
 extern "C" {
-#endif // __cplusplus
+#endif  /* __cplusplus */
 
-// Gets an IAM Identity Center auth token for Amazon Redshift provisioned
-// clusters, using the process-wide default client.
-//
-// - `ids`: `n` cluster identifiers, 1 to 20, each 1-63 ASCII letters,
-//   digits and hyphens, starting with a letter, not ending with a hyphen,
-//   without two hyphens in a row. Case, order and duplicates do not matter.
-//   They are checked before any network traffic.
-// - `out`: receives a new NUL-terminated token; release it with
-//   `rs_idc_free_token()` (plain `free()` also works). Set to NULL on
-//   failure.
-// - `exp`: receives the token's expiry in Unix seconds (UTC); may be NULL.
-//   Left alone on failure.
-//
-// The default client is built on first use from the environment:
-// `AWS_REGION`/`AWS_DEFAULT_REGION`, `AWS_PROFILE`, the config and
-// credentials files and the rest of the AWS credential chain,
-// `AWS_ENDPOINT_URL`/`AWS_ENDPOINT_URL_REDSHIFT`, `AWS_MAX_ATTEMPTS`,
-// `AWS_RETRY_MODE`, and `RS_IDC_TIMEOUT_MS` (whole call, retries included,
-// default 20000), `RS_IDC_CONNECT_TIMEOUT_MS` (default 3000) and
-// `RS_IDC_CACHE` (`0` turns the token cache off).
-//
-// Tokens are cached per API, region, endpoint, complete credentials
-// (access key id, secret key and session token, through a keyed hash)
-// and identifier set, and served while more than the smaller of five
-// minutes and half their lifetime is left; a cached answer costs a copy.
-// Concurrent calls for the same set and credentials make one request
-// when their time bounds, attempts, proxies and CA certificates match too.
-//
-// Returns `RS_IDC_OK` or a negative `RS_IDC_E*` status; on failure
-// `rs_idc_last_error()` says why. Thread-safe; may be called from any
-// thread, also after `fork()` in the child.
-//
-// # Safety
-// `ids` must be NULL or point to `n` pointers, each NULL or a C string;
-// `out` must be NULL or writable; `exp` must be NULL or writable.
+/**
+ * Gets an IAM Identity Center auth token for Amazon Redshift provisioned
+ * clusters with the process-wide client, which reads its settings from
+ * the environment on first use.
+ *
+ * ids: n cluster identifiers, 1 to RS_IDC_MAX_IDENTIFIERS (20), each 1 to
+ * 63 ASCII letters, digits and hyphens, starting with a letter, not
+ * ending with a hyphen, without two hyphens in a row. Case, order and
+ * duplicates do not matter. They are checked before any network traffic.
+ * out: receives a new NUL-terminated token; release it with
+ * rs_idc_free_token().
+ * exp: receives the token's expiry in Unix seconds (UTC); may be NULL.
+ *
+ * Returns RS_IDC_OK, or a negative RS_IDC_E* status; then *out is NULL,
+ * *exp is left alone and rs_idc_last_error() says why.
+ *
+ * Settings, read once: AWS_REGION or AWS_DEFAULT_REGION, AWS_PROFILE, the
+ * config and credentials files and the rest of the AWS credential chain,
+ * AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_REDSHIFT, AWS_MAX_ATTEMPTS,
+ * AWS_RETRY_MODE, AWS_CA_BUNDLE, HTTPS_PROXY, HTTP_PROXY, ALL_PROXY,
+ * NO_PROXY, RS_IDC_TIMEOUT_MS (whole call, retries included, default
+ * 20000), RS_IDC_CONNECT_TIMEOUT_MS (default 3000), RS_IDC_CACHE (0 turns
+ * the cache off) and RS_IDC_ALLOW_HTTP. Credentials taken from the
+ * environment are read again when they change.
+ *
+ * Cache: tokens are kept per API, region, endpoint, complete credentials
+ * (access key id, secret key and session token, through a keyed hash) and
+ * identifier set, and served while more than the smaller of five minutes
+ * and half their lifetime is left; a cached answer costs a copy.
+ * Concurrent calls for the same set and credentials make one request when
+ * their time bounds, attempts, proxies and CA certificates match too.
+ *
+ * Threads: any thread, at once, also one owned by another async runtime,
+ * and after fork() in the child.
+ *
+ * Pointers: ids must point to n pointers, each a C string; out must be
+ * writable; exp NULL or writable. NULL ids, out or ids[i] give
+ * RS_IDC_EINVAL.
+ */
 int rs_idc_get_token(const char **ids, size_t n, char **out, int64_t *exp);
 
-// Makes a client handle from `n` options (see `rs_idc_option`; `options`
-// may be NULL when `n` is 0). Settings not given come from the
-// environment, as for `rs_idc_get_token()`.
-//
-// Every option is checked here: an unknown key, a key given twice, a
-// malformed value, credentials without all three parts or an unreadable
-// CA file give `RS_IDC_EINVAL` and a last error naming the key (never a
-// secret value). Nothing is contacted until the first token call. On
-// failure `*out` is NULL.
-//
-// # Safety
-// `options` must be NULL or point to `n` options whose strings are NULL or
-// NUL-terminated; `out` must be NULL or writable.
+/**
+ * Makes a client handle from n options (see rs_idc_option). Settings not
+ * given come from the environment, as for rs_idc_get_token().
+ *
+ * options: n options; may be NULL when n is 0; at most RS_IDC_MAX_OPTIONS.
+ * out: receives the new handle; release it with rs_idc_client_free().
+ *
+ * Every option is checked here, and nothing is contacted until the first
+ * token call. Returns RS_IDC_OK, or RS_IDC_EINVAL for an unknown key, a
+ * key given twice, a malformed value, credentials without all three
+ * parts or an unusable CA file; then *out is NULL and rs_idc_last_error()
+ * names the key (never a secret value or a password).
+ *
+ * Threads: any thread.
+ *
+ * Pointers: options must point to n options whose keys are C strings and
+ * whose values are C strings or NULL; out must be writable.
+ */
 int rs_idc_client_new(const rs_idc_option *options, size_t n, rs_idc_client **out);
 
-// As `rs_idc_get_token()`, with the settings of `client`.
-//
-// # Safety
-// `client` must be NULL or a live handle; the other arguments as for
-// `rs_idc_get_token()`.
+/**
+ * As rs_idc_get_token(), with the settings of a client handle.
+ *
+ * client: a handle from rs_idc_client_new(); NULL gives RS_IDC_EINVAL.
+ * The other arguments, the result and the thread rules are those of
+ * rs_idc_get_token(); many threads may use one handle at once.
+ *
+ * Pointers: client must be NULL or a live handle; the others as for
+ * rs_idc_get_token().
+ */
 int rs_idc_client_get_token(rs_idc_client *client,
                             const char **ids,
                             size_t n,
                             char **out,
                             int64_t *exp);
 
-// Gets a token for Redshift Serverless workgroups (API
-// `redshift-serverless:GetIdentityCenterAuthToken`): `n` names, 1 to 20,
-// each 3-64 lower-case ASCII letters, digits and hyphens. Otherwise as
-// `rs_idc_client_get_token()`.
-//
-// # Safety
-// As `rs_idc_client_get_token()`, with `workgroups` for `ids`.
+/**
+ * Gets a token for Redshift Serverless workgroups (the API
+ * redshift-serverless:GetIdentityCenterAuthToken).
+ *
+ * workgroups: n names, 1 to RS_IDC_MAX_IDENTIFIERS, each 3 to 64
+ * lower-case ASCII letters, digits and hyphens, checked before any
+ * network traffic. Otherwise as rs_idc_client_get_token().
+ *
+ * Pointers: as rs_idc_client_get_token(), with workgroups for ids.
+ */
 int rs_idc_client_get_serverless_token(rs_idc_client *client,
                                        const char **workgroups,
                                        size_t n,
                                        char **out,
                                        int64_t *exp);
 
-// Gets a token for the cluster or workgroup a Redshift host name names,
-// as the official drivers read it:
-// `CLUSTER.ID.REGION.redshift.amazonaws.com` or
-// `WORKGROUP.ACCOUNT.REGION.redshift-serverless.amazonaws.com` (also under
-// `amazonaws.com.cn`). The host's region is used unless the handle has a
-// `region` option. Any other host (a custom domain, an IP address, a port
-// or scheme glued on) gives `RS_IDC_EINVAL`: pass the identifier instead.
-//
-// # Safety
-// `client` must be NULL or a live handle; `host` NULL or a C string;
-// `out` and `exp` as for `rs_idc_get_token()`.
+/**
+ * Gets a token for the cluster or workgroup a Redshift host name names,
+ * as the official drivers read it.
+ *
+ * host: CLUSTER.ID.REGION.redshift.amazonaws.com or
+ * WORKGROUP.ACCOUNT.REGION.redshift-serverless.amazonaws.com (also under
+ * amazonaws.com.cn), at most RS_IDC_MAX_HOST_LEN bytes. The host's region
+ * is used unless the handle has a region option; a handle keeps clients
+ * for at most 8 such regions. Any other host (a custom domain, an IP
+ * address, a port or scheme glued on) gives RS_IDC_EINVAL: pass the
+ * identifier instead. Otherwise as rs_idc_client_get_token().
+ *
+ * Pointers: client must be NULL or a live handle; host NULL or a C
+ * string; out and exp as for rs_idc_get_token().
+ */
 int rs_idc_client_get_token_for_host(rs_idc_client *client,
                                      const char *host,
                                      char **out,
                                      int64_t *exp);
 
-// Releases a client handle and wipes its secret settings. NULL is fine.
-// No call on the handle may be running or follow.
-//
-// # Safety
-// `client` must be NULL or a live handle from `rs_idc_client_new()`.
+/**
+ * Releases a client handle and wipes its secret settings. NULL is fine.
+ *
+ * Threads: no call on the handle may be running or follow.
+ *
+ * Pointers: client must be NULL or a live handle from rs_idc_client_new().
+ */
 void rs_idc_client_free(rs_idc_client *client);
 
-// Empties the process-wide token cache; the dropped tokens are wiped.
-// The next call for any identifier set asks the service again.
+/**
+ * Empties the process-wide token cache; the dropped tokens are wiped.
+ * The next call for any identifier set asks the service again.
+ *
+ * Threads: any thread; calls running at the same time may still return
+ * a token they had already taken from the cache.
+ */
 void rs_idc_cache_clear(void);
 
-// Routes every log record (the library's and the AWS SDK's) to `cb`
-// instead of stderr; NULL sends them back to stderr. `cb` gets the level
-// (`RS_IDC_LOG_ERROR` .. `RS_IDC_LOG_TRACE`), a NUL-terminated line valid
-// only during the call, and `userdata`.
-//
-// Which records are produced is set by `rs_idc_set_log_level()` or
-// `RS_IDC_LOG` (`error`, `warn`, `info`, `debug`, `trace`); the default is
-// none. Records never contain a token, secret key or session token.
-//
-// Threads: `cb` runs on the thread that called into the library for the
-// library's own records, and on the library's worker threads (named
-// `rs-idc-worker`) for the AWS SDK's, possibly on several threads at
-// once. It should return quickly and must not call into rs-idc, except to
-// replace itself with this function. It must not throw a C++ exception
-// or `longjmp` out: either would cross Rust frames.
-//
-// When this function returns, no thread is still inside the previous
-// callback (it waits for running deliveries to end), so the previous
-// callback and its userdata may be released at once. Called from inside
-// the previous callback, it waits for the other threads only.
-//
-// # Safety
-// `cb` must be NULL or a function that may be called from any thread with
-// `userdata`, until it is replaced.
+/**
+ * Wipes a token returned by this library and frees it.
+ *
+ * token: a token from rs_idc_get_token() or another token call, not yet
+ * freed; NULL is fine and does nothing. The token's bytes are overwritten
+ * before the memory goes back to the allocator (plain free() also works,
+ * without the wipe).
+ *
+ * Pointers: token must be NULL or a token from this library.
+ */
+void rs_idc_free_token(char *token);
+
+/**
+ * The name of a status number, such as "RS_IDC_ENOTFOUND";
+ * "RS_IDC_UNKNOWN" for a number that is not assigned.
+ *
+ * Returns a static string, never NULL. Any thread.
+ */
+const char *rs_idc_status_str(int status);
+
+/**
+ * What went wrong in the calling thread's last failing call: one line
+ * with the AWS error code and request id where there is one. Never holds
+ * a token, a secret key, a session token or a password. Empty if this
+ * thread has had no failure.
+ *
+ * Returns a string that belongs to the library, never NULL, valid until
+ * the next failing call on the same thread. Each thread has its own.
+ */
+const char *rs_idc_last_error(void);
+
+/**
+ * The library's version, such as "0.1.0" (the header's RS_IDC_VERSION is
+ * the version it was made for).
+ *
+ * Returns a static string, never NULL. Any thread.
+ */
+const char *rs_idc_version(void);
+
+/**
+ * Hands every log record, the library's and the AWS SDK's, to cb instead
+ * of writing it to stderr; NULL sends records back to stderr.
+ *
+ * cb: called with the level (RS_IDC_LOG_ERROR to RS_IDC_LOG_TRACE), one
+ * NUL-terminated line that is valid only during the call, and userdata.
+ * Which records are made is set by rs_idc_set_log_level() or the RS_IDC_LOG
+ * environment variable (error, warn, info, debug, trace); the default is
+ * none. Records never hold a token, a secret key, a session token or a
+ * password.
+ *
+ * Threads: cb runs on the thread that called into the library for the
+ * library's own records, and on the library's worker threads (named
+ * rs-idc-worker) for the AWS SDK's, possibly on several threads at once.
+ * It should return quickly and must not call into rs-idc, except to
+ * replace itself with this function. It must not throw a C++ exception or
+ * longjmp out of the library. When this function returns, no thread is
+ * still inside the previous callback, so its userdata may be released at
+ * once; called from inside the previous callback, it waits for the other
+ * threads only.
+ *
+ * Pointers: cb must be NULL or a function that may be called from any
+ * thread with userdata, until it is replaced.
+ */
 void rs_idc_set_log_callback(void (*cb)(int level, const char *msg, void *userdata),
                              void *userdata);
 
-// Sets which records are logged: `RS_IDC_LOG_OFF` (none) up to
-// `RS_IDC_LOG_TRACE` (all); numbers outside are clamped. Overrides
-// `RS_IDC_LOG`.
+/**
+ * Sets which records are made: RS_IDC_LOG_OFF (none) up to
+ * RS_IDC_LOG_TRACE (all); numbers outside are clamped. Overrides the
+ * RS_IDC_LOG environment variable.
+ *
+ * Threads: any thread; records already being made may still appear.
+ */
 void rs_idc_set_log_level(int level);
 
-// Wipes a token returned by this library and frees it. NULL is fine.
-//
-// # Safety
-// `token` must be NULL or a token from this library not yet freed.
-void rs_idc_free_token(char *token);
-
-// The static name of a status number, such as `"RS_IDC_ENOTFOUND"`;
-// `"RS_IDC_UNKNOWN"` for a number that is not assigned. Never NULL.
-const char *rs_idc_status_str(int status);
-
-// A message for the calling thread's last failure: what went wrong, with
-// the AWS error code and request id where there is one. Never contains a
-// token or a secret. Empty if this thread has had no failure. Never NULL.
-//
-// The text belongs to the library and stays valid until the next failing
-// call on the same thread.
-const char *rs_idc_last_error(void);
-
-// The library's version, such as `"0.1.0"`. Never NULL.
-const char *rs_idc_version(void);
-
 #ifdef __cplusplus
-}  // extern "C"
-#endif  // __cplusplus
+}  /* extern "C" */
+#endif  /* __cplusplus */
 
 #endif  /* RS_IDC_H */

@@ -14,9 +14,9 @@
 # hosts` works too; sanitizers other than `none` need nightly.) The targets
 # check panics and logic, not memory errors: the code they reach has no
 # `unsafe` of its own besides the C layer, which valgrind and the C tests
-# cover. `--target` keeps the flags off build scripts and proc macros; CI=1
-# keeps build.rs from rewriting include/rs_idc.h. fuzz/Cargo.lock starts
-# from the main Cargo.lock, so both build the same SDK versions.
+# cover. `--target` keeps the flags off build scripts and proc macros.
+# fuzz/Cargo.lock starts from the main Cargo.lock, so both build the same
+# SDK versions.
 
 FUZZ_TRIPLE    ?= $(shell rustc -vV | sed -n 's/^host: //p')
 FUZZ_TARGETS   := $(patsubst fuzz/fuzz_targets/%.rs,%,$(wildcard fuzz/fuzz_targets/*.rs))
@@ -43,7 +43,7 @@ fuzz_run = mkdir -p fuzz/corpus/$(1) fuzz/artifacts/$(1) && \
 EXTRA_TESTS += test-fuzz
 
 fuzz-build:
-	cd fuzz && CI=1 RUSTFLAGS="$(FUZZ_RUSTFLAGS)" $(CARGO) build --release \
+	cd fuzz && RUSTFLAGS="$(FUZZ_RUSTFLAGS)" $(CARGO) build --release \
 	  --target $(FUZZ_TRIPLE) --target-dir target --bins
 
 test-fuzz: fuzz-build

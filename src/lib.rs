@@ -5,9 +5,24 @@
 //! [`Client::get_token`] returns a [`Token`] or an [`Error`] whose
 //! [`Status`] maps onto the `RS_IDC_*` status numbers.
 //!
-//! Layers, each in its own module, data flowing one way:
-//! `ffi` (C surface) → `client`, `ids`, `hosts`, `options`, `settings`, `cache` (safe core) →
-//! `aws` (SDK calls and error mapping) → `runtime` (fork-aware async runtime).
+//! Layers, from the top; a module uses only modules below it, so data
+//! flows one way (C → ffi → client; a cache hit returns there):
+//!
+//! 1. `ffi`: the C surface, pointer checks, C strings, statuses and the
+//!    panic guard.
+//! 2. `client`: the safe core's entry: identifiers and host names checked,
+//!    the identity resolved, the cache consulted, every call bounded in
+//!    time. `options` turns a driver's string options into `settings`.
+//! 3. `cache` (tokens and single flight) and `aws` (SDK clients, the HTTP
+//!    client, the API calls, SDK errors to statuses; no other module sees
+//!    an SDK type).
+//! 4. The vocabulary and the rules for values: `token` (the API kind and
+//!    the token), `settings`, `hosts`, `ids`, `values`, and `keyed` (the
+//!    digests that bind keys to credentials).
+//! 5. `error` and `status`.
+//!
+//! Underneath, the process layer: `runtime` (the async runtime, one per
+//! process), `fork` (per-process values and the fork gate) and `log`.
 
 mod aws;
 mod cache;

@@ -7,6 +7,7 @@
 //! before a record is formatted.
 
 use std::cell::RefCell;
+use std::ffi::c_int;
 use std::fmt::{self, Write as _};
 use std::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
@@ -19,22 +20,36 @@ use tracing::{Event, Level, Metadata, Subscriber};
 /// `error`, `warn`, `info`, `debug` or `trace` (also `off`).
 pub const ENV_LOG: &str = "RS_IDC_LOG";
 
-/// Log levels, from least to most verbose; `Off` logs nothing.
+/// Log level: nothing is logged (the default unless RS_IDC_LOG is set).
+pub const RS_IDC_LOG_OFF: c_int = 0;
+/// Log level: failures.
+pub const RS_IDC_LOG_ERROR: c_int = 1;
+/// Log level: conditions worth a look: retries, refused settings.
+pub const RS_IDC_LOG_WARN: c_int = 2;
+/// Log level: one line per call to the service.
+pub const RS_IDC_LOG_INFO: c_int = 3;
+/// Log level: cache decisions and the AWS SDK's progress.
+pub const RS_IDC_LOG_DEBUG: c_int = 4;
+/// Log level: everything, the AWS SDK's internals included.
+pub const RS_IDC_LOG_TRACE: c_int = 5;
+
+/// Log levels, from least to most verbose; `Off` logs nothing. Their
+/// numbers are the `RS_IDC_LOG_*` constants of the C API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 #[repr(u8)]
 pub enum LogLevel {
     /// Nothing is logged.
-    Off = 0,
+    Off = RS_IDC_LOG_OFF as u8,
     /// Failures.
-    Error = 1,
+    Error = RS_IDC_LOG_ERROR as u8,
     /// Conditions worth a look: retries, refused settings.
-    Warn = 2,
+    Warn = RS_IDC_LOG_WARN as u8,
     /// One line per call to the service.
-    Info = 3,
+    Info = RS_IDC_LOG_INFO as u8,
     /// Cache decisions and the SDK's progress.
-    Debug = 4,
+    Debug = RS_IDC_LOG_DEBUG as u8,
     /// Everything, the SDK's internals included.
-    Trace = 5,
+    Trace = RS_IDC_LOG_TRACE as u8,
 }
 
 impl LogLevel {
@@ -52,13 +67,13 @@ impl LogLevel {
     }
 
     /// The level of a number, clamped to `Off..=Trace`.
-    pub fn from_number(level: i32) -> LogLevel {
+    pub fn from_number(level: c_int) -> LogLevel {
         match level {
-            i32::MIN..=0 => LogLevel::Off,
-            1 => LogLevel::Error,
-            2 => LogLevel::Warn,
-            3 => LogLevel::Info,
-            4 => LogLevel::Debug,
+            c_int::MIN..=RS_IDC_LOG_OFF => LogLevel::Off,
+            RS_IDC_LOG_ERROR => LogLevel::Error,
+            RS_IDC_LOG_WARN => LogLevel::Warn,
+            RS_IDC_LOG_INFO => LogLevel::Info,
+            RS_IDC_LOG_DEBUG => LogLevel::Debug,
             _ => LogLevel::Trace,
         }
     }

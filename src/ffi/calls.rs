@@ -1,0 +1,285 @@
+//! The token calls: the process-wide one and those of client handles.
+
+use super::{boundary, bounded_bytes, guard, identifiers, output_slot, text_argument, token_call};
+use crate::client::{clear_cache, default_client, Client};
+use crate::error::Error;
+use crate::hosts::RS_IDC_MAX_HOST_LEN;
+use crate::options::{
+    settings_from_options, RawOption, RS_IDC_MAX_OPTIONS, RS_IDC_MAX_OPTION_KEY_LEN,
+    RS_IDC_MAX_OPTION_VALUE_LEN,
+};
+use std::ffi::{c_char, c_int};
+
+/// Gets an IAM Identity Center auth token for Amazon Redshift provisioned
+/// clusters with the process-wide client, which reads its settings from
+/// the environment on first use.
+///
+/// ids: n cluster identifiers, 1 to RS_IDC_MAX_IDENTIFIERS (20), each 1 to
+/// 63 ASCII letters, digits and hyphens, starting with a letter, not
+/// ending with a hyphen, without two hyphens in a row. Case, order and
+/// duplicates do not matter. They are checked before any network traffic.
+/// out: receives a new NUL-terminated token; release it with
+/// rs_idc_free_token().
+/// exp: receives the token's expiry in Unix seconds (UTC); may be NULL.
+///
+/// Returns RS_IDC_OK, or a negative RS_IDC_E* status; then *out is NULL,
+/// *exp is left alone and rs_idc_last_error() says why.
+///
+/// Settings, read once: AWS_REGION or AWS_DEFAULT_REGION, AWS_PROFILE, the
+/// config and credentials files and the rest of the AWS credential chain,
+/// AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_REDSHIFT, AWS_MAX_ATTEMPTS,
+/// AWS_RETRY_MODE, AWS_CA_BUNDLE, HTTPS_PROXY, HTTP_PROXY, ALL_PROXY,
+/// NO_PROXY, RS_IDC_TIMEOUT_MS (whole call, retries included, default
+/// 20000), RS_IDC_CONNECT_TIMEOUT_MS (default 3000), RS_IDC_CACHE (0 turns
+/// the cache off) and RS_IDC_ALLOW_HTTP. Credentials taken from the
+/// environment are read again when they change.
+///
+/// Cache: tokens are kept per API, region, endpoint, complete credentials
+/// (access key id, secret key and session token, through a keyed hash) and
+/// identifier set, and served while more than the smaller of five minutes
+/// and half their lifetime is left; a cached answer costs a copy.
+/// Concurrent calls for the same set and credentials make one request when
+/// their time bounds, attempts, proxies and CA certificates match too.
+///
+/// Threads: any thread, at once, also one owned by another async runtime,
+/// and after fork() in the child.
+///
+/// Pointers: ids must point to n pointers, each a C string; out must be
+/// writable; exp NULL or writable. NULL ids, out or ids[i] give
+/// RS_IDC_EINVAL.
+#[no_mangle]
+pub unsafe extern "C" fn rs_idc_get_token(
+    ids: *mut *const c_char,
+    n: usize,
+    out: *mut *mut c_char,
+    exp: *mut i64,
+) -> c_int {
+    token_call(out, exp, || {
+        let ids = identifiers("ids", ids, n)?;
+        default_client()?.get_token(&ids)
+    })
+}
+
+/// One setting for rs_idc_client_new(): a key and its value, both
+/// NUL-terminated C strings.
+///
+/// Keys are case-insensitive; each may be given once. An option given
+/// hides the environment variables in brackets, so a bad value there does
+/// not matter:
+///
+///   region              an AWS region, e.g. us-east-1 (AWS_REGION)
+///   profile             a profile of the AWS config files (AWS_PROFILE)
+///   endpoint_url        https://...; plain http:// only to loopback or
+///                       with allow_http (AWS_ENDPOINT_URL)
+///   access_key_id       identity-enhanced credentials: the three come
+///   secret_access_key   together or not at all (AWS_ACCESS_KEY_ID,
+///   session_token       AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN)
+///   ca_file             PEM file of extra trusted CA certificates: a
+///                       regular file of at most 4 MiB, every block an
+///                       X.509 certificate (AWS_CA_BUNDLE)
+///   proxy               http://[user:password@]host:port for https://
+///                       calls (HTTPS_PROXY, ALL_PROXY)
+///   http_proxy          the same for plain http:// calls (HTTP_PROXY,
+///                       ALL_PROXY)
+///   no_proxy            comma-separated hosts that bypass the proxies;
+///                       loopback and link-local ones always do (NO_PROXY)
+///   connect_timeout_ms  1 to 3600000 (RS_IDC_CONNECT_TIMEOUT_MS)
+///   timeout_ms          whole call, retries included, 1 to 3600000
+///                       (RS_IDC_TIMEOUT_MS)
+///   max_attempts        1 to 10 (AWS_MAX_ATTEMPTS)
+///   cache               on or off; also 1/0, true/false, yes/no
+///                       (RS_IDC_CACHE)
+///   refresh_margin_s    seconds before expiry a cached token is
+///                       refreshed, 0 to 3600 (default: the smaller of 300
+///                       and half the token's lifetime)
+///   allow_http          on or off: plain http:// off loopback
+///                       (RS_IDC_ALLOW_HTTP)
+#[repr(C)]
+#[allow(non_camel_case_types)] // the C name
+pub struct rs_idc_option {
+    /// The option's key.
+    pub key: *const c_char,
+    /// The option's value.
+    pub value: *const c_char,
+}
+
+/// A client handle: settings, AWS SDK clients and a connection pool. Made
+/// by rs_idc_client_new(), released by rs_idc_client_free(); many threads
+/// may use one handle at once.
+#[allow(non_camel_case_types)] // the C name
+pub struct rs_idc_client {
+    client: Client,
+}
+
+/// The options of a C array, keys and values each read with a bound (one
+/// byte past the longest allowed, so that a longer one is reported).
+///
+/// # Safety
+/// `options` must be NULL or point to `n` readable `rs_idc_option`s.
+unsafe fn raw_options<'a>(
+    options: *const rs_idc_option,
+    n: usize,
+) -> Result<Vec<RawOption<'a>>, Error> {
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    if options.is_null() {
+        return Err(Error::invalid("options is NULL"));
+    }
+    if n > RS_IDC_MAX_OPTIONS {
+        return Err(Error::invalid(format!(
+            "n must be at most {RS_IDC_MAX_OPTIONS} options, got {n}"
+        )));
+    }
+    std::slice::from_raw_parts(options, n)
+        .iter()
+        .enumerate()
+        .map(|(i, option)| {
+            let key = text_argument(
+                &format!("options[{i}].key"),
+                option.key,
+                RS_IDC_MAX_OPTION_KEY_LEN + 1,
+            )?;
+            let value = (!option.value.is_null())
+                .then(|| bounded_bytes(option.value, RS_IDC_MAX_OPTION_VALUE_LEN + 1));
+            Ok((key, value))
+        })
+        .collect()
+}
+
+/// The client behind a handle, or an error when it is NULL.
+///
+/// # Safety
+/// `client` must be NULL or a live handle from `rs_idc_client_new()`.
+unsafe fn client_ref<'a>(client: *mut rs_idc_client) -> Result<&'a Client, Error> {
+    client
+        .as_ref()
+        .map(|handle| &handle.client)
+        .ok_or_else(|| Error::invalid("client is NULL"))
+}
+
+/// Makes a client handle from n options (see rs_idc_option). Settings not
+/// given come from the environment, as for rs_idc_get_token().
+///
+/// options: n options; may be NULL when n is 0; at most RS_IDC_MAX_OPTIONS.
+/// out: receives the new handle; release it with rs_idc_client_free().
+///
+/// Every option is checked here, and nothing is contacted until the first
+/// token call. Returns RS_IDC_OK, or RS_IDC_EINVAL for an unknown key, a
+/// key given twice, a malformed value, credentials without all three
+/// parts or an unusable CA file; then *out is NULL and rs_idc_last_error()
+/// names the key (never a secret value or a password).
+///
+/// Threads: any thread.
+///
+/// Pointers: options must point to n options whose keys are C strings and
+/// whose values are C strings or NULL; out must be writable.
+#[no_mangle]
+pub unsafe extern "C" fn rs_idc_client_new(
+    options: *const rs_idc_option,
+    n: usize,
+    out: *mut *mut rs_idc_client,
+) -> c_int {
+    guard(|| {
+        let out = output_slot(out)?;
+        let settings = settings_from_options(&raw_options(options, n)?)?;
+        *out = Box::into_raw(Box::new(rs_idc_client {
+            client: Client::new(settings),
+        }));
+        Ok(())
+    })
+}
+
+/// As rs_idc_get_token(), with the settings of a client handle.
+///
+/// client: a handle from rs_idc_client_new(); NULL gives RS_IDC_EINVAL.
+/// The other arguments, the result and the thread rules are those of
+/// rs_idc_get_token(); many threads may use one handle at once.
+///
+/// Pointers: client must be NULL or a live handle; the others as for
+/// rs_idc_get_token().
+#[no_mangle]
+pub unsafe extern "C" fn rs_idc_client_get_token(
+    client: *mut rs_idc_client,
+    ids: *mut *const c_char,
+    n: usize,
+    out: *mut *mut c_char,
+    exp: *mut i64,
+) -> c_int {
+    token_call(out, exp, || {
+        let client = client_ref(client)?;
+        client.get_token(&identifiers("ids", ids, n)?)
+    })
+}
+
+/// Gets a token for Redshift Serverless workgroups (the API
+/// redshift-serverless:GetIdentityCenterAuthToken).
+///
+/// workgroups: n names, 1 to RS_IDC_MAX_IDENTIFIERS, each 3 to 64
+/// lower-case ASCII letters, digits and hyphens, checked before any
+/// network traffic. Otherwise as rs_idc_client_get_token().
+///
+/// Pointers: as rs_idc_client_get_token(), with workgroups for ids.
+#[no_mangle]
+pub unsafe extern "C" fn rs_idc_client_get_serverless_token(
+    client: *mut rs_idc_client,
+    workgroups: *mut *const c_char,
+    n: usize,
+    out: *mut *mut c_char,
+    exp: *mut i64,
+) -> c_int {
+    token_call(out, exp, || {
+        let client = client_ref(client)?;
+        client.get_serverless_token(&identifiers("workgroups", workgroups, n)?)
+    })
+}
+
+/// Gets a token for the cluster or workgroup a Redshift host name names,
+/// as the official drivers read it.
+///
+/// host: CLUSTER.ID.REGION.redshift.amazonaws.com or
+/// WORKGROUP.ACCOUNT.REGION.redshift-serverless.amazonaws.com (also under
+/// amazonaws.com.cn), at most RS_IDC_MAX_HOST_LEN bytes. The host's region
+/// is used unless the handle has a region option; a handle keeps clients
+/// for at most 8 such regions. Any other host (a custom domain, an IP
+/// address, a port or scheme glued on) gives RS_IDC_EINVAL: pass the
+/// identifier instead. Otherwise as rs_idc_client_get_token().
+///
+/// Pointers: client must be NULL or a live handle; host NULL or a C
+/// string; out and exp as for rs_idc_get_token().
+#[no_mangle]
+pub unsafe extern "C" fn rs_idc_client_get_token_for_host(
+    client: *mut rs_idc_client,
+    host: *const c_char,
+    out: *mut *mut c_char,
+    exp: *mut i64,
+) -> c_int {
+    token_call(out, exp, || {
+        let client = client_ref(client)?;
+        client.get_token_for_host(text_argument("host", host, RS_IDC_MAX_HOST_LEN + 1)?)
+    })
+}
+
+/// Releases a client handle and wipes its secret settings. NULL is fine.
+///
+/// Threads: no call on the handle may be running or follow.
+///
+/// Pointers: client must be NULL or a live handle from rs_idc_client_new().
+#[no_mangle]
+pub unsafe extern "C" fn rs_idc_client_free(client: *mut rs_idc_client) {
+    boundary((), || {
+        if !client.is_null() {
+            drop(Box::from_raw(client));
+        }
+    })
+}
+
+/// Empties the process-wide token cache; the dropped tokens are wiped.
+/// The next call for any identifier set asks the service again.
+///
+/// Threads: any thread; calls running at the same time may still return
+/// a token they had already taken from the cache.
+#[no_mangle]
+pub extern "C" fn rs_idc_cache_clear() {
+    boundary((), clear_cache)
+}

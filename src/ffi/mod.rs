@@ -1,0 +1,164 @@
+//! The C surface, thin and mechanical: pointer checks, bounded C strings
+//! in, C strings and statuses out, the thread's last error and the panic
+//! guard. Every decision is made by the safe core below it.
+//!
+//! Every exported body runs inside [`boundary`], so no panic ever crosses
+//! into C. The exported functions document their contract for C readers
+//! (they become the header's comments), pointer rules included, in the
+//! paragraph that starts with "Pointers:".
+
+// The pointer contract of each export is written for C readers, in its
+// "Pointers:" paragraph, not in a "# Safety" section the header would show.
+#![allow(clippy::missing_safety_doc)]
+
+// In this order in the header.
+mod calls;
+mod logging;
+mod results;
+
+pub use calls::*;
+pub use logging::*;
+pub use results::*;
+
+use crate::error::Error;
+use crate::ids::RS_IDC_MAX_WORKGROUP_LEN;
+use crate::status::{RS_IDC_EINTERNAL, RS_IDC_OK};
+use crate::token::Token;
+use std::cell::RefCell;
+use std::ffi::{c_char, c_int, CString};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::ptr;
+
+/// The most bytes read from one identifier string: the longest identifier
+/// plus its terminating NUL. A longer string is rejected without reading
+/// the rest of it.
+const MAX_IDENTIFIER_SCAN: usize = RS_IDC_MAX_WORKGROUP_LEN + 1;
+
+thread_local! {
+    static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
+}
+
+/// Runs an exported body; a panic becomes `on_panic`.
+fn boundary<T>(on_panic: T, body: impl FnOnce() -> T) -> T {
+    catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|_| {
+        remember_failure("internal error: a panic was caught at the C boundary");
+        on_panic
+    })
+}
+
+/// Runs an exported body that returns a status: errors are recorded as the
+/// thread's last error, panics become `RS_IDC_EINTERNAL`.
+fn guard(body: impl FnOnce() -> Result<(), Error>) -> c_int {
+    boundary(RS_IDC_EINTERNAL, || match body() {
+        Ok(()) => RS_IDC_OK,
+        Err(err) => {
+            remember_failure(err.message());
+            err.status().code()
+        }
+    })
+}
+
+fn remember_failure(message: &str) {
+    let message = CString::new(message.replace('\0', " ")).unwrap_or_default();
+    // During thread teardown the slot may be gone; there is no one to tell then.
+    let _ = LAST_ERROR.try_with(|slot| *slot.borrow_mut() = message);
+}
+
+/// The bytes of a C string up to its NUL, reading at most `limit` bytes.
+///
+/// # Safety
+/// `text` must be non-NULL and readable up to its NUL or `limit` bytes,
+/// whichever comes first.
+unsafe fn bounded_bytes<'a>(text: *const c_char, limit: usize) -> &'a [u8] {
+    let mut len = 0;
+    while len < limit && *text.add(len) != 0 {
+        len += 1;
+    }
+    std::slice::from_raw_parts(text.cast::<u8>(), len)
+}
+
+/// A C string argument read with a bound, or an error naming it when NULL.
+///
+/// # Safety
+/// As [`bounded_bytes`], when `text` is not NULL.
+unsafe fn text_argument<'a>(
+    name: &str,
+    text: *const c_char,
+    limit: usize,
+) -> Result<&'a [u8], Error> {
+    if text.is_null() {
+        return Err(Error::invalid(format!("{name} is NULL")));
+    }
+    Ok(bounded_bytes(text, limit))
+}
+
+/// The identifiers of a C array, each read with a bound; `name` is the
+/// argument named in messages.
+///
+/// # Safety
+/// `ids` must be NULL or point to `n` readable pointers.
+unsafe fn identifiers<'a>(
+    name: &str,
+    ids: *const *const c_char,
+    n: usize,
+) -> Result<Vec<&'a [u8]>, Error> {
+    if ids.is_null() {
+        return Err(Error::invalid(format!("{name} is NULL")));
+    }
+    crate::ids::check_count(n)?;
+    std::slice::from_raw_parts(ids, n)
+        .iter()
+        .enumerate()
+        .map(|(i, &id)| text_argument(&format!("{name}[{i}]"), id, MAX_IDENTIFIER_SCAN))
+        .collect()
+}
+
+/// Clears `*out` and returns the slot for writing, or fails when `out` is
+/// NULL. Every `**out` argument goes through here, so that a failing call
+/// always leaves NULL behind.
+///
+/// # Safety
+/// `out` must be NULL or point to a writable pointer.
+unsafe fn output_slot<'a, T>(out: *mut *mut T) -> Result<&'a mut *mut T, Error> {
+    let slot = out.as_mut().ok_or_else(|| Error::invalid("out is NULL"))?;
+    *slot = ptr::null_mut();
+    Ok(slot)
+}
+
+/// The shape of every token call: clear `*out`, get the token, hand it out.
+///
+/// # Safety
+/// `out` and `exp` as for [`hand_out`]; `out` may be NULL.
+unsafe fn token_call(
+    out: *mut *mut c_char,
+    exp: *mut i64,
+    get: impl FnOnce() -> Result<Token, Error>,
+) -> c_int {
+    guard(|| {
+        let out = output_slot(out)?;
+        let token = get()?;
+        hand_out(token, out, exp)
+    })
+}
+
+/// Copies the token into memory from the C allocator and stores its expiry.
+///
+/// # Safety
+/// `exp` must be NULL or point to a writable `int64_t`.
+unsafe fn hand_out(token: Token, out: &mut *mut c_char, exp: *mut i64) -> Result<(), Error> {
+    let bytes = token.secret().as_bytes();
+    let copy = libc::malloc(bytes.len() + 1).cast::<u8>();
+    if copy.is_null() {
+        return Err(Error::internal("out of memory for the token"));
+    }
+    ptr::copy_nonoverlapping(bytes.as_ptr(), copy, bytes.len());
+    *copy.add(bytes.len()) = 0;
+    *out = copy.cast::<c_char>();
+    if let Some(exp) = exp.as_mut() {
+        *exp = token.expires_at();
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;
