@@ -7,13 +7,10 @@ use crate::service::Error;
 /// What the first identifier asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Behaviour {
-    Token {
-        ttl: i64,
-    },
-    /// A normal token after a pause of `ms` milliseconds.
-    Slow {
-        ms: u64,
-    },
+    /// A normal token that expires after this many seconds.
+    Token(i64),
+    /// A normal token after a pause of this many milliseconds.
+    Slow(u64),
     Fail(Error),
     Reset,
     Hang,
@@ -60,14 +57,11 @@ fn bounded(text: &str, max: i64) -> Option<i64> {
     text.parse().ok().filter(|n| (1..=max).contains(n))
 }
 
-/// Chooses the behaviour for a request whose first identifier is `first`.
-/// `fault-X-N` counts its requests in `state` and applies fault X to the
-/// first N of them only.
+/// The behaviour for a request whose first identifier is `first`;
+/// `fault-X-N` counts its requests and applies fault X to the first N.
 pub(crate) fn behaviour(state: &State, first: &str) -> Behaviour {
     let name = first.to_ascii_lowercase();
-    let normal = Behaviour::Token {
-        ttl: state.token_ttl_secs,
-    };
+    let normal = Behaviour::Token(state.token_ttl_secs);
     match name.as_str() {
         "err-notfound" => return Behaviour::Fail(Error::ClusterNotFound),
         "err-state" => return Behaviour::Fail(Error::InvalidClusterState),
@@ -81,13 +75,13 @@ pub(crate) fn behaviour(state: &State, first: &str) -> Behaviour {
         return b;
     }
     if let Some(ttl) = name.strip_prefix("ttl-").and_then(|n| bounded(n, 86_400)) {
-        return Behaviour::Token { ttl };
+        return Behaviour::Token(ttl);
     }
     if let Some(ms) = name
         .strip_prefix("slow-")
         .and_then(|n| bounded(n, MAX_SLOW_MS))
     {
-        return Behaviour::Slow { ms: ms as u64 };
+        return Behaviour::Slow(ms as u64);
     }
     if let Some((base, count)) = name.rsplit_once('-') {
         if let (Some(b), Some(limit)) = (fault(base), bounded(count, 1_000_000)) {
@@ -96,85 +90,4 @@ pub(crate) fn behaviour(state: &State, first: &str) -> Behaviour {
         }
     }
     normal
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn behaviour_names() {
-        let state = State::new(3600, false);
-        assert_eq!(
-            behaviour(&state, "my-cluster"),
-            Behaviour::Token { ttl: 3600 }
-        );
-        assert_eq!(behaviour(&state, "TTL-90"), Behaviour::Token { ttl: 90 });
-        assert_eq!(behaviour(&state, "ttl-0"), Behaviour::Token { ttl: 3600 });
-        assert_eq!(
-            behaviour(&state, "ttl-86401"),
-            Behaviour::Token { ttl: 3600 }
-        );
-        assert_eq!(behaviour(&state, "slow-1"), Behaviour::Slow { ms: 1 });
-        assert_eq!(behaviour(&state, "SLOW-1500"), Behaviour::Slow { ms: 1500 });
-        assert_eq!(
-            behaviour(&state, "slow-60000"),
-            Behaviour::Slow { ms: 60_000 }
-        );
-        for normal in [
-            "slow-0",
-            "slow-60001",
-            "slow-",
-            "slow-1x",
-            "slow-1-2",
-            "slow",
-        ] {
-            assert_eq!(
-                behaviour(&state, normal),
-                Behaviour::Token { ttl: 3600 },
-                "{normal}"
-            );
-        }
-        assert_eq!(
-            behaviour(&state, "Err-NotFound"),
-            Behaviour::Fail(Error::ClusterNotFound)
-        );
-        assert_eq!(behaviour(&state, "fault-hang"), Behaviour::Hang);
-        assert_eq!(
-            behaviour(&state, "fault-500"),
-            Behaviour::Fail(Error::Internal)
-        );
-        for _ in 0..2 {
-            assert_eq!(
-                behaviour(&state, "fault-500-2"),
-                Behaviour::Fail(Error::Internal)
-            );
-        }
-        assert_eq!(
-            behaviour(&state, "fault-500-2"),
-            Behaviour::Token { ttl: 3600 }
-        );
-        // Another name has its own count.
-        assert_eq!(
-            behaviour(&state, "fault-throttle-1"),
-            Behaviour::Fail(Error::Throttling)
-        );
-        assert_eq!(
-            behaviour(&state, "fault-throttle-1"),
-            Behaviour::Token { ttl: 3600 }
-        );
-        state.reset_counters();
-        assert_eq!(
-            behaviour(&state, "fault-throttle-1"),
-            Behaviour::Fail(Error::Throttling)
-        );
-        assert_eq!(
-            behaviour(&state, "fault-throttle-0"),
-            Behaviour::Token { ttl: 3600 }
-        );
-        assert_eq!(
-            behaviour(&state, "fault-nothing-1"),
-            Behaviour::Token { ttl: 3600 }
-        );
-    }
 }

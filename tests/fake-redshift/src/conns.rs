@@ -1,10 +1,13 @@
-//! Open sockets of a listener, so that stopping it can release every
-//! connection at once, even ones blocked in a read or a write.
+//! Listening sockets with one thread per connection, whose connections are
+//! all released when the listener stops, even ones blocked in a read.
 
 use std::collections::HashMap;
-use std::net::{Shutdown, TcpStream};
+use std::io;
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
 
 /// Locks a mutex, ignoring poisoning (a panicking connection thread must
 /// not take the whole listener down).
@@ -13,6 +16,7 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// The sockets in use and the shutdown flag.
+#[derive(Default)]
 pub(crate) struct Registry {
     shutdown: AtomicBool,
     conns: Mutex<HashMap<u64, TcpStream>>,
@@ -20,14 +24,6 @@ pub(crate) struct Registry {
 }
 
 impl Registry {
-    pub(crate) fn new() -> Registry {
-        Registry {
-            shutdown: AtomicBool::new(false),
-            conns: Mutex::new(HashMap::new()),
-            next: AtomicU64::new(0),
-        }
-    }
-
     /// Registers a socket so that shutdown can release it. `None` if the
     /// listener is already shutting down.
     pub(crate) fn register(&self, stream: &TcpStream) -> Option<u64> {
@@ -59,23 +55,81 @@ impl Registry {
     }
 }
 
+/// A socket listening on 127.0.0.1 that serves each connection on a thread
+/// of its own. Dropping it stops accepting and shuts every registered
+/// connection down, without waiting for their threads.
+pub(crate) struct Listener {
+    pub addr: SocketAddr,
+    conns: Arc<Registry>,
+    acceptor: Option<JoinHandle<()>>,
+}
+
+impl Listener {
+    /// Listens on `port` (0 for a free one) and calls `serve` with each
+    /// accepted socket and its ID in `conns`, on a new thread.
+    pub(crate) fn start<F>(
+        port: u16,
+        name: &str,
+        conns: Arc<Registry>,
+        serve: F,
+    ) -> io::Result<Self>
+    where
+        F: Fn(TcpStream, u64) + Send + Sync + 'static,
+    {
+        let listener = TcpListener::bind(("127.0.0.1", port))?;
+        let addr = listener.local_addr()?;
+        let registry = Arc::clone(&conns);
+        let serve = Arc::new(serve);
+        let conn_name = format!("{name}-conn");
+        let acceptor = thread::Builder::new()
+            .name(format!("{name}-accept"))
+            .spawn(move || {
+                for stream in listener.incoming() {
+                    if registry.shutting_down() {
+                        return;
+                    }
+                    let Ok(stream) = stream else {
+                        // Out of descriptors or similar: back off a little.
+                        thread::sleep(Duration::from_millis(10));
+                        continue;
+                    };
+                    let Some(id) = registry.register(&stream) else {
+                        return;
+                    };
+                    let (conn_registry, conn_serve) = (Arc::clone(&registry), Arc::clone(&serve));
+                    let spawned = thread::Builder::new()
+                        .name(conn_name.clone())
+                        .spawn(move || {
+                            conn_serve(stream, id);
+                            conn_registry.unregister(id);
+                        });
+                    if spawned.is_err() {
+                        registry.unregister(id);
+                    }
+                }
+            })?;
+        Ok(Listener {
+            addr,
+            conns,
+            acceptor: Some(acceptor),
+        })
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        self.conns.begin_shutdown();
+        // Wake the acceptor, which then sees the shutdown flag and returns,
+        // closing the listening socket.
+        let woke = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1)).is_ok();
+        if let (true, Some(acceptor)) = (woke, self.acceptor.take()) {
+            let _ = acceptor.join();
+        }
+    }
+}
+
 /// Makes the socket close with a TCP reset (SO_LINGER with a zero timeout)
 /// once its last descriptor is closed.
 pub(crate) fn reset_on_close(stream: &TcpStream) {
-    use std::os::fd::AsRawFd;
-    let linger = libc::linger {
-        l_onoff: 1,
-        l_linger: 0,
-    };
-    // SAFETY: the descriptor is open for the lifetime of `stream`, and the
-    // option value points to a properly sized `linger` struct.
-    unsafe {
-        libc::setsockopt(
-            stream.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_LINGER,
-            (&linger as *const libc::linger).cast(),
-            std::mem::size_of::<libc::linger>() as libc::socklen_t,
-        );
-    }
+    let _ = socket2::SockRef::from(stream).set_linger(Some(Duration::ZERO));
 }

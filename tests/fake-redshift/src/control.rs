@@ -3,11 +3,11 @@
 
 use crate::conns::lock;
 use crate::http::{self, Request};
-use crate::json;
 use crate::keys;
 use crate::server::State;
+use crate::service::json_string;
 use crate::timefmt;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Lifetime of the credentials handed out by `/_fake/credentials`.
 const CREDENTIALS_TTL_SECS: i64 = 3600;
@@ -17,12 +17,11 @@ pub(crate) fn control(state: &State, req: &Request, close: bool) -> Option<Vec<u
     if !req.path.starts_with("/_fake/") {
         return None;
     }
-    let text = [("Content-Type", "text/plain".to_string())];
     Some(match (req.method.as_str(), req.path.as_str()) {
-        ("GET", "/_fake/stats") => http::response(200, &text, stats(state).as_bytes(), close),
+        ("GET", "/_fake/stats") => http::text(200, &stats(state), close),
         ("POST", "/_fake/reset") => {
             state.reset_counters();
-            http::response(200, &text, b"ok\n", close)
+            http::text(200, "ok\n", close)
         }
         ("GET", "/_fake/credentials") => {
             state.credentials.fetch_add(1, Ordering::SeqCst);
@@ -35,34 +34,28 @@ pub(crate) fn control(state: &State, req: &Request, close: bool) -> Option<Vec<u
             http::response(200, &headers, body.as_bytes(), close)
         }
         (_, "/_fake/stats" | "/_fake/reset" | "/_fake/credentials") => {
-            http::response(405, &text, b"method not allowed\n", close)
+            http::text(405, "method not allowed\n", close)
         }
-        _ => http::response(404, &text, b"no such control endpoint\n", close),
+        _ => http::text(404, "no such control endpoint\n", close),
     })
 }
 
-/// The text of `GET /_fake/stats`: `requests` and `tokens` first, then
-/// the optional and newer lines, so that readers of the first lines keep
-/// working.
+/// The text of `GET /_fake/stats`: newer lines come last, so that readers
+/// of the first lines keep working.
 fn stats(state: &State) -> String {
+    let load = |counter: &AtomicU64| counter.load(Ordering::SeqCst);
     let mut body = format!(
         "requests {}\ntokens {}\n",
-        state.requests.load(Ordering::SeqCst),
-        state.tokens.load(Ordering::SeqCst)
+        load(&state.requests),
+        load(&state.tokens)
     );
     if let Some(proxy) = lock(&state.proxy).as_ref() {
-        body.push_str(&format!("proxied {}\n", proxy.requests()));
+        body += &format!("proxied {}\n", load(&proxy.requests));
     }
-    body.push_str(&format!(
-        "credentials {}\n",
-        state.credentials.load(Ordering::SeqCst)
-    ));
+    body += &format!("credentials {}\n", load(&state.credentials));
     if let Some(proxy) = lock(&state.auth_proxy).as_ref() {
-        body.push_str(&format!(
-            "auth_proxied {}\nauth_refused {}\n",
-            proxy.requests(),
-            proxy.auth_refused()
-        ));
+        let (requests, refused) = (load(&proxy.requests), load(&proxy.auth_refused));
+        body += &format!("auth_proxied {requests}\nauth_refused {refused}\n");
     }
     body
 }
@@ -70,48 +63,11 @@ fn stats(state: &State) -> String {
 /// The `IDC_*` identity in the format of the ECS container credentials
 /// endpoint, expiring at `expires` (epoch seconds).
 fn credentials_body(expires: i64) -> String {
-    let iso = timefmt::iso8601(expires);
-    let expiration = format!("{}Z", iso.trim_end_matches(".000Z"));
     format!(
-        "{{\"AccessKeyId\":\"{}\",\"SecretAccessKey\":\"{}\",\"Token\":\"{}\",\
-         \"Expiration\":\"{}\"}}",
-        json::escape(keys::IDC_ACCESS_KEY_ID),
-        json::escape(keys::IDC_SECRET_ACCESS_KEY),
-        json::escape(keys::IDC_SESSION_TOKEN),
-        expiration
+        "{{\"AccessKeyId\":{},\"SecretAccessKey\":{},\"Token\":{},\"Expiration\":{}}}",
+        json_string(keys::IDC_ACCESS_KEY_ID),
+        json_string(keys::IDC_SECRET_ACCESS_KEY),
+        json_string(keys::IDC_SESSION_TOKEN),
+        json_string(&timefmt::rfc3339(expires))
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::json::Json;
-
-    #[test]
-    fn credentials_have_the_container_format() {
-        let body = credentials_body(1_800_000_000);
-        let doc = json::parse(body.as_bytes()).expect("valid JSON");
-        let Json::Object(members) = &doc else {
-            panic!("not an object");
-        };
-        let names: Vec<&str> = members.iter().map(|(k, _)| k.as_str()).collect();
-        assert_eq!(
-            names,
-            ["AccessKeyId", "SecretAccessKey", "Token", "Expiration"]
-        );
-        let field = |k: &str| doc.get(k).and_then(Json::as_str).map(str::to_string);
-        assert_eq!(
-            field("AccessKeyId").as_deref(),
-            Some(keys::IDC_ACCESS_KEY_ID)
-        );
-        assert!(field("SecretAccessKey").as_deref() == Some(keys::IDC_SECRET_ACCESS_KEY));
-        assert!(field("Token").as_deref() == Some(keys::IDC_SESSION_TOKEN));
-        assert_eq!(field("Expiration").as_deref(), Some("2027-01-15T08:00:00Z"));
-    }
-
-    #[test]
-    fn stats_keep_the_first_lines_first() {
-        let state = State::new(3600, false);
-        assert_eq!(stats(&state), "requests 0\ntokens 0\ncredentials 0\n");
-    }
 }

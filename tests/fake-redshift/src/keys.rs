@@ -1,8 +1,5 @@
-//! Fixed credentials that the fake accepts.
-//!
-//! They are test-only values with no meaning outside this fake. Even so, the
-//! fake never prints the secret keys or session tokens, so that tests which
-//! search logs for leaked secrets can use these values as needles.
+//! Fixed, test-only credentials that the fake accepts. It never prints the
+//! secret keys or session tokens, so that tests can search logs for them.
 
 /// Access key ID of the first identity-enhanced identity (gets tokens).
 pub const IDC_ACCESS_KEY_ID: &str = "AKIAIDCENHANCED00001";
@@ -52,63 +49,23 @@ pub(crate) struct Identity {
     pub session_token: Option<&'static str>,
 }
 
+/// Every identity, by access key ID.
+#[rustfmt::skip]
+const IDENTITIES: [(&str, Kind, &str, Option<&str>); 4] = [
+    (IDC_ACCESS_KEY_ID, Kind::IdentityEnhanced, IDC_SECRET_ACCESS_KEY, Some(IDC_SESSION_TOKEN)),
+    (IDC2_ACCESS_KEY_ID, Kind::IdentityEnhanced, IDC2_SECRET_ACCESS_KEY, Some(IDC2_SESSION_TOKEN)),
+    (PLAIN_ACCESS_KEY_ID, Kind::Plain, PLAIN_SECRET_ACCESS_KEY, None),
+    (EXPIRED_ACCESS_KEY_ID, Kind::Expired, EXPIRED_SECRET_ACCESS_KEY, None),
+];
+
 /// Looks up the identity behind an access key ID.
 pub(crate) fn lookup(access_key_id: &str) -> Option<Identity> {
-    let (kind, secret_access_key, session_token) = match access_key_id {
-        IDC_ACCESS_KEY_ID => (
-            Kind::IdentityEnhanced,
-            IDC_SECRET_ACCESS_KEY,
-            Some(IDC_SESSION_TOKEN),
-        ),
-        IDC2_ACCESS_KEY_ID => (
-            Kind::IdentityEnhanced,
-            IDC2_SECRET_ACCESS_KEY,
-            Some(IDC2_SESSION_TOKEN),
-        ),
-        PLAIN_ACCESS_KEY_ID => (Kind::Plain, PLAIN_SECRET_ACCESS_KEY, None),
-        EXPIRED_ACCESS_KEY_ID => (Kind::Expired, EXPIRED_SECRET_ACCESS_KEY, None),
-        _ => return None,
-    };
+    let (_, kind, secret_access_key, session_token) = IDENTITIES
+        .into_iter()
+        .find(|(id, ..)| *id == access_key_id)?;
     Some(Identity {
         kind,
         secret_access_key,
         session_token,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn keys_have_the_usual_shapes() {
-        for id in [
-            IDC_ACCESS_KEY_ID,
-            IDC2_ACCESS_KEY_ID,
-            PLAIN_ACCESS_KEY_ID,
-            EXPIRED_ACCESS_KEY_ID,
-        ] {
-            assert_eq!(id.len(), 20, "{id}");
-            assert!(id.starts_with("AKIA"), "{id}");
-            assert!(lookup(id).is_some(), "{id}");
-        }
-        for secret in [
-            IDC_SECRET_ACCESS_KEY,
-            IDC2_SECRET_ACCESS_KEY,
-            PLAIN_SECRET_ACCESS_KEY,
-            EXPIRED_SECRET_ACCESS_KEY,
-        ] {
-            assert_eq!(secret.len(), 40);
-        }
-        assert_ne!(IDC_SESSION_TOKEN, IDC2_SESSION_TOKEN);
-        assert!(lookup("AKIAUNKNOWN000000000").is_none());
-        assert_eq!(
-            lookup(PLAIN_ACCESS_KEY_ID).map(|i| i.kind),
-            Some(Kind::Plain)
-        );
-        assert_eq!(
-            lookup(EXPIRED_ACCESS_KEY_ID).map(|i| i.kind),
-            Some(Kind::Expired)
-        );
-    }
 }

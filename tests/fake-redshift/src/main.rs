@@ -1,17 +1,12 @@
-//! `rs-idc-fake`: runs the fake Redshift endpoints as a process.
-//!
-//! ```text
-//! rs-idc-fake serve [--port P] [--ttl S] [--port-file F] [--verbose] [--stdin-lifetime]
-//!                   [--tls [--ca-file F]]
-//! rs-idc-fake run [--port P] [--ttl S] [--verbose] [--tls] [--proxy] -- CMD [ARGS...]
-//! ```
+//! `rs-idc-fake`: runs the fake Redshift endpoints as a process (see
+//! `USAGE` and the crate's README).
 
 use rs_idc_fake::{keys, FakeOptions, FakeProxy, FakeServer};
 use std::ffi::OsString;
 use std::io::{self, Write};
 use std::os::unix::fs::DirBuilderExt;
 use std::os::unix::process::ExitStatusExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, ExitCode};
 use std::sync::mpsc;
 use std::thread;
@@ -58,6 +53,25 @@ enum ParseError {
     Bad(String),
 }
 
+/// The value after `name`.
+fn value(argv: &mut impl Iterator<Item = OsString>, name: &str) -> Result<OsString, ParseError> {
+    argv.next()
+        .ok_or_else(|| ParseError::Bad(format!("{name} needs a value")))
+}
+
+/// The number after `name`, in `range`.
+fn number<T: std::str::FromStr + PartialOrd>(
+    argv: &mut impl Iterator<Item = OsString>,
+    name: &str,
+    range: std::ops::RangeInclusive<T>,
+) -> Result<T, ParseError> {
+    let v = value(argv, name)?;
+    v.to_str()
+        .and_then(|s| s.parse().ok())
+        .filter(|n| range.contains(n))
+        .ok_or_else(|| ParseError::Bad(format!("bad {name} {v:?}")))
+}
+
 fn parse_args(mut argv: impl Iterator<Item = OsString>) -> Result<Args, ParseError> {
     let mode = argv
         .next()
@@ -83,32 +97,15 @@ fn parse_args(mut argv: impl Iterator<Item = OsString>) -> Result<Args, ParseErr
         let Some(flag) = arg.to_str() else {
             return Err(ParseError::Bad(format!("unexpected argument {arg:?}")));
         };
-        let mut value = |name: &str| {
-            argv.next()
-                .ok_or_else(|| ParseError::Bad(format!("{name} needs a value")))
-        };
         match flag {
             "-h" | "--help" => return Err(ParseError::Help),
             "--verbose" => args.verbose = true,
-            "--port" => {
-                let v = value("--port")?;
-                args.port = v
-                    .to_str()
-                    .and_then(|s| s.parse().ok())
-                    .ok_or_else(|| ParseError::Bad(format!("bad --port {v:?}")))?;
-            }
-            "--ttl" => {
-                let v = value("--ttl")?;
-                args.ttl = v
-                    .to_str()
-                    .and_then(|s| s.parse().ok())
-                    .filter(|t| (1..=10 * 365 * 86_400).contains(t))
-                    .ok_or_else(|| ParseError::Bad(format!("bad --ttl {v:?}")))?;
-            }
-            "--port-file" if !run => args.port_file = Some(value("--port-file")?),
+            "--port" => args.port = number(&mut argv, flag, 0..=u16::MAX)?,
+            "--ttl" => args.ttl = number(&mut argv, flag, 1..=10 * 365 * 86_400)?,
+            "--port-file" if !run => args.port_file = Some(value(&mut argv, flag)?),
             "--stdin-lifetime" if !run => args.stdin_lifetime = true,
             "--tls" => args.tls = true,
-            "--ca-file" if !run => args.ca_file = Some(value("--ca-file")?),
+            "--ca-file" if !run => args.ca_file = Some(value(&mut argv, flag)?),
             // `run` always starts the proxy; the flag is accepted for
             // command lines that ask for it explicitly.
             "--proxy" if run => {}
@@ -157,51 +154,35 @@ fn forward_signals(set: libc::sigset_t, tx: mpsc::Sender<i32>) {
         });
 }
 
-fn start(args: &Args, port: u16, tls: bool) -> Result<FakeServer, ExitCode> {
-    FakeServer::start_on_port(
-        port,
-        FakeOptions {
-            token_ttl_secs: args.ttl,
-            verbose: args.verbose,
-            tls,
-        },
-    )
-    .map_err(|e| {
-        let _ = writeln!(io::stderr(), "rs-idc-fake: cannot listen: {e}");
-        ExitCode::FAILURE
-    })
+fn start(args: &Args, port: u16, tls: bool) -> Result<FakeServer, String> {
+    let opts = FakeOptions {
+        token_ttl_secs: args.ttl,
+        verbose: args.verbose,
+        tls,
+    };
+    FakeServer::start_on_port(port, opts).map_err(|e| format!("cannot listen: {e}"))
 }
 
 /// Writes `text` to `path` through a temporary file and a rename.
-fn write_atomically(path: &OsString, text: &str) -> io::Result<()> {
+fn write_atomically(path: &OsString, text: &str, what: &str) -> Result<(), String> {
     let mut tmp = path.clone();
     tmp.push(".tmp");
-    std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, path))
+    std::fs::write(&tmp, text)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| format!("cannot write {what}: {e}"))
 }
 
-fn serve(args: &Args) -> ExitCode {
+fn serve(args: &Args) -> Result<ExitCode, String> {
     let set = block_termination_signals();
-    let server = match start(args, args.port, args.tls) {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
+    let server = start(args, args.port, args.tls)?;
     if let (Some(path), Some(pem)) = (&args.ca_file, server.ca_pem()) {
-        if let Err(e) = write_atomically(path, &pem) {
-            let _ = writeln!(io::stderr(), "rs-idc-fake: cannot write CA file: {e}");
-            return ExitCode::FAILURE;
-        }
+        write_atomically(path, &pem, "CA file")?;
     }
     if let Some(path) = &args.port_file {
-        if let Err(e) = write_atomically(path, &format!("{}\n", server.port())) {
-            let _ = writeln!(io::stderr(), "rs-idc-fake: cannot write port file: {e}");
-            return ExitCode::FAILURE;
-        }
+        write_atomically(path, &format!("{}\n", server.port()), "port file")?;
     }
-    {
-        let mut out = io::stdout().lock();
-        let _ = writeln!(out, "listening {}", server.url());
-        let _ = out.flush();
-    }
+    let mut out = io::stdout();
+    let _ = writeln!(out, "listening {}", server.url()).and_then(|()| out.flush());
     let (tx, rx) = mpsc::channel();
     forward_signals(set, tx.clone());
     if args.stdin_lifetime {
@@ -211,59 +192,26 @@ fn serve(args: &Args) -> ExitCode {
         });
     }
     let _ = rx.recv();
-    drop(server);
-    ExitCode::SUCCESS
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Environment variables removed from the child of `run`, because they
 /// could point an SDK at another endpoint, profile or credential source.
+#[rustfmt::skip]
 const REMOVED_ENV: &[&str] = &[
-    "AWS_PROFILE",
-    "AWS_DEFAULT_PROFILE",
-    "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
-    "AWS_USE_FIPS_ENDPOINT",
-    "AWS_USE_DUALSTACK_ENDPOINT",
-    "AWS_ROLE_ARN",
-    "AWS_ROLE_SESSION_NAME",
-    "AWS_WEB_IDENTITY_TOKEN_FILE",
-    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
-    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
-    "AWS_SECURITY_TOKEN",
-    "AWS_CREDENTIAL_EXPIRATION",
-    "AWS_ACCOUNT_ID",
+    "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+    "AWS_USE_FIPS_ENDPOINT", "AWS_USE_DUALSTACK_ENDPOINT",
+    "AWS_ROLE_ARN", "AWS_ROLE_SESSION_NAME", "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+    "AWS_SECURITY_TOKEN", "AWS_CREDENTIAL_EXPIRATION", "AWS_ACCOUNT_ID",
     // Trust roots and proxies come from the test, not from the machine.
-    "AWS_CA_BUNDLE",
-    "HTTP_PROXY",
-    "http_proxy",
-    "HTTPS_PROXY",
-    "https_proxy",
-    "ALL_PROXY",
-    "all_proxy",
-    "NO_PROXY",
-    "no_proxy",
+    "AWS_CA_BUNDLE", "HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy",
+    "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy",
 ];
 
 /// A private temporary directory, removed with everything in it on drop.
 struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> io::Result<TempDir> {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
-        let path =
-            std::env::temp_dir().join(format!("rs-idc-fake-{}-{nanos:09}", std::process::id()));
-        std::fs::DirBuilder::new().mode(0o700).create(&path)?;
-        Ok(TempDir(path))
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
 
 impl Drop for TempDir {
     fn drop(&mut self) {
@@ -274,79 +222,37 @@ impl Drop for TempDir {
 /// The user name of the proxy that requires authentication in `run`.
 const AUTH_PROXY_USER: &str = "rs-idc-proxy-user";
 
-/// A password made at random for this run: 32 hex digits from the
-/// system's random source.
-fn random_password() -> io::Result<String> {
+/// 32 hex digits from the system's random source (the auth proxy's
+/// password, a directory name).
+fn random_hex() -> Result<String, String> {
     let mut raw = [0u8; 16];
-    std::fs::File::open("/dev/urandom").and_then(|mut f| io::Read::read_exact(&mut f, &mut raw))?;
-    Ok(raw.iter().map(|b| format!("{b:02x}")).collect())
+    getrandom::getrandom(&mut raw).map_err(|e| format!("no random numbers: {e}"))?;
+    Ok(hex::encode(raw))
 }
 
-/// What `run` starts besides the plain fake.
-struct Extras {
-    tls: FakeServer,
-    proxy: FakeProxy,
-    auth_proxy: FakeProxy,
-    /// The auth proxy's password; never printed.
-    password: String,
-    dir: TempDir,
-}
-
-impl Extras {
-    /// The PEM file with the TLS fake's certificate authority.
-    fn ca_file(&self) -> PathBuf {
-        self.dir.path().join("ca.pem")
-    }
-}
-
-fn start_extras(args: &Args, plain: &FakeServer) -> Result<Extras, ExitCode> {
-    let tls = start(args, 0, true)?;
-    let failed = |what: &str, e: io::Error| {
-        let _ = writeln!(io::stderr(), "rs-idc-fake: {what}: {e}");
-        ExitCode::FAILURE
-    };
-    let proxy = FakeProxy::start().map_err(|e| failed("cannot start the proxy", e))?;
-    plain.link_proxy(&proxy);
-    let password = random_password().map_err(|e| failed("cannot make a proxy password", e))?;
-    let auth_proxy = FakeProxy::start_with_auth(AUTH_PROXY_USER, &password)
-        .map_err(|e| failed("cannot start the proxy with authentication", e))?;
-    plain.link_auth_proxy(&auth_proxy);
-    let dir = TempDir::new().map_err(|e| failed("cannot make a temporary directory", e))?;
-    let extras = Extras {
-        tls,
-        proxy,
-        auth_proxy,
-        password,
-        dir,
-    };
-    extras
-        .tls
-        .write_ca_file(extras.ca_file())
-        .map_err(|e| failed("cannot write the CA file", e))?;
-    Ok(extras)
-}
-
-fn run(args: &Args) -> ExitCode {
+/// `run`: the plain fake, a TLS fake, a proxy and a proxy with
+/// authentication, while CMD runs.
+fn run(args: &Args) -> Result<ExitCode, String> {
     let set = block_termination_signals();
-    let server = match start(args, args.port, false) {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
-    let extras = match start_extras(args, &server) {
-        Ok(e) => e,
-        Err(code) => return code,
-    };
+    let server = start(args, args.port, false)?;
+    let tls = start(args, 0, true)?;
+    let failed = |what: &'static str| move |e: io::Error| format!("{what}: {e}");
+    let proxy = FakeProxy::start().map_err(failed("cannot start the proxy"))?;
+    server.link_proxy(&proxy);
+    let password = random_hex()?;
+    let auth_proxy = FakeProxy::start_with_auth(AUTH_PROXY_USER, &password)
+        .map_err(failed("cannot start the proxy with authentication"))?;
+    server.link_auth_proxy(&auth_proxy);
+    let name = format!("rs-idc-fake-{}-{}", std::process::id(), random_hex()?);
+    let path = std::env::temp_dir().join(name);
+    let made = std::fs::DirBuilder::new().mode(0o700).create(&path);
+    made.map_err(failed("cannot make a temporary directory"))?;
+    // Only a directory made here is removed.
+    let dir = TempDir(path);
+    let ca_file = dir.0.join("ca.pem");
+    tls.write_ca_file(&ca_file)
+        .map_err(failed("cannot write the CA file"))?;
     let url = server.url();
-    let port = server.port().to_string();
-    let tls_url = extras.tls.url();
-    let tls_port = extras.tls.port().to_string();
-    let proxy_url = extras.proxy.url();
-    let proxy_port = extras.proxy.port().to_string();
-    let named_url = server.named_url();
-    let named_tls_url = extras.tls.named_url();
-    let credentials_url = format!("{url}/_fake/credentials");
-    let auth_proxy_url = extras.auth_proxy.auth_url().unwrap_or_default();
-    let auth_proxy_port = extras.auth_proxy.port().to_string();
     let mut cmd = Command::new(&args.command[0]);
     cmd.args(&args.command[1..]);
     for (name, _) in std::env::vars_os() {
@@ -357,6 +263,7 @@ fn run(args: &Args) -> ExitCode {
             cmd.env_remove(&name);
         }
     }
+    #[rustfmt::skip]
     let env: &[(&str, &str)] = &[
         ("AWS_EC2_METADATA_DISABLED", "true"),
         ("AWS_REGION", "us-east-1"),
@@ -364,106 +271,80 @@ fn run(args: &Args) -> ExitCode {
         ("AWS_ACCESS_KEY_ID", keys::IDC_ACCESS_KEY_ID),
         ("AWS_SECRET_ACCESS_KEY", keys::IDC_SECRET_ACCESS_KEY),
         ("AWS_SESSION_TOKEN", keys::IDC_SESSION_TOKEN),
-        ("AWS_ENDPOINT_URL", url.as_str()),
+        ("AWS_ENDPOINT_URL", &url),
         ("AWS_CONFIG_FILE", "/dev/null"),
         ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
-        ("RS_IDC_FAKE_URL", url.as_str()),
-        ("RS_IDC_FAKE_PORT", port.as_str()),
-        ("RS_IDC_FAKE_TLS_URL", tls_url.as_str()),
-        ("RS_IDC_FAKE_TLS_PORT", tls_port.as_str()),
-        ("RS_IDC_FAKE_PROXY_URL", proxy_url.as_str()),
-        ("RS_IDC_FAKE_PROXY_PORT", proxy_port.as_str()),
-        ("RS_IDC_FAKE_NAMED_URL", named_url.as_str()),
-        ("RS_IDC_FAKE_NAMED_TLS_URL", named_tls_url.as_str()),
-        ("RS_IDC_FAKE_CREDENTIALS_URL", credentials_url.as_str()),
-        ("RS_IDC_FAKE_AUTH_PROXY_URL", auth_proxy_url.as_str()),
-        ("RS_IDC_FAKE_AUTH_PROXY_PORT", auth_proxy_port.as_str()),
+        ("RS_IDC_FAKE_URL", &url),
+        ("RS_IDC_FAKE_PORT", &server.port().to_string()),
+        ("RS_IDC_FAKE_TLS_URL", &tls.url()),
+        ("RS_IDC_FAKE_TLS_PORT", &tls.port().to_string()),
+        ("RS_IDC_FAKE_PROXY_URL", &proxy.url()),
+        ("RS_IDC_FAKE_PROXY_PORT", &proxy.port().to_string()),
+        ("RS_IDC_FAKE_NAMED_URL", &server.named_url()),
+        ("RS_IDC_FAKE_NAMED_TLS_URL", &tls.named_url()),
+        ("RS_IDC_FAKE_CREDENTIALS_URL", &format!("{url}/_fake/credentials")),
+        ("RS_IDC_FAKE_AUTH_PROXY_URL", &auth_proxy.auth_url().unwrap_or_default()),
+        ("RS_IDC_FAKE_AUTH_PROXY_PORT", &auth_proxy.port().to_string()),
         ("RS_IDC_FAKE_AUTH_PROXY_USER", AUTH_PROXY_USER),
-        ("RS_IDC_FAKE_AUTH_PROXY_PASSWORD", extras.password.as_str()),
+        ("RS_IDC_FAKE_AUTH_PROXY_PASSWORD", &password),
         ("RS_IDC_TEST_PLAIN_ACCESS_KEY_ID", keys::PLAIN_ACCESS_KEY_ID),
-        (
-            "RS_IDC_TEST_PLAIN_SECRET_ACCESS_KEY",
-            keys::PLAIN_SECRET_ACCESS_KEY,
-        ),
+        ("RS_IDC_TEST_PLAIN_SECRET_ACCESS_KEY", keys::PLAIN_SECRET_ACCESS_KEY),
         ("RS_IDC_TEST_IDC2_ACCESS_KEY_ID", keys::IDC2_ACCESS_KEY_ID),
-        (
-            "RS_IDC_TEST_IDC2_SECRET_ACCESS_KEY",
-            keys::IDC2_SECRET_ACCESS_KEY,
-        ),
+        ("RS_IDC_TEST_IDC2_SECRET_ACCESS_KEY", keys::IDC2_SECRET_ACCESS_KEY),
         ("RS_IDC_TEST_IDC2_SESSION_TOKEN", keys::IDC2_SESSION_TOKEN),
-        (
-            "RS_IDC_TEST_EXPIRED_ACCESS_KEY_ID",
-            keys::EXPIRED_ACCESS_KEY_ID,
-        ),
-        (
-            "RS_IDC_TEST_EXPIRED_SECRET_ACCESS_KEY",
-            keys::EXPIRED_SECRET_ACCESS_KEY,
-        ),
+        ("RS_IDC_TEST_EXPIRED_ACCESS_KEY_ID", keys::EXPIRED_ACCESS_KEY_ID),
+        ("RS_IDC_TEST_EXPIRED_SECRET_ACCESS_KEY", keys::EXPIRED_SECRET_ACCESS_KEY),
         ("RS_IDC_TEST_IDC_ACCESS_KEY_ID", keys::IDC_ACCESS_KEY_ID),
-        (
-            "RS_IDC_TEST_IDC_SECRET_ACCESS_KEY",
-            keys::IDC_SECRET_ACCESS_KEY,
-        ),
+        ("RS_IDC_TEST_IDC_SECRET_ACCESS_KEY", keys::IDC_SECRET_ACCESS_KEY),
         ("RS_IDC_TEST_IDC_SESSION_TOKEN", keys::IDC_SESSION_TOKEN),
     ];
     cmd.envs(env.iter().copied());
-    cmd.env("RS_IDC_FAKE_CA_FILE", extras.ca_file());
+    cmd.env("RS_IDC_FAKE_CA_FILE", &ca_file);
     // The child starts with an empty signal mask (the standard library
     // resets it), so it can be interrupted as usual.
     let mut child = match cmd.spawn() {
         Ok(c) => c,
         Err(e) => {
-            let _ = writeln!(
-                io::stderr(),
-                "rs-idc-fake: cannot run {:?}: {e}",
-                args.command[0]
-            );
-            return ExitCode::from(127);
+            let program = &args.command[0];
+            let _ = writeln!(io::stderr(), "rs-idc-fake: cannot run {program:?}: {e}");
+            return Ok(ExitCode::from(127));
         }
     };
     let pid = child.id() as libc::pid_t;
     let (tx, rx) = mpsc::channel::<i32>();
     forward_signals(set, tx);
-    let _ = thread::Builder::new()
-        .name("forward".into())
-        .spawn(move || {
-            for sig in rx {
-                // SAFETY: sending a signal to the child's process ID.
-                unsafe {
-                    libc::kill(pid, sig);
-                }
-            }
-        });
-    let status = child.wait();
-    drop(server);
-    drop(extras);
-    match status {
-        Ok(s) => match (s.code(), s.signal()) {
-            (Some(code), _) => ExitCode::from(code.clamp(0, 255) as u8),
-            (None, Some(sig)) => ExitCode::from((128 + sig).clamp(0, 255) as u8),
-            (None, None) => ExitCode::FAILURE,
-        },
-        Err(e) => {
-            let _ = writeln!(
-                io::stderr(),
-                "rs-idc-fake: waiting for the command failed: {e}"
-            );
-            ExitCode::FAILURE
+    let forward = move || {
+        for sig in rx {
+            // SAFETY: sending a signal to the child's process ID.
+            unsafe { libc::kill(pid, sig) };
         }
-    }
+    };
+    let _ = thread::Builder::new().name("forward".into()).spawn(forward);
+    let status = child.wait();
+    drop((server, tls, proxy, auth_proxy, dir));
+    let status = status.map_err(|e| format!("waiting for the command failed: {e}"))?;
+    Ok(match (status.code(), status.signal()) {
+        (Some(code), _) => ExitCode::from(code.clamp(0, 255) as u8),
+        (None, Some(sig)) => ExitCode::from((128 + sig).clamp(0, 255) as u8),
+        (None, None) => ExitCode::FAILURE,
+    })
 }
 
 fn main() -> ExitCode {
-    match parse_args(std::env::args_os().skip(1)) {
+    let done = match parse_args(std::env::args_os().skip(1)) {
         Ok(args) if args.run => run(&args),
         Ok(args) => serve(&args),
         Err(ParseError::Help) => {
             let _ = io::stdout().write_all(USAGE.as_bytes());
-            ExitCode::SUCCESS
+            return ExitCode::SUCCESS;
         }
         Err(ParseError::Bad(message)) => {
             let _ = writeln!(io::stderr(), "rs-idc-fake: {message}\n{USAGE}");
-            ExitCode::from(2)
+            return ExitCode::from(2);
         }
-    }
+    };
+    done.unwrap_or_else(|message| {
+        let _ = writeln!(io::stderr(), "rs-idc-fake: {message}");
+        ExitCode::FAILURE
+    })
 }

@@ -1,21 +1,21 @@
 //! The listening socket, one thread per connection, the control endpoint
 //! and the counters.
 
-use crate::conns::{lock, reset_on_close, Registry};
+use crate::conns::{lock, reset_on_close, Listener, Registry};
 use crate::control;
 use crate::http::{self, Conn, ReadError};
 use crate::proxy::{FakeProxy, ProxyCounters};
-use crate::rng::{Rng, BASE64_ALPHABET};
 use crate::service::{self, Reply};
 use crate::tls::{self, Stream};
 use rustls::ServerConfig;
 use std::collections::HashMap;
+use std::io::ErrorKind::{Interrupted, TimedOut, WouldBlock};
 use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::{self, JoinHandle};
+use std::sync::{Arc, Mutex};
+use std::thread;
 use std::time::{Duration, Instant};
 
 /// How long a TLS handshake may take.
@@ -34,13 +34,10 @@ const TRICKLE_PAUSE: Duration = Duration::from_millis(250);
 pub struct FakeOptions {
     /// Lifetime of normal tokens, in seconds (default 3600).
     pub token_ttl_secs: i64,
-    /// Write one line per request to stderr (default false). Lines never
-    /// hold tokens, secret keys or session tokens.
+    /// Write one line per request to stderr (default false); never a token,
+    /// secret key or session token.
     pub verbose: bool,
-    /// Serve HTTPS instead of plain HTTP (default false), with a
-    /// certificate made at start for `127.0.0.1`, `localhost` and
-    /// [`crate::NAMED_HOST`], signed by
-    /// a certificate authority also made at start (see
+    /// Serve HTTPS with a certificate made at start (default false; see
     /// [`FakeServer::ca_pem`]).
     pub tls: bool,
 }
@@ -56,6 +53,7 @@ impl Default for FakeOptions {
 }
 
 /// State shared by every connection of one server.
+#[derive(Default)]
 pub(crate) struct State {
     pub token_ttl_secs: i64,
     verbose: bool,
@@ -65,8 +63,7 @@ pub(crate) struct State {
     pub credentials: AtomicU64,
     issued: Mutex<Vec<String>>,
     fault_counts: Mutex<HashMap<String, u64>>,
-    rng: Mutex<Rng>,
-    conns: Registry,
+    conns: Arc<Registry>,
     /// The counters of a proxy whose count `/_fake/stats` reports.
     pub proxy: Mutex<Option<Arc<ProxyCounters>>>,
     /// The same for a proxy that requires authentication.
@@ -78,20 +75,8 @@ impl State {
         State {
             token_ttl_secs,
             verbose,
-            requests: AtomicU64::new(0),
-            tokens: AtomicU64::new(0),
-            credentials: AtomicU64::new(0),
-            issued: Mutex::new(Vec::new()),
-            fault_counts: Mutex::new(HashMap::new()),
-            rng: Mutex::new(Rng::new()),
-            conns: Registry::new(),
-            proxy: Mutex::new(None),
-            auth_proxy: Mutex::new(None),
+            ..State::default()
         }
-    }
-
-    pub(crate) fn rng(&self) -> MutexGuard<'_, Rng> {
-        lock(&self.rng)
     }
 
     /// Counts a successful token answer and remembers the token.
@@ -149,16 +134,11 @@ impl State {
 }
 
 /// A running fake of the Redshift and Redshift Serverless
-/// `GetIdentityCenterAuthToken` endpoints on 127.0.0.1.
-///
-/// It speaks plain HTTP, or HTTPS when started with [`FakeOptions::tls`].
-///
-/// Dropping it stops accepting connections and releases open ones
-/// (including hanging and trickling ones) without waiting for them.
+/// `GetIdentityCenterAuthToken` endpoints on 127.0.0.1. Dropping it stops
+/// listening and releases open connections without waiting.
 pub struct FakeServer {
     state: Arc<State>,
-    addr: SocketAddr,
-    acceptor: Option<JoinHandle<()>>,
+    listener: Listener,
     ca_pem: Option<String>,
 }
 
@@ -175,45 +155,33 @@ impl FakeServer {
 
     /// Starts a server on the given port of 127.0.0.1 (0 picks a free one).
     pub fn start_on_port(port: u16, opts: FakeOptions) -> io::Result<FakeServer> {
-        let identity = if opts.tls {
-            Some(tls::generate()?)
-        } else {
-            None
-        };
-        let listener = TcpListener::bind(("127.0.0.1", port))?;
-        let addr = listener.local_addr()?;
+        let identity = opts.tls.then(tls::generate).transpose()?;
         let state = Arc::new(State::new(opts.token_ttl_secs, opts.verbose));
-        let accept_state = Arc::clone(&state);
+        let conn_state = Arc::clone(&state);
         let config = identity.as_ref().map(|id| Arc::clone(&id.config));
-        let acceptor = thread::Builder::new()
-            .name("rs-idc-fake-accept".into())
-            .spawn(move || accept_loop(&listener, &accept_state, config))?;
+        let serve = move |stream, id| serve_connection(&conn_state, config.as_ref(), stream, id);
+        let listener = Listener::start(port, "rs-idc-fake", Arc::clone(&state.conns), serve)?;
         let scheme = if opts.tls { "https" } else { "http" };
-        state.log(&format!("listening on {scheme}://{addr}"));
+        state.log(&format!("listening on {scheme}://{}", listener.addr));
         Ok(FakeServer {
             state,
-            addr,
-            acceptor: Some(acceptor),
+            listener,
             ca_pem: identity.map(|id| id.ca_pem),
         })
     }
 
     /// The port the server listens on.
     pub fn port(&self) -> u16 {
-        self.addr.port()
+        self.listener.addr.port()
     }
 
-    /// The base URL: `http://127.0.0.1:PORT`, or `https://127.0.0.1:PORT`
-    /// with TLS.
+    /// `http://127.0.0.1:PORT` (`https://` with TLS).
     pub fn url(&self) -> String {
         format!("{}://127.0.0.1:{}", self.scheme(), self.port())
     }
 
-    /// The base URL with [`crate::NAMED_HOST`] as host:
-    /// `http://fake.rs-idc.test:PORT` (`https://` with TLS; the
-    /// certificate names that host too). The name does not resolve: use
-    /// it through a [`FakeProxy`], which connects to 127.0.0.1, or with a
-    /// client told to connect it to 127.0.0.1.
+    /// `http://fake.rs-idc.test:PORT` (`https://` with TLS), a name that
+    /// does not resolve: use it through a [`FakeProxy`].
     pub fn named_url(&self) -> String {
         format!("{}://{}:{}", self.scheme(), crate::NAMED_HOST, self.port())
     }
@@ -231,112 +199,59 @@ impl FakeServer {
         self.ca_pem.is_some()
     }
 
-    /// With TLS, the PEM text of the certificate authority that signed the
-    /// server's certificate: what a client must trust (one `CERTIFICATE`
-    /// block, no key). `None` without TLS.
+    /// With TLS, the PEM of the certificate authority to trust (one
+    /// `CERTIFICATE` block, no key).
     pub fn ca_pem(&self) -> Option<String> {
         self.ca_pem.clone()
     }
 
-    /// Writes [`FakeServer::ca_pem`] to `path` (created or truncated).
-    /// Fails with [`io::ErrorKind::InvalidInput`] without TLS.
+    /// Writes [`FakeServer::ca_pem`] to `path`; `InvalidInput` without TLS.
     pub fn write_ca_file(&self, path: impl AsRef<Path>) -> io::Result<()> {
-        let pem = self.ca_pem.as_deref().ok_or_else(|| {
+        let no_tls = || {
             io::Error::new(
                 io::ErrorKind::InvalidInput,
                 "the fake was started without TLS",
             )
-        })?;
-        std::fs::write(path, pem)
+        };
+        std::fs::write(path, self.ca_pem.as_deref().ok_or_else(no_tls)?)
     }
 
-    /// Makes `GET /_fake/stats` report `proxy`'s [`FakeProxy::requests`] as
-    /// a third line, `proxied N`, and `POST /_fake/reset` (and
-    /// [`FakeServer::reset_counters`]) zero the proxy's counters too.
+    /// Reports `proxy`'s [`FakeProxy::requests`] as `proxied N` in
+    /// `/_fake/stats`, and zeroes its counters on resets.
     pub fn link_proxy(&self, proxy: &FakeProxy) {
         *lock(&self.state.proxy) = Some(proxy.counters());
     }
 
-    /// Like [`FakeServer::link_proxy`], for a proxy started with
-    /// [`FakeProxy::start_with_auth`]: `GET /_fake/stats` ends with
-    /// `auth_proxied N` ([`FakeProxy::requests`]) and `auth_refused N`
-    /// ([`FakeProxy::auth_refused`]), and resets zero its counters.
+    /// The same for a proxy that requires authentication: `auth_proxied N`
+    /// and `auth_refused N`.
     pub fn link_auth_proxy(&self, proxy: &FakeProxy) {
         *lock(&self.state.auth_proxy) = Some(proxy.counters());
     }
 
-    /// API requests received: every request except control ones, whatever
-    /// its outcome (faults and rejections included).
+    /// API requests received, whatever their outcome (not control ones).
     pub fn requests(&self) -> u64 {
         self.state.requests.load(Ordering::SeqCst)
     }
 
-    /// Answers that handed out a complete token (normal, `ttl-N`,
-    /// `slow-N`, `fault-trickle`, `fault-expired` and `fault-noexpiry`
-    /// answers).
+    /// Answers that handed out a whole token.
     pub fn tokens_issued(&self) -> u64 {
         self.state.tokens.load(Ordering::SeqCst)
     }
 
-    /// Every complete token handed out so far, oldest first (not cleared
-    /// by [`FakeServer::reset_counters`]).
+    /// Every whole token handed out, oldest first (never cleared).
     pub fn issued_tokens(&self) -> Vec<String> {
         lock(&self.state.issued).clone()
     }
 
-    /// `GET /_fake/credentials` requests answered (they are not counted
-    /// in [`FakeServer::requests`]).
+    /// `GET /_fake/credentials` requests answered.
     pub fn credential_requests(&self) -> u64 {
         self.state.credentials.load(Ordering::SeqCst)
     }
 
-    /// Zeroes [`FakeServer::requests`], [`FakeServer::tokens_issued`],
-    /// [`FakeServer::credential_requests`], the counts behind
-    /// `fault-X-N` identifiers and the counters of proxies linked with
-    /// [`FakeServer::link_proxy`] or [`FakeServer::link_auth_proxy`].
+    /// Zeroes the counters, the `fault-X-N` counts and linked proxies'
+    /// counters.
     pub fn reset_counters(&self) {
         self.state.reset_counters();
-    }
-}
-
-impl Drop for FakeServer {
-    fn drop(&mut self) {
-        self.state.conns.begin_shutdown();
-        // Wake the acceptor, which then sees the shutdown flag and returns,
-        // closing the listening socket.
-        let woke = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1)).is_ok();
-        if let Some(acceptor) = self.acceptor.take() {
-            if woke {
-                let _ = acceptor.join();
-            }
-        }
-    }
-}
-
-fn accept_loop(listener: &TcpListener, state: &Arc<State>, tls: Option<Arc<ServerConfig>>) {
-    for stream in listener.incoming() {
-        if state.shutting_down() {
-            return;
-        }
-        let Ok(stream) = stream else {
-            // Out of descriptors or similar: back off a little.
-            thread::sleep(Duration::from_millis(10));
-            continue;
-        };
-        let Some(id) = state.conns.register(&stream) else {
-            return;
-        };
-        let conn_state = Arc::clone(state);
-        let conn_tls = tls.clone();
-        let spawned = thread::Builder::new()
-            .name("rs-idc-fake-conn".into())
-            .spawn(move || {
-                serve_connection(&conn_state, conn_tls.as_ref(), stream, id);
-                conn_state.conns.unregister(id);
-            });
-        if spawned.is_err() {
-            state.conns.unregister(id);
-        }
     }
 }
 
@@ -344,7 +259,7 @@ fn serve_connection(state: &State, tls: Option<&Arc<ServerConfig>>, tcp: TcpStre
     let _ = tcp.set_nodelay(true);
     let _ = tcp.set_write_timeout(Some(WRITE_TIMEOUT));
     let stream = match tls {
-        None => Stream::Plain(tcp),
+        None => Stream::from(tcp),
         Some(config) => {
             let _ = tcp.set_read_timeout(Some(HANDSHAKE_TIMEOUT));
             match Stream::accept_tls(config, tcp) {
@@ -359,40 +274,32 @@ fn serve_connection(state: &State, tls: Option<&Arc<ServerConfig>>, tcp: TcpStre
     };
     let _ = stream.tcp().set_read_timeout(Some(IDLE_TIMEOUT));
     let mut conn = Conn::new(stream);
-    if serve_requests(state, &mut conn, id) == End::Finish {
+    if serve_requests(state, &mut conn, id) {
         conn.stream.finish();
     }
 }
 
-/// How a connection's request loop ended.
-#[derive(PartialEq, Eq)]
-enum End {
-    /// Normally (close requested, peer gone, error): end TLS cleanly.
-    Finish,
-    /// The socket was reset or released on purpose: nothing more to send.
-    Abandon,
-}
-
-fn serve_requests(state: &State, conn: &mut Conn, id: u64) -> End {
+/// Answers requests until the connection ends: `true` if it ended normally
+/// (close requested, peer gone, error) and TLS should end cleanly, `false`
+/// if the socket was reset or released on purpose.
+fn serve_requests(state: &State, conn: &mut Conn, id: u64) -> bool {
     loop {
         let req = match conn.read_request() {
             Ok(req) => req,
-            Err(ReadError::Closed) => return End::Finish,
+            Err(ReadError::Closed) => return true,
             Err(ReadError::Reject(status, message)) => {
                 state.requests.fetch_add(1, Ordering::SeqCst);
                 state.log(&format!("rejected request: {status} {message}"));
-                let body = format!("{message}\n");
-                let headers = [("Content-Type", "text/plain".to_string())];
-                let _ =
-                    conn.stream
-                        .write_all(&http::response(status, &headers, body.as_bytes(), true));
-                return End::Finish;
+                let _ = conn
+                    .stream
+                    .write_all(&http::text(status, &format!("{message}\n"), true));
+                return true;
             }
         };
         let close = req.wants_close();
         if let Some(reply) = control::control(state, &req, close) {
             if conn.stream.write_all(&reply).is_err() || close {
-                return End::Finish;
+                return true;
             }
             continue;
         }
@@ -405,25 +312,23 @@ fn serve_requests(state: &State, conn: &mut Conn, id: u64) -> End {
         let written = match outcome.reply {
             Reply::Bytes(bytes) => conn.stream.write_all(&bytes),
             Reply::Trickle(bytes) => trickle(state, &mut conn.stream, &bytes),
-            Reply::Huge {
-                head,
-                prefix,
-                filler,
-                suffix,
-            } => write_huge(&mut conn.stream, &head, &prefix, filler, &suffix),
+            Reply::Huge(start, filler, end) => conn
+                .stream
+                .write_all(&start)
+                .and_then(|()| io::copy(&mut io::repeat(b'A').take(filler), &mut conn.stream))
+                .and_then(|_| conn.stream.write_all(&end)),
             Reply::Hang => {
                 hang(state, &mut conn.stream);
-                return End::Abandon;
+                return false;
             }
             Reply::Reset => {
                 state.conns.unregister(id);
-                conn.discard_buffer();
                 reset_on_close(conn.stream.tcp());
-                return End::Abandon;
+                return false;
             }
         };
         if written.is_err() || close {
-            return End::Finish;
+            return true;
         }
     }
 }
@@ -441,30 +346,6 @@ fn trickle(state: &State, stream: &mut Stream, bytes: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
-fn write_huge(
-    stream: &mut Stream,
-    head: &[u8],
-    prefix: &[u8],
-    filler: u64,
-    suffix: &[u8],
-) -> io::Result<()> {
-    stream.write_all(head)?;
-    stream.write_all(prefix)?;
-    let chunk: Vec<u8> = BASE64_ALPHABET
-        .iter()
-        .copied()
-        .cycle()
-        .take(64 * 1024)
-        .collect();
-    let mut left = filler;
-    while left > 0 {
-        let n = left.min(chunk.len() as u64) as usize;
-        stream.write_all(&chunk[..n])?;
-        left -= n as u64;
-    }
-    stream.write_all(suffix)
-}
-
 /// Keeps the connection open without answering until the peer closes it,
 /// the server shuts down, or the hang limit passes.
 fn hang(state: &State, stream: &mut Stream) {
@@ -476,15 +357,8 @@ fn hang(state: &State, stream: &mut Stream) {
     while Instant::now() < deadline && !state.shutting_down() {
         match stream.read(&mut scratch) {
             Ok(0) => return,
-            Ok(_) => {}
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock
-                        | io::ErrorKind::TimedOut
-                        | io::ErrorKind::Interrupted
-                ) => {}
-            Err(_) => return,
+            Err(e) if !matches!(e.kind(), WouldBlock | TimedOut | Interrupted) => return,
+            _ => {}
         }
     }
 }

@@ -3,13 +3,15 @@
 //! protocols.
 
 use crate::behaviour::{behaviour, Behaviour};
-use crate::form;
 use crate::http::{self, Request};
-use crate::json::{self, Json};
 use crate::keys::{self, Kind};
 use crate::server::State;
 use crate::sigv4;
 use crate::timefmt;
+use base64::Engine;
+use serde_json::Value;
+use std::collections::hash_map::RandomState;
+use std::hash::BuildHasher;
 use std::time::Duration;
 
 /// XML namespace of the Redshift query API.
@@ -56,13 +58,9 @@ pub(crate) enum Reply {
     Bytes(Vec<u8>),
     /// Write this whole response one byte every 250 ms.
     Trickle(Vec<u8>),
-    /// Write `head`, `prefix`, `filler` token characters, then `suffix`.
-    Huge {
-        head: Vec<u8>,
-        prefix: Vec<u8>,
-        filler: u64,
-        suffix: Vec<u8>,
-    },
+    /// Write the first bytes, then this many token characters (`A`), then
+    /// the last bytes.
+    Huge(Vec<u8>, u64, Vec<u8>),
     /// Never answer; keep the socket open.
     Hang,
     /// Reset the connection.
@@ -74,6 +72,15 @@ pub(crate) enum Reply {
 pub(crate) struct Outcome {
     pub reply: Reply,
     pub summary: String,
+}
+
+impl Outcome {
+    fn new(reply: Reply, summary: impl Into<String>) -> Outcome {
+        Outcome {
+            reply,
+            summary: summary.into(),
+        }
+    }
 }
 
 /// Every error the fake answers with.
@@ -100,47 +107,64 @@ pub(crate) enum Error {
 
 impl Error {
     /// HTTP status and error code in each protocol.
+    #[rustfmt::skip]
     fn code(self, protocol: Protocol) -> (u16, &'static str) {
         use Error::*;
+        let (query, json) = match self {
+            ClusterNotFound => ((404, "ClusterNotFound"), (400, "ResourceNotFoundException")),
+            InvalidClusterState => ((400, "InvalidClusterState"), (400, "ConflictException")),
+            InvalidParameter => ((400, "RedshiftInvalidParameter"), (400, "ValidationException")),
+            Unsupported => ((400, "UnsupportedOperation"), (400, "ValidationException")),
+            AccessDenied => ((403, "AccessDenied"), (400, "AccessDeniedException")),
+            Unmodelled => ((400, "SomethingUnexpected"), (400, "SomethingUnexpected")),
+            Throttling => ((400, "Throttling"), (400, "ThrottlingException")),
+            Internal => ((500, "InternalFailure"), (500, "InternalServerException")),
+            Unavailable => ((503, "ServiceUnavailable"), (503, "ServiceUnavailableException")),
+            MissingAuth => ((403, "MissingAuthenticationToken"), (400, "MissingAuthenticationTokenException")),
+            InvalidClientToken => ((403, "InvalidClientTokenId"), (400, "UnrecognizedClientException")),
+            SignatureMismatch => ((403, "SignatureDoesNotMatch"), (400, "InvalidSignatureException")),
+            ExpiredToken => ((403, "ExpiredToken"), (400, "ExpiredTokenException")),
+            IncompleteSignature => ((400, "IncompleteSignature"), (400, "IncompleteSignatureException")),
+            UnknownOperation => ((400, "InvalidAction"), (400, "UnknownOperationException")),
+            MissingAction => ((400, "MissingAction"), (400, "UnknownOperationException")),
+            Serialization => ((400, "MalformedQueryString"), (400, "SerializationException")),
+        };
         match protocol {
-            Protocol::Query => match self {
-                ClusterNotFound => (404, "ClusterNotFound"),
-                InvalidClusterState => (400, "InvalidClusterState"),
-                InvalidParameter => (400, "RedshiftInvalidParameter"),
-                Unsupported => (400, "UnsupportedOperation"),
-                AccessDenied => (403, "AccessDenied"),
-                Unmodelled => (400, "SomethingUnexpected"),
-                Throttling => (400, "Throttling"),
-                Internal => (500, "InternalFailure"),
-                Unavailable => (503, "ServiceUnavailable"),
-                MissingAuth => (403, "MissingAuthenticationToken"),
-                InvalidClientToken => (403, "InvalidClientTokenId"),
-                SignatureMismatch => (403, "SignatureDoesNotMatch"),
-                ExpiredToken => (403, "ExpiredToken"),
-                IncompleteSignature => (400, "IncompleteSignature"),
-                UnknownOperation => (400, "InvalidAction"),
-                MissingAction => (400, "MissingAction"),
-                Serialization => (400, "MalformedQueryString"),
-            },
-            Protocol::Json => match self {
-                ClusterNotFound => (400, "ResourceNotFoundException"),
-                InvalidClusterState => (400, "ConflictException"),
-                InvalidParameter | Unsupported => (400, "ValidationException"),
-                AccessDenied => (400, "AccessDeniedException"),
-                Unmodelled => (400, "SomethingUnexpected"),
-                Throttling => (400, "ThrottlingException"),
-                Internal => (500, "InternalServerException"),
-                Unavailable => (503, "ServiceUnavailableException"),
-                MissingAuth => (400, "MissingAuthenticationTokenException"),
-                InvalidClientToken => (400, "UnrecognizedClientException"),
-                SignatureMismatch => (400, "InvalidSignatureException"),
-                ExpiredToken => (400, "ExpiredTokenException"),
-                IncompleteSignature => (400, "IncompleteSignatureException"),
-                UnknownOperation | MissingAction => (400, "UnknownOperationException"),
-                Serialization => (400, "SerializationException"),
-            },
+            Protocol::Query => query,
+            Protocol::Json => json,
         }
     }
+}
+
+/// `n` random bytes from the operating system. `getrandom` does not fail
+/// on the systems the tests run on; should it, the standard library's
+/// randomly keyed hasher still makes tokens and request IDs differ.
+fn random_bytes(n: usize) -> Vec<u8> {
+    let mut bytes = vec![0u8; n];
+    if getrandom::getrandom(&mut bytes).is_err() {
+        let keys = RandomState::new();
+        for (i, b) in bytes.iter_mut().enumerate() {
+            *b = keys.hash_one(i) as u8;
+        }
+    }
+    bytes
+}
+
+/// A request ID shaped like a version-4 UUID.
+fn request_id() -> String {
+    let mut b = random_bytes(16);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let mut id = hex::encode(b);
+    for at in [20, 16, 12, 8] {
+        id.insert(at, '-');
+    }
+    id
+}
+
+/// `s` as a JSON string literal, quotes included.
+pub(crate) fn json_string(s: &str) -> String {
+    Value::from(s).to_string()
 }
 
 fn xml_escape(s: &str) -> String {
@@ -156,69 +180,6 @@ fn xml_escape(s: &str) -> String {
         }
     }
     out
-}
-
-/// Body of an error answer.
-fn error_body(
-    protocol: Protocol,
-    status: u16,
-    code: &str,
-    message: &str,
-    request_id: &str,
-) -> Vec<u8> {
-    match protocol {
-        Protocol::Query => {
-            let kind = if status >= 500 { "Receiver" } else { "Sender" };
-            format!(
-                "<ErrorResponse xmlns=\"{XMLNS}\">\n  <Error>\n    <Type>{kind}</Type>\n    \
-                 <Code>{code}</Code>\n    <Message>{}</Message>\n  </Error>\n  \
-                 <RequestId>{request_id}</RequestId>\n</ErrorResponse>\n",
-                xml_escape(message)
-            )
-            .into_bytes()
-        }
-        Protocol::Json => format!(
-            "{{\"__type\":\"{}\",\"message\":\"{}\"}}",
-            json::escape(code),
-            json::escape(message)
-        )
-        .into_bytes(),
-    }
-}
-
-/// Body of a success answer; either part may be left out.
-fn success_body(
-    protocol: Protocol,
-    token: Option<&str>,
-    expiry: Option<&str>,
-    request_id: &str,
-) -> String {
-    match protocol {
-        Protocol::Query => {
-            let mut result = String::new();
-            if let Some(t) = token {
-                result.push_str(&format!("    <Token>{}</Token>\n", xml_escape(t)));
-            }
-            if let Some(e) = expiry {
-                result.push_str(&format!("    <ExpirationTime>{e}</ExpirationTime>\n"));
-            }
-            format!(
-                "<{OPERATION}Response xmlns=\"{XMLNS}\">\n  <{OPERATION}Result>\n{result}  \
-                 </{OPERATION}Result>\n  <ResponseMetadata>\n    <RequestId>{request_id}</RequestId>\n  \
-                 </ResponseMetadata>\n</{OPERATION}Response>\n"
-            )
-        }
-        Protocol::Json => {
-            let mut members = Vec::new();
-            if let Some(t) = token {
-                members.push(format!("\"token\":\"{}\"", json::escape(t)));
-            }
-            if let Some(e) = expiry {
-                members.push(format!("\"expirationTime\":\"{e}\""));
-            }
-            format!("{{{}}}", members.join(","))
-        }
-    }
 }
 
 /// Where the token text starts in a success body.
@@ -239,37 +200,75 @@ struct Answer<'a> {
 }
 
 impl Answer<'_> {
-    fn headers(&self, content_type: &str) -> Vec<(&'static str, String)> {
+    fn headers(&self) -> Vec<(&'static str, String)> {
+        let content_type = self.protocol.content_type().to_string();
         vec![
             ("x-amzn-RequestId", self.request_id.clone()),
-            ("Content-Type", content_type.to_string()),
+            ("Content-Type", content_type),
         ]
     }
 
     fn error(&self, error: Error, message: &str) -> Outcome {
         let (status, code) = error.code(self.protocol);
-        let body = error_body(self.protocol, status, code, message, &self.request_id);
-        let mut headers = self.headers(self.protocol.content_type());
-        if self.protocol == Protocol::Json {
-            headers.push(("x-amzn-ErrorType", code.to_string()));
-        }
-        Outcome {
-            reply: Reply::Bytes(http::response(status, &headers, &body, self.close)),
-            summary: format!("{status} {code}"),
-        }
+        let (rid, mut headers) = (&self.request_id, self.headers());
+        let body = match self.protocol {
+            Protocol::Query => {
+                let kind = if status >= 500 { "Receiver" } else { "Sender" };
+                let message = xml_escape(message);
+                format!(
+                    "<ErrorResponse xmlns=\"{XMLNS}\">\n  <Error>\n    <Type>{kind}</Type>\n    \
+                     <Code>{code}</Code>\n    <Message>{message}</Message>\n  </Error>\n  \
+                     <RequestId>{rid}</RequestId>\n</ErrorResponse>\n"
+                )
+            }
+            Protocol::Json => {
+                headers.push(("x-amzn-ErrorType", code.to_string()));
+                let (code, message) = (json_string(code), json_string(message));
+                format!("{{\"__type\":{code},\"message\":{message}}}")
+            }
+        };
+        let reply = Reply::Bytes(http::response(
+            status,
+            &headers,
+            body.as_bytes(),
+            self.close,
+        ));
+        Outcome::new(reply, format!("{status} {code}"))
     }
 
     fn success(&self, body: &[u8]) -> Vec<u8> {
-        http::response(
-            200,
-            &self.headers(self.protocol.content_type()),
-            body,
-            self.close,
-        )
+        http::response(200, &self.headers(), body, self.close)
     }
 
+    /// A success body with `token` and an expiry at `expires` (epoch
+    /// seconds), either left out when `None`.
+    fn body(&self, token: Option<&str>, expires: Option<i64>) -> String {
+        let expiry = expires.map(timefmt::iso8601);
+        let rid = &self.request_id;
+        match self.protocol {
+            Protocol::Query => {
+                let token = token.map(|t| format!("    <Token>{}</Token>\n", xml_escape(t)));
+                let expiry = expiry.map(|e| format!("    <ExpirationTime>{e}</ExpirationTime>\n"));
+                let result = token.unwrap_or_default() + &expiry.unwrap_or_default();
+                format!(
+                    "<{OPERATION}Response xmlns=\"{XMLNS}\">\n  <{OPERATION}Result>\n{result}  \
+                     </{OPERATION}Result>\n  <ResponseMetadata>\n    <RequestId>{rid}</RequestId>\n  \
+                     </ResponseMetadata>\n</{OPERATION}Response>\n"
+                )
+            }
+            Protocol::Json => {
+                let token = token.map(|t| format!("\"token\":{}", json_string(t)));
+                let expiry = expiry.map(|e| format!("\"expirationTime\":{}", json_string(&e)));
+                let members: Vec<String> = token.into_iter().chain(expiry).collect();
+                format!("{{{}}}", members.join(","))
+            }
+        }
+    }
+
+    /// A fresh token: 600 random bytes in standard base64. `record` counts
+    /// it in `tokens_issued()` and keeps it for `issued_tokens()`.
     fn new_token(&self, record: bool) -> String {
-        let token = self.state.rng().token(TOKEN_BYTES);
+        let token = base64::engine::general_purpose::STANDARD.encode(random_bytes(TOKEN_BYTES));
         if record {
             self.state.record_token(&token);
         }
@@ -278,72 +277,44 @@ impl Answer<'_> {
 
     fn behave(&self, b: Behaviour, ids: &[String]) -> Outcome {
         let now = timefmt::now_epoch_secs();
-        let p = self.protocol;
-        let rid = &self.request_id;
-        let first = ids.first().map_or("", String::as_str);
-        let bytes = |reply: Vec<u8>, summary: String| Outcome {
-            reply: Reply::Bytes(reply),
-            summary,
-        };
+        let expires = Some(now + self.state.token_ttl_secs);
+        let bytes =
+            |body: &[u8], summary: &str| Outcome::new(Reply::Bytes(self.success(body)), summary);
         match b {
-            Behaviour::Slow { ms } => {
+            Behaviour::Slow(ms) => {
                 self.state.pause(Duration::from_millis(ms));
-                let normal = Behaviour::Token {
-                    ttl: self.state.token_ttl_secs,
-                };
-                let mut outcome = self.behave(normal, ids);
+                let mut outcome = self.behave(Behaviour::Token(self.state.token_ttl_secs), ids);
                 outcome.summary = format!("{} after {ms} ms", outcome.summary);
                 outcome
             }
-            Behaviour::Token { ttl } => {
+            Behaviour::Token(ttl) => {
                 let token = self.new_token(true);
-                let body = success_body(p, Some(&token), Some(&timefmt::iso8601(now + ttl)), rid);
-                bytes(
-                    self.success(body.as_bytes()),
-                    format!("200 token ({} chars, expires in {ttl} s)", token.len()),
-                )
+                let body = self.body(Some(&token), Some(now + ttl));
+                let summary = format!("200 token ({} chars, expires in {ttl} s)", token.len());
+                bytes(body.as_bytes(), &summary)
             }
             Behaviour::Expired => {
-                let token = self.new_token(true);
-                let body = success_body(p, Some(&token), Some(&timefmt::iso8601(now - 3600)), rid);
-                bytes(
-                    self.success(body.as_bytes()),
-                    "200 token expired an hour ago".into(),
-                )
+                let body = self.body(Some(&self.new_token(true)), Some(now - 3600));
+                bytes(body.as_bytes(), "200 token expired an hour ago")
             }
             Behaviour::NoExpiry => {
-                let token = self.new_token(true);
-                let body = success_body(p, Some(&token), None, rid);
-                bytes(
-                    self.success(body.as_bytes()),
-                    "200 token without expiry".into(),
-                )
+                let body = self.body(Some(&self.new_token(true)), None);
+                bytes(body.as_bytes(), "200 token without expiry")
             }
-            Behaviour::NoToken => {
-                let expiry = timefmt::iso8601(now + self.state.token_ttl_secs);
-                let body = success_body(p, None, Some(&expiry), rid);
-                bytes(self.success(body.as_bytes()), "200 without token".into())
-            }
+            Behaviour::NoToken => bytes(self.body(None, expires).as_bytes(), "200 without token"),
             Behaviour::EmptyToken => {
-                let expiry = timefmt::iso8601(now + self.state.token_ttl_secs);
-                let body = success_body(p, Some(""), Some(&expiry), rid);
-                bytes(self.success(body.as_bytes()), "200 empty token".into())
+                bytes(self.body(Some(""), expires).as_bytes(), "200 empty token")
             }
             Behaviour::Truncated => {
                 let token = self.new_token(false);
-                let expiry = timefmt::iso8601(now + self.state.token_ttl_secs);
-                let body = success_body(p, Some(&token), Some(&expiry), rid);
-                let cut = token_start(p, &body) + token.len() / 2;
-                bytes(
-                    self.success(&body.as_bytes()[..cut]),
-                    format!("200 truncated after {cut} bytes"),
-                )
+                let body = self.body(Some(&token), expires);
+                let cut = token_start(self.protocol, &body) + token.len() / 2;
+                let summary = format!("200 truncated after {cut} bytes");
+                bytes(&body.as_bytes()[..cut], &summary)
             }
             Behaviour::Garbage => bytes(
-                self.success(
-                    b"\x00\x01<<<garbage>>> this is neither XML nor JSON }{ ][ \xff\xfe\n",
-                ),
-                "200 garbage".into(),
+                b"\x00\x01<<<garbage>>> this is neither XML nor JSON }{ ][ \xff\xfe\n",
+                "200 garbage",
             ),
             Behaviour::Html => {
                 let body = b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n\
@@ -353,130 +324,100 @@ impl Answer<'_> {
                     ("Content-Type", "text/html".to_string()),
                     ("Server", "proxy".to_string()),
                 ];
-                bytes(
-                    http::response(502, &headers, body, self.close),
-                    "502 html".into(),
+                Outcome::new(
+                    Reply::Bytes(http::response(502, &headers, body, self.close)),
+                    "502 html",
                 )
             }
             Behaviour::Trickle => {
-                let token = self.new_token(true);
-                let expiry = timefmt::iso8601(now + self.state.token_ttl_secs);
-                let body = success_body(p, Some(&token), Some(&expiry), rid);
-                Outcome {
-                    reply: Reply::Trickle(self.success(body.as_bytes())),
-                    summary: "200 token, trickled".into(),
-                }
+                let body = self.body(Some(&self.new_token(true)), expires);
+                Outcome::new(
+                    Reply::Trickle(self.success(body.as_bytes())),
+                    "200 token, trickled",
+                )
             }
             Behaviour::Huge => {
-                let expiry = timefmt::iso8601(now + self.state.token_ttl_secs);
-                let full = success_body(p, Some("T"), Some(&expiry), rid);
-                let at = token_start(p, &full);
-                let prefix = full.as_bytes()[..at].to_vec();
-                let suffix = full.as_bytes()[at + 1..].to_vec();
-                let filler = HUGE_BODY_BYTES - (prefix.len() + suffix.len()) as u64;
-                let head = http::response_head(
-                    200,
-                    &self.headers(p.content_type()),
-                    HUGE_BODY_BYTES,
-                    self.close,
-                );
-                Outcome {
-                    reply: Reply::Huge {
-                        head,
-                        prefix,
-                        filler,
-                        suffix,
-                    },
-                    summary: format!("200 huge body ({HUGE_BODY_BYTES} bytes)"),
-                }
+                let full = self.body(Some("T"), expires);
+                let (start, end) = full.split_at(token_start(self.protocol, &full));
+                let end = end.as_bytes()[1..].to_vec();
+                let filler = HUGE_BODY_BYTES - (start.len() + end.len()) as u64;
+                let headers = self.headers();
+                let mut head = http::response_head(200, &headers, HUGE_BODY_BYTES, self.close);
+                head.extend_from_slice(start.as_bytes());
+                let summary = format!("200 huge body ({HUGE_BODY_BYTES} bytes)");
+                Outcome::new(Reply::Huge(head, filler, end), summary)
             }
-            Behaviour::Hang => Outcome {
-                reply: Reply::Hang,
-                summary: "no answer (hang)".into(),
-            },
-            Behaviour::Reset => Outcome {
-                reply: Reply::Reset,
-                summary: "connection reset".into(),
-            },
-            Behaviour::Fail(e) => {
-                let what = match p {
-                    Protocol::Query => "Cluster",
-                    Protocol::Json => "Workgroup",
-                };
-                let message = match e {
-                    Error::ClusterNotFound => format!("{what} {first} not found."),
-                    Error::InvalidClusterState => {
-                        format!("{what} {first} is not in the available state.")
-                    }
-                    Error::InvalidParameter => format!("The identifier {first} is not valid."),
-                    Error::Unsupported => {
-                        format!("GetIdentityCenterAuthToken is not supported for {first}.")
-                    }
-                    Error::AccessDenied => format!(
-                        "User is not authorized to perform: {}:{OPERATION}",
-                        p.service()
-                    ),
-                    Error::Unmodelled => "An error that no client models.".to_string(),
-                    Error::Throttling => "Rate exceeded".to_string(),
-                    Error::Internal => {
-                        "We encountered an internal error. Please try again.".to_string()
-                    }
-                    Error::Unavailable => {
-                        "The service is unavailable. Please try again later.".to_string()
-                    }
-                    _ => "Unexpected error.".to_string(),
-                };
-                self.error(e, &message)
-            }
+            Behaviour::Hang => Outcome::new(Reply::Hang, "no answer (hang)"),
+            Behaviour::Reset => Outcome::new(Reply::Reset, "connection reset"),
+            Behaviour::Fail(e) => self.error(e, &self.message(e, ids)),
+        }
+    }
+
+    /// The message of an error chosen by the first identifier.
+    fn message(&self, e: Error, ids: &[String]) -> String {
+        let first = ids.first().map_or("", String::as_str);
+        let what = match self.protocol {
+            Protocol::Query => "Cluster",
+            Protocol::Json => "Workgroup",
+        };
+        match e {
+            Error::ClusterNotFound => format!("{what} {first} not found."),
+            Error::InvalidClusterState => format!("{what} {first} is not in the available state."),
+            Error::InvalidParameter => format!("The identifier {first} is not valid."),
+            Error::Unsupported => format!("{OPERATION} is not supported for {first}."),
+            Error::AccessDenied => format!(
+                "User is not authorized to perform: {}:{OPERATION}",
+                self.protocol.service()
+            ),
+            Error::Unmodelled => "An error that no client models.".to_string(),
+            Error::Throttling => "Rate exceeded".to_string(),
+            Error::Internal => "We encountered an internal error. Please try again.".to_string(),
+            Error::Unavailable => "The service is unavailable. Please try again later.".to_string(),
+            _ => "Unexpected error.".to_string(),
         }
     }
 }
 
-/// Checks SigV4 and the credentials. `Ok` carries the caller's kind.
+/// Answer to an unknown access key or a missing or wrong session token.
+const INVALID_TOKEN: &str = "The security token included in the request is invalid.";
+
+/// Checks SigV4 and the credentials: the caller's kind and access key ID,
+/// or the error to answer with.
 fn authenticate(req: &Request, protocol: Protocol) -> Result<(Kind, String), (Error, String)> {
-    let auth = req.header("authorization").ok_or_else(|| {
-        (
+    let fail = |e: Error, message: &str| Err((e, message.to_string()));
+    let Some(auth) = req.header("authorization") else {
+        return fail(
             Error::MissingAuth,
-            "Request is missing Authentication Token".to_string(),
-        )
-    })?;
+            "Request is missing Authentication Token",
+        );
+    };
     let auth = sigv4::parse_authorization(auth).map_err(|m| (Error::IncompleteSignature, m))?;
+    // `YYYYMMDDTHHMMSSZ`
     let amz_date = req.header("x-amz-date").unwrap_or("");
     let date_ok = amz_date.len() == 16
-        && amz_date.as_bytes()[8] == b'T'
-        && amz_date.ends_with('Z')
-        && amz_date[..8]
-            .bytes()
-            .chain(amz_date[9..15].bytes())
-            .all(|b| b.is_ascii_digit());
+        && amz_date.bytes().enumerate().all(|(i, b)| match i {
+            8 => b == b'T',
+            15 => b == b'Z',
+            _ => b.is_ascii_digit(),
+        });
     if !date_ok {
-        return Err((
-            Error::IncompleteSignature,
-            "Authorization header requires existence of a valid 'X-Amz-Date' header.".to_string(),
-        ));
+        let message = "Authorization header requires existence of a valid 'X-Amz-Date' header.";
+        return fail(Error::IncompleteSignature, message);
     }
-    let identity = keys::lookup(&auth.access_key_id).ok_or_else(|| {
-        (
-            Error::InvalidClientToken,
-            "The security token included in the request is invalid.".to_string(),
-        )
-    })?;
+    let Some(identity) = keys::lookup(&auth.access_key_id) else {
+        return fail(Error::InvalidClientToken, INVALID_TOKEN);
+    };
     if auth.date != amz_date[..8] {
-        return Err((
-            Error::SignatureMismatch,
-            "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date \
-             from HTTP."
-                .to_string(),
-        ));
+        let message = "Date in Credential scope does not match YYYYMMDD from ISO-8601 version \
+                       of date from HTTP.";
+        return fail(Error::SignatureMismatch, message);
     }
     if auth.service != protocol.service() {
-        return Err((
-            Error::SignatureMismatch,
-            format!(
-                "Credential should be scoped to correct service: '{}'.",
-                protocol.service()
-            ),
-        ));
+        let message = format!(
+            "Credential should be scoped to correct service: '{}'.",
+            protocol.service()
+        );
+        return fail(Error::SignatureMismatch, &message);
     }
     let payload_hash = req
         .header("x-amz-content-sha256")
@@ -489,24 +430,15 @@ fn authenticate(req: &Request, protocol: Protocol) -> Result<(Kind, String), (Er
         signed_headers: &auth.signed_headers,
         payload_hash: &payload_hash,
     });
-    let expected = sigv4::signature(
-        identity.secret_access_key,
-        amz_date,
-        &auth.region,
-        &auth.service,
-        &canonical,
-    );
+    let secret = identity.secret_access_key;
+    let expected = sigv4::signature(secret, amz_date, &auth.region, &auth.service, &canonical);
     if !sigv4::constant_time_eq(expected.as_bytes(), auth.signature.as_bytes()) {
-        return Err((
-            Error::SignatureMismatch,
-            "The request signature we calculated does not match the signature you provided. \
-             Check your AWS Secret Access Key and signing method. Consult the service \
-             documentation for details."
-                .to_string(),
-        ));
+        let message = "The request signature we calculated does not match the signature you \
+                       provided. Check your AWS Secret Access Key and signing method. Consult \
+                       the service documentation for details.";
+        return fail(Error::SignatureMismatch, message);
     }
-    let sent_token = req.header("x-amz-security-token");
-    let token_ok = match (identity.session_token, sent_token) {
+    let token_ok = match (identity.session_token, req.header("x-amz-security-token")) {
         (Some(expected), Some(sent)) => {
             sigv4::constant_time_eq(expected.as_bytes(), sent.as_bytes())
         }
@@ -514,214 +446,118 @@ fn authenticate(req: &Request, protocol: Protocol) -> Result<(Kind, String), (Er
         _ => false,
     };
     if !token_ok {
-        return Err((
-            Error::InvalidClientToken,
-            "The security token included in the request is invalid.".to_string(),
-        ));
+        return fail(Error::InvalidClientToken, INVALID_TOKEN);
     }
     if identity.kind == Kind::Expired {
-        return Err((
-            Error::ExpiredToken,
-            "The security token included in the request is expired".to_string(),
-        ));
+        let message = "The security token included in the request is expired";
+        return fail(Error::ExpiredToken, message);
     }
     Ok((identity.kind, auth.access_key_id))
 }
 
-/// Reads the identifiers out of the request body.
+/// A query-protocol list such as `ClusterIds.ClusterIdentifier.1=a` (also
+/// `ClusterIds.member.1`, `ClusterIds.1`), ordered by index.
+fn list_param(params: &[(String, String)], name: &str) -> Vec<String> {
+    let prefix = format!("{name}.");
+    let mut entries: Vec<(u64, String)> = params
+        .iter()
+        .filter_map(|(k, v)| {
+            let rest = k.strip_prefix(&prefix)?;
+            let index = match rest.split_once('.') {
+                Some((member, index)) if !member.is_empty() && !index.contains('.') => index,
+                Some(_) => return None,
+                None => rest,
+            };
+            Some((index.parse().ok()?, v.clone()))
+        })
+        .collect();
+    entries.sort_by_key(|(i, _)| *i);
+    entries.into_iter().map(|(_, v)| v).collect()
+}
+
+/// Reads the identifiers out of the request (query parameters may also be
+/// in the URL).
 fn identifiers(req: &Request, protocol: Protocol) -> Result<Vec<String>, (Error, String)> {
-    match protocol {
-        Protocol::Query => {
-            let mut params = form::decode_form(&req.query);
-            params.extend(form::decode_form(&String::from_utf8_lossy(&req.body)));
-            match form::param(&params, "Action") {
-                None => {
-                    return Err((
-                        Error::MissingAction,
-                        "The request must contain the parameter Action.".to_string(),
-                    ))
-                }
-                Some(OPERATION) => {}
-                Some(other) => {
-                    return Err((
-                        Error::UnknownOperation,
-                        format!(
-                            "Could not find operation {} for version 2012-12-01",
-                            other.chars().take(64).collect::<String>()
-                        ),
-                    ))
-                }
+    let fail = |e: Error, message: &str| Err((e, message.to_string()));
+    if protocol == Protocol::Query {
+        let params: Vec<(String, String)> = form_urlencoded::parse(req.query.as_bytes())
+            .chain(form_urlencoded::parse(&req.body))
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        return match params.iter().find(|(k, _)| k == "Action") {
+            Some((_, action)) if action == OPERATION => Ok(list_param(&params, "ClusterIds")),
+            Some((_, other)) => {
+                let other: String = other.chars().take(64).collect();
+                let message = format!("Could not find operation {other} for version 2012-12-01");
+                fail(Error::UnknownOperation, &message)
             }
-            Ok(form::list_param(&params, "ClusterIds"))
+            None => {
+                let message = "The request must contain the parameter Action.";
+                fail(Error::MissingAction, message)
+            }
+        };
+    }
+    if req.header("x-amz-target") != Some(JSON_TARGET) {
+        let message = "The operation named in X-Amz-Target is not known.";
+        return fail(Error::UnknownOperation, message);
+    }
+    let doc: Value = serde_json::from_slice(&req.body)
+        .map_err(|e| (Error::Serialization, format!("Malformed JSON: {e}")))?;
+    match doc.get("workgroupNames") {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Array(items)) => {
+            let names = items.iter().map(|i| i.as_str().map(String::from));
+            let message = "workgroupNames must hold strings.".to_string();
+            names
+                .collect::<Option<_>>()
+                .ok_or((Error::Serialization, message))
         }
-        Protocol::Json => {
-            if req.header("x-amz-target") != Some(JSON_TARGET) {
-                return Err((
-                    Error::UnknownOperation,
-                    "The operation named in X-Amz-Target is not known.".to_string(),
-                ));
-            }
-            let doc = json::parse(&req.body)
-                .map_err(|e| (Error::Serialization, format!("Malformed JSON: {e}")))?;
-            match doc.get("workgroupNames") {
-                None | Some(Json::Null) => Ok(Vec::new()),
-                Some(Json::Array(items)) => items
-                    .iter()
-                    .map(|i| i.as_str().map(str::to_string))
-                    .collect::<Option<Vec<_>>>()
-                    .ok_or_else(|| {
-                        (
-                            Error::Serialization,
-                            "workgroupNames must hold strings.".to_string(),
-                        )
-                    }),
-                Some(_) => Err((
-                    Error::Serialization,
-                    "workgroupNames must be a list.".to_string(),
-                )),
-            }
-        }
+        Some(_) => fail(Error::Serialization, "workgroupNames must be a list."),
     }
 }
 
 /// Handles one API request (anything but the control endpoint).
 pub(crate) fn handle_api(state: &State, req: &Request, close: bool) -> Outcome {
-    let protocol = if req.header("x-amz-target").is_some()
+    let json = req.header("x-amz-target").is_some()
         || req
             .header("content-type")
-            .is_some_and(|c| c.to_ascii_lowercase().starts_with("application/x-amz-json"))
-    {
-        Protocol::Json
+            .is_some_and(|c| c.to_ascii_lowercase().starts_with("application/x-amz-json"));
+    let (protocol, list) = if json {
+        (Protocol::Json, "workgroupNames")
     } else {
-        Protocol::Query
+        (Protocol::Query, "ClusterIds")
     };
     let answer = Answer {
         protocol,
-        request_id: state.rng().request_id(),
+        request_id: request_id(),
         close,
         state,
     };
-    let (kind, key_id) = match authenticate(req, protocol) {
-        Ok(ok) => ok,
-        Err((e, m)) => return answer.error(e, &m),
-    };
-    let ids = match identifiers(req, protocol) {
-        Ok(ids) => ids,
-        Err((e, m)) => return answer.error(e, &m),
-    };
-    let list = match protocol {
-        Protocol::Query => "ClusterIds",
-        Protocol::Json => "workgroupNames",
+    let checked = authenticate(req, protocol)
+        .and_then(|(kind, key_id)| Ok((kind, key_id, identifiers(req, protocol)?)));
+    let (kind, key_id, ids) = match checked {
+        Ok(checked) => checked,
+        Err((e, message)) => return answer.error(e, &message),
     };
     let mut outcome = if ids.is_empty() {
-        answer.error(
-            Error::InvalidParameter,
-            &format!("{list} must contain at least 1 identifier."),
-        )
+        let message = format!("{list} must contain at least 1 identifier.");
+        answer.error(Error::InvalidParameter, &message)
     } else if ids.len() > MAX_IDS {
-        answer.error(
-            Error::InvalidParameter,
-            &format!("{list} can hold a maximum of {MAX_IDS} identifiers."),
-        )
+        let message = format!("{list} can hold a maximum of {MAX_IDS} identifiers.");
+        answer.error(Error::InvalidParameter, &message)
     } else if kind == Kind::Plain {
-        answer.error(
-            Error::Unsupported,
-            "The caller's credentials do not carry an IAM Identity Center identity.",
-        )
+        let message = "The caller's credentials do not carry an IAM Identity Center identity.";
+        answer.error(Error::Unsupported, message)
     } else {
         answer.behave(behaviour(state, &ids[0]), &ids)
     };
     let first = ids.first().map_or("-", String::as_str);
+    let first: String = first.chars().take(64).collect();
     outcome.summary = format!(
-        "{} key={key_id} ids={} first={:?} -> {}",
+        "{} key={key_id} ids={} first={first:?} -> {}",
         protocol.service(),
         ids.len(),
-        first.chars().take(64).collect::<String>(),
         outcome.summary
     );
     outcome
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn error_table_matches_the_models() {
-        assert_eq!(
-            Error::ClusterNotFound.code(Protocol::Query),
-            (404, "ClusterNotFound")
-        );
-        assert_eq!(
-            Error::ClusterNotFound.code(Protocol::Json),
-            (400, "ResourceNotFoundException")
-        );
-        assert_eq!(
-            Error::Internal.code(Protocol::Query),
-            (500, "InternalFailure")
-        );
-        assert_eq!(
-            Error::Unavailable.code(Protocol::Query),
-            (503, "ServiceUnavailable")
-        );
-        assert_eq!(
-            Error::Throttling.code(Protocol::Json),
-            (400, "ThrottlingException")
-        );
-    }
-
-    #[test]
-    fn success_bodies_have_the_parsed_shape() {
-        let xml = success_body(
-            Protocol::Query,
-            Some("tok&"),
-            Some("2026-11-27T21:06:29.000Z"),
-            "rid",
-        );
-        assert!(xml.starts_with(
-            "<GetIdentityCenterAuthTokenResponse xmlns=\"http://redshift.amazonaws.com/doc/2012-12-01/\">\n  \
-             <GetIdentityCenterAuthTokenResult>\n    <Token>tok&amp;</Token>\n    \
-             <ExpirationTime>2026-11-27T21:06:29.000Z</ExpirationTime>\n"
-        ));
-        assert!(xml.contains("<ResponseMetadata>\n    <RequestId>rid</RequestId>"));
-        let js = success_body(
-            Protocol::Json,
-            Some("t\"k"),
-            Some("2026-11-27T21:06:29.000Z"),
-            "rid",
-        );
-        assert_eq!(
-            js,
-            r#"{"token":"t\"k","expirationTime":"2026-11-27T21:06:29.000Z"}"#
-        );
-        let doc = json::parse(js.as_bytes()).expect("valid JSON");
-        assert_eq!(doc.get("token").and_then(Json::as_str), Some("t\"k"));
-        assert_eq!(success_body(Protocol::Json, None, None, "r"), "{}");
-    }
-
-    #[test]
-    fn error_bodies_have_the_parsed_shape() {
-        let xml = String::from_utf8(error_body(
-            Protocol::Query,
-            503,
-            "ServiceUnavailable",
-            "a<b",
-            "rid",
-        ))
-        .expect("utf-8");
-        assert!(xml.contains("<Error>\n    <Type>Receiver</Type>\n    <Code>ServiceUnavailable</Code>\n    <Message>a&lt;b</Message>\n  </Error>\n  <RequestId>rid</RequestId>"));
-        let js = error_body(
-            Protocol::Json,
-            400,
-            "ValidationException",
-            "bad \"x\"",
-            "rid",
-        );
-        let doc = json::parse(&js).expect("valid JSON");
-        assert_eq!(
-            doc.get("__type").and_then(Json::as_str),
-            Some("ValidationException")
-        );
-        assert_eq!(doc.get("message").and_then(Json::as_str), Some("bad \"x\""));
-    }
 }

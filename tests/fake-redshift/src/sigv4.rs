@@ -1,29 +1,27 @@
-//! AWS Signature Version 4, as far as the fake needs it: verifying the
-//! `Authorization` header of a request, and signing requests in tests.
-//!
-//! Header names given to these functions may be in any case; they are
-//! lower-cased for the canonical request.
+//! AWS Signature Version 4: the pieces that verify the `Authorization`
+//! header of a request (the tests sign requests with them too). Header
+//! names may be in any case; the canonical request lower-cases them.
 
 use hmac::{Hmac, Mac};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 
 /// The only signing algorithm the fake accepts.
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 
-/// Lower-case hexadecimal form of `bytes`.
-pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(DIGITS[usize::from(b >> 4)] as char);
-        out.push(DIGITS[usize::from(b & 15)] as char);
-    }
-    out
-}
+/// Every byte but the unreserved characters `A-Z a-z 0-9 - . _ ~`.
+const RESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+/// The same, keeping `/`.
+const RESERVED_PATH: &AsciiSet = &RESERVED.remove(b'/');
 
 /// Hex SHA-256 digest of `data`.
 pub fn sha256_hex(data: &[u8]) -> String {
-    hex(&Sha256::digest(data))
+    hex::encode(Sha256::digest(data))
 }
 
 /// HMAC-SHA256 of `data` under `key`.
@@ -46,16 +44,8 @@ pub fn signing_key(secret_access_key: &str, date: &str, region: &str, service: &
 /// Percent-encodes every byte except the unreserved characters
 /// (`A-Z a-z 0-9 - . _ ~`) and, when `keep_slash` is true, `/`.
 pub fn uri_encode(input: &str, keep_slash: bool) -> String {
-    let mut out = String::with_capacity(input.len());
-    for &b in input.as_bytes() {
-        let unreserved = b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~');
-        if unreserved || (keep_slash && b == b'/') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    let set = if keep_slash { RESERVED_PATH } else { RESERVED };
+    utf8_percent_encode(input, set).to_string()
 }
 
 /// Removes `.` and `..` segments from an absolute path (RFC 3986, 5.2.4).
@@ -96,16 +86,8 @@ pub fn canonical_uri(raw_path: &str) -> String {
 /// Canonical query string: parameters decoded, strictly re-encoded, and
 /// sorted by name then value.
 pub fn canonical_query(raw_query: &str) -> String {
-    let mut pairs: Vec<(String, String)> = raw_query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (
-                uri_encode(&crate::form::percent_decode(k, true), false),
-                uri_encode(&crate::form::percent_decode(v, true), false),
-            )
-        })
+    let mut pairs: Vec<(String, String)> = form_urlencoded::parse(raw_query.as_bytes())
+        .map(|(k, v)| (uri_encode(&k, false), uri_encode(&v, false)))
         .collect();
     pairs.sort();
     pairs
@@ -117,14 +99,8 @@ pub fn canonical_query(raw_query: &str) -> String {
 
 /// Trims spaces at both ends and collapses runs of spaces to one.
 pub fn trim_all(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for word in value.split(' ').filter(|w| !w.is_empty()) {
-        if !out.is_empty() {
-            out.push(' ');
-        }
-        out.push_str(word);
-    }
-    out
+    let words: Vec<&str> = value.split(' ').filter(|w| !w.is_empty()).collect();
+    words.join(" ")
 }
 
 /// What a canonical request is built from.
@@ -147,13 +123,12 @@ pub struct RequestParts<'a> {
 
 /// Builds the SigV4 canonical request.
 pub fn canonical_request(parts: &RequestParts<'_>) -> String {
-    let mut out = String::new();
-    out.push_str(parts.method);
-    out.push('\n');
-    out.push_str(&canonical_uri(parts.raw_path));
-    out.push('\n');
-    out.push_str(&canonical_query(parts.raw_query));
-    out.push('\n');
+    let mut out = format!(
+        "{}\n{}\n{}\n",
+        parts.method,
+        canonical_uri(parts.raw_path),
+        canonical_query(parts.raw_query)
+    );
     for name in parts.signed_headers {
         let values: Vec<String> = parts
             .headers
@@ -161,16 +136,10 @@ pub fn canonical_request(parts: &RequestParts<'_>) -> String {
             .filter(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| trim_all(v))
             .collect();
-        out.push_str(name);
-        out.push(':');
-        out.push_str(&values.join(","));
-        out.push('\n');
+        out.push_str(&format!("{name}:{}\n", values.join(",")));
     }
-    out.push('\n');
-    out.push_str(&parts.signed_headers.join(";"));
-    out.push('\n');
-    out.push_str(parts.payload_hash);
-    out
+    let signed = parts.signed_headers.join(";");
+    out + &format!("\n{signed}\n{}", parts.payload_hash)
 }
 
 /// Builds the string to sign from the `x-amz-date` value, the credential
@@ -194,15 +163,12 @@ pub fn signature(
     let scope = format!("{date}/{region}/{service}/aws4_request");
     let key = signing_key(secret_access_key, date, region, service);
     let sts = string_to_sign(amz_date, &scope, canonical_request);
-    hex(&hmac_sha256(&key, sts.as_bytes()))
+    hex::encode(hmac_sha256(&key, sts.as_bytes()))
 }
 
 /// Compares two byte strings in time that depends only on their lengths.
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.ct_eq(b).into()
 }
 
 /// The parts of a SigV4 `Authorization` header.
@@ -230,20 +196,18 @@ pub fn parse_authorization(value: &str) -> Result<Authorization, String> {
         .strip_prefix(ALGORITHM)
         .filter(|r| r.starts_with(' '))
         .ok_or_else(|| "Unsupported or missing signing algorithm.".to_string())?;
-    let (mut credential, mut signed, mut sig) = (None, None, None);
-    for part in rest.split(',') {
-        let part = part.trim();
-        if let Some(v) = part.strip_prefix("Credential=") {
-            credential = Some(v);
-        } else if let Some(v) = part.strip_prefix("SignedHeaders=") {
-            signed = Some(v);
-        } else if let Some(v) = part.strip_prefix("Signature=") {
-            sig = Some(v);
-        }
-    }
-    let credential = credential.ok_or("Authorization header requires 'Credential' parameter.")?;
-    let signed = signed.ok_or("Authorization header requires 'SignedHeaders' parameter.")?;
-    let sig = sig.ok_or("Authorization header requires 'Signature' parameter.")?;
+    let param = |name: &str| {
+        let missing = format!("Authorization header requires '{name}' parameter.");
+        let prefix = format!("{name}=");
+        rest.split(',')
+            .find_map(|part| part.trim().strip_prefix(&prefix))
+            .ok_or(missing)
+    };
+    let (credential, signed, sig) = (
+        param("Credential")?,
+        param("SignedHeaders")?,
+        param("Signature")?,
+    );
     let fields: Vec<&str> = credential.split('/').collect();
     if fields.len() != 5 || fields[4] != "aws4_request" || fields.iter().any(|f| f.is_empty()) {
         return Err("Credential should be of the form \
@@ -262,230 +226,4 @@ pub fn parse_authorization(value: &str) -> Result<Authorization, String> {
         signed_headers,
         signature: sig.to_string(),
     })
-}
-
-/// Credentials used to sign a request.
-#[derive(Clone, Copy, Debug)]
-pub struct Credentials<'a> {
-    /// Access key ID.
-    pub access_key_id: &'a str,
-    /// Secret access key.
-    pub secret_access_key: &'a str,
-    /// Session token, sent as `x-amz-security-token` when present.
-    pub session_token: Option<&'a str>,
-}
-
-/// Signs a request the way the AWS SDKs do, for tests: adds `x-amz-date`,
-/// `x-amz-security-token` (if the credentials have one) and
-/// `Authorization` to `headers`. Every header already in `headers` (which
-/// should include `host`) is signed.
-#[allow(clippy::too_many_arguments)]
-pub fn sign_request(
-    method: &str,
-    raw_path: &str,
-    raw_query: &str,
-    headers: &mut Vec<(String, String)>,
-    body: &[u8],
-    credentials: &Credentials<'_>,
-    region: &str,
-    service: &str,
-    amz_date: &str,
-) {
-    headers.push(("x-amz-date".to_string(), amz_date.to_string()));
-    if let Some(token) = credentials.session_token {
-        headers.push(("x-amz-security-token".to_string(), token.to_string()));
-    }
-    let mut signed: Vec<String> = headers
-        .iter()
-        .map(|(n, _)| n.to_ascii_lowercase())
-        .collect();
-    signed.sort();
-    signed.dedup();
-    let payload_hash = sha256_hex(body);
-    let canonical = canonical_request(&RequestParts {
-        method,
-        raw_path,
-        raw_query,
-        headers,
-        signed_headers: &signed,
-        payload_hash: &payload_hash,
-    });
-    let sig = signature(
-        credentials.secret_access_key,
-        amz_date,
-        region,
-        service,
-        &canonical,
-    );
-    let date = amz_date.get(..8).unwrap_or(amz_date);
-    headers.push((
-        "Authorization".to_string(),
-        format!(
-            "{ALGORITHM} Credential={}/{date}/{region}/{service}/aws4_request, \
-             SignedHeaders={}, Signature={sig}",
-            credentials.access_key_id,
-            signed.join(";")
-        ),
-    ));
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn vanilla_parts() -> Vec<(String, String)> {
-        vec![
-            ("Host".to_string(), "example.amazonaws.com".to_string()),
-            ("X-Amz-Date".to_string(), "20150830T123600Z".to_string()),
-        ]
-    }
-
-    /// The "get-vanilla" case of the AWS SigV4 test suite.
-    #[test]
-    fn get_vanilla_vector() {
-        let headers = vanilla_parts();
-        let signed = vec!["host".to_string(), "x-amz-date".to_string()];
-        let empty_hash = sha256_hex(b"");
-        assert_eq!(
-            empty_hash,
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-        );
-        let canonical = canonical_request(&RequestParts {
-            method: "GET",
-            raw_path: "/",
-            raw_query: "",
-            headers: &headers,
-            signed_headers: &signed,
-            payload_hash: &empty_hash,
-        });
-        assert_eq!(
-            canonical,
-            "GET\n/\n\nhost:example.amazonaws.com\nx-amz-date:20150830T123600Z\n\n\
-             host;x-amz-date\ne3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-        );
-        let sts = string_to_sign(
-            "20150830T123600Z",
-            "20150830/us-east-1/service/aws4_request",
-            &canonical,
-        );
-        assert_eq!(
-            sts,
-            "AWS4-HMAC-SHA256\n20150830T123600Z\n20150830/us-east-1/service/aws4_request\n\
-             bb579772317eb040ac9ed261061d46c1f17a8133879d6129b6e1c25292927e63"
-        );
-        let sig = signature(
-            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-            "20150830T123600Z",
-            "us-east-1",
-            "service",
-            &canonical,
-        );
-        assert_eq!(
-            sig,
-            "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"
-        );
-    }
-
-    /// The "get-vanilla-query-order-key-case" case of the same suite.
-    #[test]
-    fn query_order_vector() {
-        let headers = vanilla_parts();
-        let signed = vec!["host".to_string(), "x-amz-date".to_string()];
-        let canonical = canonical_request(&RequestParts {
-            method: "GET",
-            raw_path: "/",
-            raw_query: "Param2=value2&Param1=value1",
-            headers: &headers,
-            signed_headers: &signed,
-            payload_hash: &sha256_hex(b""),
-        });
-        assert!(canonical.starts_with("GET\n/\nParam1=value1&Param2=value2\n"));
-        let sig = signature(
-            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-            "20150830T123600Z",
-            "us-east-1",
-            "service",
-            &canonical,
-        );
-        assert_eq!(
-            sig,
-            "b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500"
-        );
-    }
-
-    #[test]
-    fn sign_request_round_trips_through_parse() {
-        let mut headers = vec![("Host".to_string(), "127.0.0.1:1".to_string())];
-        let creds = Credentials {
-            access_key_id: "AKIDEXAMPLE",
-            secret_access_key: "secret",
-            session_token: Some("tok"),
-        };
-        sign_request(
-            "POST",
-            "/",
-            "",
-            &mut headers,
-            b"Action=X",
-            &creds,
-            "eu-west-1",
-            "redshift",
-            "20240102T030405Z",
-        );
-        let auth = &headers.last().expect("authorization header").1;
-        let parsed = parse_authorization(auth).expect("parses");
-        assert_eq!(parsed.access_key_id, "AKIDEXAMPLE");
-        assert_eq!(parsed.date, "20240102");
-        assert_eq!(parsed.region, "eu-west-1");
-        assert_eq!(parsed.service, "redshift");
-        assert_eq!(
-            parsed.signed_headers,
-            vec!["host", "x-amz-date", "x-amz-security-token"]
-        );
-        assert_eq!(parsed.signature.len(), 64);
-    }
-
-    #[test]
-    fn malformed_authorization_is_rejected() {
-        assert!(parse_authorization("Basic abc").is_err());
-        assert!(parse_authorization("AWS4-HMAC-SHA256 Credential=a/b/c, Signature=x").is_err());
-        assert!(parse_authorization(
-            "AWS4-HMAC-SHA256 Credential=A/20200101/r/s/aws4_request, SignedHeaders=host"
-        )
-        .is_err());
-        assert!(parse_authorization(
-            "AWS4-HMAC-SHA256 Credential=A/20200101/r/s/aws4_request, \
-             SignedHeaders=host;;x, Signature=00"
-        )
-        .is_err());
-    }
-
-    #[test]
-    fn canonical_uri_normalises_and_encodes() {
-        assert_eq!(canonical_uri(""), "/");
-        assert_eq!(canonical_uri("/"), "/");
-        assert_eq!(canonical_uri("/a/./b/../c"), "/a/c");
-        assert_eq!(canonical_uri("/a/b/.."), "/a/");
-        assert_eq!(canonical_uri("/x%20y"), "/x%2520y");
-        assert_eq!(canonical_uri("/ü"), "/%C3%BC");
-    }
-
-    #[test]
-    fn header_values_are_trimmed_and_collapsed() {
-        assert_eq!(trim_all("  a   b  c "), "a b c");
-        assert_eq!(trim_all(""), "");
-    }
-
-    #[test]
-    fn canonical_query_encodes_strictly() {
-        assert_eq!(canonical_query("b=2&a=x+y&a=%2F"), "a=%2F&a=x%20y&b=2");
-        assert_eq!(canonical_query("flag"), "flag=");
-    }
-
-    #[test]
-    fn constant_time_eq_compares() {
-        assert!(constant_time_eq(b"abc", b"abc"));
-        assert!(!constant_time_eq(b"abc", b"abd"));
-        assert!(!constant_time_eq(b"abc", b"ab"));
-    }
 }

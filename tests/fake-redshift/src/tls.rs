@@ -3,11 +3,11 @@
 
 use crate::NAMED_HOST;
 use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose,
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    Issuer, KeyPair, KeyUsagePurpose,
 };
 use rustls::crypto::aws_lc_rs;
-use rustls::{ServerConfig, ServerConnection, StreamOwned};
+use rustls::{ServerConfig, ServerConnection};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
@@ -20,21 +20,22 @@ pub(crate) struct TlsIdentity {
     pub ca_pem: String,
 }
 
+fn common_name(name: &str) -> DistinguishedName {
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CommonName, name);
+    dn
+}
+
 fn cert_error(e: rcgen::Error) -> io::Error {
     io::Error::other(format!("certificate generation failed: {e}"))
 }
 
-/// Makes a fresh certificate authority (ECDSA P-256, self-signed, only for
-/// signing certificates) and a server certificate signed by it for
-/// `127.0.0.1` (IP address), `localhost` and [`NAMED_HOST`] (DNS names).
-/// The private keys never leave the process.
+/// Makes a certificate authority (ECDSA P-256) and a server certificate
+/// signed by it for `127.0.0.1`, `localhost` and [`NAMED_HOST`].
 pub(crate) fn generate() -> io::Result<TlsIdentity> {
     let ca_key = KeyPair::generate().map_err(cert_error)?;
     let mut ca_params = CertificateParams::default();
-    ca_params.distinguished_name = rcgen::DistinguishedName::new();
-    ca_params
-        .distinguished_name
-        .push(DnType::CommonName, "rs-idc-fake test CA");
+    ca_params.distinguished_name = common_name("rs-idc-fake test CA");
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
     ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
     let ca_cert = ca_params.self_signed(&ca_key).map_err(cert_error)?;
@@ -48,10 +49,7 @@ pub(crate) fn generate() -> io::Result<TlsIdentity> {
         NAMED_HOST.to_string(),
     ])
     .map_err(cert_error)?;
-    leaf_params.distinguished_name = rcgen::DistinguishedName::new();
-    leaf_params
-        .distinguished_name
-        .push(DnType::CommonName, "rs-idc-fake");
+    leaf_params.distinguished_name = common_name("rs-idc-fake");
     leaf_params.is_ca = IsCa::ExplicitNoCa;
     leaf_params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     leaf_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
@@ -74,13 +72,15 @@ pub(crate) fn generate() -> io::Result<TlsIdentity> {
     })
 }
 
-/// A connection's byte stream: plain TCP, or TLS over TCP.
-pub enum Stream {
-    /// Plain TCP.
-    Plain(TcpStream),
-    /// TLS (the handshake is done before requests are read).
-    Tls(Box<StreamOwned<ServerConnection, TcpStream>>),
+/// A connection's byte stream: TCP, with TLS on top after a handshake.
+pub struct Stream {
+    tcp: TcpStream,
+    tls: Option<Box<ServerConnection>>,
 }
+
+/// Something to read from and write to.
+trait ReadWrite: Read + Write {}
+impl<T: Read + Write> ReadWrite for T {}
 
 impl Stream {
     /// Runs the server side of a TLS handshake on `tcp`. Any failure (the
@@ -91,68 +91,58 @@ impl Stream {
         while conn.is_handshaking() {
             conn.complete_io(&mut tcp)?;
         }
-        Ok(Stream::Tls(Box::new(StreamOwned::new(conn, tcp))))
+        let tls = Some(Box::new(conn));
+        Ok(Stream { tcp, tls })
     }
 
     /// The TCP socket underneath.
     pub fn tcp(&self) -> &TcpStream {
-        match self {
-            Stream::Plain(s) => s,
-            Stream::Tls(s) => &s.sock,
-        }
+        &self.tcp
     }
 
     /// Gives up the TLS state (if any) and returns the TCP socket.
     pub fn into_tcp(self) -> TcpStream {
-        match self {
-            Stream::Plain(s) => s,
-            Stream::Tls(s) => s.sock,
-        }
+        self.tcp
     }
 
     /// Ends the stream cleanly: a TLS `close_notify` alert (best effort;
     /// nothing to do for plain TCP).
     pub fn finish(&mut self) {
-        if let Stream::Tls(s) = self {
-            s.conn.send_close_notify();
-            let _ = s.flush();
+        if let Some(conn) = &mut self.tls {
+            conn.send_close_notify();
+            let _ = self.flush();
+        }
+    }
+
+    /// Runs `io` on the TLS stream, or on the socket without TLS.
+    fn with<T>(&mut self, io: impl FnOnce(&mut dyn ReadWrite) -> io::Result<T>) -> io::Result<T> {
+        match &mut self.tls {
+            None => io(&mut self.tcp),
+            Some(conn) => io(&mut rustls::Stream::new(&mut **conn, &mut self.tcp)),
         }
     }
 }
 
 impl From<TcpStream> for Stream {
-    fn from(s: TcpStream) -> Stream {
-        Stream::Plain(s)
+    fn from(tcp: TcpStream) -> Stream {
+        Stream { tcp, tls: None }
     }
 }
 
 impl Read for Stream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        match self {
-            Stream::Plain(s) => s.read(buf),
-            Stream::Tls(s) => s.read(buf),
-        }
+        self.with(|s| s.read(buf))
     }
 }
 
 impl Write for Stream {
-    /// For TLS, every write is flushed to the socket, so that errors show
-    /// at once and nothing waits in rustls' buffers.
+    /// Every write is flushed to the socket, so that errors show at once
+    /// and nothing waits in rustls' buffers.
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match self {
-            Stream::Plain(s) => s.write(buf),
-            Stream::Tls(s) => {
-                let n = s.write(buf)?;
-                s.flush()?;
-                Ok(n)
-            }
-        }
+        self.with(|s| s.write(buf).and_then(|n| s.flush().map(|()| n)))
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        match self {
-            Stream::Plain(s) => s.flush(),
-            Stream::Tls(s) => s.flush(),
-        }
+        self.with(|s| s.flush())
     }
 }

@@ -303,3 +303,40 @@ fn stats_report_a_linked_auth_proxy() {
         "requests 0\ntokens 0\nproxied 0\ncredentials 0\nauth_proxied 0\nauth_refused 0\n"
     );
 }
+
+#[test]
+fn auth_proxy_takes_basic_in_any_case_and_form() {
+    let fake = FakeServer::start().expect("start");
+    let proxy = auth_proxy();
+    let good = basic(USER, PASSWORD);
+    let token = good.strip_prefix("Basic ").expect("a Basic value");
+    let unpadded = format!("Basic {}", token.trim_end_matches('='));
+    assert_ne!(unpadded, good, "the test value has padding");
+    let accepted = [
+        vec![format!("basic  {token} ")],
+        vec![format!("BASIC\t{token}")],
+        vec![unpadded],
+        vec!["Bearer abc".to_string(), good.clone()],
+    ];
+    for values in &accepted {
+        let extra: Vec<(&str, &str)> = values
+            .iter()
+            .map(|v| ("Proxy-Authorization", v.as_str()))
+            .collect();
+        let (resp, _) = through(&proxy, &absolute("127.0.0.1", fake.port(), &["c"], &extra));
+        assert!(has_token(&resp), "{}", resp.shown());
+    }
+    let refused = [
+        "Basic".to_string(),
+        format!("Basic {token}!"),
+        format!("Basic {}", &token[1..]),
+        format!("Digest {token}"),
+    ];
+    for value in &refused {
+        let extra = [("Proxy-Authorization", value.as_str())];
+        let (resp, _) = through(&proxy, &absolute("127.0.0.1", fake.port(), &["c"], &extra));
+        assert_eq!(resp.status, 407);
+    }
+    assert_eq!(proxy.authenticated(), accepted.len() as u64);
+    assert_eq!(proxy.auth_refused(), refused.len() as u64);
+}

@@ -5,8 +5,7 @@
 mod common;
 
 use common::{api, call, stats, Api, Client, Req, EXPIRED, IDC, IDC2, PLAIN};
-use rs_idc_fake::json::Json;
-use rs_idc_fake::{keys, sigv4, timefmt, FakeOptions, FakeServer};
+use rs_idc_fake::{keys, timefmt, FakeOptions, FakeServer};
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
@@ -77,12 +76,7 @@ fn json_success_has_the_sdk_shape() {
         Some("application/x-amz-json-1.1")
     );
     assert!(resp.header("x-amzn-RequestId").is_some());
-    let doc = resp.json().expect("JSON body");
-    let Json::Object(members) = &doc else {
-        panic!("body is not an object");
-    };
-    let names: Vec<&str> = members.iter().map(|(k, _)| k.as_str()).collect();
-    assert_eq!(names, vec!["token", "expirationTime"]);
+    assert_eq!(resp.json_member_names(), ["token", "expirationTime"]);
     assert!(is_token(&resp.json_str("token").expect("token")));
     assert_expiry_near(
         &resp.json_str("expirationTime").expect("expirationTime"),
@@ -263,7 +257,7 @@ fn credential_errors_in_the_query_protocol() {
             "wrong secret",
             unsigned.clone().signed(
                 Api::Query,
-                &sigv4::Credentials {
+                &common::Credentials {
                     secret_access_key: "not-the-secret",
                     ..IDC
                 },
@@ -275,7 +269,7 @@ fn credential_errors_in_the_query_protocol() {
             "unknown key",
             unsigned.clone().signed(
                 Api::Query,
-                &sigv4::Credentials {
+                &common::Credentials {
                     access_key_id: "AKIANOTKNOWN00000000",
                     ..IDC
                 },
@@ -287,7 +281,7 @@ fn credential_errors_in_the_query_protocol() {
             "no session token",
             unsigned.clone().signed(
                 Api::Query,
-                &sigv4::Credentials {
+                &common::Credentials {
                     session_token: None,
                     ..IDC
                 },
@@ -299,7 +293,7 @@ fn credential_errors_in_the_query_protocol() {
             "other identity's session token",
             unsigned.clone().signed(
                 Api::Query,
-                &sigv4::Credentials {
+                &common::Credentials {
                     session_token: Some(keys::IDC2_SESSION_TOKEN),
                     ..IDC
                 },
@@ -374,7 +368,7 @@ fn credential_errors_in_the_json_protocol() {
             "wrong secret",
             unsigned.clone().signed(
                 Api::Json,
-                &sigv4::Credentials {
+                &common::Credentials {
                     secret_access_key: "nope",
                     ..IDC
                 },
@@ -386,7 +380,7 @@ fn credential_errors_in_the_json_protocol() {
             "unknown key",
             unsigned.clone().signed(
                 Api::Json,
-                &sigv4::Credentials {
+                &common::Credentials {
                     access_key_id: "AKIANOTKNOWN00000000",
                     ..IDC
                 },
@@ -433,7 +427,7 @@ fn credential_checks_come_before_behaviours() {
     // looked at first.
     let resp = api(port, Api::Query, &PLAIN, &["fault-hang"]);
     assert_eq!(resp.xml("Code").as_deref(), Some("UnsupportedOperation"));
-    let bad = sigv4::Credentials {
+    let bad = common::Credentials {
         secret_access_key: "wrong",
         ..IDC
     };

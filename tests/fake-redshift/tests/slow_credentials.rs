@@ -4,7 +4,6 @@
 mod common;
 
 use common::{api, call, get_credentials, stats_text, Api, Req, IDC};
-use rs_idc_fake::json::Json;
 use rs_idc_fake::{keys, timefmt, FakeServer};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -104,13 +103,8 @@ fn credentials_endpoint_hands_out_the_idc_identity() {
     let resp = get_credentials(fake.port());
     assert_eq!(resp.status, 200);
     assert_eq!(resp.header("content-type"), Some("application/json"));
-    let doc = resp.json().expect("a JSON body");
-    let Json::Object(members) = &doc else {
-        panic!("the body is not an object");
-    };
-    let names: Vec<&str> = members.iter().map(|(k, _)| k.as_str()).collect();
     assert_eq!(
-        names,
+        resp.json_member_names(),
         ["AccessKeyId", "SecretAccessKey", "Token", "Expiration"]
     );
     let field = |k: &str| resp.json_str(k).unwrap_or_default();

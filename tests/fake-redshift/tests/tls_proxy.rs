@@ -349,3 +349,100 @@ fn proxy_passes_resets_on() {
     assert_eq!(proxy.requests(), 2);
     assert_eq!(fake.requests() + tls.requests(), 2);
 }
+
+/// A target that records the request head and body it gets and answers
+/// `answer`; the recorded request comes out of the returned thread.
+fn recording_target(answer: &'static [u8]) -> (u16, std::thread::JoinHandle<String>) {
+    let target = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = target.local_addr().expect("addr").port();
+    let seen = std::thread::spawn(move || {
+        let (mut s, _) = target.accept().expect("accept");
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 4096];
+        // The proxy sends an exact Content-Length: read the head, then it.
+        loop {
+            let n = s.read(&mut buf).expect("read");
+            seen.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&seen).into_owned();
+            if let Some(end) = text.find("\r\n\r\n") {
+                let length = text[..end]
+                    .lines()
+                    .find_map(|l| l.strip_prefix("Content-Length: "))
+                    .and_then(|v| v.parse::<usize>().ok())
+                    .unwrap_or(0);
+                if seen.len() >= end + 4 + length || n == 0 {
+                    break;
+                }
+            }
+        }
+        s.write_all(answer).expect("answer");
+        String::from_utf8_lossy(&seen).into_owned()
+    });
+    (port, seen)
+}
+
+#[test]
+fn proxy_drops_hop_by_hop_headers_both_ways() {
+    let proxy = FakeProxy::start().expect("start the proxy");
+    let (port, seen) = recording_target(
+        b"HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\n\
+          Content-Length: 2\r\n\r\nok",
+    );
+    let raw = format!(
+        "POST http://127.0.0.1:{port}/p?q=1 HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\
+         Proxy-Connection: keep-alive\r\nConnection: keep-alive, X-Drop\r\nX-Drop: 1\r\n\
+         TE: trailers\r\nTransfer-Encoding: chunked\r\nX-Kept: 2\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+    );
+    let mut client = Client::connect(proxy.port());
+    client.send(raw.as_bytes());
+    let resp = client.read_response().expect("an answer");
+    assert_eq!(
+        seen.join().expect("target"),
+        format!(
+            "POST /p?q=1 HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nX-Kept: 2\r\n\
+             Content-Length: 3\r\nConnection: close\r\n\r\nabc"
+        )
+    );
+    assert_eq!(resp.status, 200);
+    assert_eq!(resp.body, b"ok");
+    assert_eq!(resp.header("connection"), Some("close"));
+    assert!(resp.header("keep-alive").is_none());
+    let connections = resp.headers.iter().filter(|(n, _)| n == "Connection");
+    assert_eq!(connections.count(), 1);
+    assert!(client.is_closed());
+}
+
+#[test]
+fn proxy_target_rules() {
+    let fake = FakeServer::start().expect("start");
+    let proxy = FakeProxy::start().expect("start the proxy");
+    let refused: &[(&str, u16)] = &[
+        ("CONNECT 127.0.0.1:0 HTTP/1.1", 400),
+        ("CONNECT 127.0.0.1:99999 HTTP/1.1", 400),
+        ("CONNECT user@127.0.0.1:80 HTTP/1.1", 400),
+        ("CONNECT 127.0.0.1:80?x HTTP/1.1", 400),
+        ("GET http:///x HTTP/1.1", 400),
+        ("GET http://127.0.0.1:/x HTTP/1.1", 400),
+        ("CONNECT [::1]:443 HTTP/1.1", 403),
+        ("GET http://[::1]:80/ HTTP/1.1", 403),
+        ("GET http://LOCALHOST.:80/ HTTP/1.1", 403),
+    ];
+    for &(line, status) in refused {
+        let mut client = Client::connect(proxy.port());
+        client.send(format!("{line}\r\n\r\n").as_bytes());
+        let resp = client.read_response().expect("an answer");
+        assert_eq!(resp.status, status, "{line}");
+        assert!(resp.text().starts_with("rs-idc-fake proxy: "), "{line}");
+        assert!(client.is_closed(), "{line}");
+    }
+    assert_eq!(proxy.refused(), 3);
+    assert_eq!(proxy.requests(), 0);
+    // The scheme and host name in any case; no Host header: the proxy
+    // adds one from the URL.
+    let mut client = Client::connect(proxy.port());
+    let url = format!("HTTP://LocalHost:{}/_fake/stats", fake.port());
+    client.send(format!("GET {url} HTTP/1.1\r\n\r\n").as_bytes());
+    let resp = client.read_response().expect("an answer");
+    assert_eq!(resp.text(), "requests 0\ntokens 0\ncredentials 0\n");
+    assert_eq!(proxy.requests(), 1);
+}

@@ -4,6 +4,7 @@
 use super::answer;
 use crate::conns::reset_on_close;
 use crate::http::Request;
+use std::io::ErrorKind::ConnectionReset;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::thread;
@@ -11,33 +12,19 @@ use std::thread;
 /// Largest answer head relayed from a target.
 const MAX_ANSWER_HEAD: usize = 64 * 1024;
 
-/// Hop-by-hop headers, not passed on to the target.
+/// Hop-by-hop headers, not passed on to the target; also `Content-Length`
+/// (the body goes on with its exact length) and `Expect` (the proxy
+/// answered `100 Continue` itself).
+#[rustfmt::skip]
 const HOP_BY_HOP: &[&str] = &[
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "proxy-authorization",
-    "proxy-authenticate",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
-    // Replaced: the body is passed on with its exact length.
-    "content-length",
-    // The proxy already answered `100 Continue` itself when asked.
-    "expect",
+    "connection", "keep-alive", "proxy-connection", "proxy-authorization", "proxy-authenticate",
+    "te", "trailer", "transfer-encoding", "upgrade", "content-length", "expect",
 ];
 
 /// The request as sent on to the target: origin form, hop-by-hop headers
 /// dropped, exact `Content-Length`, `Connection: close`.
-pub(crate) fn forwarded_request(req: &Request, authority: &str, path: &str) -> Vec<u8> {
-    let named_in_connection: Vec<String> = req
-        .headers
-        .iter()
-        .filter(|(n, _)| n.eq_ignore_ascii_case("connection"))
-        .flat_map(|(_, v)| v.split(','))
-        .map(|t| t.trim().to_ascii_lowercase())
-        .collect();
+fn forwarded_request(req: &Request, authority: &str, path: &str) -> Vec<u8> {
+    let named_in_connection = req.connection_tokens();
     let mut head = format!("{} {path} HTTP/1.1\r\n", req.method);
     if req.header("host").is_none() {
         head.push_str(&format!("Host: {authority}\r\n"));
@@ -106,20 +93,12 @@ pub(super) fn forward(
             break None;
         }
         match upstream.read(&mut chunk) {
-            Ok(0) => {
-                // Pass on whatever partial head there was, then close.
-                let _ = client.write_all(&buf);
-                let _ = client.shutdown(Shutdown::Write);
-                return;
-            }
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            Ok(n) if n > 0 => buf.extend_from_slice(&chunk[..n]),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => {
+            end => {
+                // Pass on whatever partial head there was, then the end.
                 let _ = client.write_all(&buf);
-                if e.kind() == io::ErrorKind::ConnectionReset {
-                    reset_on_close(&client);
-                }
-                return;
+                return pass_on(end.is_err_and(|e| e.kind() == ConnectionReset), &client);
             }
         }
     };
@@ -129,124 +108,46 @@ pub(super) fn forward(
             .and_then(|()| client.write_all(&buf[pos + 4..])),
         None => client.write_all(&buf),
     };
-    if relayed.is_ok() && pump(&mut upstream, &mut client) == PumpEnd::Reset {
-        reset_on_close(&client);
-        return;
-    }
-    let _ = client.shutdown(Shutdown::Write);
+    pass_on(relayed.is_ok() && pump(&mut upstream, &mut client), &client);
 }
 
-/// How copying from one socket to another ended.
-#[derive(PartialEq, Eq)]
-enum PumpEnd {
-    /// End of stream, a write error or a timeout.
-    Done,
-    /// Reading failed with a connection reset.
-    Reset,
-}
-
-/// Copies bytes from `from` to `to` until one side ends.
-fn pump(from: &mut TcpStream, to: &mut TcpStream) -> PumpEnd {
-    let mut buf = [0u8; 16 * 1024];
-    loop {
-        match from.read(&mut buf) {
-            Ok(0) => return PumpEnd::Done,
-            Ok(n) => {
-                if to.write_all(&buf[..n]).is_err() {
-                    return PumpEnd::Done;
-                }
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) if e.kind() == io::ErrorKind::ConnectionReset => return PumpEnd::Reset,
-            Err(_) => return PumpEnd::Done,
-        }
-    }
+/// Copies bytes from `from` to `to` until one side ends; whether reading
+/// ended with a connection reset.
+fn pump(from: &mut TcpStream, to: &mut TcpStream) -> bool {
+    io::copy(from, to).is_err_and(|e| e.kind() == ConnectionReset)
 }
 
 /// Ends the relay towards `to` after reading from the other side ended:
 /// a reset is passed on as a reset (and `to`'s reading side is shut so
 /// that the other direction stops too), anything else as end of stream.
-fn pass_on(end: PumpEnd, to: &TcpStream) {
-    match end {
-        PumpEnd::Reset => {
-            reset_on_close(to);
-            let _ = to.shutdown(Shutdown::Read);
-        }
-        PumpEnd::Done => {
-            let _ = to.shutdown(Shutdown::Write);
-        }
+fn pass_on(reset: bool, to: &TcpStream) {
+    if reset {
+        reset_on_close(to);
+        let _ = to.shutdown(Shutdown::Read);
+    } else {
+        let _ = to.shutdown(Shutdown::Write);
     }
 }
 
 pub(super) fn tunnel(mut client: TcpStream, mut upstream: TcpStream, leftover: &[u8]) {
-    if client
-        .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
-        .is_err()
-    {
-        return;
-    }
-    if !leftover.is_empty() && upstream.write_all(leftover).is_err() {
-        return;
-    }
-    let (Ok(mut client_read), Ok(mut upstream_write)) = (client.try_clone(), upstream.try_clone())
+    let established = b"HTTP/1.1 200 Connection established\r\n\r\n";
+    let started = client
+        .write_all(established)
+        .and_then(|()| upstream.write_all(leftover));
+    let (Ok(()), Ok(mut client_read), Ok(mut upstream_write)) =
+        (started, client.try_clone(), upstream.try_clone())
     else {
         return;
     };
     let outbound = thread::Builder::new()
         .name("rs-idc-fake-proxy-tunnel".into())
         .spawn(move || {
-            let end = pump(&mut client_read, &mut upstream_write);
-            pass_on(end, &upstream_write);
+            let reset = pump(&mut client_read, &mut upstream_write);
+            pass_on(reset, &upstream_write);
         });
-    let end = pump(&mut upstream, &mut client);
-    pass_on(end, &client);
-    match outbound {
-        Ok(handle) => {
-            let _ = handle.join();
-        }
-        Err(_) => {
-            let _ = upstream.shutdown(Shutdown::Both);
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn forwarded_requests_drop_hop_by_hop_headers() {
-        let req = Request {
-            method: "POST".into(),
-            path: "http://127.0.0.1:9/".into(),
-            query: String::new(),
-            minor_version: 1,
-            headers: vec![
-                ("Host".into(), "127.0.0.1:9".into()),
-                ("Proxy-Connection".into(), "keep-alive".into()),
-                ("Connection".into(), "keep-alive, X-Drop".into()),
-                ("X-Drop".into(), "1".into()),
-                ("Transfer-Encoding".into(), "chunked".into()),
-                ("Expect".into(), "100-continue".into()),
-                ("Proxy-Authorization".into(), "Basic dXNlcjpwYXNz".into()),
-                ("Authorization".into(), "AWS4-HMAC-SHA256 x".into()),
-            ],
-            body: b"abc".to_vec(),
-        };
-        let text = String::from_utf8(forwarded_request(&req, "127.0.0.1:9", "/")).expect("utf-8");
-        assert_eq!(
-            text,
-            "POST / HTTP/1.1\r\nHost: 127.0.0.1:9\r\nAuthorization: AWS4-HMAC-SHA256 x\r\n\
-             Content-Length: 3\r\nConnection: close\r\n\r\nabc"
-        );
-    }
-
-    #[test]
-    fn answer_heads_get_connection_close() {
-        let head = b"HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2";
-        assert_eq!(
-            rewrite_answer_head(head),
-            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n".to_vec()
-        );
+    let reset = pump(&mut upstream, &mut client);
+    pass_on(reset, &client);
+    if outbound.map(|handle| handle.join()).is_err() {
+        let _ = upstream.shutdown(Shutdown::Both);
     }
 }

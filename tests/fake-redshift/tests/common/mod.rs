@@ -7,25 +7,25 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 /// Credentials of the first identity-enhanced identity.
-pub const IDC: sigv4::Credentials<'static> = sigv4::Credentials {
+pub const IDC: Credentials<'static> = Credentials {
     access_key_id: keys::IDC_ACCESS_KEY_ID,
     secret_access_key: keys::IDC_SECRET_ACCESS_KEY,
     session_token: Some(keys::IDC_SESSION_TOKEN),
 };
 /// Credentials of the second identity-enhanced identity.
-pub const IDC2: sigv4::Credentials<'static> = sigv4::Credentials {
+pub const IDC2: Credentials<'static> = Credentials {
     access_key_id: keys::IDC2_ACCESS_KEY_ID,
     secret_access_key: keys::IDC2_SECRET_ACCESS_KEY,
     session_token: Some(keys::IDC2_SESSION_TOKEN),
 };
 /// Plain credentials.
-pub const PLAIN: sigv4::Credentials<'static> = sigv4::Credentials {
+pub const PLAIN: Credentials<'static> = Credentials {
     access_key_id: keys::PLAIN_ACCESS_KEY_ID,
     secret_access_key: keys::PLAIN_SECRET_ACCESS_KEY,
     session_token: None,
 };
 /// Expired credentials.
-pub const EXPIRED: sigv4::Credentials<'static> = sigv4::Credentials {
+pub const EXPIRED: Credentials<'static> = Credentials {
     access_key_id: keys::EXPIRED_ACCESS_KEY_ID,
     secret_access_key: keys::EXPIRED_SECRET_ACCESS_KEY,
     session_token: None,
@@ -68,7 +68,7 @@ impl Req {
             Api::Json => {
                 let names: Vec<String> = ids
                     .iter()
-                    .map(|n| format!("\"{}\"", rs_idc_fake::json::escape(n)))
+                    .map(|n| serde_json::Value::from(*n).to_string())
                     .collect();
                 (
                     "application/x-amz-json-1.1",
@@ -96,7 +96,7 @@ impl Req {
     }
 
     /// Signs with `creds` for the service of `api`.
-    pub fn signed(mut self, api: Api, creds: &sigv4::Credentials<'_>) -> Req {
+    pub fn signed(mut self, api: Api, creds: &Credentials<'_>) -> Req {
         let service = match api {
             Api::Query => "redshift",
             Api::Json => "redshift-serverless",
@@ -106,8 +106,8 @@ impl Req {
     }
 
     /// Signs with `creds` for an explicit service name.
-    pub fn sign_as(&mut self, service: &str, creds: &sigv4::Credentials<'_>) {
-        sigv4::sign_request(
+    pub fn sign_as(&mut self, service: &str, creds: &Credentials<'_>) {
+        sign_request(
             &self.method,
             &self.path,
             &self.query,
@@ -193,8 +193,21 @@ impl Resp {
     }
 
     /// The body parsed as JSON.
-    pub fn json(&self) -> Option<rs_idc_fake::json::Json> {
-        rs_idc_fake::json::parse(&self.body).ok()
+    pub fn json(&self) -> Option<serde_json::Value> {
+        serde_json::from_slice(&self.body).ok()
+    }
+
+    /// The member names of the JSON object in the body, in the order
+    /// written.
+    pub fn json_member_names(&self) -> Vec<String> {
+        let Some(serde_json::Value::Object(members)) = self.json() else {
+            return Vec::new();
+        };
+        let text = self.text();
+        let mut names: Vec<String> = members.keys().cloned().collect();
+        names
+            .sort_by_key(|name| text.find(&format!("{}:", serde_json::Value::from(name.as_str()))));
+        names
     }
 
     /// A string member of the JSON body.
@@ -330,7 +343,7 @@ pub fn call(port: u16, req: &Req) -> Resp {
 }
 
 /// A signed API request on a new connection.
-pub fn api(port: u16, api: Api, creds: &sigv4::Credentials<'_>, ids: &[&str]) -> Resp {
+pub fn api(port: u16, api: Api, creds: &Credentials<'_>, ids: &[&str]) -> Resp {
     call(port, &Req::api(port, api, ids).signed(api, creds))
 }
 
@@ -406,25 +419,9 @@ pub fn stats_text(port: u16) -> String {
 
 /// `Basic base64(user:password)`, a `Proxy-Authorization` value.
 pub fn basic(user: &str, password: &str) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let data = format!("{user}:{password}").into_bytes();
-    let mut out = String::from("Basic ");
-    for chunk in data.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    use base64::Engine;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    format!("Basic {encoded}")
 }
 
 /// A signed query-protocol request for `ids` whose `Host` is `host:port`
@@ -451,4 +448,69 @@ pub fn get_credentials(port: u16) -> Resp {
             body: Vec::new(),
         },
     )
+}
+
+/// Credentials used to sign a request.
+#[derive(Clone, Copy, Debug)]
+pub struct Credentials<'a> {
+    /// Access key ID.
+    pub access_key_id: &'a str,
+    /// Secret access key.
+    pub secret_access_key: &'a str,
+    /// Session token, sent as `x-amz-security-token` when present.
+    pub session_token: Option<&'a str>,
+}
+
+/// Signs a request the way the AWS SDKs do, with the fake's SigV4 pieces: adds `x-amz-date`,
+/// `x-amz-security-token` (if the credentials have one) and
+/// `Authorization` to `headers`. Every header already in `headers` (which
+/// should include `host`) is signed.
+#[allow(clippy::too_many_arguments)]
+pub fn sign_request(
+    method: &str,
+    raw_path: &str,
+    raw_query: &str,
+    headers: &mut Vec<(String, String)>,
+    body: &[u8],
+    credentials: &Credentials<'_>,
+    region: &str,
+    service: &str,
+    amz_date: &str,
+) {
+    headers.push(("x-amz-date".to_string(), amz_date.to_string()));
+    if let Some(token) = credentials.session_token {
+        headers.push(("x-amz-security-token".to_string(), token.to_string()));
+    }
+    let mut signed: Vec<String> = headers
+        .iter()
+        .map(|(n, _)| n.to_ascii_lowercase())
+        .collect();
+    signed.sort();
+    signed.dedup();
+    let payload_hash = sigv4::sha256_hex(body);
+    let canonical = sigv4::canonical_request(&sigv4::RequestParts {
+        method,
+        raw_path,
+        raw_query,
+        headers,
+        signed_headers: &signed,
+        payload_hash: &payload_hash,
+    });
+    let sig = sigv4::signature(
+        credentials.secret_access_key,
+        amz_date,
+        region,
+        service,
+        &canonical,
+    );
+    let date = amz_date.get(..8).unwrap_or(amz_date);
+    headers.push((
+        "Authorization".to_string(),
+        format!(
+            "AWS4-HMAC-SHA256 Credential={}/{date}/{region}/{service}/aws4_request, \
+             SignedHeaders={}, Signature={sig}",
+            credentials.access_key_id,
+            signed.join(";")
+        ),
+    ));
 }
