@@ -257,3 +257,122 @@ fn a_bad_command_line_exits_64_with_usage() {
     }
     assert_eq!(fake.requests(), 0);
 }
+
+#[test]
+fn json_expiration_is_expires_at_in_iso8601() {
+    use aws_smithy_types::date_time::{DateTime, Format};
+    let fake = FakeServer::start().unwrap();
+    let run = run(command(&fake).args(["--cluster-id", "c1", "--json"]));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let line = run.stdout.strip_suffix("}\n").unwrap();
+    let (_, after) = line.split_once(",\"expires_at\":").unwrap();
+    let (secs, expiration) = after.split_once(",\"expiration\":").unwrap();
+    let secs: i64 = secs.parse().unwrap();
+    let expected = DateTime::from_secs(secs).fmt(Format::DateTime).unwrap();
+    assert_eq!(expiration, format!("\"{expected}\""));
+}
+
+/// A fresh folder for one test's AWS files.
+fn scratch_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("rs-idc-cli-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn check_reads_region_and_credentials_from_the_profile() {
+    let fake = FakeServer::start().unwrap();
+    let dir = scratch_dir("profile");
+    let config = dir.join("config");
+    std::fs::write(
+        &config,
+        "[profile team]\nregion = eu-west-1\nsso_session = corp\n\n\
+         [profile child]\nsource_profile = team\nrole_arn = arn:aws:iam::123456789012:role/r\n\n\
+         [sso-session corp]\nsso_start_url = https://example.awsapps.com/start\n\
+         sso_region = eu-west-1\n",
+    )
+    .unwrap();
+    for (profile, region) in [("team", "eu-west-1"), ("child", "eu-west-1")] {
+        let run = run(command(&fake)
+            .env_remove("AWS_REGION")
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env_remove("AWS_SESSION_TOKEN")
+            .env("AWS_CONFIG_FILE", &config)
+            .args(["--check", "--profile", profile]));
+        assert_eq!(run.code, 0, "{}", run.stdout);
+        assert!(
+            run.stdout.contains(&format!(
+                "region:       {region} (from profile '{profile}')"
+            )),
+            "{}",
+            run.stdout
+        );
+        assert!(
+            run.stdout
+                .contains(&format!("credentials:  profile '{profile}'")),
+            "{}",
+            run.stdout
+        );
+        assert!(run
+            .stdout
+            .contains("verdict:      settings read; no call made"));
+        assert!(!run.stdout.contains("profiles:"), "{}", run.stdout);
+    }
+    let run = run(command(&fake)
+        .env_remove("AWS_REGION")
+        .env("AWS_CONFIG_FILE", &config)
+        .args(["--check", "--profile", "nobody"]));
+    assert!(
+        run.stdout
+            .contains("region:       none found: pass --region or set AWS_REGION"),
+        "{}",
+        run.stdout
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(fake.requests(), 0);
+}
+
+#[test]
+fn check_says_when_the_profile_files_cannot_be_read() {
+    let fake = FakeServer::start().unwrap();
+    let dir = scratch_dir("unreadable");
+    let config = dir.join("config");
+    std::fs::write(&config, "[profile team]\nthis line has no equals sign\n").unwrap();
+    let run = run(command(&fake)
+        .env_remove("AWS_REGION")
+        .env("AWS_CONFIG_FILE", &config)
+        .args(["--check", "--profile", "team"]));
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert!(
+        run.stdout.contains("profiles:     cannot be read:"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("region:       none found"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn help_and_version_exit_0_and_misused_flags_exit_64() {
+    let fake = FakeServer::start().unwrap();
+    let help = run(command(&fake).arg("--help"));
+    assert_eq!(help.code, 0);
+    assert!(help.stdout.starts_with("usage: rs-idc-token"));
+    let version = run(command(&fake).arg("--version"));
+    assert_eq!(version.code, 0);
+    assert_eq!(
+        version.stdout,
+        format!("rs-idc-token {}\n", env!("CARGO_PKG_VERSION"))
+    );
+    for args in [
+        &["--host", "h", "--json", "--check"][..],
+        &["--json=yes", "--cluster-id", "c1"][..],
+        &["--cluster-id", "c1", "stray"][..],
+    ] {
+        let run = run(command(&fake).args(args));
+        assert_eq!(run.code, 64, "{args:?}");
+        assert!(run.stderr.contains("usage: rs-idc-token"));
+    }
+    assert_eq!(fake.requests(), 0);
+}

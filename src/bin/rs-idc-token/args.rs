@@ -1,0 +1,220 @@
+//! The command line: what it may say (`USAGE`), and what a given one asks
+//! for ([`Command`]), read with `lexopt`.
+
+use lexopt::prelude::*;
+use std::ffi::OsString;
+
+/// The text of `--help`, also shown after a bad command line.
+pub const USAGE: &str = "\
+usage: rs-idc-token [OPTIONS] (--cluster-id ID... | --workgroup NAME... | --host HOST)
+
+Gets an Amazon Redshift IAM Identity Center auth token and prints it.
+
+  --cluster-id ID      a provisioned cluster (repeatable, up to 20)
+  --workgroup NAME     a Redshift Serverless workgroup (repeatable, up to 20)
+  --host HOST          a Redshift host name, e.g.
+                       my-cluster.abc123.us-east-1.redshift.amazonaws.com
+  --region REGION      AWS region (default: AWS_REGION, the profile, or the host)
+  --profile NAME       AWS profile (default: AWS_PROFILE)
+  --endpoint-url URL   another endpoint (default: AWS_ENDPOINT_URL)
+  --json               print {\"token\", \"expires_at\", \"expiration\"} instead
+  --check              check the setup, print what was found and what to fix;
+                       never prints the token or a secret
+  --help, --version
+
+Exit status: 0, or the absolute value of the RS_IDC_* status (1 invalid
+argument, 2 no credentials, 3 no region, 4 unsupported, 5 not found, ...),
+or 64 for a bad command line.
+";
+
+/// What a command line asks for.
+#[derive(Debug)]
+pub enum Command {
+    /// Get a token, or check the setup.
+    Run(Args),
+    /// Print [`USAGE`].
+    Help,
+    /// Print the name and version.
+    Version,
+}
+
+/// What a token is asked for: exactly one kind of target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// Provisioned clusters, by identifier (`--cluster-id`).
+    Clusters(Vec<String>),
+    /// Redshift Serverless workgroups, by name (`--workgroup`).
+    Workgroups(Vec<String>),
+    /// A Redshift or Redshift Serverless host name (`--host`).
+    Host(String),
+}
+
+/// What to do with the token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Print the token alone on a line.
+    PrintToken,
+    /// Print the token and its expiry as one JSON object (`--json`).
+    PrintJson,
+    /// Report the setup and the outcome of a call, never the token
+    /// (`--check`).
+    Check,
+}
+
+/// A command line that asks for a token or a check.
+#[derive(Debug)]
+pub struct Args {
+    /// What the token is for; `None` only with [`Mode::Check`], which then
+    /// reports the settings without a call.
+    pub target: Option<Target>,
+    /// `--region`, overriding the environment and the profile.
+    pub region: Option<String>,
+    /// `--profile`, overriding `AWS_PROFILE`.
+    pub profile: Option<String>,
+    /// `--endpoint-url`, overriding `AWS_ENDPOINT_URL`.
+    pub endpoint_url: Option<String>,
+    /// What to print.
+    pub mode: Mode,
+}
+
+/// Reads a command line (without the program name). A later `--host`,
+/// `--region`, `--profile` or `--endpoint-url` replaces an earlier one;
+/// `--cluster-id` and `--workgroup` add to the list.
+pub fn parse_args<I>(words: I) -> Result<Command, lexopt::Error>
+where
+    I: IntoIterator,
+    I::Item: Into<OsString>,
+{
+    let mut parser = lexopt::Parser::from_args(words);
+    let mut cluster_ids = Vec::new();
+    let mut workgroups = Vec::new();
+    let mut host = None;
+    let mut region = None;
+    let mut profile = None;
+    let mut endpoint_url = None;
+    let mut json = false;
+    let mut check = false;
+    while let Some(arg) = parser.next()? {
+        match arg {
+            Long("cluster-id") => cluster_ids.push(parser.value()?.string()?),
+            Long("workgroup") => workgroups.push(parser.value()?.string()?),
+            Long("host") => host = Some(parser.value()?.string()?),
+            Long("region") => region = Some(parser.value()?.string()?),
+            Long("profile") => profile = Some(parser.value()?.string()?),
+            Long("endpoint-url") => endpoint_url = Some(parser.value()?.string()?),
+            Long("json") => json = true,
+            Long("check") => check = true,
+            Long("help") | Short('h') => return Ok(Command::Help),
+            Long("version") => return Ok(Command::Version),
+            _ => return Err(arg.unexpected()),
+        }
+    }
+    let mode = match (json, check) {
+        (true, true) => return Err("--json and --check do not go together".into()),
+        (true, false) => Mode::PrintJson,
+        (false, true) => Mode::Check,
+        (false, false) => Mode::PrintToken,
+    };
+    let mut targets = [
+        (!cluster_ids.is_empty()).then_some(Target::Clusters(cluster_ids)),
+        (!workgroups.is_empty()).then_some(Target::Workgroups(workgroups)),
+        host.map(Target::Host),
+    ]
+    .into_iter()
+    .flatten();
+    let target = match (targets.next(), targets.next()) {
+        (Some(_), Some(_)) => {
+            return Err("give only one of --cluster-id, --workgroup and --host".into())
+        }
+        (None, _) if mode != Mode::Check => {
+            return Err("give --cluster-id, --workgroup or --host".into())
+        }
+        (target, _) => target,
+    };
+    Ok(Command::Run(Args {
+        target,
+        region,
+        profile,
+        endpoint_url,
+        mode,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(words: &[&str]) -> Result<Command, lexopt::Error> {
+        parse_args(words.iter().copied())
+    }
+
+    fn run(words: &[&str]) -> Args {
+        match parse(words) {
+            Ok(Command::Run(args)) => args,
+            other => panic!("{words:?} should ask for a run, not {other:?}"),
+        }
+    }
+
+    #[test]
+    fn reads_repeated_and_inline_flags() {
+        let args = run(&["--cluster-id", "a", "--cluster-id=b", "--json"]);
+        assert_eq!(
+            args.target,
+            Some(Target::Clusters(vec!["a".into(), "b".into()]))
+        );
+        assert_eq!(args.mode, Mode::PrintJson);
+    }
+
+    #[test]
+    fn reads_settings_and_the_last_of_a_repeated_one() {
+        let args = run(&[
+            "--workgroup",
+            "w",
+            "--region=eu-west-1",
+            "--region",
+            "us-east-1",
+            "--profile",
+            "p",
+            "--endpoint-url",
+            "http://127.0.0.1:1",
+        ]);
+        assert_eq!(args.target, Some(Target::Workgroups(vec!["w".into()])));
+        assert_eq!(args.region.as_deref(), Some("us-east-1"));
+        assert_eq!(args.profile.as_deref(), Some("p"));
+        assert_eq!(args.endpoint_url.as_deref(), Some("http://127.0.0.1:1"));
+        assert_eq!(args.mode, Mode::PrintToken);
+    }
+
+    #[test]
+    fn a_check_may_name_no_target() {
+        let args = run(&["--check"]);
+        assert_eq!(args.target, None);
+        assert_eq!(args.mode, Mode::Check);
+        let args = run(&["--check", "--host", "h"]);
+        assert_eq!(args.target, Some(Target::Host("h".into())));
+    }
+
+    #[test]
+    fn refuses_bad_command_lines() {
+        for words in [
+            &[][..],
+            &["--cluster-id"][..],
+            &["--cluster-id", "a", "--workgroup", "w"][..],
+            &["--workgroup", "w", "--host", "h"][..],
+            &["--bogus"][..],
+            &["-x"][..],
+            &["stray"][..],
+            &["--json=yes", "--host", "h"][..],
+            &["--host", "h", "--json", "--check"][..],
+        ] {
+            assert!(parse(words).is_err(), "{words:?}");
+        }
+    }
+
+    #[test]
+    fn help_and_version_win_over_what_follows() {
+        assert!(matches!(parse(&["--help", "--bogus"]), Ok(Command::Help)));
+        assert!(matches!(parse(&["-h"]), Ok(Command::Help)));
+        assert!(matches!(parse(&["--version"]), Ok(Command::Version)));
+    }
+}

@@ -1,0 +1,87 @@
+//! Getting the token: a library client made from the command line's
+//! settings, and the call, with a notice on stderr while it takes long.
+
+use crate::args::{Args, Target};
+use rs_idc::options::settings_from_options;
+use rs_idc::{Client, Error, Token};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+/// How often the waiting notice is repeated, and how long the first one
+/// waits.
+const NOTICE_INTERVAL: Duration = Duration::from_secs(1);
+
+/// A client with the environment's settings, overridden by `--region`,
+/// `--profile` and `--endpoint-url`, checked the way the C API checks its
+/// options.
+pub fn client(args: &Args) -> Result<Client, Error> {
+    let given = [
+        ("region", &args.region),
+        ("profile", &args.profile),
+        ("endpoint_url", &args.endpoint_url),
+    ];
+    let options: Vec<(&[u8], Option<&[u8]>)> = given
+        .iter()
+        .filter_map(|(key, value)| {
+            value
+                .as_deref()
+                .map(|value| (key.as_bytes(), Some(value.as_bytes())))
+        })
+        .collect();
+    Ok(Client::new(settings_from_options(&options)?))
+}
+
+/// Gets a token for `target`, saying on stderr each second while the
+/// endpoint has not answered.
+pub fn get_token(client: &Client, target: &Target) -> Result<Token, Error> {
+    with_waiting_notice(|| match target {
+        Target::Clusters(ids) => client.get_token(ids),
+        Target::Workgroups(names) => client.get_serverless_token(names),
+        Target::Host(host) => client.get_token_for_host(host.as_bytes()),
+    })
+}
+
+/// Runs `work`, printing `waiting for the endpoint (N s)...` on stderr
+/// after each [`NOTICE_INTERVAL`] it is still running.
+fn with_waiting_notice<T>(work: impl FnOnce() -> T) -> T {
+    let (finished, finished_signal) = mpsc::channel::<()>();
+    std::thread::scope(|scope| {
+        scope.spawn(move || announce_waits(&finished_signal));
+        let outcome = work();
+        // Dropping the sender wakes the announcer, which then returns.
+        drop(finished);
+        outcome
+    })
+}
+
+/// Prints a waiting notice at each whole interval until `finished_signal`
+/// is disconnected (or sent to).
+fn announce_waits(finished_signal: &Receiver<()>) {
+    let started = Instant::now();
+    let mut next_notice = NOTICE_INTERVAL;
+    loop {
+        let until_next = next_notice.saturating_sub(started.elapsed());
+        match finished_signal.recv_timeout(until_next) {
+            Err(RecvTimeoutError::Timeout) => {
+                eprintln!(
+                    "rs-idc-token: waiting for the endpoint ({} s)...",
+                    next_notice.as_secs()
+                );
+                next_notice += NOTICE_INTERVAL;
+            }
+            Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quick_work_returns_its_outcome_at_once() {
+        let started = Instant::now();
+        assert_eq!(with_waiting_notice(|| 42), 42);
+        assert!(started.elapsed() < NOTICE_INTERVAL);
+    }
+}
