@@ -24,7 +24,7 @@ EXTRA_TESTS += test-life-dlopen test-life-static-unload
 $(BUILD)/life:
 	mkdir -p $@
 
-$(LIFE_DLOPEN): tests/life/dlopen_loop.c tests/life/proc_stats.h tests/c/harness.h \
+$(LIFE_DLOPEN): tests/life/dlopen_loop.c tests/life/life.h tests/life/proc_stats.h tests/c/harness.h \
                 include/rs_idc.h | $(BUILD)/life
 	$(CC) $(CPPFLAGS) $(CFLAGS) $< -o $@ -ldl
 
@@ -41,7 +41,7 @@ $(LIFE_STATIC_DRIVER): tests/life/static_driver.c include/rs_idc.h lib | $(BUILD
 	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -shared $< -o $@ \
 	  $(LIBDIR)/librs_idc.a $(RS_IDC_LIBS_PRIVATE)
 
-$(LIFE_STATIC_UNLOAD): tests/life/static_unload.c tests/life/proc_stats.h tests/c/harness.h \
+$(LIFE_STATIC_UNLOAD): tests/life/static_unload.c tests/life/life.h tests/life/proc_stats.h tests/c/harness.h \
                        include/rs_idc.h | $(BUILD)/life
 	$(CC) $(CPPFLAGS) $(CFLAGS) $< -o $@ -ldl
 

@@ -81,6 +81,22 @@ pub fn settings_from_options(options: &[RawOption<'_>]) -> Result<Settings, Erro
     settings_with_environment(options, |name| std::env::var_os(name))
 }
 
+/// As [`settings_from_options`], from key and value texts: the form a Rust
+/// caller holds them in.
+pub fn settings_from_pairs<K: AsRef<str>, V: AsRef<str>>(
+    pairs: &[(K, V)],
+) -> Result<Settings, Error> {
+    settings_from_options(&raw_pairs(pairs))
+}
+
+/// Text pairs as raw options.
+fn raw_pairs<K: AsRef<str>, V: AsRef<str>>(pairs: &[(K, V)]) -> Vec<RawOption<'_>> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.as_ref().as_bytes(), Some(v.as_ref().as_bytes())))
+        .collect()
+}
+
 /// As [`settings_from_options`], reading the environment through `env`.
 fn settings_with_environment(
     options: &[RawOption<'_>],
@@ -238,11 +254,7 @@ mod tests {
     use crate::status::Status;
 
     fn parse(options: &[(&str, &str)]) -> Result<Settings, Error> {
-        let raw: Vec<RawOption<'_>> = options
-            .iter()
-            .map(|(k, v)| (k.as_bytes(), Some(v.as_bytes())))
-            .collect();
-        settings_from_options(&raw)
+        settings_from_pairs(options)
     }
 
     fn rejects(options: &[(&str, &str)], start: &str) {
@@ -304,16 +316,10 @@ mod tests {
                 _ => None,
             }
         };
-        let raw = |pairs: &[(&'static str, &'static str)]| -> Vec<RawOption<'static>> {
-            pairs
-                .iter()
-                .map(|(k, v)| (k.as_bytes(), Some(v.as_bytes())))
-                .collect()
-        };
         // Without the options, each bad variable is reported by name.
         let err = settings_with_environment(&[], env).unwrap_err();
         assert!(err.message().starts_with("RS_IDC_TIMEOUT_MS"), "{err}");
-        let options = raw(&[
+        let options = raw_pairs(&[
             ("timeout_ms", "1500"),
             ("proxy", "http://127.0.0.1:3128"),
             ("cache", "off"),
@@ -322,7 +328,7 @@ mod tests {
         // ca_file is read: its own error, not the variable's.
         let err = settings_with_environment(&options, env).unwrap_err();
         assert!(err.message().starts_with("ca_file: "), "{err}");
-        let options = raw(&[
+        let options = raw_pairs(&[
             ("timeout_ms", "1500"),
             ("proxy", "http://127.0.0.1:3128"),
             ("cache", "off"),

@@ -6,16 +6,12 @@
 //! safety net every https call goes to a loopback proxy that refuses any
 //! target but the fake, so nothing can leave the machine.
 
-use rs_idc::options::settings_from_options;
+use rs_idc::options::settings_from_pairs;
 use rs_idc::{Client, Status};
 use rs_idc_fake::{keys, FakeProxy, FakeServer};
 
 fn handle(options: &[(&str, &str)]) -> Client {
-    let raw: Vec<_> = options
-        .iter()
-        .map(|(k, v)| (k.as_bytes(), Some(v.as_bytes())))
-        .collect();
-    Client::new(settings_from_options(&raw).unwrap())
+    Client::new(settings_from_pairs(options).unwrap())
 }
 
 #[test]

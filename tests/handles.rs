@@ -4,7 +4,7 @@
 mod common;
 
 use common::enhanced;
-use rs_idc::options::settings_from_options;
+use rs_idc::options::settings_from_pairs;
 use rs_idc::{Client, Settings, Status};
 use rs_idc_fake::{keys, FakeServer};
 use std::time::Duration;
@@ -22,11 +22,7 @@ fn client_from_options(fake: &FakeServer, extra: &[(&str, &str)]) -> Client {
         ("timeout_ms", "3000"),
     ];
     options.extend_from_slice(extra);
-    let raw: Vec<_> = options
-        .iter()
-        .map(|(k, v)| (k.as_bytes(), Some(v.as_bytes())))
-        .collect();
-    Client::new(settings_from_options(&raw).unwrap())
+    Client::new(settings_from_pairs(&options).unwrap())
 }
 
 #[test]

@@ -9,7 +9,7 @@ mod common;
 
 use common::{credentials, enhanced};
 use rs_idc::log::{set_level, set_sink, LogLevel};
-use rs_idc::options::settings_from_options;
+use rs_idc::options::settings_from_pairs;
 use rs_idc::{Client, Error};
 use rs_idc_fake::{keys, FakeOptions, FakeProxy, FakeServer};
 use std::sync::{Arc, Mutex};
@@ -158,11 +158,7 @@ fn no_secret_in_any_log_line_or_message() {
             "socks5://u:proxy-password-for-redaction@127.0.0.1:1",
         )],
     ] {
-        let raw: Vec<_> = options
-            .iter()
-            .map(|(k, v)| (k.as_bytes(), Some(v.as_bytes())))
-            .collect();
-        match settings_from_options(&raw) {
+        match settings_from_pairs(&options) {
             Ok(settings) => messages.push(format!("{settings:?}")),
             Err(err) => messages.push(err.message().to_owned()),
         }
@@ -182,11 +178,7 @@ fn no_secret_in_any_log_line_or_message() {
             ("timeout_ms", "soon"),
         ],
     ] {
-        let raw: Vec<_> = options
-            .iter()
-            .map(|(k, v)| (k.as_bytes(), Some(v.as_bytes())))
-            .collect();
-        if let Err(err) = settings_from_options(&raw) {
+        if let Err(err) = settings_from_pairs(&options) {
             messages.push(err.message().to_owned());
         }
     }

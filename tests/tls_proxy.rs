@@ -7,7 +7,7 @@
 mod common;
 
 use common::enhanced;
-use rs_idc::options::settings_from_options;
+use rs_idc::options::settings_from_pairs;
 use rs_idc::{Client, Settings, Status};
 use rs_idc_fake::{FakeOptions, FakeProxy, FakeServer};
 use std::time::Duration;
@@ -60,11 +60,7 @@ fn the_ca_file_option_reads_the_ca() {
         ),
         ("session_token", rs_idc_fake::keys::IDC_SESSION_TOKEN),
     ];
-    let raw: Vec<_> = options
-        .iter()
-        .map(|(k, v)| (k.as_bytes(), Some(v.as_bytes())))
-        .collect();
-    let client = Client::new(settings_from_options(&raw).unwrap());
+    let client = Client::new(settings_from_pairs(&options).unwrap());
     std::fs::remove_file(&path).unwrap();
     client.get_serverless_token(&["wg-one"]).unwrap();
     assert_eq!(fake.requests(), 1);

@@ -23,10 +23,7 @@
  * it under `rs-idc-fake run --`. It prints "N passed, M failed".
  */
 
-#include <dlfcn.h>
-
-#include "../c/harness.h"
-#include "proc_stats.h"
+#include "life.h"
 
 #define ROUNDS 200
 
@@ -40,33 +37,6 @@ _Static_assert(_Generic(rs_idc_free_token, free_token_fn: 1, default: 0),
                "free_token_fn matches rs_idc.h");
 _Static_assert(_Generic(rs_idc_last_error, last_error_fn: 1, default: 0),
                "last_error_fn matches rs_idc.h");
-
-/* dlsym() into a function pointer of `size` bytes (POSIX: same representation). */
-static int lookup(void *library, const char *name, void *fn, size_t size)
-{
-    dlerror();
-    void *symbol = dlsym(library, name);
-    const char *error = dlerror();
-    if (!EXPECT(error == NULL && symbol != NULL && size == sizeof symbol, "dlsym(%s): %s", name,
-                error != NULL ? error : "NULL")) {
-        return -1;
-    }
-    memcpy(fn, &symbol, size);
-    return 0;
-}
-
-struct counts {
-    long fds;
-    long threads;
-};
-
-static struct counts take_counts(const char *when)
-{
-    struct counts c = {proc_fd_count(), proc_thread_count()};
-    printf("%-16s open fds %ld, threads %ld\n", when, c.fds, c.threads);
-    EXPECT(c.fds >= 0 && c.threads > 0, "/proc/self is readable");
-    return c;
-}
 
 /* One round; returns 0 when the library could not be used at all. */
 static int one_round(const char *path, int round)

@@ -38,45 +38,16 @@
  * it under `rs-idc-fake run --`. It prints "N passed, M failed".
  */
 
-#include <dlfcn.h>
 #include <elf.h>
 #include <link.h>
 
-#include "../c/harness.h"
-#include "proc_stats.h"
+#include "life.h"
 
 #define DEFAULT_ROUNDS 50
 #define SETTLED_ROUND 10
 
 typedef int (*connect_fn)(const char *cluster);
 typedef const char *(*last_error_fn)(void);
-
-/* dlsym() into a function pointer of `size` bytes (POSIX: same representation). */
-static int lookup(void *plugin, const char *name, void *fn, size_t size)
-{
-    dlerror();
-    void *symbol = dlsym(plugin, name);
-    const char *error = dlerror();
-    if (!EXPECT(error == NULL && symbol != NULL && size == sizeof symbol, "dlsym(%s): %s", name,
-                error != NULL ? error : "NULL")) {
-        return -1;
-    }
-    memcpy(fn, &symbol, size);
-    return 0;
-}
-
-struct counts {
-    long fds;
-    long threads;
-};
-
-static struct counts take_counts(const char *when)
-{
-    struct counts c = {proc_fd_count(), proc_thread_count()};
-    printf("%-16s open fds %ld, threads %ld\n", when, c.fds, c.threads);
-    EXPECT(c.fds >= 0 && c.threads > 0, "/proc/self is readable");
-    return c;
-}
 
 /* What dl_iterate_phdr() looks for: the object loaded at `base`. */
 struct flags_query {
