@@ -216,11 +216,7 @@ impl<K: Hash + Eq + Clone> SingleFlight<K> {
                     "the call did not finish within its time bound (waiting for the same request of another thread)",
                 ));
             }
-            outcome = flight
-                .done
-                .wait_timeout(outcome, left)
-                .unwrap_or_else(|p| p.into_inner())
-                .0;
+            outcome = fork::wait_ungated(&flight.done, outcome, left);
         }
     }
 }

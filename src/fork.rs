@@ -22,7 +22,7 @@ use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, Once, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Once, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 const STRIPES: usize = 32;
 
@@ -146,6 +146,18 @@ pub(crate) fn lock<T>(lock: &Mutex<T>) -> Gated<MutexGuard<'_, T>> {
 /// [`PerProcess`] value) or to one flight of one process.
 pub(crate) fn lock_ungated<T>(lock: &Mutex<T>) -> MutexGuard<'_, T> {
     lock.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Waits on `condvar` for at most `timeout` with a guard from
+/// [`lock_ungated`], and gives the guard back.
+pub(crate) fn wait_ungated<'a, T>(
+    condvar: &Condvar,
+    guard: MutexGuard<'a, T>,
+    timeout: std::time::Duration,
+) -> MutexGuard<'a, T> {
+    condvar
+        .wait_timeout(guard, timeout)
+        .map_or_else(|p| p.into_inner().0, |(guard, _)| guard)
 }
 
 /// A value that belongs to one process: after `fork()` the child sees an
