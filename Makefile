@@ -35,10 +35,13 @@ lib:
 	ln -sf librs_idc.so $(LIBDIR)/librs_idc.so.$(VERSION_MAJOR)
 
 # Refreshes include/rs_idc.h from the Rust sources: build.rs writes the
-# header into cargo's OUT_DIR, and this copies the newest one.
+# header into its OUT_DIR, which cargo names in its build messages.
 header:
-	$(CARGO) build --release
-	cp "$$(ls -t $(LIBDIR)/build/rs-idc-*/out/rs_idc.h | head -n 1)" include/rs_idc.h
+	$(CARGO) build --release --message-format=json | python3 -c 'import json, shutil, sys; \
+	  dirs = [m["out_dir"] for m in map(json.loads, sys.stdin) \
+	          if m.get("reason") == "build-script-executed" and "#rs-idc@" in m["package_id"]]; \
+	  shutil.copy(dirs[-1] + "/rs_idc.h", "include/rs_idc.h")'
+
 
 $(LIBDIR)/librs_idc.so: lib
 

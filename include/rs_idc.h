@@ -361,6 +361,42 @@ void rs_idc_client_free(rs_idc_client *client);
 void rs_idc_cache_clear(void);
 
 /**
+ * Hands every log record, the library's and the AWS SDK's, to cb instead
+ * of writing it to stderr; NULL sends records back to stderr.
+ *
+ * cb: called with the level (RS_IDC_LOG_ERROR to RS_IDC_LOG_TRACE), one
+ * NUL-terminated line that is valid only during the call, and userdata.
+ * Which records are made is set by rs_idc_set_log_level() or the RS_IDC_LOG
+ * environment variable (error, warn, info, debug, trace); the default is
+ * none. Records never hold a token, a secret key, a session token or a
+ * password.
+ *
+ * Threads: cb runs on the thread that called into the library for the
+ * library's own records, and on the library's worker threads (named
+ * rs-idc-worker) for the AWS SDK's, possibly on several threads at once.
+ * It should return quickly and must not call into rs-idc, except to
+ * replace itself with this function. It must not throw a C++ exception or
+ * longjmp out of the library. When this function returns, no thread is
+ * still inside the previous callback, so its userdata may be released at
+ * once; called from inside the previous callback, it waits for the other
+ * threads only.
+ *
+ * Pointers: cb must be NULL or a function that may be called from any
+ * thread with userdata, until it is replaced.
+ */
+void rs_idc_set_log_callback(void (*cb)(int level, const char *msg, void *userdata),
+                             void *userdata);
+
+/**
+ * Sets which records are made: RS_IDC_LOG_OFF (none) up to
+ * RS_IDC_LOG_TRACE (all); numbers outside are clamped. Overrides the
+ * RS_IDC_LOG environment variable.
+ *
+ * Threads: any thread; records already being made may still appear.
+ */
+void rs_idc_set_log_level(int level);
+
+/**
  * Wipes a token returned by this library and frees it.
  *
  * token: a token from rs_idc_get_token() or another token call, not yet
@@ -398,42 +434,6 @@ const char *rs_idc_last_error(void);
  * Returns a static string, never NULL. Any thread.
  */
 const char *rs_idc_version(void);
-
-/**
- * Hands every log record, the library's and the AWS SDK's, to cb instead
- * of writing it to stderr; NULL sends records back to stderr.
- *
- * cb: called with the level (RS_IDC_LOG_ERROR to RS_IDC_LOG_TRACE), one
- * NUL-terminated line that is valid only during the call, and userdata.
- * Which records are made is set by rs_idc_set_log_level() or the RS_IDC_LOG
- * environment variable (error, warn, info, debug, trace); the default is
- * none. Records never hold a token, a secret key, a session token or a
- * password.
- *
- * Threads: cb runs on the thread that called into the library for the
- * library's own records, and on the library's worker threads (named
- * rs-idc-worker) for the AWS SDK's, possibly on several threads at once.
- * It should return quickly and must not call into rs-idc, except to
- * replace itself with this function. It must not throw a C++ exception or
- * longjmp out of the library. When this function returns, no thread is
- * still inside the previous callback, so its userdata may be released at
- * once; called from inside the previous callback, it waits for the other
- * threads only.
- *
- * Pointers: cb must be NULL or a function that may be called from any
- * thread with userdata, until it is replaced.
- */
-void rs_idc_set_log_callback(void (*cb)(int level, const char *msg, void *userdata),
-                             void *userdata);
-
-/**
- * Sets which records are made: RS_IDC_LOG_OFF (none) up to
- * RS_IDC_LOG_TRACE (all); numbers outside are clamped. Overrides the
- * RS_IDC_LOG environment variable.
- *
- * Threads: any thread; records already being made may still appear.
- */
-void rs_idc_set_log_level(int level);
 
 #ifdef __cplusplus
 }  /* extern "C" */

@@ -11,7 +11,6 @@
 // "Pointers:" paragraph, not in a "# Safety" section the header would show.
 #![allow(clippy::missing_safety_doc)]
 
-// In this order in the header.
 mod calls;
 mod logging;
 mod results;
