@@ -1,64 +1,129 @@
 /*
  * libpq_login.c - log in to Amazon Redshift with an IAM Identity Center
- * auth token from rs-idc, speaking the PostgreSQL v3 wire protocol the way
- * Redshift's own drivers do. No libpq is needed: a plain TCP socket.
+ * auth token from rs-idc, over verified TLS, speaking the PostgreSQL v3
+ * wire protocol the way Redshift's own drivers do. No libpq is needed: a
+ * TCP socket and OpenSSL (the TLS library libpq-based drivers use).
  *
  *     usage: libpq_login [-h HOST] [-p PORT] [-U USER] [-d DATABASE]
+ *                        [-m SSLMODE] [-c CAFILE] [-n NAMESPACE]
  *                        CLUSTER_ID | REDSHIFT_HOST_NAME
  *
  * The last argument says what the token is for: a cluster identifier
  * (rs_idc_get_token) or a Redshift host name such as
  * my-cluster.abc123.us-east-1.redshift.amazonaws.com
  * (rs_idc_client_get_token_for_host, which also reads the region from it).
- * HOST and PORT name the database server to log in to; they default to
- * $PGHOST and $PGPORT as in libpq, else 127.0.0.1 and 5439. USER ($PGUSER)
- * is optional: with IdP-token logins the server takes the user from the
- * token, and the drivers leave `user` out when none is given. DATABASE
- * ($PGDATABASE) defaults to "dev".
+ * The other settings default to libpq's environment variables:
  *
- * This example sends the token over plain TCP, so it connects to loopback
- * addresses only. A real connection first sends an SSLRequest and wraps the
- * socket in TLS (what the drivers do with sslmode=verify-full); the
- * messages below stay the same inside TLS.
+ *   -h HOST      $PGHOST, else localhost: the server to log in to; with
+ *                verify-full its certificate must name it (a DNS name, or
+ *                an IP address for an IP literal)
+ *   -p PORT      $PGPORT, else 5439 (Redshift's port)
+ *   -U USER      $PGUSER; optional: with IdP-token logins the server takes
+ *                the user from the token, and `user` is left out
+ *   -d DATABASE  $PGDATABASE, else "dev"
+ *   -m SSLMODE   $PGSSLMODE, else verify-full, as libpq spells it:
+ *                  verify-full  the chain is checked against the trust
+ *                               anchors and the certificate must name HOST
+ *                  verify-ca    the chain is checked, the name is not
+ *                  require      encrypted, nothing is checked: anyone in the
+ *                               path can pose as the server and take the
+ *                               token (a warning is printed)
+ *                disable, allow and prefer are refused: they may send the
+ *                token in clear.
+ *   -c CAFILE    $PGSSLROOTCERT: a PEM file of trust anchors; without it,
+ *                or with "system" as in libpq, the system's trust store
+ *                (OpenSSL's default paths)
+ *   -n NAMESPACE identity_namespace, sent only when given
+ *   $PGAPPNAME   application_name, else "libpq_login"
+ *
+ * The order is what keeps the token safe: TLS is set up and the server's
+ * certificate verified first; only then is the token fetched and the
+ * startup message sent. A server that answers 'N' to the SSLRequest, or
+ * whose certificate fails the checks, is refused before either.
  *
  * The login, message by message (F: client, B: server):
  *
+ *   F SSLRequest      Int32 8, Int32 80877103, in clear
+ *   B 'S'             one byte: TLS follows ('N': the server declines; the
+ *                     example gives up, nothing else goes out)
+ *     TLS handshake   TLS 1.2 or later; SNI = HOST unless it is an IP
+ *                     address; the chain and the name checked (SSLMODE)
+ *   -- everything below travels inside TLS --
  *   F StartupMessage  Int32 len, Int32 196608 (protocol 3.0), then name/value
- *                     C-string pairs and a final NUL: user, database,
+ *                     C-string pairs and a final NUL: user (when given),
+ *                     database, application_name, client_protocol_version,
  *                     client_encoding=UTF8, plugin_name=IdpTokenAuthPlugin,
- *                     idp_type=AwsIdc, token_type=SUBJECT_TOKEN
+ *                     idp_type=AwsIdc, token_type=SUBJECT_TOKEN,
+ *                     identity_namespace (when given)
  *   B 'R' Int32 len, Int32 14     AuthenticationRequest: Redshift's
  *                                 "native IdP" request for a token
  *   F 'i' Int32 len = 4 + strlen(token) + 1, the token bytes, a NUL
  *   B 'R' Int32 8, Int32 0        AuthenticationOk
  *   B 'S' ParameterStatus (any number), 'K' BackendKeyData, 'N' notices
  *   B 'Z' Int32 5, Byte1 status   ReadyForQuery: logged in
- *   F 'X' Int32 4                 Terminate
+ *   F 'X' Int32 4                 Terminate, then TLS close_notify
  *   B 'E' ErrorResponse may come instead at any point: fields of Byte1
  *         type + C string, ended by a NUL byte (S severity, C SQLSTATE,
  *         M message).
  *
- * The 'i' message and the startup parameters follow the official drivers:
+ * Where each piece comes from in the official drivers:
+ * - TLS is not optional. redshift_connector 2.2.0 (the Python driver),
+ *   __init__.py connect(): with ssl=False an IdC plugin fails with
+ *   "Authentication must use an SSL connection."; core.py
+ *   Connection.__init__ sends the SSLRequest (ii_pack(8, 80877103)),
+ *   raises "Server refuses SSL" unless the answer is 'S', and wraps the
+ *   socket with sslmode verify-full (the default: CERT_REQUIRED and
+ *   check_hostname) or verify-ca, trusting the system's certificates
+ *   (load_default_certs) and its own files/redshift-ca-bundle.crt.
+ * - The startup parameters: redshift_connector 2.2.0, core.py
+ *   Connection.__init__ builds init_params: user (sent empty for an IdC
+ *   plugin when no user is given; this example leaves it out instead,
+ *   which says the same), database, application_name (there: the calling
+ *   module's name when none is given), client_protocol_version (there:
+ *   config.py DEFAULT_PROTOCOL_VERSION, ClientProtocolVersion.BINARY = 2;
+ *   see CLIENT_PROTOCOL_VERSION below) and plugin_name = the
+ *   credentials_provider, which idp_auth_helper.py
+ *   IdpAuthHelper.load_credentials_provider turns from
+ *   "IdpTokenAuthPlugin" into "redshift_connector.plugin.IdpTokenAuthPlugin"
+ *   (Redshift takes that, the JDBC driver's class name below and the ODBC
+ *   driver's bare name, which this example sends). It also sends its own driver_version,
+ *   os_version and driver_discovery_version.
+ *   Connection.set_idc_plugins_params adds idp_type = "AwsIdc",
+ *   identity_namespace when one is given, and token_type = "SUBJECT_TOKEN"
+ *   for IdpTokenAuthPlugin with access_key_id, secret_access_key and
+ *   session_token (identity-enhanced credentials, which is what rs-idc
+ *   turns into a token). client_encoding=UTF8 is plain PostgreSQL: the
+ *   server's texts come in UTF-8 whatever the database's default.
  * - aws/amazon-redshift-jdbc-driver,
  *   src/main/java/com/amazon/redshift/core/v3/ConnectionFactoryImpl.java
  *   (commit de46a92): AUTH_REQ_IDP = 14; in doAuthentication(), case
  *   AUTH_REQ_IDP sends sendChar('i'), sendInteger4(4 + token.length + 1),
  *   send(token), sendChar(0); the idp_type and token_type startup
  *   parameters are added in getParametersForStartup() (IDP_TYPE_AWS_IDC =
- *   "AwsIdc").
+ *   "AwsIdc"). The JDBC driver sends its class name,
+ *   com.amazon.redshift.plugin.IdpTokenAuthPlugin, as plugin_name.
  * - aws/amazon-redshift-odbc-driver (commit af2dfff),
  *   src/pgclient/src/interfaces/libpq/fe-auth.c: case AUTH_REQ_IDP sends
  *   pqPacketSend(conn, 'i', idp_token, strlen(idp_token) + 1), the same
  *   bytes; src/odbc/rsodbc/rslibpq.c sends plugin_name, idp_type and
  *   token_type, with PLUGIN_IDP_TOKEN_AUTH = "IdpTokenAuthPlugin"
- *   (src/odbc/rsodbc/rsodbc.h). The JDBC driver sends its class name,
- *   com.amazon.redshift.plugin.IdpTokenAuthPlugin, as plugin_name.
+ *   (src/odbc/rsodbc/rsodbc.h).
+ * - The trailing NUL of the 'i' message: the JDBC driver and the
+ *   libpq-based ODBC driver send it, the Python driver does not
+ *   (core.py Connection.handle_AUTHENTICATION_REQUEST, auth_code 14:
+ *   create_message(b"i", token), the line writing a NUL commented out), so
+ *   Redshift evidently takes both. This example sends it: the body is a PostgreSQL
+ *   String, NUL-terminated like the password message 'p' that the same
+ *   libpq code sends, and a server reading it as a C string finds its end
+ *   without trusting the length field.
  *
  * The token is a secret: this program prints its length and expiry only,
- * sends it from the library's buffer without copying it, and releases it
- * with rs_idc_free_token() (which wipes it) as soon as it is sent.
+ * hands it to SSL_write from the library's buffer without copying it, and
+ * releases it with rs_idc_free_token() (which wipes it) as soon as it is
+ * sent.
  *
- * Exit status: 0 logged in, 1 the token call or the login failed, 2 usage.
+ * Exit status: 0 logged in, 1 the TLS set-up, the token call or the login
+ * failed, 2 usage.
  */
 
 #ifndef _POSIX_C_SOURCE
@@ -67,8 +132,10 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,23 +143,42 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/types.h>
-#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include "rs_idc.h"
 
 #define PROTOCOL_3_0 196608        /* 3 << 16 | 0 */
+#define SSL_REQUEST_CODE 80877103  /* 1234 << 16 | 5679 */
 #define AUTH_REQ_OK 0
 #define AUTH_REQ_IDP 14            /* Redshift: send an IdP token ('i') */
 #define IO_TIMEOUT_S 30            /* bound on every send and receive */
 #define MAX_MESSAGE (1024 * 1024)  /* larger server messages are refused */
 
+/*
+ * Redshift's result formats (redshift_connector 2.2.0, config.py
+ * ClientProtocolVersion): 0 BASE_SERVER, plain PostgreSQL; 1
+ * EXTENDED_RESULT_METADATA, a longer RowDescription; 2 BINARY, also binary
+ * values. The server may answer with a lower server_protocol_version,
+ * which the client then follows (core.py
+ * Connection.handle_PARAMETER_STATUS). This example runs no query and
+ * decodes no result, so it asks for the plain formats; a driver sends the
+ * highest version whose formats it decodes (the Python driver sends 2).
+ */
+#define CLIENT_PROTOCOL_VERSION "0"
+
+enum sslmode { SSLMODE_REQUIRE, SSLMODE_VERIFY_CA, SSLMODE_VERIFY_FULL };
+
 static void usage(const char *prog)
 {
     fprintf(stderr,
-            "usage: %s [-h HOST] [-p PORT] [-U USER] [-d DATABASE] "
-            "CLUSTER_ID|REDSHIFT_HOST_NAME\n",
+            "usage: %s [-h HOST] [-p PORT] [-U USER] [-d DATABASE] [-m SSLMODE] "
+            "[-c CAFILE] [-n NAMESPACE] CLUSTER_ID|REDSHIFT_HOST_NAME\n"
+            "       SSLMODE: verify-full (default), verify-ca or require\n",
             prog);
 }
 
@@ -100,6 +186,29 @@ static const char *env_or(const char *name, const char *fallback)
 {
     const char *value = getenv(name);
     return value != NULL && value[0] != '\0' ? value : fallback;
+}
+
+/* Reads an sslmode; returns 0, or -1 after saying why not. */
+static int parse_sslmode(const char *text, enum sslmode *mode)
+{
+    if (strcmp(text, "verify-full") == 0) {
+        *mode = SSLMODE_VERIFY_FULL;
+    } else if (strcmp(text, "verify-ca") == 0) {
+        *mode = SSLMODE_VERIFY_CA;
+    } else if (strcmp(text, "require") == 0) {
+        *mode = SSLMODE_REQUIRE;
+    } else if (strcmp(text, "disable") == 0 || strcmp(text, "allow") == 0 ||
+               strcmp(text, "prefer") == 0) {
+        fprintf(stderr,
+                "error: sslmode %s may send the token without TLS; use verify-full, "
+                "verify-ca or require\n",
+                text);
+        return -1;
+    } else {
+        fprintf(stderr, "error: unknown sslmode %s\n", text);
+        return -1;
+    }
+    return 0;
 }
 
 /* ---- the token ------------------------------------------------------ */
@@ -136,25 +245,11 @@ static int get_token(const char *target, char **token, int64_t *expires)
 
 /* ---- the connection ------------------------------------------------- */
 
-static int is_loopback(const struct sockaddr *addr)
-{
-    if (addr->sa_family == AF_INET) {
-        const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)addr;
-        return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
-    }
-    if (addr->sa_family == AF_INET6) {
-        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)(const void *)addr;
-        return IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
-    }
-    return 0;
-}
-
 /*
- * Resolves host:port and keeps its loopback addresses only (see the note at
- * the top). Returns the list (free with freeaddrinfo) or NULL after saying
- * why.
+ * Resolves host:port and connects to the first address that answers.
+ * Returns the socket or -1 after saying why.
  */
-static struct addrinfo *resolve_loopback(const char *host, const char *port)
+static int connect_to(const char *host, const char *port)
 {
     struct addrinfo hints;
     memset(&hints, 0, sizeof hints);
@@ -164,93 +259,31 @@ static struct addrinfo *resolve_loopback(const char *host, const char *port)
     int rc = getaddrinfo(host, port, &hints, &list);
     if (rc != 0) {
         fprintf(stderr, "error: cannot resolve %s:%s: %s\n", host, port, gai_strerror(rc));
-        return NULL;
+        return -1;
     }
-    for (struct addrinfo *ai = list; ai != NULL; ai = ai->ai_next) {
-        if (!is_loopback(ai->ai_addr)) {
-            fprintf(stderr,
-                    "error: %s is not a loopback address; this example sends the token "
-                    "without TLS and connects to loopback only\n",
-                    host);
-            freeaddrinfo(list);
-            return NULL;
-        }
-    }
-    return list;
-}
-
-/* Connects to the first address that answers. Returns the socket or -1. */
-static int connect_first(const struct addrinfo *list, const char *host, const char *port)
-{
-    for (const struct addrinfo *ai = list; ai != NULL; ai = ai->ai_next) {
-        int fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+    int fd = -1;
+    int last_error = 0;
+    for (const struct addrinfo *ai = list; ai != NULL && fd < 0; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
         if (fd < 0) {
+            last_error = errno;
             continue;
         }
         struct timeval limit = {IO_TIMEOUT_S, 0};
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
-        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
-            return fd;
-        }
-        fprintf(stderr, "error: cannot connect to %s:%s: %s\n", host, port, strerror(errno));
-        close(fd);
-    }
-    return -1;
-}
-
-/* Sends all of iov[0..count); returns 0 or -1. */
-static int send_all(int fd, struct iovec *iov, int count)
-{
-    while (count > 0) {
-        struct msghdr msg;
-        memset(&msg, 0, sizeof msg);
-        msg.msg_iov = iov;
-        msg.msg_iovlen = (size_t)count;
-        ssize_t sent = sendmsg(fd, &msg, MSG_NOSIGNAL);
-        if (sent < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            fprintf(stderr, "error: send: %s\n",
-                    errno == EAGAIN || errno == EWOULDBLOCK ? "timed out" : strerror(errno));
-            return -1;
-        }
-        size_t left = (size_t)sent;
-        while (count > 0 && left >= iov->iov_len) {
-            left -= iov->iov_len;
-            iov++;
-            count--;
-        }
-        if (count > 0) {
-            iov->iov_base = (char *)iov->iov_base + left;
-            iov->iov_len -= left;
+        if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+            last_error = errno;
+            close(fd);
+            fd = -1;
         }
     }
-    return 0;
-}
-
-/* Reads exactly n bytes; returns 0, or -1 after saying why. */
-static int recv_all(int fd, unsigned char *buf, size_t n)
-{
-    size_t have = 0;
-    while (have < n) {
-        ssize_t got = recv(fd, buf + have, n - have, 0);
-        if (got < 0 && errno == EINTR) {
-            continue;
-        }
-        if (got == 0) {
-            fprintf(stderr, "error: the server closed the connection\n");
-            return -1;
-        }
-        if (got < 0) {
-            fprintf(stderr, "error: receive: %s\n",
-                    errno == EAGAIN || errno == EWOULDBLOCK ? "timed out" : strerror(errno));
-            return -1;
-        }
-        have += (size_t)got;
+    freeaddrinfo(list);
+    if (fd < 0) {
+        fprintf(stderr, "error: cannot connect to %s:%s: %s\n", host, port,
+                strerror(last_error));
     }
-    return 0;
+    return fd;
 }
 
 static void put_u32(unsigned char *p, uint32_t v)
@@ -266,6 +299,263 @@ static uint32_t get_u32(const unsigned char *p)
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
 }
 
+/* Sends all n bytes on the plain socket (the SSLRequest only); 0 or -1. */
+static int send_plain(int fd, const unsigned char *buf, size_t n)
+{
+    while (n > 0) {
+        ssize_t sent = send(fd, buf, n, MSG_NOSIGNAL);
+        if (sent < 0 && errno == EINTR) {
+            continue;
+        }
+        if (sent <= 0) {
+            fprintf(stderr, "error: send: %s\n",
+                    errno == EAGAIN || errno == EWOULDBLOCK ? "timed out" : strerror(errno));
+            return -1;
+        }
+        buf += sent;
+        n -= (size_t)sent;
+    }
+    return 0;
+}
+
+/* ---- TLS ------------------------------------------------------------- */
+
+/* Set once an SSL call fails fatally: no close_notify may follow then. */
+static int tls_broken;
+
+/* Prints OpenSSL's queued errors after `what`, then clears the queue. */
+static void print_openssl_errors(const char *what)
+{
+    unsigned long e = ERR_get_error();
+    if (e == 0) {
+        fprintf(stderr, "error: %s\n", what);
+    }
+    for (; e != 0; e = ERR_get_error()) {
+        char text[256];
+        ERR_error_string_n(e, text, sizeof text);
+        fprintf(stderr, "error: %s: %s\n", what, text);
+    }
+}
+
+/*
+ * Says why an SSL call returned rc <= 0, in plain words where there are
+ * some (the server closed the connection, a timeout, an OS error), else
+ * with OpenSSL's messages.
+ */
+static void print_tls_io_error(SSL *ssl, int rc, const char *what)
+{
+    int saved_errno = errno;
+    int err = SSL_get_error(ssl, rc);
+    tls_broken = 1;
+    unsigned long e = ERR_peek_error();
+    if (err == SSL_ERROR_ZERO_RETURN ||
+        (err == SSL_ERROR_SYSCALL && e == 0 && saved_errno == 0)
+#ifdef SSL_R_UNEXPECTED_EOF_WHILE_READING
+        || (err == SSL_ERROR_SSL && ERR_GET_REASON(e) == SSL_R_UNEXPECTED_EOF_WHILE_READING)
+#endif
+    ) {
+        fprintf(stderr, "error: the server closed the connection\n");
+    } else if (err == SSL_ERROR_SYSCALL && e == 0) {
+        fprintf(stderr, "error: %s: %s\n", what,
+                saved_errno == EAGAIN || saved_errno == EWOULDBLOCK ? "timed out"
+                                                                    : strerror(saved_errno));
+    } else {
+        print_openssl_errors(what);
+    }
+    ERR_clear_error();
+}
+
+/* Writes all n bytes through TLS; returns 0 or -1 after saying why. */
+static int tls_write_all(SSL *ssl, const void *buf, size_t n)
+{
+    const unsigned char *p = buf;
+    while (n > 0) {
+        int chunk = n > INT_MAX ? INT_MAX : (int)n;
+        errno = 0;
+        int rc = SSL_write(ssl, p, chunk);
+        if (rc <= 0) {
+            print_tls_io_error(ssl, rc, "send");
+            return -1;
+        }
+        p += rc;
+        n -= (size_t)rc;
+    }
+    return 0;
+}
+
+/* Reads exactly n bytes through TLS; returns 0, or -1 after saying why. */
+static int tls_read_exact(SSL *ssl, unsigned char *buf, size_t n)
+{
+    size_t have = 0;
+    while (have < n) {
+        size_t want = n - have;
+        int chunk = want > INT_MAX ? INT_MAX : (int)want;
+        errno = 0;
+        int rc = SSL_read(ssl, buf + have, chunk);
+        if (rc <= 0) {
+            print_tls_io_error(ssl, rc, "receive");
+            return -1;
+        }
+        have += (size_t)rc;
+    }
+    return 0;
+}
+
+static int is_ip_literal(const char *host)
+{
+    unsigned char addr[sizeof(struct in6_addr)];
+    return inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1;
+}
+
+/*
+ * The TLS settings, made before anything goes on the network: TLS 1.2 or
+ * later; for verify-ca and verify-full, the trust anchors from CAFILE, or
+ * the system's when there is none. Returns the context or NULL after
+ * saying why.
+ */
+static SSL_CTX *make_tls_context(enum sslmode mode, const char *cafile)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    if (ctx == NULL) {
+        print_openssl_errors("cannot make a TLS context");
+        return NULL;
+    }
+    if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1) {
+        print_openssl_errors("cannot require TLS 1.2");
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
+    if (mode == SSLMODE_REQUIRE) {
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+        return ctx;
+    }
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+    int loaded = cafile != NULL ? SSL_CTX_load_verify_locations(ctx, cafile, NULL)
+                                : SSL_CTX_set_default_verify_paths(ctx);
+    if (loaded != 1) {
+        char what[512];
+        snprintf(what, sizeof what, "cannot load the trust anchors from %s",
+                 cafile != NULL ? cafile : "the system's default paths");
+        print_openssl_errors(what);
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
+    return ctx;
+}
+
+/*
+ * Asks the server for TLS on the connected socket and performs the
+ * handshake with the checks of `mode`. Returns the TLS session, or NULL
+ * after saying why (the socket is left to the caller). Nothing but the
+ * SSLRequest and the handshake's own messages has been sent then.
+ */
+static SSL *start_tls(int fd, SSL_CTX *ctx, enum sslmode mode, const char *host)
+{
+    unsigned char request[8];
+    put_u32(request, 8);
+    put_u32(request + 4, SSL_REQUEST_CODE);
+    if (send_plain(fd, request, sizeof request) != 0) {
+        return NULL;
+    }
+    /* One byte only: anything after it belongs to the TLS handshake. */
+    unsigned char answer = 0;
+    ssize_t got;
+    do {
+        got = recv(fd, &answer, 1, 0);
+    } while (got < 0 && errno == EINTR);
+    if (got == 0) {
+        fprintf(stderr, "error: the server closed the connection after the SSLRequest\n");
+        return NULL;
+    }
+    if (got < 0) {
+        fprintf(stderr, "error: receive: %s\n",
+                errno == EAGAIN || errno == EWOULDBLOCK ? "timed out" : strerror(errno));
+        return NULL;
+    }
+    if (answer == 'N') {
+        fprintf(stderr, "error: the server declined TLS (it answered 'N' to the SSLRequest); "
+                        "the token is never sent without TLS\n");
+        return NULL;
+    }
+    if (answer != 'S') {
+        fprintf(stderr, "error: protocol: the server answered 0x%02x to the SSLRequest\n",
+                answer);
+        return NULL;
+    }
+
+    SSL *ssl = SSL_new(ctx);
+    if (ssl == NULL || SSL_set_fd(ssl, fd) != 1) {
+        print_openssl_errors("cannot start TLS");
+        SSL_free(ssl);
+        return NULL;
+    }
+    int ip = is_ip_literal(host);
+    /* SNI carries DNS names only (RFC 6066). */
+    if (!ip && SSL_set_tlsext_host_name(ssl, host) != 1) {
+        print_openssl_errors("cannot set the server name");
+        SSL_free(ssl);
+        return NULL;
+    }
+    if (mode == SSLMODE_VERIFY_FULL) {
+        /* The certificate must name HOST: a DNS name (a wildcard only as a
+           whole left-most label) or, for an IP literal, an IP address. */
+        X509_VERIFY_PARAM *param = SSL_get0_param(ssl);
+        int ok;
+        if (ip) {
+            ok = X509_VERIFY_PARAM_set1_ip_asc(param, host);
+        } else {
+            X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+            ok = X509_VERIFY_PARAM_set1_host(param, host, 0);
+        }
+        if (ok != 1) {
+            print_openssl_errors("cannot set the host name to check");
+            SSL_free(ssl);
+            return NULL;
+        }
+    }
+
+    errno = 0;
+    int rc = SSL_connect(ssl);
+    long verify = SSL_get_verify_result(ssl);
+    if (rc != 1) {
+        if (mode != SSLMODE_REQUIRE && verify != X509_V_OK) {
+            fprintf(stderr,
+                    "error: the server's certificate was refused (sslmode %s): %s; "
+                    "no token was sent\n",
+                    mode == SSLMODE_VERIFY_FULL ? "verify-full" : "verify-ca",
+                    X509_verify_cert_error_string(verify));
+            ERR_clear_error();
+        } else {
+            print_tls_io_error(ssl, rc, "TLS handshake");
+        }
+        SSL_free(ssl);
+        return NULL;
+    }
+    /* The handshake fails on a bad chain already; check again that there
+       was a certificate and that it passed, not merely that none failed. */
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+    int has_cert = SSL_get0_peer_certificate(ssl) != NULL;
+#else
+    X509 *cert = SSL_get_peer_certificate(ssl);
+    int has_cert = cert != NULL;
+    X509_free(cert);
+#endif
+    if (mode != SSLMODE_REQUIRE && (!has_cert || verify != X509_V_OK)) {
+        fprintf(stderr, "error: the server's certificate was not verified\n");
+        SSL_free(ssl);
+        return NULL;
+    }
+    printf("TLS: %s, %s; certificate %s\n", SSL_get_version(ssl), SSL_get_cipher_name(ssl),
+           mode == SSLMODE_VERIFY_FULL ? "verified for this host"
+           : mode == SSLMODE_VERIFY_CA ? "chain verified (host name not checked: verify-ca)"
+                                       : "NOT verified (sslmode require)");
+    if (mode == SSLMODE_REQUIRE) {
+        fprintf(stderr, "warning: sslmode require does not check who the server is; "
+                        "anyone in the path can take the token\n");
+    }
+    return ssl;
+}
+
 /* ---- messages ------------------------------------------------------- */
 
 /* Appends "name\0value\0" to buf; returns the new length or 0 if it does not fit. */
@@ -274,7 +564,7 @@ static size_t put_param(unsigned char *buf, size_t len, size_t size, const char 
 {
     size_t a = strlen(name) + 1;
     size_t b = strlen(value) + 1;
-    if (len + a + b + 1 > size) {
+    if (a + b + 1 > size - len) {
         return 0;
     }
     memcpy(buf + len, name, a);
@@ -282,21 +572,31 @@ static size_t put_param(unsigned char *buf, size_t len, size_t size, const char 
     return len + a + b;
 }
 
-static int send_startup(int fd, const char *user, const char *database)
+struct login_params {
+    const char *user;      /* NULL: left out, the server takes it from the token */
+    const char *database;
+    const char *application_name;
+    const char *identity_namespace; /* NULL: left out */
+};
+
+static int send_startup(SSL *ssl, const struct login_params *p)
 {
-    unsigned char buf[1024];
+    unsigned char buf[2048];
     size_t len = 8;
     const char *params[][2] = {
-        {"user", user},
-        {"database", database},
+        {"user", p->user},
+        {"database", p->database},
+        {"application_name", p->application_name},
+        {"client_protocol_version", CLIENT_PROTOCOL_VERSION},
         {"client_encoding", "UTF8"},
         {"plugin_name", "IdpTokenAuthPlugin"},
         {"idp_type", "AwsIdc"},
         {"token_type", "SUBJECT_TOKEN"},
+        {"identity_namespace", p->identity_namespace},
     };
     for (size_t i = 0; i < sizeof params / sizeof params[0]; i++) {
         if (params[i][1] == NULL) {
-            continue; /* no user: the server takes it from the token */
+            continue; /* not given: left out */
         }
         len = put_param(buf, len, sizeof buf, params[i][0], params[i][1]);
         if (len == 0) {
@@ -307,15 +607,15 @@ static int send_startup(int fd, const char *user, const char *database)
     buf[len++] = '\0';
     put_u32(buf, (uint32_t)len);
     put_u32(buf + 4, PROTOCOL_3_0);
-    struct iovec iov[1] = {{buf, len}};
-    return send_all(fd, iov, 1);
+    return tls_write_all(ssl, buf, len);
 }
 
 /*
  * The IdP token message: 'i', Int32 length (itself, the token and its NUL),
- * the token, NUL. The token goes out straight from the library's buffer.
+ * the token, NUL. The token goes to SSL_write straight from the library's
+ * buffer, NUL included.
  */
-static int send_idp_token(int fd, const char *token)
+static int send_idp_token(SSL *ssl, const char *token)
 {
     size_t n = strlen(token);
     if (n == 0 || n > MAX_MESSAGE) {
@@ -325,25 +625,26 @@ static int send_idp_token(int fd, const char *token)
     unsigned char head[5];
     head[0] = 'i';
     put_u32(head + 1, (uint32_t)(4 + n + 1));
-    struct iovec iov[2] = {{head, sizeof head}, {(void *)token, n + 1}};
-    return send_all(fd, iov, 2);
+    if (tls_write_all(ssl, head, sizeof head) != 0) {
+        return -1;
+    }
+    return tls_write_all(ssl, token, n + 1);
 }
 
-static int send_terminate(int fd)
+static int send_terminate(SSL *ssl)
 {
-    unsigned char msg[5] = {'X', 0, 0, 0, 4};
-    struct iovec iov[1] = {{msg, sizeof msg}};
-    return send_all(fd, iov, 1);
+    static const unsigned char msg[5] = {'X', 0, 0, 0, 4};
+    return tls_write_all(ssl, msg, sizeof msg);
 }
 
 /*
  * Reads one server message: its type in *type, its body (length n) in a
  * new buffer *body with a NUL after it. Returns 0 or -1.
  */
-static int read_message(int fd, char *type, unsigned char **body, size_t *n)
+static int read_message(SSL *ssl, char *type, unsigned char **body, size_t *n)
 {
     unsigned char head[5];
-    if (recv_all(fd, head, sizeof head) != 0) {
+    if (tls_read_exact(ssl, head, sizeof head) != 0) {
         return -1;
     }
     uint32_t len = get_u32(head + 1);
@@ -359,7 +660,7 @@ static int read_message(int fd, char *type, unsigned char **body, size_t *n)
         fprintf(stderr, "error: out of memory\n");
         return -1;
     }
-    if (recv_all(fd, *body, *n) != 0) {
+    if (tls_read_exact(ssl, *body, *n) != 0) {
         free(*body);
         *body = NULL;
         return -1;
@@ -403,13 +704,13 @@ static void print_fields(const char *what, const unsigned char *body, size_t n)
 }
 
 /*
- * Runs the login on a connected socket. `token` is sent when the server
- * asks for it and freed (wiped) right after; *token is NULL afterwards.
- * Returns 0 when the server is ready for queries.
+ * Runs the login inside TLS. `token` is sent when the server asks for it
+ * and freed (wiped) right after; *token is NULL afterwards. Returns 0 when
+ * the server is ready for queries.
  */
-static int login(int fd, const char *user, const char *database, char **token)
+static int login(SSL *ssl, const struct login_params *p, char **token)
 {
-    if (send_startup(fd, user, database) != 0) {
+    if (send_startup(ssl, p) != 0) {
         return -1;
     }
     int authenticated = 0;
@@ -418,7 +719,7 @@ static int login(int fd, const char *user, const char *database, char **token)
         char type = 0;
         unsigned char *body = NULL;
         size_t n = 0;
-        if (read_message(fd, &type, &body, &n) != 0) {
+        if (read_message(ssl, &type, &body, &n) != 0) {
             return -1;
         }
         int result = 1; /* 1 go on, 0 done, -1 failed */
@@ -429,7 +730,7 @@ static int login(int fd, const char *user, const char *database, char **token)
                 printf("server asks for an IdP token (AuthenticationRequest %u)\n",
                        (unsigned)code);
                 size_t sent = strlen(*token);
-                int rc = send_idp_token(fd, *token);
+                int rc = send_idp_token(ssl, *token);
                 rs_idc_free_token(*token);
                 *token = NULL;
                 if (rc != 0) {
@@ -491,13 +792,19 @@ static int login(int fd, const char *user, const char *database, char **token)
 
 int main(int argc, char **argv)
 {
-    const char *host = env_or("PGHOST", "127.0.0.1");
+    const char *host = env_or("PGHOST", "localhost");
     const char *port = env_or("PGPORT", "5439");
-    const char *user = env_or("PGUSER", NULL);
-    const char *database = env_or("PGDATABASE", "dev");
+    const char *sslmode_text = env_or("PGSSLMODE", "verify-full");
+    const char *cafile = env_or("PGSSLROOTCERT", NULL);
+    struct login_params params = {
+        env_or("PGUSER", NULL),
+        env_or("PGDATABASE", "dev"),
+        env_or("PGAPPNAME", "libpq_login"),
+        NULL,
+    };
 
     int opt;
-    while ((opt = getopt(argc, argv, "h:p:U:d:")) != -1) {
+    while ((opt = getopt(argc, argv, "h:p:U:d:m:c:n:")) != -1) {
         switch (opt) {
         case 'h':
             host = optarg;
@@ -506,52 +813,82 @@ int main(int argc, char **argv)
             port = optarg;
             break;
         case 'U':
-            user = optarg[0] != '\0' ? optarg : NULL;
+            params.user = optarg[0] != '\0' ? optarg : NULL;
             break;
         case 'd':
-            database = optarg;
+            params.database = optarg;
+            break;
+        case 'm':
+            sslmode_text = optarg;
+            break;
+        case 'c':
+            cafile = optarg;
+            break;
+        case 'n':
+            params.identity_namespace = optarg[0] != '\0' ? optarg : NULL;
             break;
         default:
             usage(argv[0]);
             return 2;
         }
     }
-    if (optind != argc - 1) {
+    enum sslmode mode = SSLMODE_VERIFY_FULL;
+    if (optind != argc - 1 || parse_sslmode(sslmode_text, &mode) != 0) {
         usage(argv[0]);
         return 2;
     }
     const char *target = argv[optind];
 
-    /* 1. Where to log in: checked before anything is sent anywhere. */
-    struct addrinfo *addrs = resolve_loopback(host, port);
-    if (addrs == NULL) {
+    /* A peer that hangs up makes SSL_write fail with EPIPE instead of
+       killing the process. (A library would not change the process's
+       signal handling; libpq blocks SIGPIPE around its writes.) */
+    signal(SIGPIPE, SIG_IGN);
+
+    if (cafile != NULL && (cafile[0] == '\0' || strcmp(cafile, "system") == 0)) {
+        cafile = NULL; /* the system's trust store */
+    }
+
+    /* 1. The TLS settings and trust anchors, before any traffic. */
+    SSL_CTX *ctx = make_tls_context(mode, cafile);
+    if (ctx == NULL) {
         return 1;
     }
 
-    /* 2. The token, from rs-idc. */
-    char *token = NULL;
-    int64_t expires = 0;
-    if (get_token(target, &token, &expires) != 0) {
-        freeaddrinfo(addrs);
-        return 1;
-    }
-    printf("token: %zu bytes, expires in %lld s\n", strlen(token),
-           (long long)(expires - (int64_t)time(NULL)));
-
-    /* 3. The connection and the login. */
-    int fd = connect_first(addrs, host, port);
-    freeaddrinfo(addrs);
+    /* 2. The connection, TLS and the server's certificate. */
+    int fd = connect_to(host, port);
     if (fd < 0) {
-        rs_idc_free_token(token);
+        SSL_CTX_free(ctx);
         return 1;
     }
     printf("connected to %s:%s\n", host, port);
-    int rc = login(fd, user, database, &token);
-    rs_idc_free_token(token); /* NULL once sent; wipes it on the other paths */
-    if (rc == 0) {
-        printf("login ok\n");
-        send_terminate(fd);
+    SSL *ssl = start_tls(fd, ctx, mode, host);
+    if (ssl == NULL) {
+        close(fd);
+        SSL_CTX_free(ctx);
+        return 1;
     }
+
+    /* 3. The token, from rs-idc, now that the server has proved who it is. */
+    char *token = NULL;
+    int64_t expires = 0;
+    int rc = -1;
+    if (get_token(target, &token, &expires) == 0) {
+        printf("token: %zu bytes, expires in %lld s\n", strlen(token),
+               (long long)(expires - (int64_t)time(NULL)));
+
+        /* 4. The login. */
+        rc = login(ssl, &params, &token);
+        rs_idc_free_token(token); /* NULL once sent; wipes it on the other paths */
+        if (rc == 0) {
+            printf("login ok\n");
+            send_terminate(ssl);
+        }
+    }
+    if (!tls_broken) {
+        SSL_shutdown(ssl); /* close_notify; the server's answer is not awaited */
+    }
+    SSL_free(ssl);
     close(fd);
+    SSL_CTX_free(ctx);
     return rc == 0 ? 0 : 1;
 }

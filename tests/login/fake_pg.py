@@ -1,23 +1,32 @@
 #!/usr/bin/env python3
-"""A tiny Redshift-like login server for testing examples-c/libpq_login.c.
+"""A tiny Redshift-like TLS login server for testing examples-c/libpq_login.c
+and for recording what the official Python driver sends.
 
-    fake_pg.py [--mode MODE] [--expect-user U] [--expect-database D]
+    fake_pg.py [--cert FILE --key FILE] [--mode MODE] [--expect-user U]
+               [--expect-database D] [--expect-namespace N]
                [--accept-timeout S]
 
 Listens on 127.0.0.1 on a free port, prints `port N` (flushed), accepts one
 connection and plays the server side of Redshift's IAM Identity Center
 login over the PostgreSQL v3 protocol:
 
-  StartupMessage (protocol 3.0; plugin_name=IdpTokenAuthPlugin,
-  idp_type=AwsIdc, token_type=SUBJECT_TOKEN, client_encoding=UTF8, and the
-  expected user and database) -> 'R' 14 -> the client's 'i' message
-  (Int32 length = 4 + token + 1, token, NUL) -> 'R' 0, 'S'..., 'K', 'Z'
-  -> the client's Terminate 'X'.
+  SSLRequest (Int32 8, Int32 80877103) -> 'S' and a TLS handshake with
+  --cert/--key (TLS 1.2 or 1.3), then inside TLS:
+  StartupMessage (protocol 3.0; plugin_name=IdpTokenAuthPlugin, bare or
+  after a package name, idp_type=AwsIdc, token_type=SUBJECT_TOKEN and the
+  expected user, database and identity_namespace) -> 'R' 14 -> the
+  client's 'i' message
+  (Int32 length, the token, with or without a trailing NUL: both are
+  recorded) -> 'R' 0, 'S'..., 'K', 'Z' -> the client's Terminate 'X'.
+
+Without --cert the server answers 'N' to the SSLRequest (it declines TLS)
+and records what the client sends after that. A StartupMessage sent
+without an SSLRequest is a problem (a token might follow in clear).
 
 A startup parameter that is wrong or missing, or a badly framed 'i'
-message, gets an ErrorResponse naming the problem. The token must be
-non-empty, at least 100 characters of standard base64 (what the fake
-Redshift endpoint hands out); it is never printed, only its length.
+message, gets an ErrorResponse naming the problem. The token must be at
+least 100 characters of standard base64 (what the fake Redshift endpoint
+hands out); it is never printed, only its length.
 
 MODE:
   ok        the login above
@@ -27,11 +36,17 @@ MODE:
   garbage   answers the startup with a message of an unknown type
   close     closes the connection after the startup
 
-At the end it prints one JSON line: connected, startup (the parameters),
-problems (empty when everything the client sent was right), token_length,
-token_ok, sent_after_request (message types the client sent after a
-password request or an unknown message), terminated and io_error (a
-connection that broke off, e.g. the client hung up). Exit status 0.
+At the end it prints one JSON line:
+  connected, ssl_request (the client asked for TLS first), tls (the
+  handshake completed), tls_version, sni (the server name the client
+  sent, or null), tls_error (why a handshake failed), declined_then (bytes
+  the client sent after an 'N'), protocol (of the StartupMessage, 0 if
+  none), startup (the parameters), problems (empty when everything the
+  client sent was right), token_length (without a trailing NUL),
+  token_decoded_length, token_nul (the 'i' message ended with a NUL),
+  token_ok, sent_after_request (message types the client sent after a
+  password request or an unknown message), terminated and io_error (a
+  connection that broke off, e.g. the client hung up). Exit status 0.
 """
 
 import argparse
@@ -40,6 +55,7 @@ import binascii
 import json
 import re
 import socket
+import ssl
 import struct
 import sys
 import time
@@ -51,7 +67,6 @@ REQUIRED = {
     "plugin_name": "IdpTokenAuthPlugin",
     "idp_type": "AwsIdc",
     "token_type": "SUBJECT_TOKEN",
-    "client_encoding": "UTF8",
 }
 BASE64 = re.compile(rb"^[A-Za-z0-9+/]+={0,2}$")
 
@@ -92,40 +107,87 @@ class Session:
             self.conn.sendall(data[i:i + 1])
             time.sleep(0.0005)
 
-    def read_startup(self, result):
-        while True:
-            (length,) = struct.unpack("!i", recv_exact(self.conn, 4))
-            if length < 8 or length > 10000:
-                result["problems"].append("startup length %d" % length)
-                return None
-            body = recv_exact(self.conn, length - 4)
-            (protocol,) = struct.unpack("!i", body[:4])
-            if protocol == SSL_REQUEST:
-                self.conn.sendall(b"N")  # no TLS here: the client may go on in plain text
-                continue
-            if protocol != PROTOCOL_3_0:
-                result["problems"].append("protocol %d, expected %d" % (protocol, PROTOCOL_3_0))
-                return None
-            rest = body[4:]
-            if not rest.endswith(b"\0"):
-                result["problems"].append("startup packet does not end with NUL")
-                return None
-            parts = rest[:-1].split(b"\0")
-            if parts and parts[-1] == b"":
-                parts = parts[:-1]
-            if len(parts) % 2:
-                result["problems"].append("startup parameters are not name/value pairs")
-                return None
-            params = {}
-            for name, value in zip(parts[::2], parts[1::2]):
-                key = name.decode("utf-8", "replace")
-                if key in params:
-                    result["problems"].append("startup parameter %s given twice" % key)
-                params[key] = value.decode("utf-8", "replace")
-            return params
+    def read_packet(self, result):
+        """One length-prefixed packet without a type byte (SSLRequest, startup)."""
+        (length,) = struct.unpack("!i", recv_exact(self.conn, 4))
+        if length < 8 or length > 10000:
+            result["problems"].append("startup length %d" % length)
+            return None, b""
+        body = recv_exact(self.conn, length - 4)
+        (protocol,) = struct.unpack("!i", body[:4])
+        return protocol, body[4:]
+
+    def negotiate(self, result, context):
+        """The SSLRequest and the handshake. Returns the first packet inside
+        TLS as (protocol, rest), or None when the session is over."""
+        protocol, rest = self.read_packet(result)
+        if protocol is None:
+            return None
+        if protocol != SSL_REQUEST:
+            result["problems"].append("startup sent without TLS (no SSLRequest)")
+            result["protocol"] = protocol
+            return None
+        result["ssl_request"] = True
+        if context is None:
+            self.conn.sendall(b"N")
+            self.drain_raw(result)
+            return None
+        self.conn.sendall(b"S")
+        try:
+            self.conn = context.wrap_socket(self.conn, server_side=True)
+        except (ssl.SSLError, OSError) as err:
+            result["tls_error"] = str(err)
+            return None
+        result["tls"] = True
+        result["tls_version"] = self.conn.version()
+        return self.read_packet(result)
+
+    def drain_raw(self, result):
+        """After an 'N': counts the bytes the client sends until it closes."""
+        self.conn.settimeout(5)
+        try:
+            while True:
+                chunk = self.conn.recv(4096)
+                if not chunk:
+                    return
+                result["declined_then"] += len(chunk)
+        except OSError:
+            pass
+
+    def read_startup(self, result, context):
+        first = self.negotiate(result, context)
+        if first is None:
+            return None
+        protocol, rest = first
+        if protocol is None:
+            return None
+        result["protocol"] = protocol
+        if protocol != PROTOCOL_3_0:
+            result["problems"].append("protocol %d, expected %d" % (protocol, PROTOCOL_3_0))
+            return None
+        if not rest.endswith(b"\0"):
+            result["problems"].append("startup packet does not end with NUL")
+            return None
+        parts = rest[:-1].split(b"\0")
+        if parts and parts[-1] == b"":
+            parts = parts[:-1]
+        if len(parts) % 2:
+            result["problems"].append("startup parameters are not name/value pairs")
+            return None
+        params = {}
+        for name, value in zip(parts[::2], parts[1::2]):
+            key = name.decode("utf-8", "replace")
+            if key in params:
+                result["problems"].append("startup parameter %s given twice" % key)
+            params[key] = value.decode("utf-8", "replace")
+        return params
 
     def read_token(self, result):
-        """Reads the 'i' message; returns True when it is framed right."""
+        """Reads the 'i' message; returns True when it is framed right.
+
+        The body is the token, with or without a trailing NUL: the JDBC and
+        ODBC drivers send one, the Python driver does not. Which one came
+        is recorded in token_nul."""
         head = recv_exact(self.conn, 5)
         kind, length = head[:1], struct.unpack("!i", head[1:])[0]
         if kind != b"i":
@@ -135,10 +197,8 @@ class Session:
             result["problems"].append("'i' message length %d" % length)
             return False
         body = recv_exact(self.conn, length - 4)
-        if not body.endswith(b"\0"):
-            result["problems"].append("the token is not NUL-terminated")
-            return False
-        token = body[:-1]
+        result["token_nul"] = body.endswith(b"\0")
+        token = body[:-1] if result["token_nul"] else body
         result["token_length"] = len(token)
         if b"\0" in token:
             result["problems"].append("a NUL inside the token")
@@ -150,7 +210,7 @@ class Session:
             result["problems"].append("the token is not standard base64")
             return False
         try:
-            base64.b64decode(token, validate=True)
+            result["token_decoded_length"] = len(base64.b64decode(token, validate=True))
         except (binascii.Error, ValueError):
             result["problems"].append("the token does not decode as base64")
             return False
@@ -185,69 +245,109 @@ class Session:
 def check_startup(params, args, result):
     for key, want in REQUIRED.items():
         got = params.get(key)
+        if key == "plugin_name" and got is not None:
+            # The drivers name the plugin with their own package in front
+            # (JDBC com.amazon.redshift.plugin., Python
+            # redshift_connector.plugin.; ODBC none): the last part counts.
+            got = got.rsplit(".", 1)[-1]
         if got != want:
-            result["problems"].append("startup %s=%r, expected %r" % (key, got, want))
+            result["problems"].append("startup %s=%r, expected %r" % (key, params.get(key), want))
     if args.expect_user is not None:
         got = params.get("user")
         if args.expect_user == "":
-            if got is not None:
+            # No user: the example leaves the parameter out, the Python
+            # driver sends it empty; both mean "take it from the token".
+            if got not in (None, ""):
                 result["problems"].append("startup user=%r, expected none" % got)
         elif got != args.expect_user:
             result["problems"].append("startup user=%r, expected %r" % (got, args.expect_user))
     if params.get("database") != args.expect_database:
         result["problems"].append("startup database=%r, expected %r"
                                   % (params.get("database"), args.expect_database))
+    if params.get("identity_namespace") != args.expect_namespace:
+        result["problems"].append("startup identity_namespace=%r, expected %r"
+                                  % (params.get("identity_namespace"), args.expect_namespace))
 
 
-def serve(conn, args, result):
+def serve(conn, args, context, result):
     session = Session(conn, args.mode == "chunked")
-    params = session.read_startup(result)
-    if params is None:
-        session.send(error_response("; ".join(result["problems"]), "08P01"))
-        return
-    result["startup"] = params
-    check_startup(params, args, result)
-    if result["problems"]:
-        session.send(error_response("; ".join(result["problems"]), "08P01"))
-        return
-    if args.mode == "close":
-        return
-    if args.mode == "garbage":
-        session.send(message(b"?", b"\0\0\0\0"))
-        session.drain(result)
-        return
-    if args.mode == "password":
-        session.send(message(b"R", struct.pack("!i", 3)))
-        session.drain(result)
-        return
+    try:
+        params = session.read_startup(result, context)
+        if params is None:
+            if result["problems"]:
+                session.send(error_response("; ".join(result["problems"]), "08P01"))
+            return
+        result["startup"] = params
+        check_startup(params, args, result)
+        if result["problems"]:
+            session.send(error_response("; ".join(result["problems"]), "08P01"))
+            return
+        if args.mode == "close":
+            return
+        if args.mode == "garbage":
+            session.send(message(b"?", b"\0\0\0\0"))
+            session.drain(result)
+            return
+        if args.mode == "password":
+            session.send(message(b"R", struct.pack("!i", 3)))
+            session.drain(result)
+            return
 
-    session.send(message(b"R", struct.pack("!i", 14)))
-    if not session.read_token(result):
-        session.send(error_response("; ".join(result["problems"]), "08P01"))
-        return
-    if args.mode == "reject":
-        session.send(error_response("IdP token authentication failed for the test user"))
-        return
-    session.send(
-        message(b"R", struct.pack("!i", 0))
-        + message(b"S", b"server_version\x008.0.2\0")
-        + message(b"S", b"client_encoding\0UTF8\0")
-        + message(b"S", b"server_encoding\0UTF8\0")
-        + message(b"K", struct.pack("!ii", 4242, 123456789))
-        + message(b"Z", b"I")
-    )
-    session.read_terminate(result)
+        session.send(message(b"R", struct.pack("!i", 14)))
+        if not session.read_token(result):
+            session.send(error_response("; ".join(result["problems"]), "08P01"))
+            return
+        if args.mode == "reject":
+            session.send(error_response("IdP token authentication failed for the test user"))
+            return
+        session.send(
+            message(b"R", struct.pack("!i", 0))
+            + message(b"S", b"server_version\x008.0.2\0")
+            + message(b"S", b"client_encoding\0UTF8\0")
+            + message(b"S", b"server_encoding\0UTF8\0")
+            + message(b"K", struct.pack("!ii", 4242, 123456789))
+            + message(b"Z", b"I")
+        )
+        session.read_terminate(result)
+    finally:
+        session.conn.close()
+
+
+def tls_context(args, result):
+    if args.cert is None:
+        return None
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(args.cert, args.key)
+
+    def record_sni(_sock, name, _ctx):
+        result["sni"] = name
+
+    context.sni_callback = record_sni
+    return context
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cert", help="server certificate (PEM); without it TLS is declined")
+    parser.add_argument("--key", help="the certificate's private key (PEM)")
     parser.add_argument("--mode", default="ok",
                         choices=["ok", "chunked", "reject", "password", "garbage", "close"])
     parser.add_argument("--expect-user", default=None,
                         help="the user the client must send ('' for none)")
     parser.add_argument("--expect-database", default="dev")
+    parser.add_argument("--expect-namespace", default=None,
+                        help="the identity_namespace the client must send (default: none)")
     parser.add_argument("--accept-timeout", type=float, default=IO_TIMEOUT)
     args = parser.parse_args()
+    if (args.cert is None) != (args.key is None):
+        parser.error("--cert and --key go together")
+
+    result = {"connected": False, "ssl_request": False, "tls": False, "tls_version": None,
+              "sni": None, "tls_error": "", "declined_then": 0, "protocol": 0, "startup": {},
+              "problems": [], "token_length": 0, "token_decoded_length": 0, "token_nul": None,
+              "token_ok": False, "sent_after_request": [], "terminated": False, "io_error": ""}
+    context = tls_context(args, result)
 
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.bind(("127.0.0.1", 0))
@@ -255,8 +355,6 @@ def main():
     listener.settimeout(args.accept_timeout)
     print("port %d" % listener.getsockname()[1], flush=True)
 
-    result = {"connected": False, "startup": {}, "problems": [], "token_length": 0,
-              "token_ok": False, "sent_after_request": [], "terminated": False, "io_error": ""}
     try:
         conn, _ = listener.accept()
     except socket.timeout:
@@ -267,11 +365,9 @@ def main():
         conn.settimeout(IO_TIMEOUT)
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
-            serve(conn, args, result)
+            serve(conn, args, context, result)
         except (Closed, OSError) as err:
             result["io_error"] = str(err)
-        finally:
-            conn.close()
     print(json.dumps(result, sort_keys=True), flush=True)
     return 0
 

@@ -1,18 +1,26 @@
 #!/usr/bin/env python3
-"""Tests examples-c/libpq_login.c against tests/login/fake_pg.py.
+"""Tests examples-c/libpq_login.c against tests/login/fake_pg.py, and
+compares it with the official Python driver on the same server.
 
     rs-idc-fake run -- python3 tests/login/test_login.py build/libpq_login \\
-        [--valgrind "valgrind --error-exitcode=99 ..."]
+        [--valgrind "valgrind --error-exitcode=99 ..."] \\
+        [--driver-python .venv/bin/python]
 
 Runs under `rs-idc-fake run --`, which puts the fake Redshift endpoint
 (127.0.0.1) and the test credentials in the environment, so the example
-gets real tokens from the fake. Each case starts a fresh login server on
+and the driver get real tokens from the fake. The test makes its own
+certificates with the openssl command in a temporary directory: a CA, a
+server certificate for localhost and 127.0.0.1, one for another host name,
+and one from a CA nobody trusts. Each case starts a fresh login server on
 127.0.0.1, runs the example, and checks its exit status and output and
-what the server saw. With --valgrind, two cases run again under it.
+what the server saw. With --valgrind, two cases run again under it. With
+--driver-python (a Python with redshift_connector), the driver logs in to
+the same kind of server and the test compares what the two sent.
 
-Nothing prints a token: the example and the server show lengths only, and
-a check fails if any output holds a long base64 run. The last line is
-`N passed, M failed`; the exit status is 0 only when nothing failed.
+Nothing prints a token: the example, the driver script and the server show
+lengths only, and a check fails if any output holds a long base64 run. The
+last line is `N passed, M failed`; the exit status is 0 only when nothing
+failed.
 """
 
 import argparse
@@ -22,13 +30,100 @@ import re
 import shlex
 import subprocess
 import sys
+import tempfile
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SERVER = os.path.join(HERE, "fake_pg.py")
+DRIVER = os.path.join(HERE, "driver_login.py")
 HOST_NAME = "my-cluster.abc123xyz789.us-east-1.redshift.amazonaws.com"
+NAMESPACE = "rs-idc-test-namespace"
 TIMEOUT = 60
 LONG_BASE64 = re.compile(r"[A-Za-z0-9+/=]{100,}")
+# Variables that choose a trust store or a server for libpq-style programs:
+# every run starts without them and sets what it needs.
+PG_VARIABLES = ("PGHOST", "PGPORT", "PGUSER", "PGDATABASE", "PGSSLMODE", "PGSSLROOTCERT",
+                "PGAPPNAME", "SSL_CERT_FILE", "SSL_CERT_DIR")
+
+OPENSSL_CONFIG = """\
+[req]
+distinguished_name = dn
+prompt = no
+[dn]
+CN = rs-idc login test
+[v3_ca]
+basicConstraints = critical, CA:TRUE, pathlen:0
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+[server]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+subjectAltName = DNS:localhost, IP:127.0.0.1
+[server_wrong_host]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+subjectAltName = DNS:db.wrong-host.test
+"""
+
+
+class Certificates:
+    """The test's certificates (PEM files in `directory`), made with openssl:
+    ca (the trust anchor), good (localhost and 127.0.0.1, from ca),
+    wrong_host (db.wrong-host.test, from ca) and untrusted (localhost and
+    127.0.0.1, from another CA). Each server has .cert and .key paths."""
+
+    def __init__(self, directory):
+        self.directory = directory
+        self.config = self.path("openssl.cnf")
+        with open(self.config, "w") as f:
+            f.write(OPENSSL_CONFIG)
+        self.ca = self.make_ca("ca", "rs-idc login test CA")
+        self.make_ca("other-ca", "rs-idc login untrusted CA")
+        self.good = self.make_server("good", "localhost", "server", "ca", 1)
+        self.wrong_host = self.make_server("wrong-host", "db.wrong-host.test",
+                                           "server_wrong_host", "ca", 2)
+        self.untrusted = self.make_server("untrusted", "localhost", "server", "other-ca", 3)
+
+    def path(self, name):
+        return os.path.join(self.directory, name)
+
+    def openssl(self, *args):
+        proc = subprocess.run(["openssl", *args], stdin=subprocess.DEVNULL,
+                              capture_output=True, text=True, timeout=TIMEOUT)
+        if proc.returncode != 0:
+            raise RuntimeError("openssl %s failed: %s" % (args[0], proc.stderr.strip()))
+
+    def make_key(self, name):
+        key = self.path(name + ".key")
+        self.openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
+                     "-out", key)
+        return key
+
+    def make_ca(self, name, common_name):
+        key = self.make_key(name)
+        cert = self.path(name + ".pem")
+        self.openssl("req", "-new", "-x509", "-config", self.config, "-extensions", "v3_ca",
+                     "-key", key, "-subj", "/CN=" + common_name, "-days", "2", "-sha256",
+                     "-out", cert)
+        return cert
+
+    def make_server(self, name, common_name, section, ca, serial):
+        key = self.make_key(name)
+        csr = self.path(name + ".csr")
+        cert = self.path(name + ".pem")
+        self.openssl("req", "-new", "-config", self.config, "-key", key,
+                     "-subj", "/CN=" + common_name, "-out", csr)
+        self.openssl("x509", "-req", "-in", csr, "-CA", self.path(ca + ".pem"),
+                     "-CAkey", self.path(ca + ".key"), "-set_serial", str(serial),
+                     "-days", "2", "-sha256", "-extfile", self.config, "-extensions", section,
+                     "-out", cert)
+        return argparse.Namespace(cert=cert, key=key)
 
 
 class Results:
@@ -47,6 +142,11 @@ class Results:
         return ok
 
 
+def note(case, text):
+    print("     %s: %s" % (case, text))
+    sys.stdout.flush()
+
+
 def fake_stat(name):
     """A counter from the fake endpoint's /_fake/stats (never through a proxy)."""
     url = "http://127.0.0.1:%s/_fake/stats" % os.environ["RS_IDC_FAKE_PORT"]
@@ -60,10 +160,12 @@ def fake_stat(name):
 
 
 class Server:
-    """One fake_pg.py run; `port` once it listens, `result` once it ends."""
+    """One fake_pg.py run; `port` once it listens, `result` once it ends.
+    `tls` is a certificate (with .cert and .key) or None to decline TLS."""
 
-    def __init__(self, *args):
-        self.proc = subprocess.Popen([sys.executable, SERVER, *args],
+    def __init__(self, tls, *args):
+        tls_args = ["--cert", tls.cert, "--key", tls.key] if tls is not None else []
+        self.proc = subprocess.Popen([sys.executable, SERVER, *tls_args, *args],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()
         if not line.startswith("port "):
@@ -86,54 +188,66 @@ class Server:
         return self.result
 
 
-def run_example(example, args, env_extra=None, drop_env=(), wrap=()):
+def run_program(argv, env_extra=None, timeout=TIMEOUT):
     env = dict(os.environ)
-    for name in ("PGHOST", "PGPORT", "PGUSER", "PGDATABASE", *drop_env):
+    for name in PG_VARIABLES:
         env.pop(name, None)
     env.update(env_extra or {})
     try:
-        proc = subprocess.run([*wrap, example, *args], env=env, capture_output=True,
-                              text=True, timeout=TIMEOUT * (4 if wrap else 1))
+        proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=timeout,
+                              stdin=subprocess.DEVNULL)
         return proc.returncode, proc.stdout, proc.stderr
     except subprocess.TimeoutExpired as err:
         return None, err.stdout or "", "timed out"
 
 
 class Suite:
-    def __init__(self, example, wrap):
+    def __init__(self, example, wrap, driver_python, certs):
         self.example = example
         self.wrap = wrap
+        self.driver_python = driver_python
+        self.certs = certs
         self.r = Results()
+
+    def run_example(self, server, args, env_extra=None, wrap=()):
+        port = server.port if server is not None else "1"
+        args = [a.replace("{port}", port).replace("{ca}", self.certs.ca) for a in args]
+        env = {k: v.replace("{port}", port).replace("{ca}", self.certs.ca)
+               for k, v in (env_extra or {}).items()}
+        return run_program([*wrap, self.example, *args], env,
+                           timeout=TIMEOUT * (4 if wrap else 1))
 
     def no_secret(self, case, *texts):
         leaked = any(LONG_BASE64.search(t or "") for t in texts)
         self.r.check(case, "no output holds a token", not leaked)
 
-    def login_ok(self, case, server_args, example_args, env_extra=None, wrap=()):
+    def login_ok(self, case, tls, server_args, example_args, env_extra=None, wrap=()):
         """A login that must succeed; checks both sides and the fake's token count."""
-        server = Server(*server_args)
+        server = Server(tls, *server_args)
         tokens_before = fake_stat("tokens")
-        args = [a.replace("{port}", server.port) for a in example_args]
-        env = {k: v.replace("{port}", server.port) for k, v in (env_extra or {}).items()}
-        rc, out, err = run_example(self.example, args, env, wrap=wrap)
+        rc, out, err = self.run_example(server, example_args, env_extra, wrap)
         res = server.finish()
         c = self.r.check
         c(case, "exit status 0", rc == 0, "status %s, stderr: %s" % (rc, err.strip()))
         c(case, "prints 'login ok'", "login ok" in out.splitlines(), out.strip())
         c(case, "prints the token's length", re.search(r"^token: \d+ bytes", out, re.M), out)
+        c(case, "SSLRequest, then TLS before the startup message",
+          res.get("ssl_request") is True and res.get("tls") is True,
+          "%s %s" % (res.get("ssl_request"), res.get("tls_error")))
         c(case, "server saw no problem", res.get("problems") == [] and not res.get("io_error"),
           "%s %s" % (res.get("problems"), res.get("io_error")))
         c(case, "server got a well-formed token", res.get("token_ok") is True
           and res.get("token_length", 0) >= 100, "length %s" % res.get("token_length"))
+        c(case, "the 'i' message ends with a NUL", res.get("token_nul") is True)
         c(case, "client sent Terminate and closed", res.get("terminated") is True)
         c(case, "the fake endpoint issued one token", fake_stat("tokens") == tokens_before + 1)
         self.no_secret(case, out, err, server.output)
-        return res
+        return res, out, err
 
-    def login_fails(self, case, server_args, example_args, stderr_parts, wrap=()):
-        server = Server(*server_args)
-        args = [a.replace("{port}", server.port) for a in example_args]
-        rc, out, err = run_example(self.example, args, wrap=wrap)
+    def login_fails(self, case, tls, server_args, example_args, stderr_parts, env_extra=None,
+                    wrap=()):
+        server = Server(tls, *server_args)
+        rc, out, err = self.run_example(server, example_args, env_extra, wrap)
         res = server.finish()
         c = self.r.check
         c(case, "exit status 1", rc == 1, "status %s, stderr: %s" % (rc, err.strip()))
@@ -143,89 +257,268 @@ class Suite:
         self.no_secret(case, out, err, server.output)
         return rc, out, err, res
 
+    def refused_before_token(self, case, tls, example_args, stderr_parts, env_extra=None):
+        """The server is refused before the startup message: no token is
+        fetched, and nothing but the SSLRequest (and TLS handshake) reaches it."""
+        tokens_before = fake_stat("tokens")
+        _, _, _, res = self.login_fails(case, tls, ["--accept-timeout", "10"], example_args,
+                                        stderr_parts, env_extra)
+        c = self.r.check
+        c(case, "the client asked for TLS first", res.get("ssl_request") is True)
+        c(case, "no startup message, no token reached the server",
+          res.get("protocol") == 0 and res.get("startup") == {} and res.get("token_length") == 0,
+          "protocol %s, token_length %s" % (res.get("protocol"), res.get("token_length")))
+        c(case, "no token was fetched", fake_stat("tokens") == tokens_before)
+        return res
+
     def run(self):
         c = self.r.check
+        good, wrong_host, untrusted = self.certs.good, self.certs.wrong_host, self.certs.untrusted
 
         # Logins that succeed.
-        res = self.login_ok("cluster id", ["--expect-user", ""],
-                            ["-h", "127.0.0.1", "-p", "{port}", "my-cluster"])
-        c("cluster id", "no user parameter without -U", "user" not in res.get("startup", {}))
+        res, _, _ = self.login_ok("cluster id", good, ["--expect-user", ""],
+                                  ["-h", "localhost", "-p", "{port}", "-c", "{ca}", "my-cluster"])
+        startup = res.get("startup", {})
+        c("cluster id", "no user parameter without -U", "user" not in startup)
+        c("cluster id", "no identity_namespace without -n", "identity_namespace" not in startup)
         for key, want in (("plugin_name", "IdpTokenAuthPlugin"), ("idp_type", "AwsIdc"),
                           ("token_type", "SUBJECT_TOKEN"), ("client_encoding", "UTF8"),
-                          ("database", "dev")):
-            got = res.get("startup", {}).get(key)
+                          ("database", "dev"), ("application_name", "libpq_login"),
+                          ("client_protocol_version", "0")):
+            got = startup.get(key)
             c("cluster id", "startup %s=%s" % (key, want), got == want, repr(got))
+        c("cluster id", "protocol 3.0", res.get("protocol") == 196608, res.get("protocol"))
+        c("cluster id", "SNI localhost", res.get("sni") == "localhost", res.get("sni"))
 
-        res = self.login_ok("host name", ["--expect-user", "alice",
-                                          "--expect-database", "analytics"],
-                            ["-h", "localhost", "-p", "{port}", "-U", "alice",
-                             "-d", "analytics", HOST_NAME])
-        c("host name", "user and database sent", res.get("startup", {}).get("user") == "alice"
-          and res.get("startup", {}).get("database") == "analytics")
+        res, _, _ = self.login_ok("host name, IP address",
+                                  good, ["--expect-user", "alice", "--expect-database",
+                                         "analytics", "--expect-namespace", NAMESPACE],
+                                  ["-h", "127.0.0.1", "-p", "{port}", "-U", "alice",
+                                   "-d", "analytics", "-n", NAMESPACE, "-c", "{ca}", HOST_NAME])
+        startup = res.get("startup", {})
+        c("host name, IP address", "user, database and identity_namespace sent",
+          startup.get("user") == "alice" and startup.get("database") == "analytics"
+          and startup.get("identity_namespace") == NAMESPACE)
+        c("host name, IP address", "no SNI for an IP address", res.get("sni") is None,
+          res.get("sni"))
 
-        self.login_ok("PG* environment", ["--expect-user", "bob", "--expect-database", "db2"],
-                      ["my-cluster"], env_extra={"PGHOST": "127.0.0.1", "PGPORT": "{port}",
-                                                 "PGUSER": "bob", "PGDATABASE": "db2"})
+        res, _, _ = self.login_ok("PG* environment", good,
+                                  ["--expect-user", "bob", "--expect-database", "db2"],
+                                  ["my-cluster"],
+                                  env_extra={"PGHOST": "localhost", "PGPORT": "{port}",
+                                             "PGUSER": "bob", "PGDATABASE": "db2",
+                                             "PGSSLMODE": "verify-full", "PGSSLROOTCERT": "{ca}",
+                                             "PGAPPNAME": "my-app"})
+        c("PG* environment", "application_name from PGAPPNAME",
+          res.get("startup", {}).get("application_name") == "my-app")
 
-        self.login_ok("byte-by-byte server", ["--mode", "chunked"],
-                      ["-p", "{port}", "my-cluster"])
+        self.login_ok("byte-by-byte server", good, ["--mode", "chunked"],
+                      ["-p", "{port}", "-c", "{ca}", "my-cluster"])
 
-        # Logins the server refuses, or a server that misbehaves.
-        _, _, _, res = self.login_fails("token refused", ["--mode", "reject"],
-                                        ["-p", "{port}", "my-cluster"],
+        _, out, _ = self.login_ok("verify-ca, another host name", wrong_host, [],
+                                  ["-h", "localhost", "-p", "{port}", "-m", "verify-ca",
+                                   "-c", "{ca}", "my-cluster"])
+        c("verify-ca, another host name", "says the host name was not checked",
+          "host name not checked" in out, out.strip())
+
+        _, _, err = self.login_ok("require, untrusted certificate", untrusted, [],
+                                  ["-h", "localhost", "-p", "{port}", "-m", "require",
+                                   "my-cluster"])
+        c("require, untrusted certificate", "warns that nothing was verified",
+          "warning: sslmode require" in err, err.strip())
+
+        # Servers refused before the startup message: no token fetched or sent.
+        self.refused_before_token("untrusted certificate", untrusted,
+                                  ["-h", "localhost", "-p", "{port}", "-c", "{ca}", "my-cluster"],
+                                  ["certificate was refused (sslmode verify-full)",
+                                   "unable to get local issuer certificate"])
+        self.refused_before_token("untrusted certificate, verify-ca", untrusted,
+                                  ["-h", "localhost", "-p", "{port}", "-m", "verify-ca",
+                                   "-c", "{ca}", "my-cluster"],
+                                  ["certificate was refused (sslmode verify-ca)"])
+        self.refused_before_token("wrong host name", wrong_host,
+                                  ["-h", "localhost", "-p", "{port}", "-c", "{ca}", "my-cluster"],
+                                  ["certificate was refused", "hostname mismatch"])
+        self.refused_before_token("wrong IP address", wrong_host,
+                                  ["-h", "127.0.0.1", "-p", "{port}", "-c", "{ca}", "my-cluster"],
+                                  ["certificate was refused", "IP address mismatch"])
+        self.refused_before_token("system trust store", good,
+                                  ["-h", "localhost", "-p", "{port}", "my-cluster"],
+                                  ["certificate was refused"])
+        self.refused_before_token("PGSSLROOTCERT=system", good,
+                                  ["-h", "localhost", "-p", "{port}", "my-cluster"],
+                                  ["certificate was refused"],
+                                  env_extra={"PGSSLROOTCERT": "system"})
+        res = self.refused_before_token("server declines TLS", None,
+                                        ["-h", "localhost", "-p", "{port}", "-c", "{ca}",
+                                         "my-cluster"],
+                                        ["the server declined TLS", "never sent without TLS"])
+        c("server declines TLS", "the client sent nothing after the 'N'",
+          res.get("declined_then") == 0, res.get("declined_then"))
+
+        # Logins the server refuses, or a server that misbehaves, inside TLS.
+        _, _, _, res = self.login_fails("token refused", good, ["--mode", "reject"],
+                                        ["-p", "{port}", "-c", "{ca}", "my-cluster"],
                                         ["server error: FATAL 28000",
                                          "IdP token authentication failed"])
         c("token refused", "the token was sent and well-formed", res.get("token_ok") is True)
 
-        _, _, _, res = self.login_fails("wrong user", ["--expect-user", "bob"],
-                                        ["-p", "{port}", "-U", "alice", "my-cluster"],
+        _, _, _, res = self.login_fails("wrong user", good, ["--expect-user", "bob"],
+                                        ["-p", "{port}", "-c", "{ca}", "-U", "alice",
+                                         "my-cluster"],
                                         ["server error: FATAL 08P01", "startup user='alice'"])
         c("wrong user", "no token sent before authentication was asked",
           res.get("token_length") == 0)
 
-        _, _, _, res = self.login_fails("password request", ["--mode", "password"],
-                                        ["-p", "{port}", "my-cluster"],
+        _, _, _, res = self.login_fails("password request", good, ["--mode", "password"],
+                                        ["-p", "{port}", "-c", "{ca}", "my-cluster"],
                                         ["unexpected authentication request 3"])
         c("password request", "the client sent nothing back (no token as a password)",
           res.get("sent_after_request") == [], res.get("sent_after_request"))
 
-        self.login_fails("unknown message", ["--mode", "garbage"],
-                         ["-p", "{port}", "my-cluster"], ["unexpected message type 0x3f"])
-        self.login_fails("server hangs up", ["--mode", "close"],
-                         ["-p", "{port}", "my-cluster"], ["the server closed the connection"])
+        self.login_fails("unknown message", good, ["--mode", "garbage"],
+                         ["-p", "{port}", "-c", "{ca}", "my-cluster"],
+                         ["unexpected message type 0x3f"])
+        self.login_fails("server hangs up", good, ["--mode", "close"],
+                         ["-p", "{port}", "-c", "{ca}", "my-cluster"],
+                         ["the server closed the connection"])
 
-        # Token failures: nothing reaches the server.
+        # Token failures: after TLS, nothing more reaches the server.
         for case, ident, status in (("cluster not found", "err-notfound", "RS_IDC_ENOTFOUND"),
                                     ("invalid identifier", "1-bad", "RS_IDC_EINVAL"),
                                     ("invalid host name", "db.example.com", "RS_IDC_EINVAL")):
-            _, _, _, res = self.login_fails(case, ["--accept-timeout", "1"],
-                                            ["-p", "{port}", ident], [status])
-            c(case, "no connection to the server", res.get("connected") is False)
+            _, _, _, res = self.login_fails(case, good, ["--accept-timeout", "10"],
+                                            ["-p", "{port}", "-c", "{ca}", ident], [status])
+            c(case, "no startup message reached the server",
+              res.get("protocol") == 0 and res.get("token_length") == 0)
 
-        # Not loopback: refused before any token call or connection.
-        requests_before = fake_stat("requests")
-        rc, out, err = run_example(self.example, ["-h", "192.0.2.1", "-p", "5439", "my-cluster"])
-        c("not loopback", "exit status 1", rc == 1, "status %s" % rc)
-        c("not loopback", "stderr explains", "not a loopback address" in err, err.strip())
-        c("not loopback", "no token call was made", fake_stat("requests") == requests_before)
+        # Settings refused before any connection.
+        for case, args, status, part in (
+                ("sslmode prefer", ["-m", "prefer"], 2, "may send the token without TLS"),
+                ("sslmode disable", ["-m", "disable"], 2, "may send the token without TLS"),
+                ("unknown sslmode", ["-m", "verify"], 2, "unknown sslmode verify"),
+                ("missing CA file", ["-c", os.path.join(self.certs.directory, "none.pem")], 1,
+                 "cannot load the trust anchors")):
+            server = Server(good, "--accept-timeout", "1")
+            rc, out, err = self.run_example(server, ["-p", "{port}", *args, "my-cluster"])
+            res = server.finish()
+            c(case, "exit status %d" % status, rc == status, "status %s, %s" % (rc, err.strip()))
+            c(case, "stderr says %r" % part, part in err, err.strip())
+            c(case, "no connection to the server", res.get("connected") is False)
 
         # Usage.
         for case, args in (("no arguments", []), ("two targets", ["a-cluster", "b-cluster"]),
                            ("unknown flag", ["-x", "my-cluster"])):
-            rc, out, err = run_example(self.example, args)
+            rc, out, err = self.run_example(None, args)
             c(case, "exit status 2 with usage", rc == 2 and "usage:" in err,
               "status %s" % rc)
 
         # Under valgrind: a success and a refusal, with the memory checks on.
         if self.wrap:
-            self.login_ok("valgrind: login", [], ["-p", "{port}", "my-cluster"], wrap=self.wrap)
-            self.login_fails("valgrind: refused", ["--mode", "reject"],
-                             ["-p", "{port}", "my-cluster"], ["server error: FATAL 28000"],
-                             wrap=self.wrap)
+            self.login_ok("valgrind: login", good, [],
+                          ["-p", "{port}", "-c", "{ca}", "my-cluster"], wrap=self.wrap)
+            self.login_fails("valgrind: refused", good, ["--mode", "reject"],
+                             ["-p", "{port}", "-c", "{ca}", "my-cluster"],
+                             ["server error: FATAL 28000"], wrap=self.wrap)
+
+        if self.driver_python:
+            self.compare_with_driver()
 
         print("%d passed, %d failed" % (self.r.passed, self.r.failed))
         sys.stdout.flush()
         return 0 if self.r.failed == 0 and self.r.passed > 0 else 1
+
+    def run_driver(self, server, *args):
+        return run_program([self.driver_python, DRIVER, "--host", "localhost",
+                            "--port", server.port, *args],
+                           {"SSL_CERT_FILE": self.certs.ca, "PYTHONDONTWRITEBYTECODE": "1"})
+
+    def compare_with_driver(self):
+        """The official Python driver against the same server: what both send."""
+        c = self.r.check
+        case = "python driver"
+        server = Server(self.certs.good, "--expect-user", "", "--expect-namespace", NAMESPACE)
+        tokens_before = fake_stat("tokens")
+        rc, out, err = self.run_driver(server, "--namespace", NAMESPACE, "my-cluster")
+        drv = server.finish()
+        c(case, "logs in (exit status 0)", rc == 0, "status %s: %s %s"
+          % (rc, out.strip(), err.strip()[-2000:]))
+        c(case, "got its token from the fake endpoint", fake_stat("tokens") == tokens_before + 1)
+        c(case, "server saw no problem", drv.get("problems") == [] and not drv.get("io_error"),
+          "%s %s" % (drv.get("problems"), drv.get("io_error")))
+        c(case, "server got a well-formed token", drv.get("token_ok") is True)
+        c(case, "sent Terminate and closed", drv.get("terminated") is True)
+        self.no_secret(case, out, err, server.output)
+
+        case = "example, same options"
+        ex, _, _ = self.login_ok(case, self.certs.good,
+                                 ["--expect-user", "", "--expect-namespace", NAMESPACE],
+                                 ["-h", "localhost", "-p", "{port}", "-n", NAMESPACE,
+                                  "-c", "{ca}", "my-cluster"])
+
+        case = "example vs driver"
+        es, ds = ex.get("startup", {}), drv.get("startup", {})
+        note(case, "redshift_connector: %s" % (out.strip() or err.strip()[-300:]))
+        note(case, "example startup: %s" % json.dumps(es, sort_keys=True))
+        note(case, "driver startup:  %s" % json.dumps(ds, sort_keys=True))
+        c(case, "both ask for TLS first and send everything inside it",
+          ex.get("ssl_request") and ex.get("tls") and drv.get("ssl_request") and drv.get("tls"))
+        c(case, "same SNI (%s)" % drv.get("sni"), ex.get("sni") == drv.get("sni") == "localhost",
+          "%s / %s" % (ex.get("sni"), drv.get("sni")))
+        c(case, "same protocol version (%s)" % drv.get("protocol"),
+          ex.get("protocol") == drv.get("protocol") == 196608,
+          "%s / %s" % (ex.get("protocol"), drv.get("protocol")))
+        c(case, "same plugin (%r / %r)" % (es.get("plugin_name"), ds.get("plugin_name")),
+          es.get("plugin_name") == "IdpTokenAuthPlugin"
+          and ds.get("plugin_name", "").rsplit(".", 1)[-1] == "IdpTokenAuthPlugin")
+        for key in ("idp_type", "token_type", "identity_namespace", "database"):
+            c(case, "same %s (%r)" % (key, ds.get(key)), key in ds and es.get(key) == ds.get(key),
+              "%r / %r" % (es.get(key), ds.get(key)))
+        c(case, "no user from either (example: left out, driver: %r)" % ds.get("user"),
+          "user" not in es and ds.get("user", "") == "")
+        c(case, "both send application_name (%r / %r)"
+          % (es.get("application_name"), ds.get("application_name")),
+          "application_name" in es and "application_name" in ds)
+        c(case, "both send client_protocol_version (%s / %s)"
+          % (es.get("client_protocol_version"), ds.get("client_protocol_version")),
+          es.get("client_protocol_version") in ("0", "1", "2")
+          and ds.get("client_protocol_version") in ("0", "1", "2"))
+        extra = sorted(set(ds) - set(es))
+        note(case, "only the driver sends: %s; only the example sends: %s"
+             % (", ".join(extra), ", ".join(sorted(set(es) - set(ds)))))
+        c(case, "the same kind of token in 'i' (%d base64 characters, %d bytes)"
+          % (drv.get("token_length", 0), drv.get("token_decoded_length", 0)),
+          ex.get("token_ok") and drv.get("token_ok")
+          and ex.get("token_length") == drv.get("token_length")
+          and ex.get("token_decoded_length") == drv.get("token_decoded_length"),
+          "%s / %s" % (ex.get("token_length"), drv.get("token_length")))
+        c(case, "trailing NUL: the example sends one (as JDBC and ODBC), the driver none",
+          ex.get("token_nul") is True and drv.get("token_nul") is False,
+          "%s / %s" % (ex.get("token_nul"), drv.get("token_nul")))
+
+        # Both refuse a server that declines TLS or names another host.
+        case = "python driver: server declines TLS"
+        server = Server(None, "--accept-timeout", "10")
+        tokens_before = fake_stat("tokens")
+        rc, out, err = self.run_driver(server, "my-cluster")
+        res = server.finish()
+        c(case, "refused (exit status 1)", rc == 1, "status %s: %s" % (rc, out.strip()))
+        c(case, "says the server refuses SSL", "Server refuses SSL" in out, out.strip())
+        c(case, "nothing sent after the 'N'", res.get("declined_then") == 0
+          and res.get("protocol") == 0, res.get("declined_then"))
+        note(case, "the driver fetched %d token(s) before connecting; the example fetches none"
+             % (fake_stat("tokens") - tokens_before))
+        self.no_secret(case, out, err, server.output)
+
+        case = "python driver: wrong host name"
+        server = Server(self.certs.wrong_host, "--accept-timeout", "10")
+        rc, out, err = self.run_driver(server, "my-cluster")
+        res = server.finish()
+        c(case, "refused (exit status 1)", rc == 1, "status %s: %s" % (rc, out.strip()))
+        c(case, "a certificate error", "certificate" in out.lower(), out.strip())
+        c(case, "no startup message, no token reached the server",
+          res.get("protocol") == 0 and res.get("token_length") == 0)
+        self.no_secret(case, out, err, server.output)
 
 
 def main():
@@ -233,12 +526,23 @@ def main():
     parser.add_argument("example", help="path of the built libpq_login program")
     parser.add_argument("--valgrind", default="",
                         help="a valgrind command line to run two cases under")
+    parser.add_argument("--driver-python", default="",
+                        help="a Python with redshift_connector, to compare with")
     args = parser.parse_args()
     if "RS_IDC_FAKE_PORT" not in os.environ:
         print("run under `rs-idc-fake run --` (RS_IDC_FAKE_PORT is not set)", file=sys.stderr)
         print("0 passed, 1 failed")
         return 1
-    return Suite(os.path.abspath(args.example), shlex.split(args.valgrind)).run()
+    with tempfile.TemporaryDirectory(prefix="rs-idc-login-") as directory:
+        try:
+            certs = Certificates(directory)
+        except (OSError, RuntimeError, subprocess.TimeoutExpired) as err:
+            print("cannot make the test certificates: %s" % err)
+            print("0 passed, 1 failed")
+            return 1
+        suite = Suite(os.path.abspath(args.example), shlex.split(args.valgrind),
+                      args.driver_python, certs)
+        return suite.run()
 
 
 if __name__ == "__main__":
