@@ -1,121 +1,23 @@
-//! The safe core: a client that checks identifiers, bounds every call in
-//! time and hands out only answers that carry a token and a future expiry.
+//! The safe core's entry: a client that checks identifiers, serves cached
+//! tokens without touching the runtime, bounds every call in time, and
+//! hands out only answers that carry a token and a future expiry.
 
 use crate::aws;
-use crate::cache::{self, FlightKey, Key, SingleFlight, TokenCache};
+use crate::cache::{self, FlightKey, Key, TokenCache};
 use crate::error::Error;
+use crate::flight::SingleFlight;
 use crate::fork::{self, PerProcess};
 use crate::hosts;
-use crate::ids;
-use crate::keyed::{Digest, KeyedHash};
+use crate::ids::IdSet;
+use crate::keyed::Digest;
 use crate::runtime;
 use crate::settings::Settings;
+use crate::snapshot::{monotonic_ms, settings_digest, unix_now, EnvCredentials, Snapshot};
 use crate::token::{Api, Token};
 use crate::values::check_endpoint;
-use std::ffi::OsString;
-use std::os::unix::ffi::OsStringExt;
-use std::sync::{Arc, LazyLock, Mutex, RwLock};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use zeroize::Zeroizing;
-
-/// How long a resolved identity is trusted before it is resolved again,
-/// when its credentials do not expire sooner.
-const IDENTITY_RECHECK: Duration = Duration::from_secs(300);
-
-/// The environment variables of credentials: when the chain took the
-/// credentials from them, a change means the host switched identities.
-const ENV_CREDENTIALS: [&str; 3] = [
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-];
-
-/// The credential variables as they were, wiped when dropped.
-#[derive(PartialEq, Eq)]
-struct EnvCredentials([Option<Zeroizing<Vec<u8>>>; 3]);
-
-impl EnvCredentials {
-    fn read() -> EnvCredentials {
-        EnvCredentials(
-            ENV_CREDENTIALS
-                .map(|name| std::env::var_os(name).map(|v| Zeroizing::new(OsString::into_vec(v)))),
-        )
-    }
-}
-
-/// The identity that cache keys are built from, resolved on a miss and
-/// trusted by hits until it goes stale.
-struct Snapshot {
-    identity: aws::Identity,
-    /// The cache-key scope of each API: a keyed digest of the API, the
-    /// region, the endpoint and the complete credentials.
-    cluster_scope: Digest,
-    serverless_scope: Digest,
-    /// The credential variables when the identity was resolved by the
-    /// chain (not for explicit credentials, which the environment cannot
-    /// change).
-    env_credentials: Option<EnvCredentials>,
-    stale_after: Instant,
-}
-
-impl Snapshot {
-    fn is_fresh(&self) -> bool {
-        Instant::now() < self.stale_after
-            && self
-                .env_credentials
-                .as_ref()
-                .is_none_or(|seen| *seen == EnvCredentials::read())
-    }
-
-    fn key(&self, api: Api, ids: &[String]) -> Key {
-        let scope = match api {
-            Api::Provisioned => &self.cluster_scope,
-            Api::Serverless => &self.serverless_scope,
-        };
-        Key::new(scope, ids)
-    }
-}
-
-/// The scope digest of `api`'s calls from `service` with `identity`.
-fn scope_digest(
-    service: &aws::Service,
-    api: Api,
-    identity: &aws::Identity,
-) -> Result<Digest, Error> {
-    let mut hash = KeyedHash::new("rs-idc token scope")?;
-    hash.field(api.name().as_bytes())
-        .field(service.region().as_bytes())
-        .optional(service.endpoint(api).map(str::as_bytes));
-    identity.bind(&mut hash);
-    Ok(hash.finish())
-}
-
-/// The digest of the settings that change a call's outcome: two clients
-/// share a flight only when theirs are equal.
-fn settings_digest(settings: &Settings) -> Result<Digest, Error> {
-    fn text(value: &Option<String>) -> Option<&[u8]> {
-        value.as_deref().map(str::as_bytes)
-    }
-    let mut hash = KeyedHash::new("rs-idc flight settings")?;
-    hash.optional(text(&settings.region))
-        .optional(text(&settings.profile))
-        .optional(text(&settings.endpoint_url))
-        .optional(text(&settings.proxy))
-        .optional(text(&settings.http_proxy))
-        .optional(text(&settings.no_proxy))
-        .optional(settings.ca_bundle.as_deref())
-        .field(&settings.timeout.as_nanos().to_be_bytes())
-        .field(&settings.connect_timeout.as_nanos().to_be_bytes())
-        .optional(
-            settings
-                .max_attempts
-                .map(u32::to_be_bytes)
-                .as_ref()
-                .map(|b| &b[..]),
-        )
-        .field(&[u8::from(settings.allow_http)]);
-    Ok(hash.finish())
-}
+use arc_swap::ArcSwapOption;
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::Instant;
 
 static CACHE: LazyLock<TokenCache> = LazyLock::new(TokenCache::new);
 static FLIGHTS: LazyLock<SingleFlight<FlightKey>> = LazyLock::new(SingleFlight::<FlightKey>::new);
@@ -142,7 +44,8 @@ pub struct Client {
     settings: Settings,
     service: PerProcess<aws::Service>,
     settings_digest: PerProcess<Digest>,
-    snapshot: RwLock<Option<Arc<Snapshot>>>,
+    /// Read without a lock by every call; replaced when it goes stale.
+    snapshot: ArcSwapOption<Snapshot>,
     /// One identity resolution at a time per client and process (a lock
     /// held by a thread of the parent must not block a child).
     resolving: PerProcess<Mutex<()>>,
@@ -160,7 +63,7 @@ impl Client {
             settings,
             service: PerProcess::new(),
             settings_digest: PerProcess::new(),
-            snapshot: RwLock::new(None),
+            snapshot: ArcSwapOption::empty(),
             resolving: PerProcess::new(),
             regional: Mutex::new(Vec::new()),
         }
@@ -188,11 +91,9 @@ impl Client {
     /// The identity of this client's snapshot, or of a client it made for
     /// the region of a host name.
     fn resolved_identity(&self) -> Option<aws::Identity> {
-        let own = fork::read(&self.snapshot);
-        if let Some(snapshot) = own.as_ref() {
-            return Some(snapshot.identity.clone());
+        if let Some(snapshot) = self.snapshot.load().as_ref() {
+            return Some(snapshot.identity().clone());
         }
-        drop(own);
         let regional = fork::lock(&self.regional);
         regional
             .iter()
@@ -205,25 +106,59 @@ impl Client {
     /// case and duplicates do not matter. A cached token is returned without
     /// touching the runtime; concurrent misses for one key make one call.
     pub fn get_token<I: AsRef<[u8]>>(&self, cluster_ids: &[I]) -> Result<Token, Error> {
-        self.token(Api::Provisioned, ids::normalise_cluster_ids(cluster_ids)?)
+        self.read_token(
+            Api::Provisioned,
+            &IdSet::clusters(cluster_ids)?,
+            Token::clone,
+        )
     }
 
     /// Gets a token for the Redshift Serverless workgroups `workgroups`
     /// (1 to 20 names), with the same checks, bounds and cache.
     pub fn get_serverless_token<I: AsRef<[u8]>>(&self, workgroups: &[I]) -> Result<Token, Error> {
-        self.token(Api::Serverless, ids::normalise_workgroups(workgroups)?)
+        self.read_token(
+            Api::Serverless,
+            &IdSet::workgroups(workgroups)?,
+            Token::clone,
+        )
     }
 
     /// Gets a token for the cluster or workgroup that a Redshift host name
     /// names (see [`hosts::parse_host`]). A region in the settings wins over
     /// the host's.
     pub fn get_token_for_host(&self, host: &[u8]) -> Result<Token, Error> {
+        self.read_host_token(host, Token::clone)
+    }
+
+    /// As [`Client::get_token`] for `api`, handing the token to `read`
+    /// instead of returning a copy: a cached token goes straight from the
+    /// cache to `read`.
+    pub(crate) fn read_api_token<I: AsRef<[u8]>, R>(
+        &self,
+        api: Api,
+        ids: &[I],
+        read: impl FnOnce(&Token) -> R,
+    ) -> Result<R, Error> {
+        let ids = match api {
+            Api::Provisioned => IdSet::clusters(ids)?,
+            Api::Serverless => IdSet::workgroups(ids)?,
+        };
+        self.read_token(api, &ids, read)
+    }
+
+    /// As [`Client::get_token_for_host`], handing the token to `read`.
+    pub(crate) fn read_host_token<R>(
+        &self,
+        host: &[u8],
+        read: impl FnOnce(&Token) -> R,
+    ) -> Result<R, Error> {
         let target = hosts::parse_host(host)?;
+        let ids = IdSet::one(&target.name);
         if self.settings.region.is_some() {
-            return self.token(target.api, vec![target.name]);
+            return self.read_token(target.api, &ids, read);
         }
         self.regional(&target.region)
-            .token(target.api, vec![target.name])
+            .read_token(target.api, &ids, read)
     }
 
     /// A client like this one, for `region`; at most
@@ -250,55 +185,77 @@ impl Client {
         fork::lock(&self.regional).len()
     }
 
-    /// Serves `ids` (already normalised) from the cache or the service,
+    /// Hands the token for `ids` to `read`, from the cache or the service,
     /// and logs the outcome (lengths and expiries only).
-    fn token(&self, api: Api, ids: Vec<String>) -> Result<Token, Error> {
-        let count = ids.len();
-        let result = self.token_unlogged(api, ids);
-        match &result {
-            Ok(token) => tracing::debug!(
-                "{} token for {count} identifier(s): {} bytes, expires at {}",
+    fn read_token<R>(
+        &self,
+        api: Api,
+        ids: &IdSet,
+        read: impl FnOnce(&Token) -> R,
+    ) -> Result<R, Error> {
+        let logged = |token: &Token| {
+            tracing::debug!(
+                "{} token for {} identifier(s): {} bytes, expires at {}",
                 api.name(),
+                ids.len(),
                 token.secret().len(),
                 token.expires_at()
-            ),
-            Err(err) => tracing::warn!(
-                "{} token for {count} identifier(s) failed: {:?}: {}",
-                api.name(),
-                err.status(),
-                err.message()
-            ),
-        }
-        result
-    }
-
-    fn token_unlogged(&self, api: Api, ids: Vec<String>) -> Result<Token, Error> {
-        if self.settings.cache {
-            if let Some(snapshot) = self.fresh_snapshot() {
-                if let Some(token) = CACHE.get(&snapshot.key(api, &ids), unix_now()) {
-                    return Ok(token);
-                }
+            );
+            read(token)
+        };
+        let logged = match self.cached(api, ids, logged) {
+            Ok(done) => return Ok(done),
+            Err(logged) => logged,
+        };
+        match self.fetch_or_join(api, ids) {
+            Ok(token) => Ok(logged(&token)),
+            Err(err) => {
+                tracing::warn!(
+                    "{} token for {} identifier(s) failed: {:?}: {}",
+                    api.name(),
+                    ids.len(),
+                    err.status(),
+                    err.message()
+                );
+                Err(err)
             }
         }
+    }
+
+    /// The cached token handed to `read`, without locks, allocations or
+    /// the runtime; on a miss `read` comes back unused.
+    fn cached<R, F: FnOnce(&Token) -> R>(&self, api: Api, ids: &IdSet, read: F) -> Result<R, F> {
+        if !self.settings.cache {
+            return Err(read);
+        }
+        let snapshot = self.snapshot.load();
+        match snapshot.as_ref().filter(|snapshot| snapshot.is_fresh()) {
+            Some(snapshot) => CACHE.read(snapshot.key(api, ids), unix_now(), read),
+            None => Err(read),
+        }
+    }
+
+    /// A token from the service, or from a call in flight for the same
+    /// key, identity and settings; a successful one is cached.
+    fn fetch_or_join(&self, api: Api, ids: &IdSet) -> Result<Token, Error> {
         let deadline = Instant::now() + self.settings.timeout;
         let snapshot = self.snapshot(deadline)?;
         if !self.settings.cache {
             return self.fetch(api, &snapshot, ids, deadline);
         }
-        let key = snapshot.key(api, &ids);
+        let key = snapshot.key(api, ids);
         let settings = self
             .settings_digest
             .get_or_try_init(|| settings_digest(&self.settings))?;
-        FLIGHTS.run(&FlightKey::new(&key, &settings), deadline, || {
-            // Another flight may have filled the entry since the lookup above.
-            if let Some(token) = CACHE.get(&key, unix_now()) {
+        FLIGHTS.run(&FlightKey::new(key, settings), deadline, || {
+            // Another flight may have filled the entry since the lookup.
+            if let Ok(token) = CACHE.read(key, unix_now(), Token::clone) {
                 return Ok(token);
             }
             let minted_at = unix_now();
             let token = self.fetch(api, &snapshot, ids, deadline)?;
             let refresh_at = cache::refresh_at(&token, minted_at, self.settings.refresh_margin);
-
-            CACHE.put(key.clone(), token.clone(), refresh_at, minted_at);
+            CACHE.put(Key::new(key), token.clone(), refresh_at, minted_at);
             Ok(token)
         })
     }
@@ -308,14 +265,12 @@ impl Client {
         &self,
         api: Api,
         snapshot: &Snapshot,
-        ids: Vec<String>,
+        ids: &IdSet,
         deadline: Instant,
     ) -> Result<Token, Error> {
-        let service = self.service(deadline)?;
-        let identity = snapshot.identity.clone();
-        let answer = runtime::run(deadline, async move {
-            aws::get_token(&service, api, &identity, ids).await
-        })?;
+        let caller = Arc::clone(snapshot.caller(self.service(deadline)?)?);
+        let ids = ids.to_vec();
+        let answer = runtime::run(deadline, aws::get_token(caller, api, ids))?;
         let token = Token::from_answer(answer, unix_now())?;
         tracing::info!(
             "{} token fetched: {} bytes, expires at {}",
@@ -327,8 +282,9 @@ impl Client {
     }
 
     fn fresh_snapshot(&self) -> Option<Arc<Snapshot>> {
-        let snapshot = fork::read(&self.snapshot);
-        snapshot.as_ref().filter(|s| s.is_fresh()).cloned()
+        self.snapshot
+            .load_full()
+            .filter(|snapshot| snapshot.is_fresh())
     }
 
     /// The current identity snapshot, resolved again when stale.
@@ -337,7 +293,7 @@ impl Client {
             return Ok(snapshot);
         }
         let resolving = self.resolving.get_or_try_init(|| Ok(Mutex::new(())))?;
-        let _one_at_a_time = fork::lock_ungated(&resolving);
+        let _one_at_a_time = fork::lock_ungated(resolving);
         if let Some(snapshot) = self.fresh_snapshot() {
             return Ok(snapshot);
         }
@@ -346,28 +302,20 @@ impl Client {
             .credentials
             .is_none()
             .then(EnvCredentials::read);
-        let resolved_at = Instant::now();
-        let service = self.service(deadline)?;
+        let resolved_at = monotonic_ms();
+        let service = Arc::clone(self.service(deadline)?);
         let resolver = Arc::clone(&service);
         let identity = runtime::run(
             deadline,
             async move { aws::resolve_identity(&resolver).await },
         )?;
-        let mut trust = IDENTITY_RECHECK;
-        if let Some(left) = identity
-            .expiry()
-            .and_then(|at| at.duration_since(SystemTime::now()).ok())
-        {
-            trust = trust.min(left.saturating_sub(IDENTITY_RECHECK));
-        }
-        let snapshot = Arc::new(Snapshot {
-            cluster_scope: scope_digest(&service, Api::Provisioned, &identity)?,
-            serverless_scope: scope_digest(&service, Api::Serverless, &identity)?,
+        let snapshot = Arc::new(Snapshot::new(
+            &service,
             identity,
             env_credentials,
-            stale_after: resolved_at + trust,
-        });
-        *fork::write(&self.snapshot) = Some(Arc::clone(&snapshot));
+            resolved_at,
+        )?);
+        self.snapshot.store(Some(Arc::clone(&snapshot)));
         Ok(snapshot)
     }
 
@@ -375,7 +323,7 @@ impl Client {
     /// client (and its TLS set-up) is built here, on the calling thread.
     /// Endpoints from the environment or a profile pass the same
     /// plain-http check as an explicit one.
-    fn service(&self, deadline: Instant) -> Result<Arc<aws::Service>, Error> {
+    fn service(&self, deadline: Instant) -> Result<&Arc<aws::Service>, Error> {
         self.service.get_or_try_init(|| {
             let settings = self.settings.clone();
             let http = aws::http::http_client(&settings)?;
@@ -398,16 +346,11 @@ static DEFAULT_CLIENT: PerProcess<Client> = PerProcess::new();
 ///
 /// A bad setting is reported on every call until it is fixed; it is not
 /// remembered.
-pub fn default_client() -> Result<Arc<Client>, Error> {
+pub fn default_client() -> Result<&'static Client, Error> {
     crate::log::init_from_env();
-    DEFAULT_CLIENT.get_or_try_init(|| Settings::from_env().map(Client::new))
-}
-
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+    DEFAULT_CLIENT
+        .get_or_try_init(|| Settings::from_env().map(Client::new))
+        .map(|client| &**client)
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ use crate::error::Error;
 use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::ops::{Deref, DerefMut};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Once, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 const STRIPES: usize = 32;
@@ -51,16 +51,45 @@ struct Pass {
     stripe: Option<MutexGuard<'static, ()>>,
 }
 
+/// Registers the fork handlers, once per process image.
+fn register_fork_handlers() {
+    static HANDLERS: Once = Once::new();
+    HANDLERS.call_once(|| {
+        // SAFETY: the handlers are plain functions of this library, which
+        // is never unloaded (`-z nodelete`).
+        unsafe {
+            libc::pthread_atfork(Some(close_gate), Some(open_gate), Some(child_after_fork));
+        }
+    });
+}
+
+/// This process's id, kept so that the hot path makes no system call
+/// (glibc's getpid() is one); 0 until the first use.
+static PID: AtomicU32 = AtomicU32::new(0);
+
+/// This process's id. After `fork()` the child handler records the
+/// child's, before `fork()` returns there.
+pub(crate) fn current_pid() -> u32 {
+    let pid = PID.load(Ordering::Relaxed);
+    if pid != 0 {
+        return pid;
+    }
+    // The handlers first: a fork after this point updates PID in the child.
+    register_fork_handlers();
+    let pid = std::process::id();
+    PID.store(pid, Ordering::Relaxed);
+    pid
+}
+
+/// After `fork()`, in the child: the child's id, and the gate open again.
+extern "C" fn child_after_fork() {
+    PID.store(std::process::id(), Ordering::Relaxed);
+    open_gate();
+}
+
 impl Pass {
     fn new() -> Pass {
-        static HANDLERS: Once = Once::new();
-        HANDLERS.call_once(|| {
-            // SAFETY: the handlers are plain functions of this library,
-            // which is never unloaded (`-z nodelete`).
-            unsafe {
-                libc::pthread_atfork(Some(close_gate), Some(open_gate), Some(open_gate));
-            }
-        });
+        register_fork_handlers();
         let depth = DEPTH.with(|d| {
             let depth = d.get();
             d.set(depth + 1);
@@ -163,25 +192,36 @@ pub(crate) fn wait_ungated<'a, T>(
 /// A value that belongs to one process: after `fork()` the child sees an
 /// empty slot and builds its own.
 ///
+/// The value of the process is read without a lock (one atomic load), so
+/// many threads read it at once without touching a shared cache line. It
+/// is never dropped while the slot lives, which is what lets readers hold
+/// a plain reference.
+///
 /// The inherited value is never dropped in the child: its threads do not
 /// exist there and its sockets are shared with the parent, so dropping it
 /// could block forever or close the parent's connections. It is kept
 /// instead, once per fork, in [`INHERITED`].
 pub(crate) struct PerProcess<T: Send + Sync + 'static> {
-    slot: RwLock<Option<(u32, Arc<T>)>>,
+    slot: AtomicPtr<Owned<T>>,
+}
+
+/// A slot's value and the process it belongs to.
+struct Owned<T> {
+    pid: u32,
+    value: Arc<T>,
 }
 
 impl<T: Send + Sync + 'static> PerProcess<T> {
     /// An empty slot.
     pub(crate) const fn new() -> Self {
         PerProcess {
-            slot: RwLock::new(None),
+            slot: AtomicPtr::new(std::ptr::null_mut()),
         }
     }
 
     /// The value of this process, built by `init` on first use here.
     ///
-    /// `init` runs without the lock held, so that a `fork()` while another
+    /// `init` runs without any lock held, so that a `fork()` while another
     /// thread builds (which may take until a call's deadline) cannot leave
     /// the child waiting for a lock no thread of it will release. When two
     /// threads build at once, the first value stored wins and the other is
@@ -189,37 +229,61 @@ impl<T: Send + Sync + 'static> PerProcess<T> {
     pub(crate) fn get_or_try_init(
         &self,
         init: impl FnOnce() -> Result<T, Error>,
-    ) -> Result<Arc<T>, Error> {
-        let pid = std::process::id();
+    ) -> Result<&Arc<T>, Error> {
+        let pid = current_pid();
         if let Some(value) = self.current(pid) {
             return Ok(value);
         }
-        let built = Arc::new(init()?);
-        let mut slot = write(&self.slot);
-        match slot.take() {
-            Some((owner, value)) if owner == pid => {
-                *slot = Some((owner, Arc::clone(&value)));
-                return Ok(value);
+        let built = Box::into_raw(Box::new(Owned {
+            pid,
+            value: Arc::new(init()?),
+        }));
+        let mut seen = self.slot.load(Ordering::Acquire);
+        loop {
+            // SAFETY: a pointer in the slot is a live Owned, never freed
+            // while the slot lives (see `keep`).
+            if let Some(owned) = unsafe { seen.as_ref() } {
+                if owned.pid == pid {
+                    // SAFETY: `built` was never shared.
+                    drop(unsafe { Box::from_raw(built) });
+                    return Ok(&owned.value);
+                }
             }
-            inherited => keep_if_inherited(inherited),
+            match self
+                .slot
+                .compare_exchange(seen, built, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(previous) => {
+                    // Another process's value: kept, never dropped here.
+                    keep(previous);
+                    // SAFETY: just stored; lives as long as the slot.
+                    return Ok(unsafe { &(*built).value });
+                }
+                Err(now) => seen = now,
+            }
         }
-        *slot = Some((pid, Arc::clone(&built)));
-        Ok(built)
     }
 
-    /// This process's value, if it has one (readers share the lock).
-    fn current(&self, pid: u32) -> Option<Arc<T>> {
-        match &*read(&self.slot) {
-            Some((owner, value)) if *owner == pid => Some(Arc::clone(value)),
-            _ => None,
-        }
+    /// This process's value, if it has one.
+    fn current(&self, pid: u32) -> Option<&Arc<T>> {
+        // SAFETY: as in `get_or_try_init`.
+        let owned = unsafe { self.slot.load(Ordering::Acquire).as_ref() }?;
+        (owned.pid == pid).then_some(&owned.value)
     }
 }
 
 impl<T: Send + Sync + 'static> Drop for PerProcess<T> {
     fn drop(&mut self) {
-        let slot = self.slot.get_mut().unwrap_or_else(|p| p.into_inner());
-        keep_if_inherited(slot.take());
+        let owned = *self.slot.get_mut();
+        if owned.is_null() {
+            return;
+        }
+        // SAFETY: the slot owns it and no reference outlives the slot.
+        if unsafe { (*owned).pid } == current_pid() {
+            drop(unsafe { Box::from_raw(owned) });
+        } else {
+            keep(owned);
+        }
     }
 }
 
@@ -227,16 +291,15 @@ impl<T: Send + Sync + 'static> Drop for PerProcess<T> {
 /// reachable, so that memory checkers do not report them as leaks.
 static INHERITED: Mutex<Vec<Box<dyn Any + Send + Sync>>> = Mutex::new(Vec::new());
 
-/// Drops a value owned by this process; keeps one inherited through `fork()`.
-fn keep_if_inherited<T: Send + Sync + 'static>(entry: Option<(u32, Arc<T>)>) {
-    if let Some((owner, value)) = entry {
-        if owner == std::process::id() {
-            drop(value);
-        } else {
-            let mut kept = lock(&INHERITED);
-            kept.push(Box::new(value));
-        }
+/// Keeps a value inherited through `fork()` for good.
+fn keep<T: Send + Sync + 'static>(owned: *mut Owned<T>) {
+    if owned.is_null() {
+        return;
     }
+    // SAFETY: taken out of its slot; nothing frees it but this Box, which
+    // is never dropped.
+    let owned = unsafe { Box::from_raw(owned) };
+    lock(&INHERITED).push(Box::new(owned.value));
 }
 
 #[cfg(test)]
@@ -289,7 +352,7 @@ mod tests {
                     Ok(7)
                 })
                 .unwrap();
-            assert_eq!(*v, 7);
+            assert_eq!(**v, 7);
         }
         assert_eq!(builds, 1);
         let err = PerProcess::<u32>::new()

@@ -28,12 +28,22 @@ pub fn check_count(n: usize) -> Result<(), Error> {
     }
 }
 
-/// Checks one cluster identifier and returns it lower-cased.
-///
-/// `position` names the identifier in the message (`ids[position]`). The
-/// bytes need not be UTF-8: anything outside ASCII letters, digits and
-/// hyphens is rejected.
-pub fn check_cluster_id(position: usize, id: &[u8]) -> Result<String, Error> {
+/// The bytes a cluster identifier may hold: ASCII letters, digits, hyphens.
+const CLUSTER_ID_BYTE: [bool; 256] = {
+    let mut allowed = [false; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        let b = byte as u8;
+        allowed[byte] = b.is_ascii_alphanumeric() || b == b'-';
+        byte += 1;
+    }
+    allowed
+};
+
+/// Checks one cluster identifier; `position` names it in the message
+/// (`ids[position]`). The bytes need not be UTF-8: anything outside ASCII
+/// letters, digits and hyphens is rejected.
+fn validate_cluster_id(position: usize, id: &[u8]) -> Result<(), Error> {
     let fail = |rule: String| Err(Error::invalid(format!("ids[{position}] {rule}")));
     if id.is_empty() {
         return fail("is empty".into());
@@ -43,10 +53,7 @@ pub fn check_cluster_id(position: usize, id: &[u8]) -> Result<String, Error> {
             "is longer than {RS_IDC_MAX_CLUSTER_ID_LEN} characters"
         ));
     }
-    if let Some(at) = id
-        .iter()
-        .position(|b| !(b.is_ascii_alphanumeric() || *b == b'-'))
-    {
+    if let Some(at) = id.iter().position(|b| !CLUSTER_ID_BYTE[usize::from(*b)]) {
         return fail(format!(
             "has a byte other than an ASCII letter, digit or hyphen at offset {at}"
         ));
@@ -60,13 +67,12 @@ pub fn check_cluster_id(position: usize, id: &[u8]) -> Result<String, Error> {
     if id.windows(2).any(|pair| pair == b"--") {
         return fail("must not contain two hyphens in a row".into());
     }
-    // Only ASCII is left, so this conversion cannot fail.
-    Ok(String::from_utf8_lossy(id).to_ascii_lowercase())
+    Ok(())
 }
 
 /// Checks one Redshift Serverless workgroup name: 3 to 64 characters of
 /// lower-case ASCII letters, digits and hyphens.
-pub fn check_workgroup(position: usize, name: &[u8]) -> Result<String, Error> {
+fn validate_workgroup(position: usize, name: &[u8]) -> Result<(), Error> {
     let fail = |rule: String| Err(Error::invalid(format!("workgroups[{position}] {rule}")));
     if name.len() < RS_IDC_MIN_WORKGROUP_LEN {
         return fail(format!(
@@ -86,34 +92,154 @@ pub fn check_workgroup(position: usize, name: &[u8]) -> Result<String, Error> {
             "has a byte other than a lower-case ASCII letter, digit or hyphen at offset {at}"
         ));
     }
+    Ok(())
+}
+
+/// Checks one cluster identifier and returns it lower-cased.
+pub fn check_cluster_id(position: usize, id: &[u8]) -> Result<String, Error> {
+    validate_cluster_id(position, id)?;
+    Ok(String::from_utf8_lossy(id).to_ascii_lowercase())
+}
+
+/// Checks one Redshift Serverless workgroup name and returns it.
+pub fn check_workgroup(position: usize, name: &[u8]) -> Result<String, Error> {
+    validate_workgroup(position, name)?;
     Ok(String::from_utf8_lossy(name).into_owned())
 }
 
 /// Checks a whole list of cluster identifiers and returns the normalised
 /// set: lower-cased, de-duplicated and sorted.
 pub fn normalise_cluster_ids<I: AsRef<[u8]>>(ids: &[I]) -> Result<Vec<String>, Error> {
-    normalise(ids, check_cluster_id)
+    Ok(IdSet::clusters(ids)?.to_vec())
 }
 
 /// Checks a whole list of workgroup names and returns the normalised set:
 /// de-duplicated and sorted.
 pub fn normalise_workgroups<I: AsRef<[u8]>>(names: &[I]) -> Result<Vec<String>, Error> {
-    normalise(names, check_workgroup)
+    Ok(IdSet::workgroups(names)?.to_vec())
 }
 
-fn normalise<I: AsRef<[u8]>>(
-    items: &[I],
-    check: fn(usize, &[u8]) -> Result<String, Error>,
-) -> Result<Vec<String>, Error> {
-    check_count(items.len())?;
-    let mut out = items
-        .iter()
-        .enumerate()
-        .map(|(i, item)| check(i, item.as_ref()))
-        .collect::<Result<Vec<_>, _>>()?;
-    out.sort_unstable();
-    out.dedup();
-    Ok(out)
+/// The bytes a set holds inline; a longer one (several long identifiers)
+/// goes to the heap.
+const INLINE_SET_BYTES: usize = 128;
+
+/// A checked, normalised identifier set: the identifiers lower-cased,
+/// sorted, without duplicates, joined by commas. It is what cache keys are
+/// made of; the usual set (one or two identifiers) is built without
+/// allocating, so a cached call builds no string.
+pub struct IdSet {
+    len: usize,
+    inline: [u8; INLINE_SET_BYTES],
+    /// Used instead of `inline` when the set is longer.
+    spilled: Vec<u8>,
+}
+
+impl IdSet {
+    /// Checks and normalises cluster identifiers.
+    pub fn clusters<I: AsRef<[u8]>>(ids: &[I]) -> Result<IdSet, Error> {
+        IdSet::build(ids, validate_cluster_id)
+    }
+
+    /// Checks and normalises workgroup names (lower case by rule).
+    pub fn workgroups<I: AsRef<[u8]>>(names: &[I]) -> Result<IdSet, Error> {
+        IdSet::build(names, validate_workgroup)
+    }
+
+    /// A set of one name already checked (by the host-name parser).
+    pub(crate) fn one(name: &str) -> IdSet {
+        let mut set = IdSet::empty();
+        set.push(name.as_bytes());
+        set
+    }
+
+    fn empty() -> IdSet {
+        IdSet {
+            len: 0,
+            inline: [0; INLINE_SET_BYTES],
+            spilled: Vec::new(),
+        }
+    }
+
+    /// Appends an identifier, lower-cased, after a comma unless first.
+    fn push(&mut self, id: &[u8]) {
+        let comma = usize::from(self.len > 0);
+        let end = self.len + comma + id.len();
+        if end > INLINE_SET_BYTES && self.spilled.is_empty() {
+            self.spilled.extend_from_slice(&self.inline[..self.len]);
+        }
+        let bytes = if self.spilled.is_empty() {
+            &mut self.inline[self.len..end]
+        } else {
+            self.spilled.resize(end, 0);
+            &mut self.spilled[self.len..end]
+        };
+        if comma == 1 {
+            bytes[0] = b',';
+        }
+        for (to, from) in bytes[comma..].iter_mut().zip(id) {
+            *to = from.to_ascii_lowercase();
+        }
+        self.len = end;
+    }
+
+    fn build<I: AsRef<[u8]>>(
+        items: &[I],
+        validate: fn(usize, &[u8]) -> Result<(), Error>,
+    ) -> Result<IdSet, Error> {
+        check_count(items.len())?;
+        for (i, item) in items.iter().enumerate() {
+            validate(i, item.as_ref())?;
+        }
+        let mut set = IdSet::empty();
+        if let [only] = items {
+            set.push(only.as_ref());
+            return Ok(set);
+        }
+        // Sorted by their lower-case form, without copying them first.
+        let lower = |i: usize| items[i].as_ref().iter().map(u8::to_ascii_lowercase);
+        let mut order = [0usize; RS_IDC_MAX_IDENTIFIERS];
+        let order = &mut order[..items.len()];
+        for (at, slot) in order.iter_mut().enumerate() {
+            *slot = at;
+        }
+        order.sort_unstable_by(|a, b| lower(*a).cmp(lower(*b)));
+        let mut last: Option<usize> = None;
+        for &i in order.iter() {
+            if last.is_some_and(|previous| lower(previous).eq(lower(i))) {
+                continue;
+            }
+            set.push(items[i].as_ref());
+            last = Some(i);
+        }
+        Ok(set)
+    }
+
+    /// The set as text: identifiers joined by commas.
+    pub fn as_str(&self) -> &str {
+        let bytes = if self.spilled.is_empty() {
+            &self.inline[..self.len]
+        } else {
+            &self.spilled[..self.len]
+        };
+        // SAFETY: only checked identifiers (ASCII letters, digits and
+        // hyphens) and commas are ever written.
+        unsafe { std::str::from_utf8_unchecked(bytes) }
+    }
+
+    /// How many identifiers the set holds.
+    pub fn len(&self) -> usize {
+        self.as_str().split(',').count()
+    }
+
+    /// Whether the set is empty (never, once checked).
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The identifiers, for a request.
+    pub fn to_vec(&self) -> Vec<String> {
+        self.as_str().split(',').map(str::to_owned).collect()
+    }
 }
 
 #[cfg(test)]
@@ -193,6 +319,25 @@ mod tests {
             normalise_workgroups(&["b-wg", "a-wg", "b-wg"]).unwrap(),
             ["a-wg", "b-wg"]
         );
+    }
+
+    #[test]
+    fn sets_are_joined_sorted_and_unique_without_allocating() {
+        let set = IdSet::clusters(&["Beta", "alpha", "BETA", "gamma"]).unwrap();
+        assert_eq!(set.as_str(), "alpha,beta,gamma");
+        assert_eq!(set.len(), 3);
+        let longest: Vec<Vec<u8>> = (0..RS_IDC_MAX_IDENTIFIERS)
+            .map(|i| {
+                let mut name = vec![b'a' + i as u8; RS_IDC_MAX_WORKGROUP_LEN];
+                name[0] = b'w';
+                name
+            })
+            .collect();
+        let set = IdSet::workgroups(&longest).unwrap();
+        let joined = RS_IDC_MAX_IDENTIFIERS * (RS_IDC_MAX_WORKGROUP_LEN + 1) - 1;
+        assert_eq!(set.as_str().len(), joined);
+        assert_eq!(set.to_vec().len(), RS_IDC_MAX_IDENTIFIERS);
+        assert_eq!(IdSet::one("wg-one").as_str(), "wg-one");
     }
 
     #[test]

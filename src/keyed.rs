@@ -9,7 +9,7 @@ use crate::error::Error;
 use crate::fork::PerProcess;
 use aws_lc_rs::hmac;
 use std::fmt;
-use zeroize::Zeroize;
+use zeroize::{Zeroize, Zeroizing};
 
 /// A keyed digest. Compared by value; wiped when dropped; `Debug` shows
 /// nothing of it.
@@ -32,6 +32,28 @@ impl fmt::Debug for Digest {
 /// use, and made anew in a child after `fork()`.
 static PROCESS_KEY: PerProcess<hmac::Key> = PerProcess::new();
 
+/// A new key from the kernel's random source. (The crypto library's own
+/// generator would first seed itself, which costs milliseconds at start.)
+fn random_key() -> Result<hmac::Key, Error> {
+    let mut bytes = Zeroizing::new([0u8; 32]);
+    let mut filled = 0;
+    while filled < bytes.len() {
+        let rest = &mut bytes[filled..];
+        // SAFETY: writes at most `rest.len()` bytes into `rest`.
+        let got = unsafe { libc::getrandom(rest.as_mut_ptr().cast(), rest.len(), 0) };
+        match got {
+            n if n > 0 => filled += n as usize,
+            _ if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted => {}
+            _ => {
+                return Err(Error::internal(
+                    "no random key could be made for the token cache",
+                ))
+            }
+        }
+    }
+    Ok(hmac::Key::new(hmac::HMAC_SHA256, &bytes[..]))
+}
+
 /// Builds a [`Digest`] from fields. Each field is length-prefixed, so
 /// `("ab", "c")` and `("a", "bc")` differ.
 pub(crate) struct KeyedHash {
@@ -42,12 +64,9 @@ impl KeyedHash {
     /// A hash for one purpose: `domain` keeps digests made for different
     /// purposes apart.
     pub(crate) fn new(domain: &str) -> Result<KeyedHash, Error> {
-        let key = PROCESS_KEY.get_or_try_init(|| {
-            hmac::Key::generate(hmac::HMAC_SHA256, &aws_lc_rs::rand::SystemRandom::new())
-                .map_err(|_| Error::internal("no random key could be made for the token cache"))
-        })?;
+        let key = PROCESS_KEY.get_or_try_init(random_key)?;
         let mut hash = KeyedHash {
-            context: hmac::Context::with_key(&key),
+            context: hmac::Context::with_key(key),
         };
         hash.field(domain.as_bytes());
         Ok(hash)

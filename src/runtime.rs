@@ -1,20 +1,23 @@
 //! The library's own async runtime: one per process, built lazily, and
 //! built anew in a child after `fork()` (see [`crate::fork::PerProcess`]).
 //!
-//! Callers never `block_on`: work is spawned onto this runtime and the
-//! calling thread waits on a channel, so a thread that belongs to another
-//! async runtime may call in as well.
+//! It is a current-thread runtime that the calling threads drive: a call
+//! runs its request, the HTTP connection's task, the I/O and the timers on
+//! the thread that made it, with no hand-off to another thread and back.
+//! When several threads call at once, one drives the runtime and the
+//! others wait for their own answers. Between calls nothing runs: idle
+//! pooled connections simply wait for the next call. A thread that may not
+//! block on a future (one of another async runtime, or one whose
+//! thread-locals are gone, in an `atexit()` handler) has its call driven
+//! by a short-lived thread of its own.
 
 use crate::error::Error;
 use crate::fork::PerProcess;
 use crate::status::Status;
 use std::future::Future;
-use std::sync::{mpsc, Arc};
-use std::time::{Duration, Instant};
-
-/// Worker threads of the library's runtime: the work is a few small HTTP
-/// calls, so two threads are plenty and stay out of the host's way.
-const WORKER_THREADS: usize = 2;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+use std::time::Instant;
 
 /// The runtime, shut down without waiting when dropped: a runtime that
 /// lost a race to be the process's one may be dropped on a thread of
@@ -31,11 +34,10 @@ impl Drop for Runtime {
 
 static RUNTIME: PerProcess<Runtime> = PerProcess::new();
 
-fn runtime() -> Result<Arc<Runtime>, Error> {
+fn runtime() -> Result<&'static Arc<Runtime>, Error> {
     RUNTIME.get_or_try_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(WORKER_THREADS)
-            .thread_name("rs-idc-worker")
+        tokio::runtime::Builder::new_current_thread()
+            .thread_name("rs-idc-blocking")
             .enable_all()
             .build()
             .map(|runtime| Runtime(Some(runtime)))
@@ -43,43 +45,43 @@ fn runtime() -> Result<Arc<Runtime>, Error> {
     })
 }
 
-/// Runs `work` on the library's runtime, bounded by `deadline`, and waits
-/// for its result.
-///
-/// The work is cut off at the deadline on the runtime; the wait here is the
-/// backstop, with a little slack so that an error of the work's own (which
-/// says more) normally wins.
+/// Runs `work` with the library's runtime, bounded by `deadline`, and
+/// returns its result.
 pub(crate) fn run<T, F>(deadline: Instant, work: F) -> Result<T, Error>
 where
     F: Future<Output = Result<T, Error>> + Send + 'static,
     T: Send + 'static,
 {
-    const SLACK: Duration = Duration::from_millis(250);
-    let runtime = runtime()?;
-    let handle = runtime
+    let runtime = runtime()?
         .0
         .as_ref()
-        .ok_or_else(|| Error::internal("the async runtime is gone"))?
-        .handle();
-    let (sender, receiver) = mpsc::sync_channel(1);
-    let task = handle.spawn(async move {
-        let result = tokio::time::timeout_at(deadline.into(), work)
+        .ok_or_else(|| Error::internal("the async runtime is gone"))?;
+    let bounded = async move {
+        tokio::time::timeout_at(deadline.into(), work)
             .await
-            .unwrap_or_else(|_| Err(timed_out()));
-        // The receiver may have given up already; nothing to do then.
-        let _ = sender.send(result);
-    });
-    let wait = deadline.saturating_duration_since(Instant::now()) + SLACK;
-    match receiver.recv_timeout(wait) {
-        Ok(result) => result,
-        Err(mpsc::RecvTimeoutError::Timeout) => {
-            task.abort();
-            Err(timed_out())
-        }
-        Err(mpsc::RecvTimeoutError::Disconnected) => Err(Error::internal(
-            "the call ended without an answer (an internal task panicked)",
-        )),
+            .unwrap_or_else(|_| Err(timed_out()))
+    };
+    let drive = || {
+        catch_unwind(AssertUnwindSafe(|| runtime.block_on(bounded)))
+            .unwrap_or_else(|_| Err(panicked()))
+    };
+    match tokio::runtime::Handle::try_current() {
+        Err(outside) if outside.is_missing_context() => drive(),
+        // Inside another runtime, or the thread's locals are gone: a thread
+        // of its own drives the call; this one waits for it.
+        _ => std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .name("rs-idc-call".into())
+                .spawn_scoped(scope, drive)
+                .map_err(|e| Error::internal(format!("no thread for the call: {e}")))?
+                .join()
+                .unwrap_or_else(|_| Err(panicked()))
+        }),
     }
+}
+
+fn panicked() -> Error {
+    Error::internal("the call ended without an answer (an internal task panicked)")
 }
 
 fn timed_out() -> Error {
@@ -92,6 +94,7 @@ fn timed_out() -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn runs_work_and_returns_its_result() {
@@ -119,6 +122,28 @@ mod tests {
         let deadline = Instant::now() + Duration::from_secs(5);
         let err = run::<(), _>(deadline, async { panic!("test panic") }).unwrap_err();
         assert_eq!(err.status(), Status::Internal);
+    }
+
+    #[test]
+    fn many_threads_drive_calls_at_once() {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let results: Vec<u32> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..8)
+                .map(|i| {
+                    scope.spawn(move || {
+                        run(deadline, async move {
+                            tokio::time::sleep(Duration::from_millis(20)).await;
+                            Ok(i)
+                        })
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap().unwrap())
+                .collect()
+        });
+        assert_eq!(results, (0..8).collect::<Vec<_>>());
     }
 
     #[test]

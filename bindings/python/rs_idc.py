@@ -240,10 +240,10 @@ def set_log_callback(callback):
 
     ``callback`` gets the level (``RS_IDC_LOG_ERROR`` .. ``RS_IDC_LOG_TRACE``)
     and the line as a ``str``; None sends the records back to stderr.
-    Records never hold a token or a secret. The callback may run on the
-    library's worker threads, several at once; it must return quickly and
-    must not call rs_idc. An exception it raises is dropped. The callback is
-    removed when the interpreter exits.
+    Records never hold a token or a secret. The callback may run on any
+    thread that calls into the library, several at once; it must return
+    quickly and must not call rs_idc. An exception it raises is dropped.
+    The callback is removed when the interpreter exits.
     """
     global _log_trampoline
     if callback is not None and not callable(callback):
@@ -262,8 +262,8 @@ def set_log_callback(callback):
 
             _log_trampoline = _log_cb(trampoline)
             _lib.rs_idc_set_log_callback(_log_trampoline, None)
-        # Keep the replaced callback alive: a worker thread may still be
-        # inside it right after the swap.
+        # Keep the replaced callback alive: ctypes may still hold it while
+        # the library switches to the new one.
         if old is not None:
             _retired_callbacks.append(old)
 

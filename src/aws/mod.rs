@@ -18,6 +18,7 @@ use aws_sdk_redshift::operation::RequestId;
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use aws_types::service_config::ServiceConfigKey;
 use errors::{describe, map_sdk_error};
+use std::sync::Arc;
 use std::time::SystemTime;
 use zeroize::Zeroizing;
 
@@ -184,58 +185,65 @@ pub(crate) async fn resolve_identity(service: &Service) -> Result<Identity, Erro
     Ok(Identity { credentials })
 }
 
-/// Calls GetIdentityCenterAuthToken of `flavour` for `ids` (cluster
-/// identifiers or workgroup names), signed with exactly the credentials of
-/// `identity`.
-pub(crate) async fn get_token(
-    service: &Service,
-    api: Api,
-    identity: &Identity,
-    ids: Vec<String>,
-) -> Result<Answer, Error> {
-    match api {
-        Api::Provisioned => cluster_token(service, identity, ids).await,
-        Api::Serverless => serverless_token(service, identity, ids).await,
+/// SDK clients that sign every call with one identity's credentials.
+/// Made once per identity snapshot (and process), so that a call adds no
+/// configuration of its own.
+pub(crate) struct Caller {
+    redshift: aws_sdk_redshift::Client,
+    serverless: aws_sdk_redshiftserverless::Client,
+}
+
+impl Caller {
+    /// Clients like those of `service`, signing with exactly `identity`.
+    pub(crate) fn new(service: &Service, identity: &Identity) -> Caller {
+        let redshift = service
+            .redshift
+            .config()
+            .to_builder()
+            .credentials_provider(identity.credentials.clone())
+            .build();
+        let serverless = service
+            .serverless
+            .config()
+            .to_builder()
+            .credentials_provider(identity.credentials.clone())
+            .build();
+        Caller {
+            redshift: aws_sdk_redshift::Client::from_conf(redshift),
+            serverless: aws_sdk_redshiftserverless::Client::from_conf(serverless),
+        }
     }
 }
 
-async fn cluster_token(
-    service: &Service,
-    identity: &Identity,
-    cluster_ids: Vec<String>,
+/// Calls GetIdentityCenterAuthToken of `api` for `ids` (cluster
+/// identifiers or workgroup names), signed with the caller's identity.
+pub(crate) async fn get_token(
+    caller: Arc<Caller>,
+    api: Api,
+    ids: Vec<String>,
 ) -> Result<Answer, Error> {
-    let output = service
-        .redshift
-        .get_identity_center_auth_token()
-        .set_cluster_ids(Some(cluster_ids))
-        .customize()
-        .config_override(
-            aws_sdk_redshift::Config::builder().credentials_provider(identity.credentials.clone()),
-        )
-        .send()
-        .await
-        .map_err(|err| map_sdk_error(CLUSTER_OPERATION, err))?;
-    let request_id = output.request_id().map(str::to_owned);
-    Ok(answer(output.token, output.expiration_time, request_id))
-}
-
-async fn serverless_token(
-    service: &Service,
-    identity: &Identity,
-    workgroups: Vec<String>,
-) -> Result<Answer, Error> {
-    let output = service
-        .serverless
-        .get_identity_center_auth_token()
-        .set_workgroup_names(Some(workgroups))
-        .customize()
-        .config_override(
-            aws_sdk_redshiftserverless::Config::builder()
-                .credentials_provider(identity.credentials.clone()),
-        )
-        .send()
-        .await
-        .map_err(|err| map_sdk_error(SERVERLESS_OPERATION, err))?;
-    let request_id = output.request_id().map(str::to_owned);
-    Ok(answer(output.token, output.expiration_time, request_id))
+    match api {
+        Api::Provisioned => {
+            let output = caller
+                .redshift
+                .get_identity_center_auth_token()
+                .set_cluster_ids(Some(ids))
+                .send()
+                .await
+                .map_err(|err| map_sdk_error(CLUSTER_OPERATION, err))?;
+            let request_id = output.request_id().map(str::to_owned);
+            Ok(answer(output.token, output.expiration_time, request_id))
+        }
+        Api::Serverless => {
+            let output = caller
+                .serverless
+                .get_identity_center_auth_token()
+                .set_workgroup_names(Some(ids))
+                .send()
+                .await
+                .map_err(|err| map_sdk_error(SERVERLESS_OPERATION, err))?;
+            let request_id = output.request_id().map(str::to_owned);
+            Ok(answer(output.token, output.expiration_time, request_id))
+        }
+    }
 }

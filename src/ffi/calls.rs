@@ -8,6 +8,7 @@ use crate::options::{
     settings_from_options, RawOption, RS_IDC_MAX_OPTIONS, RS_IDC_MAX_OPTION_KEY_LEN,
     RS_IDC_MAX_OPTION_VALUE_LEN,
 };
+use crate::token::Api;
 use std::ffi::{c_char, c_int};
 
 /// Gets an IAM Identity Center auth token for Amazon Redshift provisioned
@@ -54,9 +55,9 @@ pub unsafe extern "C" fn rs_idc_get_token(
     out: *mut *mut c_char,
     exp: *mut i64,
 ) -> c_int {
-    token_call(out, exp, || {
+    token_call(out, exp, |hand| {
         let ids = identifiers("ids", ids, n)?;
-        default_client()?.get_token(&ids)
+        default_client()?.read_api_token(Api::Provisioned, &ids, |token| hand.write(token))
     })
 }
 
@@ -206,9 +207,10 @@ pub unsafe extern "C" fn rs_idc_client_get_token(
     out: *mut *mut c_char,
     exp: *mut i64,
 ) -> c_int {
-    token_call(out, exp, || {
+    token_call(out, exp, |hand| {
         let client = client_ref(client)?;
-        client.get_token(&identifiers("ids", ids, n)?)
+        let ids = identifiers("ids", ids, n)?;
+        client.read_api_token(Api::Provisioned, &ids, |token| hand.write(token))
     })
 }
 
@@ -228,9 +230,10 @@ pub unsafe extern "C" fn rs_idc_client_get_serverless_token(
     out: *mut *mut c_char,
     exp: *mut i64,
 ) -> c_int {
-    token_call(out, exp, || {
+    token_call(out, exp, |hand| {
         let client = client_ref(client)?;
-        client.get_serverless_token(&identifiers("workgroups", workgroups, n)?)
+        let workgroups = identifiers("workgroups", workgroups, n)?;
+        client.read_api_token(Api::Serverless, &workgroups, |token| hand.write(token))
     })
 }
 
@@ -254,9 +257,10 @@ pub unsafe extern "C" fn rs_idc_client_get_token_for_host(
     out: *mut *mut c_char,
     exp: *mut i64,
 ) -> c_int {
-    token_call(out, exp, || {
+    token_call(out, exp, |hand| {
         let client = client_ref(client)?;
-        client.get_token_for_host(text_argument("host", host, RS_IDC_MAX_HOST_LEN + 1)?)
+        let host = text_argument("host", host, RS_IDC_MAX_HOST_LEN + 1)?;
+        client.read_host_token(host, |token| hand.write(token))
     })
 }
 

@@ -34,9 +34,11 @@ impl CallbackSink {
 /// none. Records never hold a token, a secret key, a session token or a
 /// password.
 ///
-/// Threads: cb runs on the thread that called into the library for the
-/// library's own records, and on the library's worker threads (named
-/// rs-idc-worker) for the AWS SDK's, possibly on several threads at once.
+/// Threads: cb runs on the threads that call into the library, possibly on
+/// several at once: a call's records come from the thread that made it,
+/// or from the thread driving the calls in flight at that moment, or from
+/// a short-lived thread named rs-idc-call (for a call made from a thread
+/// of another async runtime).
 /// It should return quickly and must not call into rs-idc, except to
 /// replace itself with this function. It must not throw a C++ exception or
 /// longjmp out of the library. When this function returns, no thread is

@@ -20,7 +20,7 @@ pub use logging::*;
 pub use results::*;
 
 use crate::error::Error;
-use crate::ids::RS_IDC_MAX_WORKGROUP_LEN;
+use crate::ids::{RS_IDC_MAX_IDENTIFIERS, RS_IDC_MAX_WORKGROUP_LEN};
 use crate::status::{RS_IDC_EINTERNAL, RS_IDC_OK};
 use crate::token::Token;
 use std::cell::RefCell;
@@ -91,6 +91,19 @@ unsafe fn text_argument<'a>(
     Ok(bounded_bytes(text, limit))
 }
 
+/// The identifiers of one call, held without allocating.
+struct Identifiers<'a> {
+    items: [&'a [u8]; RS_IDC_MAX_IDENTIFIERS],
+    len: usize,
+}
+
+impl<'a> std::ops::Deref for Identifiers<'a> {
+    type Target = [&'a [u8]];
+    fn deref(&self) -> &[&'a [u8]] {
+        &self.items[..self.len]
+    }
+}
+
 /// The identifiers of a C array, each read with a bound; `name` is the
 /// argument named in messages.
 ///
@@ -100,16 +113,27 @@ unsafe fn identifiers<'a>(
     name: &str,
     ids: *const *const c_char,
     n: usize,
-) -> Result<Vec<&'a [u8]>, Error> {
+) -> Result<Identifiers<'a>, Error> {
     if ids.is_null() {
         return Err(Error::invalid(format!("{name} is NULL")));
     }
     crate::ids::check_count(n)?;
-    std::slice::from_raw_parts(ids, n)
-        .iter()
+    let mut read = Identifiers {
+        items: [&[]; RS_IDC_MAX_IDENTIFIERS],
+        len: n,
+    };
+    for (i, (slot, &id)) in read
+        .items
+        .iter_mut()
+        .zip(std::slice::from_raw_parts(ids, n))
         .enumerate()
-        .map(|(i, &id)| text_argument(&format!("{name}[{i}]"), id, MAX_IDENTIFIER_SCAN))
-        .collect()
+    {
+        if id.is_null() {
+            return Err(Error::invalid(format!("{name}[{i}] is NULL")));
+        }
+        *slot = bounded_bytes(id, MAX_IDENTIFIER_SCAN);
+    }
+    Ok(read)
 }
 
 /// Clears `*out` and returns the slot for writing, or fails when `out` is
@@ -124,39 +148,49 @@ unsafe fn output_slot<'a, T>(out: *mut *mut T) -> Result<&'a mut *mut T, Error> 
     Ok(slot)
 }
 
-/// The shape of every token call: clear `*out`, get the token, hand it out.
+/// Where a token call puts its token: the caller's `*out` and `*exp`.
+struct HandOut<'a> {
+    out: &'a mut *mut c_char,
+    exp: *mut i64,
+}
+
+impl HandOut<'_> {
+    /// Copies the token into memory from the C allocator and stores its
+    /// expiry. A cached token is copied straight from the cache.
+    ///
+    /// # Safety
+    /// `exp` must be NULL or point to a writable `int64_t`.
+    unsafe fn write(self, token: &Token) -> Result<(), Error> {
+        let bytes = token.secret().as_bytes();
+        let copy = libc::malloc(bytes.len() + 1).cast::<u8>();
+        if copy.is_null() {
+            return Err(Error::internal("out of memory for the token"));
+        }
+        ptr::copy_nonoverlapping(bytes.as_ptr(), copy, bytes.len());
+        *copy.add(bytes.len()) = 0;
+        *self.out = copy.cast::<c_char>();
+        if let Some(exp) = self.exp.as_mut() {
+            *exp = token.expires_at();
+        }
+        Ok(())
+    }
+}
+
+/// The shape of every token call: clear `*out`, then `get` finds the token
+/// and hands it to the [`HandOut`].
 ///
 /// # Safety
-/// `out` and `exp` as for [`hand_out`]; `out` may be NULL.
+/// `out` must be NULL or point to a writable pointer; `exp` NULL or
+/// writable.
 unsafe fn token_call(
     out: *mut *mut c_char,
     exp: *mut i64,
-    get: impl FnOnce() -> Result<Token, Error>,
+    get: impl FnOnce(HandOut<'_>) -> Result<Result<(), Error>, Error>,
 ) -> c_int {
     guard(|| {
         let out = output_slot(out)?;
-        let token = get()?;
-        hand_out(token, out, exp)
+        get(HandOut { out, exp })?
     })
-}
-
-/// Copies the token into memory from the C allocator and stores its expiry.
-///
-/// # Safety
-/// `exp` must be NULL or point to a writable `int64_t`.
-unsafe fn hand_out(token: Token, out: &mut *mut c_char, exp: *mut i64) -> Result<(), Error> {
-    let bytes = token.secret().as_bytes();
-    let copy = libc::malloc(bytes.len() + 1).cast::<u8>();
-    if copy.is_null() {
-        return Err(Error::internal("out of memory for the token"));
-    }
-    ptr::copy_nonoverlapping(bytes.as_ptr(), copy, bytes.len());
-    *copy.add(bytes.len()) = 0;
-    *out = copy.cast::<c_char>();
-    if let Some(exp) = exp.as_mut() {
-        *exp = token.expires_at();
-    }
-    Ok(())
 }
 
 #[cfg(test)]

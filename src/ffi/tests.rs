@@ -82,7 +82,16 @@ fn free_accepts_null_and_library_tokens() {
     unsafe { rs_idc_free_token(ptr::null_mut()) };
     let token = Token::for_tests("abc", 1);
     let mut out = ptr::null_mut();
-    unsafe { hand_out(token, &mut out, ptr::null_mut()) }.unwrap();
+    let mut exp = 0;
+    unsafe {
+        HandOut {
+            out: &mut out,
+            exp: &mut exp,
+        }
+        .write(&token)
+    }
+    .unwrap();
+    assert_eq!(exp, 1);
     assert_eq!(unsafe { CStr::from_ptr(out) }, c"abc");
     unsafe { rs_idc_free_token(out) };
 }

@@ -6,7 +6,7 @@
  *
  *     usage: static_unload /path/to/static_driver.so [ROUNDS]   (default 50)
  *
- * The library in the plug-in starts runtime worker threads and registers
+ * The library in the plug-in starts runtime threads and registers
  * pthread_atfork handlers, all pointing into the plug-in's code for the
  * rest of the process. If dlclose() unmapped the plug-in, a worker that
  * wakes up, or a fork() that runs a handler still registered, would jump
