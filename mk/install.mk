@@ -7,9 +7,10 @@
 #   $(PREFIX)/include/rs_idc.h, rs_idc.hpp       the C header and the C++ wrapper
 #   $(PREFIX)/lib/pkgconfig/rs_idc.pc            for `pkg-config rs_idc`
 #
-# `make install` installs what `make lib` built, and builds it first only when
-# it was never built: `make lib && sudo make install` does not need cargo in
-# root's PATH. DESTDIR is prepended to every path (staged installs,
+# `make install` installs what `make dist` built (cargo's dist profile: one
+# LTO-optimised, stripped library; the tests use the release profile), and
+# builds it first only when it was never built: `make dist && sudo make
+# install` does not need cargo in root's PATH. DESTDIR is prepended to every path (staged installs,
 # packaging) but never written into the .pc file. After installing into a
 # system library directory, run `ldconfig`.
 
@@ -41,8 +42,14 @@ RS_IDC_LIBS_PRIVATE := -Wl,-z,nodelete $(RS_IDC_NATIVE_LIBS)
 rs_idc_pc_rel = $(patsubst $(PREFIX)/%,$${prefix}/%,$(1))
 rs_idc_sed_escape = $(subst |,\|,$(subst &,\&,$(1)))
 
+DISTDIR := target/dist
+
+.PHONY: dist
+dist:
+	$(CARGO) build --profile dist -p rs-idc --lib
+
 # Build the library only when it was never built (see above).
-rs_idc_install_needs := $(if $(and $(wildcard $(LIBDIR)/librs_idc.so),$(wildcard $(LIBDIR)/librs_idc.a)),,lib)
+rs_idc_install_needs := $(if $(and $(wildcard $(DISTDIR)/librs_idc.so),$(wildcard $(DISTDIR)/librs_idc.a)),,dist)
 
 .PHONY: install uninstall test-install
 
@@ -64,16 +71,16 @@ FORCE_RS_IDC_PC:
 # that maps the old one keeps it intact.
 install: $(rs_idc_install_needs) $(BUILD)/rs_idc.pc
 	@test -n '$(VERSION_MAJOR)' || { echo 'no version found in Cargo.toml' >&2; exit 1; }
-	@for f in $(LIBDIR)/librs_idc.so $(LIBDIR)/librs_idc.a include/rs_idc.h include/rs_idc.hpp; do \
-	  test -f "$$f" || { echo "missing $$f: run 'make lib' first" >&2; exit 1; }; done
+	@for f in $(DISTDIR)/librs_idc.so $(DISTDIR)/librs_idc.a include/rs_idc.h include/rs_idc.hpp; do \
+	  test -f "$$f" || { echo "missing $$f: run 'make dist' first" >&2; exit 1; }; done
 	$(INSTALL) -d '$(DESTDIR)$(INSTALL_LIBDIR)' '$(DESTDIR)$(INSTALL_INCLUDEDIR)' \
 	  '$(DESTDIR)$(INSTALL_PCDIR)'
-	$(INSTALL) -m 0755 $(LIBDIR)/librs_idc.so '$(DESTDIR)$(INSTALL_LIBDIR)/.librs_idc.so.$(VERSION).tmp'
+	$(INSTALL) -m 0755 $(DISTDIR)/librs_idc.so '$(DESTDIR)$(INSTALL_LIBDIR)/.librs_idc.so.$(VERSION).tmp'
 	mv -f '$(DESTDIR)$(INSTALL_LIBDIR)/.librs_idc.so.$(VERSION).tmp' \
 	  '$(DESTDIR)$(INSTALL_LIBDIR)/librs_idc.so.$(VERSION)'
 	ln -sfn librs_idc.so.$(VERSION) '$(DESTDIR)$(INSTALL_LIBDIR)/librs_idc.so.$(VERSION_MAJOR)'
 	ln -sfn librs_idc.so.$(VERSION_MAJOR) '$(DESTDIR)$(INSTALL_LIBDIR)/librs_idc.so'
-	$(INSTALL) -m 0644 $(LIBDIR)/librs_idc.a '$(DESTDIR)$(INSTALL_LIBDIR)/librs_idc.a'
+	$(INSTALL) -m 0644 $(DISTDIR)/librs_idc.a '$(DESTDIR)$(INSTALL_LIBDIR)/librs_idc.a'
 	$(INSTALL) -m 0644 include/rs_idc.h include/rs_idc.hpp '$(DESTDIR)$(INSTALL_INCLUDEDIR)/'
 	$(INSTALL) -m 0644 $(BUILD)/rs_idc.pc '$(DESTDIR)$(INSTALL_PCDIR)/rs_idc.pc'
 
@@ -88,7 +95,7 @@ uninstall:
 
 # Installs into temporary prefixes, then builds and runs examples-c/get_token.c
 # with nothing but pkg-config's flags, shared and static, under the fake.
-test-install: lib
+test-install: lib dist
 	MAKE='$(MAKE)' CC='$(CC)' CXX='$(CXX)' FAKE='$(abspath $(FAKE))' \
 	  VERSION='$(VERSION)' VERSION_MAJOR='$(VERSION_MAJOR)' \
 	  bash tests/install/test_install.sh

@@ -136,6 +136,13 @@ check "rs_idc.hpp installed" test -f "$prefix/include/rs_idc.hpp"
 check "rs_idc.pc installed" test -f "$lib/pkgconfig/rs_idc.pc"
 check "the installed header is the project's" cmp -s include/rs_idc.h "$prefix/include/rs_idc.h"
 
+# Only the C API is exported, and the installed library is stripped.
+others=$(nm -D --defined-only "$real" | awk '{print $3}' | grep -v '^rs_idc_' | grep -v '^$' || true)
+check_eq "the installed library exports rs_idc_* symbols only" "$others" ""
+check "the installed library is stripped (no symbol table)" \
+    bash -c "[ -z \"\$(nm '$real' 2>/dev/null)\" ]"
+echo "installed librs_idc.so: $(($(stat -c %s "$real") / 1024)) KiB"
+
 soname=$(readelf -d "$real" | sed -n 's/.*(SONAME).*\[\(.*\)\].*/\1/p')
 check_eq "SONAME of the installed library" "$soname" "librs_idc.so.$VERSION_MAJOR"
 header_version=$(sed -n 's/^#define RS_IDC_VERSION "\(.*\)"/\1/p' "$prefix/include/rs_idc.h")
