@@ -30,9 +30,9 @@ INSTALL            ?= install
 # -nodefaultlibs.
 RS_IDC_NATIVE_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 # -z nodelete: a shared object (a driver plug-in) that links librs_idc.a is
-# never unmapped by dlclose(). The library's runtime threads and its
-# pthread_atfork handlers point into that object's code for the rest of the
-# process; unmapped, they would crash it. librs_idc.so has the same flag
+# never unmapped by dlclose(). The library's threads, thread-local
+# destructors and pthread_atfork handlers point into that object's code for
+# the rest of the process; unmapped, they would crash it. librs_idc.so has the same flag
 # (build.rs). In a program it only marks the program, which is never
 # unloaded anyway. tests/life/static_unload.c checks a plug-in.
 RS_IDC_LIBS_PRIVATE := -Wl,-z,nodelete $(RS_IDC_NATIVE_LIBS)
