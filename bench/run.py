@@ -128,6 +128,11 @@ def main():
     progress.write("bench: rs-idc cold start (build/get_token) ...\n")
     cold, _ = run_lines([BENCH, "spawn", str(COLD_RUNS), GET_TOKEN, "bench-cold"],
                         port, COLD_RUNS + 1, env)
+    progress.write("bench: rs-idc cold start over TLS (build/get_token) ...\n")
+    tls_env = dict(env, AWS_ENDPOINT_URL=os.environ["RS_IDC_FAKE_TLS_URL"],
+                   AWS_CA_BUNDLE=os.environ["RS_IDC_FAKE_CA_FILE"])
+    cold_tls, _ = run_lines([BENCH, "spawn", str(COLD_RUNS), GET_TOKEN, "bench-cold-tls"],
+                            port, None, tls_env)
     progress.write("bench: boto3 peer ...\n")
     peer, peer_reqs = run_lines(
         [args.python, PEER, "--calls", str(UNCACHED_CALLS),
@@ -162,6 +167,9 @@ def main():
     for row in cached["cached"]:
         w(f"   {row['threads']:>7}  {int(row['calls']):>9,}  {float(row['median_us']):>9.3f}"
           f"  {float(row['p99_us']):>8.3f}  {int(row['calls_per_s']):>13,}")
+    mean = cached["cached_mean"]
+    w(f"   mean of {int(mean['calls']):,} calls with rs_idc_free_token(), back to back:"
+      f" {float(mean['best_mean_us']):.3f} us (best of {mean['rounds']} rounds)")
     w("")
     w("2. Uncached calls: one signed HTTP request each, kept-alive connection,"
       " after one warm-up call")
@@ -182,6 +190,9 @@ def main():
     w(f"   {'':<44}{'first token ms':>14}  {'exit ms':>8}")
     w(f"   {'rs-idc: build/get_token':<44}{float(rs_cold['first_output_median_ms']):>14.2f}"
       f"  {float(rs_cold['exit_median_ms']):>8.2f}")
+    tls = cold_tls["spawn"]
+    w(f"   {'rs-idc: the same over TLS (system roots + CA)':<44}"
+      f"{float(tls['first_output_median_ms']):>14.2f}  {float(tls['exit_median_ms']):>8.2f}")
     w(f"   {'boto3: python3 -c (import, client, 1 call)':<44}"
       f"{float(b_cold['first_output_median_ms']):>14.2f}  {float(b_cold['exit_median_ms']):>8.2f}")
     w("")

@@ -1,0 +1,23 @@
+# Load benchmark (bench/load.c): many threads call many client handles and
+# the process-wide client, for two identities, on tokens that live 4 to
+# 12 s, against the local fake endpoint. Prints calls/s, latency
+# percentiles, the API calls made, RSS, fds and threads; figures only.
+#
+#   make bench-load                       60 s, 16 threads, 8 handles
+#   make bench-load BENCH_LOAD_SECONDS=10 a short run
+#
+# BENCH_LOAD_THREADS and BENCH_LOAD_HANDLES set the other two.
+
+BENCH_LOAD         := $(BUILD)/bench_load
+BENCH_LOAD_SECONDS ?= 60
+BENCH_LOAD_THREADS ?= 16
+BENCH_LOAD_HANDLES ?= 8
+BENCH_LOAD_CFLAGS  := -std=c11 -O2 -Wall -Wextra -Werror -pedantic
+
+.PHONY: bench-load
+
+$(BENCH_LOAD): bench/load.c tests/c/harness.h tests/life/proc_stats.h include/rs_idc.h lib | $(BUILD)
+	$(CC) $(CPPFLAGS) $(BENCH_LOAD_CFLAGS) $< -o $@ $(LDLIBS_RS)
+
+bench-load: lib $(BENCH_LOAD)
+	$(FAKE) run -- $(BENCH_LOAD) $(BENCH_LOAD_SECONDS) $(BENCH_LOAD_THREADS) $(BENCH_LOAD_HANDLES)
