@@ -11,11 +11,12 @@
 //! 1. `ffi`: the C surface, pointer checks, C strings, statuses and the
 //!    panic guard.
 //! 2. `client`: the safe core's entry: identifiers and host names checked,
-//!    the identity resolved, the cache consulted, every call bounded in
-//!    time. `options` turns a driver's string options into `settings`.
-//! 3. `cache` (tokens and single flight) and `aws` (SDK clients, the HTTP
-//!    client, the API calls, SDK errors to statuses; no other module sees
-//!    an SDK type).
+//!    the cache consulted, every call bounded in time; `snapshot`: the
+//!    identity a client's keys are built from, and when it goes stale.
+//!    `options` turns a driver's string options into `settings`.
+//! 3. `cache` (tokens), `flight` (single flight) and `aws` (SDK clients,
+//!    the HTTP client, the API calls, SDK errors to statuses; no other
+//!    module sees an SDK type).
 //! 4. The vocabulary and the rules for values: `token` (the API kind and
 //!    the token), `settings`, `hosts`, `ids`, `values`, and `keyed` (the
 //!    digests that bind keys to credentials).
