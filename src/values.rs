@@ -5,7 +5,7 @@
 //! environment variable); a value is never echoed, since it may be secret.
 
 use crate::error::Error;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 /// The largest time bound a setting may ask for: one hour.
@@ -127,45 +127,60 @@ pub fn is_region(name: &str) -> bool {
 /// instance endpoint's fd00:ec2::/64). Such destinations never go through
 /// a proxy, and plain `http://` to them is allowed.
 pub fn is_local_host(host: &str) -> bool {
-    let bare = host
-        .strip_prefix('[')
-        .and_then(|h| h.strip_suffix(']'))
-        .unwrap_or(host);
-    match bare.parse::<IpAddr>() {
-        Ok(IpAddr::V4(ip)) => is_local_v4(ip),
-        Ok(IpAddr::V6(ip)) => is_local_v6(ip),
-        Err(_) => bare.trim_end_matches('.').eq_ignore_ascii_case("localhost"),
-    }
+    host_reach(host) != Reach::Remote
 }
 
 /// Whether a URL host is loopback only (`localhost`, 127.0.0.0/8, ::1).
 pub fn is_loopback_host(host: &str) -> bool {
+    host_reach(host) == Reach::Loopback
+}
+
+/// Where a URL host is, as far as its name or address tells.
+#[derive(PartialEq, Eq)]
+enum Reach {
+    Loopback,
+    LinkLocal,
+    Remote,
+}
+
+/// The one rule for both questions above: a bracketed or bare IP address
+/// by its range, a name only when it is `localhost`.
+fn host_reach(host: &str) -> Reach {
     let bare = host
         .strip_prefix('[')
         .and_then(|h| h.strip_suffix(']'))
         .unwrap_or(host);
     match bare.parse::<IpAddr>() {
-        Ok(IpAddr::V4(ip)) => ip.is_loopback(),
-        Ok(IpAddr::V6(ip)) => {
-            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
-        }
-        Err(_) => bare.trim_end_matches('.').eq_ignore_ascii_case("localhost"),
+        Ok(IpAddr::V4(ip)) => v4_reach(ip),
+        Ok(IpAddr::V6(ip)) => match ip.to_ipv4_mapped() {
+            Some(v4) => v4_reach(v4),
+            None if ip.is_loopback() => Reach::Loopback,
+            None => {
+                let segments = ip.segments();
+                let link_local = segments[0] & 0xffc0 == 0xfe80;
+                // fd00:ec2::/64, the IPv6 address of the EC2 instance
+                // metadata service.
+                let instance_endpoint = segments[..4] == [0xfd00, 0x0ec2, 0, 0];
+                if link_local || instance_endpoint {
+                    Reach::LinkLocal
+                } else {
+                    Reach::Remote
+                }
+            }
+        },
+        Err(_) if bare.trim_end_matches('.').eq_ignore_ascii_case("localhost") => Reach::Loopback,
+        Err(_) => Reach::Remote,
     }
 }
 
-fn is_local_v4(ip: Ipv4Addr) -> bool {
-    ip.is_loopback() || ip.is_link_local()
-}
-
-fn is_local_v6(ip: Ipv6Addr) -> bool {
-    if let Some(v4) = ip.to_ipv4_mapped() {
-        return is_local_v4(v4);
+fn v4_reach(ip: Ipv4Addr) -> Reach {
+    if ip.is_loopback() {
+        Reach::Loopback
+    } else if ip.is_link_local() {
+        Reach::LinkLocal
+    } else {
+        Reach::Remote
     }
-    let segments = ip.segments();
-    let link_local = segments[0] & 0xffc0 == 0xfe80;
-    // fd00:ec2::/64, the IPv6 address of the EC2 instance metadata service.
-    let instance_endpoint = segments[..4] == [0xfd00, 0x0ec2, 0, 0];
-    ip.is_loopback() || link_local || instance_endpoint
 }
 
 #[cfg(test)]
