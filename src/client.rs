@@ -106,21 +106,13 @@ impl Client {
     /// case and duplicates do not matter. A cached token is returned without
     /// touching the runtime; concurrent misses for one key make one call.
     pub fn get_token<I: AsRef<[u8]>>(&self, cluster_ids: &[I]) -> Result<Token, Error> {
-        self.read_token(
-            Api::Provisioned,
-            &IdSet::clusters(cluster_ids)?,
-            Token::clone,
-        )
+        self.read_api_token(Api::Provisioned, cluster_ids, Token::clone)
     }
 
     /// Gets a token for the Redshift Serverless workgroups `workgroups`
     /// (1 to 20 names), with the same checks, bounds and cache.
     pub fn get_serverless_token<I: AsRef<[u8]>>(&self, workgroups: &[I]) -> Result<Token, Error> {
-        self.read_token(
-            Api::Serverless,
-            &IdSet::workgroups(workgroups)?,
-            Token::clone,
-        )
+        self.read_api_token(Api::Serverless, workgroups, Token::clone)
     }
 
     /// Gets a token for the cluster or workgroup that a Redshift host name
