@@ -120,36 +120,40 @@ impl EnvMarks {
 /// The credential variables an identity came from, watched for changes.
 struct EnvWatch {
     values: EnvCredentials,
-    marks: std::sync::Mutex<EnvMarks>,
-    /// A copy of the marks, for the lock-free check.
-    quick: arc_swap::ArcSwap<EnvMarks>,
+    /// Marks taken when the variables last held `values`; none when they
+    /// no longer do.
+    marks: arc_swap::ArcSwapOption<EnvMarks>,
 }
 
 impl EnvWatch {
+    /// Watches `values`, read before the identity was resolved: if the
+    /// variables changed while it was resolved, there are no marks, and
+    /// the snapshot is stale at once.
     fn new(values: EnvCredentials) -> EnvWatch {
-        let marks = EnvMarks::take();
-        EnvWatch {
+        let watch = EnvWatch {
             values,
-            marks: std::sync::Mutex::new(marks),
-            quick: arc_swap::ArcSwap::from_pointee(marks),
-        }
+            marks: arc_swap::ArcSwapOption::empty(),
+        };
+        watch.unchanged();
+        watch
     }
 
     /// Whether the variables still hold the values the identity came
     /// from. The marks answer at once; when they moved (another variable
     /// changed, say) the values are compared, and the marks renewed if
-    /// they still match.
+    /// they still match. Marks are taken before the values are read, so
+    /// renewed marks never stand for a later environment than the one
+    /// compared; two threads renewing at once store equivalent marks.
     fn unchanged(&self) -> bool {
-        if self.quick.load().hold() {
+        if self.marks.load().as_ref().is_some_and(|marks| marks.hold()) {
             return true;
         }
-        let mut marks = crate::fork::lock(&self.marks);
         let now = EnvMarks::take();
         if EnvCredentials::read() != self.values {
+            self.marks.store(None);
             return false;
         }
-        *marks = now;
-        self.quick.store(Arc::new(now));
+        self.marks.store(Some(Arc::new(now)));
         true
     }
 }

@@ -53,7 +53,6 @@ pub(crate) fn route(scheme: Option<&str>, host: Option<&str>) -> Route {
 }
 
 /// What every connector of one client is made from.
-#[derive(Clone)]
 struct Plan {
     tls: TlsContext,
     https_proxy: Option<ProxyConfig>,
@@ -113,7 +112,7 @@ impl Plan {
 /// The SDK asks it for a connector per set of time bounds. The one for the
 /// client's own bounds is built when the client is made, on the calling
 /// thread, so that the TLS set-up (the system's roots, the crypto library)
-/// is never half-built on a worker thread when the host calls `fork()`.
+/// is never half-built on another thread when the host calls `fork()`.
 struct RoutingClient {
     plan: Plan,
     connectors: RwLock<Vec<(ConnectorKey, SharedHttpConnector)>>,
