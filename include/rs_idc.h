@@ -172,6 +172,19 @@
 #define RS_IDC_EINTERNAL -13
 
 /**
+ * The user's web token was refused: malformed claims, expired, or turned
+ * down by AWS STS (InvalidIdentityToken, IDPRejectedClaim, ExpiredToken)
+ * or IAM Identity Center (InvalidGrant, ExpiredToken, InvalidClient,
+ * UnauthorizedClient). The message names the service's code.
+ */
+#define RS_IDC_EIDENTITY -14
+
+/**
+ * The longest web token accepted, in bytes.
+ */
+#define RS_IDC_MAX_WEB_TOKEN_LEN (16 * 1024)
+
+/**
  * A client handle: settings, AWS SDK clients and a connection pool. Made
  * by rs_idc_client_new(), released by rs_idc_client_free(); many threads
  * may use one handle at once.
@@ -213,6 +226,25 @@ typedef struct rs_idc_client rs_idc_client;
  *                       and half the token's lifetime)
  *   allow_http          on or off: plain http:// off loopback
  *                       (RS_IDC_ALLOW_HTTP)
+ *
+ * Per-user tokens (see rs_idc_client_get_user_token()); the first two
+ * go together and the others need them:
+ *
+ *   idc_application_arn   the IAM Identity Center application that
+ *                         trusts the web tokens' issuer:
+ *                         arn:aws:sso::ACCOUNT:application/ssoins-ID/apl-ID
+ *   access_role_arn       the role assumed with each user's identity
+ *                         context: arn:aws:iam::ACCOUNT:role/NAME
+ *   application_role_arn  a role assumed with the web token itself to
+ *                         sign the exchange, for a process without
+ *                         credentials of its own (optional)
+ *   web_token_file        a file holding the web token of a single-user
+ *                         program, read again at each exchange; then
+ *                         rs_idc_client_get_token(),
+ *                         rs_idc_client_get_serverless_token() and
+ *                         rs_idc_client_get_token_for_host() get that
+ *                         user's token (optional)
+ *   role_session_name     2 to 64 of A-Z a-z 0-9 +=,.@_- (default rs-idc)
  */
 typedef struct {
   /**
@@ -273,6 +305,7 @@ int rs_idc_get_token(const char **ids, size_t n, char **out, int64_t *exp);
 /**
  * Makes a client handle from n options (see rs_idc_option). Settings not
  * given come from the environment, as for rs_idc_get_token().
+ * A web_token_file must be a regular file when the handle is made.
  *
  * options: n options; may be NULL when n is 0; at most RS_IDC_MAX_OPTIONS.
  * out: receives the new handle; release it with rs_idc_client_free().
@@ -343,6 +376,59 @@ int rs_idc_client_get_token_for_host(rs_idc_client *client,
                                      int64_t *exp);
 
 /**
+ * Gets the token of one user of a multi-user program (a BI server, a
+ * gateway, a pool) for Redshift provisioned clusters, from that user's
+ * identity-provider token: trusted identity propagation with IAM
+ * Identity Center.
+ *
+ * client: a handle made with the options idc_application_arn and
+ * access_role_arn (else RS_IDC_EINVAL).
+ * web_token: the user's token from their identity provider, a JWT (an
+ * OIDC ID or access token), at most RS_IDC_MAX_WEB_TOKEN_LEN bytes.
+ * ids, n, out, exp: as rs_idc_client_get_token().
+ *
+ * The exchange: the handle's own credentials (or, with
+ * application_role_arn, that role assumed with the web token) call
+ * SSO-OIDC CreateTokenWithIAM with the web token; the identity context it
+ * returns is given to STS AssumeRole of access_role_arn; the user's
+ * identity-enhanced credentials then get the token. They are kept per
+ * user until shortly before they expire (then renewed with the refresh
+ * token, or the web token when that is refused), and concurrent calls for
+ * one user make one exchange. Tokens are cached per user by the same
+ * rule as every token: users never receive each other's.
+ *
+ * Returns RS_IDC_OK, or a negative status: RS_IDC_EINVAL for a web token
+ * that is not a JWT with a numeric exp claim, RS_IDC_EIDENTITY for an
+ * expired one (both before any network traffic) and for a web token or
+ * application the services refuse (the message has the service's code
+ * and request id), RS_IDC_EDENIED when a role may not be assumed; the
+ * others as rs_idc_client_get_token(). The web token is a secret: it is
+ * never in a message or a log record.
+ *
+ * Pointers: client must be NULL or a live handle; web_token NULL or a C
+ * string; the others as for rs_idc_get_token().
+ */
+int rs_idc_client_get_user_token(rs_idc_client *client,
+                                 const char *web_token,
+                                 const char **ids,
+                                 size_t n,
+                                 char **out,
+                                 int64_t *exp);
+
+/**
+ * As rs_idc_client_get_user_token(), for Redshift Serverless workgroups
+ * (names as for rs_idc_client_get_serverless_token()).
+ *
+ * Pointers: as rs_idc_client_get_user_token(), with workgroups for ids.
+ */
+int rs_idc_client_get_user_serverless_token(rs_idc_client *client,
+                                            const char *web_token,
+                                            const char **workgroups,
+                                            size_t n,
+                                            char **out,
+                                            int64_t *exp);
+
+/**
  * Releases a client handle and wipes its secret settings. NULL is fine.
  *
  * Threads: no call on the handle may be running or follow.
@@ -353,7 +439,9 @@ void rs_idc_client_free(rs_idc_client *client);
 
 /**
  * Empties the process-wide token cache; the dropped tokens are wiped.
- * The next call for any identifier set asks the service again.
+ * The next call for any identifier set asks the service again. The
+ * users' credentials that handles keep for per-user tokens stay until
+ * they are due or the handle is freed.
  *
  * Threads: any thread; calls running at the same time may still return
  * a token they had already taken from the cache.

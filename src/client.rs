@@ -12,9 +12,12 @@ use crate::ids::IdSet;
 use crate::keyed::Digest;
 use crate::runtime;
 use crate::settings::Settings;
-use crate::snapshot::{monotonic_ms, settings_digest, unix_now, EnvCredentials, Snapshot};
+use crate::snapshot::{monotonic_ms, settings_digest, unix_now, EnvCredentials, Keep, Snapshot};
+use crate::status::Status;
 use crate::token::{Api, Token};
+use crate::users::{Exchange, UserSessions, WebTokenSource};
 use crate::values::check_endpoint;
+use crate::web_token::WebToken;
 use arc_swap::ArcSwapOption;
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Instant;
@@ -52,6 +55,16 @@ pub struct Client {
     /// Clients for the regions of host names, when no region is set, most
     /// recently used first.
     regional: Mutex<Vec<(String, Arc<Client>)>>,
+    /// Users' credentials made from their web tokens.
+    users: UserSessions,
+}
+
+/// Whose credentials sign a call.
+enum Caller<'a> {
+    /// The client's own.
+    Client,
+    /// A user's, from a web token.
+    User(WebTokenSource<'a>),
 }
 
 impl Client {
@@ -66,6 +79,7 @@ impl Client {
             snapshot: ArcSwapOption::empty(),
             resolving: PerProcess::new(),
             regional: Mutex::new(Vec::new()),
+            users: UserSessions::new(),
         }
     }
 
@@ -122,6 +136,66 @@ impl Client {
         self.read_host_token(host, Token::clone)
     }
 
+    /// Gets the token of the user whose identity-provider token (a JWT) is
+    /// `web_token`, for the clusters `cluster_ids`: the user's credentials
+    /// come from trusted identity propagation (see [`crate::UserSettings`]),
+    /// made once per user and kept until shortly before they expire.
+    ///
+    /// The web token is checked before any network traffic: not a JWT with
+    /// a numeric `exp` is [`Status::InvalidArgument`], expired is
+    /// [`Status::Identity`], as is a web token the services refuse.
+    pub fn get_user_token<I: AsRef<[u8]>>(
+        &self,
+        web_token: &[u8],
+        cluster_ids: &[I],
+    ) -> Result<Token, Error> {
+        self.read_user_token(Api::Provisioned, web_token, cluster_ids, Token::clone)
+    }
+
+    /// As [`Client::get_user_token`], for Redshift Serverless workgroups.
+    pub fn get_user_serverless_token<I: AsRef<[u8]>>(
+        &self,
+        web_token: &[u8],
+        workgroups: &[I],
+    ) -> Result<Token, Error> {
+        self.read_user_token(Api::Serverless, web_token, workgroups, Token::clone)
+    }
+
+    /// As [`Client::get_user_token`] for `api`, handing the token to `read`.
+    pub(crate) fn read_user_token<I: AsRef<[u8]>, R>(
+        &self,
+        api: Api,
+        web_token: &[u8],
+        ids: &[I],
+        read: impl FnOnce(&Token) -> R,
+    ) -> Result<R, Error> {
+        let ids = api_ids(api, ids)?;
+        if self.settings.user.is_none() {
+            return Err(no_user_settings());
+        }
+        let web_token = WebToken::parse("web_token", web_token, unix_now())?;
+        self.read_token(
+            api,
+            &ids,
+            &Caller::User(WebTokenSource::Given(&web_token)),
+            read,
+        )
+    }
+
+    /// Who signs the calls made without a web token: the web token file's
+    /// user when the client has one, else the client.
+    fn default_caller(&self) -> Caller<'_> {
+        match self
+            .settings
+            .user
+            .as_ref()
+            .and_then(|u| u.web_token_file.as_deref())
+        {
+            Some(path) => Caller::User(WebTokenSource::File(path)),
+            None => Caller::Client,
+        }
+    }
+
     /// As [`Client::get_token`] for `api`, handing the token to `read`
     /// instead of returning a copy: a cached token goes straight from the
     /// cache to `read`.
@@ -131,11 +205,8 @@ impl Client {
         ids: &[I],
         read: impl FnOnce(&Token) -> R,
     ) -> Result<R, Error> {
-        let ids = match api {
-            Api::Provisioned => IdSet::clusters(ids)?,
-            Api::Serverless => IdSet::workgroups(ids)?,
-        };
-        self.read_token(api, &ids, read)
+        let ids = api_ids(api, ids)?;
+        self.read_token(api, &ids, &self.default_caller(), read)
     }
 
     /// As [`Client::get_token_for_host`], handing the token to `read`.
@@ -147,10 +218,10 @@ impl Client {
         let target = hosts::parse_host(host)?;
         let ids = IdSet::one(&target.name);
         if self.settings.region.is_some() {
-            return self.read_token(target.api, &ids, read);
+            return self.read_token(target.api, &ids, &self.default_caller(), read);
         }
-        self.regional(&target.region)
-            .read_token(target.api, &ids, read)
+        let regional = self.regional(&target.region);
+        regional.read_token(target.api, &ids, &regional.default_caller(), read)
     }
 
     /// A client like this one, for `region`; at most
@@ -183,6 +254,7 @@ impl Client {
         &self,
         api: Api,
         ids: &IdSet,
+        caller: &Caller<'_>,
         read: impl FnOnce(&Token) -> R,
     ) -> Result<R, Error> {
         let logged = |token: &Token| {
@@ -195,11 +267,32 @@ impl Client {
             );
             read(token)
         };
-        let logged = match self.cached(api, ids, logged) {
-            Ok(done) => return Ok(done),
-            Err(logged) => logged,
+        let (logged, user) = match caller {
+            Caller::Client => {
+                match self.cached(self.snapshot.load().as_deref(), api, ids, logged) {
+                    Ok(done) => return Ok(done),
+                    Err(logged) => (logged, None),
+                }
+            }
+            Caller::User(source) => {
+                let key = UserSessions::key(source)?;
+                let session = self.users.fresh(&key);
+                let snapshot = session.as_ref().map(|session| &**session.snapshot());
+                match self.cached(snapshot, api, ids, logged) {
+                    Ok(done) => return Ok(done),
+                    Err(logged) => (logged, Some((key, source, session))),
+                }
+            }
         };
-        match self.fetch_or_join(api, ids) {
+        let deadline = Instant::now() + self.settings.timeout;
+        let snapshot = match user {
+            None => self.snapshot(deadline),
+            Some((_, _, Some(session))) => Ok(Arc::clone(session.snapshot())),
+            Some((key, source, None)) => self
+                .user_session(&key, source, deadline)
+                .map(|session| Arc::clone(session.snapshot())),
+        };
+        match snapshot.and_then(|snapshot| self.fetch_or_join(api, ids, &snapshot, deadline)) {
             Ok(token) => Ok(logged(&token)),
             Err(err) => {
                 tracing::warn!(
@@ -216,12 +309,17 @@ impl Client {
 
     /// The cached token handed to `read`, without locks, allocations or
     /// the runtime; on a miss `read` comes back unused.
-    fn cached<R, F: FnOnce(&Token) -> R>(&self, api: Api, ids: &IdSet, read: F) -> Result<R, F> {
+    fn cached<R, F: FnOnce(&Token) -> R>(
+        &self,
+        snapshot: Option<&Snapshot>,
+        api: Api,
+        ids: &IdSet,
+        read: F,
+    ) -> Result<R, F> {
         if !self.settings.cache {
             return Err(read);
         }
-        let snapshot = self.snapshot.load();
-        match snapshot.as_ref().filter(|snapshot| snapshot.is_fresh()) {
+        match snapshot.filter(|snapshot| snapshot.is_fresh()) {
             Some(snapshot) => CACHE.read(snapshot.key(api, ids), unix_now(), read),
             None => Err(read),
         }
@@ -229,11 +327,15 @@ impl Client {
 
     /// A token from the service, or from a call in flight for the same
     /// key, identity and settings; a successful one is cached.
-    fn fetch_or_join(&self, api: Api, ids: &IdSet) -> Result<Token, Error> {
-        let deadline = Instant::now() + self.settings.timeout;
-        let snapshot = self.snapshot(deadline)?;
+    fn fetch_or_join(
+        &self,
+        api: Api,
+        ids: &IdSet,
+        snapshot: &Snapshot,
+        deadline: Instant,
+    ) -> Result<Token, Error> {
         if !self.settings.cache {
-            return self.fetch(api, &snapshot, ids, deadline);
+            return self.fetch(api, snapshot, ids, deadline);
         }
         let key = snapshot.key(api, ids);
         let settings = self
@@ -245,7 +347,7 @@ impl Client {
                 return Ok(token);
             }
             let minted_at = unix_now();
-            let token = self.fetch(api, &snapshot, ids, deadline)?;
+            let token = self.fetch(api, snapshot, ids, deadline)?;
             let refresh_at = cache::refresh_at(&token, minted_at, self.settings.refresh_margin);
             CACHE.put(Key::new(key), token.clone(), refresh_at, minted_at);
             Ok(token)
@@ -271,6 +373,25 @@ impl Client {
             token.expires_at()
         );
         Ok(token)
+    }
+
+    /// The session of the user of `source`, made by an exchange when
+    /// there is none fresh.
+    fn user_session(
+        &self,
+        key: &crate::keyed::Digest,
+        source: &WebTokenSource<'_>,
+        deadline: Instant,
+    ) -> Result<Arc<crate::users::UserSession>, Error> {
+        let settings = self.settings.user.as_ref().ok_or_else(no_user_settings)?;
+        let own_identity = || Ok(self.snapshot(deadline)?.identity().clone());
+        let exchange = Exchange {
+            service: self.service(deadline)?,
+            settings,
+            own_identity: &own_identity,
+            deadline,
+        };
+        self.users.session(key, source, &exchange)
     }
 
     fn fresh_snapshot(&self) -> Option<Arc<Snapshot>> {
@@ -306,6 +427,7 @@ impl Client {
             identity,
             env_credentials,
             resolved_at,
+            Keep::Recheck,
         )?);
         self.snapshot.store(Some(Arc::clone(&snapshot)));
         Ok(snapshot)
@@ -326,9 +448,32 @@ impl Client {
                     check_endpoint("endpoint", endpoint, self.settings.allow_http)?;
                 }
             }
+            if self.settings.user.is_some() {
+                for (name, endpoint) in service.exchange_endpoints() {
+                    if let Some(endpoint) = endpoint {
+                        check_endpoint(name, endpoint, self.settings.allow_http)?;
+                    }
+                }
+            }
             Ok(service)
         })
     }
+}
+
+/// The identifier set of `ids` for `api`, checked.
+fn api_ids<I: AsRef<[u8]>>(api: Api, ids: &[I]) -> Result<IdSet, Error> {
+    match api {
+        Api::Provisioned => IdSet::clusters(ids),
+        Api::Serverless => IdSet::workgroups(ids),
+    }
+}
+
+fn no_user_settings() -> Error {
+    Error::new(
+        Status::InvalidArgument,
+        "per-user tokens need the options idc_application_arn and access_role_arn \
+         on this handle",
+    )
 }
 
 static DEFAULT_CLIENT: PerProcess<Client> = PerProcess::new();

@@ -14,24 +14,23 @@ use std::hash::Hash;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Instant;
 
-type Outcome = Result<Token, Error>;
-
 /// One call in flight that other callers with the same key wait for.
-struct Flight {
+struct Flight<V> {
     /// The process of the leader: after `fork()` a flight inherited from the
     /// parent has no leader in the child, so the child must not wait for it.
     pid: u32,
-    outcome: Mutex<Option<Outcome>>,
+    outcome: Mutex<Option<Result<V, Error>>>,
     done: Condvar,
 }
 
-/// Makes concurrent misses for one key share one call.
-pub(crate) struct SingleFlight<K> {
-    flights: Mutex<HashMap<K, Arc<Flight>>>,
+/// Makes concurrent misses for one key share one call whose outcome is a
+/// `V` (a token, by default) or an error.
+pub(crate) struct SingleFlight<K, V = Token> {
+    flights: Mutex<HashMap<K, Arc<Flight<V>>>>,
 }
 
-impl<K: Hash + Eq + Clone> SingleFlight<K> {
-    pub(crate) fn new() -> SingleFlight<K> {
+impl<K: Hash + Eq + Clone, V: Clone> SingleFlight<K, V> {
+    pub(crate) fn new() -> SingleFlight<K, V> {
         SingleFlight {
             flights: Mutex::new(HashMap::new()),
         }
@@ -43,8 +42,8 @@ impl<K: Hash + Eq + Clone> SingleFlight<K> {
         &self,
         key: &K,
         deadline: Instant,
-        call: impl FnOnce() -> Outcome,
-    ) -> Outcome {
+        call: impl FnOnce() -> Result<V, Error>,
+    ) -> Result<V, Error> {
         let pid = fork::current_pid();
         let (flight, leader) = {
             let mut flights = fork::lock(&self.flights);
@@ -96,14 +95,14 @@ impl<K: Hash + Eq + Clone> SingleFlight<K> {
 }
 
 /// Ends a flight: publishes the leader's outcome and wakes the followers.
-struct Landing<'a, K: Hash + Eq + Clone> {
-    flights: &'a SingleFlight<K>,
+struct Landing<'a, K: Hash + Eq + Clone, V: Clone> {
+    flights: &'a SingleFlight<K, V>,
     key: &'a K,
-    flight: &'a Flight,
-    outcome: Option<Outcome>,
+    flight: &'a Flight<V>,
+    outcome: Option<Result<V, Error>>,
 }
 
-impl<K: Hash + Eq + Clone> Drop for Landing<'_, K> {
+impl<K: Hash + Eq + Clone, V: Clone> Drop for Landing<'_, K, V> {
     fn drop(&mut self) {
         let outcome = self
             .outcome
@@ -135,11 +134,11 @@ mod tests {
 
     #[test]
     fn concurrent_misses_share_one_call_and_its_error() {
-        let flights = SingleFlight::new();
+        let flights = SingleFlight::<String>::new();
         let calls = AtomicUsize::new(0);
         let barrier = Barrier::new(8);
         let deadline = Instant::now() + Duration::from_secs(10);
-        let outcomes: Vec<Outcome> = std::thread::scope(|scope| {
+        let outcomes: Vec<Result<Token, Error>> = std::thread::scope(|scope| {
             let handles: Vec<_> = (0..8)
                 .map(|_| {
                     scope.spawn(|| {
@@ -165,7 +164,7 @@ mod tests {
 
     #[test]
     fn a_panicking_leader_still_releases_its_followers() {
-        let flights = SingleFlight::new();
+        let flights = SingleFlight::<String>::new();
         let deadline = Instant::now() + Duration::from_secs(10);
         let k = key("p");
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {

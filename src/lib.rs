@@ -14,17 +14,21 @@
 //!    the cache consulted, every call bounded in time; `snapshot`: the
 //!    identity a client's keys are built from, and when it goes stale.
 //!    `options` turns a driver's string options into `settings`.
-//! 3. `cache` (tokens), `flight` (single flight) and `aws` (SDK clients,
-//!    the HTTP client, the API calls, SDK errors to statuses; no other
-//!    module sees an SDK type).
+//! 3. `users` (per-user tokens: a user's web token exchanged for their
+//!    credentials, kept per client, one exchange per user at a time),
+//!    `cache` (tokens), `flight` (single flight) and `aws` (SDK clients,
+//!    the HTTP client, the API calls, the STS and SSO-OIDC calls of the
+//!    exchange, SDK errors to statuses; no other module sees an SDK type).
 //! 4. The vocabulary and the rules for values: `token` (the API kind and
-//!    the token), `settings`, `hosts`, `ids`, `values`, and `keyed` (the
+//!    the token), `web_token` (a user's JWT, checked and wiped),
+//!    `settings`, `hosts`, `ids`, `values`, `arns`, and `keyed` (the
 //!    digests that bind keys to credentials).
 //! 5. `error` and `status`.
 //!
 //! Underneath, the process layer: `runtime` (the async runtime, one per
 //! process), `fork` (per-process values and the fork gate) and `log`.
 
+pub mod arns;
 mod aws;
 mod cache;
 mod client;
@@ -42,10 +46,13 @@ pub mod settings;
 mod snapshot;
 pub mod status;
 mod token;
+mod users;
 pub mod values;
+pub mod web_token;
 
 pub use client::{clear_cache, default_client, Client};
 pub use error::Error;
-pub use settings::{Settings, StaticCredentials};
+pub use settings::{Settings, StaticCredentials, UserSettings};
 pub use status::Status;
 pub use token::{Api, Token};
+pub use web_token::RS_IDC_MAX_WEB_TOKEN_LEN;

@@ -279,11 +279,16 @@ fn emit(level: LogLevel, text: &str) {
     }
 }
 
-/// Field names whose values may hold a body or a credential.
+/// Field names whose values may hold a body or a credential (the SDK's
+/// orchestrator prints whole operation inputs and outputs in `input` and
+/// `output_or_error`, and not every secret in them is marked sensitive).
 const REDACTED_FIELDS: &[&str] = &[
     "request",
     "response",
     "body",
+    "input",
+    "output",
+    "output_or_error",
     "token",
     "credentials",
     "identity",
@@ -315,13 +320,21 @@ impl Visit for Line {
 }
 
 /// Cuts anything that looks like a token answer out of a formatted value:
-/// the text of a `<Token>` element or of a JSON `"token"` member.
+/// the text of a `<Token>` element or of a JSON `"token"` member, and an
+/// identity context however it is spelled.
 fn scrub(text: &str) -> String {
     let lower = text.to_ascii_lowercase();
-    let marker = ["<token>", "\"token\"", "\\\"token\\\""]
-        .iter()
-        .filter_map(|m| lower.find(m))
-        .min();
+    let marker = [
+        "<token>",
+        "\"token\"",
+        "\\\"token\\\"",
+        "identity_context",
+        "identitycontext",
+        "contextassertion",
+    ]
+    .iter()
+    .filter_map(|m| lower.find(m))
+    .min();
     match marker {
         Some(at) => format!("{}<redacted>", &text[..at]),
         None => text.to_owned(),
@@ -386,6 +399,13 @@ mod tests {
         assert!(!scrub(xml).contains("SECRETTOKEN"));
         let json = r#"b"{\"token\":\"SECRETTOKEN\",\"expirationTime\":1}""#;
         assert!(!scrub(json).contains("SECRETTOKEN"));
+        for context in [
+            "AwsAdditionalDetails { identity_context: Some(\"SECRETCONTEXT\") }",
+            r#"{"awsAdditionalDetails":{"identityContext":"SECRETCONTEXT"}}"#,
+            "ProvidedContexts.member.1.ContextAssertion=SECRETCONTEXT",
+        ] {
+            assert!(!scrub(context).contains("SECRETCONTEXT"), "{context}");
+        }
         assert_eq!(scrub("nothing here"), "nothing here");
     }
 }

@@ -5,11 +5,13 @@
 //! falls back to the environment, as for the process-wide client. Values of
 //! secret options are never echoed in messages.
 
+use crate::arns::{parse_application_arn, parse_role_arn, parse_role_session_name};
 use crate::error::Error;
-use crate::settings::{self, Settings, StaticCredentials};
+use crate::settings::{self, Settings, StaticCredentials, UserSettings, DEFAULT_ROLE_SESSION_NAME};
 use crate::values::{
     check_endpoint, parse_millis, parse_region, parse_switch, parse_url, parse_whole,
 };
+use std::path::PathBuf;
 use std::time::Duration;
 use zeroize::Zeroizing;
 
@@ -70,6 +72,11 @@ pub const KEYS: &[OptionKey] = &[
     key("cache", &[settings::ENV_CACHE]),
     key("refresh_margin_s", &[]),
     key("allow_http", &[settings::ENV_ALLOW_HTTP]),
+    key("idc_application_arn", &[]),
+    key("access_role_arn", &[]),
+    key("application_role_arn", &[]),
+    key("web_token_file", &[]),
+    key("role_session_name", &[]),
 ];
 
 /// One option as it came in: raw key bytes and raw value bytes (`None` for
@@ -128,6 +135,7 @@ fn settings_with_environment(
     let mut access_key_id = None;
     let mut secret_access_key: Option<Zeroizing<String>> = None;
     let mut session_token: Option<Zeroizing<String>> = None;
+    let mut user = UserOptions::default();
     for (key, value) in values {
         let name = key.key;
         match name {
@@ -171,16 +179,33 @@ fn settings_with_environment(
                 settings.refresh_margin = Some(Duration::from_secs(secs));
             }
             "allow_http" => settings.allow_http = parse_switch(name, &value)?,
+            "idc_application_arn" => {
+                user.application = Some(parse_application_arn(name, &value)?);
+            }
+            "access_role_arn" => user.access_role = Some(parse_role_arn(name, &value)?),
+            "application_role_arn" => {
+                user.application_role = Some(parse_role_arn(name, &value)?);
+            }
+            "web_token_file" => user.web_token_file = Some(web_token_file(name, &value)?),
+            "role_session_name" => {
+                user.session_name = Some(parse_role_session_name(name, &value)?);
+            }
             other => return Err(Error::internal(format!("option {other} has no reader"))),
         }
     }
+    settings.user = user.settings()?;
+    // Identity-enhanced credentials always have a session token; the
+    // application credentials that sign per-user exchanges need not.
+    let session_optional = settings.user.is_some();
     settings.credentials = match (access_key_id, secret_access_key, session_token) {
         (None, None, None) => None,
-        (Some(id), Some(secret), Some(session)) => Some(StaticCredentials {
-            access_key_id: id,
-            secret_access_key: secret,
-            session_token: Some(session),
-        }),
+        (Some(id), Some(secret), session) if session.is_some() || session_optional => {
+            Some(StaticCredentials {
+                access_key_id: id,
+                secret_access_key: secret,
+                session_token: session,
+            })
+        }
         (id, secret, session) => {
             let missing: Vec<&str> = [
                 ("access_key_id", id.is_none()),
@@ -193,7 +218,8 @@ fn settings_with_environment(
             .collect();
             return Err(Error::invalid(format!(
                 "access_key_id, secret_access_key and session_token go together \
-                 (identity-enhanced credentials always have all three): missing {}",
+                 (identity-enhanced credentials always have all three; with \
+                 idc_application_arn the session token is optional): missing {}",
                 missing.join(", ")
             )));
         }
@@ -202,6 +228,71 @@ fn settings_with_environment(
         check_endpoint("endpoint_url", endpoint, settings.allow_http)?;
     }
     Ok(settings)
+}
+
+/// The per-user options as given, before they are checked together.
+#[derive(Default)]
+struct UserOptions {
+    application: Option<String>,
+    access_role: Option<String>,
+    application_role: Option<String>,
+    web_token_file: Option<PathBuf>,
+    session_name: Option<String>,
+}
+
+impl UserOptions {
+    /// The per-user settings: none when no per-user option is given; the
+    /// application and the access role are needed by the others.
+    fn settings(self) -> Result<Option<UserSettings>, Error> {
+        let needs_both = |key: &str| {
+            Error::invalid(format!(
+                "{key}: per-user tokens need both idc_application_arn and access_role_arn"
+            ))
+        };
+        match (self.application, self.access_role) {
+            (Some(idc_application_arn), Some(access_role_arn)) => Ok(Some(UserSettings {
+                idc_application_arn,
+                access_role_arn,
+                application_role_arn: self.application_role,
+                web_token_file: self.web_token_file,
+                role_session_name: self
+                    .session_name
+                    .unwrap_or_else(|| DEFAULT_ROLE_SESSION_NAME.to_owned()),
+            })),
+            (Some(_), None) => Err(needs_both("idc_application_arn")),
+            (None, Some(_)) => Err(needs_both("access_role_arn")),
+            (None, None) => {
+                let orphan = [
+                    ("application_role_arn", self.application_role.is_some()),
+                    ("web_token_file", self.web_token_file.is_some()),
+                    ("role_session_name", self.session_name.is_some()),
+                ]
+                .into_iter()
+                .find(|(_, given)| *given);
+                match orphan {
+                    Some((key, _)) => Err(needs_both(key)),
+                    None => Ok(None),
+                }
+            }
+        }
+    }
+}
+
+/// A web token file: a path to a regular file now (it is read at each
+/// exchange, so a missing file is reported here, not at the first call).
+fn web_token_file(name: &str, value: &str) -> Result<PathBuf, Error> {
+    let path = PathBuf::from(non_empty(name, value)?);
+    match std::fs::metadata(&path) {
+        Ok(meta) if meta.is_file() => Ok(path),
+        Ok(_) => Err(Error::invalid(format!(
+            "{name}: {} is not a regular file",
+            path.display()
+        ))),
+        Err(e) => Err(Error::invalid(format!(
+            "{name}: {} cannot be read ({e})",
+            path.display()
+        ))),
+    }
 }
 
 fn known_key(position: usize, raw: &[u8]) -> Result<&'static OptionKey, Error> {
@@ -302,7 +393,8 @@ mod tests {
         assert!(!s.cache);
         assert_eq!(s.refresh_margin, Some(Duration::from_secs(120)));
         assert!(s.allow_http);
-        assert_eq!(KEYS.len(), 16);
+        assert_eq!(s.user, None);
+        assert_eq!(KEYS.len(), 21);
     }
 
     #[test]
@@ -412,6 +504,100 @@ mod tests {
         assert!(err
             .message()
             .starts_with("session_token: the value is longer"));
+    }
+
+    const APPLICATION: &str =
+        "arn:aws:sso::123456789012:application/ssoins-1111222233334444/apl-5555666677778888";
+    const ACCESS_ROLE: &str = "arn:aws:iam::123456789012:role/rs-idc-user-access";
+
+    #[test]
+    fn per_user_options_make_user_settings() {
+        let s = parse(&[
+            ("idc_application_arn", APPLICATION),
+            ("ACCESS_ROLE_ARN", ACCESS_ROLE),
+        ])
+        .unwrap();
+        let user = s.user.unwrap();
+        assert_eq!(user.idc_application_arn, APPLICATION);
+        assert_eq!(user.access_role_arn, ACCESS_ROLE);
+        assert_eq!(user.application_role_arn, None);
+        assert_eq!(user.web_token_file, None);
+        assert_eq!(user.role_session_name, DEFAULT_ROLE_SESSION_NAME);
+        let file = std::env::temp_dir().join(format!("rs-idc-options-{}", std::process::id()));
+        std::fs::write(&file, "x").unwrap();
+        let s = parse(&[
+            ("idc_application_arn", APPLICATION),
+            ("access_role_arn", ACCESS_ROLE),
+            ("application_role_arn", "arn:aws:iam::123456789012:role/app"),
+            ("web_token_file", file.to_str().unwrap()),
+            ("role_session_name", "bi-server"),
+        ])
+        .unwrap();
+        std::fs::remove_file(&file).unwrap();
+        let user = s.user.unwrap();
+        assert_eq!(
+            user.application_role_arn.as_deref(),
+            Some("arn:aws:iam::123456789012:role/app")
+        );
+        assert_eq!(user.web_token_file.as_deref(), Some(file.as_path()));
+        assert_eq!(user.role_session_name, "bi-server");
+        // Application credentials need no session token here.
+        let s = parse(&[
+            ("idc_application_arn", APPLICATION),
+            ("access_role_arn", ACCESS_ROLE),
+            ("access_key_id", "AKIAAPPLICATION"),
+            ("secret_access_key", "application-secret"),
+        ])
+        .unwrap();
+        assert!(s.credentials.unwrap().session_token.is_none());
+        rejects(
+            &[
+                ("idc_application_arn", APPLICATION),
+                ("access_role_arn", ACCESS_ROLE),
+                ("access_key_id", "A"),
+            ],
+            "access_key_id, secret_access_key and session_token go together",
+        );
+    }
+
+    #[test]
+    fn per_user_options_are_checked_alone_and_together() {
+        rejects(
+            &[("idc_application_arn", "apl-1")],
+            "idc_application_arn: must be an ARN",
+        );
+        rejects(
+            &[("access_role_arn", "role/x")],
+            "access_role_arn: must be an ARN",
+        );
+        rejects(
+            &[("application_role_arn", "arn:aws:iam::1:role/x")],
+            "application_role_arn: must be an ARN",
+        );
+        rejects(
+            &[("role_session_name", "a b")],
+            "role_session_name: must be",
+        );
+        rejects(
+            &[("web_token_file", "/nonexistent/t")],
+            "web_token_file: /nonexistent/t cannot be read",
+        );
+        rejects(
+            &[("web_token_file", "/")],
+            "web_token_file: / is not a regular file",
+        );
+        rejects(
+            &[("idc_application_arn", APPLICATION)],
+            "idc_application_arn: per-user tokens need both",
+        );
+        rejects(
+            &[("access_role_arn", ACCESS_ROLE)],
+            "access_role_arn: per-user tokens need both",
+        );
+        rejects(
+            &[("role_session_name", "bi-server")],
+            "role_session_name: per-user tokens need both",
+        );
     }
 
     #[test]

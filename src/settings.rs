@@ -11,7 +11,7 @@ use rustls_pki_types::pem::{PemObject, SectionKind};
 use rustls_pki_types::CertificateDer;
 use std::ffi::OsString;
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 use zeroize::Zeroizing;
 
@@ -82,6 +82,28 @@ impl fmt::Debug for StaticCredentials {
     }
 }
 
+/// How a client turns a user's web token into that user's token (trusted
+/// identity propagation; see [`crate::Client::get_user_token`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserSettings {
+    /// The IAM Identity Center application with the trusted token issuer:
+    /// the client id of SSO-OIDC CreateTokenWithIAM.
+    pub idc_application_arn: String,
+    /// The role assumed with the user's identity context.
+    pub access_role_arn: String,
+    /// A role assumed with the web token itself (AssumeRoleWithWebIdentity)
+    /// to sign the exchange; `None`: the client's own credentials sign it.
+    pub application_role_arn: Option<String>,
+    /// A file holding the web token of a single-user program, read again
+    /// at each exchange; the calls without a web token use it.
+    pub web_token_file: Option<PathBuf>,
+    /// The role session name of both AssumeRole calls.
+    pub role_session_name: String,
+}
+
+/// The role session name when none is set.
+pub const DEFAULT_ROLE_SESSION_NAME: &str = "rs-idc";
+
 /// Settings of one client.
 #[derive(Clone)]
 pub struct Settings {
@@ -122,6 +144,9 @@ pub struct Settings {
     pub no_proxy: Option<String>,
     /// Whether a plain `http://` endpoint off loopback is allowed.
     pub allow_http: bool,
+    /// Per-user tokens; `None` when the client has no Identity Center
+    /// application.
+    pub user: Option<UserSettings>,
 }
 
 impl Default for Settings {
@@ -141,6 +166,7 @@ impl Default for Settings {
             http_proxy: None,
             no_proxy: None,
             allow_http: false,
+            user: None,
         }
     }
 }
@@ -184,6 +210,7 @@ impl fmt::Debug for Settings {
             .field("http_proxy", &shown_proxy(&self.http_proxy))
             .field("no_proxy", &self.no_proxy)
             .field("allow_http", &self.allow_http)
+            .field("user", &self.user)
             .finish()
     }
 }
@@ -465,6 +492,6 @@ mod tests {
         assert!(shown.contains("proxy.example"), "{shown}");
         assert!(shown.contains("with credentials"), "{shown}");
         assert!(!shown.contains("very-secret"), "{shown}");
-        assert!(!shown.contains("user:"), "{shown}");
+        assert!(!shown.contains("//user"), "{shown}");
     }
 }

@@ -182,6 +182,18 @@ fn coarse_clock(clock: libc::clockid_t) -> Option<(i64, i64)> {
     (read == 0).then_some((now.tv_sec, now.tv_nsec))
 }
 
+/// How long a snapshot is trusted.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Keep {
+    /// Credentials from the chain, which may change under us: resolved
+    /// again every five minutes, and five minutes before they expire.
+    Recheck,
+    /// Credentials made for one purpose (a user's): kept until shortly
+    /// before they expire, the smaller of five minutes and half their
+    /// remaining life.
+    UntilExpiry,
+}
+
 /// The identity that cache keys are built from.
 pub(crate) struct Snapshot {
     identity: aws::Identity,
@@ -207,21 +219,27 @@ impl Snapshot {
         identity: aws::Identity,
         env_credentials: Option<EnvCredentials>,
         resolved_at_ms: u64,
+        keep: Keep,
     ) -> Result<Snapshot, Error> {
-        let mut trust = IDENTITY_RECHECK;
-        if let Some(left) = identity
+        let left = identity
             .expiry()
-            .and_then(|at| at.duration_since(SystemTime::now()).ok())
-        {
-            trust = trust.min(left.saturating_sub(IDENTITY_RECHECK));
-        }
+            .map(|at| at.duration_since(SystemTime::now()).unwrap_or_default());
+        let trust = match (keep, left) {
+            (Keep::Recheck, None) => IDENTITY_RECHECK,
+            (Keep::Recheck, Some(left)) => {
+                IDENTITY_RECHECK.min(left.saturating_sub(IDENTITY_RECHECK))
+            }
+            (Keep::UntilExpiry, None) => Duration::MAX,
+            (Keep::UntilExpiry, Some(left)) => left - IDENTITY_RECHECK.min(left / 2),
+        };
         Ok(Snapshot {
             cluster_scope: scope_digest(service, Api::Provisioned, &identity)?,
             serverless_scope: scope_digest(service, Api::Serverless, &identity)?,
             identity,
             caller: PerProcess::new(),
             env_watch: env_credentials.map(EnvWatch::new),
-            stale_after_ms: resolved_at_ms + trust.as_millis() as u64,
+            stale_after_ms: resolved_at_ms
+                .saturating_add(u64::try_from(trust.as_millis()).unwrap_or(u64::MAX)),
         })
     }
 

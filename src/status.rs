@@ -42,6 +42,11 @@ pub const RS_IDC_ESERVICE: c_int = -11;
 pub const RS_IDC_EBADRESPONSE: c_int = -12;
 /// An internal failure: a caught panic, or the runtime could not start.
 pub const RS_IDC_EINTERNAL: c_int = -13;
+/// The user's web token was refused: malformed claims, expired, or turned
+/// down by AWS STS (InvalidIdentityToken, IDPRejectedClaim, ExpiredToken)
+/// or IAM Identity Center (InvalidGrant, ExpiredToken, InvalidClient,
+/// UnauthorizedClient). The message names the service's code.
+pub const RS_IDC_EIDENTITY: c_int = -14;
 
 /// The outcome class of a failed call, as the safe Rust API reports it.
 ///
@@ -75,6 +80,8 @@ pub enum Status {
     BadResponse = RS_IDC_EBADRESPONSE,
     /// See [`RS_IDC_EINTERNAL`].
     Internal = RS_IDC_EINTERNAL,
+    /// See [`RS_IDC_EIDENTITY`].
+    Identity = RS_IDC_EIDENTITY,
 }
 
 impl Status {
@@ -102,6 +109,7 @@ pub fn status_name(code: c_int) -> &'static CStr {
         RS_IDC_ESERVICE => c"RS_IDC_ESERVICE",
         RS_IDC_EBADRESPONSE => c"RS_IDC_EBADRESPONSE",
         RS_IDC_EINTERNAL => c"RS_IDC_EINTERNAL",
+        RS_IDC_EIDENTITY => c"RS_IDC_EIDENTITY",
         _ => c"RS_IDC_UNKNOWN",
     }
 }
@@ -126,6 +134,7 @@ mod tests {
             Status::Service,
             Status::BadResponse,
             Status::Internal,
+            Status::Identity,
         ];
         let mut names = std::collections::HashSet::new();
         for (i, status) in all.iter().enumerate() {

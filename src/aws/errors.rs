@@ -74,6 +74,40 @@ where
     }
 }
 
+/// As [`map_sdk_error`], for a call that presents the user's web token or
+/// refresh token: the service's refusals of those are
+/// [`Status::Identity`], the status that tells the caller to get a new
+/// web token; any other failure maps as usual.
+pub(crate) fn map_web_token_error<E>(operation: &str, err: SdkError<E, HttpResponse>) -> Error
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let refused = matches!(&err, SdkError::ServiceError(service)
+        if is_web_token_refusal(service.err().code()));
+    let mapped = map_sdk_error(operation, err);
+    if refused {
+        Error::new(Status::Identity, mapped.message())
+    } else {
+        mapped
+    }
+}
+
+/// Whether AWS STS or SSO-OIDC refused the web token or refresh token
+/// itself (expired, bad signature, wrong issuer or audience, or an
+/// application that does not take it), not the caller's credentials.
+fn is_web_token_refusal(code: Option<&str>) -> bool {
+    matches!(
+        bare_code(code.unwrap_or("")),
+        "InvalidIdentityToken"
+            | "IDPRejectedClaim"
+            | "ExpiredToken"
+            | "ExpiredTokenException"
+            | "InvalidGrantException"
+            | "InvalidClientException"
+            | "UnauthorizedClientException"
+    )
+}
+
 /// The status of a service error code. One table for both APIs.
 pub(crate) fn status_for_code(code: Option<&str>) -> Status {
     match bare_code(code.unwrap_or("")) {

@@ -2,6 +2,7 @@
 //! errors onto statuses. No other module sees an AWS SDK type.
 
 mod errors;
+pub(crate) mod exchange;
 pub(crate) mod http;
 
 use crate::error::Error;
@@ -30,9 +31,14 @@ const SERVERLESS_OPERATION: &str = "RedshiftServerless.GetIdentityCenterAuthToke
 pub(crate) struct Service {
     redshift: aws_sdk_redshift::Client,
     serverless: aws_sdk_redshiftserverless::Client,
+    /// AWS STS and SSO-OIDC, for per-user tokens.
+    sts: aws_sdk_sts::Client,
+    oidc: aws_sdk_ssooidc::Client,
     credentials: Option<SharedCredentialsProvider>,
     cluster_endpoint: Option<String>,
     serverless_endpoint: Option<String>,
+    sts_endpoint: Option<String>,
+    oidc_endpoint: Option<String>,
     region: String,
 }
 
@@ -44,6 +50,15 @@ impl Service {
             Api::Provisioned => self.cluster_endpoint.as_deref(),
             Api::Serverless => self.serverless_endpoint.as_deref(),
         }
+    }
+
+    /// The endpoint URLs configured for AWS STS and SSO-OIDC, which
+    /// per-user tokens call; `None` where the SDK derives them.
+    pub(crate) fn exchange_endpoints(&self) -> [(&'static str, Option<&str>); 2] {
+        [
+            ("the AWS STS endpoint", self.sts_endpoint.as_deref()),
+            ("the SSO-OIDC endpoint", self.oidc_endpoint.as_deref()),
+        ]
     }
 
     /// The region the calls go to.
@@ -72,6 +87,20 @@ impl Identity {
     /// When the credentials expire, if they do.
     pub(crate) fn expiry(&self) -> Option<SystemTime> {
         self.credentials.expiry()
+    }
+
+    /// Credentials made up for unit tests, expiring at `expiry`.
+    #[cfg(test)]
+    pub(crate) fn for_tests(access_key_id: &str, expiry: SystemTime) -> Identity {
+        Identity {
+            credentials: Credentials::new(
+                access_key_id,
+                "test-secret",
+                Some("test-session".into()),
+                Some(expiry),
+                "rs-idc-tests",
+            ),
+        }
     }
 
     /// Adds the complete credentials (access key id, secret key and
@@ -140,9 +169,13 @@ pub(crate) async fn connect(settings: &Settings, http: SharedHttpClient) -> Resu
         region: region.to_string(),
         cluster_endpoint: service_endpoint(&config, "Redshift"),
         serverless_endpoint: service_endpoint(&config, "Redshift Serverless"),
+        sts_endpoint: service_endpoint(&config, "STS"),
+        oidc_endpoint: service_endpoint(&config, "SSO OIDC"),
         credentials: config.credentials_provider(),
         redshift: aws_sdk_redshift::Client::new(&config),
         serverless: aws_sdk_redshiftserverless::Client::new(&config),
+        sts: aws_sdk_sts::Client::new(&config),
+        oidc: aws_sdk_ssooidc::Client::new(&config),
     })
 }
 
