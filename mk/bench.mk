@@ -21,3 +21,21 @@ $(BENCH_LOAD): bench/load.c tests/c/harness.h tests/life/proc_stats.h include/rs
 
 bench-load: lib $(BENCH_LOAD)
 	$(FAKE) run -- $(BENCH_LOAD) $(BENCH_LOAD_SECONDS) $(BENCH_LOAD_THREADS) $(BENCH_LOAD_HANDLES)
+
+# Per-user tokens (bench/users.c): the first call for a new user (three
+# requests with application credentials, four with an application role),
+# a cached call for a known user, and the exchanges under a 64-thread burst.
+#
+#   make bench-users                       50 users, 200000 cached calls
+#   make bench-users BENCH_USERS=20
+
+BENCH_USERS_BIN := $(BUILD)/bench_users
+BENCH_USERS     ?= 50
+
+.PHONY: bench-users
+
+$(BENCH_USERS_BIN): bench/users.c tests/c/harness.h include/rs_idc.h lib | $(BUILD)
+	$(CC) $(CPPFLAGS) $(BENCH_LOAD_CFLAGS) $< -o $@ $(LDLIBS_RS)
+
+bench-users: lib $(BENCH_USERS_BIN)
+	$(FAKE) run -- $(BENCH_USERS_BIN) $(BENCH_USERS)

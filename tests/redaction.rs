@@ -120,6 +120,58 @@ fn no_secret_in_any_log_line_or_message() {
         note(other.get_token(&["c1"]));
         note(other.get_serverless_token(&["wg-one"]));
     }
+    // Per-user tokens: every path of the exchange, good and refused, with
+    // a renewal through the refresh token.
+    let renewing = FakeServer::start_with(FakeOptions {
+        user_credentials_ttl_secs: 4,
+        ..FakeOptions::default()
+    })
+    .unwrap();
+    let mut web_tokens = Vec::new();
+    for (server, role) in [
+        (&fake, None),
+        (&fake, Some(keys::APPLICATION_ROLE_ARN)),
+        (&renewing, None),
+    ] {
+        let user = rs_idc::UserSettings {
+            idc_application_arn: keys::APPLICATION_ARN.into(),
+            access_role_arn: keys::ACCESS_ROLE_ARN.into(),
+            application_role_arn: role.map(Into::into),
+            web_token_file: None,
+            role_session_name: "redaction".into(),
+        };
+        let plain = credentials(
+            keys::PLAIN_ACCESS_KEY_ID,
+            keys::PLAIN_SECRET_ACCESS_KEY,
+            None,
+        );
+        let users = Client::new(rs_idc::Settings {
+            user: Some(user.clone()),
+            ..common::settings(server, plain.clone(), 2, Duration::from_secs(3))
+        });
+        let mut spec = rs_idc_fake::WebTokenSpec::new("redaction-user", 3600);
+        let good = server.web_token_with(&spec);
+        spec.wrong_key = true;
+        let forged = server.web_token_with(&spec);
+        let expired = server.web_token("redaction-user", -10);
+        for web_token in [&good, &good, &forged, &expired] {
+            note(users.get_user_token(web_token.as_bytes(), &["c1"]));
+            note(users.get_user_serverless_token(web_token.as_bytes(), &["wg-one"]));
+        }
+        std::thread::sleep(Duration::from_millis(2100));
+        note(users.get_user_token(good.as_bytes(), &["c1"]));
+        let denied = Client::new(rs_idc::Settings {
+            user: Some(rs_idc::UserSettings {
+                access_role_arn: keys::DENIED_ROLE_ARN.into(),
+                ..user
+            }),
+            ..common::settings(server, plain, 2, Duration::from_secs(3))
+        });
+        note(denied.get_user_token(good.as_bytes(), &["c1"]));
+        web_tokens.extend([good, forged, expired]);
+    }
+    assert!(renewing.operations("CreateTokenWithIAM:refresh_token") >= 1);
+
     // Proxies with passwords: through a tunnel and a forwarding proxy, with
     // the right and a wrong password, and in options, good and bad.
     let tls = FakeServer::start_with(FakeOptions {
@@ -185,7 +237,19 @@ fn no_secret_in_any_log_line_or_message() {
 
     set_level(LogLevel::Off);
     let lines = lines.lock().unwrap();
-    let tokens = fake.issued_tokens();
+    let mut tokens = fake.issued_tokens();
+    tokens.extend(renewing.issued_tokens());
+    // Everything derived from a web token: the refresh, access and ID
+    // tokens, the identity contexts, and the users' credentials.
+    let mut derived: Vec<String> = web_tokens;
+    for server in [&fake, &renewing] {
+        derived.extend(server.issued_secrets());
+        for (_, secret, session) in server.minted_credentials() {
+            derived.extend([secret, session]);
+        }
+    }
+    assert!(derived.len() > 20, "the exchanges handed out secrets");
+    assert!(lines.iter().any(|l| l.contains("per-user exchange:")));
     assert!(tokens.len() >= 5, "the run issued tokens");
     assert!(
         lines.len() > 100,
@@ -203,6 +267,12 @@ fn no_secret_in_any_log_line_or_message() {
         messages.len()
     );
     for (i, text) in lines.iter().chain(messages.iter()).enumerate() {
+        for secret in &derived {
+            assert!(
+                !text.contains(secret.as_str()),
+                "line {i} holds a web token or a secret derived from one"
+            );
+        }
         for secret in SECRETS {
             assert!(
                 !text.contains(secret),
