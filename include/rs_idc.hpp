@@ -14,6 +14,11 @@
  *     rs_idc::client c{{"region", "eu-west-1"}, {"timeout_ms", "10000"}};
  *     rs_idc::token t = c.get_token_for_host(host);
  *
+ *     // One user's token, from their identity provider's token (a JWT):
+ *     rs_idc::client app{{"idc_application_arn", application_arn},
+ *                        {"access_role_arn", access_role_arn}};
+ *     rs_idc::token u = app.get_user_token(web_token, {"my-cluster"});
+ *
  * Link with -lrs_idc (or `pkg-config --libs rs_idc`). The contract of each
  * call is the C function's in rs_idc.h; this header adds ownership and
  * exceptions, nothing else:
@@ -128,6 +133,16 @@ inline std::vector<const char *> c_strings(const std::vector<std::string> &names
         out.push_back(names[i].c_str());
     }
     return out;
+}
+
+/* The C string of a web token, checked for NUL bytes; its value is never
+ * in the error. */
+inline const char *web_token(const std::string &text)
+{
+    if (has_nul(text)) {
+        throw_nul("web_token");
+    }
+    return text.c_str();
 }
 
 }  // namespace detail
@@ -247,9 +262,11 @@ token take(Call &&call)
  * A client handle (rs_idc_client): settings, SDK clients and a connection
  * pool, made from string options (the keys of rs_idc_option in rs_idc.h:
  * region, profile, endpoint_url, access_key_id, secret_access_key,
- * session_token, ca_file, proxy, no_proxy, connect_timeout_ms, timeout_ms,
- * max_attempts, cache, refresh_margin_s, allow_http). Settings not given
- * come from the environment. Move-only; freed (secret settings wiped) when
+ * session_token, ca_file, proxy, http_proxy, no_proxy, connect_timeout_ms,
+ * timeout_ms, max_attempts, cache, refresh_margin_s, allow_http, and for
+ * per-user tokens idc_application_arn, access_role_arn,
+ * application_role_arn, web_token_file, role_session_name). Settings not
+ * given come from the environment. Move-only; freed (secret settings wiped) when
  * destroyed. A moved-from client is empty: its calls throw RS_IDC_EINVAL.
  *
  * The option strings are only read while the client is being made; the
@@ -329,6 +346,39 @@ public:
         }
         return detail::take([&](char **out, std::int64_t *exp) {
             return rs_idc_client_get_token_for_host(handle_, host.c_str(), out, exp);
+        });
+    }
+
+    /* The token of one user, for provisioned clusters: `web_token` is the
+     * user's token from their identity provider (a JWT, at most
+     * RS_IDC_MAX_WEB_TOKEN_LEN bytes), `ids` 1 to 20 cluster identifiers
+     * (see rs_idc_client_get_user_token()). The handle needs the options
+     * idc_application_arn and access_role_arn, else RS_IDC_EINVAL. A web
+     * token that is not a JWT with a numeric exp throws RS_IDC_EINVAL, an
+     * expired or refused one RS_IDC_EIDENTITY; a role that may not be
+     * assumed RS_IDC_EDENIED. The web token is a secret: no error holds
+     * it, and the caller's copy is the caller's to wipe. */
+    [[nodiscard]] token get_user_token(const std::string &web_token,
+                                       const std::vector<std::string> &ids) const
+    {
+        const char *user = detail::web_token(web_token);
+        std::vector<const char *> names = detail::c_strings(ids, "ids");
+        return detail::take([&](char **out, std::int64_t *exp) {
+            return rs_idc_client_get_user_token(handle_, user, names.data(), ids.size(), out,
+                                                exp);
+        });
+    }
+
+    /* As get_user_token(), for Redshift Serverless: 1 to 20 workgroup names
+     * (see rs_idc_client_get_user_serverless_token()). */
+    [[nodiscard]] token get_user_serverless_token(const std::string &web_token,
+                                                  const std::vector<std::string> &workgroups) const
+    {
+        const char *user = detail::web_token(web_token);
+        std::vector<const char *> names = detail::c_strings(workgroups, "workgroups");
+        return detail::take([&](char **out, std::int64_t *exp) {
+            return rs_idc_client_get_user_serverless_token(handle_, user, names.data(),
+                                                           workgroups.size(), out, exp);
         });
     }
 

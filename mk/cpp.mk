@@ -1,8 +1,9 @@
 # C++: the header-only wrapper include/rs_idc.hpp, its example and its test.
 #
 #   make cpp       builds build/cpp_token and build/cpp_test_wrapper
-#   make test-cpp  runs the test and the example under the fake, and the
-#                  test again under valgrind
+#   make test-cpp  runs the test and the example (the process's own and a
+#                  user's token) under the fake, and the test again under
+#                  valgrind
 
 CXX        ?= g++
 CXXFLAGS   ?= -std=c++17 -O1 -g -Wall -Wextra -Werror -pedantic -Wshadow \
@@ -24,6 +25,13 @@ test-cpp: lib $(CPP_PROGRAMS)
 	$(FAKE) run -- $(BUILD)/cpp_token my-cluster
 	$(FAKE) run -- $(BUILD)/cpp_token --serverless my-workgroup
 	$(FAKE) run -- $(BUILD)/cpp_token --host my-cluster.abc123.us-east-1.redshift.amazonaws.com
+	@echo "== cpp_token --user (a user's token from a web token on stdin)"
+	$(FAKE) run -- sh -c '$(FAKE) web-token cpp-example-user 600 | $(BUILD)/cpp_token --user \
+	  "$$RS_IDC_TEST_APPLICATION_ARN" "$$RS_IDC_TEST_ACCESS_ROLE_ARN" my-cluster'
+	@echo "== cpp_token --user with an expired web token (must fail with RS_IDC_EIDENTITY)"
+	@out=$$($(FAKE) run -- sh -c '$(FAKE) web-token cpp-example-user -60 | $(BUILD)/cpp_token \
+	  --user "$$RS_IDC_TEST_APPLICATION_ARN" "$$RS_IDC_TEST_ACCESS_ROLE_ARN" my-cluster' 2>&1); \
+	  rc=$$?; echo "$$out"; test $$rc -eq 1 && echo "$$out" | grep -q '^error: RS_IDC_EIDENTITY: '
 	@echo "== cpp_token err-notfound (must fail with RS_IDC_ENOTFOUND)"
 	@out=$$($(FAKE) run -- $(BUILD)/cpp_token err-notfound 2>&1); rc=$$?; echo "$$out"; \
 	  test $$rc -eq 1 && echo "$$out" | grep -q '^error: RS_IDC_ENOTFOUND: '

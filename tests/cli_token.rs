@@ -376,3 +376,360 @@ fn help_and_version_exit_0_and_misused_flags_exit_64() {
     }
     assert_eq!(fake.requests(), 0);
 }
+
+/// A web token file for `subject`, expiring in `ttl_secs`, in a fresh
+/// folder; returns the folder (to remove) and the file.
+fn web_token_file(
+    fake: &FakeServer,
+    name: &str,
+    subject: &str,
+    ttl_secs: i64,
+) -> (std::path::PathBuf, std::path::PathBuf, String) {
+    let dir = scratch_dir(name);
+    let file = dir.join("user.jwt");
+    let web_token = fake.web_token(subject, ttl_secs);
+    std::fs::write(&file, format!("{web_token}\n")).unwrap();
+    (dir, file, web_token)
+}
+
+/// The per-user flags for the web token `file`, with the fake's
+/// application and access role.
+fn user_flags(file: &std::path::Path) -> Vec<String> {
+    vec![
+        "--web-token-file".into(),
+        file.display().to_string(),
+        "--idc-application-arn".into(),
+        keys::APPLICATION_ARN.into(),
+        "--access-role-arn".into(),
+        keys::ACCESS_ROLE_ARN.into(),
+    ]
+}
+
+/// The command with the fake's plain application credentials (no session
+/// token), as a multi-user server holds them.
+fn application_command(fake: &FakeServer) -> Command {
+    let mut cmd = command(fake);
+    cmd.env("AWS_ACCESS_KEY_ID", keys::PLAIN_ACCESS_KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", keys::PLAIN_SECRET_ACCESS_KEY)
+        .env_remove("AWS_SESSION_TOKEN");
+    cmd
+}
+
+/// Fails if the output holds a web token, a Redshift token, or anything
+/// secret that the exchange handed out.
+fn assert_no_exchange_secrets(fake: &FakeServer, run: &Run, web_tokens: &[&str]) {
+    assert_no_token(fake, run);
+    let minted = fake.minted_credentials();
+    let secrets = web_tokens
+        .iter()
+        .map(|token| token.to_string())
+        .chain(fake.issued_secrets())
+        .chain(minted.iter().map(|(_, secret, _)| secret.clone()))
+        .chain(minted.iter().map(|(_, _, session)| session.clone()));
+    for secret in secrets {
+        assert!(
+            !run.stdout.contains(&secret) && !run.stderr.contains(&secret),
+            "a web token or an exchanged secret was printed"
+        );
+    }
+}
+
+#[test]
+fn a_web_token_file_gets_its_users_token() {
+    let fake = FakeServer::start().unwrap();
+    let (dir, alice, alice_token) = web_token_file(&fake, "alice", "alice@example.com", 3600);
+    let first = run(application_command(&fake)
+        .args(user_flags(&alice))
+        .args(["--cluster-id", "c1"]));
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let token = first.stdout.trim_end();
+    assert_eq!(
+        rs_idc_fake::token_subject(token).as_deref(),
+        Some("alice@example.com")
+    );
+    assert_eq!(fake.operations("CreateTokenWithIAM:jwt-bearer"), 1);
+    assert_eq!(fake.operations("AssumeRole"), 1);
+    assert_eq!(fake.operations("AssumeRoleWithWebIdentity"), 0);
+    assert_no_exchange_secrets_but_the_token(&fake, &first, &[&alice_token]);
+
+    // Another user, for a workgroup and as JSON, and by host name.
+    let bob_file = dir.join("bob.jwt");
+    let bob_token = fake.web_token("bob", 3600);
+    std::fs::write(&bob_file, &bob_token).unwrap();
+    let json = run(application_command(&fake)
+        .args(user_flags(&bob_file))
+        .args([
+            "--workgroup",
+            "wg-one",
+            "--json",
+            "--role-session-name",
+            "cli-test",
+        ]));
+    assert_eq!(json.code, 0, "{}", json.stderr);
+    let token = json
+        .stdout
+        .strip_prefix("{\"token\":\"")
+        .and_then(|rest| rest.split_once('"'))
+        .map(|(token, _)| token)
+        .unwrap();
+    assert_eq!(rs_idc_fake::token_subject(token).as_deref(), Some("bob"));
+    let by_host = run(application_command(&fake)
+        .args(user_flags(&bob_file))
+        .args(["--host", "c1.abc.us-east-1.redshift.amazonaws.com"]));
+    assert_eq!(by_host.code, 0, "{}", by_host.stderr);
+    assert_eq!(
+        rs_idc_fake::token_subject(by_host.stdout.trim_end()).as_deref(),
+        Some("bob")
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// As [`assert_no_exchange_secrets`], for a run whose stdout is the
+/// Redshift token it was asked for.
+fn assert_no_exchange_secrets_but_the_token(fake: &FakeServer, run: &Run, web_tokens: &[&str]) {
+    let without_token = Run {
+        code: run.code,
+        stdout: String::new(),
+        stderr: run.stderr.clone(),
+    };
+    assert_no_exchange_secrets(fake, &without_token, web_tokens);
+    for token in web_tokens {
+        assert!(!run.stdout.contains(token), "the web token was printed");
+    }
+}
+
+#[test]
+fn an_application_role_needs_no_credentials() {
+    let fake = FakeServer::start().unwrap();
+    let (dir, file, web_token) = web_token_file(&fake, "approle", "dana", 3600);
+    let run = run(command(&fake)
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
+        .args(user_flags(&file))
+        .args(["--application-role-arn", keys::APPLICATION_ROLE_ARN])
+        .args(["--cluster-id", "c1"]));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        rs_idc_fake::token_subject(run.stdout.trim_end()).as_deref(),
+        Some("dana")
+    );
+    assert_eq!(fake.operations("AssumeRoleWithWebIdentity"), 1);
+    assert_eq!(fake.operations("CreateTokenWithIAM:jwt-bearer"), 1);
+    assert_eq!(fake.operations("AssumeRole"), 1);
+    assert_no_exchange_secrets_but_the_token(&fake, &run, &[&web_token]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn check_lists_the_exchange_steps_without_the_web_token() {
+    let fake = FakeServer::start().unwrap();
+    let (dir, file, web_token) = web_token_file(&fake, "check-user", "carol@example.com", 3600);
+    let run = run(command(&fake)
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
+        .args(["--check"])
+        .args(user_flags(&file))
+        .args(["--application-role-arn", keys::APPLICATION_ROLE_ARN])
+        .args(["--cluster-id", "c1"]));
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let out = &run.stdout;
+    assert!(
+        out.contains(&format!("application:  {}", keys::APPLICATION_ARN)),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "access role:  {} (session name rs-idc)",
+            keys::ACCESS_ROLE_ARN
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains("credentials:  none found; not used: the application role signs the exchange"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("web token:    {}: ", file.display()))
+            && out.contains("a JWT for subject \"carol@example.com\", expires "),
+        "{out}"
+    );
+    // Each step of the exchange, in order, then the token.
+    let steps: Vec<&str> = out
+        .lines()
+        .filter_map(|line| line.strip_prefix("exchange:     "))
+        .collect();
+    let at = |name: &str| {
+        steps
+            .iter()
+            .position(|step| step.contains(name))
+            .unwrap_or_else(|| panic!("no step names {name}: {out}"))
+    };
+    assert!(
+        at("AssumeRoleWithWebIdentity") < at("CreateTokenWithIAM"),
+        "{out}"
+    );
+    assert!(
+        steps
+            .iter()
+            .any(|step| step.contains("AssumeRole") && !step.contains("WebIdentity")),
+        "{out}"
+    );
+    assert!(
+        out.contains("identity:     the user of the web token file"),
+        "{out}"
+    );
+    assert!(out.contains("call:         OK: a token of "), "{out}");
+    assert!(out.contains("verdict:      OK"), "{out}");
+    assert!(!run.stderr.contains("per-user exchange:"), "{}", run.stderr);
+    assert_eq!(fake.tokens_issued(), 1);
+    assert_no_exchange_secrets(&fake, &run, &[&web_token]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn an_expired_web_token_file_is_an_identity_failure() {
+    let fake = FakeServer::start().unwrap();
+    let (dir, file, web_token) = web_token_file(&fake, "expired", "erin", -120);
+    let plain = run(application_command(&fake)
+        .args(user_flags(&file))
+        .args(["--cluster-id", "c1"]));
+    assert_eq!(plain.code, 14, "{}", plain.stderr);
+    assert!(plain.stdout.is_empty());
+    assert!(
+        plain.stderr.contains("rs-idc-token: RS_IDC_EIDENTITY: "),
+        "{}",
+        plain.stderr
+    );
+    assert_no_exchange_secrets(&fake, &plain, &[&web_token]);
+
+    let checked = run(application_command(&fake)
+        .args(["--check"])
+        .args(user_flags(&file))
+        .args(["--cluster-id", "c1"]));
+    assert_eq!(checked.code, 14, "{}", checked.stdout);
+    assert!(checked.stdout.contains("EXPIRED "), "{}", checked.stdout);
+    assert!(
+        checked
+            .stdout
+            .contains("exchange:     no step ran: the call failed before the exchange"),
+        "{}",
+        checked.stdout
+    );
+    assert!(
+        checked
+            .stdout
+            .contains("verdict:      FAILED (RS_IDC_EIDENTITY)"),
+        "{}",
+        checked.stdout
+    );
+    assert!(
+        checked.stdout.contains("next step:    get a new web token"),
+        "{}",
+        checked.stdout
+    );
+    assert_no_exchange_secrets(&fake, &checked, &[&web_token]);
+    // Refused before any traffic.
+    assert_eq!(fake.requests(), 0);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn check_names_a_denied_access_role_and_the_next_step() {
+    let fake = FakeServer::start().unwrap();
+    let (dir, file, web_token) = web_token_file(&fake, "denied", "frank", 3600);
+    let run = run(application_command(&fake).args([
+        "--check",
+        "--web-token-file",
+        &file.display().to_string(),
+        "--idc-application-arn",
+        keys::APPLICATION_ARN,
+        "--access-role-arn",
+        keys::DENIED_ROLE_ARN,
+        "--cluster-id",
+        "c1",
+    ]));
+    assert_eq!(run.code, 7, "{}", run.stdout);
+    assert!(
+        run.stdout.contains("verdict:      FAILED (RS_IDC_EDENIED)"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("sts:SetContext"), "{}", run.stdout);
+    assert_no_exchange_secrets(&fake, &run, &[&web_token]);
+    assert_eq!(fake.tokens_issued(), 0);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn per_user_flags_without_both_arns_are_usage_errors() {
+    let fake = FakeServer::start().unwrap();
+    let (dir, file, _) = web_token_file(&fake, "usage", "gina", 3600);
+    let path = file.display().to_string();
+    for (args, message) in [
+        (
+            vec!["--web-token-file", &path, "--cluster-id", "c1"],
+            "--web-token-file needs --idc-application-arn and --access-role-arn",
+        ),
+        (
+            vec![
+                "--web-token-file",
+                &path,
+                "--idc-application-arn",
+                keys::APPLICATION_ARN,
+                "--check",
+            ],
+            "--web-token-file needs --access-role-arn",
+        ),
+        (
+            vec![
+                "--application-role-arn",
+                keys::APPLICATION_ROLE_ARN,
+                "--host",
+                "h",
+            ],
+            "--application-role-arn needs --web-token-file, --idc-application-arn and \
+             --access-role-arn",
+        ),
+        (
+            vec![
+                "--idc-application-arn",
+                keys::APPLICATION_ARN,
+                "--access-role-arn",
+                keys::ACCESS_ROLE_ARN,
+                "--cluster-id",
+                "c1",
+            ],
+            "--idc-application-arn needs --web-token-file",
+        ),
+    ] {
+        let run = run(command(&fake).args(&args));
+        assert_eq!(run.code, 64, "{args:?}");
+        assert!(
+            run.stderr.contains(&format!("rs-idc-token: {message}")),
+            "{}",
+            run.stderr
+        );
+        assert!(run.stderr.contains("usage: rs-idc-token"));
+    }
+    // A malformed ARN is the library's to refuse: an invalid argument.
+    let run = run(command(&fake).args([
+        "--web-token-file",
+        &path,
+        "--idc-application-arn",
+        "arn:aws:sso::not-an-application",
+        "--access-role-arn",
+        keys::ACCESS_ROLE_ARN,
+        "--cluster-id",
+        "c1",
+    ]));
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("RS_IDC_EINVAL: idc_application_arn"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(fake.requests(), 0);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -15,6 +15,13 @@ standard library is needed.
         token = client.get_token_for_host(
             "my-cluster.abc123.eu-west-1.redshift.amazonaws.com")
 
+    # One user's token, from the user's web token (a JWT from their
+    # identity provider): trusted identity propagation.
+    with rs_idc.Client({"idc_application_arn": application_arn,
+                        "access_role_arn": access_role_arn}) as app:
+        token = app.get_user_token(web_token, ["my-cluster"])
+        token = app.get_user_serverless_token(web_token, ["my-workgroup"])
+
 Failures raise :class:`RsIdcError`, which carries the library's status number
 (``.status``), its name (``.name``, e.g. ``"RS_IDC_ENOTFOUND"``) and the
 detailed message for the failure (``.message``). None of them, nor the
@@ -66,6 +73,7 @@ __all__ = [
     "RS_IDC_ESERVICE",
     "RS_IDC_EBADRESPONSE",
     "RS_IDC_EINTERNAL",
+    "RS_IDC_EIDENTITY",
     "RS_IDC_LOG_OFF",
     "RS_IDC_LOG_ERROR",
     "RS_IDC_LOG_WARN",
@@ -89,6 +97,7 @@ RS_IDC_ENETWORK = -10
 RS_IDC_ESERVICE = -11
 RS_IDC_EBADRESPONSE = -12
 RS_IDC_EINTERNAL = -13
+RS_IDC_EIDENTITY = -14
 
 # Log levels, as in include/rs_idc.h.
 RS_IDC_LOG_OFF = 0
@@ -101,6 +110,7 @@ RS_IDC_LOG_TRACE = 5
 # Limits, as in include/rs_idc.h.
 RS_IDC_MAX_IDENTIFIERS = 20
 RS_IDC_MAX_OPTIONS = 64
+RS_IDC_MAX_WEB_TOKEN_LEN = 16 * 1024
 
 LIBRARY_ENV = "RS_IDC_LIBRARY"
 _SONAME = "librs_idc.so"
@@ -172,6 +182,14 @@ def _declare(lib):
         "rs_idc_client_get_token_for_host": (
             ctypes.c_int,
             [_client_p, ctypes.c_char_p, _out_p, _exp_p],
+        ),
+        "rs_idc_client_get_user_token": (
+            ctypes.c_int,
+            [_client_p, ctypes.c_char_p, _ids_p, ctypes.c_size_t, _out_p, _exp_p],
+        ),
+        "rs_idc_client_get_user_serverless_token": (
+            ctypes.c_int,
+            [_client_p, ctypes.c_char_p, _ids_p, ctypes.c_size_t, _out_p, _exp_p],
         ),
         "rs_idc_client_free": (None, [_client_p]),
         "rs_idc_cache_clear": (None, []),
@@ -343,6 +361,20 @@ def _names(names, what):
     return (ctypes.c_char_p * max(len(encoded), 1))(*encoded), len(encoded)
 
 
+def _web_token(web_token):
+    """A user's web token as bytes, from str or bytes; its value is never
+    in an error."""
+    if isinstance(web_token, str):
+        raw = web_token.encode("utf-8")
+    elif isinstance(web_token, (bytes, bytearray)):
+        raw = bytes(web_token)
+    else:
+        raise TypeError("web_token must be str or bytes, not %s" % type(web_token).__name__)
+    if b"\0" in raw:
+        raise ValueError("web_token must not contain a NUL character")
+    return raw
+
+
 def _call(fn, *args):
     """Calls a token function and turns its answer into a Token or an error."""
     out = ctypes.c_void_p()
@@ -458,6 +490,28 @@ class Client:
         if "\0" in host:
             raise ValueError("host must not contain a NUL character")
         return self._token(_lib.rs_idc_client_get_token_for_host, host.encode("utf-8"))
+
+    def get_user_token(self, web_token, ids):
+        """The token of one user, for provisioned clusters.
+
+        ``web_token``: the user's token from their identity provider (a JWT,
+        ``str`` or ``bytes``, at most ``RS_IDC_MAX_WEB_TOKEN_LEN`` bytes);
+        ``ids``: 1 to 20 cluster identifiers. The client needs the options
+        ``idc_application_arn`` and ``access_role_arn`` (else
+        ``RS_IDC_EINVAL``). A web token that is not a JWT with a numeric
+        ``exp`` raises ``RS_IDC_EINVAL``, an expired or refused one
+        ``RS_IDC_EIDENTITY``, a role that may not be assumed
+        ``RS_IDC_EDENIED``. The web token is a secret: no error holds it.
+        """
+        raw = _web_token(web_token)
+        array, n = _names(ids, "cluster identifier")
+        return self._token(_lib.rs_idc_client_get_user_token, raw, array, n)
+
+    def get_user_serverless_token(self, web_token, workgroups):
+        """As :meth:`get_user_token`, for 1 to 20 Redshift Serverless workgroups."""
+        raw = _web_token(web_token)
+        array, n = _names(workgroups, "workgroup name")
+        return self._token(_lib.rs_idc_client_get_user_serverless_token, raw, array, n)
 
     @property
     def closed(self):

@@ -7,7 +7,9 @@ Run under the fake, with the library's path in RS_IDC_LIBRARY:
         target/release/rs-idc-fake run -- python3 bindings/python/test_rs_idc.py
 
 `rs-idc-fake run` puts the fake's address (127.0.0.1 only) and the test
-credentials in the environment. Tokens are never printed: only lengths.
+credentials in the environment; per-user tests get web tokens, and the
+user a token was issued to, from its control endpoint on 127.0.0.1. Tokens
+and web tokens are never printed: only lengths and subjects.
 The last line is `N passed, M failed`; the exit status is 0 only when
 nothing failed and at least one test passed.
 """
@@ -18,6 +20,9 @@ import sys
 import threading
 import time
 import unittest
+import urllib.error
+import urllib.parse
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -39,6 +44,56 @@ def fake_options(**extra):
     }
     options.update(extra)
     return options
+
+
+def user_options(**extra):
+    """Client options for per-user tokens: the fake's application and access
+    role, signed by the plain application credentials (no session token)."""
+    options = {
+        "region": "us-east-1",
+        "endpoint_url": os.environ["AWS_ENDPOINT_URL"],
+        "access_key_id": os.environ["RS_IDC_TEST_PLAIN_ACCESS_KEY_ID"],
+        "secret_access_key": os.environ["RS_IDC_TEST_PLAIN_SECRET_ACCESS_KEY"],
+        "idc_application_arn": os.environ["RS_IDC_TEST_APPLICATION_ARN"],
+        "access_role_arn": os.environ["RS_IDC_TEST_ACCESS_ROLE_ARN"],
+        "timeout_ms": 20000,
+    }
+    options.update(extra)
+    return options
+
+
+# The fake's control endpoint, always on loopback; no proxy is ever used.
+_control = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def _control_url(path):
+    base = os.environ["RS_IDC_FAKE_URL"]
+    if not base.startswith("http://127.0.0.1:"):
+        raise AssertionError("the fake is not on 127.0.0.1: %r" % base)
+    return base + path
+
+
+def web_token(subject, ttl, wrong_key=False):
+    """A web token (JWT) for `subject` from the fake, expiring in `ttl` s."""
+    query = {"sub": subject, "ttl": str(ttl)}
+    if wrong_key:
+        query["key"] = "wrong"
+    url = _control_url("/_fake/web-token?" + urllib.parse.urlencode(query))
+    with _control.open(url, timeout=10) as answer:
+        return answer.read().decode("ascii").strip()
+
+
+def subject_of(token):
+    """The user the fake issued `token` to, or None for a token of no user."""
+    request = urllib.request.Request(_control_url("/_fake/token-subject"),
+                                     data=token.value.encode("ascii"), method="POST")
+    try:
+        with _control.open(request, timeout=10) as answer:
+            return answer.read().decode("utf-8")
+    except urllib.error.HTTPError as err:
+        if err.code == 404:
+            return None
+        raise
 
 
 class TokenChecks(unittest.TestCase):
@@ -74,6 +129,11 @@ class TestLibrary(unittest.TestCase):
 
     def test_status_names(self):
         self.assertEqual(rs_idc.status_str(rs_idc.RS_IDC_OK), "RS_IDC_OK")
+        self.assertEqual(rs_idc.RS_IDC_EIDENTITY, -14)
+        self.assertEqual(rs_idc.status_str(rs_idc.RS_IDC_EIDENTITY), "RS_IDC_EIDENTITY")
+        for name in rs_idc.__all__:
+            if name.startswith("RS_IDC_E"):
+                self.assertEqual(rs_idc.status_str(getattr(rs_idc, name)), name)
         self.assertEqual(rs_idc.status_str(-5), "RS_IDC_ENOTFOUND")
         self.assertEqual(rs_idc.status_str(-1), "RS_IDC_EINVAL")
         self.assertEqual(rs_idc.status_str(12345), "RS_IDC_UNKNOWN")
@@ -214,6 +274,121 @@ class TestClient(TokenChecks):
             self.assertFalse(client.closed)
         self.assertTrue(client.closed)
         client.close()
+
+
+class TestUserTokens(TokenChecks):
+    """Per-user tokens: a user's web token exchanged for that user's token."""
+
+    def assertKeepsSecret(self, err, secret):
+        for text in (str(err), repr(err), err.message):
+            self.assertFalse(secret in text, "an error shows the web token")
+
+    def test_two_users_get_their_own_tokens(self):
+        alice = web_token("py-alice@example.com", 3600)
+        bob = web_token("py-bob", 3600)
+        with rs_idc.Client(user_options()) as app:
+            for_alice = app.get_user_token(alice, ["py-user-cluster"])
+            for_bob = app.get_user_token(bob.encode("ascii"), "py-user-cluster")
+            self.assertGoodToken(for_alice)
+            self.assertGoodToken(for_bob)
+            self.assertEqual(subject_of(for_alice), "py-alice@example.com")
+            self.assertEqual(subject_of(for_bob), "py-bob")
+            self.assertTrue(for_alice.value != for_bob.value, "the users' tokens differ")
+            wg = app.get_user_serverless_token(bob, ["py-user-wg", "py-user-wg-2"])
+            self.assertGoodToken(wg)
+            self.assertEqual(subject_of(wg), "py-bob")
+            again = app.get_user_token(alice, ["py-user-cluster"])
+            self.assertTrue(again.value == for_alice.value, "a user's token is cached")
+        with rs_idc.Client(fake_options()) as own:
+            self.assertIsNone(subject_of(own.get_token(["py-user-cluster"])),
+                              "the process's own token names no user")
+
+    def test_an_application_role_signs_the_exchange(self):
+        role = os.environ["RS_IDC_TEST_APPLICATION_ROLE_ARN"]
+        options = user_options(application_role_arn=role, role_session_name="py-test")
+        for key in ("access_key_id", "secret_access_key"):
+            del options[key]
+        with rs_idc.Client(options) as app:
+            token = app.get_user_token(web_token("py-carol", 3600), ["py-role-cluster"])
+        self.assertGoodToken(token)
+        self.assertEqual(subject_of(token), "py-carol")
+
+    def test_expired_web_token(self):
+        expired = web_token("py-expired", -60)
+        with rs_idc.Client(user_options()) as app:
+            err = self.assertFails(rs_idc.RS_IDC_EIDENTITY, app.get_user_token, expired,
+                                   ["py-user-cluster"], message_part="expired")
+            self.assertEqual(err.name, "RS_IDC_EIDENTITY")
+            self.assertKeepsSecret(err, expired)
+            self.assertFails(rs_idc.RS_IDC_EIDENTITY, app.get_user_serverless_token,
+                             expired.encode("ascii"), ["py-user-wg"])
+
+    def test_malformed_web_token(self):
+        with rs_idc.Client(user_options()) as app:
+            too_long = "x" * (rs_idc.RS_IDC_MAX_WEB_TOKEN_LEN + 1)
+            for bad in ("not-a-jwt", "", "a.b", b"a.b.c.d", too_long):
+                with self.subTest(length=len(bad)):
+                    self.assertFails(rs_idc.RS_IDC_EINVAL, app.get_user_token, bad,
+                                     ["py-user-cluster"], message_part="web_token")
+            with self.assertRaises(ValueError):
+                app.get_user_token("a.b\0.c", ["py-user-cluster"])
+            with self.assertRaises(TypeError):
+                app.get_user_token(42, ["py-user-cluster"])
+            good = web_token("py-dave", 3600)
+            self.assertFails(rs_idc.RS_IDC_EINVAL, app.get_user_token, good, ["bad_id!"])
+            self.assertFails(rs_idc.RS_IDC_EINVAL, app.get_user_serverless_token, good, [])
+
+    def test_refused_web_token_and_denied_role(self):
+        forged = web_token("py-mallory", 600, wrong_key=True)
+        with rs_idc.Client(user_options()) as app:
+            err = self.assertFails(rs_idc.RS_IDC_EIDENTITY, app.get_user_token, forged,
+                                   ["py-user-cluster"])
+            self.assertKeepsSecret(err, forged)
+        denied = user_options(access_role_arn=os.environ["RS_IDC_TEST_DENIED_ROLE_ARN"])
+        with rs_idc.Client(denied) as app:
+            self.assertFails(rs_idc.RS_IDC_EDENIED, app.get_user_token,
+                             web_token("py-erin", 600), ["py-user-cluster"])
+
+    def test_handle_without_per_user_options(self):
+        good = web_token("py-frank", 3600)
+        with rs_idc.Client(fake_options()) as client:
+            self.assertFails(rs_idc.RS_IDC_EINVAL, client.get_user_token, good,
+                             ["py-user-cluster"], message_part="idc_application_arn")
+            self.assertFails(rs_idc.RS_IDC_EINVAL, client.get_user_serverless_token, good,
+                             ["py-user-wg"], message_part="idc_application_arn")
+        self.assertFails(rs_idc.RS_IDC_EINVAL, rs_idc.Client,
+                         {"access_role_arn": os.environ["RS_IDC_TEST_ACCESS_ROLE_ARN"]},
+                         message_part="idc_application_arn")
+        app = rs_idc.Client(user_options())
+        app.close()
+        self.assertFails(rs_idc.RS_IDC_EINVAL, app.get_user_token, good, ["py-user-cluster"])
+
+    def test_exchange_steps_are_logged_without_the_web_token(self):
+        records = []
+        lock = threading.Lock()
+
+        def collect(level, message):
+            with lock:
+                records.append(message)
+
+        secret = web_token("py-gina", 3600)
+        rs_idc.set_log_level(rs_idc.RS_IDC_LOG_DEBUG)
+        rs_idc.set_log_callback(collect)
+        try:
+            with rs_idc.Client(user_options()) as app:
+                token = app.get_user_token(secret, ["py-log-user"])
+        finally:
+            rs_idc.set_log_callback(None)
+            rs_idc.set_log_level(rs_idc.RS_IDC_LOG_OFF)
+        self.assertGoodToken(token)
+        with lock:
+            seen = list(records)
+        steps = [m for m in seen if "per-user exchange:" in m]
+        self.assertTrue(any("CreateTokenWithIAM" in m for m in steps), "the grant is logged")
+        self.assertTrue(any("AssumeRole" in m for m in steps), "the role is logged")
+        for message in seen:
+            self.assertFalse(secret in message or token.value in message,
+                             "a log record holds the web token or the token")
 
 
 class TestTokenSecrecy(TokenChecks):

@@ -8,9 +8,20 @@
  * right status and a useful message that never holds a secret; moves leave
  * their source empty and nothing is freed twice (valgrind would tell).
  *
- * Tokens are compared by length and expiry, never printed. Ends with
- * "N passed, M failed" and exits non-zero when a check failed.
+ * Per-user tokens: web tokens come from the fake's control endpoint
+ * (GET /_fake/web-token on 127.0.0.1) and the user a token was issued to
+ * from POST /_fake/token-subject; two users get their own tokens, and
+ * malformed, expired and refused web tokens throw the right status.
+ *
+ * Tokens and web tokens are compared by length, expiry and subject, never
+ * printed. Ends with "N passed, M failed" and exits non-zero when a check
+ * failed.
  */
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -134,6 +145,120 @@ std::vector<std::pair<std::string, std::string>> fake_options()
         {"max_attempts", "2"},
     };
 }
+
+/* An answer of the fake's control endpoint: the HTTP status (0 when there
+ * was no answer) and the body. */
+struct answer {
+    int status = 0;
+    std::string body;
+};
+
+/* One request to the fake's control endpoint on 127.0.0.1 (RS_IDC_FAKE_PORT),
+ * read to the end (the connection is closed after it). */
+answer control_request(const std::string &method, const std::string &path,
+                       const std::string &body)
+{
+    answer result;
+    int port = std::atoi(env("RS_IDC_FAKE_PORT").c_str());
+    if (port <= 0 || port > 65535) {
+        return result;
+    }
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) {
+        return result;
+    }
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<std::uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    std::string request = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
+                          "Connection: close\r\nContent-Length: " + std::to_string(body.size()) +
+                          "\r\n\r\n" + body;
+    std::string raw;
+    if (::connect(fd, reinterpret_cast<const sockaddr *>(&addr), sizeof addr) == 0) {
+        std::size_t sent = 0;
+        while (sent < request.size()) {
+            ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+            if (n <= 0) {
+                break;
+            }
+            sent += static_cast<std::size_t>(n);
+        }
+        char buffer[4096];
+        for (;;) {
+            ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+            if (n <= 0) {
+                break;
+            }
+            raw.append(buffer, static_cast<std::size_t>(n));
+        }
+    }
+    ::close(fd);
+    std::size_t end_of_head = raw.find("\r\n\r\n");
+    if (raw.rfind("HTTP/1.1 ", 0) != 0 || end_of_head == std::string::npos) {
+        return result;
+    }
+    result.status = std::atoi(raw.c_str() + 9);
+    result.body = raw.substr(end_of_head + 4);
+    return result;
+}
+
+/* A web token (JWT) for `subject` that the fake trusts, expiring in
+ * `ttl_secs` (negative: already expired); "" when the fake did not make one
+ * (reported). */
+std::string web_token_for(const std::string &subject, long ttl_secs)
+{
+    answer a = control_request("GET", "/_fake/web-token?sub=" + subject +
+                                          "&ttl=" + std::to_string(ttl_secs), "");
+    while (!a.body.empty() && (a.body.back() == '\n' || a.body.back() == '\r')) {
+        a.body.pop_back();
+    }
+    EXPECT(a.status == 200 && !a.body.empty(),
+           "the fake makes a web token for " + subject + " (HTTP " + std::to_string(a.status) +
+               ")");
+    return a.body;
+}
+
+/* The user the fake issued `t` to; "" for a token that names no user. */
+std::string subject_of(const rs_idc::token &t)
+{
+    answer a = control_request("POST", "/_fake/token-subject", std::string(t.str()));
+    return a.status == 200 ? a.body : "";
+}
+
+/* Options for a per-user handle: the fake's endpoint, its application and
+ * access role, signed by the plain application credentials (a multi-user
+ * server's own, without a session token). */
+std::vector<std::pair<std::string, std::string>> user_options()
+{
+    return {
+        {"region", "us-east-1"},
+        {"endpoint_url", env("AWS_ENDPOINT_URL")},
+        {"access_key_id", env("RS_IDC_TEST_PLAIN_ACCESS_KEY_ID")},
+        {"secret_access_key", env("RS_IDC_TEST_PLAIN_SECRET_ACCESS_KEY")},
+        {"idc_application_arn", env("RS_IDC_TEST_APPLICATION_ARN")},
+        {"access_role_arn", env("RS_IDC_TEST_ACCESS_ROLE_ARN")},
+        {"timeout_ms", "60000"},
+        {"max_attempts", "2"},
+    };
+}
+
+/* Checks that no part of `secret` (a web token) is in an error's text. */
+template <typename Body>
+void expect_secret_kept(const char *what, const std::string &secret, Body body, int line)
+{
+    try {
+        body();
+    } catch (const rs_idc::error &e) {
+        std::string text = e.what();
+        record(secret.size() < 16 || text.find(secret.substr(secret.size() - 16)) ==
+                                          std::string::npos,
+               __FILE__, line, std::string(what) + ": the error does not show the web token");
+    }
+}
+
+#define EXPECT_SECRET_KEPT(what, secret, ...) \
+    expect_secret_kept((what), (secret), [&]() { (void)(__VA_ARGS__); }, __LINE__)
 
 // ---------------------------------------------------------------------------
 
@@ -385,6 +510,119 @@ void client_moves()
     EXPECT_GOOD(kept, "token after its client was destroyed");
 }
 
+void user_tokens()
+{
+    std::string alice = web_token_for("cpp-alice@example.com", 3600);
+    std::string bob = web_token_for("cpp-bob", 3600);
+    rs_idc::client app(user_options());
+
+    // Two users, one cluster: each gets a token of their own.
+    rs_idc::token for_alice = app.get_user_token(alice, {"user-cluster"});
+    rs_idc::token for_bob = app.get_user_token(bob, {"user-cluster"});
+    EXPECT_GOOD(for_alice, "get_user_token(alice)");
+    EXPECT_GOOD(for_bob, "get_user_token(bob)");
+    EXPECT(subject_of(for_alice) == "cpp-alice@example.com", "alice's token is alice's");
+    EXPECT(subject_of(for_bob) == "cpp-bob", "bob's token is bob's");
+    EXPECT(for_alice.str() != for_bob.str(), "the users' tokens differ");
+    std::printf("%-44s %s, %s\n", "subjects of the two users' tokens",
+                subject_of(for_alice).c_str(), subject_of(for_bob).c_str());
+
+    // Serverless, several workgroups; a user's second call is answered too.
+    rs_idc::token wg = app.get_user_serverless_token(bob, {"user-wg-a", "user-wg-b"});
+    EXPECT_GOOD(wg, "get_user_serverless_token(bob)");
+    EXPECT(subject_of(wg) == "cpp-bob", "bob's serverless token is bob's");
+    rs_idc::token again = app.get_user_token(alice, {"user-cluster-2"});
+    EXPECT_GOOD(again, "get_user_token(alice) again");
+    EXPECT(subject_of(again) == "cpp-alice@example.com", "alice's second token is alice's");
+
+    // An application role assumed with the web token signs the exchange:
+    // no credentials of the handle's own.
+    rs_idc::client role_signed{
+        {"region", "us-east-1"},
+        {"endpoint_url", env("AWS_ENDPOINT_URL")},
+        {"idc_application_arn", env("RS_IDC_TEST_APPLICATION_ARN")},
+        {"access_role_arn", env("RS_IDC_TEST_ACCESS_ROLE_ARN")},
+        {"application_role_arn", env("RS_IDC_TEST_APPLICATION_ROLE_ARN")},
+        {"role_session_name", "cpp-test"},
+    };
+    rs_idc::token via_role = role_signed.get_user_token(alice, {"role-cluster"});
+    EXPECT_GOOD(via_role, "get_user_token(alice) via the application role");
+    EXPECT(subject_of(via_role) == "cpp-alice@example.com",
+           "the application role's exchange gives alice's token");
+
+    // The process's own token names no user.
+    rs_idc::client own(fake_options());
+    EXPECT(subject_of(own.get_token({"user-cluster"})).empty(),
+           "the process's own token names no user");
+}
+
+void user_token_errors_throw()
+{
+    rs_idc::client app(user_options());
+    std::string expired = web_token_for("cpp-expired", -60);
+    EXPECT_ERROR("get_user_token(expired web token)", RS_IDC_EIDENTITY, "expired",
+                 app.get_user_token(expired, {"user-cluster"}));
+    EXPECT_ERROR("get_user_serverless_token(expired web token)", RS_IDC_EIDENTITY, nullptr,
+                 app.get_user_serverless_token(expired, {"user-wg"}));
+    EXPECT_SECRET_KEPT("expired web token", expired,
+                       app.get_user_token(expired, {"user-cluster"}));
+
+    EXPECT_ERROR("get_user_token(not a JWT)", RS_IDC_EINVAL, "web_token",
+                 app.get_user_token("not-a-jwt", {"user-cluster"}));
+    EXPECT_ERROR("get_user_token(two parts)", RS_IDC_EINVAL, nullptr,
+                 app.get_user_token("eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0", {"user-cluster"}));
+    EXPECT_ERROR("get_user_token(empty)", RS_IDC_EINVAL, nullptr,
+                 app.get_user_token("", {"user-cluster"}));
+    EXPECT_ERROR("get_user_token(NUL byte)", RS_IDC_EINVAL, "web_token contains a NUL byte",
+                 app.get_user_token(std::string("a.b\0.c", 6), {"user-cluster"}));
+    EXPECT_ERROR("get_user_token(too long)", RS_IDC_EINVAL, nullptr,
+                 app.get_user_token(std::string(RS_IDC_MAX_WEB_TOKEN_LEN + 1, 'a'),
+                                    {"user-cluster"}));
+
+    std::string carol = web_token_for("cpp-carol", 3600);
+    EXPECT_ERROR("get_user_token(bad cluster id)", RS_IDC_EINVAL, nullptr,
+                 app.get_user_token(carol, {"bad_id!"}));
+    EXPECT_ERROR("get_user_serverless_token(no workgroups)", RS_IDC_EINVAL, nullptr,
+                 app.get_user_serverless_token(carol, {}));
+
+    // A web token signed with another key is refused by the service.
+    answer forged = control_request("GET", "/_fake/web-token?sub=cpp-mallory&ttl=600&key=wrong",
+                                    "");
+    while (!forged.body.empty() && forged.body.back() == '\n') {
+        forged.body.pop_back();
+    }
+    EXPECT_ERROR("get_user_token(web token the service refuses)", RS_IDC_EIDENTITY, nullptr,
+                 app.get_user_token(forged.body, {"user-cluster"}));
+    EXPECT_SECRET_KEPT("refused web token", forged.body,
+                       app.get_user_token(forged.body, {"user-cluster"}));
+
+    // A role that may not be assumed.
+    std::vector<std::pair<std::string, std::string>> denied = user_options();
+    for (auto &option : denied) {
+        if (option.first == "access_role_arn") {
+            option.second = env("RS_IDC_TEST_DENIED_ROLE_ARN");
+        }
+    }
+    rs_idc::client denied_client(denied);
+    EXPECT_ERROR("get_user_token(denied access role)", RS_IDC_EDENIED, nullptr,
+                 denied_client.get_user_token(carol, {"user-cluster"}));
+
+    // A handle without the per-user options, and an empty one.
+    rs_idc::client plain(fake_options());
+    EXPECT_ERROR("get_user_token on a handle without per-user options", RS_IDC_EINVAL,
+                 "idc_application_arn", plain.get_user_token(carol, {"user-cluster"}));
+    rs_idc::client moved(std::move(plain));
+    EXPECT_ERROR("moved-from client.get_user_token", RS_IDC_EINVAL, nullptr,
+                 plain.get_user_token(carol, {"user-cluster"}));
+    EXPECT_ERROR("moved-from client.get_user_serverless_token", RS_IDC_EINVAL, nullptr,
+                 plain.get_user_serverless_token(carol, {"user-wg"}));
+
+    // Per-user options without both ARNs are refused when the handle is made.
+    EXPECT_ERROR("client{access_role_arn alone}", RS_IDC_EINVAL, "access_role_arn",
+                 rs_idc::client({{"access_role_arn", env("RS_IDC_TEST_ACCESS_ROLE_ARN")}}));
+    CHECK(std::strcmp(rs_idc::status_name(RS_IDC_EIDENTITY), "RS_IDC_EIDENTITY") == 0);
+}
+
 }  // namespace
 
 int main()
@@ -400,6 +638,8 @@ int main()
         errors_copy_and_catch_as_std();
         token_moves();
         client_moves();
+        user_tokens();
+        user_token_errors_throw();
     } catch (const std::exception &e) {
         record(false, __FILE__, __LINE__, std::string("unexpected exception: ") + e.what());
     }

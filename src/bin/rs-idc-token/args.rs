@@ -22,16 +22,28 @@ Gets an Amazon Redshift IAM Identity Center auth token and prints it.
                        never prints the token or a secret
   --help, --version
 
+A user's token (trusted identity propagation): with these, the token is that
+of the user whose web token (a JWT from their identity provider) is in a file.
+The first three go together.
+
+  --web-token-file FILE       the user's web token, read at each exchange
+  --idc-application-arn ARN   the IAM Identity Center application that trusts
+                              the web token's issuer
+  --access-role-arn ARN       the role assumed with the user's identity context
+  --application-role-arn ARN  a role assumed with the web token to sign the
+                              exchange (default: the AWS credentials sign it)
+  --role-session-name NAME    the session name of the roles (default: rs-idc)
+
 Exit status: 0, or the absolute value of the RS_IDC_* status (1 invalid
-argument, 2 no credentials, 3 no region, 4 unsupported, 5 not found, ...),
-or 64 for a bad command line.
+argument, 2 no credentials, 3 no region, 4 unsupported, 5 not found, ...,
+14 web token refused), or 64 for a bad command line.
 ";
 
 /// What a command line asks for.
 #[derive(Debug)]
 pub enum Command {
     /// Get a token, or check the setup.
-    Run(Args),
+    Run(Box<Args>),
     /// Print [`USAGE`].
     Help,
     /// Print the name and version.
@@ -61,6 +73,22 @@ pub enum Mode {
     Check,
 }
 
+/// The flags of a user's token: the web token file and how it is
+/// exchanged (the handle options of the same names).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserArgs {
+    /// `--web-token-file`: the file holding the user's web token.
+    pub web_token_file: String,
+    /// `--idc-application-arn`: the IAM Identity Center application.
+    pub idc_application_arn: String,
+    /// `--access-role-arn`: the role assumed with the identity context.
+    pub access_role_arn: String,
+    /// `--application-role-arn`: the role that signs the exchange, if any.
+    pub application_role_arn: Option<String>,
+    /// `--role-session-name`, if given.
+    pub role_session_name: Option<String>,
+}
+
 /// A command line that asks for a token or a check.
 #[derive(Debug)]
 pub struct Args {
@@ -73,13 +101,16 @@ pub struct Args {
     pub profile: Option<String>,
     /// `--endpoint-url`, overriding `AWS_ENDPOINT_URL`.
     pub endpoint_url: Option<String>,
+    /// The user whose token is asked for; `None`: the token of the AWS
+    /// credentials' own identity.
+    pub user: Option<UserArgs>,
     /// What to print.
     pub mode: Mode,
 }
 
 /// Reads a command line (without the program name). A later `--host`,
-/// `--region`, `--profile` or `--endpoint-url` replaces an earlier one;
-/// `--cluster-id` and `--workgroup` add to the list.
+/// `--region`, `--profile`, `--endpoint-url` or per-user flag replaces an
+/// earlier one; `--cluster-id` and `--workgroup` add to the list.
 pub fn parse_args<I>(words: I) -> Result<Command, lexopt::Error>
 where
     I: IntoIterator,
@@ -94,6 +125,7 @@ where
     let mut endpoint_url = None;
     let mut json = false;
     let mut check = false;
+    let mut user = UserFlags::default();
     while let Some(arg) = parser.next()? {
         match arg {
             Long("cluster-id") => cluster_ids.push(parser.value()?.string()?),
@@ -102,6 +134,15 @@ where
             Long("region") => region = Some(parser.value()?.string()?),
             Long("profile") => profile = Some(parser.value()?.string()?),
             Long("endpoint-url") => endpoint_url = Some(parser.value()?.string()?),
+            Long("web-token-file") => user.web_token_file = Some(parser.value()?.string()?),
+            Long("idc-application-arn") => {
+                user.idc_application_arn = Some(parser.value()?.string()?)
+            }
+            Long("access-role-arn") => user.access_role_arn = Some(parser.value()?.string()?),
+            Long("application-role-arn") => {
+                user.application_role_arn = Some(parser.value()?.string()?)
+            }
+            Long("role-session-name") => user.role_session_name = Some(parser.value()?.string()?),
             Long("json") => json = true,
             Long("check") => check = true,
             Long("help") | Short('h') => return Ok(Command::Help),
@@ -131,13 +172,81 @@ where
         }
         (target, _) => target,
     };
-    Ok(Command::Run(Args {
+    Ok(Command::Run(Box::new(Args {
         target,
         region,
         profile,
         endpoint_url,
+        user: user.finish()?,
         mode,
-    }))
+    })))
+}
+
+/// The per-user flags as given, before they are checked together.
+#[derive(Default)]
+struct UserFlags {
+    web_token_file: Option<String>,
+    idc_application_arn: Option<String>,
+    access_role_arn: Option<String>,
+    application_role_arn: Option<String>,
+    role_session_name: Option<String>,
+}
+
+impl UserFlags {
+    /// The user's flags: none when no per-user flag is given; any of them
+    /// needs the web token file and the two ARNs.
+    fn finish(self) -> Result<Option<UserArgs>, lexopt::Error> {
+        let given = [
+            ("--web-token-file", self.web_token_file.is_some()),
+            ("--idc-application-arn", self.idc_application_arn.is_some()),
+            ("--access-role-arn", self.access_role_arn.is_some()),
+            (
+                "--application-role-arn",
+                self.application_role_arn.is_some(),
+            ),
+            ("--role-session-name", self.role_session_name.is_some()),
+        ];
+        let Some((first, _)) = given.iter().find(|(_, is_given)| *is_given) else {
+            return Ok(None);
+        };
+        match (
+            self.web_token_file,
+            self.idc_application_arn,
+            self.access_role_arn,
+        ) {
+            (Some(web_token_file), Some(idc_application_arn), Some(access_role_arn)) => {
+                Ok(Some(UserArgs {
+                    web_token_file,
+                    idc_application_arn,
+                    access_role_arn,
+                    application_role_arn: self.application_role_arn,
+                    role_session_name: self.role_session_name,
+                }))
+            }
+            _ => {
+                let missing: Vec<&str> = given[..3]
+                    .iter()
+                    .filter(|(_, is_given)| !is_given)
+                    .map(|(flag, _)| *flag)
+                    .collect();
+                Err(format!(
+                    "{first} needs {} (a user's token comes from a web token file, \
+                     an IAM Identity Center application and an access role)",
+                    joined(&missing)
+                )
+                .into())
+            }
+        }
+    }
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn joined(words: &[&str]) -> String {
+    match words {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
 }
 
 #[cfg(test)]
@@ -150,7 +259,7 @@ mod tests {
 
     fn run(words: &[&str]) -> Args {
         match parse(words) {
-            Ok(Command::Run(args)) => args,
+            Ok(Command::Run(args)) => *args,
             other => panic!("{words:?} should ask for a run, not {other:?}"),
         }
     }
@@ -208,6 +317,88 @@ mod tests {
             &["--host", "h", "--json", "--check"][..],
         ] {
             assert!(parse(words).is_err(), "{words:?}");
+        }
+    }
+
+    #[test]
+    fn reads_the_per_user_flags() {
+        let args = run(&["--cluster-id", "c1"]);
+        assert_eq!(args.user, None);
+        let args = run(&[
+            "--web-token-file",
+            "/run/user.jwt",
+            "--idc-application-arn=arn:app",
+            "--access-role-arn",
+            "arn:access",
+            "--cluster-id",
+            "c1",
+        ]);
+        assert_eq!(
+            args.user,
+            Some(UserArgs {
+                web_token_file: "/run/user.jwt".into(),
+                idc_application_arn: "arn:app".into(),
+                access_role_arn: "arn:access".into(),
+                application_role_arn: None,
+                role_session_name: None,
+            })
+        );
+        let args = run(&[
+            "--check",
+            "--web-token-file",
+            "f",
+            "--idc-application-arn",
+            "a",
+            "--access-role-arn",
+            "r",
+            "--application-role-arn",
+            "b",
+            "--role-session-name",
+            "s",
+        ]);
+        let user = args.user.unwrap();
+        assert_eq!(user.application_role_arn.as_deref(), Some("b"));
+        assert_eq!(user.role_session_name.as_deref(), Some("s"));
+    }
+
+    #[test]
+    fn per_user_flags_need_the_file_and_both_arns() {
+        for (words, message) in [
+            (
+                &["--web-token-file", "f", "--cluster-id", "c"][..],
+                "--web-token-file needs --idc-application-arn and --access-role-arn",
+            ),
+            (
+                &[
+                    "--access-role-arn",
+                    "r",
+                    "--web-token-file",
+                    "f",
+                    "--host",
+                    "h",
+                ][..],
+                "--web-token-file needs --idc-application-arn",
+            ),
+            (
+                &["--role-session-name", "s", "--check"][..],
+                "--role-session-name needs --web-token-file, --idc-application-arn and \
+                 --access-role-arn",
+            ),
+            (
+                &[
+                    "--idc-application-arn",
+                    "a",
+                    "--access-role-arn",
+                    "r",
+                    "--check",
+                ][..],
+                "--idc-application-arn needs --web-token-file",
+            ),
+        ] {
+            match parse(words) {
+                Err(err) => assert!(err.to_string().starts_with(message), "{words:?}: {err}"),
+                Ok(other) => panic!("{words:?} should be refused, not {other:?}"),
+            }
         }
     }
 

@@ -2,19 +2,31 @@
 //! makes one call when a target is given, and ends with a verdict and the
 //! next step. It never prints the token or a secret; the access key id is
 //! shown by its ends only.
+//!
+//! With the per-user flags it also shows the web token file (its size,
+//! subject and expiry, never the token) and each step of the exchange, as
+//! the library's `per-user exchange:` log records tell them.
 
-use crate::args::Args;
+use crate::args::{Args, UserArgs};
 use crate::fetch;
 use crate::output::{exit_status, readable_time, status_name};
 use crate::setup;
+use crate::web_token;
+use rs_idc::log::LogLevel;
 use rs_idc::{Client, Error, Status, Token};
+use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
+
+/// What the library's log records of an exchange step start with.
+const EXCHANGE_RECORD: &str = "per-user exchange:";
 
 /// Runs the check and returns the exit status: 0 when the settings were
 /// read and the call (if any) gave a token, else that of the failure.
 pub fn check(args: &Args) -> i32 {
     let profile = setup::profile_name(args);
     let facts = setup::read_profile(&profile);
+    let user = args.user.as_ref();
     println!("rs-idc-token {} check", env!("CARGO_PKG_VERSION"));
     println!(
         "region:       {}",
@@ -22,24 +34,123 @@ pub fn check(args: &Args) -> i32 {
     );
     println!(
         "credentials:  {}",
-        setup::credential_source(&profile, &facts)
+        setup::credential_source(&profile, &facts, user)
     );
     println!("endpoint:     {}", setup::endpoint_source(args));
     if let Some(why) = &facts.unreadable {
         println!("profiles:     cannot be read: {why}");
     }
+    if let Some(user) = user {
+        report_user(user);
+    }
     let client = match fetch::client(args) {
         Ok(client) => client,
-        Err(err) => return report_outcome(Err(err)),
+        Err(err) => return report_outcome(Err(err), user.is_some()),
     };
     let Some(target) = &args.target else {
         println!("call:         skipped (give --cluster-id, --workgroup or --host to try one)");
         println!("verdict:      settings read; no call made");
         return 0;
     };
+    let exchange = user.map(|_| ExchangeLog::start());
     let outcome = fetch::get_token(&client, target);
-    println!("identity:     {}", identity(&client));
-    report_outcome(outcome)
+    match (exchange, user) {
+        (Some(exchange), Some(user)) => {
+            report_exchange(&exchange.finish(), &outcome);
+            println!("identity:     {}", user_identity(&client, user));
+        }
+        _ => println!("identity:     {}", identity(&client)),
+    }
+    report_outcome(outcome, user.is_some())
+}
+
+/// Prints the per-user settings and what the web token file holds.
+fn report_user(user: &UserArgs) {
+    println!("application:  {}", user.idc_application_arn);
+    println!(
+        "access role:  {} (session name {})",
+        user.access_role_arn,
+        user.role_session_name
+            .as_deref()
+            .unwrap_or(rs_idc::settings::DEFAULT_ROLE_SESSION_NAME)
+    );
+    match &user.application_role_arn {
+        Some(role) => {
+            println!("signed by:    {role}, assumed with the web token (AssumeRoleWithWebIdentity)")
+        }
+        None => println!("signed by:    the AWS credentials above"),
+    }
+    println!(
+        "web token:    {}: {}",
+        user.web_token_file,
+        web_token::describe_file(Path::new(&user.web_token_file), unix_now())
+    );
+}
+
+/// Prints one `exchange:` line per step the library logged; when it
+/// logged none, says why there may be none.
+fn report_exchange(steps: &[String], outcome: &Result<Token, Error>) {
+    for step in steps {
+        println!("exchange:     {step}");
+    }
+    if steps.is_empty() {
+        let why = match outcome {
+            Err(_) => "no step ran: the call failed before the exchange",
+            Ok(_) => "no step was logged",
+        };
+        println!("exchange:     {why}");
+    }
+}
+
+/// The library's records of the exchange steps, captured through its log
+/// sink at info level while the call runs; other records go to stderr as
+/// they would have without the capture.
+struct ExchangeLog {
+    steps: Arc<Mutex<Vec<String>>>,
+    level_before: LogLevel,
+}
+
+impl ExchangeLog {
+    /// Starts capturing.
+    fn start() -> ExchangeLog {
+        rs_idc::log::init_from_env();
+        let level_before = rs_idc::log::level();
+        let steps = Arc::new(Mutex::new(Vec::new()));
+        let captured = Arc::clone(&steps);
+        rs_idc::log::set_sink(Some(Arc::new(
+            move |level: LogLevel, line: &str| match exchange_step(line) {
+                Some(step) => captured
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(step.to_owned()),
+                None if level <= level_before => eprintln!("{line}"),
+                None => {}
+            },
+        )));
+        if level_before < LogLevel::Info {
+            rs_idc::log::set_level(LogLevel::Info);
+        }
+        ExchangeLog {
+            steps,
+            level_before,
+        }
+    }
+
+    /// Stops capturing and returns the steps, oldest first.
+    fn finish(self) -> Vec<String> {
+        rs_idc::log::set_sink(None);
+        rs_idc::log::set_level(self.level_before);
+        let mut steps = self.steps.lock().unwrap_or_else(PoisonError::into_inner);
+        std::mem::take(&mut *steps)
+    }
+}
+
+/// The step a log line tells, if it is a record of an exchange step:
+/// the text after [`EXCHANGE_RECORD`].
+fn exchange_step(line: &str) -> Option<&str> {
+    line.split_once(EXCHANGE_RECORD)
+        .map(|(_, step)| step.trim())
+        .filter(|step| !step.is_empty())
 }
 
 /// The identity the call was signed with: the access key id by its ends,
@@ -62,9 +173,19 @@ fn identity(client: &Client) -> String {
     }
 }
 
+/// Who a user's token belongs to and who signed the exchange.
+fn user_identity(client: &Client, user: &UserArgs) -> String {
+    let signer = match (client.resolved_access_key_id(), &user.application_role_arn) {
+        (Some(key), _) => format!("access key {} signed the exchange", mask(&key)),
+        (None, Some(_)) => "the application role signed the exchange".into(),
+        (None, None) => "the AWS credentials were not resolved".into(),
+    };
+    format!("the user of the web token file ({signer})")
+}
+
 /// Prints the `call:` line, and for a failure the next step, then the
 /// verdict; returns the exit status.
-fn report_outcome(outcome: Result<Token, Error>) -> i32 {
+fn report_outcome(outcome: Result<Token, Error>, per_user: bool) -> i32 {
     match outcome {
         Ok(token) => {
             println!(
@@ -79,11 +200,43 @@ fn report_outcome(outcome: Result<Token, Error>) -> i32 {
         Err(err) => {
             let name = status_name(err.status());
             println!("call:         FAILED: {name}: {}", err.message());
-            println!("next step:    {}", next_step(err.status()));
+            let step = if per_user {
+                user_next_step(err.status())
+            } else {
+                None
+            };
+            println!(
+                "next step:    {}",
+                step.unwrap_or_else(|| next_step(err.status()))
+            );
             println!("verdict:      FAILED ({name})");
             exit_status(err.status())
         }
     }
+}
+
+/// What to do about a failure of `status` of a user's token, where it
+/// differs from [`next_step`].
+fn user_next_step(status: Status) -> Option<&'static str> {
+    Some(match status {
+        Status::NoCredentials => {
+            "give this process AWS credentials that may call sso-oauth:CreateTokenWithIAM \
+             and sts:AssumeRole (a session token is not needed), or pass \
+             --application-role-arn so that a role assumed with the web token signs the \
+             exchange"
+        }
+        Status::Denied => {
+            "check that the credentials that sign the exchange are valid, that the access \
+             role trusts them for sts:AssumeRole and sts:SetContext, that the application \
+             role (if any) trusts the web token's issuer, and that the access role may call \
+             redshift:GetIdentityCenterAuthToken"
+        }
+        Status::Unsupported => {
+            "check that the cluster or workgroup has an IAM Identity Center integration \
+             with the instance of the application (--idc-application-arn)"
+        }
+        _ => return None,
+    })
 }
 
 /// What to do about a failure of `status`.
@@ -126,6 +279,11 @@ fn next_step(status: Status) -> &'static str {
              any proxy in between"
         }
         Status::Internal => "report this, with the message above, as a bug in rs-idc",
+        Status::Identity => {
+            "get a new web token from the identity provider, and check that the IAM Identity \
+             Center application trusts its issuer and audience (trusted token issuer) and \
+             allows the jwt-bearer grant"
+        }
     }
 }
 
@@ -153,6 +311,29 @@ fn unix_now() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exchange_steps_are_read_from_records() {
+        assert_eq!(
+            exchange_step(
+                "rs-idc info rs_idc: per-user exchange: CreateTokenWithIAM (jwt-bearer) ok"
+            ),
+            Some("CreateTokenWithIAM (jwt-bearer) ok")
+        );
+        assert_eq!(exchange_step("rs-idc info rs_idc: token fetched"), None);
+        assert_eq!(
+            exchange_step("rs-idc info rs_idc: per-user exchange:  "),
+            None
+        );
+    }
+
+    #[test]
+    fn per_user_failures_have_their_own_next_steps() {
+        assert!(user_next_step(Status::NoCredentials)
+            .is_some_and(|step| step.contains("--application-role-arn")));
+        assert!(user_next_step(Status::Denied).is_some_and(|step| step.contains("SetContext")));
+        assert_eq!(user_next_step(Status::Identity), None);
+    }
 
     #[test]
     fn masks_keys_by_their_ends() {

@@ -13,12 +13,24 @@ const NOTICE_INTERVAL: Duration = Duration::from_secs(1);
 
 /// A client with the environment's settings, overridden by `--region`,
 /// `--profile` and `--endpoint-url`, checked the way the C API checks its
-/// options.
+/// options. With the per-user flags, its calls get the token of the user
+/// of the web token file (the handle options of the same names).
 pub fn client(args: &Args) -> Result<Client, Error> {
+    let user = args.user.as_ref();
+    let web_token_file = user.map(|user| user.web_token_file.clone());
+    let idc_application_arn = user.map(|user| user.idc_application_arn.clone());
+    let access_role_arn = user.map(|user| user.access_role_arn.clone());
+    let application_role_arn = user.and_then(|user| user.application_role_arn.clone());
+    let role_session_name = user.and_then(|user| user.role_session_name.clone());
     let given = [
         ("region", &args.region),
         ("profile", &args.profile),
         ("endpoint_url", &args.endpoint_url),
+        ("idc_application_arn", &idc_application_arn),
+        ("access_role_arn", &access_role_arn),
+        ("application_role_arn", &application_role_arn),
+        ("web_token_file", &web_token_file),
+        ("role_session_name", &role_session_name),
     ];
     let options: Vec<(&[u8], Option<&[u8]>)> = given
         .iter()

@@ -6,13 +6,15 @@
 //! 64 for a bad command line.
 //!
 //! Modules: `args` reads the command line, `fetch` gets the token,
-//! `output` prints it, `check` and `setup` make the `--check` report.
+//! `output` prints it, `check`, `setup` and `web_token` make the `--check`
+//! report.
 
 mod args;
 mod check;
 mod fetch;
 mod output;
 mod setup;
+mod web_token;
 
 use args::{Args, Command, Mode, USAGE};
 use rs_idc::Status;

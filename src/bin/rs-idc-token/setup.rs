@@ -5,7 +5,7 @@
 //! Nothing here reaches the network: the region is looked up in the
 //! environment and the profile only, never in the instance metadata.
 
-use crate::args::{Args, Target};
+use crate::args::{Args, Target, UserArgs};
 use aws_config::meta::region::ProvideRegion;
 use aws_config::profile::ProfileFileRegionProvider;
 use aws_types::os_shim_internal::{Env, Fs};
@@ -115,13 +115,30 @@ pub fn region_source(args: &Args, profile: &str, facts: &ProfileFacts) -> String
 
 /// Where the credentials come from, in the order the SDK looks:
 /// environment variables, the profile, a web identity token, a container
-/// endpoint, the instance metadata.
-pub fn credential_source(profile: &str, facts: &ProfileFacts) -> String {
+/// endpoint, the instance metadata. For a user's token (`user`) they sign
+/// the exchange and need not be identity-enhanced; with an application
+/// role they are not needed.
+pub fn credential_source(profile: &str, facts: &ProfileFacts, user: Option<&UserArgs>) -> String {
+    let found = own_credentials(profile, facts, user.is_some());
+    match user {
+        Some(user) if user.application_role_arn.is_some() => {
+            format!("{found}; not used: the application role signs the exchange")
+        }
+        Some(_) if found == NONE_FOUND => {
+            format!("{found}: the exchange needs them, or --application-role-arn")
+        }
+        Some(_) => format!("{found}; they sign the exchange"),
+        None => found,
+    }
+}
+
+/// Where the SDK finds credentials, for [`credential_source`].
+fn own_credentials(profile: &str, facts: &ProfileFacts, per_user: bool) -> String {
     if env_var("AWS_ACCESS_KEY_ID").is_some() {
-        let session = if env_var("AWS_SESSION_TOKEN").is_some() {
-            "with AWS_SESSION_TOKEN"
-        } else {
-            "without AWS_SESSION_TOKEN: not identity-enhanced"
+        let session = match (env_var("AWS_SESSION_TOKEN").is_some(), per_user) {
+            (true, _) => "with AWS_SESSION_TOKEN",
+            (false, true) => "without AWS_SESSION_TOKEN",
+            (false, false) => "without AWS_SESSION_TOKEN: not identity-enhanced",
         };
         return format!("environment variables (AWS_ACCESS_KEY_ID, {session})");
     }
@@ -139,8 +156,11 @@ pub fn credential_source(profile: &str, facts: &ProfileFacts) -> String {
     if env_var("AWS_EC2_METADATA_DISABLED").as_deref() != Some("true") {
         return "instance metadata, if this runs on EC2 (nothing else found)".into();
     }
-    "none found".into()
+    NONE_FOUND.into()
 }
+
+/// What [`own_credentials`] says when it finds none.
+const NONE_FOUND: &str = "none found";
 
 /// The endpoint a call goes to and where it comes from: `--endpoint-url`,
 /// the service's own variable, `AWS_ENDPOINT_URL`, or the region's public
