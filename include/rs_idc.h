@@ -239,7 +239,8 @@ typedef struct rs_idc_client rs_idc_client;
  *                         sign the exchange, for a process without
  *                         credentials of its own (optional)
  *   web_token_file        a file holding the web token of a single-user
- *                         program, read again at each exchange; then
+ *                         program, read again at each exchange and
+ *                         whenever it changes; then
  *                         rs_idc_client_get_token(),
  *                         rs_idc_client_get_serverless_token() and
  *                         rs_idc_client_get_token_for_host() get that

@@ -276,7 +276,7 @@ impl Client {
             }
             Caller::User(source) => {
                 let key = UserSessions::key(source)?;
-                let session = self.users.fresh(&key);
+                let session = self.users.fresh(&key, source);
                 let snapshot = session.as_ref().map(|session| &**session.snapshot());
                 match self.cached(snapshot, api, ids, logged) {
                     Ok(done) => return Ok(done),

@@ -57,7 +57,32 @@ pub(crate) struct UserSession {
     refresh_token: Option<Zeroizing<String>>,
     /// The application role's credentials, when one signs the exchange.
     bootstrap: Option<aws::Identity>,
+    /// The web token file as it was read: a session made from a file
+    /// serves only while the file is unchanged.
+    file: Option<FileStamp>,
     made_at_ms: u64,
+}
+
+/// What tells one version of a file from another, without reading it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct FileStamp {
+    device: u64,
+    inode: u64,
+    size: u64,
+    modified_ns: i128,
+}
+
+impl FileStamp {
+    fn of(path: &Path) -> Option<FileStamp> {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(path).ok()?;
+        Some(FileStamp {
+            device: meta.dev(),
+            inode: meta.ino(),
+            size: meta.size(),
+            modified_ns: i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec()),
+        })
+    }
 }
 
 impl UserSession {
@@ -66,9 +91,16 @@ impl UserSession {
         &self.snapshot
     }
 
-    /// Whether the session may serve a call now.
-    fn is_fresh(&self, now: i64) -> bool {
-        self.snapshot.is_fresh() && self.web_token_expires_at > now
+    /// Whether the session may serve a call for `source` now: the
+    /// credentials and the web token are not due, and a web token file
+    /// has not changed since it was read (it may hold another user's
+    /// token now).
+    fn serves(&self, source: &WebTokenSource<'_>, now: i64) -> bool {
+        let same_file = match source {
+            WebTokenSource::Given(_) => true,
+            WebTokenSource::File(path) => self.file.is_some() && FileStamp::of(path) == self.file,
+        };
+        self.snapshot.is_fresh() && self.web_token_expires_at > now && same_file
     }
 }
 
@@ -107,13 +139,14 @@ impl UserSessions {
         }
     }
 
-    /// The session under `key` if it may serve a call now.
-    pub(crate) fn fresh(&self, key: &Digest) -> Option<Arc<UserSession>> {
-        let sessions = fork::lock(&self.sessions);
-        sessions
-            .get(key)
-            .filter(|session| session.is_fresh(unix_now()))
-            .cloned()
+    /// The session under `key` if it may serve a call for `source` now.
+    pub(crate) fn fresh(
+        &self,
+        key: &Digest,
+        source: &WebTokenSource<'_>,
+    ) -> Option<Arc<UserSession>> {
+        let session = fork::lock(&self.sessions).get(key).cloned()?;
+        session.serves(source, unix_now()).then_some(session)
     }
 
     /// The session under `key`, made by an exchange unless another thread
@@ -125,7 +158,7 @@ impl UserSessions {
         exchange: &Exchange<'_>,
     ) -> Result<Arc<UserSession>, Error> {
         self.exchanges.run(key, exchange.deadline, || {
-            if let Some(session) = self.fresh(key) {
+            if let Some(session) = self.fresh(key, source) {
                 return Ok(session);
             }
             let previous = fork::lock(&self.sessions).get(key).cloned();
@@ -174,9 +207,13 @@ impl Exchange<'_> {
         previous: Option<&UserSession>,
     ) -> Result<UserSession, Error> {
         let read;
+        let mut file = None;
         let web_token = match source {
             WebTokenSource::Given(token) => *token,
             WebTokenSource::File(path) => {
+                // Stamped before it is read: a change while it is read
+                // makes the next call read it again.
+                file = FileStamp::of(path);
                 read = WebToken::read_file("web_token_file", path, unix_now())?;
                 &read
             }
@@ -228,6 +265,7 @@ impl Exchange<'_> {
             web_token_expires_at: web_token.expires_at(),
             refresh_token: context.refresh_token,
             bootstrap,
+            file,
             made_at_ms: resolved_at,
         })
     }
@@ -339,8 +377,18 @@ mod tests {
             web_token_expires_at,
             refresh_token: None,
             bootstrap: None,
+            file: None,
             made_at_ms,
         }
+    }
+
+    /// A source for lookups: a given web token (never read by `fresh`).
+    fn any_given() -> WebTokenSource<'static> {
+        static TOKEN: std::sync::LazyLock<WebToken> = std::sync::LazyLock::new(|| {
+            let jwt = "eyJhbGciOiJub25lIn0.eyJleHAiOjk5OTk5OTk5OTl9.c2ln";
+            WebToken::parse("t", jwt.as_bytes(), 0).unwrap()
+        });
+        WebTokenSource::Given(&TOKEN)
     }
 
     #[test]
@@ -357,8 +405,13 @@ mod tests {
             users.keep(&key(n).unwrap(), Arc::new(session(&service, n, now + 3600)));
         }
         assert_eq!(users.len(), MAX_USERS);
-        assert!(users.fresh(&key(3).unwrap()).is_none());
-        assert!(users.fresh(&key(10).unwrap()).is_some());
+        let given = |n: usize| {
+            key(n)
+                .map(|k| users.fresh(&k, &any_given()).is_some())
+                .unwrap()
+        };
+        assert!(!given(3));
+        assert!(given(10));
         // Beyond the bound among usable users, the oldest goes.
         let newest = key(MAX_USERS + 10).unwrap();
         users.keep(
@@ -366,7 +419,7 @@ mod tests {
             Arc::new(session(&service, MAX_USERS + 10, now + 3600)),
         );
         assert_eq!(users.len(), MAX_USERS);
-        assert!(users.fresh(&key(10).unwrap()).is_none());
-        assert!(users.fresh(&newest).is_some());
+        assert!(!given(10));
+        assert!(given(MAX_USERS + 10));
     }
 }

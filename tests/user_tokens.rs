@@ -309,6 +309,13 @@ fn a_web_token_file_gives_the_handles_plain_calls_its_user() {
     let host = b"c1.abc123.us-east-1.redshift.amazonaws.com";
     assert_eq!(subject(&client.get_token_for_host(host).unwrap()), "ivy");
     assert_eq!(fake.operations(JWT_BEARER), 1, "one exchange for the file");
+    // The file now holds another user's token: the next call is theirs.
+    std::fs::write(&file, fake.web_token("jon", 3600)).unwrap();
+    assert_eq!(subject(&client.get_token(&["c1"]).unwrap()), "jon");
+    assert_eq!(fake.operations(JWT_BEARER), 2);
+    assert_eq!(fake.operations(REFRESH), 0, "no refresh token of another user");
+    assert_eq!(subject(&client.get_token(&["c1"]).unwrap()), "jon");
+    assert_eq!(fake.operations(JWT_BEARER), 2);
     // An expired token in the file is refused before any request.
     std::fs::write(&file, fake.web_token("ivy", -5)).unwrap();
     let stale = Client::new(settings(
