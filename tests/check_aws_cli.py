@@ -9,8 +9,10 @@ this script again inside it with the fake's URL and the test credentials in
 the environment; every `aws` command then gets a clean environment that
 points only at 127.0.0.1.
 
-Tokens are never printed: only their lengths and expiry times. The last
-line is `N passed, M failed`; the exit status is 0 only when nothing failed.
+Tokens, web tokens (JWTs), refresh tokens, identity contexts, secret keys
+and session tokens are never printed: only their lengths, expiry times and
+the users they name. The last line is `N passed, M failed`; the exit status
+is 0 only when nothing failed.
 """
 
 import datetime
@@ -20,10 +22,16 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import urllib.error
+import urllib.parse
 import urllib.request
 
 INSIDE_FLAG = "--inside-fake"
 TIMEOUT_SECS = 120
+JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+CONTEXT_PROVIDER_ARN = "arn:aws:iam::aws:contextProvider/IdentityCenter"
+OPERATIONS = ("GetIdentityCenterAuthToken", "AssumeRole", "AssumeRoleWithWebIdentity",
+              "CreateTokenWithIAM:jwt-bearer", "CreateTokenWithIAM:refresh_token")
 
 
 class Checker:
@@ -149,10 +157,54 @@ class Checker:
         else:
             self.record(name, True, f"exit {proc.returncode}, {code}")
 
+    def aws_json(self, name, args, creds=None):
+        """Runs `aws ARGS`; the parsed JSON output, or None (recorded as a failure)."""
+        proc = self.aws_call(args, creds or self.idc)
+        if proc.returncode != 0:
+            if self.missing_command(proc):
+                self.record(name, False, "this AWS CLI does not know the command "
+                            f"'aws {' '.join(args[:2])}' (awscli too old?)")
+            else:
+                self.record(name, False, f"exit {proc.returncode}: {self.stderr_tail(proc)}")
+            return None
+        try:
+            return json.loads(proc.stdout)
+        except ValueError:
+            self.record(name, False, "the output is not JSON")
+            return None
+
+    def control(self, path, query=None, data=None):
+        """A request to the fake's control endpoint: (status, body text)."""
+        url = self.url + path + ("?" + urllib.parse.urlencode(query) if query else "")
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        try:
+            with opener.open(url, data=data, timeout=10) as resp:
+                return resp.status, resp.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode()
+
+    def web_token(self, sub, ttl=300, **extra):
+        """A web token (JWT) from the fake; never printed."""
+        status, text = self.control("/_fake/web-token", dict(sub=sub, ttl=ttl, **extra))
+        if status != 200:
+            raise RuntimeError(f"/_fake/web-token answered {status}")
+        return text
+
+    def token_subject(self, token):
+        """The user a Redshift token names (None if it names nobody)."""
+        status, text = self.control("/_fake/token-subject", data=token.encode())
+        return text if status == 200 else None
+
     def stats(self):
-        with urllib.request.urlopen(self.url + "/_fake/stats", timeout=10) as resp:
-            text = resp.read().decode()
-        return dict((k, int(v)) for k, v in (line.split() for line in text.splitlines()))
+        """`name N` lines by name; `operation NAME N` lines as "operation NAME"."""
+        status, text = self.control("/_fake/stats")
+        if status != 200:
+            raise OSError(f"/_fake/stats answered {status}")
+        stats = {}
+        for line in text.splitlines():
+            *name, value = line.split()
+            stats[" ".join(name)] = int(value)
+        return stats
 
 
 def redshift(*ids):
@@ -161,6 +213,124 @@ def redshift(*ids):
 
 def serverless(*names):
     return ["redshift-serverless", "get-identity-center-auth-token", "--workgroup-names", *names]
+
+
+def web_identity(role, token, session="rs-idc-cli"):
+    return ["sts", "assume-role-with-web-identity", "--role-arn", role,
+            "--role-session-name", session, "--web-identity-token", token]
+
+
+def jwt_bearer(client_id, assertion):
+    return ["sso-oidc", "create-token-with-iam", "--client-id", client_id,
+            "--grant-type", JWT_BEARER, "--assertion", assertion]
+
+
+def refresh_grant(client_id, refresh_token):
+    return ["sso-oidc", "create-token-with-iam", "--client-id", client_id,
+            "--grant-type", "refresh_token", "--refresh-token", refresh_token]
+
+
+def assume_role(role, context=None, provider=CONTEXT_PROVIDER_ARN):
+    args = ["sts", "assume-role", "--role-arn", role, "--role-session-name", "rs-idc-cli-user"]
+    if context is not None:
+        args += ["--provided-contexts", f"ProviderArn={provider},ContextAssertion={context}"]
+    return args
+
+
+def minted(name, c, doc):
+    """The credentials of an STS answer as (key, secret, token), or None (recorded)."""
+    creds = (doc or {}).get("Credentials") or {}
+    parts = (creds.get("AccessKeyId"), creds.get("SecretAccessKey"), creds.get("SessionToken"))
+    if not all(isinstance(p, str) and p for p in parts) or not parts[0].startswith("ASIA"):
+        c.record(name, False, f"no credentials in the output (keys: {sorted(doc or {})})")
+        return None
+    c.record(name, True, f"credentials {parts[0]}, secret length {len(parts[1])}, "
+             f"session token length {len(parts[2])}, expire {creds.get('Expiration')}")
+    return parts
+
+
+def identity_checks(c):
+    """Trusted identity propagation: STS and SSO-OIDC with the real CLI."""
+    env = os.environ
+    app = env["RS_IDC_TEST_APPLICATION_ARN"]
+    app_role = env["RS_IDC_TEST_APPLICATION_ROLE_ARN"]
+    access_role = env["RS_IDC_TEST_ACCESS_ROLE_ARN"]
+    denied_role = env["RS_IDC_TEST_DENIED_ROLE_ARN"]
+
+    jwt = c.web_token("alice@example.com")
+    doc = c.aws_json("sts assume-role-with-web-identity", web_identity(app_role, jwt))
+    if doc is not None:
+        app_creds = minted("sts assume-role-with-web-identity", c, doc)
+        sub = doc.get("SubjectFromWebIdentityToken")
+        c.record("sts web identity subject", sub == "alice@example.com"
+                 and doc.get("Provider") == "https://idp.rs-idc.test",
+                 f"subject {sub!r}, provider {doc.get('Provider')!r}")
+        if app_creds is not None:
+            c.expect_error("redshift with web identity credentials", redshift("my-cluster"),
+                           "UnsupportedOperation", creds=app_creds)
+    c.expect_error("sts web identity, bad signature",
+                   web_identity(app_role, c.web_token("alice", key="wrong")), "InvalidIdentityToken")
+    c.expect_error("sts web identity, expired", web_identity(app_role, c.web_token("alice", ttl=-60)),
+                   "ExpiredTokenException")
+    c.expect_error("sts web identity, wrong audience",
+                   web_identity(app_role, c.web_token("alice", aud="someone-else")), "IDPRejectedClaim")
+    c.expect_error("sts web identity, denied role", web_identity(denied_role, jwt), "AccessDenied")
+
+    doc = c.aws_json("sso-oidc create-token-with-iam jwt-bearer", jwt_bearer(app, jwt))
+    context = refresh_token = None
+    if doc is not None:
+        context = (doc.get("awsAdditionalDetails") or {}).get("identityContext")
+        refresh_token = doc.get("refreshToken")
+        ok = all(isinstance(doc.get(k), str) and doc.get(k)
+                 for k in ("accessToken", "refreshToken", "idToken")) and bool(context)
+        c.record("sso-oidc create-token-with-iam jwt-bearer", ok,
+                 f"access token length {len(doc.get('accessToken') or '')}, refresh token length "
+                 f"{len(refresh_token or '')}, identity context length {len(context or '')}, "
+                 f"expires in {doc.get('expiresIn')} s")
+    if refresh_token:
+        doc = c.aws_json("sso-oidc create-token-with-iam refresh_token",
+                         refresh_grant(app, refresh_token))
+        if doc is not None:
+            new_context = (doc.get("awsAdditionalDetails") or {}).get("identityContext")
+            new_refresh = doc.get("refreshToken")
+            c.record("sso-oidc create-token-with-iam refresh_token",
+                     bool(new_context) and bool(new_refresh) and new_refresh != refresh_token,
+                     f"new refresh token length {len(new_refresh or '')}, identity context length "
+                     f"{len(new_context or '')}")
+    c.expect_error("sso-oidc invalid grant", jwt_bearer(app, c.web_token("alice", key="wrong")),
+                   "InvalidGrantException")
+    c.expect_error("sso-oidc unknown refresh token", refresh_grant(app, "aorAAAAAGnot-issued"),
+                   "InvalidGrantException")
+    c.expect_error("sso-oidc unauthorized client",
+                   jwt_bearer(env["RS_IDC_TEST_UNAUTHORIZED_APPLICATION_ARN"], jwt),
+                   "UnauthorizedClientException")
+    c.expect_error("sso-oidc unknown client", jwt_bearer(env["RS_IDC_TEST_UNKNOWN_APPLICATION_ARN"], jwt),
+                   "InvalidClientException")
+
+    if context:
+        doc = c.aws_json("sts assume-role with an identity context", assume_role(access_role, context),
+                         creds=c.plain)
+        user_creds = minted("sts assume-role with an identity context", c, doc) if doc else None
+        if user_creds is not None:
+            proc = c.aws_call(redshift("my-cluster"), user_creds)
+            token = None
+            if proc.returncode == 0:
+                try:
+                    token = json.loads(proc.stdout).get("Token")
+                except ValueError:
+                    pass
+            subject = c.token_subject(token) if token else None
+            c.record("redshift token for the user", subject == "alice@example.com",
+                     f"token length {len(token or '')}, names {subject!r}" if proc.returncode == 0
+                     else f"exit {proc.returncode}: {c.stderr_tail(proc)}")
+        c.expect_error("sts assume-role, context from another provider",
+                       assume_role(access_role, context, "arn:aws:iam::aws:contextProvider/Other"),
+                       "InvalidParameterValue")
+        c.expect_error("sts assume-role, altered context", assume_role(access_role, "x" + context[1:]),
+                       "InvalidParameterValue")
+    c.expect_error("sts assume-role, denied role", assume_role(denied_role), "AccessDenied")
+    c.expect_error("sts assume-role, expired credentials", assume_role(access_role), "ExpiredToken",
+                   creds=c.expired)
 
 
 def inside(aws):
@@ -203,11 +373,16 @@ def inside(aws):
                        "InvalidSignatureException",
                        creds=(c.idc[0], "not-the-secret-" + "x" * 25, c.idc[2]))
 
+        identity_checks(c)
+
         try:
             stats = c.stats()
             c.record("fake counters", stats.get("tokens", 0) >= 5 and stats.get("requests", 0) >= 20,
                      f"requests {stats.get('requests')}, tokens {stats.get('tokens')}")
-        except OSError as e:
+            ops = {name: stats.get("operation " + name, 0) for name in OPERATIONS}
+            c.record("fake operation counters", all(n >= 1 for n in ops.values()),
+                     ", ".join(f"{k} {v}" for k, v in ops.items()))
+        except (OSError, ValueError) as e:
             c.record("fake counters", False, f"stats endpoint: {e}")
 
         print(f"{c.passed} passed, {c.failed} failed", flush=True)

@@ -1,8 +1,10 @@
-//! The control endpoint: `/_fake/stats`, `/_fake/reset` and
-//! `/_fake/credentials`. Unsigned, and not counted as API requests.
+//! The control endpoint: `/_fake/stats`, `/_fake/reset`,
+//! `/_fake/credentials`, `/_fake/web-token` and `/_fake/token-subject`.
+//! Unsigned, and not counted as API requests.
 
 use crate::conns::lock;
 use crate::http::{self, Request};
+use crate::identity::{self, jwt, store::OPERATIONS, WebTokenSpec};
 use crate::keys;
 use crate::server::State;
 use crate::service::json_string;
@@ -33,9 +35,22 @@ pub(crate) fn control(state: &State, req: &Request, close: bool) -> Option<Vec<u
             let headers = [("Content-Type", "application/json".to_string())];
             http::response(200, &headers, body.as_bytes(), close)
         }
-        (_, "/_fake/stats" | "/_fake/reset" | "/_fake/credentials") => {
-            http::text(405, "method not allowed\n", close)
+        ("GET", "/_fake/web-token") => web_token(state, &req.query, close),
+        ("POST", "/_fake/token-subject") => {
+            let token = String::from_utf8_lossy(&req.body);
+            match identity::token_subject(&token) {
+                Some(subject) => http::text(200, &subject, close),
+                None => http::text(404, "the token names no user\n", close),
+            }
         }
+        (
+            _,
+            "/_fake/stats"
+            | "/_fake/reset"
+            | "/_fake/credentials"
+            | "/_fake/web-token"
+            | "/_fake/token-subject",
+        ) => http::text(405, "method not allowed\n", close),
         _ => http::text(404, "no such control endpoint\n", close),
     })
 }
@@ -57,7 +72,45 @@ fn stats(state: &State) -> String {
         let (requests, refused) = (load(&proxy.requests), load(&proxy.auth_refused));
         body += &format!("auth_proxied {requests}\nauth_refused {refused}\n");
     }
+    for name in OPERATIONS {
+        body += &format!("operation {name} {}\n", state.identity.operations(name));
+    }
     body
+}
+
+/// `GET /_fake/web-token?sub=NAME&ttl=SECS[&iss=X][&aud=Y][&key=wrong]`: a
+/// web token as plain text (no newline); 400 without a valid `sub` or
+/// with a `ttl` that is not a whole number.
+fn web_token(state: &State, query: &str, close: bool) -> Vec<u8> {
+    let mut spec = WebTokenSpec::new(String::new(), 3600);
+    let mut subject = None;
+    for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+        match &*name {
+            "sub" => subject = Some(value.into_owned()),
+            "ttl" => match value.parse() {
+                Ok(ttl) => spec.ttl_secs = ttl,
+                Err(_) => return http::text(400, "ttl must be a whole number of seconds\n", close),
+            },
+            "iss" => spec.issuer = Some(value.into_owned()),
+            "aud" => spec.audience = Some(value.into_owned()),
+            "key" => spec.wrong_key = value == "wrong",
+            _ => {}
+        }
+    }
+    let Some(subject) = subject.filter(|s| jwt::valid_subject(s)) else {
+        let message = "sub is required: 1 to 256 bytes of UTF-8, no control characters\n";
+        return http::text(400, message, close);
+    };
+    spec.subject = subject;
+    let token = identity::web_token(state, &spec);
+    state.log(&format!(
+        "GET /_fake/web-token -> 200 web token for {:?} ({} chars, ttl {} s{})",
+        spec.subject,
+        token.len(),
+        spec.ttl_secs,
+        if spec.wrong_key { ", wrong key" } else { "" }
+    ));
+    http::text(200, &token, close)
 }
 
 /// The `IDC_*` identity in the format of the ECS container credentials

@@ -30,6 +30,38 @@ pub const EXPIRED_ACCESS_KEY_ID: &str = "AKIAEXPIREDCREDS0001";
 /// Secret access key of the expired credentials.
 pub const EXPIRED_SECRET_ACCESS_KEY: &str = "ExpiredSecret/rs+idc+FAKE/onlyForTests0D";
 
+/// `iss` of the web tokens (JWTs) that the fake makes and trusts.
+pub const WEB_TOKEN_ISSUER: &str = "https://idp.rs-idc.test";
+/// `aud` of the web tokens that the fake makes and trusts.
+pub const WEB_TOKEN_AUDIENCE: &str = "rs-idc-test";
+
+/// The IAM Identity Center application that trusts [`WEB_TOKEN_ISSUER`]:
+/// a `clientId` of CreateTokenWithIAM. Any other application ARN of the
+/// same shape is accepted the same way, except the two below.
+pub const APPLICATION_ARN: &str =
+    "arn:aws:sso::123456789012:application/ssoins-1111222233334444/apl-5555666677778888";
+/// An application that exists but may not use the grant: CreateTokenWithIAM
+/// answers `UnauthorizedClientException`.
+pub const UNAUTHORIZED_APPLICATION_ARN: &str =
+    "arn:aws:sso::123456789012:application/ssoins-1111222233334444/apl-unauthorized0000";
+/// An application that does not exist: CreateTokenWithIAM answers
+/// `InvalidClientException` (as for a `clientId` of another shape).
+pub const UNKNOWN_APPLICATION_ARN: &str =
+    "arn:aws:sso::123456789012:application/ssoins-1111222233334444/apl-unknown000000000";
+
+/// The role that a user's identity-enhanced session is made from (AssumeRole
+/// with an identity context).
+pub const ACCESS_ROLE_ARN: &str = "arn:aws:iam::123456789012:role/rs-idc-user-access";
+/// The role of the application, for AssumeRoleWithWebIdentity.
+pub const APPLICATION_ROLE_ARN: &str = "arn:aws:iam::123456789012:role/rs-idc-application";
+/// A role nobody may assume: AssumeRole and AssumeRoleWithWebIdentity
+/// answer 403 `AccessDenied`. Any other `arn:aws:iam::<12 digits>:role/<name>`
+/// is assumable.
+pub const DENIED_ROLE_ARN: &str = "arn:aws:iam::123456789012:role/denied";
+/// The context provider of IAM Identity Center identity contexts, for
+/// `ProvidedContexts` of AssumeRole.
+pub const CONTEXT_PROVIDER_ARN: &str = "arn:aws:iam::aws:contextProvider/IdentityCenter";
+
 /// What kind of caller an access key ID stands for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Kind {

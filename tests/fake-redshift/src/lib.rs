@@ -1,10 +1,12 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
+mod auth;
 mod behaviour;
 mod conns;
 mod control;
 mod http;
+mod identity;
 pub mod keys;
 mod proxy;
 mod server;
@@ -13,6 +15,7 @@ pub mod sigv4;
 pub mod timefmt;
 mod tls;
 
+pub use identity::{token_subject, WebTokenSpec};
 pub use proxy::FakeProxy;
 pub use server::{FakeOptions, FakeServer};
 

@@ -11,15 +11,18 @@ use std::process::{Command, ExitCode};
 use std::sync::mpsc;
 use std::thread;
 
+mod web_token_cmd;
+
 const USAGE: &str = "\
 usage:
   rs-idc-fake serve [--port P] [--ttl S] [--port-file F] [--verbose] [--stdin-lifetime]
-                    [--tls [--ca-file F]]
+                    [--tls [--ca-file F]] [--user-credentials-ttl S] [--refresh-token-ttl S]
       Serve on 127.0.0.1 until SIGTERM, SIGINT or SIGHUP (or, with
       --stdin-lifetime, until standard input reaches end of file).
       Prints 'listening http://127.0.0.1:PORT' (https with --tls) and
       writes PORT to F.
-  rs-idc-fake run [--port P] [--ttl S] [--verbose] [--tls] [--proxy] -- CMD [ARGS...]
+  rs-idc-fake run [--port P] [--ttl S] [--verbose] [--tls] [--proxy]
+                  [--user-credentials-ttl S] [--refresh-token-ttl S] -- CMD [ARGS...]
       Serve while CMD runs with AWS_ENDPOINT_URL and test credentials in its
       environment; exit with CMD's status (128+N if killed by signal N).
       A second fake speaking HTTPS, a loopback proxy and a loopback proxy
@@ -27,9 +30,16 @@ usage:
       (RS_IDC_FAKE_TLS_URL, RS_IDC_FAKE_CA_FILE, RS_IDC_FAKE_PROXY_URL,
       RS_IDC_FAKE_AUTH_PROXY_URL); --tls and --proxy are accepted and
       change nothing.
+  rs-idc-fake web-token SUB [TTL_SECS]
+      Print a web token (JWT) for user SUB, expiring in TTL_SECS (default
+      3600; negative: already expired), made by the fake at RS_IDC_FAKE_URL.
 
   --port P      port on 127.0.0.1 (default: a free one)
   --ttl S       token lifetime in seconds (default 3600)
+  --user-credentials-ttl S
+                lifetime of credentials minted by STS (default 3600)
+  --refresh-token-ttl S
+                lifetime of SSO-OIDC refresh tokens (default 28800)
   --verbose     one line per request on stderr (never tokens or secrets)
   --tls         (serve) speak HTTPS with a certificate made at start
   --ca-file F   (serve --tls) write the certificate authority to trust to F
@@ -40,6 +50,8 @@ struct Args {
     run: bool,
     port: u16,
     ttl: i64,
+    user_credentials_ttl: i64,
+    refresh_token_ttl: i64,
     port_file: Option<OsString>,
     verbose: bool,
     stdin_lifetime: bool,
@@ -86,6 +98,8 @@ fn parse_args(mut argv: impl Iterator<Item = OsString>) -> Result<Args, ParseErr
         run,
         port: 0,
         ttl: 3600,
+        user_credentials_ttl: 3600,
+        refresh_token_ttl: 28_800,
         port_file: None,
         verbose: false,
         stdin_lifetime: false,
@@ -102,6 +116,12 @@ fn parse_args(mut argv: impl Iterator<Item = OsString>) -> Result<Args, ParseErr
             "--verbose" => args.verbose = true,
             "--port" => args.port = number(&mut argv, flag, 0..=u16::MAX)?,
             "--ttl" => args.ttl = number(&mut argv, flag, 1..=10 * 365 * 86_400)?,
+            "--user-credentials-ttl" => {
+                args.user_credentials_ttl = number(&mut argv, flag, 1..=10 * 365 * 86_400)?;
+            }
+            "--refresh-token-ttl" => {
+                args.refresh_token_ttl = number(&mut argv, flag, 1..=10 * 365 * 86_400)?;
+            }
             "--port-file" if !run => args.port_file = Some(value(&mut argv, flag)?),
             "--stdin-lifetime" if !run => args.stdin_lifetime = true,
             "--tls" => args.tls = true,
@@ -159,6 +179,8 @@ fn start(args: &Args, port: u16, tls: bool) -> Result<FakeServer, String> {
         token_ttl_secs: args.ttl,
         verbose: args.verbose,
         tls,
+        user_credentials_ttl_secs: args.user_credentials_ttl,
+        refresh_token_ttl_secs: args.refresh_token_ttl,
     };
     FakeServer::start_on_port(port, opts).map_err(|e| format!("cannot listen: {e}"))
 }
@@ -297,6 +319,13 @@ fn run(args: &Args) -> Result<ExitCode, String> {
         ("RS_IDC_TEST_IDC_ACCESS_KEY_ID", keys::IDC_ACCESS_KEY_ID),
         ("RS_IDC_TEST_IDC_SECRET_ACCESS_KEY", keys::IDC_SECRET_ACCESS_KEY),
         ("RS_IDC_TEST_IDC_SESSION_TOKEN", keys::IDC_SESSION_TOKEN),
+        ("RS_IDC_TEST_APPLICATION_ARN", keys::APPLICATION_ARN),
+        ("RS_IDC_TEST_UNAUTHORIZED_APPLICATION_ARN", keys::UNAUTHORIZED_APPLICATION_ARN),
+        ("RS_IDC_TEST_UNKNOWN_APPLICATION_ARN", keys::UNKNOWN_APPLICATION_ARN),
+        ("RS_IDC_TEST_ACCESS_ROLE_ARN", keys::ACCESS_ROLE_ARN),
+        ("RS_IDC_TEST_APPLICATION_ROLE_ARN", keys::APPLICATION_ROLE_ARN),
+        ("RS_IDC_TEST_DENIED_ROLE_ARN", keys::DENIED_ROLE_ARN),
+        ("RS_IDC_FAKE_WEB_TOKEN_URL", &format!("{url}/_fake/web-token")),
     ];
     cmd.envs(env.iter().copied());
     cmd.env("RS_IDC_FAKE_CA_FILE", &ca_file);
@@ -331,6 +360,20 @@ fn run(args: &Args) -> Result<ExitCode, String> {
 }
 
 fn main() -> ExitCode {
+    let mut argv = std::env::args_os().skip(1);
+    if argv.next().as_deref() == Some("web-token".as_ref()) {
+        let rest: Option<Vec<String>> = argv.map(|a| a.into_string().ok()).collect();
+        return match rest {
+            Some(rest) => web_token_cmd::run(&rest),
+            None => {
+                let _ = writeln!(
+                    io::stderr(),
+                    "rs-idc-fake web-token: arguments must be UTF-8"
+                );
+                ExitCode::FAILURE
+            }
+        };
+    }
     let done = match parse_args(std::env::args_os().skip(1)) {
         Ok(args) if args.run => run(&args),
         Ok(args) => serve(&args),

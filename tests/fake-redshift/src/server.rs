@@ -4,6 +4,7 @@
 use crate::conns::{lock, reset_on_close, Listener, Registry};
 use crate::control;
 use crate::http::{self, Conn, ReadError};
+use crate::identity;
 use crate::proxy::{FakeProxy, ProxyCounters};
 use crate::service::{self, Reply};
 use crate::tls::{self, Stream};
@@ -40,6 +41,13 @@ pub struct FakeOptions {
     /// Serve HTTPS with a certificate made at start (default false; see
     /// [`FakeServer::ca_pem`]).
     pub tls: bool,
+    /// Lifetime of the credentials that AssumeRole and
+    /// AssumeRoleWithWebIdentity mint, in seconds (default 3600); a
+    /// request's `DurationSeconds` lowers it, never raises it.
+    pub user_credentials_ttl_secs: i64,
+    /// Lifetime of the refresh tokens that CreateTokenWithIAM hands out, in
+    /// seconds (default 28800).
+    pub refresh_token_ttl_secs: i64,
 }
 
 impl Default for FakeOptions {
@@ -48,6 +56,8 @@ impl Default for FakeOptions {
             token_ttl_secs: 3600,
             verbose: false,
             tls: false,
+            user_credentials_ttl_secs: 3600,
+            refresh_token_ttl_secs: 28_800,
         }
     }
 }
@@ -68,13 +78,20 @@ pub(crate) struct State {
     pub proxy: Mutex<Option<Arc<ProxyCounters>>>,
     /// The same for a proxy that requires authentication.
     pub auth_proxy: Mutex<Option<Arc<ProxyCounters>>>,
+    /// Keys, minted credentials, refresh tokens and operation counters of
+    /// trusted identity propagation.
+    pub identity: identity::Store,
 }
 
 impl State {
-    pub(crate) fn new(token_ttl_secs: i64, verbose: bool) -> State {
+    pub(crate) fn new(opts: &FakeOptions) -> State {
         State {
-            token_ttl_secs,
-            verbose,
+            token_ttl_secs: opts.token_ttl_secs,
+            verbose: opts.verbose,
+            identity: identity::Store::new(
+                opts.user_credentials_ttl_secs,
+                opts.refresh_token_ttl_secs,
+            ),
             ..State::default()
         }
     }
@@ -95,9 +112,10 @@ impl State {
         before
     }
 
-    /// Zeroes the request, token and credential counters, the `fault-X-N`
-    /// counts and the linked proxies' counters.
+    /// Zeroes the request, token, credential and operation counters, the
+    /// `fault-X-N` counts and the linked proxies' counters.
     pub(crate) fn reset_counters(&self) {
+        self.identity.reset_counters();
         self.requests.store(0, Ordering::SeqCst);
         self.tokens.store(0, Ordering::SeqCst);
         self.credentials.store(0, Ordering::SeqCst);
@@ -156,7 +174,7 @@ impl FakeServer {
     /// Starts a server on the given port of 127.0.0.1 (0 picks a free one).
     pub fn start_on_port(port: u16, opts: FakeOptions) -> io::Result<FakeServer> {
         let identity = opts.tls.then(tls::generate).transpose()?;
-        let state = Arc::new(State::new(opts.token_ttl_secs, opts.verbose));
+        let state = Arc::new(State::new(&opts));
         let conn_state = Arc::clone(&state);
         let config = identity.as_ref().map(|id| Arc::clone(&id.config));
         let serve = move |stream, id| serve_connection(&conn_state, config.as_ref(), stream, id);
@@ -168,6 +186,11 @@ impl FakeServer {
             listener,
             ca_pem: identity.map(|id| id.ca_pem),
         })
+    }
+
+    /// The state shared by the server's connections.
+    pub(crate) fn state(&self) -> &State {
+        &self.state
     }
 
     /// The port the server listens on.
@@ -238,7 +261,8 @@ impl FakeServer {
         self.state.tokens.load(Ordering::SeqCst)
     }
 
-    /// Every whole token handed out, oldest first (never cleared).
+    /// Every whole token handed out, oldest first (never cleared); those
+    /// answered to a user's credentials too (see [`crate::token_subject`]).
     pub fn issued_tokens(&self) -> Vec<String> {
         lock(&self.state.issued).clone()
     }
@@ -248,8 +272,8 @@ impl FakeServer {
         self.state.credentials.load(Ordering::SeqCst)
     }
 
-    /// Zeroes the counters, the `fault-X-N` counts and linked proxies'
-    /// counters.
+    /// Zeroes the counters (per-operation ones too), the `fault-X-N`
+    /// counts and linked proxies' counters.
     pub fn reset_counters(&self) {
         self.state.reset_counters();
     }

@@ -2,13 +2,13 @@
 //! the first identifier, and the answers in the query (XML) and JSON 1.1
 //! protocols.
 
+use crate::auth;
 use crate::behaviour::{behaviour, Behaviour};
 use crate::http::{self, Request};
-use crate::keys::{self, Kind};
+use crate::identity;
+use crate::keys::Kind;
 use crate::server::State;
-use crate::sigv4;
 use crate::timefmt;
-use base64::Engine;
 use serde_json::Value;
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
@@ -75,7 +75,7 @@ pub(crate) struct Outcome {
 }
 
 impl Outcome {
-    fn new(reply: Reply, summary: impl Into<String>) -> Outcome {
+    pub(crate) fn new(reply: Reply, summary: impl Into<String>) -> Outcome {
         Outcome {
             reply,
             summary: summary.into(),
@@ -108,7 +108,7 @@ pub(crate) enum Error {
 impl Error {
     /// HTTP status and error code in each protocol.
     #[rustfmt::skip]
-    fn code(self, protocol: Protocol) -> (u16, &'static str) {
+    pub(crate) fn code(self, protocol: Protocol) -> (u16, &'static str) {
         use Error::*;
         let (query, json) = match self {
             ClusterNotFound => ((404, "ClusterNotFound"), (400, "ResourceNotFoundException")),
@@ -139,7 +139,7 @@ impl Error {
 /// `n` random bytes from the operating system. `getrandom` does not fail
 /// on the systems the tests run on; should it, the standard library's
 /// randomly keyed hasher still makes tokens and request IDs differ.
-fn random_bytes(n: usize) -> Vec<u8> {
+pub(crate) fn random_bytes(n: usize) -> Vec<u8> {
     let mut bytes = vec![0u8; n];
     if getrandom::getrandom(&mut bytes).is_err() {
         let keys = RandomState::new();
@@ -151,7 +151,7 @@ fn random_bytes(n: usize) -> Vec<u8> {
 }
 
 /// A request ID shaped like a version-4 UUID.
-fn request_id() -> String {
+pub(crate) fn request_id() -> String {
     let mut b = random_bytes(16);
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
@@ -167,7 +167,7 @@ pub(crate) fn json_string(s: &str) -> String {
     Value::from(s).to_string()
 }
 
-fn xml_escape(s: &str) -> String {
+pub(crate) fn xml_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -197,6 +197,8 @@ struct Answer<'a> {
     request_id: String,
     close: bool,
     state: &'a State,
+    /// The user whose identity-enhanced credentials signed the request.
+    subject: Option<String>,
 }
 
 impl Answer<'_> {
@@ -265,10 +267,14 @@ impl Answer<'_> {
         }
     }
 
-    /// A fresh token: 600 random bytes in standard base64. `record` counts
-    /// it in `tokens_issued()` and keeps it for `issued_tokens()`.
+    /// A fresh token: 600 random bytes in standard base64, the first ones
+    /// naming the user for credentials minted for one. `record` counts it
+    /// in `tokens_issued()` and keeps it for `issued_tokens()`.
     fn new_token(&self, record: bool) -> String {
-        let token = base64::engine::general_purpose::STANDARD.encode(random_bytes(TOKEN_BYTES));
+        let token = match &self.subject {
+            Some(subject) => identity::user_token(subject, TOKEN_BYTES),
+            None => identity::b64_standard(&random_bytes(TOKEN_BYTES)),
+        };
         if record {
             self.state.record_token(&token);
         }
@@ -378,83 +384,6 @@ impl Answer<'_> {
     }
 }
 
-/// Answer to an unknown access key or a missing or wrong session token.
-const INVALID_TOKEN: &str = "The security token included in the request is invalid.";
-
-/// Checks SigV4 and the credentials: the caller's kind and access key ID,
-/// or the error to answer with.
-fn authenticate(req: &Request, protocol: Protocol) -> Result<(Kind, String), (Error, String)> {
-    let fail = |e: Error, message: &str| Err((e, message.to_string()));
-    let Some(auth) = req.header("authorization") else {
-        return fail(
-            Error::MissingAuth,
-            "Request is missing Authentication Token",
-        );
-    };
-    let auth = sigv4::parse_authorization(auth).map_err(|m| (Error::IncompleteSignature, m))?;
-    // `YYYYMMDDTHHMMSSZ`
-    let amz_date = req.header("x-amz-date").unwrap_or("");
-    let date_ok = amz_date.len() == 16
-        && amz_date.bytes().enumerate().all(|(i, b)| match i {
-            8 => b == b'T',
-            15 => b == b'Z',
-            _ => b.is_ascii_digit(),
-        });
-    if !date_ok {
-        let message = "Authorization header requires existence of a valid 'X-Amz-Date' header.";
-        return fail(Error::IncompleteSignature, message);
-    }
-    let Some(identity) = keys::lookup(&auth.access_key_id) else {
-        return fail(Error::InvalidClientToken, INVALID_TOKEN);
-    };
-    if auth.date != amz_date[..8] {
-        let message = "Date in Credential scope does not match YYYYMMDD from ISO-8601 version \
-                       of date from HTTP.";
-        return fail(Error::SignatureMismatch, message);
-    }
-    if auth.service != protocol.service() {
-        let message = format!(
-            "Credential should be scoped to correct service: '{}'.",
-            protocol.service()
-        );
-        return fail(Error::SignatureMismatch, &message);
-    }
-    let payload_hash = req
-        .header("x-amz-content-sha256")
-        .map_or_else(|| sigv4::sha256_hex(&req.body), str::to_string);
-    let canonical = sigv4::canonical_request(&sigv4::RequestParts {
-        method: &req.method,
-        raw_path: &req.path,
-        raw_query: &req.query,
-        headers: &req.headers,
-        signed_headers: &auth.signed_headers,
-        payload_hash: &payload_hash,
-    });
-    let secret = identity.secret_access_key;
-    let expected = sigv4::signature(secret, amz_date, &auth.region, &auth.service, &canonical);
-    if !sigv4::constant_time_eq(expected.as_bytes(), auth.signature.as_bytes()) {
-        let message = "The request signature we calculated does not match the signature you \
-                       provided. Check your AWS Secret Access Key and signing method. Consult \
-                       the service documentation for details.";
-        return fail(Error::SignatureMismatch, message);
-    }
-    let token_ok = match (identity.session_token, req.header("x-amz-security-token")) {
-        (Some(expected), Some(sent)) => {
-            sigv4::constant_time_eq(expected.as_bytes(), sent.as_bytes())
-        }
-        (None, None) => true,
-        _ => false,
-    };
-    if !token_ok {
-        return fail(Error::InvalidClientToken, INVALID_TOKEN);
-    }
-    if identity.kind == Kind::Expired {
-        let message = "The security token included in the request is expired";
-        return fail(Error::ExpiredToken, message);
-    }
-    Ok((identity.kind, auth.access_key_id))
-}
-
 /// A query-protocol list such as `ClusterIds.ClusterIdentifier.1=a` (also
 /// `ClusterIds.member.1`, `ClusterIds.1`), ordered by index.
 fn list_param(params: &[(String, String)], name: &str) -> Vec<String> {
@@ -475,20 +404,49 @@ fn list_param(params: &[(String, String)], name: &str) -> Vec<String> {
     entries.into_iter().map(|(_, v)| v).collect()
 }
 
+/// The query-protocol parameters of a request: those in the URL, then
+/// those of the form body.
+pub(crate) fn query_params(req: &Request) -> Vec<(String, String)> {
+    form_urlencoded::parse(req.query.as_bytes())
+        .chain(form_urlencoded::parse(&req.body))
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+/// The `Action` of a query-protocol request.
+pub(crate) fn query_action(params: &[(String, String)]) -> Option<&str> {
+    params
+        .iter()
+        .find(|(k, _)| k == "Action")
+        .map(|(_, v)| v.as_str())
+}
+
+/// Whether a request is for JSON 1.1 (Redshift Serverless) rather than
+/// the query protocol.
+fn is_json(req: &Request) -> bool {
+    req.header("x-amz-target").is_some()
+        || req
+            .header("content-type")
+            .is_some_and(|c| c.to_ascii_lowercase().starts_with("application/x-amz-json"))
+}
+
 /// Reads the identifiers out of the request (query parameters may also be
 /// in the URL).
 fn identifiers(req: &Request, protocol: Protocol) -> Result<Vec<String>, (Error, String)> {
     let fail = |e: Error, message: &str| Err((e, message.to_string()));
     if protocol == Protocol::Query {
-        let params: Vec<(String, String)> = form_urlencoded::parse(req.query.as_bytes())
-            .chain(form_urlencoded::parse(&req.body))
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect();
-        return match params.iter().find(|(k, _)| k == "Action") {
-            Some((_, action)) if action == OPERATION => Ok(list_param(&params, "ClusterIds")),
-            Some((_, other)) => {
+        let params = query_params(req);
+        return match query_action(&params) {
+            Some(OPERATION) => Ok(list_param(&params, "ClusterIds")),
+            Some(other) => {
                 let other: String = other.chars().take(64).collect();
-                let message = format!("Could not find operation {other} for version 2012-12-01");
+                let version = params.iter().find(|(k, _)| k == "Version");
+                let version: String = version
+                    .map_or("2012-12-01", |(_, v)| v.as_str())
+                    .chars()
+                    .take(16)
+                    .collect();
+                let message = format!("Could not find operation {other} for version {version}");
                 fail(Error::UnknownOperation, &message)
             }
             None => {
@@ -516,46 +474,71 @@ fn identifiers(req: &Request, protocol: Protocol) -> Result<Vec<String>, (Error,
     }
 }
 
-/// Handles one API request (anything but the control endpoint).
+/// Handles one API request (anything but the control endpoint): STS and
+/// SSO-OIDC operations go to [`identity`], the rest is Redshift's.
 pub(crate) fn handle_api(state: &State, req: &Request, close: bool) -> Outcome {
-    let json = req.header("x-amz-target").is_some()
-        || req
-            .header("content-type")
-            .is_some_and(|c| c.to_ascii_lowercase().starts_with("application/x-amz-json"));
+    let json = is_json(req);
+    if !json {
+        if let Some(outcome) = identity::dispatch(state, req, close) {
+            return outcome;
+        }
+    }
     let (protocol, list) = if json {
         (Protocol::Json, "workgroupNames")
     } else {
         (Protocol::Query, "ClusterIds")
     };
-    let answer = Answer {
+    let counted = match protocol {
+        Protocol::Query => query_action(&query_params(req)) == Some(OPERATION),
+        Protocol::Json => req.header("x-amz-target") == Some(JSON_TARGET),
+    };
+    let mut answer = Answer {
         protocol,
         request_id: request_id(),
         close,
         state,
+        subject: None,
     };
-    let checked = authenticate(req, protocol)
-        .and_then(|(kind, key_id)| Ok((kind, key_id, identifiers(req, protocol)?)));
-    let (kind, key_id, ids) = match checked {
+    // Another STS action, signed for STS, is told it is unknown rather than
+    // wrongly signed.
+    let service = match protocol {
+        Protocol::Query if !counted && auth::scope_service(req).as_deref() == Some("sts") => "sts",
+        _ => protocol.service(),
+    };
+    let checked = auth::authenticate(state, req, service)
+        .and_then(|caller| Ok((caller, identifiers(req, protocol)?)));
+    let (caller, ids) = match checked {
         Ok(checked) => checked,
-        Err((e, message)) => return answer.error(e, &message),
+        Err((e, message)) => {
+            if counted {
+                state.identity.count(OPERATION);
+            }
+            return answer.error(e, &message);
+        }
     };
+    answer.subject.clone_from(&caller.subject);
     let mut outcome = if ids.is_empty() {
         let message = format!("{list} must contain at least 1 identifier.");
         answer.error(Error::InvalidParameter, &message)
     } else if ids.len() > MAX_IDS {
         let message = format!("{list} can hold a maximum of {MAX_IDS} identifiers.");
         answer.error(Error::InvalidParameter, &message)
-    } else if kind == Kind::Plain {
+    } else if caller.kind == Kind::Plain {
         let message = "The caller's credentials do not carry an IAM Identity Center identity.";
         answer.error(Error::Unsupported, message)
     } else {
         answer.behave(behaviour(state, &ids[0]), &ids)
     };
+    state.identity.count(OPERATION);
     let first = ids.first().map_or("-", String::as_str);
     let first: String = first.chars().take(64).collect();
+    let user = caller
+        .subject
+        .as_deref()
+        .map_or(String::new(), |s| format!(" user={s:?}"));
     outcome.summary = format!(
-        "{} key={key_id} ids={} first={first:?} -> {}",
-        protocol.service(),
+        "{service} key={}{user} ids={} first={first:?} -> {}",
+        caller.access_key_id,
         ids.len(),
         outcome.summary
     );

@@ -324,7 +324,10 @@ fn run_exports_the_tls_fake_and_the_proxy() {
     assert_eq!(resp.status, 200, "{}", resp.shown());
     assert_eq!(
         stats_text(port),
-        "requests 1\ntokens 1\nproxied 1\ncredentials 0\nauth_proxied 0\nauth_refused 0\n"
+        format!(
+            "requests 1\ntokens 1\nproxied 1\ncredentials 0\nauth_proxied 0\nauth_refused 0\n{}",
+            common::operation_lines(1)
+        )
     );
 
     drop(child.stdin.take());
@@ -430,7 +433,10 @@ fn run_exports_named_urls_credentials_and_the_auth_proxy() {
     assert_eq!(resp.status, 200, "{}", resp.shown());
     assert_eq!(
         stats_text(port),
-        "requests 1\ntokens 1\nproxied 0\ncredentials 1\nauth_proxied 1\nauth_refused 1\n"
+        format!(
+            "requests 1\ntokens 1\nproxied 0\ncredentials 1\nauth_proxied 1\nauth_refused 1\n{}",
+            common::operation_lines(1)
+        )
     );
 
     drop(child.stdin.take());

@@ -294,13 +294,19 @@ fn stats_report_a_linked_auth_proxy() {
     assert_eq!(resp.status, 407);
     assert_eq!(
         stats_text(fake.port()),
-        "requests 1\ntokens 1\nproxied 0\ncredentials 0\nauth_proxied 1\nauth_refused 1\n"
+        format!(
+            "requests 1\ntokens 1\nproxied 0\ncredentials 0\nauth_proxied 1\nauth_refused 1\n{}",
+            common::operation_lines(1)
+        )
     );
     fake.reset_counters();
     assert_eq!((authed.requests(), authed.auth_refused()), (0, 0));
     assert_eq!(
         stats_text(fake.port()),
-        "requests 0\ntokens 0\nproxied 0\ncredentials 0\nauth_proxied 0\nauth_refused 0\n"
+        format!(
+            "requests 0\ntokens 0\nproxied 0\ncredentials 0\nauth_proxied 0\nauth_refused 0\n{}",
+            common::operation_lines(0)
+        )
     );
 }
 

@@ -138,7 +138,10 @@ fn credentials_endpoint_hands_out_the_idc_identity() {
     assert_eq!(fake.requests(), 0, "not an API request");
     assert_eq!(
         stats_text(fake.port()),
-        "requests 0\ntokens 0\ncredentials 2\n"
+        format!(
+            "requests 0\ntokens 0\ncredentials 2\n{}",
+            common::operation_lines(0)
+        )
     );
 
     // Another method: 405, not counted.

@@ -276,7 +276,10 @@ fn stats_report_a_linked_proxy() {
     let proxy = FakeProxy::start().expect("start the proxy");
     assert_eq!(
         stats_text(fake.port()),
-        "requests 0\ntokens 0\ncredentials 0\n"
+        format!(
+            "requests 0\ntokens 0\ncredentials 0\n{}",
+            common::operation_lines(0)
+        )
     );
     fake.link_proxy(&proxy);
     let resp = {
@@ -289,14 +292,20 @@ fn stats_report_a_linked_proxy() {
     assert!(has_token(&resp), "{}", resp.shown());
     assert_eq!(
         stats_text(fake.port()),
-        "requests 1\ntokens 1\nproxied 1\ncredentials 0\n"
+        format!(
+            "requests 1\ntokens 1\nproxied 1\ncredentials 0\n{}",
+            common::operation_lines(1)
+        )
     );
     assert_eq!(stats(fake.port()), (1, 1));
     fake.reset_counters();
     assert_eq!(proxy.requests(), 0);
     assert_eq!(
         stats_text(fake.port()),
-        "requests 0\ntokens 0\nproxied 0\ncredentials 0\n"
+        format!(
+            "requests 0\ntokens 0\nproxied 0\ncredentials 0\n{}",
+            common::operation_lines(0)
+        )
     );
 }
 
@@ -443,6 +452,12 @@ fn proxy_target_rules() {
     let url = format!("HTTP://LocalHost:{}/_fake/stats", fake.port());
     client.send(format!("GET {url} HTTP/1.1\r\n\r\n").as_bytes());
     let resp = client.read_response().expect("an answer");
-    assert_eq!(resp.text(), "requests 0\ntokens 0\ncredentials 0\n");
+    assert_eq!(
+        resp.text(),
+        format!(
+            "requests 0\ntokens 0\ncredentials 0\n{}",
+            common::operation_lines(0)
+        )
+    );
     assert_eq!(proxy.requests(), 1);
 }

@@ -1,6 +1,8 @@
 //! A raw HTTP/1.1 client that signs requests with the crate's own signer.
 #![allow(dead_code)]
 
+pub mod identity;
+
 use rs_idc_fake::{keys, sigv4, timefmt};
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
@@ -513,4 +515,15 @@ pub fn sign_request(
             signed.join(";")
         ),
     ));
+}
+
+/// The `operation NAME N` lines that end `GET /_fake/stats`, for a server
+/// that answered `get_tokens` GetIdentityCenterAuthToken requests and no
+/// other operation.
+pub fn operation_lines(get_tokens: u64) -> String {
+    format!(
+        "operation GetIdentityCenterAuthToken {get_tokens}\noperation AssumeRole 0\n\
+         operation AssumeRoleWithWebIdentity 0\noperation CreateTokenWithIAM:jwt-bearer 0\n\
+         operation CreateTokenWithIAM:refresh_token 0\n"
+    )
 }

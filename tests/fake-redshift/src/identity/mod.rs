@@ -1,0 +1,127 @@
+//! Trusted identity propagation: web tokens (JWTs) that the fake makes and
+//! trusts, STS `AssumeRoleWithWebIdentity` and `AssumeRole` (with
+//! IAM Identity Center contexts), SSO-OIDC `CreateTokenWithIAM`, the
+//! credentials they mint, and Redshift tokens that name their user.
+
+mod context;
+pub(crate) mod jwt;
+mod oidc;
+pub(crate) mod store;
+mod sts;
+
+pub use jwt::WebTokenSpec;
+pub(crate) use store::Store;
+
+use crate::http::Request;
+use crate::server::State;
+use crate::service::{query_action, query_params, random_bytes, Outcome};
+use crate::timefmt;
+use crate::FakeServer;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+
+/// What the decoded bytes of a token issued to a user's credentials start
+/// with, before the user and a newline.
+const USER_TOKEN_PREFIX: &[u8] = b"rs-idc-user:";
+
+/// Standard base64 with padding.
+pub(crate) fn b64_standard(bytes: &[u8]) -> String {
+    STANDARD.encode(bytes)
+}
+
+/// A Redshift token of `len` bytes (standard base64) whose bytes begin with
+/// `rs-idc-user:<subject>\n`, then random bytes.
+pub(crate) fn user_token(subject: &str, len: usize) -> String {
+    let mut bytes = USER_TOKEN_PREFIX.to_vec();
+    bytes.extend_from_slice(subject.as_bytes());
+    bytes.push(b'\n');
+    let fill = len.saturating_sub(bytes.len());
+    bytes.extend(random_bytes(fill));
+    b64_standard(&bytes)
+}
+
+/// The user a Redshift token was issued to: `Some` for tokens answered to a
+/// user's identity-enhanced credentials (minted by AssumeRole with an
+/// identity context), `None` for any other token or text.
+pub fn token_subject(token: &str) -> Option<String> {
+    let bytes = STANDARD.decode(token.trim()).ok()?;
+    let rest = bytes.strip_prefix(USER_TOKEN_PREFIX)?;
+    let end = rest.iter().position(|&b| b == b'\n')?;
+    let subject = std::str::from_utf8(&rest[..end]).ok()?;
+    jwt::valid_subject(subject).then(|| subject.to_string())
+}
+
+/// Answers STS and SSO-OIDC requests; `None` for any other request (which
+/// Redshift's handler then answers).
+pub(crate) fn dispatch(state: &State, req: &Request, close: bool) -> Option<Outcome> {
+    if req.path == "/token" {
+        return Some(oidc::handle(state, req, close));
+    }
+    let params = query_params(req);
+    match query_action(&params)? {
+        sts::ASSUME_ROLE => Some(sts::assume_role(state, req, &params, close)),
+        sts::ASSUME_ROLE_WITH_WEB_IDENTITY => {
+            Some(sts::assume_role_with_web_identity(state, &params, close))
+        }
+        _ => None,
+    }
+}
+
+/// Makes a web token with the server's key (or a wrong one).
+pub(crate) fn web_token(state: &State, spec: &WebTokenSpec) -> String {
+    jwt::make(&state.identity.key, spec, timefmt::now_epoch_secs())
+}
+
+impl FakeServer {
+    /// A web token (JWT) for `subject` that this server trusts, expiring in
+    /// `ttl_secs` (negative: already expired).
+    pub fn web_token(&self, subject: &str, ttl_secs: i64) -> String {
+        self.web_token_with(&WebTokenSpec::new(subject, ttl_secs))
+    }
+
+    /// A web token as `spec` describes it: another issuer, audience or key
+    /// make tokens that this server refuses.
+    pub fn web_token_with(&self, spec: &WebTokenSpec) -> String {
+        web_token(self.state(), spec)
+    }
+
+    /// Requests answered for one operation, whatever their outcome:
+    /// `"GetIdentityCenterAuthToken"` (both Redshift APIs), `"AssumeRole"`,
+    /// `"AssumeRoleWithWebIdentity"`, `"CreateTokenWithIAM:jwt-bearer"`,
+    /// `"CreateTokenWithIAM:refresh_token"`; 0 for any other name.
+    pub fn operations(&self, name: &str) -> u64 {
+        self.state().identity.operations(name)
+    }
+
+    /// Every credential minted by AssumeRole and AssumeRoleWithWebIdentity,
+    /// as `(access key ID, secret access key, session token)`, oldest
+    /// first (never cleared).
+    pub fn minted_credentials(&self) -> Vec<(String, String, String)> {
+        self.state().identity.all_minted()
+    }
+
+    /// Every refresh token, access token, identity context and ID token
+    /// that CreateTokenWithIAM handed out, oldest first (never cleared).
+    pub fn issued_secrets(&self) -> Vec<String> {
+        self.state().identity.secrets()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_tokens_name_their_user() {
+        let token = user_token("alice@example.com", 600);
+        assert_eq!(token.len(), 800);
+        assert_eq!(token_subject(&token).as_deref(), Some("alice@example.com"));
+        let plain = b64_standard(&random_bytes(600));
+        // Random bytes could begin with the prefix only by a 2^-96 chance.
+        assert_eq!(token_subject(&plain), None);
+        assert_eq!(token_subject("not base64!"), None);
+        assert_eq!(token_subject(""), None);
+        let no_newline = b64_standard(b"rs-idc-user:alice");
+        assert_eq!(token_subject(&no_newline), None);
+    }
+}

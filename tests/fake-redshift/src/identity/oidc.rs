@@ -1,0 +1,295 @@
+//! SSO-OIDC `CreateTokenWithIAM` (REST-JSON, `POST /token?aws_iam=t`,
+//! signed for `sso-oauth`): the JWT bearer grant, which trades a web token
+//! for a user's tokens and identity context, and the refresh token grant.
+
+use super::context;
+use super::jwt::{self, JwtError};
+use crate::auth;
+use crate::behaviour::MAX_SLOW_MS;
+use crate::http::{self, Request};
+use crate::keys::{UNAUTHORIZED_APPLICATION_ARN, UNKNOWN_APPLICATION_ARN};
+use crate::server::State;
+use crate::service::{json_string, random_bytes, request_id, Outcome, Protocol, Reply};
+use crate::timefmt;
+use serde_json::Value;
+use std::time::Duration;
+
+/// `grantType` of the JWT bearer grant.
+pub(crate) const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+/// `grantType` of the refresh token grant.
+pub(crate) const REFRESH_TOKEN: &str = "refresh_token";
+/// SigV4 service name of SSO-OIDC.
+const SERVICE: &str = "sso-oauth";
+/// `expiresIn` of access and ID tokens.
+const ACCESS_TOKEN_TTL_SECS: i64 = 3600;
+
+/// The modelled errors of CreateTokenWithIAM.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum OidcError {
+    InvalidClient,
+    UnauthorizedClient,
+    InvalidGrant,
+    ExpiredToken,
+    UnsupportedGrantType,
+    InvalidRequest,
+}
+
+impl OidcError {
+    /// HTTP status (from the service model), code and OAuth `error`.
+    fn parts(self) -> (u16, &'static str, &'static str) {
+        match self {
+            OidcError::InvalidClient => (401, "InvalidClientException", "invalid_client"),
+            OidcError::UnauthorizedClient => {
+                (400, "UnauthorizedClientException", "unauthorized_client")
+            }
+            OidcError::InvalidGrant => (400, "InvalidGrantException", "invalid_grant"),
+            OidcError::ExpiredToken => (400, "ExpiredTokenException", "expired_token"),
+            OidcError::UnsupportedGrantType => (
+                400,
+                "UnsupportedGrantTypeException",
+                "unsupported_grant_type",
+            ),
+            OidcError::InvalidRequest => (400, "InvalidRequestException", "invalid_request"),
+        }
+    }
+}
+
+/// A failed request: status, code, JSON body.
+struct Failure(u16, &'static str, String);
+
+impl From<(OidcError, &str)> for Failure {
+    fn from((e, description): (OidcError, &str)) -> Failure {
+        let (status, code, error) = e.parts();
+        let body = format!(
+            "{{\"error\":{},\"error_description\":{}}}",
+            json_string(error),
+            json_string(description)
+        );
+        Failure(status, code, body)
+    }
+}
+
+fn fail<T>(e: OidcError, description: &str) -> Result<T, Failure> {
+    Err(Failure::from((e, description)))
+}
+
+fn headers(rid: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("x-amzn-RequestId", rid.to_string()),
+        ("Content-Type", "application/json".to_string()),
+    ]
+}
+
+/// `clientId` checks: an application ARN of the right shape, neither the
+/// unknown nor the unauthorized test application.
+fn check_client(client_id: &str) -> Result<(), Failure> {
+    let shaped = (|| {
+        let rest = client_id.strip_prefix("arn:aws:sso::")?;
+        let (account, rest) = rest.split_once(":application/ssoins-")?;
+        let (instance, app) = rest.split_once("/apl-")?;
+        let alnum = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric());
+        (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()))
+            .then_some(())
+            .filter(|()| alnum(instance) && alnum(app))
+    })();
+    if shaped.is_none() || client_id == UNKNOWN_APPLICATION_ARN {
+        return fail(OidcError::InvalidClient, "Invalid client provided");
+    }
+    if client_id == UNAUTHORIZED_APPLICATION_ARN {
+        let message = "The client is not authorized to use this grant type";
+        return fail(OidcError::UnauthorizedClient, message);
+    }
+    Ok(())
+}
+
+/// A string member of the request, `InvalidRequestException` if missing.
+fn member<'a>(body: &'a Value, name: &str) -> Result<&'a str, Failure> {
+    match body.get(name) {
+        Some(Value::String(s)) if !s.is_empty() => Ok(s),
+        _ => fail(OidcError::InvalidRequest, &format!("{name} is required")),
+    }
+}
+
+/// The user a grant is for, or why it is refused.
+fn grant_subject(state: &State, body: &Value, client_id: &str) -> Result<String, Failure> {
+    match member(body, "grantType")? {
+        JWT_BEARER => {
+            let assertion = member(body, "assertion")?;
+            let now = timefmt::now_epoch_secs();
+            jwt::verify(&state.identity.key, assertion, now)
+                .map(|claims| claims.subject)
+                .or_else(|e| match e {
+                    JwtError::Expired => fail(OidcError::ExpiredToken, &e.message()),
+                    _ => fail(OidcError::InvalidGrant, &e.message()),
+                })
+        }
+        REFRESH_TOKEN => {
+            let token = member(body, "refreshToken")?;
+            match state.identity.refresh_grant(token) {
+                Some(grant) if grant.client_id == client_id => Ok(grant.subject),
+                _ => fail(OidcError::InvalidGrant, "Invalid refresh token provided"),
+            }
+        }
+        _ => fail(OidcError::UnsupportedGrantType, "Unsupported grant type"),
+    }
+}
+
+/// The pause asked for by a subject `slow-N-...`, in milliseconds.
+fn slow_ms(subject: &str) -> Option<u64> {
+    let rest = subject.strip_prefix("slow-")?;
+    let (n, _) = rest.split_once('-')?;
+    let ok = !n.is_empty() && n.len() <= 5 && n.bytes().all(|b| b.is_ascii_digit());
+    let n: i64 = n.parse().ok().filter(|_| ok)?;
+    (1..=MAX_SLOW_MS).contains(&n).then_some(n as u64)
+}
+
+/// `ssoins-...` of an application ARN, for the ID token's issuer.
+fn instance(client_id: &str) -> &str {
+    client_id
+        .split_once(":application/")
+        .and_then(|(_, rest)| rest.split('/').next())
+        .unwrap_or("ssoins-unknown")
+}
+
+/// The success body: fresh tokens and identity context for `subject`.
+fn issue(state: &State, subject: &str, client_id: &str) -> String {
+    let store = &state.identity;
+    let now = timefmt::now_epoch_secs();
+    let access_token = format!("aoaAAAAAG{}", jwt::b64url(&random_bytes(96)));
+    let refresh_token = store.new_refresh_token(subject, client_id);
+    let identity_context = context::issue(&store.key, subject, client_id, now);
+    let id_payload = format!(
+        "{{\"iss\":{},\"aud\":{},\"sub\":{},\"iat\":{now},\"exp\":{},\"sts:identity_context\":{}}}",
+        json_string(&format!(
+            "https://identitycenter.amazonaws.com/{}",
+            instance(client_id)
+        )),
+        json_string(client_id),
+        json_string(subject),
+        now + ACCESS_TOKEN_TTL_SECS,
+        json_string(&identity_context)
+    );
+    let id_token = jwt::sign(&store.key, &id_payload);
+    for secret in [&refresh_token, &access_token, &identity_context, &id_token] {
+        store.record_secret(secret);
+    }
+    format!(
+        "{{\"accessToken\":{},\"tokenType\":\"Bearer\",\"expiresIn\":{ACCESS_TOKEN_TTL_SECS},\
+         \"refreshToken\":{},\"idToken\":{},\
+         \"issuedTokenType\":\"urn:ietf:params:oauth:token-type:refresh_token\",\
+         \"scope\":[\"openid\",\"aws\",\"sts:identity_context\"],\
+         \"awsAdditionalDetails\":{{\"identityContext\":{}}}}}",
+        json_string(&access_token),
+        json_string(&refresh_token),
+        json_string(&id_token),
+        json_string(&identity_context)
+    )
+}
+
+/// Checks and answers one request; the success body and a log summary.
+fn answer(
+    state: &State,
+    req: &Request,
+    body: Option<&Value>,
+    detail: &mut String,
+) -> Result<(String, String), Failure> {
+    if req.method != "POST" || !req.query.split('&').any(|p| p == "aws_iam=t") {
+        let message = "Only CreateTokenWithIAM (POST /token?aws_iam=t) is served here";
+        return fail(OidcError::InvalidRequest, message);
+    }
+    let caller = auth::authenticate(state, req, SERVICE).map_err(|(e, message)| {
+        let (status, code) = e.code(Protocol::Json);
+        Failure(
+            status,
+            code,
+            format!("{{\"message\":{}}}", json_string(&message)),
+        )
+    })?;
+    *detail = format!(" key={}", caller.access_key_id);
+    let Some(body) = body.filter(|b| b.is_object()) else {
+        return fail(
+            OidcError::InvalidRequest,
+            "The request body is not a JSON object",
+        );
+    };
+    let client_id = member(body, "clientId")?;
+    check_client(client_id)?;
+    let subject = grant_subject(state, body, client_id)?;
+    *detail += &format!(" sub={subject:?}");
+    let mut summary = String::new();
+    if let Some(ms) = slow_ms(&subject) {
+        state.pause(Duration::from_millis(ms));
+        summary = format!(" after {ms} ms");
+    }
+    let body = issue(state, &subject, client_id);
+    Ok((body, format!("200 tokens and identity context{summary}")))
+}
+
+/// Handles `POST /token?aws_iam=t`.
+pub(crate) fn handle(state: &State, req: &Request, close: bool) -> Outcome {
+    let rid = request_id();
+    let body: Option<Value> = serde_json::from_slice(&req.body).ok();
+    let grant = body
+        .as_ref()
+        .and_then(|b| b.get("grantType"))
+        .and_then(Value::as_str);
+    let operation = match grant {
+        Some(JWT_BEARER) => "CreateTokenWithIAM:jwt-bearer",
+        Some(REFRESH_TOKEN) => "CreateTokenWithIAM:refresh_token",
+        _ => "CreateTokenWithIAM",
+    };
+    let mut detail = String::new();
+    let (reply, summary) = match answer(state, req, body.as_ref(), &mut detail) {
+        Ok((body, summary)) => (
+            http::response(200, &headers(&rid), body.as_bytes(), close),
+            summary,
+        ),
+        Err(Failure(status, code, body)) => {
+            let mut headers = headers(&rid);
+            headers.push(("x-amzn-ErrorType", code.to_string()));
+            let reply = http::response(status, &headers, body.as_bytes(), close);
+            (reply, format!("{status} {code}"))
+        }
+    };
+    state.identity.count(operation);
+    Outcome::new(
+        Reply::Bytes(reply),
+        format!("{SERVICE} {operation}{detail} -> {summary}"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::APPLICATION_ARN;
+
+    #[test]
+    fn client_ids_are_sorted_out() {
+        assert!(check_client(APPLICATION_ARN).is_ok());
+        assert!(check_client("arn:aws:sso::210987654321:application/ssoins-abc/apl-xyz").is_ok());
+        let code = |id: &str| check_client(id).err().map(|Failure(s, c, _)| (s, c));
+        assert_eq!(
+            code(UNAUTHORIZED_APPLICATION_ARN),
+            Some((400, "UnauthorizedClientException"))
+        );
+        for bad in [
+            UNKNOWN_APPLICATION_ARN,
+            "",
+            "my-client",
+            "arn:aws:sso::12345678901:application/ssoins-a/apl-b",
+            "arn:aws:sso::123456789012:application/ssoins-/apl-b",
+            "arn:aws:sso::123456789012:application/ssoins-a/apl-b/c",
+        ] {
+            assert_eq!(code(bad), Some((401, "InvalidClientException")), "{bad}");
+        }
+    }
+
+    #[test]
+    fn slow_subjects_name_their_pause() {
+        assert_eq!(slow_ms("slow-300-alice"), Some(300));
+        assert_eq!(slow_ms("slow-60000-x"), Some(60_000));
+        for plain in ["slow-0-x", "slow-60001-x", "slow-300", "slow--x", "alice"] {
+            assert_eq!(slow_ms(plain), None, "{plain}");
+        }
+    }
+}

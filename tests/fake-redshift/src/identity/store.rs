@@ -1,0 +1,197 @@
+//! What one server remembers of trusted identity propagation: its signing
+//! key, the credentials it minted, the refresh tokens it handed out, every
+//! secret it answered with, and the per-operation counters.
+
+use crate::conns::lock;
+use crate::service::random_bytes;
+use crate::timefmt;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+/// The operations counted by name, in the order of `/_fake/stats`.
+pub(crate) const OPERATIONS: [&str; 5] = [
+    "GetIdentityCenterAuthToken",
+    "AssumeRole",
+    "AssumeRoleWithWebIdentity",
+    "CreateTokenWithIAM:jwt-bearer",
+    "CreateTokenWithIAM:refresh_token",
+];
+
+/// Upper-case letters and digits, for access key IDs.
+const UPPER_ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+/// The standard base64 alphabet, for secret keys.
+const BASE64_CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// `n` random characters of `alphabet`.
+pub(crate) fn random_chars(alphabet: &[u8], n: usize) -> String {
+    random_bytes(n)
+        .into_iter()
+        .map(|b| alphabet[usize::from(b) % alphabet.len()] as char)
+        .collect()
+}
+
+/// Credentials minted by AssumeRole or AssumeRoleWithWebIdentity.
+#[derive(Clone, Debug)]
+pub(crate) struct Minted {
+    pub secret_access_key: String,
+    pub session_token: String,
+    /// Epoch seconds.
+    pub expires: i64,
+    /// The user of an identity-enhanced session; `None` for plain ones.
+    pub subject: Option<String>,
+}
+
+/// What a refresh token stands for.
+#[derive(Clone, Debug)]
+pub(crate) struct Grant {
+    pub subject: String,
+    pub client_id: String,
+    /// Epoch seconds.
+    pub expires: i64,
+}
+
+/// Minted credentials by access key ID, and the IDs in minting order.
+#[derive(Default)]
+struct MintedSet {
+    by_id: HashMap<String, Minted>,
+    order: Vec<String>,
+}
+
+/// The trusted identity propagation state of one server.
+pub(crate) struct Store {
+    /// HS256 key of web tokens, ID tokens and identity contexts.
+    pub key: [u8; 32],
+    pub user_credentials_ttl_secs: i64,
+    pub refresh_token_ttl_secs: i64,
+    minted: Mutex<MintedSet>,
+    grants: Mutex<HashMap<String, Grant>>,
+    secrets: Mutex<Vec<String>>,
+    operations: [AtomicU64; OPERATIONS.len()],
+}
+
+impl Default for Store {
+    fn default() -> Store {
+        let mut key = [0u8; 32];
+        key.copy_from_slice(&random_bytes(32));
+        Store {
+            key,
+            user_credentials_ttl_secs: 3600,
+            refresh_token_ttl_secs: 28_800,
+            minted: Mutex::default(),
+            grants: Mutex::default(),
+            secrets: Mutex::default(),
+            operations: Default::default(),
+        }
+    }
+}
+
+impl Store {
+    /// A store with a fresh random key and these lifetimes.
+    pub(crate) fn new(user_credentials_ttl_secs: i64, refresh_token_ttl_secs: i64) -> Store {
+        Store {
+            user_credentials_ttl_secs,
+            refresh_token_ttl_secs,
+            ..Store::default()
+        }
+    }
+
+    /// Mints credentials that expire at `expires`, identity-enhanced for
+    /// `subject` if given; returns the access key ID.
+    pub(crate) fn mint(&self, expires: i64, subject: Option<&str>) -> (String, Minted) {
+        let access_key_id = format!("ASIA{}", random_chars(UPPER_ALNUM, 16));
+        let minted = Minted {
+            secret_access_key: random_chars(BASE64_CHARS, 40),
+            // 225 bytes are 300 base64 characters, without padding.
+            session_token: crate::identity::b64_standard(&random_bytes(225)),
+            expires,
+            subject: subject.map(str::to_string),
+        };
+        let mut set = lock(&self.minted);
+        set.order.push(access_key_id.clone());
+        set.by_id.insert(access_key_id.clone(), minted.clone());
+        (access_key_id, minted)
+    }
+
+    /// The minted credentials behind an access key ID.
+    pub(crate) fn minted(&self, access_key_id: &str) -> Option<Minted> {
+        lock(&self.minted).by_id.get(access_key_id).cloned()
+    }
+
+    /// Every minted `(access key ID, secret, session token)`, oldest first.
+    pub(crate) fn all_minted(&self) -> Vec<(String, String, String)> {
+        let set = lock(&self.minted);
+        set.order
+            .iter()
+            .filter_map(|id| {
+                let m = set.by_id.get(id)?;
+                Some((
+                    id.clone(),
+                    m.secret_access_key.clone(),
+                    m.session_token.clone(),
+                ))
+            })
+            .collect()
+    }
+
+    /// A new refresh token for `subject` and `client_id`, valid for the
+    /// refresh token lifetime from now.
+    pub(crate) fn new_refresh_token(&self, subject: &str, client_id: &str) -> String {
+        let token = format!(
+            "aorAAAAAG{}",
+            crate::identity::jwt::b64url(&random_bytes(96))
+        );
+        let grant = Grant {
+            subject: subject.to_string(),
+            client_id: client_id.to_string(),
+            expires: timefmt::now_epoch_secs().saturating_add(self.refresh_token_ttl_secs),
+        };
+        lock(&self.grants).insert(token.clone(), grant);
+        token
+    }
+
+    /// The grant behind a refresh token that has not expired; expired ones
+    /// are forgotten.
+    pub(crate) fn refresh_grant(&self, token: &str) -> Option<Grant> {
+        let mut grants = lock(&self.grants);
+        let grant = grants.get(token)?.clone();
+        if grant.expires <= timefmt::now_epoch_secs() {
+            grants.remove(token);
+            return None;
+        }
+        Some(grant)
+    }
+
+    /// Remembers a secret handed out (for `issued_secrets()`).
+    pub(crate) fn record_secret(&self, secret: &str) {
+        lock(&self.secrets).push(secret.to_string());
+    }
+
+    /// Every secret handed out, oldest first.
+    pub(crate) fn secrets(&self) -> Vec<String> {
+        lock(&self.secrets).clone()
+    }
+
+    /// Counts one answered request of a counted operation (others are
+    /// ignored).
+    pub(crate) fn count(&self, operation: &str) {
+        if let Some(i) = OPERATIONS.iter().position(|o| *o == operation) {
+            self.operations[i].fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    /// Requests answered for `operation` (0 for names not counted).
+    pub(crate) fn operations(&self, operation: &str) -> u64 {
+        OPERATIONS
+            .iter()
+            .position(|o| *o == operation)
+            .map_or(0, |i| self.operations[i].load(Ordering::SeqCst))
+    }
+
+    /// Zeroes the per-operation counters.
+    pub(crate) fn reset_counters(&self) {
+        for counter in &self.operations {
+            counter.store(0, Ordering::SeqCst);
+        }
+    }
+}

@@ -1,0 +1,381 @@
+//! STS in the AWS query protocol (XML answers): `AssumeRoleWithWebIdentity`
+//! (unsigned) and `AssumeRole` (signed, with optional IAM Identity Center
+//! contexts in `ProvidedContexts`).
+
+use super::context::{self, ContextError};
+use super::jwt::{self, JwtError};
+use crate::auth;
+use crate::http;
+use crate::http::Request;
+use crate::keys::{CONTEXT_PROVIDER_ARN, DENIED_ROLE_ARN};
+use crate::server::State;
+use crate::service::{request_id, xml_escape, Outcome, Protocol, Reply};
+use crate::sigv4;
+use crate::timefmt;
+use std::collections::BTreeMap;
+
+/// `Action` of AssumeRole.
+pub(crate) const ASSUME_ROLE: &str = "AssumeRole";
+/// `Action` of AssumeRoleWithWebIdentity.
+pub(crate) const ASSUME_ROLE_WITH_WEB_IDENTITY: &str = "AssumeRoleWithWebIdentity";
+/// XML namespace of STS.
+const XMLNS: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
+/// SigV4 service name of STS.
+const SERVICE: &str = "sts";
+/// `DurationSeconds` bounds of the STS model.
+const DURATION_RANGE: std::ops::RangeInclusive<i64> = 900..=43_200;
+/// Most `ProvidedContexts` entries one request may hold.
+const MAX_CONTEXTS: usize = 5;
+
+/// An error answer: HTTP status, code, message.
+type Failure = (u16, &'static str, String);
+
+fn validation(message: impl Into<String>) -> Failure {
+    (400, "ValidationError", message.into())
+}
+
+fn invalid_parameter(message: impl Into<String>) -> Failure {
+    (400, "InvalidParameterValue", message.into())
+}
+
+/// Builds the answers of one request.
+struct Answer {
+    request_id: String,
+    close: bool,
+}
+
+impl Answer {
+    fn new(close: bool) -> Answer {
+        Answer {
+            request_id: request_id(),
+            close,
+        }
+    }
+
+    fn headers(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("x-amzn-RequestId", self.request_id.clone()),
+            ("Content-Type", "text/xml".to_string()),
+        ]
+    }
+
+    fn error(&self, (status, code, message): Failure) -> Outcome {
+        let kind = if status >= 500 { "Receiver" } else { "Sender" };
+        let (message, rid) = (xml_escape(&message), &self.request_id);
+        let body = format!(
+            "<ErrorResponse xmlns=\"{XMLNS}\">\n  <Error>\n    <Type>{kind}</Type>\n    \
+             <Code>{code}</Code>\n    <Message>{message}</Message>\n  </Error>\n  \
+             <RequestId>{rid}</RequestId>\n</ErrorResponse>\n"
+        );
+        let bytes = http::response(status, &self.headers(), body.as_bytes(), self.close);
+        Outcome::new(Reply::Bytes(bytes), format!("{status} {code}"))
+    }
+
+    /// `<{action}Response>` around `<{action}Result>` holding `result`.
+    fn success(&self, action: &str, result: &str, summary: String) -> Outcome {
+        let rid = &self.request_id;
+        let body = format!(
+            "<{action}Response xmlns=\"{XMLNS}\">\n  <{action}Result>\n{result}  </{action}Result>\n  \
+             <ResponseMetadata>\n    <RequestId>{rid}</RequestId>\n  </ResponseMetadata>\n\
+             </{action}Response>\n"
+        );
+        let bytes = http::response(200, &self.headers(), body.as_bytes(), self.close);
+        Outcome::new(Reply::Bytes(bytes), summary)
+    }
+}
+
+/// The first value of a parameter.
+fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+fn required<'a>(params: &'a [(String, String)], name: &str) -> Result<&'a str, Failure> {
+    param(params, name).ok_or_else(|| {
+        let member = name[..1].to_ascii_lowercase() + &name[1..];
+        validation(format!(
+            "1 validation error detected: Value null at '{member}' failed to satisfy \
+             constraint: Member must not be null"
+        ))
+    })
+}
+
+/// A role to assume: its account and its name (the last part of its path).
+struct Role {
+    arn: String,
+    account: String,
+    name: String,
+}
+
+/// `arn:aws:iam::<12 digits>:role/[path/]name`.
+fn parse_role(arn: &str) -> Option<Role> {
+    let rest = arn.strip_prefix("arn:aws:iam::")?;
+    let (account, path) = rest.split_once(":role/")?;
+    let account_ok = account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit());
+    let name = path.rsplit('/').next()?;
+    let chars_ok = path
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-/".contains(c));
+    (account_ok && chars_ok && (1..=64).contains(&name.len())).then(|| Role {
+        arn: arn.to_string(),
+        account: account.to_string(),
+        name: name.to_string(),
+    })
+}
+
+/// The parameters every assume operation has: the role, the session name
+/// and the credentials' lifetime (the server's, lowered by
+/// `DurationSeconds`).
+fn common(state: &State, params: &[(String, String)]) -> Result<(Role, String, i64), Failure> {
+    let role_arn = required(params, "RoleArn")?;
+    let session = required(params, "RoleSessionName")?;
+    let session_ok = (2..=64).contains(&session.len())
+        && session
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c));
+    if !session_ok {
+        let shown: String = session.chars().take(80).collect();
+        return Err(validation(format!(
+            "1 validation error detected: Value '{shown}' at 'roleSessionName' failed to \
+             satisfy constraint: Member must have length between 2 and 64 and satisfy regular \
+             expression pattern: [\\w+=,.@-]*"
+        )));
+    }
+    let mut ttl = state.identity.user_credentials_ttl_secs;
+    if let Some(text) = param(params, "DurationSeconds") {
+        let asked = text
+            .parse::<i64>()
+            .ok()
+            .filter(|d| DURATION_RANGE.contains(d))
+            .ok_or_else(|| {
+                validation(
+                    "1 validation error detected: Value at 'durationSeconds' failed to \
+                     satisfy constraint: Member must have value between 900 and 43200",
+                )
+            })?;
+        ttl = ttl.min(asked);
+    }
+    let role = parse_role(role_arn).ok_or_else(|| validation("Request ARN is invalid"))?;
+    Ok((role, session.to_string(), ttl))
+}
+
+/// `AROA` and 17 characters that stay the same for one role.
+fn role_id(role_arn: &str) -> String {
+    let digest = sigv4::sha256_hex(role_arn.as_bytes()).to_ascii_uppercase();
+    format!("AROA{}", &digest[..17])
+}
+
+/// Mints credentials for `role` and writes `<AssumedRoleUser>` and
+/// `<Credentials>`; the XML and the new access key ID.
+fn mint(
+    state: &State,
+    role: &Role,
+    session: &str,
+    ttl: i64,
+    subject: Option<&str>,
+) -> (String, String) {
+    let expires = timefmt::now_epoch_secs().saturating_add(ttl);
+    let (key_id, minted) = state.identity.mint(expires, subject);
+    let arn = format!(
+        "arn:aws:sts::{}:assumed-role/{}/{session}",
+        role.account, role.name
+    );
+    let xml = format!(
+        "    <AssumedRoleUser>\n      <Arn>{}</Arn>\n      <AssumedRoleId>{}:{}</AssumedRoleId>\n    \
+         </AssumedRoleUser>\n    <Credentials>\n      <AccessKeyId>{key_id}</AccessKeyId>\n      \
+         <SecretAccessKey>{}</SecretAccessKey>\n      <SessionToken>{}</SessionToken>\n      \
+         <Expiration>{}</Expiration>\n    </Credentials>\n",
+        xml_escape(&arn),
+        role_id(&role.arn),
+        xml_escape(session),
+        xml_escape(&minted.secret_access_key),
+        xml_escape(&minted.session_token),
+        timefmt::rfc3339(expires),
+    );
+    (xml, key_id)
+}
+
+fn denied(role: &Role, action: &str) -> Result<(), Failure> {
+    if role.arn == DENIED_ROLE_ARN {
+        let message = format!(
+            "Not authorized to perform sts:{action} on resource: {}",
+            role.arn
+        );
+        return Err((403, "AccessDenied", message));
+    }
+    Ok(())
+}
+
+/// Counts the request and tags its log line.
+fn finish(state: &State, action: &str, mut outcome: Outcome, detail: &str) -> Outcome {
+    state.identity.count(action);
+    outcome.summary = format!("{SERVICE} {action}{detail} -> {}", outcome.summary);
+    outcome
+}
+
+/// `AssumeRoleWithWebIdentity`: unsigned; the web token is the proof.
+pub(crate) fn assume_role_with_web_identity(
+    state: &State,
+    params: &[(String, String)],
+    close: bool,
+) -> Outcome {
+    let answer = Answer::new(close);
+    let mut detail = String::new();
+    let result = (|| {
+        let (role, session, ttl) = common(state, params)?;
+        let token = required(params, "WebIdentityToken")?;
+        detail = format!(" role={} token_len={}", role.name, token.len());
+        let claims =
+            jwt::verify(&state.identity.key, token, timefmt::now_epoch_secs()).map_err(|e| {
+                let code = match e {
+                    JwtError::Audience => "IDPRejectedClaim",
+                    JwtError::Expired => "ExpiredTokenException",
+                    _ => "InvalidIdentityToken",
+                };
+                let status = if e == JwtError::Audience { 403 } else { 400 };
+                (status, code, e.message())
+            })?;
+        detail += &format!(" sub={:?}", claims.subject);
+        denied(&role, ASSUME_ROLE_WITH_WEB_IDENTITY)?;
+        let (creds, key_id) = mint(state, &role, &session, ttl, None);
+        let result = format!(
+            "    <SubjectFromWebIdentityToken>{}</SubjectFromWebIdentityToken>\n    \
+             <Audience>{}</Audience>\n{creds}    <Provider>{}</Provider>\n",
+            xml_escape(&claims.subject),
+            xml_escape(&claims.audience),
+            xml_escape(&claims.issuer),
+        );
+        let summary = format!("200 credentials {key_id} (expire in {ttl} s)");
+        Ok(answer.success(ASSUME_ROLE_WITH_WEB_IDENTITY, &result, summary))
+    })();
+    let outcome = result.unwrap_or_else(|failure| answer.error(failure));
+    finish(state, ASSUME_ROLE_WITH_WEB_IDENTITY, outcome, &detail)
+}
+
+/// The user of the IAM Identity Center context among `ProvidedContexts`,
+/// if any.
+fn provided_subject(state: &State, params: &[(String, String)]) -> Result<Option<String>, Failure> {
+    let mut entries: BTreeMap<u64, (Option<&str>, Option<&str>)> = BTreeMap::new();
+    for (k, v) in params {
+        let Some(rest) = k.strip_prefix("ProvidedContexts.member.") else {
+            continue;
+        };
+        let Some((index, member)) = rest.split_once('.') else {
+            continue;
+        };
+        let index = index
+            .parse::<u64>()
+            .ok()
+            .filter(|i| *i >= 1)
+            .ok_or_else(|| validation("ProvidedContexts has a malformed member index."))?;
+        let entry = entries.entry(index).or_default();
+        match member {
+            "ProviderArn" => entry.0 = Some(v),
+            "ContextAssertion" => entry.1 = Some(v),
+            _ => {}
+        }
+    }
+    if entries.len() > MAX_CONTEXTS {
+        return Err(validation(
+            "1 validation error detected: Value at 'providedContexts' failed to satisfy \
+             constraint: Member must have length less than or equal to 5",
+        ));
+    }
+    let mut subject = None;
+    for (index, (provider, assertion)) in entries {
+        let at = format!("ProvidedContexts.member.{index}");
+        if provider != Some(CONTEXT_PROVIDER_ARN) {
+            return Err(invalid_parameter(format!(
+                "{at}.ProviderArn is not a supported context provider (expected \
+                 {CONTEXT_PROVIDER_ARN})."
+            )));
+        }
+        let Some(assertion) = assertion else {
+            return Err(invalid_parameter(format!(
+                "{at}.ContextAssertion is missing."
+            )));
+        };
+        if subject.is_some() {
+            return Err(invalid_parameter(format!(
+                "{at} repeats the provider {CONTEXT_PROVIDER_ARN}."
+            )));
+        }
+        let now = timefmt::now_epoch_secs();
+        let user = context::verify(&state.identity.key, assertion, now).map_err(|e| {
+            invalid_parameter(match e {
+                ContextError::Malformed => format!("{at}.ContextAssertion is malformed."),
+                ContextError::NotIssued => format!(
+                    "{at}.ContextAssertion was not issued by the context provider or has \
+                     been altered."
+                ),
+                ContextError::Expired => format!("{at}.ContextAssertion has expired."),
+            })
+        })?;
+        subject = Some(user);
+    }
+    Ok(subject)
+}
+
+/// `AssumeRole`: signed; with an identity context, the new session is
+/// identity-enhanced for the context's user.
+pub(crate) fn assume_role(
+    state: &State,
+    req: &Request,
+    params: &[(String, String)],
+    close: bool,
+) -> Outcome {
+    let answer = Answer::new(close);
+    let mut detail = String::new();
+    let result = (|| {
+        let caller = auth::authenticate(state, req, SERVICE).map_err(|(e, message)| {
+            let (status, code) = e.code(Protocol::Query);
+            (status, code, message)
+        })?;
+        detail = format!(" key={}", caller.access_key_id);
+        let (role, session, ttl) = common(state, params)?;
+        detail += &format!(" role={}", role.name);
+        let subject = provided_subject(state, params)?;
+        if let Some(user) = &subject {
+            detail += &format!(" context_sub={user:?}");
+        }
+        denied(&role, ASSUME_ROLE)?;
+        let (creds, key_id) = mint(state, &role, &session, ttl, subject.as_deref());
+        let kind = if subject.is_some() {
+            "identity-enhanced credentials"
+        } else {
+            "credentials"
+        };
+        let summary = format!("200 {kind} {key_id} (expire in {ttl} s)");
+        Ok(answer.success(ASSUME_ROLE, &creds, summary))
+    })();
+    let outcome = result.unwrap_or_else(|failure| answer.error(failure));
+    finish(state, ASSUME_ROLE, outcome, &detail)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_arns_are_checked_for_shape() {
+        let role = parse_role("arn:aws:iam::123456789012:role/path/to/my-role").expect("valid");
+        assert_eq!(
+            (role.account.as_str(), role.name.as_str()),
+            ("123456789012", "my-role")
+        );
+        for bad in [
+            "arn:aws:iam::12345678901:role/x",
+            "arn:aws:iam::123456789012:user/x",
+            "arn:aws:iam::123456789012:role/",
+            "arn:aws:iam::123456789012:role/a b",
+            "arn:aws:sts::123456789012:role/x",
+            "role/x",
+        ] {
+            assert!(parse_role(bad).is_none(), "{bad}");
+        }
+        assert_eq!(role_id("a").len(), 21);
+        assert_eq!(role_id("a"), role_id("a"));
+    }
+}
