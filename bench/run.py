@@ -58,7 +58,8 @@ def fake_stats(port):
         body = conn.getresponse().read().decode()
     finally:
         conn.close()
-    stats = dict(line.split() for line in body.splitlines() if line.strip())
+    # "name N" lines; "operation NAME N" lines are counts per operation.
+    stats = dict(line.rsplit(None, 1) for line in body.splitlines() if line.strip())
     return int(stats["requests"]), int(stats["tokens"])
 
 

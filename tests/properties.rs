@@ -328,6 +328,34 @@ fn ca_file() -> &'static str {
     })
 }
 
+/// A web token file (its content is not read when a handle is made),
+/// made once per process like the CA file.
+fn web_token_file() -> &'static str {
+    static PATH: OnceLock<String> = OnceLock::new();
+    PATH.get_or_init(|| {
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("properties-web-token");
+        let aside = dir.join(format!("properties-web-token.{}", std::process::id()));
+        std::fs::write(&aside, "header.payload.signature\n").unwrap();
+        std::fs::rename(&aside, &path).unwrap();
+        path.to_str().unwrap().to_owned()
+    })
+}
+
+/// The per-user keys: the first two go together, the others need them.
+const USER_KEYS: [&str; 5] = [
+    "idc_application_arn",
+    "access_role_arn",
+    "application_role_arn",
+    "web_token_file",
+    "role_session_name",
+];
+
+fn is_user_key(key: &str) -> bool {
+    USER_KEYS.contains(&key)
+}
+
 /// A value that each known key accepts.
 fn valid_value(key: &'static str) -> BoxedStrategy<String> {
     let switch = select(vec![
@@ -353,6 +381,15 @@ fn valid_value(key: &'static str) -> BoxedStrategy<String> {
         "max_attempts" => (1u32..=10).prop_map(|n| n.to_string()).boxed(),
         "cache" | "allow_http" => switch.boxed(),
         "refresh_margin_s" => (0u64..=3600).prop_map(|n| n.to_string()).boxed(),
+        "idc_application_arn" => {
+            "arn:aws(-cn|-us-gov)?:sso::[0-9]{12}:application/ssoins-[a-z0-9]{1,16}/apl-[a-z0-9]{1,16}"
+                .boxed()
+        }
+        "access_role_arn" | "application_role_arn" => {
+            "arn:aws:iam::[0-9]{12}:role/([a-z]{1,8}/)?[A-Za-z0-9+=,.@_-]{1,32}".boxed()
+        }
+        "web_token_file" => Just(web_token_file().to_owned()).boxed(),
+        "role_session_name" => "[A-Za-z0-9+=,.@_-]{2,64}".boxed(),
         other => panic!("no strategy for the key {other}"),
     }
 }
@@ -376,19 +413,29 @@ fn mixed_case(key: &str, mask: u64) -> String {
 }
 
 /// Options with a valid value for every key given, in random order and
-/// key case. Credentials always come as all three parts or none.
+/// key case. Credentials always come as all three parts or none; the
+/// per-user keys with both of the first two or not at all.
 fn valid_options() -> impl Strategy<Value = Vec<(String, String)>> {
     let singles: Vec<&'static str> = known_keys()
         .into_iter()
         .filter(|k| !matches!(*k, "access_key_id" | "secret_access_key" | "session_token"))
+        .filter(|k| !is_user_key(k))
         .collect();
     (
         proptest::sample::subsequence(singles, 0..=12),
         any::<bool>(),
+        proptest::option::of(proptest::sample::subsequence(
+            USER_KEYS[2..].to_vec(),
+            0..=3,
+        )),
     )
-        .prop_flat_map(|(mut keys, with_credentials)| {
+        .prop_flat_map(|(mut keys, with_credentials, user)| {
             if with_credentials {
                 keys.extend(["access_key_id", "secret_access_key", "session_token"]);
+            }
+            if let Some(optional) = user {
+                keys.extend(&USER_KEYS[..2]);
+                keys.extend(optional);
             }
             let values: Vec<BoxedStrategy<(String, String)>> = keys
                 .into_iter()
@@ -713,8 +760,9 @@ proptest! {
     #[test]
     fn each_key_alone_takes_a_valid_value(
         (key, value) in select(known_keys())
-            .prop_filter("credentials come in threes", |k| {
+            .prop_filter("credentials come in threes, per-user keys with two", |k| {
                 !matches!(*k, "access_key_id" | "secret_access_key" | "session_token")
+                    && !is_user_key(k)
             })
             .prop_flat_map(|key| (Just(key), valid_value(key))),
         mask in any::<u64>(),

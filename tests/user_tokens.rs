@@ -218,6 +218,8 @@ fn refusals_have_their_statuses_and_never_echo_the_web_token() {
         assert_eq!(err.status(), Status::Identity, "{err}");
         assert!(err.message().contains(code), "{err}");
         assert!(err.message().contains("request id"), "{err}");
+        // The service's own description of the refusal is passed on.
+        assert!(!err.message().contains("no message"), "{err}");
         assert!(!err.message().contains(web_token.as_str()));
     }
     let good = fake.web_token("frank", 3600);
@@ -313,7 +315,11 @@ fn a_web_token_file_gives_the_handles_plain_calls_its_user() {
     std::fs::write(&file, fake.web_token("jon", 3600)).unwrap();
     assert_eq!(subject(&client.get_token(&["c1"]).unwrap()), "jon");
     assert_eq!(fake.operations(JWT_BEARER), 2);
-    assert_eq!(fake.operations(REFRESH), 0, "no refresh token of another user");
+    assert_eq!(
+        fake.operations(REFRESH),
+        0,
+        "no refresh token of another user"
+    );
     assert_eq!(subject(&client.get_token(&["c1"]).unwrap()), "jon");
     assert_eq!(fake.operations(JWT_BEARER), 2);
     // An expired token in the file is refused before any request.

@@ -15,6 +15,20 @@ pub(crate) fn map_sdk_error<E>(operation: &str, err: SdkError<E, HttpResponse>) 
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
+    map_service_error(operation, err, |_| None)
+}
+
+/// As [`map_sdk_error`]; `description` gives a service error's text where
+/// the service sends it in its own field instead of `message` (SSO-OIDC's
+/// `error_description`).
+pub(crate) fn map_service_error<E>(
+    operation: &str,
+    err: SdkError<E, HttpResponse>,
+    description: impl Fn(&E) -> Option<&str>,
+) -> Error
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
     if let Some(creds) = find_source::<CredentialsError>(&err) {
         return Error::new(
             Status::NoCredentials,
@@ -35,7 +49,10 @@ where
         SdkError::ServiceError(service) => {
             let inner = service.err();
             let code = inner.code().unwrap_or("no error code");
-            let message = inner.message().unwrap_or("no message");
+            let message = inner
+                .message()
+                .or_else(|| description(inner))
+                .unwrap_or("no message");
             Error::new(
                 status_for_code(inner.code()),
                 format!("{operation} failed: {code}: {message}{request_id}"),
@@ -78,13 +95,17 @@ where
 /// refresh token: the service's refusals of those are
 /// [`Status::Identity`], the status that tells the caller to get a new
 /// web token; any other failure maps as usual.
-pub(crate) fn map_web_token_error<E>(operation: &str, err: SdkError<E, HttpResponse>) -> Error
+pub(crate) fn map_web_token_error<E>(
+    operation: &str,
+    err: SdkError<E, HttpResponse>,
+    description: impl Fn(&E) -> Option<&str>,
+) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     let refused = matches!(&err, SdkError::ServiceError(service)
         if is_web_token_refusal(service.err().code()));
-    let mapped = map_sdk_error(operation, err);
+    let mapped = map_service_error(operation, err, description);
     if refused {
         Error::new(Status::Identity, mapped.message())
     } else {

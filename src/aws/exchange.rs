@@ -12,6 +12,7 @@ use super::{Identity, Service};
 use crate::error::Error;
 use crate::status::Status;
 use aws_credential_types::Credentials;
+use aws_sdk_ssooidc::operation::create_token_with_iam::CreateTokenWithIAMError;
 use aws_sdk_sts::types::ProvidedContext;
 use zeroize::Zeroizing;
 
@@ -85,8 +86,25 @@ pub(crate) async fn assume_role_with_web_token(
         .web_identity_token(web_token.as_str())
         .send()
         .await
-        .map_err(|err| map_web_token_error(OPERATION, err))?;
+        .map_err(|err| map_web_token_error(OPERATION, err, |_| None))?;
     identity_from(OPERATION, output.credentials)
+}
+
+/// The text SSO-OIDC sends with a refusal: its `error_description`.
+fn oidc_description(err: &CreateTokenWithIAMError) -> Option<&str> {
+    use CreateTokenWithIAMError as E;
+    match err {
+        E::InvalidGrantException(e) => e.error_description(),
+        E::ExpiredTokenException(e) => e.error_description(),
+        E::InvalidClientException(e) => e.error_description(),
+        E::UnauthorizedClientException(e) => e.error_description(),
+        E::InvalidRequestException(e) => e.error_description(),
+        E::InvalidScopeException(e) => e.error_description(),
+        E::UnsupportedGrantTypeException(e) => e.error_description(),
+        E::AccessDeniedException(e) => e.error_description(),
+        E::InternalServerException(e) => e.error_description(),
+        _ => None,
+    }
 }
 
 /// CreateTokenWithIAM of the application `client_id`, signed by `signer`.
@@ -117,7 +135,7 @@ pub(crate) async fn create_token_with_iam(
     let mut output = request
         .send()
         .await
-        .map_err(|err| map_web_token_error(OPERATION, err))?;
+        .map_err(|err| map_web_token_error(OPERATION, err, oidc_description))?;
     // Everything secret in the answer is taken out, to be wiped.
     let _access_token = output.access_token.take().map(Zeroizing::new);
     let _id_token = output.id_token.take().map(Zeroizing::new);
