@@ -16,7 +16,8 @@ VENV       := .venv
 VERSION    := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 VERSION_MAJOR := $(firstword $(subst ., ,$(VERSION)))
 
-EXAMPLES   := $(BUILD)/get_token $(BUILD)/dlopen_token $(BUILD)/driver_options
+EXAMPLES   := $(BUILD)/get_token $(BUILD)/dlopen_token $(BUILD)/driver_options \
+              $(BUILD)/user_token
 # Each mk/*.mk file adds the rules of one part (install, bindings, ...) and
 # names its test targets in EXTRA_TESTS, which `make test` runs too.
 .DEFAULT_GOAL := all
@@ -57,14 +58,33 @@ $(BUILD)/dlopen_token: examples-c/dlopen_token.c include/rs_idc.h | $(BUILD)
 $(BUILD)/driver_options: examples-c/driver_options.c include/rs_idc.h lib | $(BUILD)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $< -o $@ $(LDLIBS_RS)
 
+$(BUILD)/user_token: examples-c/user_token.c include/rs_idc.h lib | $(BUILD)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $< -o $@ $(LDLIBS_RS)
+
 $(BUILD)/test_%: tests/c/test_%.c tests/c/harness.h include/rs_idc.h lib | $(BUILD)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $< -o $@ $(LDLIBS_RS)
+
+# Runs examples-c/user_token under the fake for three users: their web
+# tokens come from the fake (files in $(BUILD), mode 0600), the program's
+# own credentials are the fake's plain application keys, and $(1) names
+# the target (--cluster-id ID or --workgroup NAME).
+USER_TOKEN_DEMO = $(FAKE) run -- sh -c 'umask 077 && \
+	  for user in alice bob carol; do \
+	    $(FAKE) web-token $$user > $(BUILD)/$$user.jwt || exit 1; \
+	  done && \
+	  unset AWS_SESSION_TOKEN && \
+	  AWS_ACCESS_KEY_ID="$$RS_IDC_TEST_PLAIN_ACCESS_KEY_ID" \
+	  AWS_SECRET_ACCESS_KEY="$$RS_IDC_TEST_PLAIN_SECRET_ACCESS_KEY" \
+	  $(BUILD)/user_token --application-arn "$$RS_IDC_TEST_APPLICATION_ARN" \
+	    --access-role-arn "$$RS_IDC_TEST_ACCESS_ROLE_ARN" $(1) \
+	    $(BUILD)/alice.jwt $(BUILD)/bob.jwt $(BUILD)/carol.jwt'
 
 # Gets a token from the local fake endpoint and shows its length and expiry.
 demo: lib $(EXAMPLES)
 	$(FAKE) run -- $(BUILD)/get_token my-cluster
 	$(FAKE) run -- $(BUILD)/dlopen_token $(abspath $(LIBDIR))/librs_idc.so my-cluster
 	$(FAKE) run -- $(BUILD)/driver_options
+	$(call USER_TOKEN_DEMO,--cluster-id my-cluster)
 
 test: test-rust test-c test-valgrind test-cli $(EXTRA_TESTS)
 
@@ -73,15 +93,25 @@ test: test-rust test-c test-valgrind test-cli $(EXTRA_TESTS)
 test-rust: lib
 	$(FAKE) run -- $(CARGO) test --release --workspace
 
+# test_user_tokens also has a slow mode (about 30 s) for the renewal of
+# users' credentials, which needs short-lived ones from the fake.
+USER_TOKEN_TTLS := --user-credentials-ttl 20 --refresh-token-ttl 15
+
 test-c: lib $(EXAMPLES) $(C_TESTS)
 	@set -e; for t in $(C_TESTS); do echo "== $$t"; $(FAKE) run -- $$t; done
+	@echo "== $(BUILD)/test_user_tokens refresh"
+	$(FAKE) run $(USER_TOKEN_TTLS) -- $(BUILD)/test_user_tokens refresh
 	$(FAKE) run -- $(BUILD)/get_token my-cluster
 	$(FAKE) run -- $(BUILD)/dlopen_token $(abspath $(LIBDIR))/librs_idc.so my-cluster
 	$(FAKE) run -- $(BUILD)/driver_options
+	$(call USER_TOKEN_DEMO,--cluster-id my-cluster)
+	$(call USER_TOKEN_DEMO,--workgroup my-workgroup)
 
 test-valgrind: lib $(EXAMPLES) $(C_TESTS)
 	@set -e; for t in $(C_TESTS); do echo "== valgrind $$t"; \
 	  RS_IDC_TEST_SLOW=1 $(FAKE) run -- $(VALGRIND) $$t; done
+	@echo "== valgrind $(BUILD)/test_user_tokens refresh"
+	RS_IDC_TEST_SLOW=1 $(FAKE) run $(USER_TOKEN_TTLS) -- $(VALGRIND) $(BUILD)/test_user_tokens refresh
 	$(FAKE) run -- $(VALGRIND) $(BUILD)/get_token my-cluster
 
 # Checks the fake against a real client: the AWS CLI.

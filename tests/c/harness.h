@@ -584,4 +584,300 @@ static inline int test_summary(void)
     return failed == 0 && passed > 0 ? 0 : 1;
 }
 
+/*
+ * Per-user tokens (trusted identity propagation) against the fake.
+ *
+ * - fake_request() sends one request with a body to the fake's control
+ *   endpoint and hands back the HTTP status and the answer's body.
+ * - fake_web_token(sub, ttl, extra) gets a web token (JWT) the fake made
+ *   for `sub`; fake_token_subject(token, ...) asks which user a Redshift
+ *   token was issued to.
+ * - fake_ops() reads the request counter and the per-operation counters
+ *   of `GET /_fake/stats` at once; EXPECT_OPS() compares two readings.
+ * - EXPECT_LACKS(text, secret, what) checks that a text (a last error, a
+ *   log record) does not hold a secret, naming only `what`.
+ */
+
+/* The longest answer fake_request() takes from the fake, headers included. */
+#define H_FAKE_ANSWER_MAX (64 * 1024)
+
+/*
+ * Sends `method path` with `len` bytes of `payload` (NULL when len is 0)
+ * to 127.0.0.1:$RS_IDC_FAKE_PORT, stores the answer's HTTP status in
+ * *http_status and copies its body into `body` (NUL-terminated). Returns
+ * 0 when a whole answer arrived and its body fitted in `size` bytes, -1
+ * otherwise.
+ */
+static inline int fake_request(const char *method, const char *path, const char *payload,
+                               size_t len, int *http_status, char *body, size_t size)
+{
+    *http_status = 0;
+    if (size > 0) {
+        body[0] = '\0';
+    }
+    const char *port_text = getenv("RS_IDC_FAKE_PORT");
+    if (port_text == NULL) {
+        fprintf(stderr, "RS_IDC_FAKE_PORT is not set: run under `rs-idc-fake run --`\n");
+        return -1;
+    }
+    char *end = NULL;
+    long port = strtol(port_text, &end, 10);
+    if (end == port_text || *end != '\0' || port <= 0 || port > 65535) {
+        return -1;
+    }
+    char head[1024];
+    int head_len = snprintf(head, sizeof head,
+                            "%s %s HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: %zu\r\n"
+                            "Content-Type: text/plain\r\nConnection: close\r\n\r\n",
+                            method, path, len);
+    if (head_len < 0 || (size_t)head_len >= sizeof head) {
+        return -1;
+    }
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) {
+        return -1;
+    }
+    struct timeval limit = {10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons((uint16_t)port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
+        close(fd);
+        return -1;
+    }
+    const char *parts[2] = {head, payload};
+    size_t lens[2] = {(size_t)head_len, payload != NULL ? len : 0};
+    for (int i = 0; i < 2; i++) {
+        size_t sent = 0;
+        while (sent < lens[i]) {
+            ssize_t n = send(fd, parts[i] + sent, lens[i] - sent, MSG_NOSIGNAL);
+            if (n < 0 && errno == EINTR) {
+                continue;
+            }
+            if (n <= 0) {
+                close(fd);
+                return -1;
+            }
+            sent += (size_t)n;
+        }
+    }
+    char *answer = malloc(H_FAKE_ANSWER_MAX + 1);
+    if (answer == NULL) {
+        close(fd);
+        return -1;
+    }
+    size_t have = 0;
+    int whole = 0;
+    for (;;) {
+        if (have == H_FAKE_ANSWER_MAX) {
+            break; /* too long: not taken */
+        }
+        ssize_t got = recv(fd, answer + have, H_FAKE_ANSWER_MAX - have, 0);
+        if (got < 0 && errno == EINTR) {
+            continue;
+        }
+        if (got == 0) {
+            whole = 1;
+        }
+        if (got <= 0) {
+            break;
+        }
+        have += (size_t)got;
+    }
+    close(fd);
+    answer[have] = '\0';
+    int result = -1;
+    int status = 0;
+    const char *start = strstr(answer, "\r\n\r\n");
+    if (whole && start != NULL && sscanf(answer, "HTTP/1.%*d %d", &status) == 1) {
+        *http_status = status;
+        size_t body_len = have - (size_t)(start + 4 - answer);
+        if (body_len < size) {
+            memcpy(body, start + 4, body_len);
+            body[body_len] = '\0';
+            result = 0;
+        }
+    }
+    /* The answer may hold a web token: wiped before it is freed. */
+    memset(answer, 0, have);
+    free(answer);
+    return result;
+}
+
+/*
+ * A web token (JWT) the fake makes for `sub` (letters, digits and -_.@
+ * only), expiring in `ttl` seconds (negative: already expired), with
+ * `extra` query parameters appended ("&key=wrong", "&iss=...", or "").
+ * Returns a malloc'ed string (release it with h_free_secret), or NULL on
+ * failure (reported).
+ */
+static inline char *h_fake_web_token(const char *file, int line, const char *sub, long ttl,
+                                     const char *extra)
+{
+    char path[512];
+    int n = snprintf(path, sizeof path, "/_fake/web-token?sub=%s&ttl=%ld%s", sub, ttl,
+                     extra != NULL ? extra : "");
+    char *token = malloc(RS_IDC_MAX_WEB_TOKEN_LEN + 1);
+    int status = 0;
+    int got = -1;
+    if (token != NULL && n > 0 && (size_t)n < sizeof path) {
+        got = fake_request("GET", path, NULL, 0, &status, token, RS_IDC_MAX_WEB_TOKEN_LEN + 1);
+    }
+    if (!h_record(got == 0 && status == 200 && token[0] != '\0', file, line,
+                  "the fake makes a web token for %s (HTTP status %d)", sub, status)) {
+        free(token);
+        return NULL;
+    }
+    return token;
+}
+#define fake_web_token(sub, ttl, extra) h_fake_web_token(__FILE__, __LINE__, (sub), (ttl), (extra))
+
+/* Wipes a malloc'ed secret (a web token) and frees it; NULL is fine. */
+static inline void h_free_secret(char *secret)
+{
+    if (secret != NULL) {
+        volatile char *p = secret;
+        while (*p != '\0') {
+            *p++ = '\0';
+        }
+        free(secret);
+    }
+}
+
+/*
+ * The user the fake issued Redshift token `token` to, copied into
+ * `subject`. Returns 0 when the fake names one, 1 when it says the token
+ * names no user (404), -1 on any other answer or failure.
+ */
+static inline int fake_token_subject(const char *token, char *subject, size_t size)
+{
+    int status = 0;
+    if (token == NULL ||
+        fake_request("POST", "/_fake/token-subject", token, strlen(token), &status, subject,
+                     size) != 0) {
+        return -1;
+    }
+    if (status == 404) {
+        subject[0] = '\0';
+        return 1;
+    }
+    return status == 200 ? 0 : -1;
+}
+
+/*
+ * Checks that the fake issued `token` to user `want` (printing the
+ * subject, never the token). Returns 1 when it did.
+ */
+static inline int h_expect_subject(const char *file, int line, const char *token,
+                                   const char *want)
+{
+    char subject[512] = "";
+    int got = fake_token_subject(token, subject, sizeof subject);
+    const char *said = got == 0 ? subject : got == 1 ? "(it names no user)" : "(no answer)";
+    return h_record(got == 0 && strcmp(subject, want) == 0, file, line,
+                    "the token should be issued to \"%s\"; the fake says: %s", want, said);
+}
+#define EXPECT_SUBJECT(token, want) h_expect_subject(__FILE__, __LINE__, (token), (want))
+
+/* The value of counter `name` in a `GET /_fake/stats` body; -1 if absent. */
+static inline long h_stat_in(const char *stats, const char *name)
+{
+    size_t name_len = strlen(name);
+    for (const char *line = stats; line != NULL && *line != '\0';) {
+        if (strncmp(line, name, name_len) == 0 && line[name_len] == ' ') {
+            return strtol(line + name_len + 1, NULL, 10);
+        }
+        line = strchr(line, '\n');
+        if (line != NULL) {
+            line++;
+        }
+    }
+    return -1;
+}
+
+/* One reading of the fake's counters; every field is -1 when it could not be read. */
+struct fake_ops {
+    long requests;     /* API requests, all services */
+    long get_token;    /* GetIdentityCenterAuthToken (both Redshift APIs) */
+    long assume_role;  /* STS AssumeRole */
+    long web_identity; /* STS AssumeRoleWithWebIdentity */
+    long jwt_bearer;   /* SSO-OIDC CreateTokenWithIAM with the web token */
+    long refresh;      /* SSO-OIDC CreateTokenWithIAM with a refresh token */
+};
+
+/* Reads the fake's counters with one `GET /_fake/stats`. */
+static inline struct fake_ops fake_ops(void)
+{
+    struct fake_ops ops = {-1, -1, -1, -1, -1, -1};
+    char body[4096];
+    int status = 0;
+    if (fake_request("GET", "/_fake/stats", NULL, 0, &status, body, sizeof body) != 0 ||
+        status != 200) {
+        return ops;
+    }
+    ops.requests = h_stat_in(body, "requests");
+    ops.get_token = h_stat_in(body, "operation GetIdentityCenterAuthToken");
+    ops.assume_role = h_stat_in(body, "operation AssumeRole");
+    ops.web_identity = h_stat_in(body, "operation AssumeRoleWithWebIdentity");
+    ops.jwt_bearer = h_stat_in(body, "operation CreateTokenWithIAM:jwt-bearer");
+    ops.refresh = h_stat_in(body, "operation CreateTokenWithIAM:refresh_token");
+    return ops;
+}
+
+/*
+ * Checks the counters moved from `before` by exactly: `requests` API
+ * requests in all (-1: not checked), `get_token` Redshift token requests,
+ * `assume_role` AssumeRole, `web_identity` AssumeRoleWithWebIdentity,
+ * `jwt_bearer` and `refresh` CreateTokenWithIAM calls. One check; on
+ * failure it prints every difference. Returns 1 when all matched.
+ */
+static inline int h_expect_ops(const char *file, int line, const char *what,
+                               struct fake_ops before, long requests, long get_token,
+                               long assume_role, long web_identity, long jwt_bearer,
+                               long refresh)
+{
+    struct fake_ops now = fake_ops();
+    long got[6] = {now.requests - before.requests,       now.get_token - before.get_token,
+                   now.assume_role - before.assume_role, now.web_identity - before.web_identity,
+                   now.jwt_bearer - before.jwt_bearer,   now.refresh - before.refresh};
+    long want[6] = {requests, get_token, assume_role, web_identity, jwt_bearer, refresh};
+    long read[6] = {before.requests,    before.get_token,  before.assume_role,
+                    before.web_identity, before.jwt_bearer, before.refresh};
+    long read_now[6] = {now.requests,    now.get_token,  now.assume_role,
+                        now.web_identity, now.jwt_bearer, now.refresh};
+    int ok = 1;
+    for (int i = 0; i < 6; i++) {
+        if (read[i] < 0 || read_now[i] < 0 || (want[i] >= 0 && got[i] != want[i])) {
+            ok = 0;
+        }
+    }
+    return h_record(ok, file, line,
+                    "%s: the fake should see (requests %ld, GetIdentityCenterAuthToken %ld, "
+                    "AssumeRole %ld, AssumeRoleWithWebIdentity %ld, CreateTokenWithIAM "
+                    "jwt-bearer %ld, refresh_token %ld), it saw (%ld, %ld, %ld, %ld, %ld, %ld) "
+                    "(-1 in the first list: not checked)",
+                    what, want[0], want[1], want[2], want[3], want[4], want[5], got[0], got[1],
+                    got[2], got[3], got[4], got[5]);
+}
+/* EXPECT_OPS(what, before, requests, get_token, assume_role, web_identity, jwt_bearer, refresh) */
+#define EXPECT_OPS(what, before, requests, get_token, assume_role, web_identity, jwt_bearer, \
+                   refresh)                                                                 \
+    h_expect_ops(__FILE__, __LINE__, (what), (before), (requests), (get_token),              \
+                 (assume_role), (web_identity), (jwt_bearer), (refresh))
+
+/* `text` does not hold `secret` (an empty or NULL secret counts as absent); names only `what`. */
+static inline int h_expect_lacks(const char *file, int line, const char *text_what,
+                                 const char *text, const char *secret, const char *what)
+{
+    int clean = text == NULL || secret == NULL || secret[0] == '\0' || strstr(text, secret) == NULL;
+    return h_record(clean, file, line, "%s must not hold %s", text_what, what);
+}
+/* EXPECT_LACKS(text, secret, what): never prints either string. */
+#define EXPECT_LACKS(text, secret, what) \
+    h_expect_lacks(__FILE__, __LINE__, #text, (text), (secret), (what))
+
 #endif /* RS_IDC_TEST_HARNESS_H */

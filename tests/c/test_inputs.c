@@ -177,6 +177,8 @@ static void status_names(void)
         {RS_IDC_ESERVICE, "RS_IDC_ESERVICE"},
         {RS_IDC_EBADRESPONSE, "RS_IDC_EBADRESPONSE"},
         {RS_IDC_EINTERNAL, "RS_IDC_EINTERNAL"},
+        {RS_IDC_EIDENTITY, "RS_IDC_EIDENTITY"},
+        {RS_IDC_EAGAIN, "RS_IDC_EAGAIN"},
     };
     /* The numbers are fixed forever. */
     CHECK(RS_IDC_OK == 0 && RS_IDC_EINVAL == -1 && RS_IDC_ENOCREDS == -2);
@@ -184,6 +186,7 @@ static void status_names(void)
     CHECK(RS_IDC_ESTATE == -6 && RS_IDC_EDENIED == -7 && RS_IDC_ETHROTTLED == -8);
     CHECK(RS_IDC_ETIMEOUT == -9 && RS_IDC_ENETWORK == -10 && RS_IDC_ESERVICE == -11);
     CHECK(RS_IDC_EBADRESPONSE == -12 && RS_IDC_EINTERNAL == -13);
+    CHECK(RS_IDC_EIDENTITY == -14 && RS_IDC_EAGAIN == -15);
     CHECK(RS_IDC_MAX_IDENTIFIERS == 20 && RS_IDC_MAX_CLUSTER_ID_LEN == 63);
 
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
@@ -191,7 +194,7 @@ static void status_names(void)
         EXPECT(got != NULL && strcmp(got, names[i].name) == 0, "status %d is named %s, got %s",
                names[i].status, names[i].name, got ? got : "(null)");
     }
-    const int unknown[] = {1, 2, -14, -100, 1000, INT_MIN, INT_MAX};
+    const int unknown[] = {1, 2, -16, -100, 1000, INT_MIN, INT_MAX};
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
         const char *got = rs_idc_status_str(unknown[i]);
         EXPECT(got != NULL && strcmp(got, "RS_IDC_UNKNOWN") == 0,
