@@ -180,6 +180,12 @@
 #define RS_IDC_EIDENTITY -14
 
 /**
+ * A non-blocking request has not finished yet: wait until
+ * rs_idc_request_fd() is readable, then finish it again.
+ */
+#define RS_IDC_EAGAIN -15
+
+/**
  * The longest web token accepted, in bytes.
  */
 #define RS_IDC_MAX_WEB_TOKEN_LEN (16 * 1024)
@@ -190,6 +196,12 @@
  * may use one handle at once.
  */
 typedef struct rs_idc_client rs_idc_client;
+
+/**
+ * A token call in progress, for event loops (see
+ * rs_idc_client_start_token()). Released by rs_idc_request_free().
+ */
+typedef struct rs_idc_request rs_idc_request;
 
 /**
  * One setting for rs_idc_client_new(): a key and its value, both
@@ -224,6 +236,10 @@ typedef struct rs_idc_client rs_idc_client;
  *   refresh_margin_s    seconds before expiry a cached token is
  *                       refreshed, 0 to 3600 (default: the smaller of 300
  *                       and half the token's lifetime)
+ *   refresh_ahead       on or off: from the smaller of 60 s and half the
+ *                       margin before that, a call still gets the cached
+ *                       token and one background refresh starts (default
+ *                       on; RS_IDC_REFRESH_AHEAD)
  *   allow_http          on or off: plain http:// off loopback
  *                       (RS_IDC_ALLOW_HTTP)
  *
@@ -450,6 +466,24 @@ void rs_idc_client_free(rs_idc_client *client);
 void rs_idc_cache_clear(void);
 
 /**
+ * Forgets a token: a driver whose login was refused with a token it got
+ * from this library calls this, so that the next call fetches a new
+ * one instead of the cached one. Then retry the login once:
+ *
+ *   login refused -> rs_idc_forget_token(token) -> get a token -> retry
+ *
+ * token: the refused token, a C string. If it is still cached it is
+ * dropped (the comparison runs in constant time); NULL or a token that
+ * is not cached does nothing. The caller still frees its copy with
+ * rs_idc_free_token().
+ *
+ * Threads: any thread.
+ *
+ * Pointers: token must be NULL or a C string.
+ */
+void rs_idc_forget_token(const char *token);
+
+/**
  * Hands every log record, the library's and the AWS SDK's, to cb instead
  * of writing it to stderr; NULL sends records back to stderr.
  *
@@ -486,6 +520,63 @@ void rs_idc_set_log_callback(void (*cb)(int level, const char *msg, void *userda
  * Threads: any thread; records already being made may still appear.
  */
 void rs_idc_set_log_level(int level);
+
+/**
+ * Starts a token call for Redshift provisioned clusters without
+ * blocking, for event-loop clients (libpq-style connect polling, libuv,
+ * nginx, language runtimes): wait until rs_idc_request_fd() is readable,
+ * then call rs_idc_request_finish().
+ *
+ * client, ids, n: as rs_idc_client_get_token(). They are checked here: a
+ * bad input fails at once, with no request and no network traffic.
+ * out: receives the request; release it with rs_idc_request_free().
+ *
+ * A cached token makes the request ready at once. Otherwise the call runs
+ * on a thread of the library's, sharing the cache and the calls in flight
+ * with every other caller, bounded by the handle's time bound.
+ *
+ * Returns RS_IDC_OK, or a negative status (then *out is NULL).
+ *
+ * Threads: any thread. A request belongs to the process that started it.
+ * The handle may be freed before its requests.
+ *
+ * Pointers: client must be NULL or a live handle; ids as for
+ * rs_idc_get_token(); out must be writable.
+ */
+int rs_idc_client_start_token(rs_idc_client *client,
+                              const char **ids,
+                              size_t n,
+                              rs_idc_request **out);
+
+/**
+ * The file descriptor of a request: readable (POLLIN) once its outcome is
+ * ready, and from then on until the request is freed. Do not read from
+ * it or close it. -1 for NULL.
+ *
+ * Pointers: request must be NULL or a live request.
+ */
+int rs_idc_request_fd(const rs_idc_request *request);
+
+/**
+ * The outcome of a request: RS_IDC_EAGAIN while it runs (then *out is
+ * NULL), else exactly what rs_idc_client_get_token() would return, with
+ * the token in *out and its expiry in *exp. May be called again; each
+ * success hands out a new copy of the token (release each with
+ * rs_idc_free_token()).
+ *
+ * Pointers: request must be NULL (RS_IDC_EINVAL) or a live request; out
+ * and exp as for rs_idc_get_token().
+ */
+int rs_idc_request_finish(rs_idc_request *request, char **out, int64_t *exp);
+
+/**
+ * Releases a request, finished or not; NULL is fine. Freeing an
+ * unfinished request drops this caller's interest only: the call it
+ * started may still complete and fill the cache for others.
+ *
+ * Pointers: request must be NULL or a live request, not used afterwards.
+ */
+void rs_idc_request_free(rs_idc_request *request);
 
 /**
  * Wipes a token returned by this library and frees it.

@@ -4,7 +4,10 @@
 //! complete credentials that minted the token (access key id, secret key,
 //! session token), and by the normalised identifier set, so no token is
 //! shared across identities. A token is served while more than its refresh
-//! margin is left; after that the next caller refreshes it.
+//! margin is left; after that the next caller refreshes it. Shortly before
+//! that (refresh ahead), a caller still gets the cached token and one
+//! background refresh is claimed. A token can be found by its own text to
+//! be forgotten: entries keep a keyed digest of it.
 //!
 //! Readers take no lock: each shard's map is swapped whole when it changes
 //! (which is rare: once per fetched token), so a cached call is one atomic
@@ -13,12 +16,13 @@
 //! string.
 
 use crate::fork;
-use crate::keyed::Digest;
+use crate::keyed::{Digest, KeyedHash};
 use crate::token::Token;
 use arc_swap::ArcSwap;
 use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash, Hasher};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -165,19 +169,65 @@ fn hash_of(key: &dyn KeyParts) -> u64 {
 
 struct Entry {
     token: Token,
-    /// Unix seconds after which the entry is no longer served.
-    refresh_at: i64,
+    /// The keyed digest of the token's text, for [`TokenCache::forget`].
+    fingerprint: Digest,
+    due: Due,
+    /// The process that claimed this entry's background refresh; 0 when
+    /// none did (a child after `fork()` may claim it again).
+    refreshing: AtomicU32,
 }
 
-/// When a token of this lifetime should be refreshed: `margin` before its
-/// expiry, or by default the smaller of five minutes and half its lifetime.
-pub(crate) fn refresh_at(token: &Token, minted_at: i64, margin: Option<Duration>) -> i64 {
+/// When a cached token is refreshed, in Unix seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Due {
+    /// From here on a call still gets the token and claims one background
+    /// refresh (refresh ahead); equal to `refresh_at` without it.
+    pub(crate) ahead_at: i64,
+    /// From here on the token is no longer served.
+    pub(crate) refresh_at: i64,
+}
+
+/// When a token of this lifetime is refreshed: `margin` before its expiry
+/// (by default the smaller of five minutes and half its lifetime), and
+/// with `ahead`, a background refresh from margin + min(60 s, margin / 2)
+/// before its expiry.
+pub(crate) fn due(token: &Token, minted_at: i64, margin: Option<Duration>, ahead: bool) -> Due {
     let lifetime = (token.expires_at() - minted_at).max(0);
     let margin = match margin {
         Some(margin) => margin.as_secs() as i64,
         None => (DEFAULT_REFRESH_MARGIN.as_secs() as i64).min(lifetime / 2),
     };
-    token.expires_at() - margin
+    let refresh_at = token.expires_at() - margin;
+    let early = if ahead { (margin / 2).min(60) } else { 0 };
+    Due {
+        ahead_at: refresh_at - early,
+        refresh_at,
+    }
+}
+
+/// What a cached read found.
+pub(crate) enum Cached<R> {
+    /// The token, before its refresh-ahead time.
+    Fresh(R),
+    /// The token, in its refresh-ahead window: this caller claimed the
+    /// background refresh and should start it.
+    RefreshAhead(R),
+}
+
+#[cfg(test)]
+impl<R> Cached<R> {
+    fn into_inner(self) -> R {
+        match self {
+            Cached::Fresh(read) | Cached::RefreshAhead(read) => read,
+        }
+    }
+}
+
+/// The keyed digest that finds a token by its text.
+fn fingerprint(text: &[u8]) -> Option<Digest> {
+    let mut hash = KeyedHash::new("rs-idc cached token").ok()?;
+    hash.field(text);
+    Some(hash.finish())
 }
 
 type Map = HashMap<Key, Arc<Entry>, KeyHasher>;
@@ -211,39 +261,100 @@ impl TokenCache {
 
     /// Hands the cached token for `key` to `read`, if it is still before
     /// its refresh time; the token is not copied or counted on the way.
-    /// On a miss `read` comes back unused.
+    /// In the refresh-ahead window the first caller (per process) is told
+    /// to start the background refresh. On a miss `read` comes back unused.
     pub(crate) fn read<R, F: FnOnce(&Token) -> R>(
         &self,
         key: KeyRef<'_>,
         now: i64,
         read: F,
-    ) -> Result<R, F> {
+    ) -> Result<Cached<R>, F> {
         let map = self.shard(&key).map.load();
-        match map.get(&key as &dyn KeyParts) {
-            Some(entry) if now < entry.refresh_at => Ok(read(&entry.token)),
-            _ => Err(read),
+        let Some(entry) = map.get(&key as &dyn KeyParts) else {
+            return Err(read);
+        };
+        if now < entry.due.ahead_at {
+            return Ok(Cached::Fresh(read(&entry.token)));
         }
+        if now >= entry.due.refresh_at {
+            return Err(read);
+        }
+        let pid = fork::current_pid();
+        let claimed = entry.refreshing.load(Ordering::Relaxed) != pid
+            && entry.refreshing.swap(pid, Ordering::AcqRel) != pid;
+        let token = read(&entry.token);
+        Ok(if claimed {
+            Cached::RefreshAhead(token)
+        } else {
+            Cached::Fresh(token)
+        })
+    }
+
+    /// The cached token for `key` if it is before its refresh-ahead time:
+    /// what a call about to ask the service checks first.
+    pub(crate) fn fresh(&self, key: KeyRef<'_>, now: i64) -> Option<Token> {
+        let map = self.shard(&key).map.load();
+        map.get(&key as &dyn KeyParts)
+            .filter(|entry| now < entry.due.ahead_at)
+            .map(|entry| entry.token.clone())
+    }
+
+    /// Drops the entry holding the token `text`, if there is one; the
+    /// digests are compared in constant time. Whether one was dropped.
+    pub(crate) fn forget(&self, text: &[u8]) -> bool {
+        let Some(wanted) = fingerprint(text) else {
+            return false;
+        };
+        let mut dropped = false;
+        for shard in &self.shards {
+            let _turn = fork::lock(&shard.writer);
+            let map = shard.map.load();
+            let found = map
+                .iter()
+                .filter(|(_, entry)| entry.fingerprint.same_as(&wanted))
+                .map(|(key, _)| key.clone())
+                .collect::<Vec<_>>();
+            if !found.is_empty() {
+                let mut map = Map::clone(&map);
+                for key in found {
+                    map.remove(&key);
+                }
+                shard.map.store(Arc::new(map));
+                dropped = true;
+            }
+        }
+        dropped
     }
 
     /// Stores a token; a full shard first drops what is past its refresh
     /// time, then the entry that is due soonest.
-    pub(crate) fn put(&self, key: Key, token: Token, refresh_at: i64, now: i64) {
+    pub(crate) fn put(&self, key: Key, token: Token, due: Due, now: i64) {
+        let Some(fingerprint) = fingerprint(token.secret().as_bytes()) else {
+            // No digest, no entry: the token is not cached, and still served.
+            return;
+        };
         let shard = self.shard(&key);
         let _turn = fork::lock(&shard.writer);
         let mut map = Map::clone(&shard.map.load());
         if map.len() >= SHARD_CAPACITY && !map.contains_key(&key) {
-            map.retain(|_, entry| now < entry.refresh_at);
+            map.retain(|_, entry| now < entry.due.refresh_at);
             if map.len() >= SHARD_CAPACITY {
                 let due = map
                     .iter()
-                    .min_by_key(|(_, entry)| entry.refresh_at)
+                    .min_by_key(|(_, entry)| entry.due.refresh_at)
                     .map(|(key, _)| key.clone());
                 if let Some(due) = due {
                     map.remove(&due);
                 }
             }
         }
-        map.insert(key, Arc::new(Entry { token, refresh_at }));
+        let entry = Entry {
+            token,
+            fingerprint,
+            due,
+            refreshing: AtomicU32::new(0),
+        };
+        map.insert(key, Arc::new(entry));
         shard.map.store(Arc::new(map));
     }
 
@@ -283,12 +394,20 @@ mod tests {
         cache
             .read(key.parts(), now, |token| token.secret().to_owned())
             .ok()
+            .map(Cached::into_inner)
+    }
+
+    fn at(refresh_at: i64) -> Due {
+        Due {
+            ahead_at: refresh_at,
+            refresh_at,
+        }
     }
 
     #[test]
     fn serves_a_token_until_its_refresh_time() {
         let cache = TokenCache::new();
-        cache.put(key(&["a"]), Token::for_tests("t1", 1000), 900, 0);
+        cache.put(key(&["a"]), Token::for_tests("t1", 1000), at(900), 0);
         assert_eq!(get(&cache, &key(&["a"]), 899).as_deref(), Some("t1"));
         assert!(get(&cache, &key(&["a"]), 900).is_none());
         assert!(get(&cache, &key(&["b"]), 0).is_none());
@@ -306,7 +425,7 @@ mod tests {
         assert!(base != Key::new(view(&one, "b")));
         // A borrowed key finds what an owned one stored, and only that.
         let cache = TokenCache::new();
-        cache.put(base.clone(), Token::for_tests("t", 10), 5, 0);
+        cache.put(base.clone(), Token::for_tests("t", 10), at(5), 0);
         assert!(cache.read(view(&one, "a"), 0, |_| ()).is_ok());
         assert!(cache.read(view(&two, "a"), 0, |_| ()).is_err());
         let flight = FlightKey::new(view(&one, "a"), &scope("settings"));
@@ -316,10 +435,65 @@ mod tests {
     #[test]
     fn default_margin_is_five_minutes_or_half_the_lifetime() {
         let hour = Token::for_tests("t", 3600);
-        assert_eq!(refresh_at(&hour, 0, None), 3300);
+        assert_eq!(due(&hour, 0, None, false), at(3300));
         let minute = Token::for_tests("t", 60);
-        assert_eq!(refresh_at(&minute, 0, None), 30);
-        assert_eq!(refresh_at(&hour, 0, Some(Duration::from_secs(10))), 3590);
+        assert_eq!(due(&minute, 0, None, false), at(30));
+        assert_eq!(
+            due(&hour, 0, Some(Duration::from_secs(10)), false),
+            at(3590)
+        );
+    }
+
+    #[test]
+    fn refresh_ahead_starts_a_minute_or_half_a_margin_earlier() {
+        let hour = Token::for_tests("t", 3600);
+        let d = due(&hour, 0, None, true);
+        assert_eq!((d.ahead_at, d.refresh_at), (3240, 3300));
+        let twenty = Token::for_tests("t", 20);
+        let d = due(&twenty, 0, None, true);
+        assert_eq!((d.ahead_at, d.refresh_at), (5, 10));
+    }
+
+    #[test]
+    fn one_caller_claims_the_refresh_ahead() {
+        let cache = TokenCache::new();
+        let due = Due {
+            ahead_at: 5,
+            refresh_at: 10,
+        };
+        cache.put(key(&["a"]), Token::for_tests("t1", 20), due, 0);
+        let read = |now| cache.read(key(&["a"]).parts(), now, |t| t.secret().to_owned());
+        assert!(matches!(read(4), Ok(Cached::Fresh(ref t)) if t == "t1"));
+        assert!(matches!(read(5), Ok(Cached::RefreshAhead(ref t)) if t == "t1"));
+        assert!(matches!(read(6), Ok(Cached::Fresh(ref t)) if t == "t1"));
+        assert!(read(10).is_err());
+        // Until the refresh lands, a caller about to ask the service sees
+        // no fresh token.
+        assert!(cache.fresh(key(&["a"]).parts(), 5).is_none());
+        assert!(cache.fresh(key(&["a"]).parts(), 4).is_some());
+    }
+
+    #[test]
+    fn a_token_is_forgotten_by_its_text_only() {
+        let cache = TokenCache::new();
+        cache.put(
+            key(&["a"]),
+            Token::for_tests("refused-token", 1000),
+            at(900),
+            0,
+        );
+        cache.put(
+            key(&["b"]),
+            Token::for_tests("good-token", 1000),
+            at(900),
+            0,
+        );
+        assert!(!cache.forget(b"refused"));
+        assert!(!cache.forget(b"unknown-token"));
+        assert!(cache.forget(b"refused-token"));
+        assert!(get(&cache, &key(&["a"]), 0).is_none());
+        assert_eq!(get(&cache, &key(&["b"]), 0).as_deref(), Some("good-token"));
+        assert!(!cache.forget(b"refused-token"), "gone already");
     }
 
     #[test]
@@ -330,7 +504,7 @@ mod tests {
             cache.put(
                 key(&[&id]),
                 Token::for_tests("t", 10_000),
-                5_000 + i as i64,
+                at(5_000 + i as i64),
                 0,
             );
         }

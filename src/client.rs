@@ -3,9 +3,8 @@
 //! hands out only answers that carry a token and a future expiry.
 
 use crate::aws;
-use crate::cache::{self, FlightKey, Key, TokenCache};
 use crate::error::Error;
-use crate::flight::SingleFlight;
+use crate::fetch::{self, CachePolicy, Fetch, CACHE};
 use crate::fork::{self, PerProcess};
 use crate::hosts;
 use crate::ids::IdSet;
@@ -19,11 +18,8 @@ use crate::users::{Exchange, UserSessions, WebTokenSource};
 use crate::values::check_endpoint;
 use crate::web_token::WebToken;
 use arc_swap::ArcSwapOption;
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
-
-static CACHE: LazyLock<TokenCache> = LazyLock::new(TokenCache::new);
-static FLIGHTS: LazyLock<SingleFlight<FlightKey>> = LazyLock::new(SingleFlight::<FlightKey>::new);
 
 /// The most clients kept for the regions of host names; the least recently
 /// used one is dropped beyond it, so memory stays flat however many
@@ -33,6 +29,14 @@ const MAX_REGIONAL_CLIENTS: usize = 8;
 /// Empties the process-wide token cache; the dropped tokens are wiped.
 pub fn clear_cache() {
     CACHE.clear();
+}
+
+/// Drops the cached token whose text is `token`, if there is one (a
+/// driver whose login was refused with it): the next call for its
+/// identifiers fetches a new one. The comparison runs in constant time.
+/// Whether a token was dropped.
+pub fn forget_token(token: &[u8]) -> bool {
+    CACHE.forget(token)
 }
 
 /// A client: settings plus, per process, the SDK clients built from them.
@@ -205,8 +209,7 @@ impl Client {
         ids: &[I],
         read: impl FnOnce(&Token) -> R,
     ) -> Result<R, Error> {
-        let ids = api_ids(api, ids)?;
-        self.read_token(api, &ids, &self.default_caller(), read)
+        self.read_set_token(api, &api_ids(api, ids)?, read)
     }
 
     /// As [`Client::get_token_for_host`], handing the token to `read`.
@@ -248,6 +251,31 @@ impl Client {
         fork::lock(&self.regional).len()
     }
 
+    /// The cached token of `ids` for `api`, if there is one, for the
+    /// calls made without a web token; never a network request.
+    pub(crate) fn cached_token(&self, api: Api, ids: &IdSet) -> Option<Token> {
+        let snapshot = match self.default_caller() {
+            Caller::Client => self.snapshot.load_full(),
+            Caller::User(source) => {
+                let key = UserSessions::key(&source).ok()?;
+                let session = self.users.fresh(&key, &source)?;
+                Some(Arc::clone(session.snapshot()))
+            }
+        };
+        self.cached(snapshot.as_ref(), api, ids, Token::clone).ok()
+    }
+
+    /// As [`Client::get_token`] for a checked identifier set, handing the
+    /// token to `read`.
+    pub(crate) fn read_set_token<R>(
+        &self,
+        api: Api,
+        ids: &IdSet,
+        read: impl FnOnce(&Token) -> R,
+    ) -> Result<R, Error> {
+        self.read_token(api, ids, &self.default_caller(), read)
+    }
+
     /// Hands the token for `ids` to `read`, from the cache or the service,
     /// and logs the outcome (lengths and expiries only).
     fn read_token<R>(
@@ -268,16 +296,14 @@ impl Client {
             read(token)
         };
         let (logged, user) = match caller {
-            Caller::Client => {
-                match self.cached(self.snapshot.load().as_deref(), api, ids, logged) {
-                    Ok(done) => return Ok(done),
-                    Err(logged) => (logged, None),
-                }
-            }
+            Caller::Client => match self.cached(self.snapshot.load().as_ref(), api, ids, logged) {
+                Ok(done) => return Ok(done),
+                Err(logged) => (logged, None),
+            },
             Caller::User(source) => {
                 let key = UserSessions::key(source)?;
                 let session = self.users.fresh(&key, source);
-                let snapshot = session.as_ref().map(|session| &**session.snapshot());
+                let snapshot = session.as_ref().map(|session| session.snapshot());
                 match self.cached(snapshot, api, ids, logged) {
                     Ok(done) => return Ok(done),
                     Err(logged) => (logged, Some((key, source, session))),
@@ -292,7 +318,10 @@ impl Client {
                 .user_session(&key, source, deadline)
                 .map(|session| Arc::clone(session.snapshot())),
         };
-        match snapshot.and_then(|snapshot| self.fetch_or_join(api, ids, &snapshot, deadline)) {
+        let fetched = snapshot
+            .and_then(|snapshot| self.fetch(api, ids, snapshot, deadline))
+            .and_then(|fetch| fetch.run(deadline));
+        match fetched {
             Ok(token) => Ok(logged(&token)),
             Err(err) => {
                 tracing::warn!(
@@ -311,7 +340,7 @@ impl Client {
     /// the runtime; on a miss `read` comes back unused.
     fn cached<R, F: FnOnce(&Token) -> R>(
         &self,
-        snapshot: Option<&Snapshot>,
+        snapshot: Option<&Arc<Snapshot>>,
         api: Api,
         ids: &IdSet,
         read: F,
@@ -319,60 +348,55 @@ impl Client {
         if !self.settings.cache {
             return Err(read);
         }
-        match snapshot.filter(|snapshot| snapshot.is_fresh()) {
-            Some(snapshot) => CACHE.read(snapshot.key(api, ids), unix_now(), read),
-            None => Err(read),
-        }
+        let Some(snapshot) = snapshot.filter(|snapshot| snapshot.is_fresh()) else {
+            return Err(read);
+        };
+        // A refresh ahead uses the SDK clients this process already built.
+        let refresh = || {
+            let service = Arc::clone(self.service.get()?);
+            let policy = self.cache_policy().ok()?;
+            let ids = ids.clone();
+            let snapshot = Arc::clone(snapshot);
+            Some(Fetch {
+                api,
+                ids,
+                snapshot,
+                service,
+                policy,
+            })
+        };
+        fetch::cached(snapshot, api, ids, read, refresh)
     }
 
-    /// A token from the service, or from a call in flight for the same
-    /// key, identity and settings; a successful one is cached.
-    fn fetch_or_join(
-        &self,
-        api: Api,
-        ids: &IdSet,
-        snapshot: &Snapshot,
-        deadline: Instant,
-    ) -> Result<Token, Error> {
-        if !self.settings.cache {
-            return self.fetch(api, snapshot, ids, deadline);
-        }
-        let key = snapshot.key(api, ids);
-        let settings = self
-            .settings_digest
-            .get_or_try_init(|| settings_digest(&self.settings))?;
-        FLIGHTS.run(&FlightKey::new(key, settings), deadline, || {
-            // Another flight may have filled the entry since the lookup.
-            if let Ok(token) = CACHE.read(key, unix_now(), Token::clone) {
-                return Ok(token);
-            }
-            let minted_at = unix_now();
-            let token = self.fetch(api, snapshot, ids, deadline)?;
-            let refresh_at = cache::refresh_at(&token, minted_at, self.settings.refresh_margin);
-            CACHE.put(Key::new(key), token.clone(), refresh_at, minted_at);
-            Ok(token)
-        })
-    }
-
-    /// Makes the API call with the snapshot's credentials.
+    /// The fetch of `ids` for `api` with `snapshot`'s credentials.
     fn fetch(
         &self,
         api: Api,
-        snapshot: &Snapshot,
         ids: &IdSet,
+        snapshot: Arc<Snapshot>,
         deadline: Instant,
-    ) -> Result<Token, Error> {
-        let caller = Arc::clone(snapshot.caller(self.service(deadline)?)?);
-        let ids = ids.to_vec();
-        let answer = runtime::run(deadline, aws::get_token(caller, api, ids))?;
-        let token = Token::from_answer(answer, unix_now())?;
-        tracing::info!(
-            "{} token fetched: {} bytes, expires at {}",
-            api.name(),
-            token.secret().len(),
-            token.expires_at()
-        );
-        Ok(token)
+    ) -> Result<Fetch, Error> {
+        Ok(Fetch {
+            api,
+            ids: ids.clone(),
+            snapshot,
+            service: Arc::clone(self.service(deadline)?),
+            policy: self.cache_policy()?,
+        })
+    }
+
+    /// How this client caches.
+    fn cache_policy(&self) -> Result<CachePolicy, Error> {
+        let flight_settings = self
+            .settings_digest
+            .get_or_try_init(|| settings_digest(&self.settings))?;
+        Ok(CachePolicy {
+            cache: self.settings.cache,
+            margin: self.settings.refresh_margin,
+            ahead: self.settings.refresh_ahead,
+            flight_settings: Arc::clone(flight_settings),
+            timeout: self.settings.timeout,
+        })
     }
 
     /// The session of the user of `source`, made by an exchange when

@@ -265,6 +265,11 @@ impl<T: Send + Sync + 'static> PerProcess<T> {
     }
 
     /// This process's value, if it has one.
+    /// The value of this process, if it was built.
+    pub(crate) fn get(&self) -> Option<&Arc<T>> {
+        self.current(current_pid())
+    }
+
     fn current(&self, pid: u32) -> Option<&Arc<T>> {
         // SAFETY: as in `get_or_try_init`.
         let owned = unsafe { self.slot.load(Ordering::Acquire).as_ref() }?;

@@ -127,6 +127,7 @@ const INLINE_SET_BYTES: usize = 128;
 /// sorted, without duplicates, joined by commas. It is what cache keys are
 /// made of; the usual set (one or two identifiers) is built without
 /// allocating, so a cached call builds no string.
+#[derive(Clone)]
 pub struct IdSet {
     len: usize,
     inline: [u8; INLINE_SET_BYTES],

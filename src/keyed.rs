@@ -22,6 +22,14 @@ impl Drop for Digest {
     }
 }
 
+impl Digest {
+    /// Whether two digests are equal, compared in constant time (for a
+    /// digest of something a caller handed in).
+    pub(crate) fn same_as(&self, other: &Digest) -> bool {
+        aws_lc_rs::constant_time::verify_slices_are_equal(&self.0, &other.0).is_ok()
+    }
+}
+
 impl fmt::Debug for Digest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Digest(..)")

@@ -71,6 +71,7 @@ pub const KEYS: &[OptionKey] = &[
     key("max_attempts", &["AWS_MAX_ATTEMPTS"]),
     key("cache", &[settings::ENV_CACHE]),
     key("refresh_margin_s", &[]),
+    key("refresh_ahead", &[settings::ENV_REFRESH_AHEAD]),
     key("allow_http", &[settings::ENV_ALLOW_HTTP]),
     key("idc_application_arn", &[]),
     key("access_role_arn", &[]),
@@ -178,6 +179,7 @@ fn settings_with_environment(
                 let secs = parse_whole(name, &value, 0, MAX_REFRESH_MARGIN_S)?;
                 settings.refresh_margin = Some(Duration::from_secs(secs));
             }
+            "refresh_ahead" => settings.refresh_ahead = parse_switch(name, &value)?,
             "allow_http" => settings.allow_http = parse_switch(name, &value)?,
             "idc_application_arn" => {
                 user.application = Some(parse_application_arn(name, &value)?);
@@ -375,6 +377,7 @@ mod tests {
             ("max_attempts", "4"),
             ("cache", "off"),
             ("refresh_margin_s", "120"),
+            ("refresh_ahead", "off"),
             ("allow_http", "1"),
         ])
         .unwrap();
@@ -392,9 +395,10 @@ mod tests {
         assert_eq!(s.max_attempts, Some(4));
         assert!(!s.cache);
         assert_eq!(s.refresh_margin, Some(Duration::from_secs(120)));
+        assert!(!s.refresh_ahead);
         assert!(s.allow_http);
         assert_eq!(s.user, None);
-        assert_eq!(KEYS.len(), 21);
+        assert_eq!(KEYS.len(), 22);
     }
 
     #[test]
@@ -454,6 +458,7 @@ mod tests {
         rejects(&[("cache", "sometimes")], "cache");
         rejects(&[("refresh_margin_s", "-1")], "refresh_margin_s:");
         rejects(&[("allow_http", "perhaps")], "allow_http");
+        rejects(&[("refresh_ahead", "soon")], "refresh_ahead");
         rejects(
             &[("colour", "blue")],
             "options[0]: unknown option key 'colour'",

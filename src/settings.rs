@@ -26,6 +26,8 @@ pub const ENV_TIMEOUT_MS: &str = "RS_IDC_TIMEOUT_MS";
 pub const ENV_CONNECT_TIMEOUT_MS: &str = "RS_IDC_CONNECT_TIMEOUT_MS";
 /// Environment variable that turns the token cache off (`0`) or on (`1`).
 pub const ENV_CACHE: &str = "RS_IDC_CACHE";
+/// Environment variable that turns refreshing ahead off (`0`) or on (`1`).
+pub const ENV_REFRESH_AHEAD: &str = "RS_IDC_REFRESH_AHEAD";
 /// Environment variable that allows plain `http://` endpoints that are not
 /// on loopback (`1`).
 pub const ENV_ALLOW_HTTP: &str = "RS_IDC_ALLOW_HTTP";
@@ -129,6 +131,10 @@ pub struct Settings {
     /// How long before its expiry a cached token is refreshed; `None` means
     /// the smaller of five minutes and half the token's lifetime.
     pub refresh_margin: Option<Duration>,
+    /// Whether a cached token is refreshed in the background shortly
+    /// before its margin (the smaller of 60 s and half the margin), so
+    /// that callers keep getting cached tokens.
+    pub refresh_ahead: bool,
     /// Extra trusted CA certificates (PEM), added to the system's roots;
     /// every block a certificate (see [`read_ca_file`]).
     pub ca_bundle: Option<Vec<u8>>,
@@ -161,6 +167,7 @@ impl Default for Settings {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             cache: true,
             refresh_margin: None,
+            refresh_ahead: true,
             ca_bundle: None,
             proxy: None,
             http_proxy: None,
@@ -199,6 +206,7 @@ impl fmt::Debug for Settings {
             .field("connect_timeout", &self.connect_timeout)
             .field("cache", &self.cache)
             .field("refresh_margin", &self.refresh_margin)
+            .field("refresh_ahead", &self.refresh_ahead)
             .field(
                 "ca_bundle",
                 &self
@@ -217,7 +225,8 @@ impl fmt::Debug for Settings {
 
 impl Settings {
     /// The library's settings from the environment (`RS_IDC_TIMEOUT_MS`,
-    /// `RS_IDC_CONNECT_TIMEOUT_MS`, `RS_IDC_CACHE`, `RS_IDC_ALLOW_HTTP`,
+    /// `RS_IDC_CONNECT_TIMEOUT_MS`, `RS_IDC_CACHE`, `RS_IDC_REFRESH_AHEAD`,
+    /// `RS_IDC_ALLOW_HTTP`,
     /// `AWS_CA_BUNDLE`, the proxy variables); everything else is left to
     /// the SDK.
     pub fn from_env() -> Result<Settings, Error> {
@@ -239,6 +248,9 @@ impl Settings {
         }
         if let Some(value) = text(ENV_CACHE) {
             settings.cache = parse_switch(ENV_CACHE, &value)?;
+        }
+        if let Some(value) = text(ENV_REFRESH_AHEAD) {
+            settings.refresh_ahead = parse_switch(ENV_REFRESH_AHEAD, &value)?;
         }
         if let Some(value) = text(ENV_ALLOW_HTTP) {
             settings.allow_http = parse_switch(ENV_ALLOW_HTTP, &value)?;

@@ -47,6 +47,9 @@ pub const RS_IDC_EINTERNAL: c_int = -13;
 /// or IAM Identity Center (InvalidGrant, ExpiredToken, InvalidClient,
 /// UnauthorizedClient). The message names the service's code.
 pub const RS_IDC_EIDENTITY: c_int = -14;
+/// A non-blocking request has not finished yet: wait until
+/// rs_idc_request_fd() is readable, then finish it again.
+pub const RS_IDC_EAGAIN: c_int = -15;
 
 /// The outcome class of a failed call, as the safe Rust API reports it.
 ///
@@ -82,6 +85,8 @@ pub enum Status {
     Internal = RS_IDC_EINTERNAL,
     /// See [`RS_IDC_EIDENTITY`].
     Identity = RS_IDC_EIDENTITY,
+    /// See [`RS_IDC_EAGAIN`].
+    Pending = RS_IDC_EAGAIN,
 }
 
 impl Status {
@@ -110,6 +115,7 @@ pub fn status_name(code: c_int) -> &'static CStr {
         RS_IDC_EBADRESPONSE => c"RS_IDC_EBADRESPONSE",
         RS_IDC_EINTERNAL => c"RS_IDC_EINTERNAL",
         RS_IDC_EIDENTITY => c"RS_IDC_EIDENTITY",
+        RS_IDC_EAGAIN => c"RS_IDC_EAGAIN",
         _ => c"RS_IDC_UNKNOWN",
     }
 }
@@ -135,6 +141,7 @@ mod tests {
             Status::BadResponse,
             Status::Internal,
             Status::Identity,
+            Status::Pending,
         ];
         let mut names = std::collections::HashSet::new();
         for (i, status) in all.iter().enumerate() {

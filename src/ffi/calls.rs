@@ -1,7 +1,7 @@
 //! The token calls: the process-wide one and those of client handles.
 
 use super::{boundary, bounded_bytes, guard, identifiers, output_slot, text_argument, token_call};
-use crate::client::{clear_cache, default_client, Client};
+use crate::client::{clear_cache, default_client, forget_token, Client};
 use crate::error::Error;
 use crate::hosts::RS_IDC_MAX_HOST_LEN;
 use crate::options::{
@@ -11,6 +11,7 @@ use crate::options::{
 use crate::token::Api;
 use crate::web_token::RS_IDC_MAX_WEB_TOKEN_LEN;
 use std::ffi::{c_char, c_int};
+use std::sync::Arc;
 
 /// Gets an IAM Identity Center auth token for Amazon Redshift provisioned
 /// clusters with the process-wide client, which reads its settings from
@@ -94,6 +95,10 @@ pub unsafe extern "C" fn rs_idc_get_token(
 ///   refresh_margin_s    seconds before expiry a cached token is
 ///                       refreshed, 0 to 3600 (default: the smaller of 300
 ///                       and half the token's lifetime)
+///   refresh_ahead       on or off: from the smaller of 60 s and half the
+///                       margin before that, a call still gets the cached
+///                       token and one background refresh starts (default
+///                       on; RS_IDC_REFRESH_AHEAD)
 ///   allow_http          on or off: plain http:// off loopback
 ///                       (RS_IDC_ALLOW_HTTP)
 ///
@@ -130,7 +135,9 @@ pub struct rs_idc_option {
 /// may use one handle at once.
 #[allow(non_camel_case_types)] // the C name
 pub struct rs_idc_client {
-    client: Client,
+    /// Shared with the threads of the handle's non-blocking requests,
+    /// which may outlive the handle.
+    pub(super) client: Arc<Client>,
 }
 
 /// The options of a C array, keys and values each read with a bound (one
@@ -173,7 +180,7 @@ unsafe fn raw_options<'a>(
 ///
 /// # Safety
 /// `client` must be NULL or a live handle from `rs_idc_client_new()`.
-unsafe fn client_ref<'a>(client: *mut rs_idc_client) -> Result<&'a Client, Error> {
+pub(super) unsafe fn client_ref<'a>(client: *mut rs_idc_client) -> Result<&'a Arc<Client>, Error> {
     client
         .as_ref()
         .map(|handle| &handle.client)
@@ -207,7 +214,7 @@ pub unsafe extern "C" fn rs_idc_client_new(
         let out = output_slot(out)?;
         let settings = settings_from_options(&raw_options(options, n)?)?;
         *out = Box::into_raw(Box::new(rs_idc_client {
-            client: Client::new(settings),
+            client: Arc::new(Client::new(settings)),
         }));
         Ok(())
     })
@@ -381,4 +388,34 @@ pub unsafe extern "C" fn rs_idc_client_free(client: *mut rs_idc_client) {
 #[no_mangle]
 pub extern "C" fn rs_idc_cache_clear() {
     boundary((), clear_cache)
+}
+
+/// The most bytes read of a token handed to rs_idc_forget_token(): the
+/// largest answer the library accepts.
+const MAX_TOKEN_SCAN: usize = 1 << 20;
+
+/// Forgets a token: a driver whose login was refused with a token it got
+/// from this library calls this, so that the next call fetches a new
+/// one instead of the cached one. Then retry the login once:
+///
+///   login refused -> rs_idc_forget_token(token) -> get a token -> retry
+///
+/// token: the refused token, a C string. If it is still cached it is
+/// dropped (the comparison runs in constant time); NULL or a token that
+/// is not cached does nothing. The caller still frees its copy with
+/// rs_idc_free_token().
+///
+/// Threads: any thread.
+///
+/// Pointers: token must be NULL or a C string.
+#[no_mangle]
+pub unsafe extern "C" fn rs_idc_forget_token(token: *const c_char) {
+    boundary((), || {
+        if !token.is_null() {
+            let text = bounded_bytes(token, MAX_TOKEN_SCAN);
+            if forget_token(text) {
+                tracing::info!("a refused token was forgotten; the next call fetches a new one");
+            }
+        }
+    })
 }

@@ -13,10 +13,12 @@
 
 mod calls;
 mod logging;
+mod requests;
 mod results;
 
 pub use calls::*;
 pub use logging::*;
+pub use requests::*;
 pub use results::*;
 
 use crate::error::Error;

@@ -284,6 +284,8 @@ fn next_step(status: Status) -> &'static str {
              Center application trusts its issuer and audience (trusted token issuer) and \
              allows the jwt-bearer grant"
         }
+        // Blocking calls never leave a request pending.
+        Status::Pending => "try again",
     }
 }
 

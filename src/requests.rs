@@ -1,0 +1,95 @@
+//! Non-blocking requests, for event-loop clients: a token call runs on a
+//! thread of its own while the caller's loop waits for a file descriptor
+//! (an eventfd) to become readable. A cached token is ready at once,
+//! without a thread. The thread shares flights and the cache with every
+//! other call, and keeps the client alive until it is done; dropping a
+//! request only drops the caller's interest.
+
+use crate::client::Client;
+use crate::error::Error;
+use crate::fork;
+use crate::ids::IdSet;
+use crate::token::{Api, Token};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::{Arc, Mutex};
+
+/// What a request's caller and its thread share.
+struct Shared {
+    /// Readable once `outcome` is set; closed when both sides are done.
+    ready: OwnedFd,
+    outcome: Mutex<Option<Result<Token, Error>>>,
+}
+
+impl Shared {
+    fn finish(&self, outcome: Result<Token, Error>) {
+        *fork::lock(&self.outcome) = Some(outcome);
+        let one: u64 = 1;
+        // SAFETY: writing 8 bytes to the eventfd this value owns. It only
+        // fails when the counter would overflow, which one write cannot do.
+        unsafe {
+            libc::write(
+                self.ready.as_raw_fd(),
+                std::ptr::addr_of!(one).cast(),
+                std::mem::size_of::<u64>(),
+            )
+        };
+    }
+}
+
+/// A token call in progress.
+pub struct Request {
+    shared: Arc<Shared>,
+}
+
+impl Request {
+    /// Starts a call for the clusters `ids` with `client`'s settings. The
+    /// identifiers are checked here (an error means no request and no
+    /// traffic); a cached token makes the request ready at once.
+    pub fn start<I: AsRef<[u8]>>(
+        client: &Arc<Client>,
+        api: Api,
+        ids: &[I],
+    ) -> Result<Request, Error> {
+        let ids = match api {
+            Api::Provisioned => IdSet::clusters(ids)?,
+            Api::Serverless => IdSet::workgroups(ids)?,
+        };
+        // SAFETY: plain system call; the result is checked.
+        let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
+        if fd < 0 {
+            let why = std::io::Error::last_os_error();
+            return Err(Error::internal(format!(
+                "no eventfd for the request: {why}"
+            )));
+        }
+        let shared = Arc::new(Shared {
+            // SAFETY: a new descriptor that nothing else owns.
+            ready: unsafe { OwnedFd::from_raw_fd(fd) },
+            outcome: Mutex::new(None),
+        });
+        if let Some(token) = client.cached_token(api, &ids) {
+            shared.finish(Ok(token));
+            return Ok(Request { shared });
+        }
+        let (worker, client) = (Arc::clone(&shared), Arc::clone(client));
+        std::thread::Builder::new()
+            .name("rs-idc-request".into())
+            .spawn(move || worker.finish(client.read_set_token(api, &ids, Token::clone)))
+            .map_err(|e| Error::internal(format!("no thread for the request: {e}")))?;
+        Ok(Request { shared })
+    }
+
+    /// The descriptor that becomes readable once the outcome is ready.
+    pub fn fd(&self) -> RawFd {
+        self.shared.ready.as_raw_fd()
+    }
+
+    /// The outcome handed to `read`, or `None` while the call runs.
+    pub fn read_outcome<R>(&self, read: impl FnOnce(&Token) -> R) -> Option<Result<R, Error>> {
+        let outcome = fork::lock(&self.shared.outcome);
+        outcome.as_ref().map(|outcome| match outcome {
+            Ok(token) => Ok(read(token)),
+            Err(err) => Err(err.clone()),
+        })
+    }
+}
