@@ -6,19 +6,23 @@
 #   $(PREFIX)/lib/librs_idc.a                    the static library
 #   $(PREFIX)/include/rs_idc.h, rs_idc.hpp       the C header and the C++ wrapper
 #   $(PREFIX)/lib/pkgconfig/rs_idc.pc            for `pkg-config rs_idc`
+#   $(PREFIX)/lib/cmake/rs_idc/rs_idcConfig.cmake and rs_idcConfigVersion.cmake
+#                                                for CMake's `find_package(rs_idc)`
 #
 # `make install` installs what `make dist` built (cargo's dist profile: one
 # LTO-optimised, stripped library; the tests use the release profile), and
 # builds it first only when it was never built: `make dist && sudo make
 # install` does not need cargo in root's PATH. DESTDIR is prepended to every path (staged installs,
-# packaging) but never written into the .pc file. After installing into a
-# system library directory, run `ldconfig`.
+# packaging) but never written into the .pc file or the CMake files. Making
+# the CMake files needs sed, not cmake. After installing into a system
+# library directory, run `ldconfig`.
 
 PREFIX             ?= /usr/local
 DESTDIR            ?=
 INSTALL_LIBDIR     ?= $(PREFIX)/lib
 INSTALL_INCLUDEDIR ?= $(PREFIX)/include
 INSTALL_PCDIR      ?= $(INSTALL_LIBDIR)/pkgconfig
+INSTALL_CMAKEDIR   ?= $(INSTALL_LIBDIR)/cmake/rs_idc
 INSTALL            ?= install
 
 # What a program linked with librs_idc.a needs besides it. The libraries are
@@ -36,11 +40,28 @@ RS_IDC_NATIVE_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 # (build.rs). In a program it only marks the program, which is never
 # unloaded anyway. tests/life/static_unload.c checks a plug-in.
 RS_IDC_LIBS_PRIVATE := -Wl,-z,nodelete $(RS_IDC_NATIVE_LIBS)
+# The library's pointer size, which rs_idcConfigVersion.cmake checks: it is
+# built for x86_64-unknown-linux-gnu, like RS_IDC_NATIVE_LIBS.
+RS_IDC_SIZEOF_VOID_P := 8
 
 # The .pc file names its directories relative to ${prefix} where it can, so
 # `pkg-config --define-prefix` can move it.
 rs_idc_pc_rel = $(patsubst $(PREFIX)/%,$${prefix}/%,$(1))
 rs_idc_sed_escape = $(subst |,\|,$(subst &,\&,$(1)))
+
+# The CMake files find the prefix from their own location, INSTALL_CMAKEDIR,
+# by going up as many directories as it is deep below PREFIX, and name the
+# other directories relative to it. A directory outside PREFIX (or one with
+# ".." in its path) is named as it is, absolute.
+rs_idc_empty :=
+rs_idc_space := $(rs_idc_empty) $(rs_idc_empty)
+rs_idc_cmakedir_parts = $(filter-out .,$(subst /, ,$(patsubst $(PREFIX)/%,%,$(INSTALL_CMAKEDIR))))
+rs_idc_cmake_prefix = $(if $(and $(filter $(PREFIX)/%,$(INSTALL_CMAKEDIR)),$(rs_idc_cmakedir_parts),$(if $(filter ..,$(rs_idc_cmakedir_parts)),,ok)),$${CMAKE_CURRENT_LIST_DIR}/$(subst $(rs_idc_space),/,$(patsubst %,..,$(rs_idc_cmakedir_parts))),$(PREFIX))
+rs_idc_cmake_rel = $(patsubst $(PREFIX)/%,$${_rs_idc_prefix}/%,$(1))
+# Libs.private as CMake lists: the linker options and the libraries.
+rs_idc_cmake_list = $(subst $(rs_idc_space),;,$(strip $(1)))
+rs_idc_cmake_link_options = $(call rs_idc_cmake_list,$(filter-out -l%,$(RS_IDC_LIBS_PRIVATE)))
+rs_idc_cmake_link_libraries = $(call rs_idc_cmake_list,$(filter -l%,$(RS_IDC_LIBS_PRIVATE)))
 
 DISTDIR := target/dist
 
@@ -67,14 +88,41 @@ $(BUILD)/rs_idc.pc: rs_idc.pc.in Cargo.toml FORCE_RS_IDC_PC | $(BUILD)
 .PHONY: FORCE_RS_IDC_PC
 FORCE_RS_IDC_PC:
 
+# The CMake package: the targets, with paths found from the file's location.
+$(BUILD)/rs_idcConfig.cmake: cmake/rs_idcConfig.cmake.in Cargo.toml FORCE_RS_IDC_PC | $(BUILD)
+	@test -n '$(VERSION_MAJOR)' || { echo 'no version found in Cargo.toml' >&2; exit 1; }
+	sed -e 's|@PREFIX_FROM_HERE@|$(call rs_idc_sed_escape,$(rs_idc_cmake_prefix))|' \
+	    -e 's|@PREFIX@|$(call rs_idc_sed_escape,$(PREFIX))|' \
+	    -e 's|@CMAKEDIR@|$(call rs_idc_sed_escape,$(INSTALL_CMAKEDIR))|' \
+	    -e 's|@LIBDIR@|$(call rs_idc_sed_escape,$(call rs_idc_cmake_rel,$(INSTALL_LIBDIR)))|' \
+	    -e 's|@INCLUDEDIR@|$(call rs_idc_sed_escape,$(call rs_idc_cmake_rel,$(INSTALL_INCLUDEDIR)))|' \
+	    -e 's|@VERSION@|$(VERSION)|g' \
+	    -e 's|@VERSION_MAJOR@|$(VERSION_MAJOR)|g' \
+	    -e 's|@LIBS_PRIVATE@|$(RS_IDC_LIBS_PRIVATE)|' \
+	    -e 's|@LINK_OPTIONS_LIST@|$(rs_idc_cmake_link_options)|' \
+	    -e 's|@LINK_LIBRARIES_LIST@|$(rs_idc_cmake_link_libraries)|' \
+	    cmake/rs_idcConfig.cmake.in > $@.tmp
+	mv -f $@.tmp $@
+
+# Which versions find_package() accepts: SameMajorVersion.
+$(BUILD)/rs_idcConfigVersion.cmake: cmake/rs_idcConfigVersion.cmake.in Cargo.toml | $(BUILD)
+	@test -n '$(VERSION_MAJOR)' || { echo 'no version found in Cargo.toml' >&2; exit 1; }
+	sed -e 's|@VERSION@|$(VERSION)|g' \
+	    -e 's|@VERSION_MAJOR@|$(VERSION_MAJOR)|g' \
+	    -e 's|@SIZEOF_VOID_P@|$(RS_IDC_SIZEOF_VOID_P)|g' \
+	    cmake/rs_idcConfigVersion.cmake.in > $@.tmp
+	mv -f $@.tmp $@
+
+rs_idc_cmake_files := $(BUILD)/rs_idcConfig.cmake $(BUILD)/rs_idcConfigVersion.cmake
+
 # The shared library is copied, then renamed into place: a running program
 # that maps the old one keeps it intact.
-install: $(rs_idc_install_needs) $(BUILD)/rs_idc.pc
+install: $(rs_idc_install_needs) $(BUILD)/rs_idc.pc $(rs_idc_cmake_files)
 	@test -n '$(VERSION_MAJOR)' || { echo 'no version found in Cargo.toml' >&2; exit 1; }
 	@for f in $(DISTDIR)/librs_idc.so $(DISTDIR)/librs_idc.a include/rs_idc.h include/rs_idc.hpp; do \
 	  test -f "$$f" || { echo "missing $$f: run 'make dist' first" >&2; exit 1; }; done
 	$(INSTALL) -d '$(DESTDIR)$(INSTALL_LIBDIR)' '$(DESTDIR)$(INSTALL_INCLUDEDIR)' \
-	  '$(DESTDIR)$(INSTALL_PCDIR)'
+	  '$(DESTDIR)$(INSTALL_PCDIR)' '$(DESTDIR)$(INSTALL_CMAKEDIR)'
 	$(INSTALL) -m 0755 $(DISTDIR)/librs_idc.so '$(DESTDIR)$(INSTALL_LIBDIR)/.librs_idc.so.$(VERSION).tmp'
 	mv -f '$(DESTDIR)$(INSTALL_LIBDIR)/.librs_idc.so.$(VERSION).tmp' \
 	  '$(DESTDIR)$(INSTALL_LIBDIR)/librs_idc.so.$(VERSION)'
@@ -83,7 +131,10 @@ install: $(rs_idc_install_needs) $(BUILD)/rs_idc.pc
 	$(INSTALL) -m 0644 $(DISTDIR)/librs_idc.a '$(DESTDIR)$(INSTALL_LIBDIR)/librs_idc.a'
 	$(INSTALL) -m 0644 include/rs_idc.h include/rs_idc.hpp '$(DESTDIR)$(INSTALL_INCLUDEDIR)/'
 	$(INSTALL) -m 0644 $(BUILD)/rs_idc.pc '$(DESTDIR)$(INSTALL_PCDIR)/rs_idc.pc'
+	$(INSTALL) -m 0644 $(rs_idc_cmake_files) '$(DESTDIR)$(INSTALL_CMAKEDIR)/'
 
+# Removes the installed files, then the CMake package's directory and the
+# cmake directory above it when they are empty.
 uninstall:
 	rm -f '$(DESTDIR)$(INSTALL_LIBDIR)/librs_idc.so.$(VERSION)' \
 	      '$(DESTDIR)$(INSTALL_LIBDIR)/librs_idc.so.$(VERSION_MAJOR)' \
@@ -91,10 +142,16 @@ uninstall:
 	      '$(DESTDIR)$(INSTALL_LIBDIR)/librs_idc.a' \
 	      '$(DESTDIR)$(INSTALL_INCLUDEDIR)/rs_idc.h' \
 	      '$(DESTDIR)$(INSTALL_INCLUDEDIR)/rs_idc.hpp' \
-	      '$(DESTDIR)$(INSTALL_PCDIR)/rs_idc.pc'
+	      '$(DESTDIR)$(INSTALL_PCDIR)/rs_idc.pc' \
+	      '$(DESTDIR)$(INSTALL_CMAKEDIR)/rs_idcConfig.cmake' \
+	      '$(DESTDIR)$(INSTALL_CMAKEDIR)/rs_idcConfigVersion.cmake'
+	rmdir '$(DESTDIR)$(INSTALL_CMAKEDIR)' 2>/dev/null; \
+	  parent=$$(dirname '$(DESTDIR)$(INSTALL_CMAKEDIR)'); \
+	  case "$$parent" in */cmake) rmdir "$$parent" 2>/dev/null ;; esac; true
 
 # Installs into temporary prefixes, then builds and runs examples-c/get_token.c
-# with nothing but pkg-config's flags, shared and static, under the fake.
+# with nothing but pkg-config's flags, shared and static, under the fake, and
+# the CMake project tests/install/cmake with find_package(rs_idc) (needs cmake).
 test-install: lib dist
 	MAKE='$(MAKE)' CC='$(CC)' CXX='$(CXX)' FAKE='$(abspath $(FAKE))' \
 	  VERSION='$(VERSION)' VERSION_MAJOR='$(VERSION_MAJOR)' \

@@ -14,13 +14,27 @@
 #    linked with the same flags is marked NODELETE (-Wl,-z,nodelete from
 #    Libs.private), so dlclose() never unmaps the library's code.
 # 4. examples-c/cpp_token.cpp built against the installed rs_idc.hpp.
-# 5. `make install DESTDIR=... PREFIX=/opt/...`: files land under DESTDIR, the
-#    .pc file and the links do not mention DESTDIR; `make uninstall` removes
-#    every file again.
+# 5. The CMake package (lib/cmake/rs_idc): tests/install/cmake, a CMake
+#    project that does find_package(rs_idc 0.1 REQUIRED), configured with
+#    -DCMAKE_PREFIX_PATH=<prefix>. Its imported targets name the installed
+#    files; its C and C++ programs linked with rs_idc::rs_idc and with
+#    rs_idc::rs_idc_static check the version and status names and print
+#    their token line under the fake; its plug-in linked with
+#    rs_idc::rs_idc_static is NODELETE. find_package(rs_idc 0.1.0 EXACT)
+#    finds the package; 0.1 EXACT (not the exact version string), 0.2 and
+#    1.0 do not.
+# 6. `make install DESTDIR=... PREFIX=/opt/...`: files land under DESTDIR, the
+#    .pc file, the CMake files and the links do not mention DESTDIR; `make
+#    uninstall` removes every file again.
+# 7. A DESTDIR-staged tree moved to another directory: the CMake project
+#    finds it there, builds and runs; `make uninstall PREFIX=<new place>`
+#    removes it.
 #
 # Run from the project's top directory by `make test-install`, which sets
 # MAKE, CC, CXX, FAKE (path of rs-idc-fake), VERSION and VERSION_MAJOR.
 # Tokens are never printed: get_token prints only length and expiry.
+# Without cmake the CMake checks (5 and 7) fail, with the reason, and the
+# others still run.
 # Ends with "N passed, M failed"; exits non-zero when a check failed.
 
 set -u
@@ -97,6 +111,11 @@ if [ ! -x "$FAKE" ]; then
     fail "the fake endpoint $FAKE is built (make lib)"
     summary
 fi
+have_cmake=1
+if ! command -v cmake >/dev/null 2>&1; then
+    fail "cmake is installed (needed by the CMake package checks, which are skipped; .ci/run installs it)"
+    have_cmake=0
+fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/rs-idc-install.XXXXXX") || exit 1
 trap 'rm -rf "$work"' EXIT
@@ -134,6 +153,8 @@ check "librs_idc.a installed" test -f "$lib/librs_idc.a" -a ! -L "$lib/librs_idc
 check "rs_idc.h installed" test -f "$prefix/include/rs_idc.h"
 check "rs_idc.hpp installed" test -f "$prefix/include/rs_idc.hpp"
 check "rs_idc.pc installed" test -f "$lib/pkgconfig/rs_idc.pc"
+check "rs_idcConfig.cmake installed" test -f "$lib/cmake/rs_idc/rs_idcConfig.cmake"
+check "rs_idcConfigVersion.cmake installed" test -f "$lib/cmake/rs_idc/rs_idcConfigVersion.cmake"
 check "the installed header is the project's" cmp -s include/rs_idc.h "$prefix/include/rs_idc.h"
 
 # Only the C API is exported, and the installed library is stripped.
@@ -260,11 +281,159 @@ if [ -f examples-c/cpp_token.cpp ]; then
     fi
 fi
 
+# --- CMake: find_package(rs_idc) -------------------------------------------
+cmake_project=$PWD/tests/install/cmake
+
+# cmake_configure BUILD_DIR PREFIX [FIND_ARGS]: configures tests/install/cmake
+# in BUILD_DIR with find_package(rs_idc FIND_ARGS) (default 0.1), searching
+# PREFIX only (no system directories, no package registry); the output goes
+# to the log. Make's variables are not passed on to CMake's own make.
+cmake_configure() {
+    local dir=$1 where=$2
+    local find_args=${3-0.1}
+    rm -rf "$dir"
+    env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u CMAKE_PREFIX_PATH \
+        cmake -S "$cmake_project" -B "$dir" \
+        -DCMAKE_C_COMPILER="$CC" -DCMAKE_CXX_COMPILER="$CXX" \
+        -DCMAKE_PREFIX_PATH="$where" -DRS_IDC_FIND_ARGS="$find_args" \
+        -DCMAKE_FIND_USE_CMAKE_SYSTEM_PATH=OFF -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF \
+        -DCMAKE_FIND_USE_SYSTEM_PACKAGE_REGISTRY=OFF >"$log" 2>&1
+}
+
+# cmake_property BUILD_DIR NAME: one line of the project's rs_idc_properties.txt.
+cmake_property() {
+    sed -n "s|^$2=||p" "$1/rs_idc_properties.txt"
+}
+
+# expect_cmake_program WHAT PROGRAM LANGUAGE KIND: runs a program of the
+# CMake project under the fake; it prints its checks' line, then its token line.
+expect_cmake_program() {
+    local what=$1 program=$2 language=$3 kind=$4
+    local out
+    out=$("$FAKE" run -- "$program" my-cluster 2>"$log")
+    local rc=$?
+    echo "$out" | sed 's/^/   /'
+    check_eq "$what exits 0" "$rc" 0
+    if [ "$rc" -ne 0 ]; then sed 's/^/    /' "$log" >&2; fi
+    check_eq "$what: version and status names" "$(sed -n 1p <<<"$out")" \
+        "$language, $kind: version $CARGO_VERSION, status names ok"
+    check "$what prints its token line" \
+        grep -Eq '^token: [1-9][0-9]* bytes, expires in [0-9]+ s$' <<<"$(sed -n 2p <<<"$out")"
+}
+
+# cmake_checks LABEL PREFIX: find_package(rs_idc 0.1 REQUIRED) with
+# CMAKE_PREFIX_PATH=PREFIX; the imported targets name the files under
+# PREFIX; the programs build, link as their target says and run.
+cmake_checks() {
+    local label=$1 where=$2
+    local dir=$work/cmake-$label
+    local plib=$where/lib
+    echo "== CMake ($label): find_package(rs_idc 0.1 REQUIRED) with CMAKE_PREFIX_PATH=$where"
+    if ! cmake_configure "$dir" "$where"; then
+        fail "$label: cmake configures tests/install/cmake"
+        sed 's/^/    /' "$log" >&2
+        return
+    fi
+    pass "$label: cmake configures tests/install/cmake"
+    check_eq "$label: rs_idc_VERSION" "$(cmake_property "$dir" rs_idc_VERSION)" "$CARGO_VERSION"
+    check_eq "$label: rs_idc_DIR" "$(cmake_property "$dir" rs_idc_DIR)" "$plib/cmake/rs_idc"
+    local t=rs_idc::rs_idc s=rs_idc::rs_idc_static
+    check_eq "$label: $t is a shared library" "$(cmake_property "$dir" "$t TYPE")" SHARED_LIBRARY
+    check_eq "$label: $t is imported" "$(cmake_property "$dir" "$t IMPORTED")" TRUE
+    check_eq "$label: $t IMPORTED_LOCATION (the real file)" \
+        "$(cmake_property "$dir" "$t IMPORTED_LOCATION")" "$plib/librs_idc.so.$VERSION"
+    check_eq "$label: $t IMPORTED_SONAME" \
+        "$(cmake_property "$dir" "$t IMPORTED_SONAME")" "librs_idc.so.$VERSION_MAJOR"
+    check_eq "$label: $t INTERFACE_INCLUDE_DIRECTORIES" \
+        "$(cmake_property "$dir" "$t INTERFACE_INCLUDE_DIRECTORIES")" "$where/include"
+    check_eq "$label: $t has no link libraries" \
+        "$(cmake_property "$dir" "$t INTERFACE_LINK_LIBRARIES")" "value-NOTFOUND"
+    check_eq "$label: $s is a static library" "$(cmake_property "$dir" "$s TYPE")" STATIC_LIBRARY
+    check_eq "$label: $s is imported" "$(cmake_property "$dir" "$s IMPORTED")" TRUE
+    check_eq "$label: $s IMPORTED_LOCATION" \
+        "$(cmake_property "$dir" "$s IMPORTED_LOCATION")" "$plib/librs_idc.a"
+    check_eq "$label: $s INTERFACE_INCLUDE_DIRECTORIES" \
+        "$(cmake_property "$dir" "$s INTERFACE_INCLUDE_DIRECTORIES")" "$where/include"
+    # Libs.private of the .pc file, split into options and libraries.
+    local private options libraries
+    private=$(sed -n 's/^Libs.private: //p' "$plib/pkgconfig/rs_idc.pc")
+    options=$(tr ' ' '\n' <<<"$private" | grep -v '^-l' | paste -sd ';')
+    libraries=$(tr ' ' '\n' <<<"$private" | grep '^-l' | paste -sd ';')
+    check_eq "$label: $s INTERFACE_LINK_OPTIONS (Libs.private's options)" \
+        "$(cmake_property "$dir" "$s INTERFACE_LINK_OPTIONS")" "$options"
+    check_eq "$label: $s INTERFACE_LINK_LIBRARIES (Libs.private's libraries)" \
+        "$(cmake_property "$dir" "$s INTERFACE_LINK_LIBRARIES")" "$libraries"
+
+    if ! env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL cmake --build "$dir" >"$log" 2>&1; then
+        fail "$label: cmake --build (C and C++, shared and static, plug-in)"
+        sed 's/^/    /' "$log" >&2
+        return
+    fi
+    pass "$label: cmake --build (C and C++, shared and static, plug-in)"
+
+    local needed
+    needed=$(readelf -d "$dir/c_shared" | sed -n 's/.*(NEEDED).*\[\(.*\)\].*/\1/p' | tr '\n' ' ')
+    check_has "$label: c_shared records the SONAME" "$needed" "librs_idc.so.$VERSION_MAJOR"
+    check_has "$label: ldd finds the library under the prefix (CMake's build RPATH)" \
+        "$(ldd "$dir/c_shared" | grep librs_idc)" "$plib/librs_idc.so.$VERSION_MAJOR"
+    needed=$(readelf -d "$dir/c_static" | sed -n 's/.*(NEEDED).*\[\(.*\)\].*/\1/p' | tr '\n' ' ')
+    check_lacks "$label: c_static does not need librs_idc.so" "$needed" "librs_idc"
+    check "$label: c_static defines rs_idc_get_token" \
+        bash -c "nm '$dir/c_static' | grep -q ' T rs_idc_get_token\$'"
+    needed=$(readelf -d "$dir/cpp_static" | sed -n 's/.*(NEEDED).*\[\(.*\)\].*/\1/p' | tr '\n' ' ')
+    check_lacks "$label: cpp_static does not need librs_idc.so" "$needed" "librs_idc"
+    local flags
+    flags=$(readelf -d "$dir/libstatic_driver.so" | sed -n 's/.*(FLAGS_1).*Flags: *//p')
+    check_has "$label: the plug-in is marked NODELETE (INTERFACE_LINK_OPTIONS)" "$flags" "NODELETE"
+
+    expect_cmake_program "$label: c_shared" "$dir/c_shared" C shared
+    expect_cmake_program "$label: c_static" "$dir/c_static" C static
+    expect_cmake_program "$label: cpp_shared" "$dir/cpp_shared" C++ shared
+    expect_cmake_program "$label: cpp_static" "$dir/cpp_static" C++ static
+}
+
+# expect_find WHAT FIND_ARGS found|not-found [MESSAGE]: what
+# find_package(rs_idc FIND_ARGS REQUIRED) does with the prefix; a refusal
+# names MESSAGE.
+expect_find() {
+    local what=$1 find_args=$2 want=$3 message=${4:-}
+    local dir=$work/cmake-find
+    if cmake_configure "$dir" "$prefix" "$find_args"; then
+        if [ "$want" = found ]; then
+            pass "$what"
+        else
+            fail "$what: the package was found"
+        fi
+    elif [ "$want" = found ]; then
+        fail "$what: not found"
+        sed 's/^/    /' "$log" >&2
+    else
+        # CMake wraps its message: compare without the line breaks.
+        check_has "$what" "$(tr -s ' \n' ' ' <"$log")" "$message"
+    fi
+}
+
+if [ "$have_cmake" -eq 1 ]; then
+    echo "   $(cmake --version | head -n 1)"
+    cmake_checks installed "$prefix"
+
+    echo "== CMake: which versions find_package(rs_idc ...) accepts"
+    expect_find "find_package(rs_idc 0.1.0 EXACT) finds $CARGO_VERSION" "0.1.0;EXACT" found
+    expect_find "find_package(rs_idc) without a version finds it" "" found
+    expect_find "find_package(rs_idc 0.1 EXACT) does not (EXACT compares the whole version)" \
+        "0.1;EXACT" not-found 'exactly matches requested version "0.1"'
+    expect_find "find_package(rs_idc 0.2) does not (newer than installed)" \
+        "0.2" not-found 'compatible with requested version "0.2"'
+    expect_find "find_package(rs_idc 1.0) does not (another major version)" \
+        "1.0" not-found 'compatible with requested version "1.0"'
+fi
+
 # --- Uninstall -------------------------------------------------------------
 echo "== make uninstall PREFIX=$prefix"
 run_logged "make uninstall PREFIX=<tmp>" "$MAKE" --no-print-directory uninstall PREFIX="$prefix"
 left=$(find "$prefix" \( -type f -o -type l \) | sed "s|^$prefix/||" | tr '\n' ' ')
 check_eq "uninstall leaves no file behind" "$left" ""
+check "uninstall removes lib/cmake/rs_idc and lib/cmake" test ! -e "$lib/cmake"
 
 # --- DESTDIR -------------------------------------------------------------
 stage=$work/stage
@@ -276,6 +445,10 @@ if run_logged "make install DESTDIR=<tmp> PREFIX=$staged_prefix" \
     check "staged: librs_idc.so.$VERSION" test -f "$slib/librs_idc.so.$VERSION"
     check "staged: librs_idc.a" test -f "$slib/librs_idc.a"
     check "staged: rs_idc.h" test -f "$stage$staged_prefix/include/rs_idc.h"
+    check "staged: rs_idcConfig.cmake" test -f "$slib/cmake/rs_idc/rs_idcConfig.cmake"
+    check "staged: rs_idcConfigVersion.cmake" test -f "$slib/cmake/rs_idc/rs_idcConfigVersion.cmake"
+    check "staged: the CMake files do not mention DESTDIR" \
+        bash -c "! grep -q '$stage' '$slib/cmake/rs_idc/'*.cmake"
     check_eq "staged: the SONAME link is relative" \
         "$(readlink "$slib/librs_idc.so.$VERSION_MAJOR")" "librs_idc.so.$VERSION"
     check_eq "staged: the .pc names PREFIX, not DESTDIR" \
@@ -285,6 +458,25 @@ if run_logged "make install DESTDIR=<tmp> PREFIX=$staged_prefix" \
         "$MAKE" --no-print-directory uninstall DESTDIR="$stage" PREFIX="$staged_prefix"
     left=$(find "$stage" \( -type f -o -type l \) | sed "s|^$stage/||" | tr '\n' ' ')
     check_eq "staged: uninstall leaves no file behind" "$left" ""
+fi
+
+# --- A staged tree, moved -------------------------------------------------
+# The CMake files find everything from their own location: a DESTDIR tree
+# moved anywhere (a package unpacked elsewhere) works where it lands.
+if [ "$have_cmake" -eq 1 ]; then
+    stage=$work/stage-moved
+    moved=$work/moved
+    echo "== make install DESTDIR=$stage PREFIX=$staged_prefix, then moved to $moved"
+    if run_logged "make install DESTDIR=<tmp> PREFIX=$staged_prefix (to move)" \
+        "$MAKE" --no-print-directory install DESTDIR="$stage" PREFIX="$staged_prefix" &&
+        run_logged "move the staged tree" mv "$stage$staged_prefix" "$moved"; then
+        cmake_checks moved "$moved"
+        run_logged "make uninstall PREFIX=<moved tree>" \
+            "$MAKE" --no-print-directory uninstall PREFIX="$moved"
+        left=$(find "$moved" \( -type f -o -type l \) | sed "s|^$moved/||" | tr '\n' ' ')
+        check_eq "moved: uninstall leaves no file behind" "$left" ""
+        check "moved: uninstall removes lib/cmake" test ! -e "$moved/lib/cmake"
+    fi
 fi
 
 summary
