@@ -31,7 +31,8 @@ TIMEOUT_SECS = 120
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 CONTEXT_PROVIDER_ARN = "arn:aws:iam::aws:contextProvider/IdentityCenter"
 OPERATIONS = ("GetIdentityCenterAuthToken", "AssumeRole", "AssumeRoleWithWebIdentity",
-              "CreateTokenWithIAM:jwt-bearer", "CreateTokenWithIAM:refresh_token")
+              "CreateTokenWithIAM:jwt-bearer", "CreateTokenWithIAM:refresh_token",
+              "DescribeCustomDomainAssociations", "ListCustomDomainAssociations")
 
 
 class Checker:
@@ -237,6 +238,14 @@ def assume_role(role, context=None, provider=CONTEXT_PROVIDER_ARN):
     return args
 
 
+def describe_domain(name):
+    return ["redshift", "describe-custom-domain-associations", "--custom-domain-name", name]
+
+
+def list_domains(name):
+    return ["redshift-serverless", "list-custom-domain-associations", "--custom-domain-name", name]
+
+
 def minted(name, c, doc):
     """The credentials of an STS answer as (key, secret, token), or None (recorded)."""
     creds = (doc or {}).get("Credentials") or {}
@@ -333,6 +342,34 @@ def identity_checks(c):
                    creds=c.expired)
 
 
+def associations(doc):
+    """(domain name, cluster or workgroup) pairs of either lookup's output; None without a list."""
+    if isinstance(doc.get("associations"), list):
+        return [(a.get("customDomainName"), a.get("workgroupName")) for a in doc["associations"]]
+    if isinstance(doc.get("Associations"), list):
+        return [(a.get("CustomDomainName"), a.get("ClusterIdentifier")) for item in doc["Associations"]
+                for a in item.get("CertificateAssociations") or []]
+    return None
+
+
+def domain_checks(c):
+    """Custom domain names: the cluster (Redshift) or workgroup (Serverless) they stand for."""
+    cluster, workgroup, unknown = "analytics.clusters.rs-idc.test", "sales.workgroups.rs-idc.test", "x.test"
+    for args, creds, expected in ((describe_domain(cluster), c.plain, [(cluster, "analytics")]),
+                                  (list_domains(workgroup), c.idc, [(workgroup, "sales")]),
+                                  (list_domains(unknown), c.idc, []), (list_domains(cluster), c.idc, [])):
+        name = " ".join(args[:2] + args[-1:])
+        doc = c.aws_json(name, args, creds=creds)
+        if doc is not None:
+            found = associations(doc)
+            c.record(name, found == expected, f"associations {found}")
+    not_found = "CustomDomainAssociationNotFoundFault"
+    for args, code in ((describe_domain(workgroup), not_found), (describe_domain(unknown), not_found),
+                       (describe_domain("denied.clusters.rs-idc.test"), "AccessDenied"),
+                       (list_domains("denied.workgroups.rs-idc.test"), "AccessDeniedException")):
+        c.expect_error(" ".join(args[:2] + args[-1:]), args, code)
+
+
 def inside(aws):
     """Runs the checks; the fake is already up (we run under `rs-idc-fake run`)."""
     url = os.environ["RS_IDC_FAKE_URL"]
@@ -374,6 +411,7 @@ def inside(aws):
                        creds=(c.idc[0], "not-the-secret-" + "x" * 25, c.idc[2]))
 
         identity_checks(c)
+        domain_checks(c)
 
         try:
             stats = c.stats()

@@ -61,6 +61,11 @@ pub const DENIED_ROLE_ARN: &str = "arn:aws:iam::123456789012:role/denied";
 /// The context provider of IAM Identity Center identity contexts, for
 /// `ProvidedContexts` of AssumeRole.
 pub const CONTEXT_PROVIDER_ARN: &str = "arn:aws:iam::aws:contextProvider/IdentityCenter";
+/// The certificate of every custom domain association that
+/// `DescribeCustomDomainAssociations` and `ListCustomDomainAssociations`
+/// answer with.
+pub const CUSTOM_DOMAIN_CERTIFICATE_ARN: &str =
+    "arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0";
 
 /// What kind of caller an access key ID stands for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

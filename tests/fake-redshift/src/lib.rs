@@ -5,6 +5,7 @@ mod auth;
 mod behaviour;
 mod conns;
 mod control;
+mod domains;
 mod http;
 mod identity;
 pub mod keys;

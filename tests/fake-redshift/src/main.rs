@@ -17,12 +17,14 @@ const USAGE: &str = "\
 usage:
   rs-idc-fake serve [--port P] [--ttl S] [--port-file F] [--verbose] [--stdin-lifetime]
                     [--tls [--ca-file F]] [--user-credentials-ttl S] [--refresh-token-ttl S]
+                    [--domain-delay-ms N]
       Serve on 127.0.0.1 until SIGTERM, SIGINT or SIGHUP (or, with
       --stdin-lifetime, until standard input reaches end of file).
       Prints 'listening http://127.0.0.1:PORT' (https with --tls) and
       writes PORT to F.
   rs-idc-fake run [--port P] [--ttl S] [--verbose] [--tls] [--proxy]
-                  [--user-credentials-ttl S] [--refresh-token-ttl S] -- CMD [ARGS...]
+                  [--user-credentials-ttl S] [--refresh-token-ttl S] [--domain-delay-ms N]
+                  -- CMD [ARGS...]
       Serve while CMD runs with AWS_ENDPOINT_URL and test credentials in its
       environment; exit with CMD's status (128+N if killed by signal N).
       A second fake speaking HTTPS, a loopback proxy and a loopback proxy
@@ -40,6 +42,9 @@ usage:
                 lifetime of credentials minted by STS (default 3600)
   --refresh-token-ttl S
                 lifetime of SSO-OIDC refresh tokens (default 28800)
+  --domain-delay-ms N
+                wait N ms (0 to 60000, default 0) before answering the custom
+                domain lookups
   --verbose     one line per request on stderr (never tokens or secrets)
   --tls         (serve) speak HTTPS with a certificate made at start
   --ca-file F   (serve --tls) write the certificate authority to trust to F
@@ -52,6 +57,7 @@ struct Args {
     ttl: i64,
     user_credentials_ttl: i64,
     refresh_token_ttl: i64,
+    domain_delay_ms: u64,
     port_file: Option<OsString>,
     verbose: bool,
     stdin_lifetime: bool,
@@ -100,6 +106,7 @@ fn parse_args(mut argv: impl Iterator<Item = OsString>) -> Result<Args, ParseErr
         ttl: 3600,
         user_credentials_ttl: 3600,
         refresh_token_ttl: 28_800,
+        domain_delay_ms: 0,
         port_file: None,
         verbose: false,
         stdin_lifetime: false,
@@ -122,6 +129,7 @@ fn parse_args(mut argv: impl Iterator<Item = OsString>) -> Result<Args, ParseErr
             "--refresh-token-ttl" => {
                 args.refresh_token_ttl = number(&mut argv, flag, 1..=10 * 365 * 86_400)?;
             }
+            "--domain-delay-ms" => args.domain_delay_ms = number(&mut argv, flag, 0..=60_000)?,
             "--port-file" if !run => args.port_file = Some(value(&mut argv, flag)?),
             "--stdin-lifetime" if !run => args.stdin_lifetime = true,
             "--tls" => args.tls = true,
@@ -181,6 +189,7 @@ fn start(args: &Args, port: u16, tls: bool) -> Result<FakeServer, String> {
         tls,
         user_credentials_ttl_secs: args.user_credentials_ttl,
         refresh_token_ttl_secs: args.refresh_token_ttl,
+        domain_delay_ms: args.domain_delay_ms,
     };
     FakeServer::start_on_port(port, opts).map_err(|e| format!("cannot listen: {e}"))
 }

@@ -48,6 +48,9 @@ pub struct FakeOptions {
     /// Lifetime of the refresh tokens that CreateTokenWithIAM hands out, in
     /// seconds (default 28800).
     pub refresh_token_ttl_secs: i64,
+    /// Milliseconds that `DescribeCustomDomainAssociations` and
+    /// `ListCustomDomainAssociations` wait before answering (default 0).
+    pub domain_delay_ms: u64,
 }
 
 impl Default for FakeOptions {
@@ -58,6 +61,7 @@ impl Default for FakeOptions {
             tls: false,
             user_credentials_ttl_secs: 3600,
             refresh_token_ttl_secs: 28_800,
+            domain_delay_ms: 0,
         }
     }
 }
@@ -66,6 +70,8 @@ impl Default for FakeOptions {
 #[derive(Default)]
 pub(crate) struct State {
     pub token_ttl_secs: i64,
+    /// Pause of the custom domain lookups, in milliseconds.
+    pub domain_delay_ms: u64,
     verbose: bool,
     pub requests: AtomicU64,
     pub tokens: AtomicU64,
@@ -87,6 +93,7 @@ impl State {
     pub(crate) fn new(opts: &FakeOptions) -> State {
         State {
             token_ttl_secs: opts.token_ttl_secs,
+            domain_delay_ms: opts.domain_delay_ms,
             verbose: opts.verbose,
             identity: identity::Store::new(
                 opts.user_credentials_ttl_secs,

@@ -474,10 +474,14 @@ fn identifiers(req: &Request, protocol: Protocol) -> Result<Vec<String>, (Error,
     }
 }
 
-/// Handles one API request (anything but the control endpoint): STS and
-/// SSO-OIDC operations go to [`identity`], the rest is Redshift's.
+/// Handles one API request (anything but the control endpoint): the custom
+/// domain lookups go to [`crate::domains`], STS and SSO-OIDC operations to
+/// [`identity`], the rest is Redshift's.
 pub(crate) fn handle_api(state: &State, req: &Request, close: bool) -> Outcome {
     let json = is_json(req);
+    if let Some(outcome) = crate::domains::dispatch(state, req, json, close) {
+        return outcome;
+    }
     if !json {
         if let Some(outcome) = identity::dispatch(state, req, close) {
             return outcome;

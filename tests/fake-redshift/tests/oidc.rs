@@ -377,7 +377,8 @@ fn stats_report_and_reset_the_operation_counters() {
     assert!(text.ends_with(
         "operation GetIdentityCenterAuthToken 1\noperation AssumeRole 1\n\
          operation AssumeRoleWithWebIdentity 1\noperation CreateTokenWithIAM:jwt-bearer 1\n\
-         operation CreateTokenWithIAM:refresh_token 1\n"
+         operation CreateTokenWithIAM:refresh_token 1\n\
+         operation DescribeCustomDomainAssociations 0\noperation ListCustomDomainAssociations 0\n"
     ));
     assert!(text.starts_with("requests 5\ntokens 1\n"), "{text}");
     fake.reset_counters();

@@ -88,7 +88,8 @@ impl FakeServer {
     /// Requests answered for one operation, whatever their outcome:
     /// `"GetIdentityCenterAuthToken"` (both Redshift APIs), `"AssumeRole"`,
     /// `"AssumeRoleWithWebIdentity"`, `"CreateTokenWithIAM:jwt-bearer"`,
-    /// `"CreateTokenWithIAM:refresh_token"`; 0 for any other name.
+    /// `"CreateTokenWithIAM:refresh_token"`, `"DescribeCustomDomainAssociations"`,
+    /// `"ListCustomDomainAssociations"`; 0 for any other name.
     pub fn operations(&self, name: &str) -> u64 {
         self.state().identity.operations(name)
     }

@@ -10,12 +10,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 /// The operations counted by name, in the order of `/_fake/stats`.
-pub(crate) const OPERATIONS: [&str; 5] = [
+pub(crate) const OPERATIONS: [&str; 7] = [
     "GetIdentityCenterAuthToken",
     "AssumeRole",
     "AssumeRoleWithWebIdentity",
     "CreateTokenWithIAM:jwt-bearer",
     "CreateTokenWithIAM:refresh_token",
+    crate::domains::DESCRIBE,
+    crate::domains::LIST,
 ];
 
 /// Upper-case letters and digits, for access key IDs.

@@ -524,6 +524,7 @@ pub fn operation_lines(get_tokens: u64) -> String {
     format!(
         "operation GetIdentityCenterAuthToken {get_tokens}\noperation AssumeRole 0\n\
          operation AssumeRoleWithWebIdentity 0\noperation CreateTokenWithIAM:jwt-bearer 0\n\
-         operation CreateTokenWithIAM:refresh_token 0\n"
+         operation CreateTokenWithIAM:refresh_token 0\n\
+         operation DescribeCustomDomainAssociations 0\noperation ListCustomDomainAssociations 0\n"
     )
 }

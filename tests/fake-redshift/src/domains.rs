@@ -1,0 +1,279 @@
+//! The custom domain name lookups: Redshift
+//! `DescribeCustomDomainAssociations` (query protocol, XML) and Redshift
+//! Serverless `ListCustomDomainAssociations` (JSON 1.1). The names say
+//! what they are associated with: `NAME.clusters.rs-idc.test` the cluster
+//! `NAME`, `NAME.workgroups.rs-idc.test` the workgroup `NAME`.
+
+use crate::auth;
+use crate::http::{self, Request};
+use crate::keys::CUSTOM_DOMAIN_CERTIFICATE_ARN;
+use crate::server::State;
+use crate::service::{
+    json_string, query_action, query_params, request_id, xml_escape, Error, Outcome, Protocol,
+    Reply,
+};
+use crate::timefmt;
+use serde_json::Value;
+use std::time::Duration;
+
+/// The Redshift operation (query `Action`).
+pub(crate) const DESCRIBE: &str = "DescribeCustomDomainAssociations";
+/// The Redshift Serverless operation.
+pub(crate) const LIST: &str = "ListCustomDomainAssociations";
+/// `X-Amz-Target` of the Redshift Serverless operation.
+const LIST_TARGET: &str = "RedshiftServerless.ListCustomDomainAssociations";
+/// XML namespace of the Redshift query API.
+const XMLNS: &str = "http://redshift.amazonaws.com/doc/2012-12-01/";
+/// Names under this suffix are associated with the cluster of their first label.
+pub(crate) const CLUSTERS_SUFFIX: &str = ".clusters.rs-idc.test";
+/// Names under this suffix are associated with the workgroup of their first label.
+pub(crate) const WORKGROUPS_SUFFIX: &str = ".workgroups.rs-idc.test";
+/// A first label whose lookups are refused, under either suffix.
+const DENIED_LABEL: &str = "denied";
+/// How long the certificate of an association stays valid from now.
+const CERTIFICATE_LIFETIME_SECS: i64 = 365 * 86_400;
+/// Most characters of a name repeated in a message or log line (the
+/// longest DNS name).
+const MAX_SHOWN: usize = 253;
+
+/// What a custom domain name is associated with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Target {
+    /// A provisioned cluster, by identifier.
+    Cluster(String),
+    /// A Serverless workgroup, by name.
+    Workgroup(String),
+    /// The caller may not look the name up.
+    Denied,
+    /// Nothing.
+    Unknown,
+}
+
+/// A name as compared and answered: ASCII lower-case, without one trailing
+/// dot.
+pub(crate) fn normalise(name: &str) -> String {
+    let mut name = name.to_ascii_lowercase();
+    if name.ends_with('.') {
+        name.pop();
+    }
+    name
+}
+
+/// What `name` (already normalised) is associated with.
+pub(crate) fn target(name: &str) -> Target {
+    let under = |suffix| name.strip_suffix(suffix).and_then(|r| r.split('.').next());
+    let (first, cluster) = match (under(CLUSTERS_SUFFIX), under(WORKGROUPS_SUFFIX)) {
+        (Some(first), _) => (first, true),
+        (None, Some(first)) => (first, false),
+        (None, None) => return Target::Unknown,
+    };
+    match first {
+        "" => Target::Unknown,
+        DENIED_LABEL => Target::Denied,
+        first if cluster => Target::Cluster(first.to_string()),
+        first => Target::Workgroup(first.to_string()),
+    }
+}
+
+/// An error answer: HTTP status, code, message.
+type Failure = (u16, &'static str, String);
+
+/// Builds the answers of one request.
+struct Answer {
+    protocol: Protocol,
+    request_id: String,
+    close: bool,
+}
+
+impl Answer {
+    fn headers(&self) -> Vec<(&'static str, String)> {
+        let content_type = match self.protocol {
+            Protocol::Query => "text/xml",
+            Protocol::Json => "application/x-amz-json-1.1",
+        };
+        vec![
+            ("x-amzn-RequestId", self.request_id.clone()),
+            ("Content-Type", content_type.to_string()),
+        ]
+    }
+
+    /// `error` in this protocol's code names.
+    fn fail(&self, error: Error, message: impl Into<String>) -> Failure {
+        let (status, code) = error.code(self.protocol);
+        (status, code, message.into())
+    }
+
+    fn error(&self, (status, code, message): Failure) -> Outcome {
+        let mut headers = self.headers();
+        let body = match self.protocol {
+            Protocol::Query => {
+                let kind = if status >= 500 { "Receiver" } else { "Sender" };
+                let (message, rid) = (xml_escape(&message), &self.request_id);
+                format!(
+                    "<ErrorResponse xmlns=\"{XMLNS}\">\n  <Error>\n    <Type>{kind}</Type>\n    \
+                     <Code>{code}</Code>\n    <Message>{message}</Message>\n  </Error>\n  \
+                     <RequestId>{rid}</RequestId>\n</ErrorResponse>\n"
+                )
+            }
+            Protocol::Json => {
+                headers.push(("x-amzn-ErrorType", code.to_string()));
+                let (code, message) = (json_string(code), json_string(&message));
+                format!("{{\"__type\":{code},\"message\":{message}}}")
+            }
+        };
+        let bytes = http::response(status, &headers, body.as_bytes(), self.close);
+        Outcome::new(Reply::Bytes(bytes), format!("{status} {code}"))
+    }
+
+    fn success(&self, body: &str, summary: String) -> Outcome {
+        let bytes = http::response(200, &self.headers(), body.as_bytes(), self.close);
+        Outcome::new(Reply::Bytes(bytes), summary)
+    }
+
+    /// The answer for `name` (normalised), once the caller is known.
+    fn lookup(&self, name: &str) -> Result<Outcome, Failure> {
+        let expiry = timefmt::iso8601(timefmt::now_epoch_secs() + CERTIFICATE_LIFETIME_SECS);
+        let rid = &self.request_id;
+        let (arn, shown) = (CUSTOM_DOMAIN_CERTIFICATE_ARN, shown(name));
+        match (self.protocol, target(name)) {
+            (_, Target::Denied) => {
+                let (service, operation) = match self.protocol {
+                    Protocol::Query => ("redshift", DESCRIBE),
+                    Protocol::Json => ("redshift-serverless", LIST),
+                };
+                let message = format!("User is not authorized to perform: {service}:{operation}");
+                Err(self.fail(Error::AccessDenied, message))
+            }
+            (Protocol::Query, Target::Cluster(cluster)) => {
+                let body = format!(
+                    "<{DESCRIBE}Response xmlns=\"{XMLNS}\">\n  <{DESCRIBE}Result>\n    \
+                     <Associations>\n      <Association>\n        \
+                     <CustomDomainCertificateArn>{arn}</CustomDomainCertificateArn>\n        \
+                     <CustomDomainCertificateExpiryDate>{expiry}</CustomDomainCertificateExpiryDate>\n        \
+                     <CertificateAssociations>\n          <CertificateAssociation>\n            \
+                     <CustomDomainName>{}</CustomDomainName>\n            \
+                     <ClusterIdentifier>{}</ClusterIdentifier>\n          \
+                     </CertificateAssociation>\n        </CertificateAssociations>\n      \
+                     </Association>\n    </Associations>\n  </{DESCRIBE}Result>\n  \
+                     <ResponseMetadata>\n    <RequestId>{rid}</RequestId>\n  \
+                     </ResponseMetadata>\n</{DESCRIBE}Response>\n",
+                    xml_escape(name),
+                    xml_escape(&cluster),
+                );
+                Ok(self.success(&body, format!("200 cluster {cluster:?}")))
+            }
+            (Protocol::Query, _) => Err((
+                404,
+                "CustomDomainAssociationNotFoundFault",
+                format!("The custom domain name {shown} is not associated with a cluster."),
+            )),
+            (Protocol::Json, Target::Workgroup(workgroup)) => {
+                let body = format!(
+                    "{{\"associations\":[{{\"customDomainName\":{},\"workgroupName\":{},\
+                     \"customDomainCertificateArn\":{},\"customDomainCertificateExpiryTime\":{}}}]}}",
+                    json_string(name),
+                    json_string(&workgroup),
+                    json_string(arn),
+                    json_string(&expiry),
+                );
+                Ok(self.success(&body, format!("200 workgroup {workgroup:?}")))
+            }
+            (Protocol::Json, _) => {
+                Ok(self.success("{\"associations\":[]}", "200 no associations".to_string()))
+            }
+        }
+    }
+
+    /// The `CustomDomainName` / `customDomainName` of the request, if any.
+    fn domain_name(&self, req: &Request) -> Result<Option<String>, Failure> {
+        if self.protocol == Protocol::Query {
+            let params = query_params(req);
+            let name = params.into_iter().find(|(k, _)| k == "CustomDomainName");
+            return Ok(name.map(|(_, v)| v));
+        }
+        let doc: Value = serde_json::from_slice(&req.body)
+            .map_err(|e| self.fail(Error::Serialization, format!("Malformed JSON: {e}")))?;
+        if !doc.is_object() {
+            return Err(self.fail(Error::Serialization, "The body must be a JSON object."));
+        }
+        match doc.get("customDomainName") {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(name)) => Ok(Some(name.clone())),
+            Some(_) => Err(self.fail(Error::Serialization, "customDomainName must be a string.")),
+        }
+    }
+}
+
+/// At most [`MAX_SHOWN`] characters of `name`.
+fn shown(name: &str) -> String {
+    name.chars().take(MAX_SHOWN).collect()
+}
+
+/// Answers the two lookups; `None` for any other request. `json` tells
+/// whether the request is for JSON 1.1 rather than the query protocol.
+pub(crate) fn dispatch(state: &State, req: &Request, json: bool, close: bool) -> Option<Outcome> {
+    let protocol = if json {
+        (req.header("x-amz-target") == Some(LIST_TARGET)).then_some(Protocol::Json)?
+    } else {
+        (query_action(&query_params(req)) == Some(DESCRIBE)).then_some(Protocol::Query)?
+    };
+    Some(handle(state, req, protocol, close))
+}
+
+/// One lookup: the pause, the credentials, the name, the answer and the
+/// count. A missing, null or empty name is unknown, as any other.
+fn handle(state: &State, req: &Request, protocol: Protocol, close: bool) -> Outcome {
+    let (service, operation) = match protocol {
+        Protocol::Query => ("redshift", DESCRIBE),
+        Protocol::Json => ("redshift-serverless", LIST),
+    };
+    if state.domain_delay_ms > 0 {
+        state.pause(Duration::from_millis(state.domain_delay_ms));
+    }
+    let answer = Answer {
+        protocol,
+        request_id: request_id(),
+        close,
+    };
+    let mut detail = String::new();
+    let result = (|| {
+        let caller = auth::authenticate(state, req, service)
+            .map_err(|(e, message)| answer.fail(e, message))?;
+        detail = format!(" key={}", caller.access_key_id);
+        let name = normalise(&answer.domain_name(req)?.unwrap_or_default());
+        detail += &format!(" name={:?}", shown(&name));
+        answer.lookup(&name)
+    })();
+    let mut outcome = result.unwrap_or_else(|failure| answer.error(failure));
+    state.identity.count(operation);
+    outcome.summary = format!("{service} {operation}{detail} -> {}", outcome.summary);
+    outcome
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_say_what_they_are_associated_with() {
+        let cluster = |id: &str| Target::Cluster(id.to_string());
+        let workgroup = |name: &str| Target::Workgroup(name.to_string());
+        for (name, expected) in [
+            ("analytics.clusters.rs-idc.test", cluster("analytics")),
+            ("Analytics.CLUSTERS.rs-idc.test.", cluster("analytics")),
+            ("a.b.clusters.rs-idc.test", cluster("a")),
+            ("sales.workgroups.rs-idc.test", workgroup("sales")),
+            ("denied.clusters.rs-idc.test", Target::Denied),
+            ("DENIED.workgroups.rs-idc.test.", Target::Denied),
+            ("denied-not.clusters.rs-idc.test", cluster("denied-not")),
+            (".clusters.rs-idc.test", Target::Unknown),
+            ("clusters.rs-idc.test", Target::Unknown),
+            ("analytics.clusters.rs-idc.test..", Target::Unknown),
+            ("analytics.example.com", Target::Unknown),
+            ("", Target::Unknown),
+        ] {
+            assert_eq!(target(&normalise(name)), expected, "{name}");
+        }
+        assert_eq!(normalise("X.Example.COM."), "x.example.com");
+    }
+}
