@@ -373,16 +373,24 @@ int rs_idc_client_get_serverless_token(rs_idc_client *client,
                                        int64_t *exp);
 
 /**
- * Gets a token for the cluster or workgroup a Redshift host name names,
- * as the official drivers read it.
+ * Gets a token for the cluster or workgroup a host name names, as the
+ * official drivers read it.
  *
- * host: CLUSTER.ID.REGION.redshift.amazonaws.com or
- * WORKGROUP.ACCOUNT.REGION.redshift-serverless.amazonaws.com (also under
- * amazonaws.com.cn), at most RS_IDC_MAX_HOST_LEN bytes. The host's region
- * is used unless the handle has a region option; a handle keeps clients
- * for at most 8 such regions. Any other host (a custom domain, an IP
- * address, a port or scheme glued on) gives RS_IDC_EINVAL: pass the
- * identifier instead. Otherwise as rs_idc_client_get_token().
+ * host: at most RS_IDC_MAX_HOST_LEN bytes, one of:
+ * - CLUSTER.ID.REGION.redshift.amazonaws.com or
+ *   WORKGROUP.ACCOUNT.REGION.redshift-serverless.amazonaws.com (also
+ *   under amazonaws.com.cn), read locally. The host's region is used
+ *   unless the handle has a region option; a handle keeps clients for at
+ *   most 8 such regions.
+ * - any other DNS name: a custom domain name. Redshift
+ *   DescribeCustomDomainAssociations, then Redshift Serverless
+ *   ListCustomDomainAssociations, in the handle's region, say which
+ *   cluster or workgroup it is (RS_IDC_ENOTFOUND when neither knows it);
+ *   the answer is kept for an hour per region, endpoint and identity.
+ *
+ * An IP address, or a name with a scheme, port or path, gives
+ * RS_IDC_EINVAL: pass the identifier instead. Otherwise as
+ * rs_idc_client_get_token().
  *
  * Pointers: client must be NULL or a live handle; host NULL or a C
  * string; out and exp as for rs_idc_get_token().

@@ -1,7 +1,8 @@
 //! Host names as the official Redshift drivers read them:
 //! `cluster.xxxxxxxx.region.redshift.amazonaws.com` and
 //! `workgroup.account.region.redshift-serverless.amazonaws.com`, also under
-//! `amazonaws.com.cn`.
+//! `amazonaws.com.cn`; any other DNS name is a custom domain, which the
+//! services map to a cluster or workgroup (see `crate::domains`).
 
 use crate::error::Error;
 use crate::ids;
@@ -20,6 +21,51 @@ pub struct HostTarget {
     pub name: String,
     /// The region from the host name.
     pub region: String,
+}
+
+/// What a host name is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Host {
+    /// A Redshift or Redshift Serverless host name, read locally.
+    Aws(HostTarget),
+    /// Any other DNS name, lower-cased and without a trailing dot: a custom
+    /// domain name that the services may map to a cluster or workgroup.
+    Custom(String),
+}
+
+/// Reads a host name: a Redshift one (see [`parse_host`]) or a custom
+/// domain name. IP addresses and text with a scheme, port or path are
+/// `InvalidArgument`.
+pub fn classify_host(host: &[u8]) -> Result<Host, Error> {
+    let text = String::from_utf8_lossy(host).to_ascii_lowercase();
+    let text = text.strip_suffix('.').unwrap_or(&text);
+    let aws = text.ends_with(".amazonaws.com") || text.ends_with(".amazonaws.com.cn");
+    if aws || host.is_empty() || host.len() > RS_IDC_MAX_HOST_LEN {
+        return parse_host(host).map(Host::Aws);
+    }
+    let labels: Vec<&str> = text.split('.').collect();
+    let label_ok = |label: &&str| {
+        (1..=63).contains(&label.len())
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+    };
+    if labels.len() < 2 || !labels.iter().all(label_ok) {
+        // Not a DNS name: the Redshift rules give the reason.
+        return parse_host(host).map(Host::Aws);
+    }
+    if text.parse::<std::net::Ipv4Addr>().is_ok()
+        || labels
+            .iter()
+            .all(|label| label.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(Error::invalid(
+            "host is an IP address: pass the cluster identifier or workgroup name instead",
+        ));
+    }
+    Ok(Host::Custom(text.to_owned()))
 }
 
 /// Reads a Redshift or Redshift Serverless host name.
@@ -89,6 +135,39 @@ mod tests {
             name: id.into(),
             region: region.into(),
         }
+    }
+
+    #[test]
+    fn other_dns_names_are_custom_domains_and_addresses_are_not() {
+        assert_eq!(
+            classify_host(b"Analytics.Example.COM.").unwrap(),
+            Host::Custom("analytics.example.com".into())
+        );
+        assert_eq!(
+            classify_host(b"c1.abc.us-east-1.redshift.amazonaws.com").unwrap(),
+            Host::Aws(cluster("c1", "us-east-1"))
+        );
+        for bad in [
+            &b"10.0.0.1"[..],
+            b"db.example.com:5439",
+            b"https://db.example.com",
+            b"db.example.com/dev",
+            b"localhost",
+            b"-bad.example.com",
+            b"a..b.com",
+            b"",
+            b"1.2.3",
+        ] {
+            let err = classify_host(bad).unwrap_err();
+            assert_eq!(
+                err.status(),
+                crate::status::Status::InvalidArgument,
+                "{bad:?}"
+            );
+        }
+        // A malformed Redshift name keeps its own reason.
+        let err = classify_host(b"c1.us-east-1.redshift.amazonaws.com").unwrap_err();
+        assert!(err.message().contains("NAME.ID.REGION.SERVICE"), "{err}");
     }
 
     #[test]

@@ -32,6 +32,7 @@ pub mod arns;
 mod aws;
 mod cache;
 mod client;
+mod domains;
 mod error;
 mod fetch;
 pub mod ffi;

@@ -262,6 +262,11 @@ impl Snapshot {
             && self.env_watch.as_ref().is_none_or(EnvWatch::unchanged)
     }
 
+    /// The scope digests of both APIs: identity, region and endpoint.
+    pub(crate) fn scopes(&self) -> (&Digest, &Digest) {
+        (&self.cluster_scope, &self.serverless_scope)
+    }
+
     /// The cache key of `ids` for `api` under this identity.
     pub(crate) fn key<'a>(&'a self, api: Api, ids: &'a IdSet) -> KeyRef<'a> {
         let scope = match api {

@@ -200,7 +200,7 @@ fn check_names_each_bad_setup_and_the_next_step() {
         (
             {
                 let mut c = command(&fake);
-                c.args(["--check", "--host", "db.example.com"]);
+                c.args(["--check", "--host", "10.1.2.3"]);
                 c
             },
             1,

@@ -228,7 +228,7 @@ class TestClient(TokenChecks):
             self.assertFails(rs_idc.RS_IDC_EINVAL, client.get_token, ["-bad"])
             self.assertFails(rs_idc.RS_IDC_EINVAL, client.get_serverless_token, ["ab"])
             self.assertFails(rs_idc.RS_IDC_EINVAL, client.get_serverless_token, ["Upper-Case"])
-            self.assertFails(rs_idc.RS_IDC_EINVAL, client.get_token_for_host, "example.com")
+            self.assertFails(rs_idc.RS_IDC_EINVAL, client.get_token_for_host, "10.1.2.3")
             self.assertFails(rs_idc.RS_IDC_EINVAL, client.get_token_for_host, "127.0.0.1")
 
     def test_unknown_option_names_the_key(self):

@@ -280,3 +280,53 @@ pub(crate) async fn get_token(
         }
     }
 }
+
+/// What a custom domain name maps to: Redshift
+/// DescribeCustomDomainAssociations (a cluster), then Redshift Serverless
+/// ListCustomDomainAssociations (a workgroup), signed with the caller's
+/// identity. `None` when neither knows the name.
+pub(crate) async fn find_custom_domain(
+    caller: Arc<Caller>,
+    domain: String,
+) -> Result<Option<(Api, String)>, Error> {
+    use aws_sdk_redshift::operation::describe_custom_domain_associations::DescribeCustomDomainAssociationsError as Describe;
+    let same = |name: Option<&str>| name.is_some_and(|name| name.eq_ignore_ascii_case(&domain));
+    match caller
+        .redshift
+        .describe_custom_domain_associations()
+        .custom_domain_name(&domain)
+        .send()
+        .await
+    {
+        Ok(output) => {
+            let cluster = output
+                .associations()
+                .iter()
+                .flat_map(|association| association.certificate_associations())
+                .find(|association| same(association.custom_domain_name()))
+                .and_then(|association| association.cluster_identifier());
+            if let Some(cluster) = cluster {
+                return Ok(Some((Api::Provisioned, cluster.to_owned())));
+            }
+        }
+        Err(aws_sdk_redshift::error::SdkError::ServiceError(service))
+            if matches!(
+                service.err(),
+                Describe::CustomDomainAssociationNotFoundFault(_)
+            ) => {}
+        Err(err) => return Err(map_sdk_error("DescribeCustomDomainAssociations", err)),
+    }
+    let output = caller
+        .serverless
+        .list_custom_domain_associations()
+        .custom_domain_name(&domain)
+        .send()
+        .await
+        .map_err(|err| map_sdk_error("RedshiftServerless.ListCustomDomainAssociations", err))?;
+    Ok(output
+        .associations()
+        .iter()
+        .find(|association| same(association.custom_domain_name()))
+        .and_then(|association| association.workgroup_name())
+        .map(|workgroup| (Api::Serverless, workgroup.to_owned())))
+}

@@ -372,8 +372,8 @@ void bad_arguments_throw()
                  c.get_serverless_token({}));
     EXPECT_ERROR("get_serverless_token(upper case)", RS_IDC_EINVAL, nullptr,
                  c.get_serverless_token({"WG-Upper"}));
-    EXPECT_ERROR("get_token_for_host(custom domain)", RS_IDC_EINVAL, nullptr,
-                 c.get_token_for_host("db.example.com"));
+    EXPECT_ERROR("get_token_for_host(IP address)", RS_IDC_EINVAL, nullptr,
+                 c.get_token_for_host("10.1.2.3"));
     EXPECT_ERROR("get_token_for_host(NUL byte)", RS_IDC_EINVAL, "host contains a NUL byte",
                  c.get_token_for_host(std::string("a.b.us-east-1.redshift.amazonaws.com\0x", 38)));
 }
