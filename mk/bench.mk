@@ -39,3 +39,22 @@ $(BENCH_USERS_BIN): bench/users.c tests/c/harness.h include/rs_idc.h lib | $(BUI
 
 bench-users: lib $(BENCH_USERS_BIN)
 	$(FAKE) run -- $(BENCH_USERS_BIN) $(BENCH_USERS)
+
+# Pools, event loops and custom domains (bench/pools.c): call latencies over
+# BENCH_POOLS_SECONDS of 20-second tokens from a 250 ms endpoint with
+# refresh ahead on and off; start to a readable descriptor, cached and not;
+# the lookups of 1000 calls with one custom domain.
+#
+#   make bench-pools                       60 s per refresh-ahead setting
+#   make bench-pools BENCH_POOLS_SECONDS=15
+
+BENCH_POOLS_BIN     := $(BUILD)/bench_pools
+BENCH_POOLS_SECONDS ?= 60
+
+.PHONY: bench-pools
+
+$(BENCH_POOLS_BIN): bench/pools.c tests/c/harness.h include/rs_idc.h lib | $(BUILD)
+	$(CC) $(CPPFLAGS) $(BENCH_LOAD_CFLAGS) $< -o $@ $(LDLIBS_RS)
+
+bench-pools: lib $(BENCH_POOLS_BIN)
+	$(FAKE) run --ttl 20 -- $(BENCH_POOLS_BIN) $(BENCH_POOLS_SECONDS)
