@@ -379,7 +379,7 @@ fn valid_value(key: &'static str) -> BoxedStrategy<String> {
             .prop_map(|(ms, before, after)| format!("{before}{ms}{after}"))
             .boxed(),
         "max_attempts" => (1u32..=10).prop_map(|n| n.to_string()).boxed(),
-        "cache" | "allow_http" => switch.boxed(),
+        "cache" | "allow_http" | "refresh_ahead" => switch.boxed(),
         "refresh_margin_s" => (0u64..=3600).prop_map(|n| n.to_string()).boxed(),
         "idc_application_arn" => {
             "arn:aws(-cn|-us-gov)?:sso::[0-9]{12}:application/ssoins-[a-z0-9]{1,16}/apl-[a-z0-9]{1,16}"
