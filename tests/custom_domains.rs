@@ -15,7 +15,12 @@ const LIST: &str = "ListCustomDomainAssociations";
 const TOKEN: &str = "GetIdentityCenterAuthToken";
 
 fn client(fake: &FakeServer) -> Client {
-    Client::new(common::settings(fake, enhanced(), 1, Duration::from_secs(10)))
+    Client::new(common::settings(
+        fake,
+        enhanced(),
+        1,
+        Duration::from_secs(10),
+    ))
 }
 
 #[test]
@@ -72,7 +77,11 @@ fn unknown_and_refused_domains_fail_and_are_not_kept() {
     assert_eq!(err.status(), Status::Denied, "{err}");
     // Addresses, ports and schemes are still refused without a request.
     let before = fake.requests();
-    for host in [&b"10.0.0.1"[..], b"db.example.com:5439", b"https://db.example.com"] {
+    for host in [
+        &b"10.0.0.1"[..],
+        b"db.example.com:5439",
+        b"https://db.example.com",
+    ] {
         let err = client.get_token_for_host(host).unwrap_err();
         assert_eq!(err.status(), Status::InvalidArgument, "{err}");
     }
@@ -91,6 +100,12 @@ fn mappings_are_kept_per_identity() {
         1,
         Duration::from_secs(10),
     ));
-    other.get_token_for_host(b"ops.clusters.rs-idc.test").unwrap();
-    assert_eq!(fake.operations(DESCRIBE), 2, "another identity looks up again");
+    other
+        .get_token_for_host(b"ops.clusters.rs-idc.test")
+        .unwrap();
+    assert_eq!(
+        fake.operations(DESCRIBE),
+        2,
+        "another identity looks up again"
+    );
 }
