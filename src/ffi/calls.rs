@@ -341,12 +341,7 @@ pub unsafe extern "C" fn rs_idc_client_get_user_token(
     out: *mut *mut c_char,
     exp: *mut i64,
 ) -> c_int {
-    token_call(out, exp, |hand| {
-        let client = client_ref(client)?;
-        let web_token = text_argument("web_token", web_token, RS_IDC_MAX_WEB_TOKEN_LEN + 1)?;
-        let ids = identifiers("ids", ids, n)?;
-        client.read_user_token(Api::Provisioned, web_token, &ids, |token| hand.write(token))
-    })
+    user_token_call(client, web_token, Api::Provisioned, "ids", ids, n, out, exp)
 }
 
 /// As rs_idc_client_get_user_token(), for Redshift Serverless workgroups
@@ -362,13 +357,29 @@ pub unsafe extern "C" fn rs_idc_client_get_user_serverless_token(
     out: *mut *mut c_char,
     exp: *mut i64,
 ) -> c_int {
+    user_token_call(client, web_token, Api::Serverless, "workgroups", workgroups, n, out, exp)
+}
+
+/// The body of both per-user calls; `name` names the identifiers.
+///
+/// # Safety
+/// As the two calls' pointer rules.
+#[allow(clippy::too_many_arguments)] // the C arguments, passed through
+unsafe fn user_token_call(
+    client: *mut rs_idc_client,
+    web_token: *const c_char,
+    api: Api,
+    name: &str,
+    ids: *mut *const c_char,
+    n: usize,
+    out: *mut *mut c_char,
+    exp: *mut i64,
+) -> c_int {
     token_call(out, exp, |hand| {
         let client = client_ref(client)?;
         let web_token = text_argument("web_token", web_token, RS_IDC_MAX_WEB_TOKEN_LEN + 1)?;
-        let workgroups = identifiers("workgroups", workgroups, n)?;
-        client.read_user_token(Api::Serverless, web_token, &workgroups, |token| {
-            hand.write(token)
-        })
+        let ids = identifiers(name, ids, n)?;
+        client.read_user_token(api, web_token, &ids, |token| hand.write(token))
     })
 }
 
