@@ -357,7 +357,16 @@ pub unsafe extern "C" fn rs_idc_client_get_user_serverless_token(
     out: *mut *mut c_char,
     exp: *mut i64,
 ) -> c_int {
-    user_token_call(client, web_token, Api::Serverless, "workgroups", workgroups, n, out, exp)
+    user_token_call(
+        client,
+        web_token,
+        Api::Serverless,
+        "workgroups",
+        workgroups,
+        n,
+        out,
+        exp,
+    )
 }
 
 /// The body of both per-user calls; `name` names the identifiers.
