@@ -17,7 +17,7 @@ VERSION    := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1
 VERSION_MAJOR := $(firstword $(subst ., ,$(VERSION)))
 
 EXAMPLES   := $(BUILD)/get_token $(BUILD)/dlopen_token $(BUILD)/driver_options \
-              $(BUILD)/user_token
+              $(BUILD)/user_token $(BUILD)/poll_token
 # Each mk/*.mk file adds the rules of one part (install, bindings, ...) and
 # names its test targets in EXTRA_TESTS, which `make test` runs too.
 .DEFAULT_GOAL := all
@@ -61,6 +61,9 @@ $(BUILD)/driver_options: examples-c/driver_options.c include/rs_idc.h lib | $(BU
 $(BUILD)/user_token: examples-c/user_token.c include/rs_idc.h lib | $(BUILD)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $< -o $@ $(LDLIBS_RS)
 
+$(BUILD)/poll_token: examples-c/poll_token.c include/rs_idc.h lib | $(BUILD)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $< -o $@ $(LDLIBS_RS)
+
 $(BUILD)/test_%: tests/c/test_%.c tests/c/harness.h include/rs_idc.h lib | $(BUILD)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $< -o $@ $(LDLIBS_RS)
 
@@ -79,11 +82,38 @@ USER_TOKEN_DEMO = $(FAKE) run -- sh -c 'umask 077 && \
 	    --access-role-arn "$$RS_IDC_TEST_ACCESS_ROLE_ARN" $(1) \
 	    $(BUILD)/alice.jwt $(BUILD)/bob.jwt $(BUILD)/carol.jwt'
 
+# Runs examples-c/driver_options under the fake with three connection
+# strings, read from standard input since they hold secrets (the fake's
+# test keys and the password of its authenticating proxy, expanded by the
+# shell, never echoed): ODBC-style keys for a cluster, through the
+# authenticating proxy to the HTTPS fake by its test host name (so the
+# proxy and CA file are really used), with the cache off; Python-style keys
+# for a serverless workgroup; and a bad Region, which must fail and name
+# that key.
+DRIVER_OPTIONS_DEMO = $(FAKE) run -- sh -c 'set -e; \
+	  $(BUILD)/driver_options; \
+	  printf "%s" "ClusterId=my-cluster;Region=us-east-1;Port=5439;Database=dev;\
+	EndpointUrl=$$RS_IDC_FAKE_NAMED_TLS_URL;CaFile=$$RS_IDC_FAKE_CA_FILE;\
+	https_proxy_host=127.0.0.1;https_proxy_port=$$RS_IDC_FAKE_AUTH_PROXY_PORT;\
+	https_proxy_username=$$RS_IDC_FAKE_AUTH_PROXY_USER;\
+	https_proxy_password={$$RS_IDC_FAKE_AUTH_PROXY_PASSWORD};DisableCache=1;\
+	AccessKeyID=$$AWS_ACCESS_KEY_ID;SecretAccessKey={$$AWS_SECRET_ACCESS_KEY};\
+	SessionToken={$$AWS_SESSION_TOKEN};ProxyHost=db-proxy.invalid;ProxyPort=5439" \
+	    | $(BUILD)/driver_options -; \
+	  $(BUILD)/driver_options "serverless_work_group=my-workgroup;is_serverless=true;\
+	region=us-east-1;endpoint_url=$$AWS_ENDPOINT_URL;iam_disable_cache=false"; \
+	  if $(BUILD)/driver_options "ClusterId=my-cluster;Region=us east 1" \
+	      2> $(BUILD)/driver_options.err; then \
+	    echo "driver_options: a bad Region was accepted" >&2; exit 1; fi; \
+	  cat $(BUILD)/driver_options.err; \
+	  grep -q "value of Region (option region) is at fault" $(BUILD)/driver_options.err'
+
 # Gets a token from the local fake endpoint and shows its length and expiry.
 demo: lib $(EXAMPLES)
 	$(FAKE) run -- $(BUILD)/get_token my-cluster
 	$(FAKE) run -- $(BUILD)/dlopen_token $(abspath $(LIBDIR))/librs_idc.so my-cluster
-	$(FAKE) run -- $(BUILD)/driver_options
+	$(DRIVER_OPTIONS_DEMO)
+	$(FAKE) run -- $(BUILD)/poll_token slow-300
 	$(call USER_TOKEN_DEMO,--cluster-id my-cluster)
 
 test: test-rust test-c test-valgrind test-cli $(EXTRA_TESTS)
@@ -103,7 +133,8 @@ test-c: lib $(EXAMPLES) $(C_TESTS)
 	$(FAKE) run $(USER_TOKEN_TTLS) -- $(BUILD)/test_user_tokens refresh
 	$(FAKE) run -- $(BUILD)/get_token my-cluster
 	$(FAKE) run -- $(BUILD)/dlopen_token $(abspath $(LIBDIR))/librs_idc.so my-cluster
-	$(FAKE) run -- $(BUILD)/driver_options
+	$(DRIVER_OPTIONS_DEMO)
+	$(FAKE) run -- $(BUILD)/poll_token slow-300
 	$(call USER_TOKEN_DEMO,--cluster-id my-cluster)
 	$(call USER_TOKEN_DEMO,--workgroup my-workgroup)
 
@@ -113,6 +144,7 @@ test-valgrind: lib $(EXAMPLES) $(C_TESTS)
 	@echo "== valgrind $(BUILD)/test_user_tokens refresh"
 	RS_IDC_TEST_SLOW=1 $(FAKE) run $(USER_TOKEN_TTLS) -- $(VALGRIND) $(BUILD)/test_user_tokens refresh
 	$(FAKE) run -- $(VALGRIND) $(BUILD)/get_token my-cluster
+	$(FAKE) run -- $(VALGRIND) $(BUILD)/poll_token slow-300
 
 # Checks the fake against a real client: the AWS CLI.
 $(VENV)/bin/aws:

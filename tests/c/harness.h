@@ -880,4 +880,113 @@ static inline int h_expect_lacks(const char *file, int line, const char *text_wh
 #define EXPECT_LACKS(text, secret, what) \
     h_expect_lacks(__FILE__, __LINE__, #text, (text), (secret), (what))
 
+
+/*
+ * Event loops and descriptors (non-blocking requests).
+ *
+ * - fd_readable(fd, ms) polls one descriptor for POLLIN, waiting at most
+ *   `ms` milliseconds (0: just look).
+ * - wait_readable(fd, seconds, &ticks) polls in 20 ms steps until `fd` is
+ *   readable or `seconds` have passed, counting the steps that timed out.
+ * - open_fds() counts this process's open descriptors (/proc/self/fd);
+ *   open_fds_of("socket:") only those of one kind.
+ * - pause_seconds(s) sleeps, resuming after signals.
+ * - wall_seconds() is the real-time clock, to compare with token expiries.
+ */
+
+#include <dirent.h>
+#include <poll.h>
+
+/* 1 when `fd` is readable within `ms` milliseconds, else 0. */
+static inline int fd_readable(int fd, int ms)
+{
+    struct pollfd p = {fd, POLLIN, 0};
+    int ready;
+    do {
+        ready = poll(&p, 1, ms);
+    } while (ready < 0 && errno == EINTR);
+    return ready == 1 && (p.revents & POLLIN) != 0;
+}
+
+/*
+ * Polls `fd` in 20 ms steps until it is readable or `seconds` have passed.
+ * Returns 1 when it became readable; *ticks (when not NULL) gets the number
+ * of steps that ended without it.
+ */
+static inline int wait_readable(int fd, double seconds, long *ticks)
+{
+    double deadline = now_seconds() + seconds;
+    long idle = 0;
+    int ready = 0;
+    while (!(ready = fd_readable(fd, 20)) && now_seconds() < deadline) {
+        idle++;
+    }
+    if (ticks != NULL) {
+        *ticks = idle;
+    }
+    return ready;
+}
+
+/*
+ * The number of open descriptors of this process whose target (as
+ * /proc/self/fd shows it) begins with `kind`: "socket:", "pipe:",
+ * "anon_inode:[eventfd]", "/" for files; NULL counts all. -1 on error.
+ */
+static inline long open_fds_of(const char *kind)
+{
+    DIR *dir = opendir("/proc/self/fd");
+    if (dir == NULL) {
+        return -1;
+    }
+    int own = dirfd(dir);
+    long count = 0;
+    struct dirent *entry;
+    while ((entry = readdir(dir)) != NULL) {
+        if (entry->d_name[0] == '.' || atoi(entry->d_name) == own) {
+            continue;
+        }
+        if (kind == NULL) {
+            count++;
+            continue;
+        }
+        char path[300], target[256];
+        snprintf(path, sizeof path, "/proc/self/fd/%s", entry->d_name);
+        ssize_t len = readlink(path, target, sizeof target - 1);
+        if (len < 0) {
+            continue; /* closed meanwhile */
+        }
+        target[len] = '\0';
+        count += strncmp(target, kind, strlen(kind)) == 0;
+    }
+    closedir(dir);
+    return count;
+}
+
+/* The number of open descriptors of this process; -1 on error. */
+static inline long open_fds(void)
+{
+    return open_fds_of(NULL);
+}
+
+/* Sleeps `seconds`, resuming after signals. */
+static inline void pause_seconds(double seconds)
+{
+    if (seconds <= 0) {
+        return;
+    }
+    struct timespec left;
+    left.tv_sec = (time_t)seconds;
+    left.tv_nsec = (long)((seconds - (double)left.tv_sec) * 1e9);
+    while (nanosleep(&left, &left) != 0 && errno == EINTR) {
+    }
+}
+
+/* Seconds on the real-time clock (Unix time, with fractions). */
+static inline double wall_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 #endif /* RS_IDC_TEST_HARNESS_H */
