@@ -331,75 +331,20 @@ static inline rs_idc_client *h_test_handle(const char *file, int line, const cha
 #define test_handle(prefix, timeout_ms, extra, n_extra) \
     h_test_handle(__FILE__, __LINE__, (prefix), (timeout_ms), (extra), (n_extra))
 
+static inline int fake_request(const char *method, const char *path, const char *payload,
+                               size_t len, int *http_status, char *body, size_t size);
+
 /*
- * Sends one plain HTTP/1.0 request to the fake's control endpoint at
- * 127.0.0.1:$RS_IDC_FAKE_PORT and copies the answer's body into `body`.
- * Returns 0 on a 200 answer, -1 otherwise.
+ * Sends one request without a body to the fake's control endpoint at
+ * 127.0.0.1:$RS_IDC_FAKE_PORT and copies the answer's body into `body`
+ * (see fake_request()). Returns 0 on a 200 answer whose body fitted, -1
+ * otherwise.
  */
 static inline int h_fake_control(const char *method, const char *path, char *body, size_t size)
 {
-    const char *port_text = getenv("RS_IDC_FAKE_PORT");
-    if (port_text == NULL) {
-        fprintf(stderr, "RS_IDC_FAKE_PORT is not set: run under `rs-idc-fake run --`\n");
-        return -1;
-    }
-    char *end = NULL;
-    long port = strtol(port_text, &end, 10);
-    if (end == port_text || *end != '\0' || port <= 0 || port > 65535) {
-        return -1;
-    }
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) {
-        return -1;
-    }
-    struct timeval limit = {10, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
-    struct sockaddr_in addr;
-    memset(&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons((uint16_t)port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
-        close(fd);
-        return -1;
-    }
-    char request[256];
-    int len = snprintf(request, sizeof request,
-                       "%s %s HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n"
-                       "Connection: close\r\n\r\n",
-                       method, path);
-    if (len < 0 || (size_t)len >= sizeof request ||
-        send(fd, request, (size_t)len, MSG_NOSIGNAL) != (ssize_t)len) {
-        close(fd);
-        return -1;
-    }
-    char answer[4096];
-    size_t have = 0;
-    for (;;) {
-        ssize_t got = recv(fd, answer + have, sizeof answer - 1 - have, 0);
-        if (got < 0 && errno == EINTR) {
-            continue;
-        }
-        if (got <= 0) {
-            break;
-        }
-        have += (size_t)got;
-        if (have == sizeof answer - 1) {
-            break;
-        }
-    }
-    close(fd);
-    answer[have] = '\0';
-    const char *start = strstr(answer, "\r\n\r\n");
-    if (strncmp(answer, "HTTP/1.1 200", 12) != 0 && strncmp(answer, "HTTP/1.0 200", 12) != 0) {
-        return -1;
-    }
-    if (start == NULL) {
-        return -1;
-    }
-    snprintf(body, size, "%s", start + 4);
-    return 0;
+    int status = 0;
+    return fake_request(method, path, NULL, 0, &status, body, size) == 0 && status == 200 ? 0
+                                                                                          : -1;
 }
 
 /* A counter from the fake's `GET /_fake/stats` ("requests" or "tokens"); -1 on error. */
