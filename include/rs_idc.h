@@ -204,6 +204,17 @@ typedef struct rs_idc_client rs_idc_client;
 typedef struct rs_idc_request rs_idc_request;
 
 /**
+ * How the library asks the host to open a URL in the user's browser
+ * (see rs_idc_set_open_url_callback()). url is a NUL-terminated https or
+ * http URL, valid during the call; userdata is the pointer given with the
+ * callback. Return 0 when the browser was asked to open it; any other
+ * value fails the sign-in at once. The callback should return promptly:
+ * the sign-in waits for the browser only after it returns. It must not
+ * throw or longjmp.
+ */
+typedef int (*rs_idc_open_url_fn)(const char *url, void *userdata);
+
+/**
  * One setting for rs_idc_client_new(): a key and its value, both
  * NUL-terminated C strings.
  *
@@ -262,6 +273,18 @@ typedef struct rs_idc_request rs_idc_request;
  *                         rs_idc_client_get_token_for_host() get that
  *                         user's token (optional)
  *   role_session_name     2 to 64 of A-Z a-z 0-9 +=,.@_- (default rs-idc)
+ *
+ * Browser sign-in (see rs_idc_client_get_browser_token()):
+ *
+ *   issuer_url               the Identity Center issuer URL (needed)
+ *   idc_region               the Identity Center region (default: the
+ *                            handle's region)
+ *   listen_port              the loopback port the browser is sent back
+ *                            to, 1 to 65535 (default 7890)
+ *   idp_response_timeout_s   how long the sign-in may take, 1 to 3600
+ *                            (default 120)
+ *   idc_client_display_name  the name the client registers under
+ *                            (default rs-idc)
  */
 typedef struct {
   /**
@@ -277,6 +300,58 @@ typedef struct {
 #ifdef __cplusplus
 extern "C" {
 #endif  /* __cplusplus */
+
+/**
+ * Sets how the browser sign-in opens its URL: fn is called with the URL
+ * and userdata on the thread that called
+ * rs_idc_client_get_browser_token(). NULL restores the default, which
+ * runs xdg-open (open on macOS).
+ *
+ * Threads: any thread; a sign-in already opening its URL uses the
+ * callback it started with.
+ *
+ * Pointers: userdata is kept and passed back as is.
+ */
+void rs_idc_set_open_url_callback(rs_idc_open_url_fn fn, void *userdata);
+
+/**
+ * Signs a person in through their browser with IAM Identity Center
+ * (authorization code with PKCE), as the official drivers'
+ * BrowserIdcAuthPlugin does, and returns the Identity Center access
+ * token: send it to Redshift with token_type=ACCESS_TOKEN.
+ *
+ * client: a handle made with the option issuer_url (the Identity Center
+ * issuer URL), and optionally idc_region (default: the handle's region),
+ * listen_port (default 7890), idp_response_timeout_s (default 120) and
+ * idc_client_display_name (default rs-idc).
+ * out: receives the access token; release it with rs_idc_free_token().
+ * exp: receives its expiry in Unix seconds; may be NULL.
+ *
+ * The flow: SSO-OIDC RegisterClient (a public client for the redirect
+ * URI http://127.0.0.1:PORT/, kept until its secret expires), a random
+ * state and PKCE verifier, a listener on 127.0.0.1:listen_port bound
+ * before the browser is opened (through rs_idc_set_open_url_callback()),
+ * the authorize URL on the SSO-OIDC endpoint of idc_region, the redirect
+ * checked against the state (another state is refused and never
+ * exchanged), CreateToken with the code and the verifier, and a page
+ * telling the user they may close the window. The access token is kept
+ * per issuer, region and display name until its margin, then renewed
+ * with the refresh token without a browser; the browser opens again only
+ * when that fails. Concurrent callers share one sign-in.
+ *
+ * Returns RS_IDC_OK, or: RS_IDC_EINVAL without issuer_url;
+ * RS_IDC_ETIMEOUT when nobody signs in within idp_response_timeout_s;
+ * RS_IDC_ENETWORK when listen_port is in use (the message says so);
+ * RS_IDC_EIDENTITY when the callback returns non-zero, the sign-in is
+ * refused, or the code is not accepted; the listener is closed on every
+ * path. Codes, verifiers and tokens are never in a message or a log.
+ *
+ * Threads: any thread; the call blocks until the sign-in ends.
+ *
+ * Pointers: client must be NULL or a live handle; out and exp as for
+ * rs_idc_get_token().
+ */
+int rs_idc_client_get_browser_token(rs_idc_client *client, char **out, int64_t *exp);
 
 /**
  * Gets an IAM Identity Center auth token for Amazon Redshift provisioned

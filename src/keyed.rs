@@ -43,23 +43,26 @@ static PROCESS_KEY: PerProcess<hmac::Key> = PerProcess::new();
 /// A new key from the kernel's random source. (The crypto library's own
 /// generator would first seed itself, which costs milliseconds at start.)
 fn random_key() -> Result<hmac::Key, Error> {
-    let mut bytes = Zeroizing::new([0u8; 32]);
+    let bytes = random_bytes::<32>()
+        .map_err(|_| Error::internal("no random key could be made for the token cache"))?;
+    Ok(hmac::Key::new(hmac::HMAC_SHA256, &bytes[..]))
+}
+
+/// `N` bytes from the kernel's random source, wiped when dropped.
+pub(crate) fn random_bytes<const N: usize>() -> Result<Zeroizing<[u8; N]>, Error> {
+    let mut bytes = Zeroizing::new([0u8; N]);
     let mut filled = 0;
-    while filled < bytes.len() {
+    while filled < N {
         let rest = &mut bytes[filled..];
         // SAFETY: writes at most `rest.len()` bytes into `rest`.
         let got = unsafe { libc::getrandom(rest.as_mut_ptr().cast(), rest.len(), 0) };
         match got {
             n if n > 0 => filled += n as usize,
             _ if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted => {}
-            _ => {
-                return Err(Error::internal(
-                    "no random key could be made for the token cache",
-                ))
-            }
+            _ => return Err(Error::internal("the system's random source failed")),
         }
     }
-    Ok(hmac::Key::new(hmac::HMAC_SHA256, &bytes[..]))
+    Ok(bytes)
 }
 
 /// Builds a [`Digest`] from fields. Each field is length-prefixed, so

@@ -30,6 +30,7 @@
 
 pub mod arns;
 mod aws;
+pub mod browser;
 mod cache;
 mod client;
 mod domains;

@@ -390,6 +390,11 @@ fn valid_value(key: &'static str) -> BoxedStrategy<String> {
         }
         "web_token_file" => Just(web_token_file().to_owned()).boxed(),
         "role_session_name" => "[A-Za-z0-9+=,.@_-]{2,64}".boxed(),
+        "issuer_url" => "https://[a-z]{1,12}\\.[a-z]{2,6}(/ssoins-[a-z0-9]{1,16})?".boxed(),
+        "idc_region" => "(us|eu|ap)-[a-z]{1,12}-[1-9]".boxed(),
+        "listen_port" => (1u32..=65535).prop_map(|n| n.to_string()).boxed(),
+        "idp_response_timeout_s" => (1u32..=3600).prop_map(|n| n.to_string()).boxed(),
+        "idc_client_display_name" => "[A-Za-z0-9 ._-]{0,40}[A-Za-z0-9]".boxed(),
         other => panic!("no strategy for the key {other}"),
     }
 }

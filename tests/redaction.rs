@@ -172,6 +172,33 @@ fn no_secret_in_any_log_line_or_message() {
     }
     assert!(renewing.operations("CreateTokenWithIAM:refresh_token") >= 1);
 
+    // The browser sign-in: a sign-in, a kept token, a renewal.
+    let signing = FakeServer::start_with(FakeOptions {
+        access_token_ttl_secs: 4,
+        ..FakeOptions::default()
+    })
+    .unwrap();
+    rs_idc::browser::set_open_url(Some(Arc::new(|url: &str| {
+        let url = url.to_owned();
+        std::thread::spawn(move || {
+            if let Some(redirect) = follow(&url) {
+                follow(&redirect);
+            }
+        });
+        Ok(())
+    })));
+    let mut signing_settings = common::settings(&signing, enhanced(), 2, Duration::from_secs(5));
+    signing_settings.browser.issuer_url =
+        Some("https://identitycenter.amazonaws.com/ssoins-redact".into());
+    signing_settings.browser.listen_port = 17899;
+    signing_settings.browser.response_timeout = Duration::from_secs(10);
+    let desktop = Client::new(signing_settings);
+    note(desktop.get_browser_token());
+    note(desktop.get_browser_token());
+    std::thread::sleep(Duration::from_millis(2_100));
+    note(desktop.get_browser_token());
+    rs_idc::browser::set_open_url(None);
+    assert!(signing.operations("CreateToken:refresh_token") >= 1);
     // Proxies with passwords: through a tunnel and a forwarding proxy, with
     // the right and a wrong password, and in options, good and bad.
     let tls = FakeServer::start_with(FakeOptions {
@@ -239,10 +266,11 @@ fn no_secret_in_any_log_line_or_message() {
     let lines = lines.lock().unwrap();
     let mut tokens = fake.issued_tokens();
     tokens.extend(renewing.issued_tokens());
+    tokens.extend(signing.issued_secrets());
     // Everything derived from a web token: the refresh, access and ID
     // tokens, the identity contexts, and the users' credentials.
     let mut derived: Vec<String> = web_tokens;
-    for server in [&fake, &renewing] {
+    for server in [&fake, &renewing, &signing] {
         derived.extend(server.issued_secrets());
         for (_, secret, session) in server.minted_credentials() {
             derived.extend([secret, session]);
@@ -288,4 +316,27 @@ fn no_secret_in_any_log_line_or_message() {
             );
         }
     }
+}
+
+/// `GET url` on loopback, as a browser would; the redirect's target, if
+/// the answer is one.
+fn follow(url: &str) -> Option<String> {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://")?;
+    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let mut stream = std::net::TcpStream::connect(host).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    answer
+        .lines()
+        .find_map(|line| line.strip_prefix("Location: "))
+        .map(|l| l.trim().to_owned())
 }

@@ -4,6 +4,7 @@
 mod errors;
 pub(crate) mod exchange;
 pub(crate) mod http;
+pub(crate) mod signin;
 
 use crate::error::Error;
 use crate::keyed::KeyedHash;
@@ -59,6 +60,21 @@ impl Service {
             ("the AWS STS endpoint", self.sts_endpoint.as_deref()),
             ("the SSO-OIDC endpoint", self.oidc_endpoint.as_deref()),
         ]
+    }
+
+    /// The base URL of the SSO-OIDC endpoint in `region` (the handle's
+    /// when `None`): the configured endpoint, else AWS's for the region.
+    pub(crate) fn oidc_base_url(&self, region: Option<&str>) -> String {
+        if let Some(endpoint) = &self.oidc_endpoint {
+            return endpoint.trim_end_matches('/').to_owned();
+        }
+        let region = region.unwrap_or(&self.region);
+        let domain = if region.starts_with("cn-") {
+            "amazonaws.com.cn"
+        } else {
+            "amazonaws.com"
+        };
+        format!("https://oidc.{region}.{domain}")
     }
 
     /// The region the calls go to.

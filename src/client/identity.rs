@@ -120,7 +120,7 @@ impl Client {
     /// client (and its TLS set-up) is built here, on the calling thread.
     /// Endpoints from the environment or a profile pass the same
     /// plain-http check as an explicit one.
-    pub(super) fn service(&self, deadline: Instant) -> Result<&Arc<aws::Service>, Error> {
+    pub(crate) fn service(&self, deadline: Instant) -> Result<&Arc<aws::Service>, Error> {
         self.service.get_or_try_init(|| {
             let settings = self.settings.clone();
             let http = aws::http::http_client(&settings)?;

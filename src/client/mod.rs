@@ -127,6 +127,22 @@ impl Client {
         self.read_host_token(host, Token::clone)
     }
 
+    /// Signs a person in through their browser with IAM Identity Center
+    /// (authorization code with PKCE) and returns the Identity Center
+    /// access token, to send to Redshift with `token_type=ACCESS_TOKEN`.
+    /// The token is kept and renewed with its refresh token; the browser
+    /// opens only when there is none that works (see [`crate::browser`]).
+    pub fn get_browser_token(&self) -> Result<Token, Error> {
+        self.read_browser_token(Token::clone)
+    }
+
+    /// As [`Client::get_browser_token`], handing the token to `read`.
+    pub(crate) fn read_browser_token<R>(&self, read: impl FnOnce(&Token) -> R) -> Result<R, Error> {
+        let deadline = Instant::now() + self.settings.browser.response_timeout;
+        let service = self.service(deadline)?;
+        crate::browser::read_browser_token(service, &self.settings, read)
+    }
+
     /// Gets the token of the user whose identity-provider token (a JWT) is
     /// `web_token`, for the clusters `cluster_ids`: the user's credentials
     /// come from trusted identity propagation (see [`crate::UserSettings`]),

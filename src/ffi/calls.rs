@@ -121,6 +121,18 @@ pub unsafe extern "C" fn rs_idc_get_token(
 ///                         rs_idc_client_get_token_for_host() get that
 ///                         user's token (optional)
 ///   role_session_name     2 to 64 of A-Z a-z 0-9 +=,.@_- (default rs-idc)
+///
+/// Browser sign-in (see rs_idc_client_get_browser_token()):
+///
+///   issuer_url               the Identity Center issuer URL (needed)
+///   idc_region               the Identity Center region (default: the
+///                            handle's region)
+///   listen_port              the loopback port the browser is sent back
+///                            to, 1 to 65535 (default 7890)
+///   idp_response_timeout_s   how long the sign-in may take, 1 to 3600
+///                            (default 120)
+///   idc_client_display_name  the name the client registers under
+///                            (default rs-idc)
 #[repr(C)]
 #[allow(non_camel_case_types)] // the C name
 pub struct rs_idc_option {

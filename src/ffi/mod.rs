@@ -11,11 +11,13 @@
 // "Pointers:" paragraph, not in a "# Safety" section the header would show.
 #![allow(clippy::missing_safety_doc)]
 
+mod browser;
 mod calls;
 mod logging;
 mod requests;
 mod results;
 
+pub use browser::*;
 pub use calls::*;
 pub use logging::*;
 pub use requests::*;

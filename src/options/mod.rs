@@ -23,6 +23,10 @@ pub const RS_IDC_MAX_OPTION_KEY_LEN: usize = 64;
 pub const RS_IDC_MAX_OPTION_VALUE_LEN: usize = 16 * 1024;
 /// The largest `max_attempts`.
 const MAX_ATTEMPTS: u32 = 10;
+/// The largest `idp_response_timeout_s`: one hour.
+const MAX_RESPONSE_TIMEOUT_S: u64 = 3600;
+/// The longest `idc_client_display_name`, in characters.
+const MAX_DISPLAY_NAME: usize = 128;
 /// The largest `refresh_margin_s`: one hour.
 const MAX_REFRESH_MARGIN_S: u64 = 3600;
 
@@ -78,6 +82,11 @@ pub const KEYS: &[OptionKey] = &[
     key("application_role_arn", &[]),
     key("web_token_file", &[]),
     key("role_session_name", &[]),
+    key("issuer_url", &[]),
+    key("idc_region", &[]),
+    key("listen_port", &[]),
+    key("idp_response_timeout_s", &[]),
+    key("idc_client_display_name", &[]),
 ];
 
 /// One option as it came in: raw key bytes and raw value bytes (`None` for
@@ -192,6 +201,21 @@ fn settings_with_environment(
             "role_session_name" => {
                 user.session_name = Some(parse_role_session_name(name, &value)?);
             }
+            "issuer_url" => {
+                parse_url(name, &value)?;
+                settings.browser.issuer_url = Some(value.to_string());
+            }
+            "idc_region" => settings.browser.idc_region = Some(parse_region(name, &value)?),
+            "listen_port" => {
+                settings.browser.listen_port = parse_whole(name, &value, 1, 65535)? as u16;
+            }
+            "idp_response_timeout_s" => {
+                let secs = parse_whole(name, &value, 1, MAX_RESPONSE_TIMEOUT_S)?;
+                settings.browser.response_timeout = Duration::from_secs(secs);
+            }
+            "idc_client_display_name" => {
+                settings.browser.display_name = display_name(name, &value)?;
+            }
             other => return Err(Error::internal(format!("option {other} has no reader"))),
         }
     }
@@ -278,6 +302,18 @@ impl UserOptions {
             }
         }
     }
+}
+
+/// A client display name: not empty, at most [`MAX_DISPLAY_NAME`]
+/// characters.
+fn display_name(name: &str, value: &str) -> Result<String, Error> {
+    let value = non_empty(name, value)?;
+    if value.chars().count() > MAX_DISPLAY_NAME {
+        return Err(Error::invalid(format!(
+            "{name}: at most {MAX_DISPLAY_NAME} characters"
+        )));
+    }
+    Ok(value.to_owned())
 }
 
 /// A web token file: a path to a regular file now (it is read at each

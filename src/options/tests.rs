@@ -53,7 +53,7 @@ fn every_key_takes_a_good_value() {
     assert!(!s.refresh_ahead);
     assert!(s.allow_http);
     assert_eq!(s.user, None);
-    assert_eq!(KEYS.len(), 22);
+    assert_eq!(KEYS.len(), 27);
 }
 
 #[test]

@@ -103,6 +103,34 @@ pub struct UserSettings {
     pub role_session_name: String,
 }
 
+/// How a client signs a person in through a browser (IAM Identity Center
+/// authorization code with PKCE; see [`crate::Client::get_browser_token`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BrowserSettings {
+    /// The Identity Center issuer (start) URL; needed for the sign-in.
+    pub issuer_url: Option<String>,
+    /// The Identity Center region; `None`: the client's region.
+    pub idc_region: Option<String>,
+    /// The loopback port the browser is sent back to.
+    pub listen_port: u16,
+    /// How long the whole sign-in may take.
+    pub response_timeout: Duration,
+    /// The name the client registers under.
+    pub display_name: String,
+}
+
+impl Default for BrowserSettings {
+    fn default() -> Self {
+        BrowserSettings {
+            issuer_url: None,
+            idc_region: None,
+            listen_port: 7890,
+            response_timeout: Duration::from_secs(120),
+            display_name: "rs-idc".into(),
+        }
+    }
+}
+
 /// The role session name when none is set.
 pub const DEFAULT_ROLE_SESSION_NAME: &str = "rs-idc";
 
@@ -153,6 +181,8 @@ pub struct Settings {
     /// Per-user tokens; `None` when the client has no Identity Center
     /// application.
     pub user: Option<UserSettings>,
+    /// The browser sign-in.
+    pub browser: BrowserSettings,
 }
 
 impl Default for Settings {
@@ -174,6 +204,7 @@ impl Default for Settings {
             no_proxy: None,
             allow_http: false,
             user: None,
+            browser: BrowserSettings::default(),
         }
     }
 }
@@ -219,6 +250,7 @@ impl fmt::Debug for Settings {
             .field("no_proxy", &self.no_proxy)
             .field("allow_http", &self.allow_http)
             .field("user", &self.user)
+            .field("browser", &self.browser)
             .finish()
     }
 }

@@ -1,0 +1,110 @@
+//! The browser sign-in: how the library opens a URL, and the call.
+
+use super::calls::{client_ref, rs_idc_client};
+use super::{boundary, token_call};
+use crate::browser::set_open_url;
+use std::ffi::{c_char, c_int, c_void, CString};
+use std::sync::Arc;
+
+/// How the library asks the host to open a URL in the user's browser
+/// (see rs_idc_set_open_url_callback()). url is a NUL-terminated https or
+/// http URL, valid during the call; userdata is the pointer given with the
+/// callback. Return 0 when the browser was asked to open it; any other
+/// value fails the sign-in at once. The callback should return promptly:
+/// the sign-in waits for the browser only after it returns. It must not
+/// throw or longjmp.
+#[allow(non_camel_case_types)] // the C name
+pub type rs_idc_open_url_fn =
+    Option<unsafe extern "C" fn(url: *const c_char, userdata: *mut c_void) -> c_int>;
+
+/// The host's callback and its pointer, handed to the library's threads.
+struct OpenUrlCallback {
+    call: unsafe extern "C" fn(*const c_char, *mut c_void) -> c_int,
+    userdata: *mut c_void,
+}
+
+impl OpenUrlCallback {
+    fn open(&self, url: &str) -> Result<(), String> {
+        let url = CString::new(url).map_err(|_| "the URL has a NUL byte".to_owned())?;
+        // SAFETY: the host's callback with a C string valid during the
+        // call and the host's own userdata.
+        match unsafe { (self.call)(url.as_ptr(), self.userdata) } {
+            0 => Ok(()),
+            code => Err(format!("the open-URL callback returned {code}")),
+        }
+    }
+}
+
+// SAFETY: the host promises, by installing it, that the callback may be
+// called from the thread that asks for a browser token with its userdata.
+unsafe impl Send for OpenUrlCallback {}
+// SAFETY: as above; the library never touches userdata itself.
+unsafe impl Sync for OpenUrlCallback {}
+
+/// Sets how the browser sign-in opens its URL: fn is called with the URL
+/// and userdata on the thread that called
+/// rs_idc_client_get_browser_token(). NULL restores the default, which
+/// runs xdg-open (open on macOS).
+///
+/// Threads: any thread; a sign-in already opening its URL uses the
+/// callback it started with.
+///
+/// Pointers: userdata is kept and passed back as is.
+#[no_mangle]
+pub extern "C" fn rs_idc_set_open_url_callback(r#fn: rs_idc_open_url_fn, userdata: *mut c_void) {
+    boundary((), || {
+        let Some(call) = r#fn else {
+            set_open_url(None);
+            return;
+        };
+        let callback = OpenUrlCallback { call, userdata };
+        set_open_url(Some(Arc::new(move |url: &str| callback.open(url))));
+    })
+}
+
+/// Signs a person in through their browser with IAM Identity Center
+/// (authorization code with PKCE), as the official drivers'
+/// BrowserIdcAuthPlugin does, and returns the Identity Center access
+/// token: send it to Redshift with token_type=ACCESS_TOKEN.
+///
+/// client: a handle made with the option issuer_url (the Identity Center
+/// issuer URL), and optionally idc_region (default: the handle's region),
+/// listen_port (default 7890), idp_response_timeout_s (default 120) and
+/// idc_client_display_name (default rs-idc).
+/// out: receives the access token; release it with rs_idc_free_token().
+/// exp: receives its expiry in Unix seconds; may be NULL.
+///
+/// The flow: SSO-OIDC RegisterClient (a public client for the redirect
+/// URI http://127.0.0.1:PORT/, kept until its secret expires), a random
+/// state and PKCE verifier, a listener on 127.0.0.1:listen_port bound
+/// before the browser is opened (through rs_idc_set_open_url_callback()),
+/// the authorize URL on the SSO-OIDC endpoint of idc_region, the redirect
+/// checked against the state (another state is refused and never
+/// exchanged), CreateToken with the code and the verifier, and a page
+/// telling the user they may close the window. The access token is kept
+/// per issuer, region and display name until its margin, then renewed
+/// with the refresh token without a browser; the browser opens again only
+/// when that fails. Concurrent callers share one sign-in.
+///
+/// Returns RS_IDC_OK, or: RS_IDC_EINVAL without issuer_url;
+/// RS_IDC_ETIMEOUT when nobody signs in within idp_response_timeout_s;
+/// RS_IDC_ENETWORK when listen_port is in use (the message says so);
+/// RS_IDC_EIDENTITY when the callback returns non-zero, the sign-in is
+/// refused, or the code is not accepted; the listener is closed on every
+/// path. Codes, verifiers and tokens are never in a message or a log.
+///
+/// Threads: any thread; the call blocks until the sign-in ends.
+///
+/// Pointers: client must be NULL or a live handle; out and exp as for
+/// rs_idc_get_token().
+#[no_mangle]
+pub unsafe extern "C" fn rs_idc_client_get_browser_token(
+    client: *mut rs_idc_client,
+    out: *mut *mut c_char,
+    exp: *mut i64,
+) -> c_int {
+    token_call(out, exp, |hand| {
+        let client = client_ref(client)?;
+        client.read_browser_token(|token| hand.write(token))
+    })
+}
