@@ -9,15 +9,19 @@ this script again inside it with the fake's URL and the test credentials in
 the environment; every `aws` command then gets a clean environment that
 points only at 127.0.0.1.
 
-Tokens, web tokens (JWTs), refresh tokens, identity contexts, secret keys
-and session tokens are never printed: only their lengths, expiry times and
-the users they name. The last line is `N passed, M failed`; the exit status
+Tokens, web tokens (JWTs), refresh tokens, identity contexts, secret keys,
+session tokens, client secrets, authorization codes and PKCE verifiers are
+never printed: only their lengths, expiry times and the users they name. The last line is `N passed, M failed`; the exit status
 is 0 only when nothing failed.
 """
 
+import base64
 import datetime
+import hashlib
+import http.client
 import json
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -32,7 +36,11 @@ JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 CONTEXT_PROVIDER_ARN = "arn:aws:iam::aws:contextProvider/IdentityCenter"
 OPERATIONS = ("GetIdentityCenterAuthToken", "AssumeRole", "AssumeRoleWithWebIdentity",
               "CreateTokenWithIAM:jwt-bearer", "CreateTokenWithIAM:refresh_token",
-              "DescribeCustomDomainAssociations", "ListCustomDomainAssociations")
+              "DescribeCustomDomainAssociations", "ListCustomDomainAssociations",
+              "RegisterClient", "Authorize", "CreateToken:authorization_code",
+              "CreateToken:refresh_token")
+SIGNIN_REDIRECT = "http://127.0.0.1:7890/"
+SIGNIN_ISSUER = "https://identitycenter.amazonaws.com/ssoins-1111222233334444"
 
 
 class Checker:
@@ -42,6 +50,11 @@ class Checker:
         self.aws = aws
         self.url = url
         self.home = home
+        # AWS CLI v1 fetches parameter values that begin with http:// or
+        # https:// (redirect and issuer URLs here); this config turns that off.
+        self.config = os.path.join(home, "config")
+        with open(self.config, "w", encoding="utf-8") as f:
+            f.write("[default]\ncli_follow_urlparam = false\n")
         self.passed = 0
         self.failed = 0
         self.idc = (
@@ -70,7 +83,7 @@ class Checker:
             "AWS_EC2_METADATA_DISABLED": "true",
             "AWS_REGION": "us-east-1",
             "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_CONFIG_FILE": "/dev/null",
+            "AWS_CONFIG_FILE": self.config,
             "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
             "AWS_MAX_ATTEMPTS": str(max_attempts),
             "AWS_RETRY_MODE": "standard",
@@ -196,6 +209,26 @@ class Checker:
         status, text = self.control("/_fake/token-subject", data=token.encode())
         return text if status == 200 else None
 
+    def access_token_subject(self, token):
+        """The user a browser sign-in access token names (None if it names nobody)."""
+        status, text = self.control("/_fake/access-token-subject", data=token.encode())
+        return text if status == 200 else None
+
+    def authorize(self, params):
+        """GET /authorize without following the redirect: (status, Location query as a dict)."""
+        host, port = urllib.parse.urlsplit(self.url).hostname, urllib.parse.urlsplit(self.url).port
+        conn = http.client.HTTPConnection(host, port, timeout=10)
+        try:
+            conn.request("GET", "/authorize?" + urllib.parse.urlencode(params))
+            resp = conn.getresponse()
+            resp.read()
+            location = resp.getheader("Location") or ""
+        finally:
+            conn.close()
+        query = urllib.parse.urlsplit(location).query
+        found = {k: v[0] for k, v in urllib.parse.parse_qs(query, keep_blank_values=True).items()}
+        return resp.status, location.split("?")[0], found
+
     def stats(self):
         """`name N` lines by name; `operation NAME N` lines as "operation NAME"."""
         status, text = self.control("/_fake/stats")
@@ -236,6 +269,32 @@ def assume_role(role, context=None, provider=CONTEXT_PROVIDER_ARN):
     if context is not None:
         args += ["--provided-contexts", f"ProviderArn={provider},ContextAssertion={context}"]
     return args
+
+
+def register_client(redirect_uri=SIGNIN_REDIRECT):
+    return ["sso-oidc", "register-client", "--client-name", "rs-idc", "--client-type", "public",
+            "--scopes", "redshift:connect", "--grant-types", "authorization_code", "refresh_token",
+            "--redirect-uris", redirect_uri, "--issuer-url", SIGNIN_ISSUER]
+
+
+def code_grant(client, code, verifier, redirect_uri=SIGNIN_REDIRECT):
+    client_id, secret = client
+    return ["sso-oidc", "create-token", "--client-id", client_id, "--client-secret", secret,
+            "--grant-type", "authorization_code", "--code", code, "--redirect-uri", redirect_uri,
+            "--code-verifier", verifier]
+
+
+def refresh_token_grant(client, refresh_token):
+    client_id, secret = client
+    return ["sso-oidc", "create-token", "--client-id", client_id, "--client-secret", secret,
+            "--grant-type", "refresh_token", "--refresh-token", refresh_token]
+
+
+def pkce_pair():
+    """A PKCE verifier and its S256 challenge (RFC 7636)."""
+    verifier = secrets.token_urlsafe(32)
+    digest = hashlib.sha256(verifier.encode()).digest()
+    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
 def describe_domain(name):
@@ -342,6 +401,74 @@ def identity_checks(c):
                    creds=c.expired)
 
 
+def signin_checks(c):
+    """Browser sign-in: register-client, the authorization endpoint, create-token with PKCE."""
+    doc = c.aws_json("sso-oidc register-client", register_client())
+    if doc is None:
+        return
+    client = (doc.get("clientId"), doc.get("clientSecret"))
+    issued, expires = doc.get("clientIdIssuedAt"), doc.get("clientSecretExpiresAt")
+    ok = all(isinstance(p, str) and p for p in client) and isinstance(issued, int) \
+        and isinstance(expires, int) and expires - issued == 7776000
+    c.record("sso-oidc register-client", ok, f"client id {client[0]!r}, secret length "
+             f"{len(client[1] or '')}, secret valid {expires - issued if ok else '?'} s")
+    if not ok:
+        return
+    c.expect_error("sso-oidc register-client, not a loopback redirect URI",
+                   register_client("https://example.com/callback"), "InvalidRedirectUriException")
+
+    def authorize(challenge, state, **extra):
+        params = dict(response_type="code", client_id=client[0], redirect_uri=SIGNIN_REDIRECT,
+                      state=state, code_challenge=challenge, code_challenge_method="S256",
+                      scopes="redshift:connect", **extra)
+        return c.authorize(params)
+
+    def new_code(name, challenge, **extra):
+        state = secrets.token_urlsafe(16)
+        status, target, found = authorize(challenge, state, **extra)
+        ok = status == 302 and target == SIGNIN_REDIRECT and found.get("state") == state \
+            and bool(found.get("code"))
+        c.record(name, ok, f"status {status}, to {target!r}, code length "
+                 f"{len(found.get('code') or '')}, state {'kept' if found.get('state') == state else 'lost'}")
+        return found.get("code") if ok else None
+
+    verifier, challenge = pkce_pair()
+    code = new_code("authorize (browser)", challenge, login_hint="cli-user@example.com")
+    refresh_token = None
+    if code:
+        doc = c.aws_json("sso-oidc create-token authorization_code", code_grant(client, code, verifier))
+        if doc is not None:
+            access, refresh_token = doc.get("accessToken"), doc.get("refreshToken")
+            user = c.access_token_subject(access) if access else None
+            ok = bool(access) and bool(refresh_token) and bool(doc.get("idToken")) \
+                and doc.get("tokenType") == "Bearer" and doc.get("expiresIn") == 3600 \
+                and user == "cli-user@example.com"
+            c.record("sso-oidc create-token authorization_code", ok,
+                     f"access token length {len(access or '')}, names {user!r}, refresh token "
+                     f"length {len(refresh_token or '')}, expires in {doc.get('expiresIn')} s")
+        c.expect_error("sso-oidc create-token, reused code", code_grant(client, code, verifier),
+                       "InvalidGrantException")
+    if refresh_token:
+        doc = c.aws_json("sso-oidc create-token refresh_token", refresh_token_grant(client, refresh_token))
+        if doc is not None:
+            access, new_refresh = doc.get("accessToken"), doc.get("refreshToken")
+            user = c.access_token_subject(access) if access else None
+            c.record("sso-oidc create-token refresh_token",
+                     bool(new_refresh) and new_refresh != refresh_token and user == "cli-user@example.com",
+                     f"access token length {len(access or '')}, names {user!r}, new refresh token "
+                     f"length {len(new_refresh or '')}")
+    code = new_code("authorize, second code", challenge)
+    if code:
+        c.expect_error("sso-oidc create-token, wrong client secret",
+                       code_grant((client[0], "not-the-secret"), code, verifier), "InvalidClientException")
+        c.expect_error("sso-oidc create-token, wrong verifier",
+                       code_grant(client, code, pkce_pair()[0]), "InvalidGrantException")
+    status, target, found = authorize(challenge, "st", deny="1")
+    c.record("authorize, denied", status == 302 and target == SIGNIN_REDIRECT
+             and found.get("error") == "access_denied" and "code" not in found,
+             f"status {status}, error {found.get('error')!r}")
+
+
 def associations(doc):
     """(domain name, cluster or workgroup) pairs of either lookup's output; None without a list."""
     if isinstance(doc.get("associations"), list):
@@ -412,6 +539,7 @@ def inside(aws):
 
         identity_checks(c)
         domain_checks(c)
+        signin_checks(c)
 
         try:
             stats = c.stats()

@@ -1,5 +1,6 @@
 //! The control endpoint: `/_fake/stats`, `/_fake/reset`,
-//! `/_fake/credentials`, `/_fake/web-token` and `/_fake/token-subject`.
+//! `/_fake/credentials`, `/_fake/web-token`, `/_fake/token-subject` and
+//! `/_fake/access-token-subject`.
 //! Unsigned, and not counted as API requests.
 
 use crate::conns::lock;
@@ -43,13 +44,21 @@ pub(crate) fn control(state: &State, req: &Request, close: bool) -> Option<Vec<u
                 None => http::text(404, "the token names no user\n", close),
             }
         }
+        ("POST", "/_fake/access-token-subject") => {
+            let token = String::from_utf8_lossy(&req.body);
+            match identity::access_token_subject(&token) {
+                Some(subject) => http::text(200, &subject, close),
+                None => http::text(404, "the access token names no user\n", close),
+            }
+        }
         (
             _,
             "/_fake/stats"
             | "/_fake/reset"
             | "/_fake/credentials"
             | "/_fake/web-token"
-            | "/_fake/token-subject",
+            | "/_fake/token-subject"
+            | "/_fake/access-token-subject",
         ) => http::text(405, "method not allowed\n", close),
         _ => http::text(404, "no such control endpoint\n", close),
     })

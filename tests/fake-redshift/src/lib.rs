@@ -16,7 +16,7 @@ pub mod sigv4;
 pub mod timefmt;
 mod tls;
 
-pub use identity::{token_subject, WebTokenSpec};
+pub use identity::{access_token_subject, token_subject, WebTokenSpec};
 pub use proxy::FakeProxy;
 pub use server::{FakeOptions, FakeServer};
 

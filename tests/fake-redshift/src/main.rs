@@ -17,13 +17,14 @@ const USAGE: &str = "\
 usage:
   rs-idc-fake serve [--port P] [--ttl S] [--port-file F] [--verbose] [--stdin-lifetime]
                     [--tls [--ca-file F]] [--user-credentials-ttl S] [--refresh-token-ttl S]
-                    [--domain-delay-ms N]
+                    [--access-token-ttl S] [--client-secret-ttl S] [--domain-delay-ms N]
       Serve on 127.0.0.1 until SIGTERM, SIGINT or SIGHUP (or, with
       --stdin-lifetime, until standard input reaches end of file).
       Prints 'listening http://127.0.0.1:PORT' (https with --tls) and
       writes PORT to F.
   rs-idc-fake run [--port P] [--ttl S] [--verbose] [--tls] [--proxy]
-                  [--user-credentials-ttl S] [--refresh-token-ttl S] [--domain-delay-ms N]
+                  [--user-credentials-ttl S] [--refresh-token-ttl S]
+                  [--access-token-ttl S] [--client-secret-ttl S] [--domain-delay-ms N]
                   -- CMD [ARGS...]
       Serve while CMD runs with AWS_ENDPOINT_URL and test credentials in its
       environment; exit with CMD's status (128+N if killed by signal N).
@@ -42,6 +43,10 @@ usage:
                 lifetime of credentials minted by STS (default 3600)
   --refresh-token-ttl S
                 lifetime of SSO-OIDC refresh tokens (default 28800)
+  --access-token-ttl S
+                expiresIn of browser sign-in access tokens (default 3600)
+  --client-secret-ttl S
+                lifetime of registered clients' secrets (default 7776000)
   --domain-delay-ms N
                 wait N ms (0 to 60000, default 0) before answering the custom
                 domain lookups
@@ -57,6 +62,8 @@ struct Args {
     ttl: i64,
     user_credentials_ttl: i64,
     refresh_token_ttl: i64,
+    access_token_ttl: i64,
+    client_secret_ttl: i64,
     domain_delay_ms: u64,
     port_file: Option<OsString>,
     verbose: bool,
@@ -106,6 +113,8 @@ fn parse_args(mut argv: impl Iterator<Item = OsString>) -> Result<Args, ParseErr
         ttl: 3600,
         user_credentials_ttl: 3600,
         refresh_token_ttl: 28_800,
+        access_token_ttl: 3600,
+        client_secret_ttl: 7_776_000,
         domain_delay_ms: 0,
         port_file: None,
         verbose: false,
@@ -128,6 +137,12 @@ fn parse_args(mut argv: impl Iterator<Item = OsString>) -> Result<Args, ParseErr
             }
             "--refresh-token-ttl" => {
                 args.refresh_token_ttl = number(&mut argv, flag, 1..=10 * 365 * 86_400)?;
+            }
+            "--access-token-ttl" => {
+                args.access_token_ttl = number(&mut argv, flag, 1..=10 * 365 * 86_400)?;
+            }
+            "--client-secret-ttl" => {
+                args.client_secret_ttl = number(&mut argv, flag, 1..=10 * 365 * 86_400)?;
             }
             "--domain-delay-ms" => args.domain_delay_ms = number(&mut argv, flag, 0..=60_000)?,
             "--port-file" if !run => args.port_file = Some(value(&mut argv, flag)?),
@@ -189,6 +204,8 @@ fn start(args: &Args, port: u16, tls: bool) -> Result<FakeServer, String> {
         tls,
         user_credentials_ttl_secs: args.user_credentials_ttl,
         refresh_token_ttl_secs: args.refresh_token_ttl,
+        access_token_ttl_secs: args.access_token_ttl,
+        client_secret_ttl_secs: args.client_secret_ttl,
         domain_delay_ms: args.domain_delay_ms,
     };
     FakeServer::start_on_port(port, opts).map_err(|e| format!("cannot listen: {e}"))

@@ -45,9 +45,15 @@ pub struct FakeOptions {
     /// AssumeRoleWithWebIdentity mint, in seconds (default 3600); a
     /// request's `DurationSeconds` lowers it, never raises it.
     pub user_credentials_ttl_secs: i64,
-    /// Lifetime of the refresh tokens that CreateTokenWithIAM hands out, in
-    /// seconds (default 28800).
+    /// Lifetime of the refresh tokens that CreateTokenWithIAM and
+    /// CreateToken hand out, in seconds (default 28800).
     pub refresh_token_ttl_secs: i64,
+    /// `expiresIn` of the access tokens that CreateToken (browser sign-in)
+    /// hands out, in seconds (default 3600).
+    pub access_token_ttl_secs: i64,
+    /// Lifetime of the client secrets that RegisterClient hands out, in
+    /// seconds (default 7776000, 90 days); a client is unknown after it.
+    pub client_secret_ttl_secs: i64,
     /// Milliseconds that `DescribeCustomDomainAssociations` and
     /// `ListCustomDomainAssociations` wait before answering (default 0).
     pub domain_delay_ms: u64,
@@ -61,6 +67,8 @@ impl Default for FakeOptions {
             tls: false,
             user_credentials_ttl_secs: 3600,
             refresh_token_ttl_secs: 28_800,
+            access_token_ttl_secs: 3600,
+            client_secret_ttl_secs: 7_776_000,
             domain_delay_ms: 0,
         }
     }
@@ -95,10 +103,7 @@ impl State {
             token_ttl_secs: opts.token_ttl_secs,
             domain_delay_ms: opts.domain_delay_ms,
             verbose: opts.verbose,
-            identity: identity::Store::new(
-                opts.user_credentials_ttl_secs,
-                opts.refresh_token_ttl_secs,
-            ),
+            identity: identity::Store::new(opts),
             ..State::default()
         }
     }

@@ -341,11 +341,12 @@ fn stats_count_the_lookups() {
     let text = common::stats_text(port);
     assert!(text.starts_with("requests 3\ntokens 0\n"), "{text}");
     assert!(
-        text.ends_with(
+        text.ends_with(&format!(
             "operation CreateTokenWithIAM:refresh_token 0\n\
              operation DescribeCustomDomainAssociations 2\n\
-             operation ListCustomDomainAssociations 1\n"
-        ),
+             operation ListCustomDomainAssociations 1\n{}",
+            common::BROWSER_OPERATION_LINES
+        )),
         "{text}"
     );
     fake.reset_counters();

@@ -374,12 +374,13 @@ fn stats_report_and_reset_the_operation_counters() {
     assume_role(port, &IDC, keys::ACCESS_ROLE_ARN, &[], &[]);
     api(port, Api::Json, &IDC, &["wg"]);
     let text = stats_text(port);
-    assert!(text.ends_with(
+    assert!(text.ends_with(&format!(
         "operation GetIdentityCenterAuthToken 1\noperation AssumeRole 1\n\
          operation AssumeRoleWithWebIdentity 1\noperation CreateTokenWithIAM:jwt-bearer 1\n\
          operation CreateTokenWithIAM:refresh_token 1\n\
-         operation DescribeCustomDomainAssociations 0\noperation ListCustomDomainAssociations 0\n"
-    ));
+         operation DescribeCustomDomainAssociations 0\noperation ListCustomDomainAssociations 0\n{}",
+        common::BROWSER_OPERATION_LINES
+    )));
     assert!(text.starts_with("requests 5\ntokens 1\n"), "{text}");
     fake.reset_counters();
     assert!(stats_text(port).ends_with(&common::operation_lines(0)));

@@ -1,14 +1,18 @@
 //! Trusted identity propagation: web tokens (JWTs) that the fake makes and
 //! trusts, STS `AssumeRoleWithWebIdentity` and `AssumeRole` (with
 //! IAM Identity Center contexts), SSO-OIDC `CreateTokenWithIAM`, the
-//! credentials they mint, and Redshift tokens that name their user.
+//! credentials they mint, and Redshift tokens that name their user; and
+//! the browser sign-in (`browser`: RegisterClient, the authorization
+//! endpoint and CreateToken with the authorization code grant and PKCE).
 
+pub(crate) mod browser;
 mod context;
 pub(crate) mod jwt;
 mod oidc;
 pub(crate) mod store;
 mod sts;
 
+pub use browser::access_token_subject;
 pub use jwt::WebTokenSpec;
 pub(crate) use store::Store;
 
@@ -54,6 +58,9 @@ pub fn token_subject(token: &str) -> Option<String> {
 /// Answers STS and SSO-OIDC requests; `None` for any other request (which
 /// Redshift's handler then answers).
 pub(crate) fn dispatch(state: &State, req: &Request, close: bool) -> Option<Outcome> {
+    if let Some(outcome) = browser::dispatch(state, req, close) {
+        return Some(outcome);
+    }
     if req.path == "/token" {
         return Some(oidc::handle(state, req, close));
     }
@@ -89,7 +96,9 @@ impl FakeServer {
     /// `"GetIdentityCenterAuthToken"` (both Redshift APIs), `"AssumeRole"`,
     /// `"AssumeRoleWithWebIdentity"`, `"CreateTokenWithIAM:jwt-bearer"`,
     /// `"CreateTokenWithIAM:refresh_token"`, `"DescribeCustomDomainAssociations"`,
-    /// `"ListCustomDomainAssociations"`; 0 for any other name.
+    /// `"ListCustomDomainAssociations"`, `"RegisterClient"`, `"Authorize"`,
+    /// `"CreateToken:authorization_code"`, `"CreateToken:refresh_token"`; 0
+    /// for any other name.
     pub fn operations(&self, name: &str) -> u64 {
         self.state().identity.operations(name)
     }
@@ -102,7 +111,10 @@ impl FakeServer {
     }
 
     /// Every refresh token, access token, identity context and ID token
-    /// that CreateTokenWithIAM handed out, oldest first (never cleared).
+    /// that CreateTokenWithIAM handed out, and every client secret
+    /// (RegisterClient), authorization code (`/authorize`), access, refresh
+    /// and ID token (CreateToken) of the browser sign-in, oldest first
+    /// (never cleared).
     pub fn issued_secrets(&self) -> Vec<String> {
         self.state().identity.secrets()
     }

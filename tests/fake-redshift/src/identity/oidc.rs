@@ -1,6 +1,7 @@
 //! SSO-OIDC `CreateTokenWithIAM` (REST-JSON, `POST /token?aws_iam=t`,
 //! signed for `sso-oauth`): the JWT bearer grant, which trades a web token
 //! for a user's tokens and identity context, and the refresh token grant.
+//! Its error answers are shared with the browser sign-in (`browser`).
 
 use super::context;
 use super::jwt::{self, JwtError};
@@ -23,15 +24,18 @@ const SERVICE: &str = "sso-oauth";
 /// `expiresIn` of access and ID tokens.
 const ACCESS_TOKEN_TTL_SECS: i64 = 3600;
 
-/// The modelled errors of CreateTokenWithIAM.
+/// The modelled errors of SSO-OIDC that the fake answers with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum OidcError {
+pub(super) enum OidcError {
     InvalidClient,
     UnauthorizedClient,
     InvalidGrant,
     ExpiredToken,
     UnsupportedGrantType,
     InvalidRequest,
+    InvalidClientMetadata,
+    InvalidRedirectUri,
+    InvalidScope,
 }
 
 impl OidcError {
@@ -50,12 +54,21 @@ impl OidcError {
                 "unsupported_grant_type",
             ),
             OidcError::InvalidRequest => (400, "InvalidRequestException", "invalid_request"),
+            OidcError::InvalidClientMetadata => (
+                400,
+                "InvalidClientMetadataException",
+                "invalid_client_metadata",
+            ),
+            OidcError::InvalidRedirectUri => {
+                (400, "InvalidRedirectUriException", "invalid_redirect_uri")
+            }
+            OidcError::InvalidScope => (400, "InvalidScopeException", "invalid_scope"),
         }
     }
 }
 
 /// A failed request: status, code, JSON body.
-struct Failure(u16, &'static str, String);
+pub(super) struct Failure(pub u16, pub &'static str, pub String);
 
 impl From<(OidcError, &str)> for Failure {
     fn from((e, description): (OidcError, &str)) -> Failure {
@@ -69,11 +82,13 @@ impl From<(OidcError, &str)> for Failure {
     }
 }
 
-fn fail<T>(e: OidcError, description: &str) -> Result<T, Failure> {
+/// `Err` with the failure of `e` and its `error_description`.
+pub(super) fn fail<T>(e: OidcError, description: &str) -> Result<T, Failure> {
     Err(Failure::from((e, description)))
 }
 
-fn headers(rid: &str) -> Vec<(&'static str, String)> {
+/// `x-amzn-RequestId` and the JSON content type.
+pub(super) fn headers(rid: &str) -> Vec<(&'static str, String)> {
     vec![
         ("x-amzn-RequestId", rid.to_string()),
         ("Content-Type", "application/json".to_string()),
@@ -103,7 +118,7 @@ fn check_client(client_id: &str) -> Result<(), Failure> {
 }
 
 /// A string member of the request, `InvalidRequestException` if missing.
-fn member<'a>(body: &'a Value, name: &str) -> Result<&'a str, Failure> {
+pub(super) fn member<'a>(body: &'a Value, name: &str) -> Result<&'a str, Failure> {
     match body.get(name) {
         Some(Value::String(s)) if !s.is_empty() => Ok(s),
         _ => fail(OidcError::InvalidRequest, &format!("{name} is required")),
@@ -194,7 +209,8 @@ fn answer(
     detail: &mut String,
 ) -> Result<(String, String), Failure> {
     if req.method != "POST" || !req.query.split('&').any(|p| p == "aws_iam=t") {
-        let message = "Only CreateTokenWithIAM (POST /token?aws_iam=t) is served here";
+        let message =
+            "Only CreateTokenWithIAM (POST /token?aws_iam=t) and CreateToken (POST /token) are served here";
         return fail(OidcError::InvalidRequest, message);
     }
     let caller = auth::authenticate(state, req, SERVICE).map_err(|(e, message)| {
@@ -225,6 +241,27 @@ fn answer(
     Ok((body, format!("200 tokens and identity context{summary}")))
 }
 
+/// The response to a REST-JSON request: `200` with the success body, or
+/// the failure with `x-amzn-ErrorType`; and the log summary.
+pub(super) fn reply(
+    rid: &str,
+    result: Result<(String, String), Failure>,
+    close: bool,
+) -> (Vec<u8>, String) {
+    match result {
+        Ok((body, summary)) => (
+            http::response(200, &headers(rid), body.as_bytes(), close),
+            summary,
+        ),
+        Err(Failure(status, code, body)) => {
+            let mut headers = headers(rid);
+            headers.push(("x-amzn-ErrorType", code.to_string()));
+            let reply = http::response(status, &headers, body.as_bytes(), close);
+            (reply, format!("{status} {code}"))
+        }
+    }
+}
+
 /// Handles `POST /token?aws_iam=t`.
 pub(crate) fn handle(state: &State, req: &Request, close: bool) -> Outcome {
     let rid = request_id();
@@ -239,18 +276,8 @@ pub(crate) fn handle(state: &State, req: &Request, close: bool) -> Outcome {
         _ => "CreateTokenWithIAM",
     };
     let mut detail = String::new();
-    let (reply, summary) = match answer(state, req, body.as_ref(), &mut detail) {
-        Ok((body, summary)) => (
-            http::response(200, &headers(&rid), body.as_bytes(), close),
-            summary,
-        ),
-        Err(Failure(status, code, body)) => {
-            let mut headers = headers(&rid);
-            headers.push(("x-amzn-ErrorType", code.to_string()));
-            let reply = http::response(status, &headers, body.as_bytes(), close);
-            (reply, format!("{status} {code}"))
-        }
-    };
+    let result = answer(state, req, body.as_ref(), &mut detail);
+    let (reply, summary) = reply(&rid, result, close);
     state.identity.count(operation);
     Outcome::new(
         Reply::Bytes(reply),

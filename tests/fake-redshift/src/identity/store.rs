@@ -1,7 +1,9 @@
-//! What one server remembers of trusted identity propagation: its signing
-//! key, the credentials it minted, the refresh tokens it handed out, every
-//! secret it answered with, and the per-operation counters.
+//! What one server remembers of trusted identity propagation and browser
+//! sign-in: its signing key, the credentials it minted, the refresh tokens
+//! it handed out, registered clients and codes, every secret it answered
+//! with, and the per-operation counters.
 
+use super::browser::{self, Signin};
 use crate::conns::lock;
 use crate::service::random_bytes;
 use crate::timefmt;
@@ -10,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 /// The operations counted by name, in the order of `/_fake/stats`.
-pub(crate) const OPERATIONS: [&str; 7] = [
+pub(crate) const OPERATIONS: [&str; 11] = [
     "GetIdentityCenterAuthToken",
     "AssumeRole",
     "AssumeRoleWithWebIdentity",
@@ -18,6 +20,10 @@ pub(crate) const OPERATIONS: [&str; 7] = [
     "CreateTokenWithIAM:refresh_token",
     crate::domains::DESCRIBE,
     crate::domains::LIST,
+    browser::REGISTER_CLIENT,
+    browser::AUTHORIZE,
+    browser::CREATE_TOKEN_CODE,
+    browser::CREATE_TOKEN_REFRESH,
 ];
 
 /// Upper-case letters and digits, for access key IDs.
@@ -70,6 +76,8 @@ pub(crate) struct Store {
     grants: Mutex<HashMap<String, Grant>>,
     secrets: Mutex<Vec<String>>,
     operations: [AtomicU64; OPERATIONS.len()],
+    /// Registered clients and authorization codes of the browser sign-in.
+    pub browser: Signin,
 }
 
 impl Default for Store {
@@ -84,16 +92,18 @@ impl Default for Store {
             grants: Mutex::default(),
             secrets: Mutex::default(),
             operations: Default::default(),
+            browser: Signin::default(),
         }
     }
 }
 
 impl Store {
-    /// A store with a fresh random key and these lifetimes.
-    pub(crate) fn new(user_credentials_ttl_secs: i64, refresh_token_ttl_secs: i64) -> Store {
+    /// A store with a fresh random key and the lifetimes of `opts`.
+    pub(crate) fn new(opts: &crate::FakeOptions) -> Store {
         Store {
-            user_credentials_ttl_secs,
-            refresh_token_ttl_secs,
+            user_credentials_ttl_secs: opts.user_credentials_ttl_secs,
+            refresh_token_ttl_secs: opts.refresh_token_ttl_secs,
+            browser: Signin::new(opts.access_token_ttl_secs, opts.client_secret_ttl_secs),
             ..Store::default()
         }
     }

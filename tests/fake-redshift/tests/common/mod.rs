@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod identity;
+pub mod signin;
 
 use rs_idc_fake::{keys, sigv4, timefmt};
 use std::io::{self, Read, Write};
@@ -525,6 +526,12 @@ pub fn operation_lines(get_tokens: u64) -> String {
         "operation GetIdentityCenterAuthToken {get_tokens}\noperation AssumeRole 0\n\
          operation AssumeRoleWithWebIdentity 0\noperation CreateTokenWithIAM:jwt-bearer 0\n\
          operation CreateTokenWithIAM:refresh_token 0\n\
-         operation DescribeCustomDomainAssociations 0\noperation ListCustomDomainAssociations 0\n"
+         operation DescribeCustomDomainAssociations 0\noperation ListCustomDomainAssociations 0\n\
+         {BROWSER_OPERATION_LINES}"
     )
 }
+
+/// The `operation NAME N` lines of the browser sign-in, at zero: the last
+/// lines of `GET /_fake/stats`.
+pub const BROWSER_OPERATION_LINES: &str = "operation RegisterClient 0\noperation Authorize 0\n\
+     operation CreateToken:authorization_code 0\noperation CreateToken:refresh_token 0\n";

@@ -1,0 +1,192 @@
+//! The browser's `GET /authorize` (RFC 6749 section 4.1.1 with RFC 7636
+//! PKCE): the user is signed in at once and sent back to the client's
+//! redirect URI with a code, or with an error once the client and the
+//! redirect URI are known to be good (section 4.1.2.1).
+
+use super::{valid_login_hint, Code, AUTHORIZE, CODE_TTL_SECS, DEFAULT_USER};
+use crate::http::{self, Request};
+use crate::server::State;
+use crate::service::{Outcome, Reply};
+use crate::timefmt;
+
+/// Shortest and longest `code_challenge` (RFC 7636 section 4.2).
+const CHALLENGE_LEN: std::ops::RangeInclusive<usize> = 43..=128;
+
+/// The parameters of an authorization request (`scope` or `scopes`).
+#[derive(Default)]
+struct Params {
+    response_type: Option<String>,
+    client_id: Option<String>,
+    redirect_uri: Option<String>,
+    state: Option<String>,
+    challenge: Option<String>,
+    method: Option<String>,
+    scopes: Option<String>,
+    login_hint: Option<String>,
+    deny: bool,
+}
+
+impl Params {
+    fn parse(query: &str) -> Params {
+        let mut p = Params::default();
+        for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+            let value = Some(value.into_owned());
+            match &*name {
+                "response_type" => p.response_type = value,
+                "client_id" => p.client_id = value,
+                "redirect_uri" => p.redirect_uri = value,
+                "state" => p.state = value,
+                "code_challenge" => p.challenge = value,
+                "code_challenge_method" => p.method = value,
+                "scopes" | "scope" => p.scopes = value,
+                "login_hint" => p.login_hint = value,
+                "deny" => p.deny = value.as_deref() == Some("1"),
+                _ => {}
+            }
+        }
+        p
+    }
+}
+
+/// Whether `text` holds only the unreserved characters of RFC 3986.
+fn unreserved(text: &str) -> bool {
+    text.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
+}
+
+/// `redirect_uri` with `pairs` added to its query, form-encoded.
+fn redirect_to(redirect_uri: &str, pairs: &[(&str, &str)]) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in pairs {
+        query.append_pair(name, value);
+    }
+    let joiner = if redirect_uri.contains('?') { '&' } else { '?' };
+    format!("{redirect_uri}{joiner}{}", query.finish())
+}
+
+/// A `302` to `location`.
+fn found(location: &str, close: bool) -> Vec<u8> {
+    let headers = [
+        ("Location", location.to_string()),
+        ("Cache-Control", "no-store".to_string()),
+        ("Content-Type", "text/plain".to_string()),
+    ];
+    let body = b"Redirecting to the application.\n";
+    http::response(302, &headers, body, close)
+}
+
+/// The redirect with an OAuth error, and a log summary.
+fn error_redirect(p: &Params, uri: &str, error: &str, description: &str) -> (String, String) {
+    let mut pairs = vec![("error", error), ("error_description", description)];
+    if let Some(s) = &p.state {
+        pairs.push(("state", s));
+    }
+    (redirect_to(uri, &pairs), format!("302 error={error}"))
+}
+
+/// The redirect and a log summary, or a page for the user (a client or
+/// redirect URI that cannot be trusted with a redirect).
+fn answer(state: &State, p: &Params) -> Result<(String, String), String> {
+    let signin = &state.identity.browser;
+    let client_id = p.client_id.as_deref().unwrap_or("");
+    let client = signin
+        .client(client_id)
+        .ok_or("Unknown or expired client_id: sign-in stopped.")?;
+    let uri = p
+        .redirect_uri
+        .as_deref()
+        .filter(|u| client.redirect_uris.iter().any(|r| r == u))
+        .ok_or("redirect_uri is missing or not registered for this client: sign-in stopped.")?;
+    if p.response_type.as_deref() != Some("code") {
+        let message = "response_type must be code";
+        return Ok(error_redirect(p, uri, "unsupported_response_type", message));
+    }
+    if p.method.as_deref() != Some("S256") {
+        let message = "code_challenge_method must be S256";
+        return Ok(error_redirect(p, uri, "invalid_request", message));
+    }
+    let challenge = p.challenge.as_deref().unwrap_or("");
+    if !CHALLENGE_LEN.contains(&challenge.len()) || !unreserved(challenge) {
+        let message = "code_challenge must be 43 to 128 unreserved characters";
+        return Ok(error_redirect(p, uri, "invalid_request", message));
+    }
+    let subject = p.login_hint.as_deref().unwrap_or(DEFAULT_USER);
+    if !valid_login_hint(subject) {
+        let message = "login_hint must be 1 to 128 letters, digits and -_.@";
+        return Ok(error_redirect(p, uri, "invalid_request", message));
+    }
+    if p.deny {
+        let message = "The user denied the request";
+        return Ok(error_redirect(p, uri, "access_denied", message));
+    }
+    let code = signin.new_code(Code {
+        client_id: client_id.to_string(),
+        redirect_uri: uri.to_string(),
+        challenge: challenge.to_string(),
+        subject: subject.to_string(),
+        expires: timefmt::now_epoch_secs() + CODE_TTL_SECS,
+    });
+    state.identity.record_secret(&code);
+    let mut pairs = vec![("code", code.as_str())];
+    if let Some(s) = &p.state {
+        pairs.push(("state", s));
+    }
+    let scopes = p.scopes.as_deref().unwrap_or("");
+    let summary = format!("302 code for {subject:?} (client {client_id}, scopes {scopes:?})");
+    Ok((redirect_to(uri, &pairs), summary))
+}
+
+/// Handles `/authorize`: `GET` only (else `405`).
+pub(super) fn handle(state: &State, req: &Request, close: bool) -> Outcome {
+    let (reply, summary) = if req.method != "GET" {
+        let reply = http::text(405, "The authorization endpoint takes GET\n", close);
+        (reply, "405".to_string())
+    } else {
+        match answer(state, &Params::parse(&req.query)) {
+            Ok((location, summary)) => (found(&location, close), summary),
+            Err(page) => (
+                http::text(400, &format!("{page}\n"), close),
+                format!("400 {page}"),
+            ),
+        }
+    };
+    state.identity.count(AUTHORIZE);
+    Outcome::new(
+        Reply::Bytes(reply),
+        format!("sso-oidc {AUTHORIZE} -> {summary}"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redirects_keep_the_uri_query_and_encode_values() {
+        assert_eq!(
+            redirect_to(
+                "http://127.0.0.1:1/",
+                &[("code", "a b"), ("state", "x&y=z")]
+            ),
+            "http://127.0.0.1:1/?code=a+b&state=x%26y%3Dz"
+        );
+        assert_eq!(
+            redirect_to("http://127.0.0.1:1/cb?k=v", &[("code", "c")]),
+            "http://127.0.0.1:1/cb?k=v&code=c"
+        );
+    }
+
+    #[test]
+    fn parameters_are_decoded() {
+        let p = Params::parse(
+            "response_type=code&client_id=c%2Bd&redirect_uri=http%3A%2F%2F127.0.0.1%3A5%2F\
+             &scope=redshift%3Aconnect&deny=1&state=s+t",
+        );
+        assert_eq!(p.client_id.as_deref(), Some("c+d"));
+        assert_eq!(p.redirect_uri.as_deref(), Some("http://127.0.0.1:5/"));
+        assert_eq!(p.scopes.as_deref(), Some("redshift:connect"));
+        assert_eq!(p.state.as_deref(), Some("s t"));
+        assert!(p.deny);
+        assert!(!Params::parse("deny=0").deny);
+    }
+}

@@ -1,0 +1,245 @@
+//! Browser sign-in to IAM Identity Center: the authorization code grant
+//! with PKCE (RFC 6749 section 4.1, RFC 7636) that desktop drivers use.
+//! SSO-OIDC `RegisterClient` (`POST /client/register`) and `CreateToken`
+//! (`POST /token`) in REST-JSON, both unsigned, and the browser's
+//! `GET /authorize`, which signs a user in at once and redirects to the
+//! client's loopback redirect URI with a code.
+
+mod authorize;
+mod register;
+mod token;
+
+use super::jwt::{self, b64url};
+use crate::conns::lock;
+use crate::http::Request;
+use crate::server::State;
+use crate::service::{random_bytes, Outcome};
+use crate::timefmt;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use subtle::ConstantTimeEq;
+
+/// `Authorize`, as counted by `FakeServer::operations`.
+pub(crate) const AUTHORIZE: &str = "Authorize";
+/// `RegisterClient`, as counted.
+pub(crate) const REGISTER_CLIENT: &str = "RegisterClient";
+/// `CreateToken` with the authorization code grant, as counted.
+pub(crate) const CREATE_TOKEN_CODE: &str = "CreateToken:authorization_code";
+/// `CreateToken` with the refresh token grant, as counted.
+pub(crate) const CREATE_TOKEN_REFRESH: &str = "CreateToken:refresh_token";
+
+/// `grantType` of the authorization code grant.
+const AUTHORIZATION_CODE: &str = "authorization_code";
+/// `grantType` of the refresh token grant.
+const REFRESH_TOKEN: &str = "refresh_token";
+/// How long an authorization code may be redeemed, in seconds.
+const CODE_TTL_SECS: i64 = 300;
+/// The user signed in when `/authorize` has no `login_hint`.
+const DEFAULT_USER: &str = "browser-user";
+/// Longest `login_hint`, in bytes.
+const MAX_LOGIN_HINT: usize = 128;
+/// What the decoded bytes of an access token start with, before the user
+/// and a newline.
+const ACCESS_TOKEN_PREFIX: &[u8] = b"rs-idc-user:";
+
+/// A registered public client.
+#[derive(Clone, Debug)]
+struct Client {
+    secret: String,
+    /// Epoch seconds; the client is forgotten after this.
+    secret_expires: i64,
+    redirect_uris: Vec<String>,
+    grant_types: Vec<String>,
+    /// `iss` of the ID tokens issued to the client.
+    issuer_url: String,
+}
+
+impl Client {
+    fn allows(&self, grant: &str) -> bool {
+        self.grant_types.iter().any(|g| g == grant)
+    }
+}
+
+/// What an authorization code stands for.
+#[derive(Clone, Debug)]
+struct Code {
+    client_id: String,
+    redirect_uri: String,
+    /// `code_challenge` (S256).
+    challenge: String,
+    subject: String,
+    /// Epoch seconds.
+    expires: i64,
+}
+
+/// The browser sign-in state of one server: registered clients and
+/// authorization codes not yet redeemed. Refresh tokens, secrets handed
+/// out and the counters are in the identity store beside it.
+pub(crate) struct Signin {
+    /// `expiresIn` of CreateToken's access tokens.
+    access_token_ttl_secs: i64,
+    /// Lifetime of registered clients' secrets.
+    client_secret_ttl_secs: i64,
+    clients: Mutex<HashMap<String, Client>>,
+    codes: Mutex<HashMap<String, Code>>,
+}
+
+impl Default for Signin {
+    fn default() -> Signin {
+        Signin::new(3600, 7_776_000)
+    }
+}
+
+impl Signin {
+    /// Empty state with these lifetimes, in seconds.
+    pub(crate) fn new(access_token_ttl_secs: i64, client_secret_ttl_secs: i64) -> Signin {
+        Signin {
+            access_token_ttl_secs,
+            client_secret_ttl_secs,
+            clients: Mutex::default(),
+            codes: Mutex::default(),
+        }
+    }
+
+    /// Remembers a client under a new random ID; returns the ID.
+    fn register(&self, client: Client) -> String {
+        let client_id = b64url(&random_bytes(18));
+        lock(&self.clients).insert(client_id.clone(), client);
+        client_id
+    }
+
+    /// A registered client whose secret has not expired.
+    fn client(&self, client_id: &str) -> Option<Client> {
+        let clients = lock(&self.clients);
+        let client = clients.get(client_id)?;
+        (client.secret_expires > timefmt::now_epoch_secs()).then(|| client.clone())
+    }
+
+    /// The client `client_id` if `secret` is its secret (constant-time).
+    fn authenticate(&self, client_id: &str, secret: &str) -> Option<Client> {
+        let client = self.client(client_id)?;
+        bool::from(client.secret.as_bytes().ct_eq(secret.as_bytes())).then_some(client)
+    }
+
+    /// Remembers a new single-use code; returns it.
+    fn new_code(&self, code: Code) -> String {
+        let text = b64url(&random_bytes(48));
+        lock(&self.codes).insert(text.clone(), code);
+        text
+    }
+
+    /// Takes a code out, so that it is spent whatever happens next;
+    /// `None` if unknown, spent or expired.
+    fn take_code(&self, code: &str) -> Option<Code> {
+        let code = lock(&self.codes).remove(code)?;
+        (code.expires > timefmt::now_epoch_secs()).then_some(code)
+    }
+}
+
+/// Answers the browser sign-in requests; `None` for any other request.
+pub(crate) fn dispatch(state: &State, req: &Request, close: bool) -> Option<Outcome> {
+    match req.path.as_str() {
+        "/client/register" => Some(register::handle(state, req, close)),
+        "/authorize" => Some(authorize::handle(state, req, close)),
+        "/token" if req.method == "POST" && !req.query.split('&').any(|p| p == "aws_iam=t") => {
+            Some(token::handle(state, req, close))
+        }
+        _ => None,
+    }
+}
+
+/// Whether `hint` may name the user: 1 to 128 ASCII letters, digits and
+/// `-_.@`.
+fn valid_login_hint(hint: &str) -> bool {
+    !hint.is_empty()
+        && hint.len() <= MAX_LOGIN_HINT
+        && hint
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.@".contains(&b))
+}
+
+/// An access token for `subject`: `aoa`, then base64url (no padding) of
+/// `rs-idc-user:<subject>\n` and 64 random bytes.
+fn access_token(subject: &str) -> String {
+    let mut bytes = ACCESS_TOKEN_PREFIX.to_vec();
+    bytes.extend_from_slice(subject.as_bytes());
+    bytes.push(b'\n');
+    bytes.extend(random_bytes(64));
+    format!("aoa{}", b64url(&bytes))
+}
+
+/// The user an access token of the browser sign-in (SSO-OIDC
+/// `CreateToken`) was issued to; `None` for any other token or text.
+///
+/// Such a token is `aoa`, then base64url (no padding) of
+/// `rs-idc-user:<user>\n` and random bytes. The user is read from the token
+/// itself, so this works for tokens of any server, expired ones too.
+pub fn access_token_subject(token: &str) -> Option<String> {
+    let bytes = jwt::b64url_decode(token.trim().strip_prefix("aoa")?)?;
+    let rest = bytes.strip_prefix(ACCESS_TOKEN_PREFIX)?;
+    let end = rest.iter().position(|&b| b == b'\n')?;
+    let subject = std::str::from_utf8(&rest[..end]).ok()?;
+    valid_login_hint(subject).then(|| subject.to_string())
+}
+
+impl crate::FakeServer {
+    /// The user an access token that this server's CreateToken (browser
+    /// sign-in) handed out was issued to; `None` for a token this server
+    /// did not issue, or any other text. See also the free function
+    /// [`access_token_subject`](crate::access_token_subject), which reads
+    /// any server's tokens.
+    pub fn access_token_subject(&self, token: &str) -> Option<String> {
+        let token = token.trim();
+        let issued = self.state().identity.secrets().iter().any(|s| s == token);
+        issued.then(|| access_token_subject(token)).flatten()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn access_tokens_name_their_user() {
+        for user in [DEFAULT_USER, "alice@example.com", "a", &"x".repeat(128)] {
+            let token = access_token(user);
+            assert!(token.starts_with("aoa"));
+            assert_eq!(access_token_subject(&token).as_deref(), Some(user));
+        }
+        let random = format!("aoa{}", b64url(&random_bytes(96)));
+        assert_eq!(access_token_subject(&random), None);
+        let no_newline = format!("aoa{}", b64url(b"rs-idc-user:alice"));
+        assert_eq!(access_token_subject(&no_newline), None);
+        assert_eq!(access_token_subject("aoaAAAAAGxyz"), None);
+        assert_eq!(access_token_subject(""), None);
+        assert_eq!(access_token_subject("not a token"), None);
+    }
+
+    #[test]
+    fn login_hints_are_plain_names() {
+        for good in ["browser-user", "alice@example.com", "A.B_c-9"] {
+            assert!(valid_login_hint(good), "{good}");
+        }
+        for bad in ["", "a b", "a/b", "é", "a\n", &"x".repeat(129)] {
+            assert!(!valid_login_hint(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn codes_are_single_use_and_expire() {
+        let signin = Signin::default();
+        let code = |expires| Code {
+            client_id: "c".into(),
+            redirect_uri: "http://127.0.0.1:1/".into(),
+            challenge: "x".into(),
+            subject: DEFAULT_USER.into(),
+            expires,
+        };
+        let now = timefmt::now_epoch_secs();
+        let live = signin.new_code(code(now + CODE_TTL_SECS));
+        assert!(signin.take_code(&live).is_some());
+        assert!(signin.take_code(&live).is_none());
+        let old = signin.new_code(code(now - 1));
+        assert!(signin.take_code(&old).is_none());
+    }
+}
