@@ -321,7 +321,8 @@ void rs_idc_set_open_url_callback(rs_idc_open_url_fn fn, void *userdata);
  * token: send it to Redshift with token_type=ACCESS_TOKEN.
  *
  * client: a handle made with the option issuer_url (the Identity Center
- * issuer URL), and optionally idc_region (default: the handle's region),
+ * issuer URL), and optionally idc_region (default: the handle's region;
+ * a handle with no region of its own takes this one),
  * listen_port (default 7890), idp_response_timeout_s (default 120) and
  * idc_client_display_name (default rs-idc).
  * out: receives the access token; release it with rs_idc_free_token().
@@ -335,7 +336,8 @@ void rs_idc_set_open_url_callback(rs_idc_open_url_fn fn, void *userdata);
  * checked against the state (another state is refused and never
  * exchanged), CreateToken with the code and the verifier, and a page
  * telling the user they may close the window. The access token is kept
- * per issuer, region and display name until its margin, then renewed
+ * per issuer, region, display name, listen port and endpoint until its
+ * margin, then renewed
  * with the refresh token without a browser; the browser opens again only
  * when that fails. Concurrent callers share one sign-in.
  *

@@ -249,13 +249,18 @@ impl Flow<'_> {
 
     /// Answers the browser's requests until one brings back a code with
     /// our `state`; a redirect with another state is refused and never
-    /// exchanged.
+    /// exchanged. Each connection is read on a thread of its own, so an
+    /// idle one (a browser's spare connection) holds nothing up.
     fn wait_for_code(
         &self,
         listener: &TcpListener,
-        state: &str,
+        state: &Zeroizing<String>,
     ) -> Result<Zeroizing<String>, Error> {
+        let (outcomes, arrived) = std::sync::mpsc::channel();
         loop {
+            if let Ok(outcome) = arrived.try_recv() {
+                return outcome;
+            }
             let left = self.deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return Err(Error::new(
@@ -263,16 +268,24 @@ impl Flow<'_> {
                     "the browser sign-in did not finish within idp_response_timeout_s",
                 ));
             }
-            let stream = match listener.accept() {
-                Ok((stream, _)) => stream,
+            match listener.accept() {
+                Ok((stream, _)) => {
+                    let (state, outcomes) = (state.clone(), outcomes.clone());
+                    let reader = std::thread::Builder::new()
+                        .name("rs-idc-sign-in".into())
+                        .spawn(move || {
+                            if let Some(outcome) = answer_browser(stream, &state, left) {
+                                let _ = outcomes.send(outcome);
+                            }
+                        });
+                    if let Err(e) = reader {
+                        tracing::warn!("no thread for a browser connection: {e}");
+                    }
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                     std::thread::sleep(left.min(Duration::from_millis(20)));
-                    continue;
                 }
                 Err(e) => return Err(Error::internal(format!("the sign-in listener: {e}"))),
-            };
-            if let Some(outcome) = answer_browser(stream, state, left) {
-                return outcome;
             }
         }
     }

@@ -151,6 +151,32 @@ fn concurrent_callers_share_one_browser() {
 }
 
 #[test]
+fn an_idle_connection_holds_nothing_up() {
+    let _turn = one_at_a_time();
+    let fake = FakeServer::start().unwrap();
+    let open: OpenUrl = Arc::new(|url: &str| {
+        let url = url.to_owned();
+        std::thread::spawn(move || {
+            let redirect = location(&get(&url)).unwrap();
+            // A spare connection that never sends a request, held open
+            // past the whole sign-in's bound.
+            let port = redirect.trim_start_matches("http://127.0.0.1:");
+            let port: String = port.chars().take_while(char::is_ascii_digit).collect();
+            let idle = TcpStream::connect(("127.0.0.1", port.parse::<u16>().unwrap())).unwrap();
+            std::thread::sleep(Duration::from_millis(200));
+            get(&redirect);
+            std::thread::sleep(Duration::from_secs(6));
+            drop(idle);
+        });
+        Ok(())
+    });
+    set_open_url(Some(open));
+    let client = client(&fake, "ssoins-idle-connection", 17898, 3);
+    client.get_browser_token().unwrap();
+    set_open_url(None);
+}
+
+#[test]
 fn nobody_signing_in_times_out_and_frees_the_port() {
     let _turn = one_at_a_time();
     let fake = FakeServer::start().unwrap();

@@ -154,6 +154,12 @@ pub(crate) async fn connect(settings: &Settings, http: SharedHttpClient) -> Resu
         .http_client(http);
     if let Some(region) = &settings.region {
         loader = loader.region(Region::new(region.clone()));
+    } else if let Some(idc_region) = &settings.browser.idc_region {
+        // A handle made for the browser sign-in may name only the Identity
+        // Center region: the environment's region, else that one.
+        let chain = aws_config::meta::region::RegionProviderChain::default_provider()
+            .or_else(Region::new(idc_region.clone()));
+        loader = loader.region(chain);
     }
     if let Some(profile) = &settings.profile {
         loader = loader.profile_name(profile);

@@ -7,6 +7,7 @@ use std::ffi::OsString;
 /// The text of `--help`, also shown after a bad command line.
 pub const USAGE: &str = "\
 usage: rs-idc-token [OPTIONS] (--cluster-id ID... | --workgroup NAME... | --host HOST)
+       rs-idc-token [OPTIONS] --browser --issuer-url URL [BROWSER OPTIONS]
 
 Gets an Amazon Redshift IAM Identity Center auth token and prints it.
 
@@ -34,9 +35,26 @@ The first three go together.
                               exchange (default: the AWS credentials sign it)
   --role-session-name NAME    the session name of the roles (default: rs-idc)
 
+Browser sign-in (as the drivers' BrowserIdcAuthPlugin): a person signs in to
+IAM Identity Center in their browser, and the Identity Center access token is
+printed, to send to Redshift with token_type=ACCESS_TOKEN. No AWS credentials
+are needed.
+
+  --browser                 sign in through the browser (instead of a target)
+  --issuer-url URL          the Identity Center issuer URL (needed)
+  --idc-region REGION       the Identity Center region (default: --region)
+  --listen-port PORT        the loopback port the browser is sent back to
+                            (default 7890)
+  --idp-response-timeout S  how long the sign-in may take, in seconds
+                            (default 120)
+  --open-with CMD           open the sign-in page with CMD instead of xdg-open
+                            (open on macOS): sh runs CMD with the URL as its
+                            last argument, and CMD should return once the
+                            browser has it
+
 Exit status: 0, or the absolute value of the RS_IDC_* status (1 invalid
 argument, 2 no credentials, 3 no region, 4 unsupported, 5 not found, ...,
-14 web token refused), or 64 for a bad command line.
+9 timed out, 14 web token or sign-in refused), or 64 for a bad command line.
 ";
 
 /// What a command line asks for.
@@ -59,6 +77,25 @@ pub enum Target {
     Workgroups(Vec<String>),
     /// A Redshift or Redshift Serverless host name (`--host`).
     Host(String),
+    /// No cluster: an IAM Identity Center access token from a sign-in in
+    /// the browser (`--browser`).
+    Browser(BrowserArgs),
+}
+
+/// The flags of the browser sign-in (the handle options of the same
+/// names; the library checks the values).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrowserArgs {
+    /// `--issuer-url`: the Identity Center issuer URL.
+    pub issuer_url: String,
+    /// `--idc-region`, if given.
+    pub idc_region: Option<String>,
+    /// `--listen-port`, if given.
+    pub listen_port: Option<String>,
+    /// `--idp-response-timeout`, in seconds, if given.
+    pub idp_response_timeout: Option<String>,
+    /// `--open-with`: a command that opens the sign-in page, if given.
+    pub open_with: Option<String>,
 }
 
 /// What to do with the token.
@@ -126,6 +163,7 @@ where
     let mut json = false;
     let mut check = false;
     let mut user = UserFlags::default();
+    let mut browser = BrowserFlags::default();
     while let Some(arg) = parser.next()? {
         match arg {
             Long("cluster-id") => cluster_ids.push(parser.value()?.string()?),
@@ -143,6 +181,14 @@ where
                 user.application_role_arn = Some(parser.value()?.string()?)
             }
             Long("role-session-name") => user.role_session_name = Some(parser.value()?.string()?),
+            Long("browser") => browser.browser = true,
+            Long("issuer-url") => browser.issuer_url = Some(parser.value()?.string()?),
+            Long("idc-region") => browser.idc_region = Some(parser.value()?.string()?),
+            Long("listen-port") => browser.listen_port = Some(parser.value()?.string()?),
+            Long("idp-response-timeout") => {
+                browser.idp_response_timeout = Some(parser.value()?.string()?)
+            }
+            Long("open-with") => browser.open_with = Some(parser.value()?.string()?),
             Long("json") => json = true,
             Long("check") => check = true,
             Long("help") | Short('h') => return Ok(Command::Help),
@@ -156,19 +202,36 @@ where
         (false, true) => Mode::Check,
         (false, false) => Mode::PrintToken,
     };
+    let user = user.finish()?;
+    let browser = browser.finish()?;
+    if browser.is_some() && user.is_some() {
+        return Err(
+            "--browser does not go with the per-user flags (--web-token-file, ...): \
+                    the browser sign-in is a person's own"
+                .into(),
+        );
+    }
     let mut targets = [
         (!cluster_ids.is_empty()).then_some(Target::Clusters(cluster_ids)),
         (!workgroups.is_empty()).then_some(Target::Workgroups(workgroups)),
         host.map(Target::Host),
+        browser.map(Target::Browser),
     ]
     .into_iter()
     .flatten();
     let target = match (targets.next(), targets.next()) {
+        (Some(_), Some(Target::Browser(_))) => {
+            return Err(
+                "--browser does not go with --cluster-id, --workgroup or --host: \
+                        it gets an Identity Center access token, not a cluster's token"
+                    .into(),
+            )
+        }
         (Some(_), Some(_)) => {
             return Err("give only one of --cluster-id, --workgroup and --host".into())
         }
         (None, _) if mode != Mode::Check => {
-            return Err("give --cluster-id, --workgroup or --host".into())
+            return Err("give --cluster-id, --workgroup, --host or --browser".into())
         }
         (target, _) => target,
     };
@@ -177,9 +240,54 @@ where
         region,
         profile,
         endpoint_url,
-        user: user.finish()?,
+        user,
         mode,
     })))
+}
+
+/// The browser flags as given, before they are checked together.
+#[derive(Default)]
+struct BrowserFlags {
+    browser: bool,
+    issuer_url: Option<String>,
+    idc_region: Option<String>,
+    listen_port: Option<String>,
+    idp_response_timeout: Option<String>,
+    open_with: Option<String>,
+}
+
+impl BrowserFlags {
+    /// The browser sign-in's flags: none without `--browser`, whose
+    /// flags need it; `--browser` needs `--issuer-url`.
+    fn finish(self) -> Result<Option<BrowserArgs>, lexopt::Error> {
+        if !self.browser {
+            let given = [
+                ("--issuer-url", self.issuer_url.is_some()),
+                ("--idc-region", self.idc_region.is_some()),
+                ("--listen-port", self.listen_port.is_some()),
+                (
+                    "--idp-response-timeout",
+                    self.idp_response_timeout.is_some(),
+                ),
+                ("--open-with", self.open_with.is_some()),
+            ];
+            return match given.iter().find(|(_, is_given)| *is_given) {
+                Some((flag, _)) => Err(format!("{flag} needs --browser").into()),
+                None => Ok(None),
+            };
+        }
+        let issuer_url = self.issuer_url.ok_or(
+            "--browser needs --issuer-url (the IAM Identity Center issuer URL, \
+             e.g. https://identitycenter.amazonaws.com/ssoins-...)",
+        )?;
+        Ok(Some(BrowserArgs {
+            issuer_url,
+            idc_region: self.idc_region,
+            listen_port: self.listen_port,
+            idp_response_timeout: self.idp_response_timeout,
+            open_with: self.open_with,
+        }))
+    }
 }
 
 /// The per-user flags as given, before they are checked together.
@@ -393,6 +501,93 @@ mod tests {
                     "--check",
                 ][..],
                 "--idc-application-arn needs --web-token-file",
+            ),
+        ] {
+            match parse(words) {
+                Err(err) => assert!(err.to_string().starts_with(message), "{words:?}: {err}"),
+                Ok(other) => panic!("{words:?} should be refused, not {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn reads_the_browser_flags() {
+        let args = run(&["--browser", "--issuer-url", "https://i.example/ssoins-1"]);
+        assert_eq!(
+            args.target,
+            Some(Target::Browser(BrowserArgs {
+                issuer_url: "https://i.example/ssoins-1".into(),
+                idc_region: None,
+                listen_port: None,
+                idp_response_timeout: None,
+                open_with: None,
+            }))
+        );
+        assert_eq!(args.mode, Mode::PrintToken);
+        let args = run(&[
+            "--json",
+            "--browser",
+            "--issuer-url=u",
+            "--idc-region",
+            "eu-west-1",
+            "--listen-port",
+            "7891",
+            "--idp-response-timeout",
+            "30",
+            "--open-with",
+            "firefox --new-window",
+        ]);
+        let Some(Target::Browser(browser)) = args.target else {
+            panic!("a browser target")
+        };
+        assert_eq!(browser.idc_region.as_deref(), Some("eu-west-1"));
+        assert_eq!(browser.listen_port.as_deref(), Some("7891"));
+        assert_eq!(browser.idp_response_timeout.as_deref(), Some("30"));
+        assert_eq!(browser.open_with.as_deref(), Some("firefox --new-window"));
+        assert_eq!(args.mode, Mode::PrintJson);
+        let args = run(&["--check", "--browser", "--issuer-url", "u"]);
+        assert!(matches!(args.target, Some(Target::Browser(_))));
+        assert_eq!(args.mode, Mode::Check);
+    }
+
+    #[test]
+    fn browser_flags_are_checked_together() {
+        for (words, message) in [
+            (&["--browser"][..], "--browser needs --issuer-url"),
+            (
+                &["--browser", "--check"][..],
+                "--browser needs --issuer-url",
+            ),
+            (&["--issuer-url", "u"][..], "--issuer-url needs --browser"),
+            (
+                &["--listen-port", "1", "--cluster-id", "c"][..],
+                "--listen-port needs --browser",
+            ),
+            (
+                &["--open-with", "x", "--check"][..],
+                "--open-with needs --browser",
+            ),
+            (
+                &["--browser", "--issuer-url", "u", "--cluster-id", "c"][..],
+                "--browser does not go with --cluster-id, --workgroup or --host",
+            ),
+            (
+                &["--host", "h", "--browser", "--issuer-url", "u"][..],
+                "--browser does not go with --cluster-id, --workgroup or --host",
+            ),
+            (
+                &[
+                    "--browser",
+                    "--issuer-url",
+                    "u",
+                    "--web-token-file",
+                    "f",
+                    "--idc-application-arn",
+                    "a",
+                    "--access-role-arn",
+                    "r",
+                ][..],
+                "--browser does not go with the per-user flags",
             ),
         ] {
             match parse(words) {

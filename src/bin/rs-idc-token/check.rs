@@ -5,9 +5,11 @@
 //!
 //! With the per-user flags it also shows the web token file (its size,
 //! subject and expiry, never the token) and each step of the exchange, as
-//! the library's `per-user exchange:` log records tell them.
+//! the library's `per-user exchange:` log records tell them. With
+//! `--browser` it shows the sign-in's settings and steps, the same way.
 
-use crate::args::{Args, UserArgs};
+use crate::args::{Args, Target, UserArgs};
+use crate::browser;
 use crate::fetch;
 use crate::output::{exit_status, readable_time, status_name};
 use crate::setup;
@@ -21,21 +23,40 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// What the library's log records of an exchange step start with.
 const EXCHANGE_RECORD: &str = "per-user exchange:";
 
+/// Which kind of token a check asks for, for its next steps.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// The token of the AWS credentials' own identity.
+    Own,
+    /// A user's token, from a web token file.
+    User,
+    /// An Identity Center access token from the browser sign-in.
+    Browser,
+}
+
 /// Runs the check and returns the exit status: 0 when the settings were
 /// read and the call (if any) gave a token, else that of the failure.
 pub fn check(args: &Args) -> i32 {
     let profile = setup::profile_name(args);
     let facts = setup::read_profile(&profile);
     let user = args.user.as_ref();
+    let browser = match &args.target {
+        Some(Target::Browser(browser)) => Some(browser),
+        _ => None,
+    };
+    let kind = match (user, browser) {
+        (Some(_), _) => Kind::User,
+        (None, Some(_)) => Kind::Browser,
+        (None, None) => Kind::Own,
+    };
     println!("rs-idc-token {} check", env!("CARGO_PKG_VERSION"));
-    println!(
-        "region:       {}",
-        setup::region_source(args, &profile, &facts)
-    );
-    println!(
-        "credentials:  {}",
-        setup::credential_source(&profile, &facts, user)
-    );
+    let region = setup::region_source(args, &profile, &facts);
+    println!("region:       {region}");
+    let credentials = match browser {
+        Some(_) => setup::browser_credential_source(&profile, &facts),
+        None => setup::credential_source(&profile, &facts, user),
+    };
+    println!("credentials:  {credentials}");
     println!("endpoint:     {}", setup::endpoint_source(args));
     if let Some(why) = &facts.unreadable {
         println!("profiles:     cannot be read: {why}");
@@ -43,25 +64,38 @@ pub fn check(args: &Args) -> i32 {
     if let Some(user) = user {
         report_user(user);
     }
+    if let Some(browser) = browser {
+        let found = region.split_once(" (from ").map(|(region, _)| region);
+        browser::report_settings(browser, found);
+    }
     let client = match fetch::client(args) {
         Ok(client) => client,
-        Err(err) => return report_outcome(Err(err), user.is_some()),
+        Err(err) => return report_outcome(Err(err), kind),
     };
     let Some(target) = &args.target else {
-        println!("call:         skipped (give --cluster-id, --workgroup or --host to try one)");
+        println!(
+            "call:         skipped (give --cluster-id, --workgroup, --host or --browser to try one)"
+        );
         println!("verdict:      settings read; no call made");
         return 0;
     };
-    let exchange = user.map(|_| ExchangeLog::start());
+    let steps = match kind {
+        Kind::User => Some(StepLog::start(exchange_step)),
+        Kind::Browser => Some(StepLog::start(browser::sign_in_step)),
+        Kind::Own => None,
+    };
     let outcome = fetch::get_token(&client, target);
-    match (exchange, user) {
-        (Some(exchange), Some(user)) => {
-            report_exchange(&exchange.finish(), &outcome);
+    match (steps, user) {
+        (Some(steps), Some(user)) => {
+            report_exchange(&steps.finish(), &outcome);
             println!("identity:     {}", user_identity(&client, user));
+        }
+        (Some(steps), None) => {
+            browser::report_steps(&steps.finish(), &outcome);
         }
         _ => println!("identity:     {}", identity(&client)),
     }
-    report_outcome(outcome, user.is_some())
+    report_outcome(outcome, kind)
 }
 
 /// Prints the per-user settings and what the web token file holds.
@@ -102,23 +136,24 @@ fn report_exchange(steps: &[String], outcome: &Result<Token, Error>) {
     }
 }
 
-/// The library's records of the exchange steps, captured through its log
-/// sink at info level while the call runs; other records go to stderr as
-/// they would have without the capture.
-struct ExchangeLog {
+/// The library's records of the steps of a call (the exchange, or the
+/// browser sign-in), captured through its log sink at info level while
+/// the call runs; other records go to stderr as they would have without
+/// the capture.
+struct StepLog {
     steps: Arc<Mutex<Vec<String>>>,
     level_before: LogLevel,
 }
 
-impl ExchangeLog {
-    /// Starts capturing.
-    fn start() -> ExchangeLog {
+impl StepLog {
+    /// Starts capturing the records that `step` finds a step in.
+    fn start(step: fn(&str) -> Option<&str>) -> StepLog {
         rs_idc::log::init_from_env();
         let level_before = rs_idc::log::level();
         let steps = Arc::new(Mutex::new(Vec::new()));
         let captured = Arc::clone(&steps);
         rs_idc::log::set_sink(Some(Arc::new(
-            move |level: LogLevel, line: &str| match exchange_step(line) {
+            move |level: LogLevel, line: &str| match step(line) {
                 Some(step) => captured
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner)
@@ -130,7 +165,7 @@ impl ExchangeLog {
         if level_before < LogLevel::Info {
             rs_idc::log::set_level(LogLevel::Info);
         }
-        ExchangeLog {
+        StepLog {
             steps,
             level_before,
         }
@@ -185,11 +220,16 @@ fn user_identity(client: &Client, user: &UserArgs) -> String {
 
 /// Prints the `call:` line, and for a failure the next step, then the
 /// verdict; returns the exit status.
-fn report_outcome(outcome: Result<Token, Error>, per_user: bool) -> i32 {
+fn report_outcome(outcome: Result<Token, Error>, kind: Kind) -> i32 {
     match outcome {
         Ok(token) => {
             println!(
-                "call:         OK: a token of {} bytes, expires {} (in {} s)",
+                "call:         OK: {} of {} bytes, expires {} (in {} s)",
+                if kind == Kind::Browser {
+                    "an access token"
+                } else {
+                    "a token"
+                },
                 token.secret().len(),
                 readable_time(token.expires_at()),
                 token.expires_at().saturating_sub(unix_now())
@@ -200,10 +240,10 @@ fn report_outcome(outcome: Result<Token, Error>, per_user: bool) -> i32 {
         Err(err) => {
             let name = status_name(err.status());
             println!("call:         FAILED: {name}: {}", err.message());
-            let step = if per_user {
-                user_next_step(err.status())
-            } else {
-                None
+            let step = match kind {
+                Kind::User => user_next_step(err.status()),
+                Kind::Browser => browser::next_step(&err),
+                Kind::Own => None,
             };
             println!(
                 "next step:    {}",

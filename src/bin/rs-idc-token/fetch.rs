@@ -1,7 +1,9 @@
 //! Getting the token: a library client made from the command line's
-//! settings, and the call, with a notice on stderr while it takes long.
+//! settings, and the call, with a notice on stderr while it takes long
+//! (or, for the browser sign-in, once before it).
 
 use crate::args::{Args, Target};
+use crate::browser;
 use rs_idc::options::settings_from_options;
 use rs_idc::{Client, Error, Token};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
@@ -14,7 +16,8 @@ const NOTICE_INTERVAL: Duration = Duration::from_secs(1);
 /// A client with the environment's settings, overridden by `--region`,
 /// `--profile` and `--endpoint-url`, checked the way the C API checks its
 /// options. With the per-user flags, its calls get the token of the user
-/// of the web token file (the handle options of the same names).
+/// of the web token file; with `--browser`, it signs in with the browser
+/// flags (the handle options of the same names).
 pub fn client(args: &Args) -> Result<Client, Error> {
     let user = args.user.as_ref();
     let web_token_file = user.map(|user| user.web_token_file.clone());
@@ -22,6 +25,14 @@ pub fn client(args: &Args) -> Result<Client, Error> {
     let access_role_arn = user.map(|user| user.access_role_arn.clone());
     let application_role_arn = user.and_then(|user| user.application_role_arn.clone());
     let role_session_name = user.and_then(|user| user.role_session_name.clone());
+    let browser = match &args.target {
+        Some(Target::Browser(browser)) => Some(browser),
+        _ => None,
+    };
+    let issuer_url = browser.map(|browser| browser.issuer_url.clone());
+    let idc_region = browser.and_then(|browser| browser.idc_region.clone());
+    let listen_port = browser.and_then(|browser| browser.listen_port.clone());
+    let idp_response_timeout_s = browser.and_then(|browser| browser.idp_response_timeout.clone());
     let given = [
         ("region", &args.region),
         ("profile", &args.profile),
@@ -31,6 +42,10 @@ pub fn client(args: &Args) -> Result<Client, Error> {
         ("application_role_arn", &application_role_arn),
         ("web_token_file", &web_token_file),
         ("role_session_name", &role_session_name),
+        ("issuer_url", &issuer_url),
+        ("idc_region", &idc_region),
+        ("listen_port", &listen_port),
+        ("idp_response_timeout_s", &idp_response_timeout_s),
     ];
     let options: Vec<(&[u8], Option<&[u8]>)> = given
         .iter()
@@ -44,12 +59,20 @@ pub fn client(args: &Args) -> Result<Client, Error> {
 }
 
 /// Gets a token for `target`, saying on stderr each second while the
-/// endpoint has not answered.
+/// endpoint has not answered. For `--browser`, the access token of a
+/// sign-in in the browser, opened with `--open-with` when given; the
+/// notice then comes once, before the browser opens.
 pub fn get_token(client: &Client, target: &Target) -> Result<Token, Error> {
+    if let Target::Browser(args) = target {
+        browser::install_opener(args);
+        browser::announce(args);
+        return client.get_browser_token();
+    }
     with_waiting_notice(|| match target {
         Target::Clusters(ids) => client.get_token(ids),
         Target::Workgroups(names) => client.get_serverless_token(names),
         Target::Host(host) => client.get_token_for_host(host.as_bytes()),
+        Target::Browser(_) => client.get_browser_token(),
     })
 }
 

@@ -7,9 +7,10 @@
 //!
 //! Modules: `args` reads the command line, `fetch` gets the token,
 //! `output` prints it, `check`, `setup` and `web_token` make the `--check`
-//! report.
+//! report, and `browser` opens the browser sign-in and reports on it.
 
 mod args;
+mod browser;
 mod check;
 mod fetch;
 mod output;
@@ -50,7 +51,7 @@ fn main() {
 fn print_token(args: &Args) -> i32 {
     let Some(target) = &args.target else {
         // The parser gives a target to every mode but the check.
-        eprintln!("rs-idc-token: give --cluster-id, --workgroup or --host\n\n{USAGE}");
+        eprintln!("rs-idc-token: give --cluster-id, --workgroup, --host or --browser\n\n{USAGE}");
         return EXIT_USAGE;
     };
     let token = match fetch::client(args).and_then(|client| fetch::get_token(&client, target)) {

@@ -159,32 +159,48 @@ fn own_credentials(profile: &str, facts: &ProfileFacts, per_user: bool) -> Strin
     NONE_FOUND.into()
 }
 
+/// Where the SDK would find credentials, for the browser sign-in, whose
+/// calls are not signed.
+pub fn browser_credential_source(profile: &str, facts: &ProfileFacts) -> String {
+    let found = own_credentials(profile, facts, true);
+    format!("{found}; not needed: the browser sign-in is not signed with AWS credentials")
+}
+
 /// What [`own_credentials`] says when it finds none.
 const NONE_FOUND: &str = "none found";
 
 /// The endpoint a call goes to and where it comes from: `--endpoint-url`,
 /// the service's own variable, `AWS_ENDPOINT_URL`, or the region's public
-/// endpoint.
+/// endpoint. For `--browser` the service is SSO-OIDC, in the Identity
+/// Center region.
 pub fn endpoint_source(args: &Args) -> String {
     if let Some(url) = &args.endpoint_url {
         return format!("{url} (from --endpoint-url)");
     }
-    let serverless = match &args.target {
-        Some(Target::Workgroups(_)) => true,
-        Some(Target::Host(host)) => host.contains(".redshift-serverless."),
-        Some(Target::Clusters(_)) | None => false,
-    };
-    let service = if serverless {
-        "AWS_ENDPOINT_URL_REDSHIFT_SERVERLESS"
-    } else {
-        "AWS_ENDPOINT_URL_REDSHIFT"
+    let (service, public) = match &args.target {
+        Some(Target::Browser(_)) => (
+            "AWS_ENDPOINT_URL_SSO_OIDC",
+            "the public SSO-OIDC endpoint of the Identity Center region",
+        ),
+        Some(Target::Workgroups(_)) => (
+            "AWS_ENDPOINT_URL_REDSHIFT_SERVERLESS",
+            "the public endpoint of the region",
+        ),
+        Some(Target::Host(host)) if host.contains(".redshift-serverless.") => (
+            "AWS_ENDPOINT_URL_REDSHIFT_SERVERLESS",
+            "the public endpoint of the region",
+        ),
+        Some(Target::Clusters(_) | Target::Host(_)) | None => (
+            "AWS_ENDPOINT_URL_REDSHIFT",
+            "the public endpoint of the region",
+        ),
     };
     for name in [service, "AWS_ENDPOINT_URL"] {
         if let Some(url) = env_var(name) {
             return format!("{url} (from {name})");
         }
     }
-    "the public endpoint of the region".into()
+    public.into()
 }
 
 /// An environment variable's value, if it is set and not empty.
