@@ -124,13 +124,18 @@ test-rust: lib
 	$(FAKE) run -- $(CARGO) test --release --workspace
 
 # test_user_tokens also has a slow mode (about 30 s) for the renewal of
-# users' credentials, which needs short-lived ones from the fake.
+# users' credentials, which needs short-lived ones from the fake;
+# test_browser a renew mode (about 3 s) for the renewal of the browser
+# sign-in's access token with its refresh token.
 USER_TOKEN_TTLS := --user-credentials-ttl 20 --refresh-token-ttl 15
+BROWSER_TTLS    := --access-token-ttl 4
 
 test-c: lib $(EXAMPLES) $(C_TESTS)
 	@set -e; for t in $(C_TESTS); do echo "== $$t"; $(FAKE) run -- $$t; done
 	@echo "== $(BUILD)/test_user_tokens refresh"
 	$(FAKE) run $(USER_TOKEN_TTLS) -- $(BUILD)/test_user_tokens refresh
+	@echo "== $(BUILD)/test_browser renew"
+	$(FAKE) run $(BROWSER_TTLS) -- $(BUILD)/test_browser renew
 	$(FAKE) run -- $(BUILD)/get_token my-cluster
 	$(FAKE) run -- $(BUILD)/dlopen_token $(abspath $(LIBDIR))/librs_idc.so my-cluster
 	$(DRIVER_OPTIONS_DEMO)
@@ -143,6 +148,8 @@ test-valgrind: lib $(EXAMPLES) $(C_TESTS)
 	  RS_IDC_TEST_SLOW=1 $(FAKE) run -- $(VALGRIND) $$t; done
 	@echo "== valgrind $(BUILD)/test_user_tokens refresh"
 	RS_IDC_TEST_SLOW=1 $(FAKE) run $(USER_TOKEN_TTLS) -- $(VALGRIND) $(BUILD)/test_user_tokens refresh
+	@echo "== valgrind $(BUILD)/test_browser renew"
+	RS_IDC_TEST_SLOW=1 $(FAKE) run $(BROWSER_TTLS) -- $(VALGRIND) $(BUILD)/test_browser renew
 	$(FAKE) run -- $(VALGRIND) $(BUILD)/get_token my-cluster
 	$(FAKE) run -- $(VALGRIND) $(BUILD)/poll_token slow-300
 

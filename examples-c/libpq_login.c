@@ -7,6 +7,8 @@
  *     usage: libpq_login [-h HOST] [-p PORT] [-U USER] [-d DATABASE]
  *                        [-m SSLMODE] [-c CAFILE] [-n NAMESPACE]
  *                        CLUSTER_ID | REDSHIFT_HOST_NAME
+ *            libpq_login [the same options] -b ISSUER_URL [-r IDC_REGION]
+ *                        [-l LISTEN_PORT] [-w SECONDS] [-N DISPLAY_NAME]
  *
  * The last argument says what the token is for: a cluster identifier
  * (rs_idc_get_token) or a Redshift host name such as
@@ -41,6 +43,38 @@
  * startup message sent. A server that answers 'N' to the SSLRequest, or
  * whose certificate fails the checks, is refused before either.
  *
+ * Browser sign-in (-b): instead of a token for a cluster, a person signs
+ * in to IAM Identity Center in their browser and logs in with the
+ * Identity Center access token, as the official drivers'
+ * BrowserIdcAuthPlugin does (rs_idc_client_get_browser_token; no AWS
+ * credentials are needed). No CLUSTER_ID or host name is given then.
+ *
+ *   -b ISSUER_URL   the Identity Center issuer URL (option issuer_url)
+ *   -r IDC_REGION   the Identity Center region (idc_region; default: the
+ *                   AWS region of the environment)
+ *   -l LISTEN_PORT  the loopback port the browser is sent back to
+ *                   (listen_port, default 7890)
+ *   -w SECONDS      how long the sign-in may take (idp_response_timeout_s,
+ *                   default 120)
+ *   -N NAME         the name the client registers under
+ *                   (idc_client_display_name, default rs-idc); also sent
+ *                   as the startup parameter of that name, as the drivers
+ *                   do when one is given
+ *   $RS_IDC_OPEN_WITH  a shell command that opens the sign-in page instead
+ *                   of the system's opener (xdg-open, open on macOS), e.g.
+ *                   "firefox --new-window". /bin/sh runs it with the URL
+ *                   as its last argument, one word the shell never parses
+ *                   (the script is  eval "$RS_IDC_OPEN_WITH"' "$1"'  with
+ *                   the URL as $1), and the example waits for it, as for
+ *                   xdg-open: it should return once the browser has the
+ *                   page. Its output goes to stderr.
+ *
+ * The sign-in comes first there, before the connection: it waits for a
+ * person, up to minutes, and a server may close a connection that sends
+ * nothing for that long. The token is still sent only inside TLS, after
+ * the server's certificate passed the checks; a server refused then gets
+ * nothing.
+ *
  * The login, message by message (F: client, B: server):
  *
  *   F SSLRequest      Int32 8, Int32 80877103, in clear
@@ -54,7 +88,10 @@
  *                     database, application_name, client_protocol_version,
  *                     client_encoding=UTF8, plugin_name=IdpTokenAuthPlugin,
  *                     idp_type=AwsIdc, token_type=SUBJECT_TOKEN,
- *                     identity_namespace (when given)
+ *                     identity_namespace (when given); with -b
+ *                     plugin_name=BrowserIdcAuthPlugin and
+ *                     token_type=ACCESS_TOKEN instead, and
+ *                     idc_client_display_name (when given)
  *   B 'R' Int32 len, Int32 14     AuthenticationRequest: Redshift's
  *                                 "native IdP" request for a token
  *   F 'i' Int32 len = 4 + strlen(token) + 1, the token bytes, a NUL
@@ -108,6 +145,16 @@
  *   bytes; src/odbc/rsodbc/rslibpq.c sends plugin_name, idp_type and
  *   token_type, with PLUGIN_IDP_TOKEN_AUTH = "IdpTokenAuthPlugin"
  *   (src/odbc/rsodbc/rsodbc.h).
+ * - The browser sign-in's parameters: redshift_connector 2.2.0, core.py
+ *   Connection.set_idc_plugins_params sends, for BrowserIdcAuthPlugin,
+ *   idp_type = "AwsIdc", token_type = "ACCESS_TOKEN", identity_namespace
+ *   and idc_client_display_name when they are given; the JDBC driver
+ *   (ConnectionFactoryImpl.java getParametersForStartup(), commit 01f49ea,
+ *   RedshiftConstants.IDC_PKCE_BROWSER_PLUGIN) sends idp_type AwsIdc,
+ *   token_type TOKEN_TYPE_ACCESS_TOKEN = "ACCESS_TOKEN" and
+ *   idc_client_display_name, and no identity_namespace. This example
+ *   sends identity_namespace when -n gives one, as the Python driver
+ *   does. The token goes in the same 'i' message.
  * - The trailing NUL of the 'i' message: the JDBC driver and the
  *   libpq-based ODBC driver send it, the Python driver does not
  *   (core.py Connection.handle_AUTHENTICATION_REQUEST, auth_code 14:
@@ -146,6 +193,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <spawn.h>
+#include <sys/wait.h>
+
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -173,13 +223,24 @@
 
 enum sslmode { SSLMODE_REQUIRE, SSLMODE_VERIFY_CA, SSLMODE_VERIFY_FULL };
 
+/*
+ * How RS_IDC_OPEN_WITH is run: the shell reads the command from the
+ * environment and appends "$1", the URL, as one word it never parses.
+ */
+static const char OPEN_WITH_SCRIPT[] = "eval \"$RS_IDC_OPEN_WITH\"' \"$1\"'";
+
+extern char **environ;
+
 static void usage(const char *prog)
 {
     fprintf(stderr,
             "usage: %s [-h HOST] [-p PORT] [-U USER] [-d DATABASE] [-m SSLMODE] "
             "[-c CAFILE] [-n NAMESPACE] CLUSTER_ID|REDSHIFT_HOST_NAME\n"
-            "       SSLMODE: verify-full (default), verify-ca or require\n",
-            prog);
+            "       %s [the same options] -b ISSUER_URL [-r IDC_REGION] [-l LISTEN_PORT] "
+            "[-w SECONDS] [-N DISPLAY_NAME]\n"
+            "       SSLMODE: verify-full (default), verify-ca or require\n"
+            "       RS_IDC_OPEN_WITH: a command that opens the sign-in page (with -b)\n",
+            prog, prog);
 }
 
 static const char *env_or(const char *name, const char *fallback)
@@ -240,6 +301,103 @@ static int get_token(const char *target, char **token, int64_t *expires)
             fprintf(stderr, "error: %s: %s\n", rs_idc_status_str(status), rs_idc_last_error());
         }
     }
+    return status == RS_IDC_OK ? 0 : -1;
+}
+
+/* The browser sign-in's settings (-b, -r, -l, -w, -N); NULL: not given. */
+struct browser_options {
+    const char *issuer_url;
+    const char *idc_region;
+    const char *listen_port;
+    const char *timeout_s;
+    const char *display_name;
+};
+
+/*
+ * The open-URL callback for RS_IDC_OPEN_WITH: runs the command with the
+ * URL (see OPEN_WITH_SCRIPT), its output on stderr and SIGPIPE back to
+ * the default, and waits for it. Returns 0 when it exited with 0.
+ */
+static int open_with_command(const char *url, void *userdata)
+{
+    (void)userdata;
+    char *argv[] = {"sh", "-c", (char *)OPEN_WITH_SCRIPT, "libpq_login", (char *)url, NULL};
+    posix_spawn_file_actions_t actions;
+    posix_spawnattr_t attr;
+    sigset_t defaults;
+    sigemptyset(&defaults);
+    sigaddset(&defaults, SIGPIPE);
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, STDERR_FILENO, STDOUT_FILENO);
+    posix_spawnattr_init(&attr);
+    posix_spawnattr_setsigdefault(&attr, &defaults);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
+    pid_t pid = 0;
+    int rc = posix_spawn(&pid, "/bin/sh", &actions, &attr, argv, environ);
+    posix_spawnattr_destroy(&attr);
+    posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0) {
+        fprintf(stderr, "error: RS_IDC_OPEN_WITH: cannot start /bin/sh: %s\n", strerror(rc));
+        return -1;
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR) {
+            return -1;
+        }
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        fprintf(stderr, "error: RS_IDC_OPEN_WITH ended with status %d\n",
+                WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+        return 1;
+    }
+    return 0;
+}
+
+/*
+ * Signs the person in through the browser (opened with RS_IDC_OPEN_WITH
+ * when it is set) and gets the Identity Center access token. Returns 0
+ * and sets *token (free with rs_idc_free_token), or prints why not and
+ * returns -1.
+ */
+static int get_browser_token(const struct browser_options *b, char **token, int64_t *expires)
+{
+    rs_idc_option options[5];
+    size_t n = 0;
+    options[n++] = (rs_idc_option){"issuer_url", b->issuer_url};
+    if (b->idc_region != NULL) {
+        options[n++] = (rs_idc_option){"idc_region", b->idc_region};
+    }
+    if (b->listen_port != NULL) {
+        options[n++] = (rs_idc_option){"listen_port", b->listen_port};
+    }
+    if (b->timeout_s != NULL) {
+        options[n++] = (rs_idc_option){"idp_response_timeout_s", b->timeout_s};
+    }
+    if (b->display_name != NULL) {
+        options[n++] = (rs_idc_option){"idc_client_display_name", b->display_name};
+    }
+    rs_idc_client *client = NULL;
+    int status = rs_idc_client_new(options, n, &client);
+    if (status == RS_IDC_OK) {
+        int own_opener = env_or("RS_IDC_OPEN_WITH", NULL) != NULL;
+        if (own_opener) {
+            rs_idc_set_open_url_callback(open_with_command, NULL);
+        }
+        printf("signing in through the browser (%s)\n",
+               own_opener ? "opened with RS_IDC_OPEN_WITH" : "the system's opener");
+        fflush(stdout);
+        status = rs_idc_client_get_browser_token(client, token, expires);
+        if (own_opener) {
+            rs_idc_set_open_url_callback(NULL, NULL);
+        }
+    }
+    if (status != RS_IDC_OK) {
+        fprintf(stderr, "error: %s: %s\n", rs_idc_status_str(status), rs_idc_last_error());
+    } else {
+        printf("signed in\n");
+    }
+    rs_idc_client_free(client);
     return status == RS_IDC_OK ? 0 : -1;
 }
 
@@ -577,6 +735,9 @@ struct login_params {
     const char *database;
     const char *application_name;
     const char *identity_namespace; /* NULL: left out */
+    const char *plugin_name;        /* IdpTokenAuthPlugin or BrowserIdcAuthPlugin */
+    const char *token_type;         /* SUBJECT_TOKEN or ACCESS_TOKEN */
+    const char *display_name;       /* idc_client_display_name; NULL: left out */
 };
 
 static int send_startup(SSL *ssl, const struct login_params *p)
@@ -589,10 +750,11 @@ static int send_startup(SSL *ssl, const struct login_params *p)
         {"application_name", p->application_name},
         {"client_protocol_version", CLIENT_PROTOCOL_VERSION},
         {"client_encoding", "UTF8"},
-        {"plugin_name", "IdpTokenAuthPlugin"},
+        {"plugin_name", p->plugin_name},
         {"idp_type", "AwsIdc"},
-        {"token_type", "SUBJECT_TOKEN"},
+        {"token_type", p->token_type},
         {"identity_namespace", p->identity_namespace},
+        {"idc_client_display_name", p->display_name},
     };
     for (size_t i = 0; i < sizeof params / sizeof params[0]; i++) {
         if (params[i][1] == NULL) {
@@ -801,10 +963,14 @@ int main(int argc, char **argv)
         env_or("PGDATABASE", "dev"),
         env_or("PGAPPNAME", "libpq_login"),
         NULL,
+        "IdpTokenAuthPlugin",
+        "SUBJECT_TOKEN",
+        NULL,
     };
+    struct browser_options browser = {NULL, NULL, NULL, NULL, NULL};
 
     int opt;
-    while ((opt = getopt(argc, argv, "h:p:U:d:m:c:n:")) != -1) {
+    while ((opt = getopt(argc, argv, "h:p:U:d:m:c:n:b:r:l:w:N:")) != -1) {
         switch (opt) {
         case 'h':
             host = optarg;
@@ -827,17 +993,48 @@ int main(int argc, char **argv)
         case 'n':
             params.identity_namespace = optarg[0] != '\0' ? optarg : NULL;
             break;
+        case 'b':
+            browser.issuer_url = optarg;
+            break;
+        case 'r':
+            browser.idc_region = optarg;
+            break;
+        case 'l':
+            browser.listen_port = optarg;
+            break;
+        case 'w':
+            browser.timeout_s = optarg;
+            break;
+        case 'N':
+            browser.display_name = optarg;
+            break;
         default:
             usage(argv[0]);
             return 2;
         }
     }
     enum sslmode mode = SSLMODE_VERIFY_FULL;
-    if (optind != argc - 1 || parse_sslmode(sslmode_text, &mode) != 0) {
+    int browser_mode = browser.issuer_url != NULL;
+    int browser_flags = browser.idc_region != NULL || browser.listen_port != NULL ||
+                        browser.timeout_s != NULL || browser.display_name != NULL;
+    if (!browser_mode && browser_flags) {
+        fprintf(stderr, "error: -r, -l, -w and -N go with -b\n");
         usage(argv[0]);
         return 2;
     }
-    const char *target = argv[optind];
+    if (optind != argc - (browser_mode ? 0 : 1) || parse_sslmode(sslmode_text, &mode) != 0) {
+        if (browser_mode && optind < argc) {
+            fprintf(stderr, "error: -b names no cluster: the access token is the person's\n");
+        }
+        usage(argv[0]);
+        return 2;
+    }
+    const char *target = browser_mode ? NULL : argv[optind];
+    if (browser_mode) {
+        params.plugin_name = "BrowserIdcAuthPlugin";
+        params.token_type = "ACCESS_TOKEN";
+        params.display_name = browser.display_name;
+    }
 
     /* A peer that hangs up makes SSL_write fail with EPIPE instead of
        killing the process. (A library would not change the process's
@@ -854,25 +1051,35 @@ int main(int argc, char **argv)
         return 1;
     }
 
+    /* With -b, the sign-in in the browser: it waits for a person, so it
+       comes before the connection (see the top of this file). */
+    char *token = NULL;
+    int64_t expires = 0;
+    if (browser_mode && get_browser_token(&browser, &token, &expires) != 0) {
+        SSL_CTX_free(ctx);
+        return 1;
+    }
+
     /* 2. The connection, TLS and the server's certificate. */
     int fd = connect_to(host, port);
     if (fd < 0) {
+        rs_idc_free_token(token);
         SSL_CTX_free(ctx);
         return 1;
     }
     printf("connected to %s:%s\n", host, port);
     SSL *ssl = start_tls(fd, ctx, mode, host);
     if (ssl == NULL) {
+        rs_idc_free_token(token); /* never sent: the server was refused */
         close(fd);
         SSL_CTX_free(ctx);
         return 1;
     }
 
-    /* 3. The token, from rs-idc, now that the server has proved who it is. */
-    char *token = NULL;
-    int64_t expires = 0;
+    /* 3. The token, from rs-idc, now that the server has proved who it is
+       (with -b, the access token is sent only now). */
     int rc = -1;
-    if (get_token(target, &token, &expires) == 0) {
+    if (token != NULL || get_token(target, &token, &expires) == 0) {
         printf("token: %zu bytes, expires in %lld s\n", strlen(token),
                (long long)(expires - (int64_t)time(NULL)));
 

@@ -2,9 +2,13 @@
 # rs-idc and logs in over TLS (OpenSSL) with the PostgreSQL v3 protocol.
 # Tested against a loopback TLS login server (tests/login/fake_pg.py, with
 # certificates the test makes with the openssl command) and the fake
-# endpoint, two cases again under valgrind; the same server records what
+# endpoint, three cases again under valgrind; the same server records what
 # the official Python driver (redshift_connector, in the project venv)
-# sends, and the test compares the two.
+# sends, and the test compares the two. The browser sign-in (-b) is tested
+# the same way, for the example and the driver's BrowserIdcAuthPlugin: a
+# script plays the browser (tests/login/play_browser.py, through
+# RS_IDC_OPEN_WITH for the example and BROWSER for the driver) and the fake
+# endpoint signs its user in.
 
 .PHONY: test-login
 EXAMPLES    += $(BUILD)/libpq_login

@@ -733,3 +733,277 @@ fn per_user_flags_without_both_arns_are_usage_errors() {
     assert_eq!(fake.requests(), 0);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A browser for `--open-with`: a script that returns at once (as
+/// `xdg-open` does once the browser has the page) and, in a child process,
+/// GETs the authorize URL on the fake without following the redirect,
+/// then the redirect's URL on the command's loopback listener. Only
+/// http://127.0.0.1 URLs are followed. Returns the folder (to remove) and
+/// the `--open-with` command.
+fn browser_player(name: &str) -> (std::path::PathBuf, String) {
+    let dir = scratch_dir(name);
+    let script = dir.join("play.py");
+    std::fs::write(
+        &script,
+        r#"import http.client, os, sys, urllib.parse
+
+def get(url):
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme != "http" or parts.hostname != "127.0.0.1":
+        os._exit(3)
+    conn = http.client.HTTPConnection("127.0.0.1", parts.port, timeout=10)
+    conn.request("GET", parts.path + ("?" + parts.query if parts.query else ""))
+    answer = conn.getresponse()
+    answer.read()
+    conn.close()
+    return answer.getheader("Location")
+
+url = sys.argv[1]
+if os.fork() != 0:
+    os._exit(0)
+try:
+    location = get(url)
+    if location:
+        get(location)
+finally:
+    os._exit(0)
+"#,
+    )
+    .unwrap();
+    let command = format!("python3 {}", script.display());
+    (dir, command)
+}
+
+/// The browser flags for the fake: an issuer of its own and `port`.
+fn browser_flags(issuer: &str, port: u16, open_with: &str) -> Vec<String> {
+    vec![
+        "--browser".into(),
+        "--issuer-url".into(),
+        format!("https://identitycenter.amazonaws.com/ssoins-{issuer}"),
+        "--listen-port".into(),
+        port.to_string(),
+        "--open-with".into(),
+        open_with.into(),
+    ]
+}
+
+/// Fails if the output holds a client secret, a code or a refresh token of
+/// the sign-in, or (unless `token_on_stdout`) an access token.
+fn assert_no_sign_in_secrets(fake: &FakeServer, run: &Run, token_on_stdout: Option<&str>) {
+    for secret in fake.issued_secrets() {
+        assert!(!run.stderr.contains(&secret), "stderr holds a secret");
+        if Some(secret.as_str()) != token_on_stdout {
+            assert!(!run.stdout.contains(&secret), "stdout holds a secret");
+        }
+    }
+}
+
+#[test]
+fn browser_prints_the_access_token_of_the_person_who_signed_in() {
+    let fake = FakeServer::start().unwrap();
+    let (dir, player) = browser_player("browser");
+    let plain = run(command(&fake).args(browser_flags("cli", 27921, &player)));
+    assert_eq!(plain.code, 0, "{}", plain.stderr);
+    let token = plain.stdout.strip_suffix('\n').unwrap();
+    assert!(!token.contains('\n'), "stdout is the token and a newline");
+    assert_eq!(
+        fake.access_token_subject(token).as_deref(),
+        Some("browser-user")
+    );
+    assert!(
+        plain
+            .stderr
+            .contains("sign in to IAM Identity Center in the browser (waiting up to 120 s)"),
+        "{}",
+        plain.stderr
+    );
+    assert_eq!(fake.operations("RegisterClient"), 1);
+    assert_eq!(fake.operations("Authorize"), 1);
+    assert_eq!(fake.operations("CreateToken:authorization_code"), 1);
+    assert_eq!(fake.tokens_issued(), 0, "no Redshift token");
+    assert_no_sign_in_secrets(&fake, &plain, Some(token));
+
+    // As JSON, with the Identity Center region and the time bound given.
+    let json = run(command(&fake)
+        .args(browser_flags("cli-json", 27922, &player))
+        .args(["--json", "--idc-region", "us-east-1"])
+        .args(["--idp-response-timeout", "30"]));
+    assert_eq!(json.code, 0, "{}", json.stderr);
+    let token = json
+        .stdout
+        .strip_prefix("{\"token\":\"")
+        .and_then(|rest| rest.split_once('"'))
+        .map(|(token, _)| token)
+        .unwrap();
+    assert_eq!(
+        fake.access_token_subject(token).as_deref(),
+        Some("browser-user")
+    );
+    assert!(json.stdout.contains(",\"expires_at\":"), "{}", json.stdout);
+    assert!(
+        json.stderr.contains("(waiting up to 30 s)"),
+        "{}",
+        json.stderr
+    );
+    assert_no_sign_in_secrets(&fake, &json, Some(token));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn browser_flags_misused_are_usage_errors() {
+    let fake = FakeServer::start().unwrap();
+    for (args, message) in [
+        (&["--browser"][..], "--browser needs --issuer-url"),
+        (&["--browser", "--json"][..], "--browser needs --issuer-url"),
+        (
+            &["--issuer-url", "https://i.example/x", "--cluster-id", "c1"][..],
+            "--issuer-url needs --browser",
+        ),
+        (
+            &["--open-with", "true", "--check"][..],
+            "--open-with needs --browser",
+        ),
+        (
+            &[
+                "--browser",
+                "--issuer-url",
+                "https://i.example/x",
+                "--host",
+                "h",
+            ][..],
+            "--browser does not go with --cluster-id, --workgroup or --host",
+        ),
+    ] {
+        let run = run(command(&fake).args(args));
+        assert_eq!(run.code, 64, "{args:?}");
+        assert!(
+            run.stderr.contains(&format!("rs-idc-token: {message}")),
+            "{}",
+            run.stderr
+        );
+        assert!(run.stderr.contains("usage: rs-idc-token"));
+    }
+    // A bad value is the library's to refuse: an invalid argument.
+    let run = run(command(&fake)
+        .args(browser_flags("bad-port", 27920, "true"))
+        .args(["--listen-port", "0"]));
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("RS_IDC_EINVAL: listen_port"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(fake.requests(), 0);
+    assert_eq!(fake.operations("RegisterClient"), 0);
+}
+
+#[test]
+fn check_browser_reports_the_sign_in_steps() {
+    let fake = FakeServer::start().unwrap();
+    let (dir, player) = browser_player("check-browser");
+    let run =
+        run(command(&fake)
+            .args(["--check"])
+            .args(browser_flags("cli-check", 27923, &player)));
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let out = &run.stdout;
+    for line in [
+        "issuer:       https://identitycenter.amazonaws.com/ssoins-cli-check",
+        "idc region:   the region above (us-east-1)",
+        "redirect:     http://127.0.0.1:27923/",
+        &format!("browser:      {player} (from --open-with)"),
+        "waits:        up to 120 s",
+        "(from AWS_ENDPOINT_URL)",
+        "not needed: the browser sign-in is not signed with AWS credentials",
+        "identity:     the person who signed in in the browser",
+        "call:         OK: an access token of ",
+        "verdict:      OK",
+    ] {
+        assert!(out.contains(line), "no {line:?} in {out}");
+    }
+    // The library's steps, in order.
+    let steps: Vec<&str> = out
+        .lines()
+        .filter_map(|line| line.strip_prefix("sign-in:      "))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "a client was registered",
+            "waiting for the browser on 127.0.0.1:27923",
+            "signed in"
+        ],
+        "{out}"
+    );
+    assert!(!run.stderr.contains("rs_idc::browser"), "{}", run.stderr);
+    assert_eq!(fake.operations("CreateToken:authorization_code"), 1);
+    assert_no_sign_in_secrets(&fake, &run, None);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn check_browser_names_each_failure_and_the_next_step() {
+    let fake = FakeServer::start().unwrap();
+    let (dir, player) = browser_player("check-browser-fails");
+    let _taken = std::net::TcpListener::bind(("127.0.0.1", 27924)).unwrap();
+    let cases: Vec<(Vec<String>, i32, &str, &str)> = vec![
+        // Another program holds the port: no browser opens.
+        (
+            browser_flags("cli-busy", 27924, &player),
+            10,
+            "RS_IDC_ENETWORK",
+            "another program listens on the loopback port",
+        ),
+        // The page opens, nobody signs in.
+        (
+            [
+                browser_flags("cli-idle", 27925, "true"),
+                vec!["--idp-response-timeout".into(), "1".into()],
+            ]
+            .concat(),
+            9,
+            "RS_IDC_ETIMEOUT",
+            "finish the sign-in in the browser",
+        ),
+        // The page cannot be opened.
+        (
+            browser_flags("cli-no-browser", 27926, "false"),
+            14,
+            "RS_IDC_EIDENTITY",
+            "name a command that opens a browser with --open-with",
+        ),
+    ];
+    for (args, code, status, step) in cases {
+        let run = run(command(&fake).arg("--check").args(&args));
+        assert_eq!(run.code, code, "{status}: {}\n{}", run.stdout, run.stderr);
+        assert!(
+            run.stdout
+                .contains(&format!("verdict:      FAILED ({status})")),
+            "{}",
+            run.stdout
+        );
+        assert!(
+            run.stdout.contains(&format!("next step:    {step}")),
+            "{}",
+            run.stdout
+        );
+        assert!(
+            run.stdout.contains("identity:     nobody signed in"),
+            "{}",
+            run.stdout
+        );
+        assert_no_sign_in_secrets(&fake, &run, None);
+    }
+    // Without --check, the same failure on stderr.
+    let run = run(command(&fake).args(browser_flags("cli-no-browser-2", 27927, "false")));
+    assert_eq!(run.code, 14, "{}", run.stderr);
+    assert!(run.stdout.is_empty());
+    assert!(
+        run.stderr.contains("rs-idc-token: RS_IDC_EIDENTITY: ")
+            && run.stderr.contains("--open-with \"false\" ended with"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(fake.operations("CreateToken:authorization_code"), 0);
+    let _ = std::fs::remove_dir_all(&dir);
+}

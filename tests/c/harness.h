@@ -934,4 +934,294 @@ static inline double wall_seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+
+/*
+ * The browser sign-in (rs_idc_client_get_browser_token) against the fake.
+ *
+ * - expect_browser(client, want, &token, &exp) makes the call and checks
+ *   the out/exp contract as expect_client() does.
+ * - fake_access_token_subject(token, ...) asks which user the fake issued
+ *   an access token of the sign-in to; EXPECT_ACCESS_SUBJECT(token, want)
+ *   checks it.
+ * - fake_signin_ops() reads the sign-in counters of `GET /_fake/stats`;
+ *   EXPECT_SIGNIN_OPS() compares two readings.
+ * - loopback_get(url, &answer) sends `GET` for an http://127.0.0.1:PORT/
+ *   URL (and no other) and hands back the status, the Location header and
+ *   the start of the body, as a browser that does not follow redirects.
+ * - port_is_free(port) tells whether a listener can be bound on
+ *   127.0.0.1:port.
+ */
+
+#include <strings.h>
+
+/*
+ * Calls rs_idc_client_get_browser_token(client, &out, &exp) and checks the
+ * status and the out/exp contract as h_expect_client does. On success the
+ * token goes to *token_out when token_out is not NULL (the caller frees
+ * it), else it is freed; the expiry goes to *exp_out when not NULL. On
+ * failure *token_out is NULL. Returns the status.
+ */
+static inline int h_expect_browser(const char *file, int line, rs_idc_client *client, int want,
+                                   char **token_out, int64_t *exp_out)
+{
+    static char sentinel[] = "sentinel";
+    char *out = sentinel;
+    int64_t exp = H_EXP_SENTINEL;
+    int got = rs_idc_client_get_browser_token(client, &out, &exp);
+    if (token_out != NULL) {
+        *token_out = NULL;
+    }
+    h_record(got == want, file, line,
+             "rs_idc_client_get_browser_token: status %s (%d), expected %s (%d); last error: "
+             "\"%s\"",
+             rs_idc_status_str(got), got, rs_idc_status_str(want), want, rs_idc_last_error());
+    if (got == RS_IDC_OK) {
+        time_t now = time(NULL);
+        h_record(out != NULL && out != sentinel && out[0] != '\0', file, line,
+                 "a successful sign-in hands out a non-empty token");
+        h_record(exp > (int64_t)now, file, line,
+                 "the expiry (%lld) lies in the future (now %lld)", (long long)exp,
+                 (long long)now);
+        if (exp_out != NULL) {
+            *exp_out = exp;
+        }
+        if (out == sentinel || out == NULL) {
+            return got;
+        }
+        if (token_out != NULL) {
+            *token_out = out;
+        } else {
+            rs_idc_free_token(out);
+        }
+        return got;
+    }
+    h_record(out == NULL, file, line, "a failed sign-in sets *out to NULL");
+    h_record(exp == H_EXP_SENTINEL, file, line, "a failed sign-in leaves *exp alone");
+    h_record(rs_idc_last_error()[0] != '\0', file, line, "a failed sign-in leaves a last error");
+    if (out != NULL && out != sentinel) {
+        rs_idc_free_token(out);
+    }
+    return got;
+}
+/* expect_browser(client, want, token_out, exp_out): see h_expect_browser. */
+#define expect_browser(client, want, token_out, exp_out) \
+    h_expect_browser(__FILE__, __LINE__, (client), (want), (token_out), (exp_out))
+
+/*
+ * The user the fake issued access token `token` (of the browser sign-in)
+ * to, copied into `subject`. Returns 0 when the fake names one, 1 when it
+ * says the token names no user (404), -1 on any other answer or failure.
+ */
+static inline int fake_access_token_subject(const char *token, char *subject, size_t size)
+{
+    int status = 0;
+    if (token == NULL ||
+        fake_request("POST", "/_fake/access-token-subject", token, strlen(token), &status,
+                     subject, size) != 0) {
+        return -1;
+    }
+    if (status == 404) {
+        subject[0] = '\0';
+        return 1;
+    }
+    return status == 200 ? 0 : -1;
+}
+
+/* Checks that the fake issued access token `token` to `want` (printing the subject only). */
+static inline int h_expect_access_subject(const char *file, int line, const char *token,
+                                          const char *want)
+{
+    char subject[512] = "";
+    int got = fake_access_token_subject(token, subject, sizeof subject);
+    const char *said = got == 0 ? subject : got == 1 ? "(it names no user)" : "(no answer)";
+    return h_record(got == 0 && strcmp(subject, want) == 0, file, line,
+                    "the access token should be issued to \"%s\"; the fake says: %s", want, said);
+}
+#define EXPECT_ACCESS_SUBJECT(token, want) h_expect_access_subject(__FILE__, __LINE__, (token), (want))
+
+/* One reading of the fake's sign-in counters; every field is -1 when it could not be read. */
+struct signin_ops {
+    long requests;  /* API requests, all services */
+    long register_; /* SSO-OIDC RegisterClient */
+    long authorize; /* the browser's GET /authorize */
+    long code;      /* CreateToken with the authorization code */
+    long refresh;   /* CreateToken with the refresh token */
+};
+
+/* Reads the sign-in counters with one `GET /_fake/stats`. */
+static inline struct signin_ops fake_signin_ops(void)
+{
+    struct signin_ops ops = {-1, -1, -1, -1, -1};
+    char body[4096];
+    int status = 0;
+    if (fake_request("GET", "/_fake/stats", NULL, 0, &status, body, sizeof body) != 0 ||
+        status != 200) {
+        return ops;
+    }
+    ops.requests = h_stat_in(body, "requests");
+    ops.register_ = h_stat_in(body, "operation RegisterClient");
+    ops.authorize = h_stat_in(body, "operation Authorize");
+    ops.code = h_stat_in(body, "operation CreateToken:authorization_code");
+    ops.refresh = h_stat_in(body, "operation CreateToken:refresh_token");
+    return ops;
+}
+
+/*
+ * Checks the sign-in counters moved from `before` by exactly `register_`
+ * RegisterClient, `authorize` Authorize, `code` and `refresh` CreateToken
+ * calls (-1: not checked). One check; on failure it prints all four.
+ */
+static inline int h_expect_signin_ops(const char *file, int line, const char *what,
+                                      struct signin_ops before, long register_, long authorize,
+                                      long code, long refresh)
+{
+    struct signin_ops now = fake_signin_ops();
+    long got[4] = {now.register_ - before.register_, now.authorize - before.authorize,
+                   now.code - before.code, now.refresh - before.refresh};
+    long want[4] = {register_, authorize, code, refresh};
+    long read[8] = {before.register_, before.authorize, before.code, before.refresh,
+                    now.register_,    now.authorize,    now.code,    now.refresh};
+    int ok = 1;
+    for (int i = 0; i < 8; i++) {
+        ok &= read[i] >= 0;
+    }
+    for (int i = 0; i < 4; i++) {
+        ok &= want[i] < 0 || got[i] == want[i];
+    }
+    return h_record(ok, file, line,
+                    "%s: the fake should see (RegisterClient %ld, Authorize %ld, CreateToken "
+                    "authorization_code %ld, refresh_token %ld), it saw (%ld, %ld, %ld, %ld)",
+                    what, want[0], want[1], want[2], want[3], got[0], got[1], got[2], got[3]);
+}
+/* EXPECT_SIGNIN_OPS(what, before, register_, authorize, code, refresh) */
+#define EXPECT_SIGNIN_OPS(what, before, register_, authorize, code, refresh)                 \
+    h_expect_signin_ops(__FILE__, __LINE__, (what), (before), (register_), (authorize), \
+                        (code), (refresh))
+
+/* What loopback_get() got back. */
+struct h_http_answer {
+    int status;          /* the HTTP status; 0 when no whole answer came */
+    char location[8192]; /* the Location header, or "" */
+    char body[1024];     /* the start of the body */
+};
+
+/*
+ * `GET url` for an http://127.0.0.1:PORT[/PATH] URL (any other URL is
+ * refused: nothing here leaves loopback), without following a redirect.
+ * Fills *answer and returns 0 when a whole answer arrived, else -1. The
+ * answer may hold an authorization code: it is wiped before it is freed.
+ */
+static inline int loopback_get(const char *url, struct h_http_answer *answer)
+{
+    memset(answer, 0, sizeof *answer);
+    static const char prefix[] = "http://127.0.0.1:";
+    if (strncmp(url, prefix, sizeof prefix - 1) != 0) {
+        return -1;
+    }
+    const char *port_text = url + sizeof prefix - 1;
+    char *end = NULL;
+    long port = strtol(port_text, &end, 10);
+    if (end == port_text || port <= 0 || port > 65535 || (*end != '/' && *end != '\0')) {
+        return -1;
+    }
+    const char *path = *end == '/' ? end : "/";
+    size_t head_size = strlen(path) + 128;
+    char *head = malloc(head_size);
+    if (head == NULL) {
+        return -1;
+    }
+    int head_len = snprintf(head, head_size,
+                            "GET %s HTTP/1.0\r\nHost: 127.0.0.1:%ld\r\nConnection: close\r\n\r\n",
+                            path, port);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (head_len < 0 || (size_t)head_len >= head_size || fd < 0) {
+        free(head);
+        if (fd >= 0) {
+            close(fd);
+        }
+        return -1;
+    }
+    struct timeval limit = {10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons((uint16_t)port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int ok = connect(fd, (struct sockaddr *)&addr, sizeof addr) == 0;
+    for (size_t sent = 0; ok && sent < (size_t)head_len;) {
+        ssize_t n = send(fd, head + sent, (size_t)head_len - sent, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        ok = n > 0;
+        sent += n > 0 ? (size_t)n : 0;
+    }
+    memset(head, 0, (size_t)head_len);
+    free(head);
+    char *text = ok ? malloc(H_FAKE_ANSWER_MAX + 1) : NULL;
+    size_t have = 0;
+    int whole = 0;
+    while (text != NULL && have < H_FAKE_ANSWER_MAX) {
+        ssize_t got = recv(fd, text + have, H_FAKE_ANSWER_MAX - have, 0);
+        if (got < 0 && errno == EINTR) {
+            continue;
+        }
+        if (got <= 0) {
+            whole = got == 0;
+            break;
+        }
+        have += (size_t)got;
+    }
+    close(fd);
+    if (text == NULL) {
+        return -1;
+    }
+    text[have] = '\0';
+    int result = -1;
+    const char *body = strstr(text, "\r\n\r\n");
+    int status = 0;
+    if (whole && body != NULL && sscanf(text, "HTTP/1.%*d %d", &status) == 1) {
+        answer->status = status;
+        for (const char *line = strstr(text, "\r\n"); line != NULL && line < body;
+             line = strstr(line + 2, "\r\n")) {
+            if (strncasecmp(line + 2, "Location:", 9) == 0) {
+                const char *value = line + 11;
+                value += strspn(value, " \t");
+                size_t len = strcspn(value, "\r\n");
+                if (len < sizeof answer->location) {
+                    memcpy(answer->location, value, len);
+                    answer->location[len] = '\0';
+                }
+                break;
+            }
+        }
+        snprintf(answer->body, sizeof answer->body, "%s", body + 4);
+        result = 0;
+    }
+    memset(text, 0, have);
+    free(text);
+    return result;
+}
+
+/* 1 when a listener can be bound on 127.0.0.1:port (with SO_REUSEADDR, as servers bind). */
+static inline int port_is_free(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) {
+        return 0;
+    }
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons((uint16_t)port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int free_port = bind(fd, (struct sockaddr *)&addr, sizeof addr) == 0 && listen(fd, 1) == 0;
+    close(fd);
+    return free_port;
+}
+
 #endif /* RS_IDC_TEST_HARNESS_H */

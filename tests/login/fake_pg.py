@@ -4,6 +4,7 @@ and for recording what the official Python driver sends.
 
     fake_pg.py [--cert FILE --key FILE] [--mode MODE] [--expect-user U]
                [--expect-database D] [--expect-namespace N]
+               [--access-token] [--expect-display-name NAME]
                [--accept-timeout S]
 
 Listens on 127.0.0.1 on a free port, prints `port N` (flushed), accepts one
@@ -23,10 +24,19 @@ Without --cert the server answers 'N' to the SSLRequest (it declines TLS)
 and records what the client sends after that. A StartupMessage sent
 without an SSLRequest is a problem (a token might follow in clear).
 
+With --access-token the login is that of the browser sign-in
+(BrowserIdcAuthPlugin): the startup must say plugin_name=BrowserIdcAuthPlugin
+and token_type=ACCESS_TOKEN (and idc_client_display_name=NAME with
+--expect-display-name, none without), and the token is an IAM Identity
+Center access token, which the server hands to the fake endpoint
+(RS_IDC_FAKE_PORT, POST /_fake/access-token-subject) to learn whose it is
+(token_subject).
+
 A startup parameter that is wrong or missing, or a badly framed 'i'
 message, gets an ErrorResponse naming the problem. The token must be at
 least 100 characters of standard base64 (what the fake Redshift endpoint
-hands out); it is never printed, only its length.
+hands out), or with --access-token an access token the fake endpoint
+names a user for; it is never printed, only its length.
 
 MODE:
   ok        the login above
@@ -44,21 +54,25 @@ At the end it prints one JSON line:
   none), startup (the parameters), problems (empty when everything the
   client sent was right), token_length (without a trailing NUL),
   token_decoded_length, token_nul (the 'i' message ended with a NUL),
-  token_ok, sent_after_request (message types the client sent after a
-  password request or an unknown message), terminated and io_error (a
-  connection that broke off, e.g. the client hung up). Exit status 0.
+  token_ok, token_subject (with --access-token: the user the fake endpoint
+  names for the token, or null), sent_after_request (message types the
+  client sent after a password request or an unknown message), terminated
+  and io_error (a connection that broke off, e.g. the client hung up).
+  Exit status 0.
 """
 
 import argparse
 import base64
 import binascii
 import json
+import os
 import re
 import socket
 import ssl
 import struct
 import sys
 import time
+import urllib.request
 
 PROTOCOL_3_0 = 196608
 SSL_REQUEST = 80877103
@@ -67,6 +81,11 @@ REQUIRED = {
     "plugin_name": "IdpTokenAuthPlugin",
     "idp_type": "AwsIdc",
     "token_type": "SUBJECT_TOKEN",
+}
+REQUIRED_BROWSER = {
+    "plugin_name": "BrowserIdcAuthPlugin",
+    "idp_type": "AwsIdc",
+    "token_type": "ACCESS_TOKEN",
 }
 BASE64 = re.compile(rb"^[A-Za-z0-9+/]+={0,2}$")
 
@@ -94,10 +113,24 @@ def error_response(text, code="28000"):
     return message(b"E", fields)
 
 
+def access_token_subject(token):
+    """The user the fake endpoint issued access token `token` to, or None.
+    Asked on loopback only, never through a proxy."""
+    url = "http://127.0.0.1:%s/_fake/access-token-subject" % os.environ["RS_IDC_FAKE_PORT"]
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    request = urllib.request.Request(url, data=token, method="POST")
+    try:
+        with opener.open(request, timeout=10) as answer:
+            return answer.read().decode("utf-8", "replace")
+    except (OSError, KeyError):
+        return None
+
+
 class Session:
-    def __init__(self, conn, chunked):
+    def __init__(self, conn, chunked, access_token=False):
         self.conn = conn
         self.chunked = chunked
+        self.access_token = access_token
 
     def send(self, data):
         if not self.chunked:
@@ -206,6 +239,13 @@ class Session:
         if len(token) < 100:
             result["problems"].append("token of %d bytes, expected at least 100" % len(token))
             return False
+        if self.access_token:
+            result["token_subject"] = access_token_subject(token)
+            if not result["token_subject"]:
+                result["problems"].append("the fake endpoint names no user for the access token")
+                return False
+            result["token_ok"] = True
+            return True
         if len(token) % 4 or not BASE64.match(token):
             result["problems"].append("the token is not standard base64")
             return False
@@ -243,7 +283,7 @@ class Session:
 
 
 def check_startup(params, args, result):
-    for key, want in REQUIRED.items():
+    for key, want in (REQUIRED_BROWSER if args.access_token else REQUIRED).items():
         got = params.get(key)
         if key == "plugin_name" and got is not None:
             # The drivers name the plugin with their own package in front
@@ -267,10 +307,14 @@ def check_startup(params, args, result):
     if params.get("identity_namespace") != args.expect_namespace:
         result["problems"].append("startup identity_namespace=%r, expected %r"
                                   % (params.get("identity_namespace"), args.expect_namespace))
+    if params.get("idc_client_display_name") != args.expect_display_name:
+        result["problems"].append("startup idc_client_display_name=%r, expected %r"
+                                  % (params.get("idc_client_display_name"),
+                                     args.expect_display_name))
 
 
 def serve(conn, args, context, result):
-    session = Session(conn, args.mode == "chunked")
+    session = Session(conn, args.mode == "chunked", args.access_token)
     try:
         params = session.read_startup(result, context)
         if params is None:
@@ -338,6 +382,11 @@ def main():
     parser.add_argument("--expect-database", default="dev")
     parser.add_argument("--expect-namespace", default=None,
                         help="the identity_namespace the client must send (default: none)")
+    parser.add_argument("--access-token", action="store_true",
+                        help="expect the browser sign-in's login (BrowserIdcAuthPlugin, "
+                             "token_type=ACCESS_TOKEN, an access token of the fake endpoint)")
+    parser.add_argument("--expect-display-name", default=None,
+                        help="the idc_client_display_name the client must send (default: none)")
     parser.add_argument("--accept-timeout", type=float, default=IO_TIMEOUT)
     args = parser.parse_args()
     if (args.cert is None) != (args.key is None):
@@ -346,7 +395,7 @@ def main():
     result = {"connected": False, "ssl_request": False, "tls": False, "tls_version": None,
               "sni": None, "tls_error": "", "declined_then": 0, "protocol": 0, "startup": {},
               "problems": [], "token_length": 0, "token_decoded_length": 0, "token_nul": None,
-              "token_ok": False, "sent_after_request": [], "terminated": False, "io_error": ""}
+              "token_ok": False, "token_subject": None, "sent_after_request": [], "terminated": False, "io_error": ""}
     context = tls_context(args, result)
 
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -13,9 +13,16 @@ certificates with the openssl command in a temporary directory: a CA, a
 server certificate for localhost and 127.0.0.1, one for another host name,
 and one from a CA nobody trusts. Each case starts a fresh login server on
 127.0.0.1, runs the example, and checks its exit status and output and
-what the server saw. With --valgrind, two cases run again under it. With
+what the server saw. With --valgrind, three cases run again under it (a
+browser sign-in among them). With
 --driver-python (a Python with redshift_connector), the driver logs in to
 the same kind of server and the test compares what the two sent.
+
+The browser sign-in (-b) is tested too: tests/login/play_browser.py plays
+the browser (the example runs it through RS_IDC_OPEN_WITH), the fake
+endpoint signs browser-user in, and the login server checks the startup
+(BrowserIdcAuthPlugin, token_type=ACCESS_TOKEN) and asks the fake whose
+access token came in the 'i' message.
 
 Nothing prints a token: the example, the driver script and the server show
 lengths only, and a check fails if any output holds a long base64 run. The
@@ -36,10 +43,15 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 SERVER = os.path.join(HERE, "fake_pg.py")
 DRIVER = os.path.join(HERE, "driver_login.py")
+PLAYER = os.path.join(HERE, "play_browser.py")
+ISSUER = "https://identitycenter.amazonaws.com/ssoins-login-test"
+DISPLAY_NAME = "rs-idc login test"
 HOST_NAME = "my-cluster.abc123xyz789.us-east-1.redshift.amazonaws.com"
 NAMESPACE = "rs-idc-test-namespace"
 TIMEOUT = 60
 LONG_BASE64 = re.compile(r"[A-Za-z0-9+/=]{100,}")
+# The access tokens of the browser sign-in are base64url, and codes too.
+LONG_BASE64URL = re.compile(r"[A-Za-z0-9_-]{60,}")
 # Variables that choose a trust store or a server for libpq-style programs:
 # every run starts without them and sets what it needs.
 PG_VARIABLES = ("PGHOST", "PGPORT", "PGUSER", "PGDATABASE", "PGSSLMODE", "PGSSLROOTCERT",
@@ -148,12 +160,13 @@ def note(case, text):
 
 
 def fake_stat(name):
-    """A counter from the fake endpoint's /_fake/stats (never through a proxy)."""
+    """A counter from the fake endpoint's /_fake/stats, e.g. "tokens" or
+    "operation Authorize" (never through a proxy)."""
     url = "http://127.0.0.1:%s/_fake/stats" % os.environ["RS_IDC_FAKE_PORT"]
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     with opener.open(url, timeout=10) as answer:
         for line in answer.read().decode().splitlines():
-            key, _, value = line.partition(" ")
+            key, _, value = line.rpartition(" ")
             if key == name:
                 return int(value)
     raise KeyError(name)
@@ -218,11 +231,14 @@ class Suite:
                            timeout=TIMEOUT * (4 if wrap else 1))
 
     def no_secret(self, case, *texts):
-        leaked = any(LONG_BASE64.search(t or "") for t in texts)
+        leaked = any(LONG_BASE64.search(t or "") or LONG_BASE64URL.search(t or "")
+                     for t in texts)
         self.r.check(case, "no output holds a token", not leaked)
 
-    def login_ok(self, case, tls, server_args, example_args, env_extra=None, wrap=()):
-        """A login that must succeed; checks both sides and the fake's token count."""
+    def login_ok(self, case, tls, server_args, example_args, env_extra=None, wrap=(),
+                 redshift_tokens=1):
+        """A login that must succeed; checks both sides and the fake's token count
+        (`redshift_tokens` Redshift tokens issued: 0 for the browser sign-in)."""
         server = Server(tls, *server_args)
         tokens_before = fake_stat("tokens")
         rc, out, err = self.run_example(server, example_args, env_extra, wrap)
@@ -240,7 +256,8 @@ class Suite:
           and res.get("token_length", 0) >= 100, "length %s" % res.get("token_length"))
         c(case, "the 'i' message ends with a NUL", res.get("token_nul") is True)
         c(case, "client sent Terminate and closed", res.get("terminated") is True)
-        c(case, "the fake endpoint issued one token", fake_stat("tokens") == tokens_before + 1)
+        c(case, "the fake endpoint issued %d Redshift token(s)" % redshift_tokens,
+          fake_stat("tokens") == tokens_before + redshift_tokens)
         self.no_secret(case, out, err, server.output)
         return res, out, err
 
@@ -386,7 +403,9 @@ class Suite:
         # Token failures: after TLS, nothing more reaches the server.
         for case, ident, status in (("cluster not found", "err-notfound", "RS_IDC_ENOTFOUND"),
                                     ("invalid identifier", "1-bad", "RS_IDC_EINVAL"),
-                                    ("invalid host name", "db.example.com", "RS_IDC_EINVAL")):
+                                    ("IP address for a host name", "10.1.2.3", "RS_IDC_EINVAL"),
+                                    ("unknown custom domain name", "db.example.com",
+                                     "RS_IDC_ENOTFOUND")):
             _, _, _, res = self.login_fails(case, good, ["--accept-timeout", "10"],
                                             ["-p", "{port}", "-c", "{ca}", ident], [status])
             c(case, "no startup message reached the server",
@@ -421,12 +440,165 @@ class Suite:
                              ["-p", "{port}", "-c", "{ca}", "my-cluster"],
                              ["server error: FATAL 28000"], wrap=self.wrap)
 
+        self.browser_logins()
+
         if self.driver_python:
             self.compare_with_driver()
 
         print("%d passed, %d failed" % (self.r.passed, self.r.failed))
         sys.stdout.flush()
         return 0 if self.r.failed == 0 and self.r.passed > 0 else 1
+
+    def browser_env(self, log):
+        """The example's environment for a sign-in that play_browser.py plays."""
+        return {"RS_IDC_OPEN_WITH": "%s %s" % (shlex.quote(sys.executable),
+                                               shlex.quote(PLAYER)),
+                "PLAY_BROWSER_LOG": log}
+
+    def browser_login_ok(self, case, port, server_args, example_args, wrap=()):
+        """A browser sign-in and login that must succeed: one sign-in at the
+        fake, browser-user's access token in the 'i' message, the page shown."""
+        c = self.r.check
+        log = os.path.join(self.certs.directory, "browser-%s.log" % port)
+        before = {name: fake_stat("operation " + name)
+                  for name in ("RegisterClient", "Authorize", "CreateToken:authorization_code")}
+        res, out, _ = self.login_ok(case, self.certs.good, ["--access-token", *server_args],
+                                    ["-h", "localhost", "-p", "{port}", "-c", "{ca}",
+                                     "-b", ISSUER, "-l", str(port), *example_args],
+                                    self.browser_env(log), wrap=wrap, redshift_tokens=0)
+        startup = res.get("startup", {})
+        for key, want in (("plugin_name", "BrowserIdcAuthPlugin"), ("idp_type", "AwsIdc"),
+                          ("token_type", "ACCESS_TOKEN")):
+            c(case, "startup %s=%s" % (key, want), startup.get(key) == want,
+              repr(startup.get(key)))
+        c(case, "the server got browser-user's access token",
+          res.get("token_subject") == "browser-user", repr(res.get("token_subject")))
+        for name, was in before.items():
+            c(case, "one %s at the fake" % name,
+              fake_stat("operation " + name) == was + 1, name)
+        c(case, "says it signs in through the browser",
+          "signing in through the browser (opened with RS_IDC_OPEN_WITH)" in out
+          and "signed in" in out.splitlines(), out.strip())
+        try:
+            with open(log) as f:
+                played = [json.loads(line) for line in f if line.strip()]
+        except (OSError, ValueError):
+            played = []
+        c(case, "the browser was opened once", len(played) == 1, played)
+        if played:
+            c(case, "the fake redirected the browser (302)",
+              played[0].get("authorize_status") == 302, played[0])
+            c(case, "the browser saw 'You may close this window'",
+              played[0].get("page_status") == 200 and played[0].get("closable") is True,
+              played[0])
+        return res
+
+    def browser_logins(self):
+        """The browser sign-in (-b): logins, failures and usage."""
+        c = self.r.check
+        res = self.browser_login_ok("browser sign-in", 27941, ["--expect-user", ""], [])
+        startup = res.get("startup", {})
+        c("browser sign-in", "no identity_namespace or idc_client_display_name without -n, -N",
+          "identity_namespace" not in startup and "idc_client_display_name" not in startup)
+
+        self.browser_login_ok("browser sign-in, namespace and display name", 27942,
+                              ["--expect-namespace", NAMESPACE,
+                               "--expect-display-name", DISPLAY_NAME],
+                              ["-n", NAMESPACE, "-N", DISPLAY_NAME, "-r", "us-east-1",
+                               "-w", "30"])
+
+        # Nobody signs in, or no browser opens: no connection is made.
+        for case, opener, args, parts in (
+                ("browser: nobody signs in", "true", ["-w", "1"],
+                 ["RS_IDC_ETIMEOUT", "idp_response_timeout_s"]),
+                ("browser: the opener fails", "false", [],
+                 ["RS_IDC_EIDENTITY", "RS_IDC_OPEN_WITH ended with status 1"])):
+            codes = fake_stat("operation CreateToken:authorization_code")
+            _, _, _, res = self.login_fails(case, self.certs.good,
+                                            ["--access-token", "--accept-timeout", "2"],
+                                            ["-p", "{port}", "-c", "{ca}", "-b", ISSUER,
+                                             "-l", "27943", *args], parts,
+                                            env_extra={"RS_IDC_OPEN_WITH": opener})
+            c(case, "no connection to the server", res.get("connected") is False)
+            c(case, "no code exchanged",
+              fake_stat("operation CreateToken:authorization_code") == codes)
+
+        # Signed in, but the server fails the certificate checks: it gets nothing.
+        log = os.path.join(self.certs.directory, "browser-refused.log")
+        _, _, _, res = self.login_fails("browser: untrusted server", self.certs.untrusted,
+                                        ["--access-token", "--accept-timeout", "10"],
+                                        ["-h", "localhost", "-p", "{port}", "-c", "{ca}",
+                                         "-b", ISSUER, "-l", "27944"],
+                                        ["certificate was refused"],
+                                        env_extra=self.browser_env(log))
+        c("browser: untrusted server", "no startup message, no token reached the server",
+          res.get("protocol") == 0 and res.get("startup") == {} and res.get("token_length") == 0,
+          "protocol %s, token_length %s" % (res.get("protocol"), res.get("token_length")))
+
+        # Usage.
+        for case, args in (("-b with a cluster", ["-b", ISSUER, "my-cluster"]),
+                           ("-l without -b", ["-l", "27945", "my-cluster"]),
+                           ("-b without a value", ["-b"])):
+            rc, out, err = self.run_example(None, args)
+            c(case, "exit status 2 with usage", rc == 2 and "usage:" in err,
+              "status %s" % rc)
+
+        if self.wrap:
+            self.browser_login_ok("valgrind: browser sign-in", 27946, [], [], wrap=self.wrap)
+
+    def compare_browser_with_driver(self):
+        """The driver's BrowserIdcAuthPlugin and the example's -b against the
+        same kind of server, both signing in at the fake: what both send."""
+        c = self.r.check
+        case = "python driver, browser sign-in"
+        log = os.path.join(self.certs.directory, "driver-browser.log")
+        server = Server(self.certs.good, "--access-token", "--expect-user", "",
+                        "--expect-namespace", NAMESPACE, "--expect-display-name", DISPLAY_NAME)
+        codes = fake_stat("operation CreateToken:authorization_code")
+        browser = "%s %s --authorize-at-fake %%s" % (shlex.quote(sys.executable),
+                                                     shlex.quote(PLAYER))
+        rc, out, err = run_program([self.driver_python, DRIVER, "--host", "localhost",
+                                    "--port", server.port, "--namespace", NAMESPACE,
+                                    "--browser", ISSUER, "--listen-port", "27951",
+                                    "--display-name", DISPLAY_NAME],
+                                   {"SSL_CERT_FILE": self.certs.ca,
+                                    "PYTHONDONTWRITEBYTECODE": "1", "BROWSER": browser,
+                                    "PLAY_BROWSER_LOG": log})
+        drv = server.finish()
+        c(case, "logs in (exit status 0)", rc == 0, "status %s: %s %s"
+          % (rc, out.strip(), err.strip()[-2000:]))
+        c(case, "signed in at the fake (one code exchanged)",
+          fake_stat("operation CreateToken:authorization_code") == codes + 1)
+        c(case, "server saw no problem", drv.get("problems") == [] and not drv.get("io_error"),
+          "%s %s" % (drv.get("problems"), drv.get("io_error")))
+        c(case, "the server got browser-user's access token",
+          drv.get("token_subject") == "browser-user", repr(drv.get("token_subject")))
+        self.no_secret(case, out, err, server.output)
+
+        case = "example -b, same options"
+        ex = self.browser_login_ok(case, 27952,
+                                   ["--expect-namespace", NAMESPACE,
+                                    "--expect-display-name", DISPLAY_NAME],
+                                   ["-n", NAMESPACE, "-N", DISPLAY_NAME])
+
+        case = "example -b vs driver"
+        es, ds = ex.get("startup", {}), drv.get("startup", {})
+        note(case, "example startup: %s" % json.dumps(es, sort_keys=True))
+        note(case, "driver startup:  %s" % json.dumps(ds, sort_keys=True))
+        c(case, "same plugin (%r / %r)" % (es.get("plugin_name"), ds.get("plugin_name")),
+          es.get("plugin_name") == "BrowserIdcAuthPlugin"
+          and ds.get("plugin_name", "").rsplit(".", 1)[-1] == "BrowserIdcAuthPlugin")
+        for key in ("idp_type", "token_type", "identity_namespace", "idc_client_display_name",
+                    "database"):
+            c(case, "same %s (%r)" % (key, ds.get(key)), key in ds and es.get(key) == ds.get(key),
+              "%r / %r" % (es.get(key), ds.get(key)))
+        c(case, "no user from either (example: left out, driver: %r)" % ds.get("user"),
+          "user" not in es and ds.get("user", "") == "")
+        c(case, "the same kind of token in 'i' (%d characters, browser-user's)"
+          % drv.get("token_length", 0),
+          ex.get("token_subject") == drv.get("token_subject") == "browser-user"
+          and ex.get("token_length") == drv.get("token_length"),
+          "%s / %s" % (ex.get("token_length"), drv.get("token_length")))
 
     def run_driver(self, server, *args):
         return run_program([self.driver_python, DRIVER, "--host", "localhost",
@@ -495,6 +667,8 @@ class Suite:
         c(case, "trailing NUL: the example sends one (as JDBC and ODBC), the driver none",
           ex.get("token_nul") is True and drv.get("token_nul") is False,
           "%s / %s" % (ex.get("token_nul"), drv.get("token_nul")))
+
+        self.compare_browser_with_driver()
 
         # Both refuse a server that declines TLS or names another host.
         case = "python driver: server declines TLS"
