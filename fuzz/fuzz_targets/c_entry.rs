@@ -20,7 +20,7 @@ use rs_idc::ffi::{
     rs_idc_client_get_token_for_host, rs_idc_client_new, rs_idc_free_token, rs_idc_get_token,
     rs_idc_option,
 };
-use rs_idc::hosts::parse_host;
+use rs_idc::hosts::classify_host;
 use rs_idc::ids::{normalise_cluster_ids, normalise_workgroups};
 use rs_idc::options::{settings_from_options, RawOption};
 use rs_idc::status::{RS_IDC_EINTERNAL, RS_IDC_EINVAL, RS_IDC_OK};
@@ -167,7 +167,7 @@ fuzz_target!(
             }
             2 => {
                 let Some(host) = strings.first() else { return };
-                let refused = parse_host(bounded(pieces[0], HOST_SCAN)).is_err();
+                let refused = classify_host(bounded(pieces[0], HOST_SCAN)).is_err();
                 let mut out: *mut c_char = ptr::NonNull::dangling().as_ptr();
                 let mut exp = EXP_UNTOUCHED;
                 let status = unsafe {
