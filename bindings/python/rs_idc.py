@@ -53,6 +53,7 @@ __all__ = [
     "RsIdcError",
     "Token",
     "cache_clear",
+    "forget_token",
     "get_token",
     "last_error",
     "set_log_callback",
@@ -74,6 +75,7 @@ __all__ = [
     "RS_IDC_EBADRESPONSE",
     "RS_IDC_EINTERNAL",
     "RS_IDC_EIDENTITY",
+    "RS_IDC_EAGAIN",
     "RS_IDC_LOG_OFF",
     "RS_IDC_LOG_ERROR",
     "RS_IDC_LOG_WARN",
@@ -98,6 +100,7 @@ RS_IDC_ESERVICE = -11
 RS_IDC_EBADRESPONSE = -12
 RS_IDC_EINTERNAL = -13
 RS_IDC_EIDENTITY = -14
+RS_IDC_EAGAIN = -15
 
 # Log levels, as in include/rs_idc.h.
 RS_IDC_LOG_OFF = 0
@@ -135,6 +138,13 @@ _ids_p = ctypes.POINTER(ctypes.c_char_p)
 # ctypes from converting (and losing) the pointer, so it can be freed.
 _out_p = ctypes.POINTER(ctypes.c_void_p)
 _exp_p = ctypes.POINTER(ctypes.c_int64)
+class rs_idc_request(ctypes.Structure):
+    """The opaque ``rs_idc_request``; only pointers to it are used."""
+
+
+_request_p = ctypes.POINTER(rs_idc_request)
+# int (*fn)(const char *url, void *userdata)
+_open_url_cb = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p)
 # void (*cb)(int level, const char *msg, void *userdata)
 _log_cb = ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p)
 
@@ -191,6 +201,16 @@ def _declare(lib):
             ctypes.c_int,
             [_client_p, ctypes.c_char_p, _ids_p, ctypes.c_size_t, _out_p, _exp_p],
         ),
+        "rs_idc_client_get_browser_token": (ctypes.c_int, [_client_p, _out_p, _exp_p]),
+        "rs_idc_set_open_url_callback": (None, [_open_url_cb, ctypes.c_void_p]),
+        "rs_idc_client_start_token": (
+            ctypes.c_int,
+            [_client_p, _ids_p, ctypes.c_size_t, ctypes.POINTER(_request_p)],
+        ),
+        "rs_idc_request_fd": (ctypes.c_int, [_request_p]),
+        "rs_idc_request_finish": (ctypes.c_int, [_request_p, _out_p, _exp_p]),
+        "rs_idc_request_free": (None, [_request_p]),
+        "rs_idc_forget_token": (None, [ctypes.c_char_p]),
         "rs_idc_client_free": (None, [_client_p]),
         "rs_idc_cache_clear": (None, []),
         "rs_idc_set_log_callback": (None, [_log_cb, ctypes.c_void_p]),
@@ -238,6 +258,19 @@ def version():
 def cache_clear():
     """Empties the process-wide token cache (the dropped tokens are wiped)."""
     _lib.rs_idc_cache_clear()
+
+
+def forget_token(token):
+    """Drops a cached token that a login refused (a Token, str or bytes),
+    so that the next call fetches a new one; an unknown token is ignored."""
+    value = getattr(token, "value", token)
+    if isinstance(value, str):
+        value = value.encode("utf-8")
+    if not isinstance(value, bytes):
+        raise TypeError("token must be a Token, str or bytes, not %s" % type(token).__name__)
+    if b"\0" in value:
+        return
+    _lib.rs_idc_forget_token(value)
 
 
 # The ctypes callback handed to the library, kept alive while it is installed.
@@ -512,6 +545,13 @@ class Client:
         raw = _web_token(web_token)
         array, n = _names(workgroups, "workgroup name")
         return self._token(_lib.rs_idc_client_get_user_serverless_token, raw, array, n)
+
+    def get_browser_token(self):
+        """The IAM Identity Center access token of a browser sign-in (the
+        handle needs the ``issuer_url`` option); send it to Redshift with
+        ``token_type=ACCESS_TOKEN``. Opens the browser only when no kept or
+        renewable sign-in exists."""
+        return self._token(_lib.rs_idc_client_get_browser_token)
 
     @property
     def closed(self):

@@ -149,6 +149,27 @@ class TestLibrary(unittest.TestCase):
             self.assertIsNotNone(fn.argtypes, "%s has argtypes" % name)
 
 
+class TestForget(TokenChecks):
+    def test_a_forgotten_token_is_fetched_anew(self):
+        with rs_idc.Client({"region": "us-east-1"}) as client:
+            refused = client.get_token(["forget-me"])
+            self.assertTrue(client.get_token(["forget-me"]).value == refused.value)
+            rs_idc.forget_token(refused)
+            fresh = client.get_token(["forget-me"])
+            self.assertGoodToken(fresh)
+            self.assertTrue(fresh.value != refused.value, "a new token")
+            rs_idc.forget_token("not a token anyone has")
+            self.assertTrue(client.get_token(["forget-me"]).value == fresh.value)
+            self.assertRaises(TypeError, rs_idc.forget_token, 42)
+
+    def test_browser_sign_in_needs_an_issuer(self):
+        with rs_idc.Client({"region": "us-east-1"}) as client:
+            with self.assertRaises(rs_idc.RsIdcError) as caught:
+                client.get_browser_token()
+            self.assertEqual(caught.exception.status, rs_idc.RS_IDC_EINVAL)
+            self.assertIn("issuer_url", str(caught.exception))
+
+
 class TestDefaultClient(TokenChecks):
     def test_get_token(self):
         self.assertGoodToken(rs_idc.get_token(["my-cluster"]))
