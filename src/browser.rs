@@ -23,6 +23,7 @@ use crate::settings::Settings;
 use crate::snapshot::unix_now;
 use crate::status::Status;
 use crate::token::Token;
+use crate::values::base64url_encode;
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -232,9 +233,7 @@ impl Flow<'_> {
     }
 
     fn authorize_url(&self, registration: &Registration, state: &str, verifier: &str) -> String {
-        let challenge = base64url(
-            aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, verifier.as_bytes()).as_ref(),
-        );
+        let challenge = pkce_challenge(verifier);
         let query = url::form_urlencoded::Serializer::new(String::new())
             .append_pair("response_type", "code")
             .append_pair("client_id", &registration.client_id)
@@ -400,25 +399,15 @@ fn open_in_browser(url: &str) -> Result<(), Error> {
     }
 }
 
-/// `N` random bytes as base64url text, wiped when dropped.
-fn random_text<const N: usize>() -> Result<Zeroizing<String>, Error> {
-    Ok(Zeroizing::new(base64url(&random_bytes::<N>()?[..])))
+/// The S256 challenge of a PKCE verifier: base64url of its SHA-256.
+fn pkce_challenge(verifier: &str) -> Zeroizing<String> {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, verifier.as_bytes());
+    base64url_encode(digest.as_ref())
 }
 
-/// Unpadded base64url, as PKCE and OAuth use it.
-fn base64url(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut out = String::with_capacity(bytes.len() * 4 / 3 + 3);
-    for chunk in bytes.chunks(3) {
-        let mut bits = 0u32;
-        for (i, &b) in chunk.iter().enumerate() {
-            bits |= u32::from(b) << (16 - 8 * i);
-        }
-        for i in 0..=chunk.len() {
-            out.push(char::from(ALPHABET[(bits >> (18 - 6 * i) & 63) as usize]));
-        }
-    }
-    out
+/// `N` random bytes as base64url text, wiped when dropped.
+fn random_text<const N: usize>() -> Result<Zeroizing<String>, Error> {
+    Ok(base64url_encode(&random_bytes::<N>()?[..]))
 }
 
 #[cfg(test)]
@@ -429,10 +418,8 @@ mod tests {
     fn pkce_challenges_follow_rfc_7636() {
         // The example of RFC 7636, appendix B.
         let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-        let challenge = base64url(
-            aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, verifier.as_bytes()).as_ref(),
-        );
-        assert_eq!(challenge, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+        let challenge = pkce_challenge(verifier);
+        assert_eq!(*challenge, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
         let text = random_text::<32>().unwrap();
         assert_eq!(text.len(), 43);
         assert_ne!(*text, *random_text::<32>().unwrap());

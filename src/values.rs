@@ -6,7 +6,9 @@
 
 use crate::error::Error;
 use std::net::{IpAddr, Ipv4Addr};
+use std::path::Path;
 use std::time::Duration;
+use zeroize::Zeroizing;
 
 /// The largest time bound a setting may ask for: one hour.
 pub(crate) const MAX_TIMEOUT_MS: u64 = 3_600_000;
@@ -183,9 +185,130 @@ fn v4_reach(ip: Ipv4Addr) -> Reach {
     }
 }
 
+/// Checks that `path` (the setting `name`) is a regular file, without
+/// opening it: a FIFO or a device is refused without blocking.
+pub(crate) fn check_regular_file(name: &str, path: &Path) -> Result<std::fs::Metadata, Error> {
+    let meta = std::fs::metadata(path)
+        .map_err(|e| file_error(name, path, format!("cannot be read: {e}")))?;
+    if !meta.is_file() {
+        return Err(file_error(name, path, "is not a regular file".into()));
+    }
+    Ok(meta)
+}
+
+/// Reads the regular file at `path` (the setting `name`) of at most `max`
+/// bytes, wiped when dropped. It is checked before it is opened, opened
+/// without blocking and checked again (the path may have been replaced
+/// by a FIFO since), and read with the bound.
+pub(crate) fn read_regular_file(
+    name: &str,
+    path: &Path,
+    max: u64,
+) -> Result<Zeroizing<Vec<u8>>, Error> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let too_large = || {
+        let bound = if max.is_multiple_of(1 << 20) {
+            format!("{} MiB", max >> 20)
+        } else {
+            format!("{max} bytes")
+        };
+        file_error(name, path, format!("is larger than {bound}"))
+    };
+    let cannot_read = |e: std::io::Error| file_error(name, path, format!("cannot be read: {e}"));
+    if check_regular_file(name, path)?.len() > max {
+        return Err(too_large());
+    }
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(cannot_read)?;
+    let meta = file.metadata().map_err(cannot_read)?;
+    if !meta.is_file() {
+        return Err(file_error(name, path, "is not a regular file".into()));
+    }
+    let mut bytes = Zeroizing::new(Vec::with_capacity(meta.len().min(max) as usize));
+    file.take(max + 1)
+        .read_to_end(&mut bytes)
+        .map_err(cannot_read)?;
+    if bytes.len() as u64 > max {
+        return Err(too_large());
+    }
+    Ok(bytes)
+}
+
+fn file_error(name: &str, path: &Path, why: String) -> Error {
+    Error::invalid(format!("{name}: {} {why}", path.display()))
+}
+
+/// Unpadded base64url (RFC 4648 section 5), as JWTs and PKCE use it;
+/// wiped when dropped.
+pub(crate) fn base64url_encode(bytes: &[u8]) -> Zeroizing<String> {
+    let standard = Zeroizing::new(aws_smithy_types::base64::encode(bytes));
+    Zeroizing::new(
+        standard
+            .trim_end_matches('=')
+            .chars()
+            .map(|c| match c {
+                '+' => '-',
+                '/' => '_',
+                other => other,
+            })
+            .collect(),
+    )
+}
+
+/// Decodes unpadded base64url; `None` when `text` is not that. Wiped when
+/// dropped.
+pub(crate) fn base64url_decode(text: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+    let mut standard = Zeroizing::new(String::with_capacity(text.len() + 3));
+    for &b in text {
+        standard.push(match b {
+            b'-' => '+',
+            b'_' => '/',
+            b if b.is_ascii_alphanumeric() => char::from(b),
+            _ => return None,
+        });
+    }
+    while !standard.len().is_multiple_of(4) {
+        standard.push('=');
+    }
+    aws_smithy_types::base64::decode(standard.as_str())
+        .ok()
+        .map(Zeroizing::new)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn base64url_follows_rfc_4648_and_round_trips() {
+        // RFC 4648 section 10, unpadded, and the two characters that
+        // differ from standard base64.
+        for (bytes, text) in [
+            (&b""[..], ""),
+            (b"f", "Zg"),
+            (b"fo", "Zm8"),
+            (b"foo", "Zm9v"),
+            (b"foobar", "Zm9vYmFy"),
+            (&[0xfb, 0xff][..], "-_8"),
+        ] {
+            assert_eq!(*base64url_encode(bytes), text);
+            assert_eq!(*base64url_decode(text.as_bytes()).unwrap(), bytes);
+        }
+        for len in 0..40 {
+            let bytes: Vec<u8> = (0..len).map(|i| (i * 37 + 11) as u8).collect();
+            assert_eq!(
+                *base64url_decode(base64url_encode(&bytes).as_bytes()).unwrap(),
+                bytes
+            );
+        }
+        for bad in [&b"abcde"[..], b"ab+/", b"ab=c", b"a b"] {
+            assert!(base64url_decode(bad).is_none(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn time_bounds_are_whole_milliseconds_in_range() {

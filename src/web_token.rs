@@ -5,6 +5,7 @@
 use crate::error::Error;
 use crate::keyed::{Digest, KeyedHash};
 use crate::status::Status;
+use crate::values::{base64url_decode, read_regular_file};
 use aws_smithy_json::deserialize::{json_token_iter, Token as Json};
 use std::path::Path;
 use zeroize::Zeroizing;
@@ -34,7 +35,7 @@ pub fn web_token_claims(name: &str, bytes: &[u8]) -> Result<WebTokenClaims, Erro
 /// As [`web_token_claims`], for the file at `path`, read as the
 /// `web_token_file` option reads it.
 pub fn web_token_file_claims(name: &str, path: &Path) -> Result<WebTokenClaims, Error> {
-    web_token_claims(name, &read_bounded(name, path)?)
+    web_token_claims(name, &read_web_token_file(name, path)?)
 }
 
 /// A web token whose shape and expiry were checked.
@@ -71,7 +72,7 @@ fn checked_claims<'a>(name: &str, bytes: &'a [u8]) -> Result<(&'a [u8], WebToken
         ));
     }
     let payload =
-        decode_base64url(payload).ok_or_else(|| shape("has a payload that is not base64url"))?;
+        base64url_decode(payload).ok_or_else(|| shape("has a payload that is not base64url"))?;
     let (subject, expires_at) =
         claims(&payload).map_err(|why| shape(&format!("has a payload that {why}")))?;
     let claims = WebTokenClaims {
@@ -108,7 +109,7 @@ impl WebToken {
     /// `name`): a regular file of at most [`RS_IDC_MAX_WEB_TOKEN_LEN`]
     /// bytes, opened without blocking.
     pub(crate) fn read_file(name: &str, path: &Path, now: i64) -> Result<WebToken, Error> {
-        WebToken::parse(name, &read_bounded(name, path)?, now)
+        WebToken::parse(name, &read_web_token_file(name, path)?, now)
     }
 
     /// The token text, to send to AWS.
@@ -128,29 +129,10 @@ impl WebToken {
     }
 }
 
-/// The bytes of the file at `path`, one more than a web token may have at
-/// most: a regular file, opened without blocking; wiped when dropped.
-fn read_bounded(name: &str, path: &Path) -> Result<Zeroizing<Vec<u8>>, Error> {
-    use std::io::Read;
-    use std::os::unix::fs::OpenOptionsExt;
-    let shown = path.display();
-    let failed = |why: String| Error::invalid(format!("{name}: {shown} {why}"));
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)
-        .map_err(|e| failed(format!("cannot be opened ({e})")))?;
-    let meta = file
-        .metadata()
-        .map_err(|e| failed(format!("cannot be read ({e})")))?;
-    if !meta.is_file() {
-        return Err(failed("is not a regular file".into()));
-    }
-    let mut bytes = Zeroizing::new(Vec::with_capacity(meta.len().min(4096) as usize));
-    file.take(RS_IDC_MAX_WEB_TOKEN_LEN as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| failed(format!("cannot be read ({e})")))?;
-    Ok(bytes)
+/// The bytes of a web token file: a regular file of at most
+/// [`RS_IDC_MAX_WEB_TOKEN_LEN`] bytes, read without blocking.
+fn read_web_token_file(name: &str, path: &Path) -> Result<Zeroizing<Vec<u8>>, Error> {
+    read_regular_file(name, path, RS_IDC_MAX_WEB_TOKEN_LEN as u64)
 }
 
 /// A keyed digest of web token text.
@@ -158,34 +140,6 @@ pub(crate) fn web_token_digest(text: &[u8]) -> Result<Digest, Error> {
     let mut hash = KeyedHash::new("rs-idc web token")?;
     hash.field(text.trim_ascii());
     Ok(hash.finish())
-}
-
-/// Decodes unpadded base64url (as JWT parts are), into a buffer wiped
-/// when dropped.
-fn decode_base64url(text: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
-    let value = |b: u8| -> Option<u32> {
-        Some(match b {
-            b'A'..=b'Z' => b - b'A',
-            b'a'..=b'z' => b - b'a' + 26,
-            b'0'..=b'9' => b - b'0' + 52,
-            b'-' => 62,
-            b'_' => 63,
-            _ => return None,
-        } as u32)
-    };
-    if text.len() % 4 == 1 {
-        return None;
-    }
-    let mut out = Zeroizing::new(Vec::with_capacity(text.len() * 3 / 4));
-    for chunk in text.chunks(4) {
-        let mut bits = 0u32;
-        for (i, &b) in chunk.iter().enumerate() {
-            bits |= value(b)? << (18 - 6 * i);
-        }
-        let bytes = bits.to_be_bytes();
-        out.extend_from_slice(&bytes[1..chunk.len()]);
-    }
-    Some(out)
 }
 
 /// The string `sub` and the numeric `exp` members of a JSON object, or
@@ -240,18 +194,7 @@ mod tests {
     use super::*;
 
     fn b64url(bytes: &[u8]) -> String {
-        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-        let mut out = String::new();
-        for chunk in bytes.chunks(3) {
-            let mut bits = 0u32;
-            for (i, &b) in chunk.iter().enumerate() {
-                bits |= (b as u32) << (16 - 8 * i);
-            }
-            for i in 0..=chunk.len() {
-                out.push(ALPHABET[(bits >> (18 - 6 * i) & 63) as usize] as char);
-            }
-        }
-        out
+        crate::values::base64url_encode(bytes).to_string()
     }
 
     fn jwt(payload: &str) -> String {
@@ -260,16 +203,6 @@ mod tests {
             b64url(br#"{"alg":"HS256","typ":"JWT"}"#),
             b64url(payload.as_bytes())
         )
-    }
-
-    #[test]
-    fn base64url_round_trips_every_length() {
-        for len in 0..40 {
-            let bytes: Vec<u8> = (0..len).map(|i| (i * 37 + 11) as u8).collect();
-            assert_eq!(*decode_base64url(b64url(&bytes).as_bytes()).unwrap(), bytes);
-        }
-        assert!(decode_base64url(b"abcde").is_none());
-        assert!(decode_base64url(b"ab+/").is_none());
     }
 
     #[test]
@@ -349,7 +282,10 @@ mod tests {
         let err = WebToken::read_file("web_token_file", &file, 1000)
             .err()
             .unwrap();
-        assert!(err.message().contains("longer than"), "{err}");
+        assert!(
+            err.message().contains("is larger than 16384 bytes"),
+            "{err}"
+        );
         let fifo = dir.join("fifo");
         let c_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
         // SAFETY: a valid path.
@@ -361,7 +297,7 @@ mod tests {
         let err = WebToken::read_file("web_token_file", &dir.join("none"), 1000)
             .err()
             .unwrap();
-        assert!(err.message().contains("cannot be opened"), "{err}");
+        assert!(err.message().contains("cannot be read"), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -9,7 +9,8 @@ use crate::arns::{parse_application_arn, parse_role_arn, parse_role_session_name
 use crate::error::Error;
 use crate::settings::{self, Settings, StaticCredentials, UserSettings, DEFAULT_ROLE_SESSION_NAME};
 use crate::values::{
-    check_endpoint, parse_millis, parse_region, parse_switch, parse_url, parse_whole,
+    check_endpoint, check_regular_file, parse_millis, parse_region, parse_switch, parse_url,
+    parse_whole,
 };
 use std::path::PathBuf;
 use std::time::Duration;
@@ -320,17 +321,8 @@ fn display_name(name: &str, value: &str) -> Result<String, Error> {
 /// exchange, so a missing file is reported here, not at the first call).
 fn web_token_file(name: &str, value: &str) -> Result<PathBuf, Error> {
     let path = PathBuf::from(non_empty(name, value)?);
-    match std::fs::metadata(&path) {
-        Ok(meta) if meta.is_file() => Ok(path),
-        Ok(_) => Err(Error::invalid(format!(
-            "{name}: {} is not a regular file",
-            path.display()
-        ))),
-        Err(e) => Err(Error::invalid(format!(
-            "{name}: {} cannot be read ({e})",
-            path.display()
-        ))),
-    }
+    check_regular_file(name, &path)?;
+    Ok(path)
 }
 
 fn known_key(position: usize, raw: &[u8]) -> Result<&'static OptionKey, Error> {

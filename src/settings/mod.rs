@@ -6,7 +6,7 @@
 //! container and instance credentials).
 
 use crate::error::Error;
-use crate::values::{parse_millis, parse_switch, parse_url};
+use crate::values::{parse_millis, parse_switch, parse_url, read_regular_file};
 use rustls_pki_types::pem::{PemObject, SectionKind};
 use rustls_pki_types::CertificateDer;
 use std::ffi::OsString;
@@ -318,44 +318,11 @@ impl Settings {
 /// must be a certificate that parses as X.509, as the TLS stack will
 /// parse it; at least one must be there.
 pub fn read_ca_file(name: &str, path: &Path) -> Result<Vec<u8>, Error> {
-    use std::io::Read;
-    use std::os::unix::fs::OpenOptionsExt;
-    let shown = path.display();
-    let refuse = |why: String| Error::invalid(format!("{name}: {shown} {why}"));
-    let regular = |meta: &std::fs::Metadata| -> Result<(), Error> {
-        if !meta.is_file() {
-            return Err(refuse("is not a regular file".into()));
-        }
-        if meta.len() > MAX_CA_FILE_BYTES {
-            return Err(refuse(format!(
-                "is larger than {} MiB",
-                MAX_CA_FILE_BYTES >> 20
-            )));
-        }
-        Ok(())
-    };
-    let cannot_read = |e: std::io::Error| refuse(format!("cannot be read: {e}"));
-    regular(&std::fs::metadata(path).map_err(cannot_read)?)?;
-    // Opened without blocking and checked again: the path may have been
-    // replaced by a FIFO since.
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)
-        .map_err(cannot_read)?;
-    regular(&file.metadata().map_err(cannot_read)?)?;
-    let mut pem = Vec::new();
-    file.take(MAX_CA_FILE_BYTES + 1)
-        .read_to_end(&mut pem)
-        .map_err(cannot_read)?;
-    if pem.len() as u64 > MAX_CA_FILE_BYTES {
-        return Err(refuse(format!(
-            "is larger than {} MiB",
-            MAX_CA_FILE_BYTES >> 20
-        )));
-    }
-    check_ca_pem(&pem).map_err(refuse)?;
-    Ok(pem)
+    let pem = read_regular_file(name, path, MAX_CA_FILE_BYTES)?;
+    check_ca_pem(&pem)
+        .map_err(|why| Error::invalid(format!("{name}: {} {why}", path.display())))?;
+    // CA certificates are public: the caller keeps them as plain bytes.
+    Ok(pem.to_vec())
 }
 
 /// Checks that every PEM block is an X.509 certificate the TLS stack

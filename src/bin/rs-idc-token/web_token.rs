@@ -94,7 +94,7 @@ mod tests {
         std::fs::write(&path, "\n").unwrap();
         assert!(describe_file(&path, 0).contains("is empty"));
         assert!(describe_file(&dir, 0).contains("not a regular file"));
-        assert!(describe_file(&dir.join("missing"), 0).contains("cannot be opened"));
+        assert!(describe_file(&dir.join("missing"), 0).contains("cannot be read"));
         let _ = std::fs::remove_dir_all(&dir);
     }
 
