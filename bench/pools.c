@@ -36,14 +36,6 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static long op(const char *name)
-{
-    char line[96], stats[8192];
-    snprintf(line, sizeof line, "operation %s", name);
-    return h_fake_control("GET", "/_fake/stats", stats, sizeof stats) == 0 ? h_stat_in(stats, line)
-                                                                            : -1;
-}
-
 static rs_idc_client *handle(const char *refresh_ahead)
 {
     rs_idc_option extra[] = {{"refresh_ahead", refresh_ahead}};
@@ -149,8 +141,8 @@ static void requests(void)
 static void custom_domain(void)
 {
     rs_idc_client *client = handle("on");
-    long describe = op("DescribeCustomDomainAssociations");
-    long list = op("ListCustomDomainAssociations");
+    long describe = fake_operation("DescribeCustomDomainAssociations");
+    long list = fake_operation("ListCustomDomainAssociations");
     double start = now_ms();
     for (int i = 0; i < 1000; i++) {
         char *token = NULL;
@@ -163,10 +155,10 @@ static void custom_domain(void)
     }
     printf("1000 calls with one custom domain: %ld lookup(s) (%ld Redshift, %ld Serverless), "
            "%.2f us per call\n",
-           op("DescribeCustomDomainAssociations") - describe +
-               (op("ListCustomDomainAssociations") - list),
-           op("DescribeCustomDomainAssociations") - describe,
-           op("ListCustomDomainAssociations") - list, (now_ms() - start) * 1000.0 / 1000);
+           fake_operation("DescribeCustomDomainAssociations") - describe +
+               (fake_operation("ListCustomDomainAssociations") - list),
+           fake_operation("DescribeCustomDomainAssociations") - describe,
+           fake_operation("ListCustomDomainAssociations") - list, (now_ms() - start) * 1000.0 / 1000);
     rs_idc_client_free(client);
 }
 

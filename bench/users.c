@@ -29,24 +29,6 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* A counter of the fake's `GET /_fake/stats` (`operation NAME N` lines too). */
-static long stat_of(const char *name)
-{
-    static char body[8192];
-    if (h_fake_control("GET", "/_fake/stats", body, sizeof body) != 0) {
-        return -1;
-    }
-    size_t len = strlen(name);
-    for (const char *line = body; line != NULL && *line != '\0';) {
-        if (strncmp(line, name, len) == 0 && line[len] == ' ') {
-            return strtol(line + len + 1, NULL, 10);
-        }
-        line = strchr(line, '\n');
-        line = line != NULL ? line + 1 : NULL;
-    }
-    return -1;
-}
-
 static int web_token(const char *subject, char *out, size_t size)
 {
     char path[256];
@@ -186,9 +168,9 @@ int main(int argc, char **argv)
     pthread_barrier_destroy(&barrier);
     printf("burst of %d threads for one new user: %ld exchange(s) "
            "(CreateTokenWithIAM %ld, AssumeRole %ld, GetIdentityCenterAuthToken %ld)\n",
-           BURST_THREADS, stat_of("operation CreateTokenWithIAM:jwt-bearer"),
-           stat_of("operation CreateTokenWithIAM:jwt-bearer"), stat_of("operation AssumeRole"),
-           stat_of("operation GetIdentityCenterAuthToken"));
+           BURST_THREADS, fake_operation("CreateTokenWithIAM:jwt-bearer"),
+           fake_operation("CreateTokenWithIAM:jwt-bearer"), fake_operation("AssumeRole"),
+           fake_operation("GetIdentityCenterAuthToken"));
     rs_idc_client_free(client);
     return 0;
 }

@@ -347,24 +347,25 @@ static inline int h_fake_control(const char *method, const char *path, char *bod
                                                                                           : -1;
 }
 
-/* A counter from the fake's `GET /_fake/stats` ("requests" or "tokens"); -1 on error. */
+/* A counter from the fake's `GET /_fake/stats` ("requests", "tokens", or
+ * "operation NAME"); -1 on error. */
+static inline long h_stat_in(const char *stats, const char *name);
+
 static inline long fake_stat(const char *name)
 {
-    char body[1024];
+    char body[8192];
     if (h_fake_control("GET", "/_fake/stats", body, sizeof body) != 0) {
         return -1;
     }
-    size_t name_len = strlen(name);
-    for (const char *line = body; line != NULL && *line != '\0';) {
-        if (strncmp(line, name, name_len) == 0 && line[name_len] == ' ') {
-            return strtol(line + name_len + 1, NULL, 10);
-        }
-        line = strchr(line, '\n');
-        if (line != NULL) {
-            line++;
-        }
-    }
-    return -1;
+    return h_stat_in(body, name);
+}
+
+/* The fake's count of one operation ("AssumeRole", "CreateToken:refresh_token", ...); -1 on error. */
+static inline long fake_operation(const char *name)
+{
+    char line[128];
+    snprintf(line, sizeof line, "operation %s", name);
+    return fake_stat(line);
 }
 
 /* API requests the fake has received (faults included); -1 on error. */

@@ -16,17 +16,6 @@
 
 #define THREADS 16
 
-static long op(const char *name)
-{
-    char line[96];
-    snprintf(line, sizeof line, "operation %s", name);
-    char stats[8192];
-    if (h_fake_control("GET", "/_fake/stats", stats, sizeof stats) != 0) {
-        return -1;
-    }
-    return h_stat_in(stats, line);
-}
-
 static char *host_token(rs_idc_client *client, const char *host, int want)
 {
     char *token = NULL;
@@ -67,9 +56,9 @@ static void *ask(void *arg)
 
 static void a_cluster_domain_is_looked_up_once(rs_idc_client *client)
 {
-    long describe = op("DescribeCustomDomainAssociations");
-    long list = op("ListCustomDomainAssociations");
-    long tokens = op("GetIdentityCenterAuthToken");
+    long describe = fake_operation("DescribeCustomDomainAssociations");
+    long list = fake_operation("ListCustomDomainAssociations");
+    long tokens = fake_operation("GetIdentityCenterAuthToken");
     struct shared shared = {.client = client};
     pthread_barrier_init(&shared.start, NULL, THREADS);
     pthread_t threads[THREADS];
@@ -80,10 +69,10 @@ static void a_cluster_domain_is_looked_up_once(rs_idc_client *client)
         pthread_join(threads[i], NULL);
     }
     pthread_barrier_destroy(&shared.start);
-    EXPECT(op("DescribeCustomDomainAssociations") - describe == 1,
+    EXPECT(fake_operation("DescribeCustomDomainAssociations") - describe == 1,
            "%d threads x 50 calls: one Redshift lookup", THREADS);
-    EXPECT(op("ListCustomDomainAssociations") - list == 0, "the cluster was found first");
-    EXPECT(op("GetIdentityCenterAuthToken") - tokens == 1, "and one token");
+    EXPECT(fake_operation("ListCustomDomainAssociations") - list == 0, "the cluster was found first");
+    EXPECT(fake_operation("GetIdentityCenterAuthToken") - tokens == 1, "and one token");
     for (size_t i = 1; i < THREADS; i++) {
         EXPECT(same_token(shared.tokens[0], shared.tokens[i]), "thread %zu got the same token",
                i);
@@ -100,13 +89,13 @@ static void a_cluster_domain_is_looked_up_once(rs_idc_client *client)
 
 static void a_workgroup_domain_asks_both_services(rs_idc_client *client)
 {
-    long describe = op("DescribeCustomDomainAssociations");
-    long list = op("ListCustomDomainAssociations");
+    long describe = fake_operation("DescribeCustomDomainAssociations");
+    long list = fake_operation("ListCustomDomainAssociations");
     char *first = host_token(client, "Sales.Workgroups.rs-idc.test.", RS_IDC_OK);
     char *second = host_token(client, "sales.workgroups.rs-idc.test", RS_IDC_OK);
     EXPECT(same_token(first, second), "one workgroup, one token");
-    EXPECT(op("DescribeCustomDomainAssociations") - describe == 1 &&
-               op("ListCustomDomainAssociations") - list == 1,
+    EXPECT(fake_operation("DescribeCustomDomainAssociations") - describe == 1 &&
+               fake_operation("ListCustomDomainAssociations") - list == 1,
            "Redshift, then Redshift Serverless, once");
     const char *workgroups[] = {"sales"};
     char *by_name = NULL;
@@ -120,12 +109,12 @@ static void a_workgroup_domain_asks_both_services(rs_idc_client *client)
 
 static void unknown_refused_and_malformed_hosts(rs_idc_client *client)
 {
-    long describe = op("DescribeCustomDomainAssociations");
+    long describe = fake_operation("DescribeCustomDomainAssociations");
     for (int i = 0; i < 2; i++) {
         host_token(client, "db.example.com", RS_IDC_ENOTFOUND);
         EXPECT_LAST_ERROR("db.example.com");
     }
-    EXPECT(op("DescribeCustomDomainAssociations") - describe == 2,
+    EXPECT(fake_operation("DescribeCustomDomainAssociations") - describe == 2,
            "a name nobody knows is asked again");
     host_token(client, "denied.clusters.rs-idc.test", RS_IDC_EDENIED);
     long before = fake_requests();
