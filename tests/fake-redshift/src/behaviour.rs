@@ -50,7 +50,7 @@ fn fault(name: &str) -> Option<Behaviour> {
 pub(crate) const MAX_SLOW_MS: i64 = 60_000;
 
 /// Parses `N` in `1..=max`.
-fn bounded(text: &str, max: i64) -> Option<i64> {
+pub(crate) fn bounded(text: &str, max: i64) -> Option<i64> {
     if text.is_empty() || text.len() > 7 || !text.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }

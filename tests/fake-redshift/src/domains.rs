@@ -5,6 +5,7 @@
 //! `NAME`, `NAME.workgroups.rs-idc.test` the workgroup `NAME`.
 
 use crate::auth;
+use crate::behaviour;
 use crate::http::{self, Request};
 use crate::keys::CUSTOM_DOMAIN_CERTIFICATE_ARN;
 use crate::server::State;
@@ -73,6 +74,21 @@ pub(crate) fn target(name: &str) -> Target {
         first if cluster => Target::Cluster(first.to_string()),
         first => Target::Workgroup(first.to_string()),
     }
+}
+
+/// The pause a name asks for of its lookups, in milliseconds: a second
+/// label `slow-N` (N from 1 to 60000) under either suffix, as in
+/// `analytics.slow-700.clusters.rs-idc.test` (still the cluster
+/// `analytics`). `name` is already normalised.
+pub(crate) fn name_delay_ms(name: &str) -> Option<u64> {
+    let rest = name
+        .strip_suffix(CLUSTERS_SUFFIX)
+        .or_else(|| name.strip_suffix(WORKGROUPS_SUFFIX))?;
+    let second = rest.split('.').nth(1)?;
+    let ms = second
+        .strip_prefix("slow-")
+        .and_then(|n| behaviour::bounded(n, behaviour::MAX_SLOW_MS))?;
+    Some(ms as u64)
 }
 
 /// An error answer: HTTP status, code, message.
@@ -235,6 +251,13 @@ fn handle(state: &State, req: &Request, protocol: Protocol, close: bool) -> Outc
         request_id: request_id(),
         close,
     };
+    // A name's own pause (`NAME.slow-N.clusters.rs-idc.test`), also before
+    // the credentials are checked.
+    if let Ok(Some(name)) = answer.domain_name(req) {
+        if let Some(ms) = name_delay_ms(&normalise(&name)) {
+            state.pause(Duration::from_millis(ms));
+        }
+    }
     let mut detail = String::new();
     let result = (|| {
         let caller = auth::authenticate(state, req, service)
@@ -275,5 +298,25 @@ mod tests {
             assert_eq!(target(&normalise(name)), expected, "{name}");
         }
         assert_eq!(normalise("X.Example.COM."), "x.example.com");
+    }
+
+    #[test]
+    fn a_second_label_slow_n_delays_the_lookups_of_a_name() {
+        for (name, expected) in [
+            ("analytics.slow-700.clusters.rs-idc.test", Some(700)),
+            ("slow-5.slow-60000.workgroups.rs-idc.test", Some(60_000)),
+            ("a.slow-1.x.clusters.rs-idc.test", Some(1)),
+            ("slow-700.clusters.rs-idc.test", None),
+            ("a.slow-0.clusters.rs-idc.test", None),
+            ("a.slow-60001.clusters.rs-idc.test", None),
+            ("a.slow-x.clusters.rs-idc.test", None),
+            ("a.slow-700.example.com", None),
+        ] {
+            assert_eq!(name_delay_ms(name), expected, "{name}");
+        }
+        assert_eq!(
+            target("analytics.slow-700.clusters.rs-idc.test"),
+            Target::Cluster("analytics".into())
+        );
     }
 }

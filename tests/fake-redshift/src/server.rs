@@ -95,9 +95,43 @@ pub(crate) struct State {
     /// Keys, minted credentials, refresh tokens and operation counters of
     /// trusted identity propagation.
     pub identity: identity::Store,
+    /// What clients said about themselves: user agents and role session
+    /// names (neither is secret).
+    pub seen: Mutex<Seen>,
+}
+
+/// The user agents of API requests and the role session names of the STS
+/// calls, in the order first seen (at most [`Seen::MOST`] of each).
+#[derive(Default)]
+pub(crate) struct Seen {
+    pub user_agents: Vec<String>,
+    pub session_names: Vec<(String, String)>,
+}
+
+impl Seen {
+    pub(crate) const MOST: usize = 256;
+
+    pub(crate) fn user_agent(&mut self, agent: &str) {
+        if self.user_agents.len() < Self::MOST && !self.user_agents.iter().any(|a| a == agent) {
+            self.user_agents.push(agent.to_owned());
+        }
+    }
+
+    pub(crate) fn session_name(&mut self, operation: &str, name: &str) {
+        if self.session_names.len() < Self::MOST {
+            self.session_names
+                .push((operation.to_owned(), name.to_owned()));
+        }
+    }
 }
 
 impl State {
+    /// Records the role session name of an STS call.
+    pub(crate) fn note_session_name(&self, operation: &str, name: &str) {
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        seen.session_name(operation, name);
+    }
+
     pub(crate) fn new(opts: &FakeOptions) -> State {
         State {
             token_ttl_secs: opts.token_ttl_secs,
@@ -268,6 +302,27 @@ impl FakeServer {
         self.state.requests.load(Ordering::SeqCst)
     }
 
+    /// The distinct `User-Agent` headers of API requests, oldest first.
+    pub fn user_agents(&self) -> Vec<String> {
+        self.state
+            .seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .user_agents
+            .clone()
+    }
+
+    /// The `RoleSessionName` of each `operation` call (`"AssumeRole"` or
+    /// `"AssumeRoleWithWebIdentity"`), oldest first.
+    pub fn role_session_names(&self, operation: &str) -> Vec<String> {
+        let seen = self.state.seen.lock().unwrap_or_else(|p| p.into_inner());
+        seen.session_names
+            .iter()
+            .filter(|(op, _)| op == operation)
+            .map(|(_, name)| name.clone())
+            .collect()
+    }
+
     /// Answers that handed out a whole token.
     pub fn tokens_issued(&self) -> u64 {
         self.state.tokens.load(Ordering::SeqCst)
@@ -340,6 +395,13 @@ fn serve_requests(state: &State, conn: &mut Conn, id: u64) -> bool {
             continue;
         }
         let number = state.requests.fetch_add(1, Ordering::SeqCst) + 1;
+        if let Some(agent) = req.header("user-agent") {
+            state
+                .seen
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .user_agent(agent);
+        }
         let outcome = service::handle_api(state, &req, close);
         state.log(&format!(
             "#{number} {} {} {}",

@@ -383,6 +383,24 @@ fn domain_delay_slows_the_lookups_only() {
 }
 
 #[test]
+fn a_second_label_slow_n_slows_that_name_only() {
+    let delay = Duration::from_millis(500);
+    let fake = FakeServer::start().expect("start");
+    let port = fake.port();
+    let (took, status) = timed(|| describe(port, &IDC, "a.slow-500.clusters.rs-idc.test"));
+    assert!(took >= delay && status == 200, "{took:?} {status}");
+    let body = describe(port, &IDC, "a.slow-1.clusters.rs-idc.test").text();
+    assert!(
+        body.contains("<ClusterIdentifier>a</ClusterIdentifier>"),
+        "{body}"
+    );
+    let (took, status) = timed(|| list(port, &IDC, "s.slow-500.workgroups.rs-idc.test"));
+    assert!(took >= delay && status == 200, "{took:?} {status}");
+    let (took, status) = timed(|| describe(port, &IDC, "slow-500.clusters.rs-idc.test"));
+    assert!(took < delay && status == 200, "{took:?} {status}");
+}
+
+#[test]
 fn the_delay_flag_sets_the_option() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_rs-idc-fake"))
         .args(["serve", "--stdin-lifetime", "--domain-delay-ms", "400"])

@@ -225,6 +225,7 @@ pub(crate) fn assume_role_with_web_identity(
     let mut detail = String::new();
     let result = (|| {
         let (role, session, ttl) = common(state, params)?;
+        state.note_session_name("AssumeRoleWithWebIdentity", &session);
         let token = required(params, "WebIdentityToken")?;
         detail = format!(" role={} token_len={}", role.name, token.len());
         let claims =
@@ -335,6 +336,7 @@ pub(crate) fn assume_role(
         })?;
         detail = format!(" key={}", caller.access_key_id);
         let (role, session, ttl) = common(state, params)?;
+        state.note_session_name("AssumeRole", &session);
         detail += &format!(" role={}", role.name);
         let subject = provided_subject(state, params)?;
         if let Some(user) = &subject {
