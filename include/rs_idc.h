@@ -191,6 +191,13 @@
 #define RS_IDC_MAX_WEB_TOKEN_LEN (16 * 1024)
 
 /**
+ * The most threads the library runs for work no caller's thread runs
+ * (non-blocking requests, refreshes ahead); more such calls wait their
+ * turn, each within its own time bound.
+ */
+#define RS_IDC_MAX_WORKER_THREADS 8
+
+/**
  * A client handle: settings, AWS SDK clients and a connection pool. Made
  * by rs_idc_client_new(), released by rs_idc_client_free(); many threads
  * may use one handle at once.
@@ -272,7 +279,9 @@ typedef int (*rs_idc_open_url_fn)(const char *url, void *userdata);
  *                         rs_idc_client_get_serverless_token() and
  *                         rs_idc_client_get_token_for_host() get that
  *                         user's token (optional)
- *   role_session_name     2 to 64 of A-Z a-z 0-9 +=,.@_- (default rs-idc)
+ *   role_session_name     2 to 64 of A-Z a-z 0-9 +=,.@_- (default
+ *                         rs-idc-web-identity for AssumeRoleWithWebIdentity,
+ *                         rs-idc-identity-context for AssumeRole)
  *
  * Browser sign-in (see rs_idc_client_get_browser_token()):
  *
@@ -333,16 +342,24 @@ void rs_idc_set_open_url_callback(rs_idc_open_url_fn fn, void *userdata);
  * state and PKCE verifier, a listener on 127.0.0.1:listen_port bound
  * before the browser is opened (through rs_idc_set_open_url_callback()),
  * the authorize URL on the SSO-OIDC endpoint of idc_region, the redirect
- * checked against the state (another state is refused and never
- * exchanged), CreateToken with the code and the verifier, and a page
- * telling the user they may close the window. The access token is kept
- * per issuer, region, display name, listen port and endpoint until its
- * margin, then renewed
- * with the refresh token without a browser; the browser opens again only
- * when that fails. Concurrent callers share one sign-in.
+ * checked against the state (another state, or none, is refused, logged
+ * and never exchanged), CreateToken with the code and the verifier, and a
+ * page telling the user they may close the window. The listener reads at
+ * most 4 connections at once, each for at most 5 s, on the calling
+ * thread, and closes them all when the sign-in ends; a forked child does
+ * not keep it. The access token is kept per issuer, region, display
+ * name, listen port and endpoint until its margin, then renewed with the
+ * refresh token without a browser; the browser opens again only when
+ * that fails. Concurrent callers with the same settings share one
+ * sign-in, each within its own idp_response_timeout_s: when a shorter
+ * bound ends the shared sign-in, a caller with a longer one signs in
+ * again in the time it has left. rs_idc_forget_token() and
+ * rs_idc_cache_clear() reach the kept access token.
  *
  * Returns RS_IDC_OK, or: RS_IDC_EINVAL without issuer_url;
- * RS_IDC_ETIMEOUT when nobody signs in within idp_response_timeout_s;
+ * RS_IDC_ETIMEOUT when nobody signs in within idp_response_timeout_s (the
+ * message says how many answers with a wrong or missing state were
+ * refused);
  * RS_IDC_ENETWORK when listen_port is in use (the message says so);
  * RS_IDC_EIDENTITY when the callback returns non-zero, the sign-in is
  * refused, or the code is not accepted; the listener is closed on every
@@ -457,15 +474,16 @@ int rs_idc_client_get_serverless_token(rs_idc_client *client,
  * - CLUSTER.ID.REGION.redshift.amazonaws.com or
  *   WORKGROUP.ACCOUNT.REGION.redshift-serverless.amazonaws.com (also
  *   under amazonaws.com.cn), read locally. The host's region is used
- *   unless the handle has a region option; a handle keeps clients for at
- *   most 8 such regions.
+ *   unless the handle has a region option; the process keeps clients for
+ *   at most 32 such regions (of all handles).
  * - any other DNS name: a custom domain name. Redshift
  *   DescribeCustomDomainAssociations, then Redshift Serverless
  *   ListCustomDomainAssociations, in the handle's region, say which
  *   cluster or workgroup it is (RS_IDC_ENOTFOUND when neither knows it);
  *   the answer is kept for an hour per region, endpoint and identity.
  *
- * An IP address, or a name with a scheme, port or path, gives
+ * The handle's time bound (timeout_ms) covers the whole call, the lookup
+ * included. An IP address, or a name with a scheme, port or path, gives
  * RS_IDC_EINVAL: pass the identifier instead. Otherwise as
  * rs_idc_client_get_token().
  *
@@ -494,10 +512,11 @@ int rs_idc_client_get_token_for_host(rs_idc_client *client,
  * SSO-OIDC CreateTokenWithIAM with the web token; the identity context it
  * returns is given to STS AssumeRole of access_role_arn; the user's
  * identity-enhanced credentials then get the token. They are kept per
- * user until shortly before they expire (then renewed with the refresh
- * token, or the web token when that is refused), and concurrent calls for
- * one user make one exchange. Tokens are cached per user by the same
- * rule as every token: users never receive each other's.
+ * handle and web token until shortly before they expire (then renewed
+ * with the refresh token, or the web token when that is refused), at most
+ * 4096 users in the process, and concurrent calls for one user make one
+ * exchange. Tokens are cached per user by the same rule as every token:
+ * users never receive each other's.
  *
  * Returns RS_IDC_OK, or a negative status: RS_IDC_EINVAL for a web token
  * that is not a JWT with a numeric exp claim, RS_IDC_EIDENTITY for an
@@ -540,10 +559,12 @@ int rs_idc_client_get_user_serverless_token(rs_idc_client *client,
 void rs_idc_client_free(rs_idc_client *client);
 
 /**
- * Empties the process-wide token cache; the dropped tokens are wiped.
- * The next call for any identifier set asks the service again. The
- * users' credentials that handles keep for per-user tokens stay until
- * they are due or the handle is freed.
+ * Empties everything the process keeps: cached tokens, users'
+ * credentials and web token files, custom-domain mappings, browser
+ * sign-ins (access and refresh tokens, registered clients) and the
+ * clients kept for regions of host names. What is dropped is wiped. The
+ * next call asks the services again (a browser sign-in opens the browser
+ * again).
  *
  * Threads: any thread; calls running at the same time may still return
  * a token they had already taken from the cache.
@@ -557,10 +578,12 @@ void rs_idc_cache_clear(void);
  *
  *   login refused -> rs_idc_forget_token(token) -> get a token -> retry
  *
- * token: the refused token, a C string. If it is still cached it is
- * dropped (the comparison runs in constant time); NULL or a token that
- * is not cached does nothing. The caller still frees its copy with
- * rs_idc_free_token().
+ * token: the refused token, a C string: any token from this library,
+ * also a browser sign-in's access token (token_type=ACCESS_TOKEN). If it
+ * is still kept it is dropped (the comparison runs in constant time); a
+ * browser sign-in keeps its refresh token, so the next call renews it
+ * without the browser when it can. NULL or a token that is not kept does
+ * nothing. The caller still frees its copy with rs_idc_free_token().
  *
  * Threads: any thread.
  *
@@ -616,9 +639,12 @@ void rs_idc_set_log_level(int level);
  * bad input fails at once, with no request and no network traffic.
  * out: receives the request; release it with rs_idc_request_free().
  *
- * A cached token makes the request ready at once. Otherwise the call runs
- * on a thread of the library's, sharing the cache and the calls in flight
- * with every other caller, bounded by the handle's time bound.
+ * A cached token makes the request ready at once. A call for the same
+ * token already in flight takes the request as a listener: any number of
+ * requests, one call, no thread. Otherwise the call runs on the library's
+ * pool of at most RS_IDC_MAX_WORKER_THREADS threads (more requests wait
+ * their turn), sharing the cache and the calls in flight with every other
+ * caller, bounded by the handle's time bound from this call on.
  *
  * Returns RS_IDC_OK, or a negative status (then *out is NULL).
  *

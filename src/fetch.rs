@@ -4,20 +4,19 @@
 //! own after the call that started it has returned.
 
 use crate::aws;
-use crate::cache::{self, Cached, FlightKey, Key, TokenCache};
+use crate::cache::{self, Key, TOKENS};
+use crate::clock::{unix_now, Deadline};
 use crate::error::Error;
-use crate::flight::SingleFlight;
+use crate::flight::Listener;
 use crate::ids::IdSet;
+use crate::kept::Cached;
 use crate::keyed::Digest;
 use crate::runtime;
-use crate::snapshot::{unix_now, Snapshot};
+use crate::snapshot::Snapshot;
 use crate::token::{Api, Token};
-use std::sync::{Arc, LazyLock};
-use std::time::{Duration, Instant};
-
-/// The process-wide token cache.
-pub(crate) static CACHE: LazyLock<TokenCache> = LazyLock::new(TokenCache::new);
-static FLIGHTS: LazyLock<SingleFlight<FlightKey>> = LazyLock::new(SingleFlight::<FlightKey>::new);
+use crate::workers;
+use std::sync::Arc;
+use std::time::Duration;
 
 /// How a client caches: the settings a fetch needs besides its target.
 #[derive(Clone)]
@@ -56,7 +55,7 @@ pub(crate) fn cached<R, F: FnOnce(&Token) -> R>(
     read: F,
     refresh: impl FnOnce() -> Option<Fetch>,
 ) -> Result<R, F> {
-    match CACHE.read(snapshot.key(api, ids), unix_now(), read)? {
+    match cache::read(snapshot.key(api, ids), unix_now(), read)? {
         Cached::Fresh(done) => Ok(done),
         Cached::RefreshAhead(done) => {
             match refresh() {
@@ -68,30 +67,48 @@ pub(crate) fn cached<R, F: FnOnce(&Token) -> R>(
     }
 }
 
+/// Hands `listener` the outcome of the call in flight for `ids` under
+/// `snapshot`'s identity and `policy`'s settings, if there is one; else
+/// gives it back.
+pub(crate) fn listen(
+    snapshot: &Snapshot,
+    api: Api,
+    ids: &IdSet,
+    policy: &CachePolicy,
+    listener: Listener<Token>,
+) -> Result<(), Listener<Token>> {
+    if !policy.cache {
+        return Err(listener);
+    }
+    let key = Key::new(snapshot.key(api, ids));
+    TOKENS.listen(key, &policy.flight_settings, listener)
+}
+
 impl Fetch {
     /// A token from the service, or from a call in flight for the same
     /// key, identity and settings; a successful one is cached.
-    pub(crate) fn run(&self, deadline: Instant) -> Result<Token, Error> {
+    pub(crate) fn run(&self, deadline: &Deadline) -> Result<Token, Error> {
         if !self.policy.cache {
             return self.call(deadline);
         }
-        let key = self.snapshot.key(self.api, &self.ids);
-        let flight = FlightKey::new(key, &self.policy.flight_settings);
-        FLIGHTS.run(&flight, deadline, || {
-            // Another flight may have filled the entry since the lookup.
-            if let Some(token) = CACHE.fresh(key, unix_now()) {
-                return Ok(token);
-            }
-            let minted_at = unix_now();
-            let token = self.call(deadline)?;
-            let due = cache::due(&token, minted_at, self.policy.margin, self.policy.ahead);
-            CACHE.put(Key::new(key), token.clone(), due, minted_at);
-            Ok(token)
-        })
+        let key = Key::new(self.snapshot.key(self.api, &self.ids));
+        let settings = &self.policy.flight_settings;
+        TOKENS.fly(
+            &key,
+            settings,
+            deadline,
+            |_| true,
+            |_| {
+                let minted_at = unix_now();
+                let token = self.call(deadline)?;
+                let due = cache::due(&token, minted_at, self.policy.margin, self.policy.ahead);
+                Ok((token, due))
+            },
+        )
     }
 
     /// Makes the API call with the snapshot's credentials.
-    fn call(&self, deadline: Instant) -> Result<Token, Error> {
+    fn call(&self, deadline: &Deadline) -> Result<Token, Error> {
         let caller = Arc::clone(self.snapshot.caller(&self.service)?);
         let ids = self.ids.to_vec();
         let answer = runtime::run(deadline, aws::get_token(caller, self.api, ids))?;
@@ -105,26 +122,24 @@ impl Fetch {
         Ok(token)
     }
 
-    /// Runs the fetch on a thread of its own: a refresh ahead. Its failure
-    /// is logged and not cached; the cached token is served until it is
-    /// due, and then the next call fetches and reports.
+    /// Runs the fetch on a thread of the pool: a refresh ahead. Its
+    /// failure is logged and not cached; the cached token is served until
+    /// it is due, and then the next call fetches and reports.
     fn start_in_background(self) {
-        let started = std::thread::Builder::new()
-            .name("rs-idc-refresh".into())
-            .spawn(move || {
-                let deadline = Instant::now() + self.policy.timeout;
-                if let Err(err) = self.run(deadline) {
-                    tracing::warn!(
-                        "refresh ahead of a {} token failed ({:?}): {}; the cached token is \
+        let started = workers::submit(Box::new(move || {
+            let deadline = Deadline::after(self.policy.timeout);
+            if let Err(err) = self.run(&deadline) {
+                tracing::warn!(
+                    "refresh ahead of a {} token failed ({:?}): {}; the cached token is \
                          served until it is due",
-                        self.api.name(),
-                        err.status(),
-                        err.message()
-                    );
-                }
-            });
+                    self.api.name(),
+                    err.status(),
+                    err.message()
+                );
+            }
+        }));
         if let Err(err) = started {
-            tracing::warn!("no thread for a refresh ahead: {err}");
+            tracing::warn!("no refresh ahead: {}", err.message());
         }
     }
 }

@@ -21,7 +21,7 @@ use crate::error::Error;
 use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::ops::{Deref, DerefMut};
-use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicPtr, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Once, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 const STRIPES: usize = 32;
@@ -81,10 +81,67 @@ pub(crate) fn current_pid() -> u32 {
     pid
 }
 
-/// After `fork()`, in the child: the child's id, and the gate open again.
+/// After `fork()`, in the child: the child's id, the descriptors a child
+/// must not keep closed, and the gate open again.
 extern "C" fn child_after_fork() {
     PID.store(std::process::id(), Ordering::Relaxed);
+    for slot in &CLOSE_IN_CHILD {
+        let fd = slot.swap(-1, Ordering::AcqRel);
+        if fd >= 0 {
+            // SAFETY: a descriptor registered by a ClosedInChild of the
+            // parent, whose owner (on a thread that does not exist here)
+            // never runs in the child; close() is async-signal-safe.
+            unsafe { libc::close(fd) };
+        }
+    }
     open_gate();
+}
+
+/// How many descriptors can be registered at once to be closed in a child.
+const CLOSE_IN_CHILD_SLOTS: usize = 16;
+
+/// Descriptors a forked child closes (-1: a free slot). A fixed array of
+/// atomics: the child's handler may neither lock nor allocate.
+static CLOSE_IN_CHILD: [AtomicI32; CLOSE_IN_CHILD_SLOTS] =
+    [const { AtomicI32::new(-1) }; CLOSE_IN_CHILD_SLOTS];
+
+/// While it lives, a forked child closes the descriptor it names at
+/// once: for sockets that belong to work on one of the parent's threads,
+/// such as a browser sign-in's listener, which the child would otherwise
+/// keep open (and its port taken) for as long as it lives.
+pub(crate) struct ClosedInChild {
+    slot: Option<usize>,
+    fd: i32,
+}
+
+impl ClosedInChild {
+    /// Registers `fd`; with every slot taken, the child keeps it (logged).
+    pub(crate) fn new(fd: i32) -> ClosedInChild {
+        register_fork_handlers();
+        let slot = CLOSE_IN_CHILD.iter().position(|slot| {
+            slot.compare_exchange(-1, fd, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok()
+        });
+        if slot.is_none() {
+            tracing::warn!("more than {CLOSE_IN_CHILD_SLOTS} descriptors to close after fork()");
+        }
+        ClosedInChild { slot, fd }
+    }
+}
+
+impl Drop for ClosedInChild {
+    fn drop(&mut self) {
+        // Only its own registration: in a child the slot was emptied, and
+        // may hold another descriptor since.
+        if let Some(slot) = self.slot {
+            let _ = CLOSE_IN_CHILD[slot].compare_exchange(
+                self.fd,
+                -1,
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            );
+        }
+    }
 }
 
 impl Pass {

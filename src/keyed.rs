@@ -65,6 +65,15 @@ pub(crate) fn random_bytes<const N: usize>() -> Result<Zeroizing<[u8; N]>, Error
     Ok(bytes)
 }
 
+/// The keyed digest that finds a token by its text, for
+/// `rs_idc_forget_token`: any store holding a token compares this digest,
+/// in constant time, never the text.
+pub(crate) fn token_digest(text: &[u8]) -> Result<Digest, Error> {
+    let mut hash = KeyedHash::new("rs-idc token")?;
+    hash.field(text);
+    Ok(hash.finish())
+}
+
 /// Builds a [`Digest`] from fields. Each field is length-prefixed, so
 /// `("ab", "c")` and `("a", "bc")` differ.
 pub(crate) struct KeyedHash {

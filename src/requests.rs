@@ -1,19 +1,24 @@
-//! Non-blocking requests, for event-loop clients: a token call runs on a
-//! thread of its own while the caller's loop waits for a file descriptor
-//! (an eventfd) to become readable. A cached token is ready at once,
-//! without a thread. The thread shares flights and the cache with every
-//! other call, and keeps the client alive until it is done; dropping a
-//! request only drops the caller's interest.
+//! Non-blocking requests, for event-loop clients: the caller's loop waits
+//! for a file descriptor (an eventfd) to become readable while the call
+//! runs elsewhere.
+//!
+//! A request never has a thread of its own. A cached token makes it ready
+//! at once; a call for the same token already in flight takes it as a
+//! listener (one flight, any number of requests); otherwise the call runs
+//! on the library's small pool of threads ([`crate::workers`]), within the
+//! deadline set when the request started. The call shares flights and the
+//! cache with every other call and keeps the client alive until it is
+//! done; dropping a request only drops the caller's interest.
 
-use crate::client::Client;
+use crate::client::{api_ids, Client};
 use crate::error::Error;
 use crate::fork;
-use crate::ids::IdSet;
 use crate::token::{Api, Token};
+use crate::workers;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::{Arc, Mutex};
 
-/// What a request's caller and its thread share.
+/// What a request's caller and the call share.
 struct Shared {
     /// Readable once `outcome` is set; closed when both sides are done.
     ready: OwnedFd,
@@ -42,18 +47,17 @@ pub struct Request {
 }
 
 impl Request {
-    /// Starts a call for the clusters `ids` with `client`'s settings. The
-    /// identifiers are checked here (an error means no request and no
-    /// traffic); a cached token makes the request ready at once.
+    /// Starts a call for `ids` (clusters or workgroups, as `api` says) with
+    /// `client`'s settings. The identifiers are checked here (an error
+    /// means no request and no traffic); a cached token makes the request
+    /// ready at once.
     pub fn start<I: AsRef<[u8]>>(
         client: &Arc<Client>,
         api: Api,
         ids: &[I],
     ) -> Result<Request, Error> {
-        let ids = match api {
-            Api::Provisioned => IdSet::clusters(ids)?,
-            Api::Serverless => IdSet::workgroups(ids)?,
-        };
+        let ids = api_ids(api, ids)?;
+        let deadline = client.deadline();
         // SAFETY: plain system call; the result is checked.
         let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
         if fd < 0 {
@@ -71,11 +75,17 @@ impl Request {
             shared.finish(Ok(token));
             return Ok(Request { shared });
         }
+        let listener = {
+            let shared = Arc::clone(&shared);
+            Box::new(move |outcome: &Result<Token, Error>| shared.finish(outcome.clone()))
+        };
+        if client.listen(api, &ids, listener).is_ok() {
+            return Ok(Request { shared });
+        }
         let (worker, client) = (Arc::clone(&shared), Arc::clone(client));
-        std::thread::Builder::new()
-            .name("rs-idc-request".into())
-            .spawn(move || worker.finish(client.read_set_token(api, &ids, Token::clone)))
-            .map_err(|e| Error::internal(format!("no thread for the request: {e}")))?;
+        workers::submit(Box::new(move || {
+            worker.finish(client.read_set_token(api, &ids, deadline, Token::clone))
+        }))?;
         Ok(Request { shared })
     }
 

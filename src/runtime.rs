@@ -11,13 +11,13 @@
 //! thread-locals are gone, in an `atexit()` handler) has its call driven
 //! by a short-lived thread of its own.
 
+use crate::clock::Deadline;
 use crate::error::Error;
 use crate::fork::PerProcess;
 use crate::status::Status;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
-use std::time::Instant;
 
 /// The runtime, shut down without waiting when dropped: a runtime that
 /// lost a race to be the process's one may be dropped on a thread of
@@ -47,7 +47,7 @@ fn runtime() -> Result<&'static Arc<Runtime>, Error> {
 
 /// Runs `work` with the library's runtime, bounded by `deadline`, and
 /// returns its result.
-pub(crate) fn run<T, F>(deadline: Instant, work: F) -> Result<T, Error>
+pub(crate) fn run<T, F>(deadline: &Deadline, work: F) -> Result<T, Error>
 where
     F: Future<Output = Result<T, Error>> + Send + 'static,
     T: Send + 'static,
@@ -56,8 +56,9 @@ where
         .0
         .as_ref()
         .ok_or_else(|| Error::internal("the async runtime is gone"))?;
+    let at = deadline.at();
     let bounded = async move {
-        tokio::time::timeout_at(deadline.into(), work)
+        tokio::time::timeout_at(at.into(), work)
             .await
             .unwrap_or_else(|_| Err(timed_out()))
     };
@@ -94,11 +95,11 @@ fn timed_out() -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
+    use std::time::{Duration, Instant};
 
     #[test]
     fn runs_work_and_returns_its_result() {
-        let deadline = Instant::now() + Duration::from_secs(5);
+        let deadline = &Deadline::after(Duration::from_secs(5));
         assert_eq!(run(deadline, async { Ok(41 + 1) }).unwrap(), 42);
         let err = run::<(), _>(deadline, async { Err(Error::invalid("no")) }).unwrap_err();
         assert_eq!(err.status(), Status::InvalidArgument);
@@ -106,7 +107,7 @@ mod tests {
 
     #[test]
     fn gives_up_on_work_that_outlives_the_deadline() {
-        let deadline = Instant::now() + Duration::from_millis(50);
+        let deadline = &Deadline::after(Duration::from_millis(50));
         let started = Instant::now();
         let err = run(deadline, async {
             tokio::time::sleep(Duration::from_secs(30)).await;
@@ -119,14 +120,14 @@ mod tests {
 
     #[test]
     fn a_panicking_task_becomes_an_internal_error() {
-        let deadline = Instant::now() + Duration::from_secs(5);
+        let deadline = &Deadline::after(Duration::from_secs(5));
         let err = run::<(), _>(deadline, async { panic!("test panic") }).unwrap_err();
         assert_eq!(err.status(), Status::Internal);
     }
 
     #[test]
     fn many_threads_drive_calls_at_once() {
-        let deadline = Instant::now() + Duration::from_secs(5);
+        let deadline = &Deadline::after(Duration::from_secs(5));
         let results: Vec<u32> = std::thread::scope(|scope| {
             let handles: Vec<_> = (0..8)
                 .map(|i| {
@@ -153,7 +154,7 @@ mod tests {
             .build()
             .unwrap();
         let got = other.block_on(async {
-            let deadline = Instant::now() + Duration::from_secs(5);
+            let deadline = &Deadline::after(Duration::from_secs(5));
             run(deadline, async { Ok("inside") })
         });
         assert_eq!(got.unwrap(), "inside");

@@ -4,6 +4,7 @@
 
 use crate::aws;
 use crate::cache::KeyRef;
+use crate::clock::monotonic_ms;
 use crate::error::Error;
 use crate::fork::PerProcess;
 use crate::ids::IdSet;
@@ -156,30 +157,6 @@ impl EnvWatch {
         self.marks.store(Some(Arc::new(now)));
         true
     }
-}
-
-/// Milliseconds on a coarse monotonic clock (a few ns to read).
-pub(crate) fn monotonic_ms() -> u64 {
-    coarse_clock(libc::CLOCK_MONOTONIC_COARSE)
-        .map(|(secs, nanos)| secs as u64 * 1000 + nanos as u64 / 1_000_000)
-        .unwrap_or(0)
-}
-
-/// Unix seconds on a coarse clock: token expiries are whole seconds.
-pub(crate) fn unix_now() -> i64 {
-    coarse_clock(libc::CLOCK_REALTIME_COARSE)
-        .map(|(secs, _)| secs)
-        .unwrap_or(0)
-}
-
-fn coarse_clock(clock: libc::clockid_t) -> Option<(i64, i64)> {
-    let mut now = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: a valid clock id and a writable timespec.
-    let read = unsafe { libc::clock_gettime(clock, &mut now) };
-    (read == 0).then_some((now.tv_sec, now.tv_nsec))
 }
 
 /// How long a snapshot is trusted.
@@ -340,17 +317,5 @@ mod tests {
         std::env::remove_var("RS_IDC_MARKS_TEST_ADDED");
         let again = EnvMarks::take();
         assert!(marks != again);
-    }
-
-    #[test]
-    fn coarse_clocks_move_forward_and_agree_with_the_system_clock() {
-        let before = monotonic_ms();
-        std::thread::sleep(Duration::from_millis(30));
-        assert!(monotonic_ms() > before);
-        let system = SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .unwrap()
-            .as_secs() as i64;
-        assert!((unix_now() - system).abs() <= 1);
     }
 }

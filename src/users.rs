@@ -14,35 +14,52 @@
 //! 3. STS AssumeRole of `access_role_arn` with the identity context.
 
 use crate::aws::{self, exchange};
+use crate::clock::{monotonic_ms, unix_now, Deadline};
 use crate::error::Error;
-use crate::flight::SingleFlight;
-use crate::fork;
-use crate::keyed::{Digest, KeyedHash};
+use crate::kept::{Due, HandleId, Keepable, Kept};
+use crate::keyed::Digest;
 use crate::runtime;
 use crate::settings::UserSettings;
-use crate::snapshot::{monotonic_ms, unix_now, Keep, Snapshot};
+use crate::snapshot::{Keep, Snapshot};
 use crate::status::Status;
 use crate::web_token::WebToken;
-use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+use std::sync::{Arc, LazyLock};
+use std::time::{Duration, SystemTime};
 use zeroize::Zeroizing;
 
-/// The most users whose credentials one client keeps; beyond it, those
-/// that can no longer be used go first, then the oldest.
-const MAX_USERS: usize = 1024;
+/// Users' sessions, by handle and web token: at most 4096 in the process.
+pub(crate) static USERS: LazyLock<Kept<UserKey, Arc<UserSession>>> =
+    LazyLock::new(|| Kept::new("user sessions", 16, 256));
+
+/// Each handle's `web_token_file` as it was last read.
+pub(crate) static WEB_TOKEN_FILES: LazyLock<Kept<HandleId, Arc<FileRead>>> =
+    LazyLock::new(|| Kept::new("web token files", 4, 64));
 
 /// Application-role credentials are used again while this much of their
 /// life is left.
 const BOOTSTRAP_MARGIN: Duration = Duration::from_secs(60);
 
-/// Where a call's web token comes from.
-pub(crate) enum WebTokenSource<'a> {
-    /// Given with the call, already checked.
-    Given(&'a WebToken),
-    /// The client's `web_token_file`, read at each exchange.
-    File(&'a Path),
+/// A file whose last change is more recent than this may change again
+/// without its change time moving (file times are coarse), so it is read
+/// again on the next call rather than trusted by its times.
+const SETTLE: Duration = Duration::from_secs(2);
+
+/// A user's session: whose handle, and which web token (by its keyed
+/// digest).
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub(crate) struct UserKey {
+    handle: HandleId,
+    web_token: Digest,
+}
+
+impl UserKey {
+    fn new(handle: HandleId, web_token: &WebToken) -> UserKey {
+        UserKey {
+            handle,
+            web_token: web_token.digest().clone(),
+        }
+    }
 }
 
 /// One user's credentials and what renews them.
@@ -50,40 +67,16 @@ pub(crate) struct UserSession {
     /// The user's identity-enhanced credentials, trusted until shortly
     /// before they expire.
     snapshot: Arc<Snapshot>,
-    /// The web token they were made from: its digest and expiry.
-    web_token: Digest,
+    /// When the web token they were made from expires.
     web_token_expires_at: i64,
     /// The refresh token of the exchange, wiped when dropped.
     refresh_token: Option<Zeroizing<String>>,
-    /// The application role's credentials, when one signs the exchange.
+    /// The application role's credentials, when one signs the exchange:
+    /// assumed with this session's web token, and used again only for it.
     bootstrap: Option<aws::Identity>,
-    /// The web token file as it was read: a session made from a file
-    /// serves only while the file is unchanged.
-    file: Option<FileStamp>,
-    made_at_ms: u64,
 }
 
-/// What tells one version of a file from another, without reading it.
-#[derive(Clone, Copy, PartialEq, Eq)]
-struct FileStamp {
-    device: u64,
-    inode: u64,
-    size: u64,
-    modified_ns: i128,
-}
-
-impl FileStamp {
-    fn of(path: &Path) -> Option<FileStamp> {
-        use std::os::unix::fs::MetadataExt;
-        let meta = std::fs::metadata(path).ok()?;
-        Some(FileStamp {
-            device: meta.dev(),
-            inode: meta.ino(),
-            size: meta.size(),
-            modified_ns: i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec()),
-        })
-    }
-}
+impl Keepable for Arc<UserSession> {}
 
 impl UserSession {
     /// The user's credentials, for cache keys and calls.
@@ -91,23 +84,124 @@ impl UserSession {
         &self.snapshot
     }
 
-    /// Whether the session may serve a call for `source` now: the
-    /// credentials and the web token are not due, and a web token file
-    /// has not changed since it was read (it may hold another user's
-    /// token now).
-    fn serves(&self, source: &WebTokenSource<'_>, now: i64) -> bool {
-        let same_file = match source {
-            WebTokenSource::Given(_) => true,
-            WebTokenSource::File(path) => self.file.is_some() && FileStamp::of(path) == self.file,
-        };
-        self.snapshot.is_fresh() && self.web_token_expires_at > now && same_file
+    /// Whether the session may serve a call now: neither the credentials
+    /// nor the web token are due.
+    fn serves(&self, now: i64) -> bool {
+        self.snapshot.is_fresh() && self.web_token_expires_at > now
     }
 }
 
-/// The sessions of one client, by web token (or web token file).
-pub(crate) struct UserSessions {
-    sessions: Mutex<HashMap<Digest, Arc<UserSession>>>,
-    exchanges: SingleFlight<Digest, Arc<UserSession>>,
+/// The kept session of `web_token`'s user for `handle`, if it may serve
+/// now; no network traffic.
+pub(crate) fn fresh_session(handle: HandleId, web_token: &WebToken) -> Option<Arc<UserSession>> {
+    let now = unix_now();
+    USERS
+        .fresh(&UserKey::new(handle, web_token), now)
+        .filter(|session| session.serves(now))
+}
+
+/// The session of `web_token`'s user for `handle`: kept, or made by an
+/// exchange that concurrent calls for the same user (and `settings`)
+/// share.
+pub(crate) fn session(
+    handle: HandleId,
+    web_token: &WebToken,
+    exchange: &Exchange<'_>,
+    settings: &Digest,
+) -> Result<Arc<UserSession>, Error> {
+    let key = UserKey::new(handle, web_token);
+    let serves = |session: &Arc<UserSession>| session.serves(unix_now());
+    USERS.fly(&key, settings, exchange.deadline, serves, |previous| {
+        let session = exchange.run(web_token, previous.as_deref())?;
+        let due = Due::until(session.web_token_expires_at);
+        Ok((Arc::new(session), due))
+    })
+}
+
+/// Drops what is kept for `handle` (the handle is being freed).
+pub(crate) fn drop_handle(handle: HandleId) {
+    USERS.remove_where(|key, _| key.handle == handle);
+    WEB_TOKEN_FILES.remove_where(|key, _| *key == handle);
+}
+
+/// A web token file as it was read: the web token, while the file stays
+/// as stamped.
+pub(crate) struct FileRead {
+    stamp: FileStamp,
+    web_token: Arc<WebToken>,
+    /// Whether the file's times can be trusted to show the next change
+    /// (its last change was not too recent when it was read).
+    settled: bool,
+}
+
+impl Keepable for Arc<FileRead> {}
+
+/// What tells one version of a file from another without reading it. The
+/// change time (`ctime`) moves with every write and cannot be set back
+/// (`utimensat` sets only the access and modification times), so a file
+/// rewritten in place, to the same size and with its old times restored,
+/// still shows a new stamp.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct FileStamp {
+    device: u64,
+    inode: u64,
+    size: u64,
+    modified_ns: i128,
+    changed_ns: i128,
+}
+
+impl FileStamp {
+    fn of(path: &Path) -> Option<FileStamp> {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(path).ok()?;
+        let ns = |secs: i64, nanos: i64| i128::from(secs) * 1_000_000_000 + i128::from(nanos);
+        Some(FileStamp {
+            device: meta.dev(),
+            inode: meta.ino(),
+            size: meta.size(),
+            modified_ns: ns(meta.mtime(), meta.mtime_nsec()),
+            changed_ns: ns(meta.ctime(), meta.ctime_nsec()),
+        })
+    }
+
+    /// Whether the last change was at least [`SETTLE`] before `now`.
+    fn settled(&self, now: SystemTime) -> bool {
+        let now_ns = now
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |since| since.as_nanos() as i128);
+        self.changed_ns + SETTLE.as_nanos() as i128 <= now_ns
+    }
+}
+
+/// The web token in `handle`'s web token file `path`: the one read
+/// before while the file is unchanged, else read now. A session serves
+/// only the web token the file holds, since sessions are keyed by the
+/// token's digest.
+pub(crate) fn web_token_from_file(handle: HandleId, path: &Path) -> Result<Arc<WebToken>, Error> {
+    let now = unix_now();
+    // Stamped before it is read: a change while it is read makes the next
+    // call read it again.
+    let stamp = FileStamp::of(path);
+    if let Some(read) = WEB_TOKEN_FILES.fresh(&handle, now) {
+        if read.settled && Some(read.stamp) == stamp {
+            return Ok(Arc::clone(&read.web_token));
+        }
+    }
+    let web_token = Arc::new(WebToken::read_file("web_token_file", path, now)?);
+    match stamp {
+        Some(stamp) => {
+            let read = FileRead {
+                stamp,
+                web_token: Arc::clone(&web_token),
+                settled: stamp.settled(SystemTime::now()),
+            };
+            WEB_TOKEN_FILES.keep(handle, Arc::new(read), Due::until(web_token.expires_at()));
+        }
+        None => {
+            WEB_TOKEN_FILES.remove_where(|key, _| *key == handle);
+        }
+    }
+    Ok(web_token)
 }
 
 /// What an exchange needs from its client.
@@ -116,109 +210,19 @@ pub(crate) struct Exchange<'a> {
     pub settings: &'a UserSettings,
     /// The client's own credentials, when no application role signs.
     pub own_identity: &'a dyn Fn() -> Result<aws::Identity, Error>,
-    pub deadline: Instant,
-}
-
-impl UserSessions {
-    pub(crate) fn new() -> UserSessions {
-        UserSessions {
-            sessions: Mutex::new(HashMap::new()),
-            exchanges: SingleFlight::new(),
-        }
-    }
-
-    /// The key of a call's session: the web token's digest, or the file's.
-    pub(crate) fn key(source: &WebTokenSource<'_>) -> Result<Digest, Error> {
-        match source {
-            WebTokenSource::Given(token) => token.digest(),
-            WebTokenSource::File(path) => {
-                let mut hash = KeyedHash::new("rs-idc web token file")?;
-                hash.field(path.as_os_str().as_encoded_bytes());
-                Ok(hash.finish())
-            }
-        }
-    }
-
-    /// The session under `key` if it may serve a call for `source` now.
-    pub(crate) fn fresh(
-        &self,
-        key: &Digest,
-        source: &WebTokenSource<'_>,
-    ) -> Option<Arc<UserSession>> {
-        let session = fork::lock(&self.sessions).get(key).cloned()?;
-        session.serves(source, unix_now()).then_some(session)
-    }
-
-    /// The session under `key`, made by an exchange unless another thread
-    /// made it meanwhile; concurrent callers share one exchange.
-    pub(crate) fn session(
-        &self,
-        key: &Digest,
-        source: &WebTokenSource<'_>,
-        exchange: &Exchange<'_>,
-    ) -> Result<Arc<UserSession>, Error> {
-        self.exchanges.run(key, exchange.deadline, || {
-            if let Some(session) = self.fresh(key, source) {
-                return Ok(session);
-            }
-            let previous = fork::lock(&self.sessions).get(key).cloned();
-            let session = Arc::new(exchange.run(source, previous.as_deref())?);
-            self.keep(key, Arc::clone(&session));
-            Ok(session)
-        })
-    }
-
-    /// Keeps `session`, dropping unusable and then the oldest sessions
-    /// beyond [`MAX_USERS`].
-    fn keep(&self, key: &Digest, session: Arc<UserSession>) {
-        let mut sessions = fork::lock(&self.sessions);
-        sessions.insert(key.clone(), session);
-        if sessions.len() > MAX_USERS {
-            let now = unix_now();
-            sessions.retain(|_, session| session.web_token_expires_at > now);
-        }
-        while sessions.len() > MAX_USERS {
-            let oldest = sessions
-                .iter()
-                .min_by_key(|(_, session)| session.made_at_ms)
-                .map(|(key, _)| key.clone());
-            match oldest {
-                Some(oldest) => sessions.remove(&oldest),
-                None => break,
-            };
-        }
-    }
-
-    /// How many sessions are kept (for tests).
-    #[cfg(test)]
-    pub(crate) fn len(&self) -> usize {
-        fork::lock(&self.sessions).len()
-    }
+    pub deadline: &'a Deadline,
 }
 
 impl Exchange<'_> {
-    /// Makes a user's session from the web token, reusing what the
-    /// `previous` session for the same key left: its application-role
-    /// credentials while they last, and its refresh token when the web
-    /// token is the same one.
+    /// Makes the session of `web_token`'s user, reusing what the
+    /// `previous` session for the same web token left: its
+    /// application-role credentials while they last, and its refresh
+    /// token.
     fn run(
         &self,
-        source: &WebTokenSource<'_>,
+        web_token: &WebToken,
         previous: Option<&UserSession>,
     ) -> Result<UserSession, Error> {
-        let read;
-        let mut file = None;
-        let web_token = match source {
-            WebTokenSource::Given(token) => *token,
-            WebTokenSource::File(path) => {
-                // Stamped before it is read: a change while it is read
-                // makes the next call read it again.
-                file = FileStamp::of(path);
-                read = WebToken::read_file("web_token_file", path, unix_now())?;
-                &read
-            }
-        };
-        let digest = web_token.digest()?;
         let settings = self.settings;
         let bootstrap = match &settings.application_role_arn {
             Some(role) => Some(self.bootstrap(role, web_token, previous)?),
@@ -232,14 +236,12 @@ impl Exchange<'_> {
                 own
             }
         };
-        let refresh_token = previous
-            .filter(|previous| previous.web_token == digest)
-            .and_then(|previous| previous.refresh_token.clone());
+        let refresh_token = previous.and_then(|previous| previous.refresh_token.clone());
         let context = self.identity_context(&signer, web_token, refresh_token)?;
         let resolved_at = monotonic_ms();
         let service = Arc::clone(self.service);
         let role = settings.access_role_arn.clone();
-        let session_name = settings.role_session_name.clone();
+        let session_name = settings.identity_context_session_name().to_owned();
         let assertion = context.context;
         let identity = runtime::run(self.deadline, async move {
             exchange::assume_role_with_context(&service, &signer, role, session_name, assertion)
@@ -261,12 +263,9 @@ impl Exchange<'_> {
                 resolved_at,
                 Keep::UntilExpiry,
             )?),
-            web_token: digest,
             web_token_expires_at: web_token.expires_at(),
             refresh_token: context.refresh_token,
             bootstrap,
-            file,
-            made_at_ms: resolved_at,
         })
     }
 
@@ -292,7 +291,7 @@ impl Exchange<'_> {
         }
         let service = Arc::clone(self.service);
         let role = role.to_owned();
-        let session_name = self.settings.role_session_name.clone();
+        let session_name = self.settings.web_identity_session_name().to_owned();
         let token = Zeroizing::new(web_token.secret().to_owned());
         let identity = runtime::run(self.deadline, async move {
             exchange::assume_role_with_web_token(&service, role, session_name, token).await
@@ -360,66 +359,102 @@ mod tests {
             ..Settings::default()
         };
         let http = aws::http::http_client(&settings).unwrap();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let service = runtime::run(deadline, async move { aws::connect(&settings, http).await });
+        let deadline = Deadline::after(Duration::from_secs(10));
+        let service = runtime::run(
+            &deadline,
+            async move { aws::connect(&settings, http).await },
+        );
         Arc::new(service.unwrap())
     }
 
-    fn session(service: &aws::Service, n: usize, web_token_expires_at: i64) -> UserSession {
-        let expiry = SystemTime::now() + Duration::from_secs(3600);
-        let identity = aws::Identity::for_tests(&format!("ASIAUSER{n}"), expiry);
-        let made_at_ms = monotonic_ms() + n as u64;
-        UserSession {
-            snapshot: Arc::new(
-                Snapshot::new(service, identity, None, made_at_ms, Keep::UntilExpiry).unwrap(),
-            ),
-            web_token: crate::web_token::web_token_digest(format!("t{n}").as_bytes()).unwrap(),
-            web_token_expires_at,
-            refresh_token: None,
-            bootstrap: None,
-            file: None,
-            made_at_ms,
-        }
+    fn web_token(subject: &str, expires_at: i64) -> WebToken {
+        let b64 = |text: &str| crate::values::base64url_encode(text.as_bytes()).to_string();
+        let payload = format!(r#"{{"sub":"{subject}","exp":{expires_at}}}"#);
+        let jwt = format!("{}.{}.c2ln", b64(r#"{"alg":"none"}"#), b64(&payload));
+        WebToken::parse("t", jwt.as_bytes(), 0).unwrap()
     }
 
-    /// A source for lookups: a given web token (never read by `fresh`).
-    fn any_given() -> WebTokenSource<'static> {
-        static TOKEN: std::sync::LazyLock<WebToken> = std::sync::LazyLock::new(|| {
-            let jwt = "eyJhbGciOiJub25lIn0.eyJleHAiOjk5OTk5OTk5OTl9.c2ln";
-            WebToken::parse("t", jwt.as_bytes(), 0).unwrap()
-        });
-        WebTokenSource::Given(&TOKEN)
+    fn session(service: &aws::Service, web_token: &WebToken) -> Arc<UserSession> {
+        let expiry = SystemTime::now() + Duration::from_secs(3600);
+        let identity = aws::Identity::for_tests("ASIAUSER", expiry);
+        Arc::new(UserSession {
+            snapshot: Arc::new(
+                Snapshot::new(service, identity, None, monotonic_ms(), Keep::UntilExpiry).unwrap(),
+            ),
+            web_token_expires_at: web_token.expires_at(),
+            refresh_token: None,
+            bootstrap: None,
+        })
     }
 
     #[test]
-    fn a_client_keeps_a_bounded_number_of_users_dropping_the_unusable_first() {
+    fn sessions_belong_to_one_handle_and_one_web_token() {
         let service = service();
-        let users = UserSessions::new();
+        let (one, two) = (HandleId::new(), HandleId::new());
         let now = unix_now();
-        let key = |n: usize| crate::web_token::web_token_digest(format!("k{n}").as_bytes());
-        // Users whose web tokens expired can no longer be served.
-        for n in 0..10 {
-            users.keep(&key(n).unwrap(), Arc::new(session(&service, n, now - 1)));
-        }
-        for n in 10..MAX_USERS + 10 {
-            users.keep(&key(n).unwrap(), Arc::new(session(&service, n, now + 3600)));
-        }
-        assert_eq!(users.len(), MAX_USERS);
-        let given = |n: usize| {
-            key(n)
-                .map(|k| users.fresh(&k, &any_given()).is_some())
-                .unwrap()
-        };
-        assert!(!given(3));
-        assert!(given(10));
-        // Beyond the bound among usable users, the oldest goes.
-        let newest = key(MAX_USERS + 10).unwrap();
-        users.keep(
-            &newest,
-            Arc::new(session(&service, MAX_USERS + 10, now + 3600)),
+        let alice = web_token("alice", now + 3600);
+        let bob = web_token("bob", now + 3600);
+        let kept = session(&service, &alice);
+        USERS.keep(
+            UserKey::new(one, &alice),
+            kept,
+            Due::until(alice.expires_at()),
         );
-        assert_eq!(users.len(), MAX_USERS);
-        assert!(!given(10));
-        assert!(given(MAX_USERS + 10));
+        assert!(fresh_session(one, &alice).is_some());
+        assert!(fresh_session(one, &bob).is_none(), "another web token");
+        assert!(fresh_session(two, &alice).is_none(), "another handle");
+        drop_handle(one);
+        assert!(
+            fresh_session(one, &alice).is_none(),
+            "dropped with its handle"
+        );
+    }
+
+    #[test]
+    fn a_session_does_not_outlive_its_web_token() {
+        let service = service();
+        let handle = HandleId::new();
+        let now = unix_now();
+        let short = web_token("carol", now + 1);
+        let kept = session(&service, &short);
+        USERS.keep(UserKey::new(handle, &short), kept, Due::until(now + 3600));
+        assert!(fresh_session(handle, &short).is_some());
+        // Its `exp` is what ends it, whatever the store's time says.
+        let expired = USERS
+            .fresh(&UserKey::new(handle, &short), now)
+            .is_some_and(|s| !s.serves(now + 2));
+        assert!(expired);
+        drop_handle(handle);
+    }
+
+    #[test]
+    fn a_file_rewritten_in_place_with_its_times_restored_is_read_again() {
+        use std::os::unix::fs::FileExt;
+        let dir = std::env::temp_dir().join(format!("rs-idc-users-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("web-token");
+        let now = unix_now();
+        let (alice, bob) = (
+            web_token("alice", now + 3600),
+            web_token("bobby", now + 3600),
+        );
+        assert_eq!(alice.secret().len(), bob.secret().len());
+        std::fs::write(&path, alice.secret()).unwrap();
+        let handle = HandleId::new();
+        let first = web_token_from_file(handle, &path).unwrap();
+        assert_eq!(first.digest(), alice.digest());
+        let times = std::fs::metadata(&path).unwrap();
+        let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        file.write_all_at(bob.secret().as_bytes(), 0).unwrap();
+        file.set_times(
+            std::fs::FileTimes::new()
+                .set_accessed(times.accessed().unwrap())
+                .set_modified(times.modified().unwrap()),
+        )
+        .unwrap();
+        let second = web_token_from_file(handle, &path).unwrap();
+        assert_eq!(second.digest(), bob.digest());
+        drop_handle(handle);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -42,6 +42,9 @@ pub fn web_token_file_claims(name: &str, path: &Path) -> Result<WebTokenClaims, 
 pub(crate) struct WebToken {
     text: Zeroizing<String>,
     expires_at: i64,
+    /// A keyed digest of the text: it names the user's session without
+    /// keeping the token.
+    digest: Digest,
 }
 
 /// The text of a web token without surrounding white space, and its
@@ -102,7 +105,12 @@ impl WebToken {
         }
         // `text` holds only ASCII, as checked above.
         let text = Zeroizing::new(String::from_utf8_lossy(text).into_owned());
-        Ok(WebToken { text, expires_at })
+        let digest = web_token_digest(text.as_bytes())?;
+        Ok(WebToken {
+            text,
+            expires_at,
+            digest,
+        })
     }
 
     /// Reads and checks the web token in the file at `path` (the setting
@@ -124,8 +132,8 @@ impl WebToken {
 
     /// A keyed digest of the token: it names the user's session without
     /// keeping the token.
-    pub(crate) fn digest(&self) -> Result<Digest, Error> {
-        web_token_digest(self.text.as_bytes())
+    pub(crate) fn digest(&self) -> &Digest {
+        &self.digest
     }
 }
 
@@ -211,10 +219,7 @@ mod tests {
         let token = WebToken::parse("web_token", format!("{text}\n").as_bytes(), 1000).unwrap();
         assert_eq!(token.expires_at(), 2000);
         assert_eq!(token.secret(), text);
-        assert_eq!(
-            token.digest().unwrap(),
-            web_token_digest(text.as_bytes()).unwrap()
-        );
+        assert_eq!(*token.digest(), web_token_digest(text.as_bytes()).unwrap());
         let float = WebToken::parse("t", jwt(r#"{"exp":2000.5}"#).as_bytes(), 1000).unwrap();
         assert_eq!(float.expires_at(), 2000);
         // Claims are read without the expiry check.

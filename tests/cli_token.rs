@@ -541,7 +541,7 @@ fn check_lists_the_exchange_steps_without_the_web_token() {
     );
     assert!(
         out.contains(&format!(
-            "access role:  {} (session name rs-idc)",
+            "access role:  {} (session name rs-idc-identity-context)",
             keys::ACCESS_ROLE_ARN
         )),
         "{out}"

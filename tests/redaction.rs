@@ -138,7 +138,7 @@ fn no_secret_in_any_log_line_or_message() {
             access_role_arn: keys::ACCESS_ROLE_ARN.into(),
             application_role_arn: role.map(Into::into),
             web_token_file: None,
-            role_session_name: "redaction".into(),
+            role_session_name: Some("redaction".into()),
         };
         let plain = credentials(
             keys::PLAIN_ACCESS_KEY_ID,

@@ -32,7 +32,7 @@ fn user_settings() -> UserSettings {
         access_role_arn: keys::ACCESS_ROLE_ARN.into(),
         application_role_arn: None,
         web_token_file: None,
-        role_session_name: "rs-idc-tests".into(),
+        role_session_name: Some("rs-idc-tests".into()),
     }
 }
 
@@ -289,6 +289,53 @@ fn an_application_role_signs_the_exchange_without_credentials_of_its_own() {
     assert_eq!(fake.operations(WEB_IDENTITY), 2);
     assert_eq!(fake.operations(JWT_BEARER), 2);
     assert_eq!(fake.operations(ASSUME_ROLE), 2);
+}
+
+#[test]
+fn the_role_calls_name_their_sessions_and_the_library_names_itself() {
+    let fake = FakeServer::start().unwrap();
+    let defaults = UserSettings {
+        application_role_arn: Some(keys::APPLICATION_ROLE_ARN.into()),
+        role_session_name: None,
+        ..user_settings()
+    };
+    let client = Client::new(settings(&fake, defaults.clone(), application()));
+    let web_token = fake.web_token("ida", 3600);
+    client
+        .get_user_token(web_token.as_bytes(), &["c1"])
+        .unwrap();
+    // Two distinct default names, so the two sessions tell apart in
+    // CloudTrail.
+    assert_eq!(
+        fake.role_session_names(WEB_IDENTITY),
+        ["rs-idc-web-identity"]
+    );
+    assert_eq!(
+        fake.role_session_names(ASSUME_ROLE),
+        ["rs-idc-identity-context"]
+    );
+    // A name set by the handle names both.
+    let named = UserSettings {
+        role_session_name: Some("bi-server".into()),
+        ..defaults
+    };
+    let client = Client::new(settings(&fake, named, application()));
+    client
+        .get_user_token(web_token.as_bytes(), &["c2"])
+        .unwrap();
+    assert_eq!(fake.role_session_names(WEB_IDENTITY)[1], "bi-server");
+    assert_eq!(fake.role_session_names(ASSUME_ROLE)[1], "bi-server");
+    // Every request says which library made it.
+    let version = env!("CARGO_PKG_VERSION");
+    let agents = fake.user_agents();
+    assert!(!agents.is_empty());
+    for agent in agents {
+        assert!(
+            agent.contains(&format!("lib/rs-idc/{version}"))
+                || agent.contains(&format!("lib/rs-idc#{version}")),
+            "{agent}"
+        );
+    }
 }
 
 #[test]

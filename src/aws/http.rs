@@ -31,6 +31,11 @@ use std::time::Duration;
 /// broken or hostile endpoint must not make the library hold megabytes.
 const MAX_ANSWER_BYTES: usize = 1 << 20;
 
+/// The most idle connections kept per destination and route: enough for
+/// the calls that run at once on the callers' threads and the pool's, and
+/// a bound however many calls ran at once before.
+pub(crate) const MAX_IDLE_CONNECTIONS: usize = 4;
+
 /// Where one request goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Route {
@@ -86,6 +91,7 @@ impl Plan {
             builder.set_sleep_impl(sleep.clone());
             builder
                 .connector_settings(settings.clone())
+                .pool_max_idle_per_host(MAX_IDLE_CONNECTIONS)
                 .proxy_config(proxy.cloned().unwrap_or_else(ProxyConfig::disabled))
                 .tls_provider(tls::Provider::Rustls(
                     tls::rustls_provider::CryptoMode::AwsLc,

@@ -13,7 +13,7 @@ use crate::status::Status;
 use crate::token::{Answer, Api};
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_config::{BehaviorVersion, FrameworkMetadata, Region, SdkConfig};
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_credential_types::Credentials;
 use aws_sdk_redshift::operation::RequestId;
@@ -152,6 +152,10 @@ pub(crate) async fn connect(settings: &Settings, http: SharedHttpClient) -> Resu
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .timeout_config(timeouts)
         .http_client(http);
+    // The user agent names the library: lib/rs-idc/VERSION.
+    if let Ok(library) = FrameworkMetadata::new("rs-idc", Some(env!("CARGO_PKG_VERSION"))) {
+        loader = loader.framework_metadata(library);
+    }
     if let Some(region) = &settings.region {
         loader = loader.region(Region::new(region.clone()));
     } else if let Some(idc_region) = &settings.browser.idc_region {

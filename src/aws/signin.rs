@@ -134,7 +134,7 @@ pub(crate) async fn create_token(
             .grant_type("refresh_token")
             .refresh_token(token.as_str()),
     };
-    let sent_at = crate::snapshot::unix_now();
+    let sent_at = crate::clock::unix_now();
     let mut output = request
         .send()
         .await

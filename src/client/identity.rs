@@ -1,80 +1,57 @@
-//! Whose credentials a client's calls are signed with: its own (resolved
+//! Whose credentials a call is signed with: the client's own (resolved
 //! from its settings or the AWS chain into a snapshot, again when stale),
 //! or a user's, from a web token; and the SDK clients of the process.
 
-use super::Client;
+use super::{Call, Client, Who, REGIONAL};
 use crate::aws;
+use crate::clock::{monotonic_ms, Deadline};
 use crate::error::Error;
 use crate::fork;
 use crate::runtime;
-use crate::snapshot::{monotonic_ms, EnvCredentials, Keep, Snapshot};
+use crate::snapshot::{EnvCredentials, Keep, Snapshot};
 use crate::status::Status;
 use crate::token::Api;
-use crate::users::{Exchange, UserSession, UserSessions, WebTokenSource};
+use crate::users::{self, Exchange};
 use crate::values::check_endpoint;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
-
-/// Whose credentials sign a call.
-pub(super) enum Caller<'a> {
-    /// The client's own.
-    Client,
-    /// A user's, from a web token.
-    User(WebTokenSource<'a>),
-}
 
 impl Client {
     /// Who signs the calls made without a web token: the web token file's
-    /// user when the client has one, else the client.
-    pub(super) fn default_caller(&self) -> Caller<'_> {
-        match self
+    /// user (as the file reads now) when the client has one, else the
+    /// client.
+    pub(super) fn default_who(&self) -> Result<Who, Error> {
+        let file = self
             .settings
             .user
             .as_ref()
-            .and_then(|u| u.web_token_file.as_deref())
-        {
-            Some(path) => Caller::User(WebTokenSource::File(path)),
-            None => Caller::Client,
+            .and_then(|u| u.web_token_file.as_deref());
+        match file {
+            Some(path) => Ok(Who::User(users::web_token_from_file(self.id, path)?)),
+            None => Ok(Who::Client),
         }
     }
 
-    /// The credentials `caller`'s calls are signed with: resolved again
-    /// when stale, or (for a user) made by an exchange.
-    pub(super) fn caller_snapshot(
-        &self,
-        caller: &Caller<'_>,
-        deadline: Instant,
-    ) -> Result<Arc<Snapshot>, Error> {
-        match caller {
-            Caller::Client => self.snapshot(deadline),
-            Caller::User(source) => {
-                let key = UserSessions::key(source)?;
-                let session = match self.users.fresh(&key, source) {
-                    Some(session) => session,
-                    None => self.user_session(&key, source, deadline)?,
-                };
-                Ok(Arc::clone(session.snapshot()))
-            }
+    /// The credentials `call` is signed with: the client's, resolved again
+    /// when stale, or its user's, made by an exchange when none is kept.
+    pub(super) fn signer(&self, call: &Call) -> Result<Arc<Snapshot>, Error> {
+        let web_token = match &call.who {
+            Who::Client => return self.snapshot(&call.deadline),
+            Who::User(web_token) => web_token,
+        };
+        if let Some(session) = users::fresh_session(self.id, web_token) {
+            return Ok(Arc::clone(session.snapshot()));
         }
-    }
-
-    /// The session of the user of `source`, made by an exchange when
-    /// there is none fresh.
-    pub(super) fn user_session(
-        &self,
-        key: &crate::keyed::Digest,
-        source: &WebTokenSource<'_>,
-        deadline: Instant,
-    ) -> Result<Arc<UserSession>, Error> {
         let settings = self.settings.user.as_ref().ok_or_else(no_user_settings)?;
-        let own_identity = || Ok(self.snapshot(deadline)?.identity().clone());
+        let own_identity = || Ok(self.snapshot(&call.deadline)?.identity().clone());
         let exchange = Exchange {
-            service: self.service(deadline)?,
+            service: self.service(&call.deadline)?,
             settings,
             own_identity: &own_identity,
-            deadline,
+            deadline: &call.deadline,
         };
-        self.users.session(key, source, &exchange)
+        let flight_settings = self.flight_settings()?;
+        let session = users::session(self.id, web_token, &exchange, flight_settings)?;
+        Ok(Arc::clone(session.snapshot()))
     }
 
     pub(super) fn fresh_snapshot(&self) -> Option<Arc<Snapshot>> {
@@ -83,8 +60,20 @@ impl Client {
             .filter(|snapshot| snapshot.is_fresh())
     }
 
+    /// The identity of this client's snapshot, or of a client it made for
+    /// the region of a host name, if one was resolved.
+    pub(super) fn resolved_identity(&self) -> Option<aws::Identity> {
+        if let Some(snapshot) = self.snapshot.load().as_ref() {
+            return Some(snapshot.identity().clone());
+        }
+        let id = self.id;
+        REGIONAL
+            .find(|key, client| key.handle == id && client.snapshot.load().is_some())
+            .and_then(|client| client.resolved_identity())
+    }
+
     /// The current identity snapshot, resolved again when stale.
-    pub(super) fn snapshot(&self, deadline: Instant) -> Result<Arc<Snapshot>, Error> {
+    pub(super) fn snapshot(&self, deadline: &Deadline) -> Result<Arc<Snapshot>, Error> {
         if let Some(snapshot) = self.fresh_snapshot() {
             return Ok(snapshot);
         }
@@ -120,7 +109,7 @@ impl Client {
     /// client (and its TLS set-up) is built here, on the calling thread.
     /// Endpoints from the environment or a profile pass the same
     /// plain-http check as an explicit one.
-    pub(crate) fn service(&self, deadline: Instant) -> Result<&Arc<aws::Service>, Error> {
+    pub(crate) fn service(&self, deadline: &Deadline) -> Result<&Arc<aws::Service>, Error> {
         self.service.get_or_try_init(|| {
             let settings = self.settings.clone();
             let http = aws::http::http_client(&settings)?;

@@ -1,38 +1,37 @@
-//! The safe core's entry: a client that checks identifiers, serves cached
-//! tokens without touching the runtime, bounds every call in time, and
-//! hands out only answers that carry a token and a future expiry.
+//! The safe core's entry: a client that checks what a call asks for,
+//! serves cached tokens without touching the runtime, and hands out only
+//! answers that carry a token and a future expiry.
+//!
+//! A call is described once, where it enters ([`Call`]: whose credentials
+//! sign it, and its one deadline), and flows one way: what it asks for is
+//! resolved (identifiers, a host name, a custom domain), then the cache,
+//! then the fetch. Every step spends the call's deadline. A `Client` keeps
+//! settings and state (its SDK clients and its identity snapshot);
+//! everything else it keeps is in the process's stores, under its
+//! [`HandleId`], and goes with it.
 
 mod hosts;
 mod identity;
 
 use crate::aws;
+use crate::browser;
+use crate::clock::{unix_now, Deadline};
 use crate::error::Error;
-use crate::fetch::{self, CachePolicy, Fetch, CACHE};
-use crate::fork::{self, PerProcess};
+use crate::fetch::{self, CachePolicy, Fetch};
+use crate::flight::Listener;
+use crate::fork::PerProcess;
 use crate::ids::IdSet;
+use crate::kept::{HandleId, Keepable};
 use crate::keyed::Digest;
 use crate::settings::Settings;
-use crate::snapshot::{settings_digest, unix_now, Snapshot};
+use crate::snapshot::{settings_digest, Snapshot};
 use crate::token::{Api, Token};
-use crate::users::{UserSessions, WebTokenSource};
+use crate::users;
 use crate::web_token::WebToken;
 use arc_swap::ArcSwapOption;
-use identity::{no_user_settings, Caller};
+pub(crate) use hosts::REGIONAL;
+use identity::no_user_settings;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
-
-/// Empties the process-wide token cache; the dropped tokens are wiped.
-pub fn clear_cache() {
-    CACHE.clear();
-}
-
-/// Drops the cached token whose text is `token`, if there is one (a
-/// driver whose login was refused with it): the next call for its
-/// identifiers fetches a new one. The comparison runs in constant time.
-/// Whether a token was dropped.
-pub fn forget_token(token: &[u8]) -> bool {
-    CACHE.forget(token)
-}
 
 /// A client: settings plus, per process, the SDK clients built from them.
 ///
@@ -43,6 +42,9 @@ pub fn forget_token(token: &[u8]) -> bool {
 /// endpoint and identity share them; concurrent calls share one request
 /// only when their outcome-changing settings match too.
 pub struct Client {
+    /// Names what the process keeps for this client alone (users'
+    /// sessions, its web token file, its regional clients).
+    id: HandleId,
     settings: Settings,
     service: PerProcess<aws::Service>,
     settings_digest: PerProcess<Digest>,
@@ -51,11 +53,22 @@ pub struct Client {
     /// One identity resolution at a time per client and process (a lock
     /// held by a thread of the parent must not block a child).
     resolving: PerProcess<Mutex<()>>,
-    /// Clients for the regions of host names, when no region is set, most
-    /// recently used first.
-    regional: Mutex<Vec<(String, Arc<Client>)>>,
-    /// Users' credentials made from their web tokens.
-    users: UserSessions,
+}
+
+/// Whose credentials sign a call.
+pub(crate) enum Who {
+    /// The client's own.
+    Client,
+    /// A user's, from their web token (given, or the client's
+    /// `web_token_file` as it reads now).
+    User(Arc<WebToken>),
+}
+
+/// A call as it entered: whose credentials sign it, and until when it
+/// must be answered. Every step of the call uses this one description.
+pub(crate) struct Call {
+    who: Who,
+    deadline: Deadline,
 }
 
 impl Client {
@@ -64,13 +77,12 @@ impl Client {
     pub fn new(settings: Settings) -> Client {
         crate::log::init_from_env();
         Client {
+            id: HandleId::new(),
             settings,
             service: PerProcess::new(),
             settings_digest: PerProcess::new(),
             snapshot: ArcSwapOption::empty(),
             resolving: PerProcess::new(),
-            regional: Mutex::new(Vec::new()),
-            users: UserSessions::new(),
         }
     }
 
@@ -93,18 +105,6 @@ impl Client {
             .map(|identity| identity.has_session_token())
     }
 
-    /// The identity of this client's snapshot, or of a client it made for
-    /// the region of a host name.
-    fn resolved_identity(&self) -> Option<aws::Identity> {
-        if let Some(snapshot) = self.snapshot.load().as_ref() {
-            return Some(snapshot.identity().clone());
-        }
-        let regional = fork::lock(&self.regional);
-        regional
-            .iter()
-            .find_map(|(_, client)| client.resolved_identity())
-    }
-
     /// Gets a token for the clusters `cluster_ids` (1 to 20 identifiers).
     ///
     /// Identifiers are checked before any network traffic; their order,
@@ -121,8 +121,8 @@ impl Client {
     }
 
     /// Gets a token for the cluster or workgroup that a Redshift host name
-    /// names (see [`hosts::parse_host`]). A region in the settings wins over
-    /// the host's.
+    /// names (see [`crate::hosts::parse_host`]). A region in the settings
+    /// wins over the host's.
     pub fn get_token_for_host(&self, host: &[u8]) -> Result<Token, Error> {
         self.read_host_token(host, Token::clone)
     }
@@ -136,21 +136,14 @@ impl Client {
         self.read_browser_token(Token::clone)
     }
 
-    /// As [`Client::get_browser_token`], handing the token to `read`.
-    pub(crate) fn read_browser_token<R>(&self, read: impl FnOnce(&Token) -> R) -> Result<R, Error> {
-        let deadline = Instant::now() + self.settings.browser.response_timeout;
-        let service = self.service(deadline)?;
-        crate::browser::read_browser_token(service, &self.settings, read)
-    }
-
     /// Gets the token of the user whose identity-provider token (a JWT) is
     /// `web_token`, for the clusters `cluster_ids`: the user's credentials
     /// come from trusted identity propagation (see [`crate::UserSettings`]),
     /// made once per user and kept until shortly before they expire.
     ///
     /// The web token is checked before any network traffic: not a JWT with
-    /// a numeric `exp` is [`Status::InvalidArgument`], expired is
-    /// [`Status::Identity`], as is a web token the services refuse.
+    /// a numeric `exp` is [`crate::Status::InvalidArgument`], expired is
+    /// [`crate::Status::Identity`], as is a web token the services refuse.
     pub fn get_user_token<I: AsRef<[u8]>>(
         &self,
         web_token: &[u8],
@@ -168,6 +161,15 @@ impl Client {
         self.read_user_token(Api::Serverless, web_token, workgroups, Token::clone)
     }
 
+    /// As [`Client::get_browser_token`], handing the token to `read`. The
+    /// sign-in's time bound is `idp_response_timeout_s`.
+    pub(crate) fn read_browser_token<R>(&self, read: impl FnOnce(&Token) -> R) -> Result<R, Error> {
+        let deadline = Deadline::after(self.settings.browser.response_timeout);
+        let service = self.service(&deadline)?;
+        let flight_settings = self.flight_settings()?;
+        browser::read_browser_token(service, &self.settings, flight_settings, &deadline, read)
+    }
+
     /// As [`Client::get_user_token`] for `api`, handing the token to `read`.
     pub(crate) fn read_user_token<I: AsRef<[u8]>, R>(
         &self,
@@ -181,12 +183,11 @@ impl Client {
             return Err(no_user_settings());
         }
         let web_token = WebToken::parse("web_token", web_token, unix_now())?;
-        self.read_token(
-            api,
-            &ids,
-            &Caller::User(WebTokenSource::Given(&web_token)),
-            read,
-        )
+        let call = Call {
+            who: Who::User(Arc::new(web_token)),
+            deadline: self.deadline(),
+        };
+        self.answer(api, &ids, &call, read)
     }
 
     /// As [`Client::get_token`] for `api`, handing the token to `read`
@@ -198,34 +199,66 @@ impl Client {
         ids: &[I],
         read: impl FnOnce(&Token) -> R,
     ) -> Result<R, Error> {
-        self.read_set_token(api, &api_ids(api, ids)?, read)
+        let ids = api_ids(api, ids)?;
+        self.read_set_token(api, &ids, self.deadline(), read)
+    }
+
+    /// As [`Client::get_token`] for a checked identifier set, within a
+    /// deadline set when the call entered (a non-blocking request's
+    /// starts when it is started, not when a thread takes it up).
+    pub(crate) fn read_set_token<R>(
+        &self,
+        api: Api,
+        ids: &IdSet,
+        deadline: Deadline,
+        read: impl FnOnce(&Token) -> R,
+    ) -> Result<R, Error> {
+        let call = Call {
+            who: self.default_who()?,
+            deadline,
+        };
+        self.answer(api, ids, &call, read)
     }
 
     /// The cached token of `ids` for `api`, if there is one, for the
     /// calls made without a web token; never a network request.
     pub(crate) fn cached_token(&self, api: Api, ids: &IdSet) -> Option<Token> {
-        let caller = self.default_caller();
-        self.cached_for(&caller, api, ids, Token::clone).ok()?.ok()
+        let who = self.default_who().ok()?;
+        self.cached_for(&who, api, ids, Token::clone).ok()
     }
 
-    /// As [`Client::get_token`] for a checked identifier set, handing the
-    /// token to `read`.
-    pub(crate) fn read_set_token<R>(
+    /// Hands `listener` the outcome of the call for `ids` already in
+    /// flight with this client's identity and settings, if there is one
+    /// (and the identity is known without a network request); else gives
+    /// it back.
+    pub(crate) fn listen(
         &self,
         api: Api,
         ids: &IdSet,
-        read: impl FnOnce(&Token) -> R,
-    ) -> Result<R, Error> {
-        self.read_token(api, ids, &self.default_caller(), read)
+        listener: Listener<Token>,
+    ) -> Result<(), Listener<Token>> {
+        let Ok(Who::Client) = self.default_who() else {
+            return Err(listener);
+        };
+        let (Some(snapshot), Ok(policy)) = (self.fresh_snapshot(), self.cache_policy()) else {
+            return Err(listener);
+        };
+        fetch::listen(&snapshot, api, ids, &policy, listener)
     }
 
-    /// Hands the token for `ids` to `read`, from the cache or the service,
-    /// and logs the outcome (lengths and expiries only).
-    fn read_token<R>(
+    /// A new call's deadline: the handle's time bound from now.
+    pub(crate) fn deadline(&self) -> Deadline {
+        Deadline::after(self.settings.timeout)
+    }
+
+    /// Hands the token of `ids` for `api` to `read`, from the cache or the
+    /// service, as `call` says, and logs the outcome (lengths and expiries
+    /// only).
+    fn answer<R>(
         &self,
         api: Api,
         ids: &IdSet,
-        caller: &Caller<'_>,
+        call: &Call,
         read: impl FnOnce(&Token) -> R,
     ) -> Result<R, Error> {
         let logged = |token: &Token| {
@@ -238,15 +271,14 @@ impl Client {
             );
             read(token)
         };
-        let logged = match self.cached_for(caller, api, ids, logged)? {
+        let logged = match self.cached_for(&call.who, api, ids, logged) {
             Ok(done) => return Ok(done),
             Err(logged) => logged,
         };
-        let deadline = Instant::now() + self.settings.timeout;
         let fetched = self
-            .caller_snapshot(caller, deadline)
-            .and_then(|snapshot| self.fetch(api, ids, snapshot, deadline))
-            .and_then(|fetch| fetch.run(deadline));
+            .signer(call)
+            .and_then(|snapshot| self.fetch(api, ids, snapshot, &call.deadline))
+            .and_then(|fetch| fetch.run(&call.deadline));
         match fetched {
             Ok(token) => Ok(logged(&token)),
             Err(err) => {
@@ -262,23 +294,22 @@ impl Client {
         }
     }
 
-    /// The cached token of `caller` handed to `read`; on a miss `read`
-    /// comes back unused. No network request.
+    /// The cached token of `who` handed to `read`; on a miss `read` comes
+    /// back unused. No network request.
     fn cached_for<R, F: FnOnce(&Token) -> R>(
         &self,
-        caller: &Caller<'_>,
+        who: &Who,
         api: Api,
         ids: &IdSet,
         read: F,
-    ) -> Result<Result<R, F>, Error> {
-        Ok(match caller {
-            Caller::Client => self.cached(self.snapshot.load().as_ref(), api, ids, read),
-            Caller::User(source) => {
-                let key = UserSessions::key(source)?;
-                let session = self.users.fresh(&key, source);
+    ) -> Result<R, F> {
+        match who {
+            Who::Client => self.cached(self.snapshot.load().as_ref(), api, ids, read),
+            Who::User(web_token) => {
+                let session = users::fresh_session(self.id, web_token);
                 self.cached(session.as_ref().map(|s| s.snapshot()), api, ids, read)
             }
-        })
+        }
     }
 
     /// The cached token handed to `read`, without locks, allocations or
@@ -319,7 +350,7 @@ impl Client {
         api: Api,
         ids: &IdSet,
         snapshot: Arc<Snapshot>,
-        deadline: Instant,
+        deadline: &Deadline,
     ) -> Result<Fetch, Error> {
         Ok(Fetch {
             api,
@@ -330,23 +361,39 @@ impl Client {
         })
     }
 
+    /// The digest of this client's outcome-changing settings: its flights
+    /// are shared only with clients whose digest is the same.
+    fn flight_settings(&self) -> Result<&Arc<Digest>, Error> {
+        self.settings_digest
+            .get_or_try_init(|| settings_digest(&self.settings))
+    }
+
     /// How this client caches.
     fn cache_policy(&self) -> Result<CachePolicy, Error> {
-        let flight_settings = self
-            .settings_digest
-            .get_or_try_init(|| settings_digest(&self.settings))?;
         Ok(CachePolicy {
             cache: self.settings.cache,
             margin: self.settings.refresh_margin,
             ahead: self.settings.refresh_ahead,
-            flight_settings: Arc::clone(flight_settings),
+            flight_settings: Arc::clone(self.flight_settings()?),
             timeout: self.settings.timeout,
         })
     }
 }
 
+/// What the process keeps for a client alone goes with it.
+impl Drop for Client {
+    fn drop(&mut self) {
+        users::drop_handle(self.id);
+        let id = self.id;
+        REGIONAL.remove_where(|key, _| key.handle == id);
+    }
+}
+
+/// Regional clients are kept; they hold no token of their own.
+impl Keepable for Arc<Client> {}
+
 /// The identifier set of `ids` for `api`, checked.
-fn api_ids<I: AsRef<[u8]>>(api: Api, ids: &[I]) -> Result<IdSet, Error> {
+pub(crate) fn api_ids<I: AsRef<[u8]>>(api: Api, ids: &[I]) -> Result<IdSet, Error> {
     match api {
         Api::Provisioned => IdSet::clusters(ids),
         Api::Serverless => IdSet::workgroups(ids),

@@ -1,5 +1,5 @@
-use super::hosts::MAX_REGIONAL_CLIENTS;
 use super::*;
+use crate::kept::{HandleId, Store};
 use crate::status::Status;
 
 #[test]
@@ -14,12 +14,13 @@ fn host_names_keep_a_bounded_number_of_regional_clients() {
         )),
         ..Settings::default()
     });
-    for n in 1..=3 * MAX_REGIONAL_CLIENTS {
-        let host = format!("c{n}.abc.us-test-{}.redshift.amazonaws.com", n % 100);
+    let mine = |id: HandleId| REGIONAL.find(|key, _| key.handle == id).is_some();
+    for n in 1..=40 {
+        let host = format!("c{n}.abc.us-test-{n}.redshift.amazonaws.com");
         client.get_token_for_host(host.as_bytes()).unwrap();
-        assert!(client.regional_count() <= MAX_REGIONAL_CLIENTS);
+        assert!(REGIONAL.len() <= 32);
     }
-    assert_eq!(client.regional_count(), MAX_REGIONAL_CLIENTS);
+    assert!(mine(client.id));
     let before = fake.requests();
     // A made-up region is refused before any client is made.
     let err = client
@@ -27,6 +28,16 @@ fn host_names_keep_a_bounded_number_of_regional_clients() {
         .unwrap_err();
     assert_eq!(err.status(), Status::InvalidArgument);
     assert_eq!(fake.requests(), before);
+    // The regional clients go with their client.
+    let other = Client::new(client.settings().clone());
+    other
+        .get_token_for_host(b"c1.abc.us-test-1.redshift.amazonaws.com")
+        .unwrap();
+    let id = client.id;
+    drop(client);
+    assert!(!mine(id));
+    assert!(mine(other.id));
+    assert_eq!(REGIONAL.name(), "regional clients");
 }
 
 #[test]

@@ -80,16 +80,24 @@ pub extern "C" fn rs_idc_set_open_url_callback(r#fn: rs_idc_open_url_fn, userdat
 /// state and PKCE verifier, a listener on 127.0.0.1:listen_port bound
 /// before the browser is opened (through rs_idc_set_open_url_callback()),
 /// the authorize URL on the SSO-OIDC endpoint of idc_region, the redirect
-/// checked against the state (another state is refused and never
-/// exchanged), CreateToken with the code and the verifier, and a page
-/// telling the user they may close the window. The access token is kept
-/// per issuer, region, display name, listen port and endpoint until its
-/// margin, then renewed
-/// with the refresh token without a browser; the browser opens again only
-/// when that fails. Concurrent callers share one sign-in.
+/// checked against the state (another state, or none, is refused, logged
+/// and never exchanged), CreateToken with the code and the verifier, and a
+/// page telling the user they may close the window. The listener reads at
+/// most 4 connections at once, each for at most 5 s, on the calling
+/// thread, and closes them all when the sign-in ends; a forked child does
+/// not keep it. The access token is kept per issuer, region, display
+/// name, listen port and endpoint until its margin, then renewed with the
+/// refresh token without a browser; the browser opens again only when
+/// that fails. Concurrent callers with the same settings share one
+/// sign-in, each within its own idp_response_timeout_s: when a shorter
+/// bound ends the shared sign-in, a caller with a longer one signs in
+/// again in the time it has left. rs_idc_forget_token() and
+/// rs_idc_cache_clear() reach the kept access token.
 ///
 /// Returns RS_IDC_OK, or: RS_IDC_EINVAL without issuer_url;
-/// RS_IDC_ETIMEOUT when nobody signs in within idp_response_timeout_s;
+/// RS_IDC_ETIMEOUT when nobody signs in within idp_response_timeout_s (the
+/// message says how many answers with a wrong or missing state were
+/// refused);
 /// RS_IDC_ENETWORK when listen_port is in use (the message says so);
 /// RS_IDC_EIDENTITY when the callback returns non-zero, the sign-in is
 /// refused, or the code is not accepted; the listener is closed on every

@@ -1,9 +1,10 @@
 //! The token calls: the process-wide one and those of client handles.
 
 use super::{boundary, bounded_bytes, guard, identifiers, output_slot, text_argument, token_call};
-use crate::client::{clear_cache, default_client, forget_token, Client};
+use crate::client::{default_client, Client};
 use crate::error::Error;
 use crate::hosts::RS_IDC_MAX_HOST_LEN;
+use crate::memory::{clear_cache, forget_token};
 use crate::options::{
     settings_from_options, RawOption, RS_IDC_MAX_OPTIONS, RS_IDC_MAX_OPTION_KEY_LEN,
     RS_IDC_MAX_OPTION_VALUE_LEN,
@@ -120,7 +121,9 @@ pub unsafe extern "C" fn rs_idc_get_token(
 ///                         rs_idc_client_get_serverless_token() and
 ///                         rs_idc_client_get_token_for_host() get that
 ///                         user's token (optional)
-///   role_session_name     2 to 64 of A-Z a-z 0-9 +=,.@_- (default rs-idc)
+///   role_session_name     2 to 64 of A-Z a-z 0-9 +=,.@_- (default
+///                         rs-idc-web-identity for AssumeRoleWithWebIdentity,
+///                         rs-idc-identity-context for AssumeRole)
 ///
 /// Browser sign-in (see rs_idc_client_get_browser_token()):
 ///
@@ -285,15 +288,16 @@ pub unsafe extern "C" fn rs_idc_client_get_serverless_token(
 /// - CLUSTER.ID.REGION.redshift.amazonaws.com or
 ///   WORKGROUP.ACCOUNT.REGION.redshift-serverless.amazonaws.com (also
 ///   under amazonaws.com.cn), read locally. The host's region is used
-///   unless the handle has a region option; a handle keeps clients for at
-///   most 8 such regions.
+///   unless the handle has a region option; the process keeps clients for
+///   at most 32 such regions (of all handles).
 /// - any other DNS name: a custom domain name. Redshift
 ///   DescribeCustomDomainAssociations, then Redshift Serverless
 ///   ListCustomDomainAssociations, in the handle's region, say which
 ///   cluster or workgroup it is (RS_IDC_ENOTFOUND when neither knows it);
 ///   the answer is kept for an hour per region, endpoint and identity.
 ///
-/// An IP address, or a name with a scheme, port or path, gives
+/// The handle's time bound (timeout_ms) covers the whole call, the lookup
+/// included. An IP address, or a name with a scheme, port or path, gives
 /// RS_IDC_EINVAL: pass the identifier instead. Otherwise as
 /// rs_idc_client_get_token().
 ///
@@ -329,10 +333,11 @@ pub unsafe extern "C" fn rs_idc_client_get_token_for_host(
 /// SSO-OIDC CreateTokenWithIAM with the web token; the identity context it
 /// returns is given to STS AssumeRole of access_role_arn; the user's
 /// identity-enhanced credentials then get the token. They are kept per
-/// user until shortly before they expire (then renewed with the refresh
-/// token, or the web token when that is refused), and concurrent calls for
-/// one user make one exchange. Tokens are cached per user by the same
-/// rule as every token: users never receive each other's.
+/// handle and web token until shortly before they expire (then renewed
+/// with the refresh token, or the web token when that is refused), at most
+/// 4096 users in the process, and concurrent calls for one user make one
+/// exchange. Tokens are cached per user by the same rule as every token:
+/// users never receive each other's.
 ///
 /// Returns RS_IDC_OK, or a negative status: RS_IDC_EINVAL for a web token
 /// that is not a JWT with a numeric exp claim, RS_IDC_EIDENTITY for an
@@ -418,10 +423,12 @@ pub unsafe extern "C" fn rs_idc_client_free(client: *mut rs_idc_client) {
     })
 }
 
-/// Empties the process-wide token cache; the dropped tokens are wiped.
-/// The next call for any identifier set asks the service again. The
-/// users' credentials that handles keep for per-user tokens stay until
-/// they are due or the handle is freed.
+/// Empties everything the process keeps: cached tokens, users'
+/// credentials and web token files, custom-domain mappings, browser
+/// sign-ins (access and refresh tokens, registered clients) and the
+/// clients kept for regions of host names. What is dropped is wiped. The
+/// next call asks the services again (a browser sign-in opens the browser
+/// again).
 ///
 /// Threads: any thread; calls running at the same time may still return
 /// a token they had already taken from the cache.
@@ -440,10 +447,12 @@ const MAX_TOKEN_SCAN: usize = 1 << 20;
 ///
 ///   login refused -> rs_idc_forget_token(token) -> get a token -> retry
 ///
-/// token: the refused token, a C string. If it is still cached it is
-/// dropped (the comparison runs in constant time); NULL or a token that
-/// is not cached does nothing. The caller still frees its copy with
-/// rs_idc_free_token().
+/// token: the refused token, a C string: any token from this library,
+/// also a browser sign-in's access token (token_type=ACCESS_TOKEN). If it
+/// is still kept it is dropped (the comparison runs in constant time); a
+/// browser sign-in keeps its refresh token, so the next call renews it
+/// without the browser when it can. NULL or a token that is not kept does
+/// nothing. The caller still frees its copy with rs_idc_free_token().
 ///
 /// Threads: any thread.
 ///

@@ -24,9 +24,12 @@ pub struct rs_idc_request {
 /// bad input fails at once, with no request and no network traffic.
 /// out: receives the request; release it with rs_idc_request_free().
 ///
-/// A cached token makes the request ready at once. Otherwise the call runs
-/// on a thread of the library's, sharing the cache and the calls in flight
-/// with every other caller, bounded by the handle's time bound.
+/// A cached token makes the request ready at once. A call for the same
+/// token already in flight takes the request as a listener: any number of
+/// requests, one call, no thread. Otherwise the call runs on the library's
+/// pool of at most RS_IDC_MAX_WORKER_THREADS threads (more requests wait
+/// their turn), sharing the cache and the calls in flight with every other
+/// caller, bounded by the handle's time bound from this call on.
 ///
 /// Returns RS_IDC_OK, or a negative status (then *out is NULL).
 ///

@@ -7,7 +7,7 @@
 
 use crate::arns::{parse_application_arn, parse_role_arn, parse_role_session_name};
 use crate::error::Error;
-use crate::settings::{self, Settings, StaticCredentials, UserSettings, DEFAULT_ROLE_SESSION_NAME};
+use crate::settings::{self, Settings, StaticCredentials, UserSettings};
 use crate::values::{
     check_endpoint, check_regular_file, parse_millis, parse_region, parse_switch, parse_url,
     parse_whole,
@@ -282,9 +282,7 @@ impl UserOptions {
                 access_role_arn,
                 application_role_arn: self.application_role,
                 web_token_file: self.web_token_file,
-                role_session_name: self
-                    .session_name
-                    .unwrap_or_else(|| DEFAULT_ROLE_SESSION_NAME.to_owned()),
+                role_session_name: self.session_name,
             })),
             (Some(_), None) => Err(needs_both("idc_application_arn")),
             (None, Some(_)) => Err(needs_both("access_role_arn")),

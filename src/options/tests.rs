@@ -182,7 +182,12 @@ fn per_user_options_make_user_settings() {
     assert_eq!(user.access_role_arn, ACCESS_ROLE);
     assert_eq!(user.application_role_arn, None);
     assert_eq!(user.web_token_file, None);
-    assert_eq!(user.role_session_name, DEFAULT_ROLE_SESSION_NAME);
+    assert_eq!(user.role_session_name, None);
+    assert_eq!(user.web_identity_session_name(), "rs-idc-web-identity");
+    assert_eq!(
+        user.identity_context_session_name(),
+        "rs-idc-identity-context"
+    );
     let file = std::env::temp_dir().join(format!("rs-idc-options-{}", std::process::id()));
     std::fs::write(&file, "x").unwrap();
     let s = parse(&[
@@ -200,7 +205,8 @@ fn per_user_options_make_user_settings() {
         Some("arn:aws:iam::123456789012:role/app")
     );
     assert_eq!(user.web_token_file.as_deref(), Some(file.as_path()));
-    assert_eq!(user.role_session_name, "bi-server");
+    assert_eq!(user.role_session_name.as_deref(), Some("bi-server"));
+    assert_eq!(user.web_identity_session_name(), "bi-server");
     // Application credentials need no session token here.
     let s = parse(&[
         ("idc_application_arn", APPLICATION),

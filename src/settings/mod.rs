@@ -99,8 +99,26 @@ pub struct UserSettings {
     /// A file holding the web token of a single-user program, read again
     /// at each exchange; the calls without a web token use it.
     pub web_token_file: Option<PathBuf>,
-    /// The role session name of both AssumeRole calls.
-    pub role_session_name: String,
+    /// The role session name of both role calls; `None`: each its own
+    /// default ([`DEFAULT_WEB_IDENTITY_SESSION_NAME`],
+    /// [`DEFAULT_IDENTITY_CONTEXT_SESSION_NAME`]).
+    pub role_session_name: Option<String>,
+}
+
+impl UserSettings {
+    /// The role session name of AssumeRoleWithWebIdentity.
+    pub fn web_identity_session_name(&self) -> &str {
+        self.role_session_name
+            .as_deref()
+            .unwrap_or(DEFAULT_WEB_IDENTITY_SESSION_NAME)
+    }
+
+    /// The role session name of AssumeRole with the identity context.
+    pub fn identity_context_session_name(&self) -> &str {
+        self.role_session_name
+            .as_deref()
+            .unwrap_or(DEFAULT_IDENTITY_CONTEXT_SESSION_NAME)
+    }
 }
 
 /// How a client signs a person in through a browser (IAM Identity Center
@@ -131,8 +149,12 @@ impl Default for BrowserSettings {
     }
 }
 
-/// The role session name when none is set.
-pub const DEFAULT_ROLE_SESSION_NAME: &str = "rs-idc";
+/// The role session name of AssumeRoleWithWebIdentity (the application
+/// role) when none is set.
+pub const DEFAULT_WEB_IDENTITY_SESSION_NAME: &str = "rs-idc-web-identity";
+/// The role session name of AssumeRole with the user's identity context
+/// when none is set.
+pub const DEFAULT_IDENTITY_CONTEXT_SESSION_NAME: &str = "rs-idc-identity-context";
 
 /// Settings of one client.
 #[derive(Clone)]

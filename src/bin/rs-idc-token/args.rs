@@ -33,7 +33,8 @@ The first three go together.
   --access-role-arn ARN       the role assumed with the user's identity context
   --application-role-arn ARN  a role assumed with the web token to sign the
                               exchange (default: the AWS credentials sign it)
-  --role-session-name NAME    the session name of the roles (default: rs-idc)
+  --role-session-name NAME    the session name of both role calls (default:
+                              rs-idc-web-identity, rs-idc-identity-context)
 
 Browser sign-in (as the drivers' BrowserIdcAuthPlugin): a person signs in to
 IAM Identity Center in their browser, and the Identity Center access token is

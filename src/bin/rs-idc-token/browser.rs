@@ -17,7 +17,7 @@ const DEFAULT_TIMEOUT_S: &str = "120";
 const DEFAULT_LISTEN_PORT: &str = "7890";
 /// What the library's log records of the sign-in come after: their
 /// target.
-const SIGN_IN_TARGET: &str = "rs_idc::browser: ";
+const SIGN_IN_TARGET: &str = "rs_idc::browser";
 
 /// With `--open-with`, makes the library open the sign-in page with that
 /// command instead of the system's opener.
@@ -93,7 +93,9 @@ pub fn report_settings(args: &BrowserArgs, region: Option<&str>) {
 /// The step a log line tells, if it is a record of the sign-in: its
 /// message, without the words `browser sign-in`.
 pub fn sign_in_step(line: &str) -> Option<&str> {
-    let (_, message) = line.split_once(SIGN_IN_TARGET)?;
+    let (_, rest) = line.split_once(SIGN_IN_TARGET)?;
+    // The module's own records, or those of a module inside it.
+    let (_, message) = rest.split_once(": ")?;
     let step = message
         .strip_prefix("browser sign-in: ")
         .or_else(|| message.strip_prefix("browser sign-in "))
@@ -168,6 +170,10 @@ mod tests {
             None
         );
         assert_eq!(sign_in_step("rs-idc INFO rs_idc::browser: "), None);
+        assert_eq!(
+            sign_in_step("rs-idc INFO rs_idc::browser::listener: browser sign-in: waiting"),
+            Some("waiting")
+        );
     }
 
     #[test]

@@ -106,11 +106,17 @@ fn report_user(user: &UserArgs) {
         user.access_role_arn,
         user.role_session_name
             .as_deref()
-            .unwrap_or(rs_idc::settings::DEFAULT_ROLE_SESSION_NAME)
+            .unwrap_or(rs_idc::settings::DEFAULT_IDENTITY_CONTEXT_SESSION_NAME)
     );
     match &user.application_role_arn {
         Some(role) => {
-            println!("signed by:    {role}, assumed with the web token (AssumeRoleWithWebIdentity)")
+            println!(
+                "signed by:    {role}, assumed with the web token (AssumeRoleWithWebIdentity, \
+                 session name {})",
+                user.role_session_name
+                    .as_deref()
+                    .unwrap_or(rs_idc::settings::DEFAULT_WEB_IDENTITY_SESSION_NAME)
+            )
         }
         None => println!("signed by:    the AWS credentials above"),
     }

@@ -1,0 +1,106 @@
+//! Clocks, and the one deadline of a call.
+//!
+//! Expiries are Unix seconds on a coarse clock (token expiries are whole
+//! seconds, and a coarse read costs a few nanoseconds); trust windows run
+//! on a coarse monotonic clock. A call's [`Deadline`] is fixed once, where
+//! the call enters the library, and every step of it spends the same one.
+
+use std::time::{Duration, Instant};
+
+/// Milliseconds on a coarse monotonic clock (a few ns to read).
+pub(crate) fn monotonic_ms() -> u64 {
+    coarse_clock(libc::CLOCK_MONOTONIC_COARSE)
+        .map(|(secs, nanos)| secs as u64 * 1000 + nanos as u64 / 1_000_000)
+        .unwrap_or(0)
+}
+
+/// Unix seconds on a coarse clock: token expiries are whole seconds.
+pub(crate) fn unix_now() -> i64 {
+    coarse_clock(libc::CLOCK_REALTIME_COARSE)
+        .map(|(secs, _)| secs)
+        .unwrap_or(0)
+}
+
+fn coarse_clock(clock: libc::clockid_t) -> Option<(i64, i64)> {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: a valid clock id and a writable timespec.
+    let read = unsafe { libc::clock_gettime(clock, &mut now) };
+    (read == 0).then_some((now.tv_sec, now.tv_nsec))
+}
+
+/// When a call must have its answer: set at the call's entry from its
+/// time bound, and spent by every step (credentials, look-ups, exchanges,
+/// the token call) rather than renewed by any of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Deadline {
+    at: Instant,
+    bound: Duration,
+}
+
+impl Deadline {
+    /// The deadline of a call that starts now with the time bound `bound`.
+    pub(crate) fn after(bound: Duration) -> Deadline {
+        let now = Instant::now();
+        Deadline {
+            at: now
+                .checked_add(bound)
+                .unwrap_or(now + Duration::from_secs(86_400)),
+            bound,
+        }
+    }
+
+    /// The instant it passes.
+    pub(crate) fn at(&self) -> Instant {
+        self.at
+    }
+
+    /// The time bound the call was given: a call that shares another's
+    /// flight compares bounds, not instants (see [`crate::flight`]).
+    pub(crate) fn bound(&self) -> Duration {
+        self.bound
+    }
+
+    /// The time left; zero once it passed.
+    pub(crate) fn left(&self) -> Duration {
+        self.at.saturating_duration_since(Instant::now())
+    }
+
+    /// Whether it passed.
+    pub(crate) fn passed(&self) -> bool {
+        self.left().is_zero()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::SystemTime;
+
+    #[test]
+    fn coarse_clocks_move_forward_and_agree_with_the_system_clock() {
+        let before = monotonic_ms();
+        std::thread::sleep(Duration::from_millis(30));
+        assert!(monotonic_ms() > before);
+        let system = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        assert!((unix_now() - system).abs() <= 1);
+    }
+
+    #[test]
+    fn a_deadline_keeps_its_bound_and_runs_out() {
+        let deadline = Deadline::after(Duration::from_millis(20));
+        assert_eq!(deadline.bound(), Duration::from_millis(20));
+        assert!(deadline.left() <= Duration::from_millis(20));
+        while !deadline.passed() {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert_eq!(deadline.left(), Duration::ZERO);
+        let forever = Deadline::after(Duration::MAX);
+        assert!(!forever.passed());
+    }
+}
