@@ -16,6 +16,7 @@ use crate::fork;
 use crate::token::{Api, Token};
 use crate::workers;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
 
 /// What a request's caller and the call share.
@@ -84,7 +85,16 @@ impl Request {
         }
         let (worker, client) = (Arc::clone(&shared), Arc::clone(client));
         workers::submit(Box::new(move || {
-            worker.finish(client.read_set_token(api, &ids, deadline, Token::clone))
+            // The request gets an outcome whatever happens: its caller
+            // waits for the descriptor.
+            let call =
+                AssertUnwindSafe(|| client.read_set_token(api, &ids, deadline, Token::clone));
+            let outcome = catch_unwind(call).unwrap_or_else(|_| {
+                Err(Error::internal(
+                    "the request's call ended without an answer",
+                ))
+            });
+            worker.finish(outcome)
         }))?;
         Ok(Request { shared })
     }

@@ -11,7 +11,7 @@ use rs_idc_fake::{FakeOptions, FakeServer};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 /// The open-URL callback is process-wide: one test at a time.
@@ -56,12 +56,28 @@ fn location(answer: &str) -> Option<String> {
 struct Browser {
     opened: AtomicUsize,
     last_page: Mutex<String>,
+    page_came: Condvar,
+}
+
+impl Browser {
+    /// The page the library answered the redirect with: the browser's
+    /// thread may still be reading it when the call returns, so this
+    /// waits for it (an event), with a generous bound.
+    fn page(&self) -> String {
+        let page = self.last_page.lock().unwrap();
+        let (page, _) = self
+            .page_came
+            .wait_timeout_while(page, Duration::from_secs(30), |page| page.is_empty())
+            .unwrap();
+        page.clone()
+    }
 }
 
 fn play(edit: fn(String) -> Option<String>) -> Arc<Browser> {
     let browser = Arc::new(Browser {
         opened: AtomicUsize::new(0),
         last_page: Mutex::new(String::new()),
+        page_came: Condvar::new(),
     });
     let player = Arc::clone(&browser);
     let open: OpenUrl = Arc::new(move |url: &str| {
@@ -71,7 +87,9 @@ fn play(edit: fn(String) -> Option<String>) -> Arc<Browser> {
             let Some(redirect) = location(&get(&url)).and_then(edit) else {
                 return;
             };
-            *player.last_page.lock().unwrap() = get(&redirect);
+            let page = get(&redirect);
+            *player.last_page.lock().unwrap() = page;
+            player.page_came.notify_all();
         });
         Ok(())
     });
@@ -99,11 +117,7 @@ fn a_sign_in_is_kept_and_renewed_without_a_browser() {
     let client = client(&fake, "ssoins-kept", 17891, 20);
     let first = client.get_browser_token().unwrap();
     assert_eq!(browser.opened.load(Ordering::SeqCst), 1);
-    assert!(browser
-        .last_page
-        .lock()
-        .unwrap()
-        .contains("You may close this window"));
+    assert!(browser.page().contains("You may close this window"));
     assert_eq!(
         fake.access_token_subject(first.secret()).as_deref(),
         Some("browser-user")
@@ -210,11 +224,7 @@ fn a_forged_state_is_refused_and_never_exchanged() {
     let client = client(&fake, "ssoins-forged", 17894, 2);
     let err = client.get_browser_token().unwrap_err();
     assert_eq!(err.status(), Status::Timeout, "{err}");
-    assert!(browser
-        .last_page
-        .lock()
-        .unwrap()
-        .starts_with("HTTP/1.1 400"));
+    assert!(browser.page().starts_with("HTTP/1.1 400"));
     assert_eq!(fake.operations("CreateToken:authorization_code"), 0);
     set_open_url(None);
 }

@@ -15,14 +15,24 @@
  *   out/exp contract as well as the status.
  * - expect_client(client, call, names, n, want) does the same for the
  *   token calls on a client handle (cluster, serverless or host name).
+ * - test_handle(prefix, timeout_ms, extra, n) makes a handle with one
+ *   identity's keys; h_fake_handle() one pointed at the fake with options
+ *   of the caller's; both check the status through h_new_client().
+ * - need_env(name) checks that a variable is set; h_env(name) reads one.
  * - fake_requests() reads the fake's request counter over a raw socket;
  *   fake_proxied() the count of its loopback proxy.
+ * - loopback_addr(port) is 127.0.0.1:port; loopback_connect(port) a
+ *   blocking socket connected to it.
  * - now_seconds() is a monotonic clock; slow_factor() is 10 when
  *   RS_IDC_TEST_SLOW is set (under valgrind), else 1.
  * - start_child(body, arg) forks a child that runs checks; finish_child()
  *   waits for it with a time bound (killing it on overrun) and tells
  *   whether its checks passed.
  * - test_summary() prints "N passed, M failed" and gives the exit status.
+ *
+ * Sections further down, each with a list of its own: per-user tokens
+ * (web tokens, web token files), event loops and descriptors (threads
+ * too), and the browser sign-in.
  *
  * A token, secret key or session token is never printed: only lengths and
  * expiry times are.
@@ -296,6 +306,45 @@ static inline const char *h_need_env(const char *file, int line, const char *nam
 }
 #define need_env(name) h_need_env(__FILE__, __LINE__, (name))
 
+static inline int h_expect_lacks(const char *file, int line, const char *text_what,
+                                 const char *text, const char *secret, const char *what);
+
+/*
+ * rs_idc_client_new() with up to 8 `options` followed by up to 16 `extra`
+ * options, which must give `want`. The handle, or NULL unless the status
+ * is RS_IDC_OK; a refused handle must leave *out NULL and a last error
+ * without the secret_access_key option's value.
+ */
+static inline rs_idc_client *h_new_client(const char *file, int line,
+                                          const rs_idc_option *options, size_t n_options,
+                                          const rs_idc_option *extra, size_t n_extra, int want)
+{
+    rs_idc_option all[8 + 16];
+    size_t n = 0;
+    for (size_t i = 0; i < n_options && i < 8; i++) {
+        all[n++] = options[i];
+    }
+    for (size_t i = 0; i < n_extra && i < 16; i++) {
+        all[n++] = extra[i];
+    }
+    const char *secret = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (all[i].key != NULL && strcmp(all[i].key, "secret_access_key") == 0) {
+            secret = all[i].value;
+        }
+    }
+    rs_idc_client *client = NULL;
+    int got = rs_idc_client_new(all, n, &client);
+    h_expect_status(file, line, got, want);
+    if (got != RS_IDC_OK) {
+        h_record(client == NULL, file, line, "a refused handle leaves *out NULL");
+        h_expect_lacks(file, line, "the last error", rs_idc_last_error(), secret,
+                       "the secret access key");
+        return NULL;
+    }
+    return client;
+}
+
 /*
  * A handle with region us-east-1, one identity's keys from the environment
  * of `rs-idc-fake run` (`prefix` is RS_IDC_TEST_IDC or RS_IDC_TEST_IDC2), a
@@ -311,7 +360,7 @@ static inline rs_idc_client *h_test_handle(const char *file, int line, const cha
     snprintf(id_name, sizeof id_name, "%s_ACCESS_KEY_ID", prefix);
     snprintf(secret_name, sizeof secret_name, "%s_SECRET_ACCESS_KEY", prefix);
     snprintf(session_name, sizeof session_name, "%s_SESSION_TOKEN", prefix);
-    rs_idc_option options[22] = {
+    rs_idc_option options[] = {
         {"region", "us-east-1"},
         {"access_key_id", h_need_env(file, line, id_name)},
         {"secret_access_key", h_need_env(file, line, secret_name)},
@@ -319,17 +368,66 @@ static inline rs_idc_client *h_test_handle(const char *file, int line, const cha
         {"timeout_ms", timeout_ms},
         {"max_attempts", "2"},
     };
-    size_t n = 6;
-    for (size_t i = 0; i < n_extra && n < sizeof options / sizeof options[0]; i++) {
-        options[n++] = extra[i];
-    }
-    rs_idc_client *client = NULL;
-    int got = rs_idc_client_new(options, n, &client);
-    h_expect_status(file, line, got, RS_IDC_OK);
-    return got == RS_IDC_OK ? client : NULL;
+    return h_new_client(file, line, options, sizeof options / sizeof options[0], extra, n_extra,
+                        RS_IDC_OK);
 }
 #define test_handle(prefix, timeout_ms, extra, n_extra) \
     h_test_handle(__FILE__, __LINE__, (prefix), (timeout_ms), (extra), (n_extra))
+
+/* An environment variable's value, or "" when it is not set (not a check: see need_env). */
+static inline const char *h_env(const char *name)
+{
+    const char *value = getenv(name);
+    return value != NULL ? value : "";
+}
+
+/*
+ * A handle pointed at the fake (endpoint_url $AWS_ENDPOINT_URL) with
+ * region us-east-1, a whole-call bound of `timeout_ms`, two attempts and
+ * up to 16 `extra` options. `want` is the status rs_idc_client_new should
+ * give (see h_new_client); the handle, NULL unless it is RS_IDC_OK.
+ */
+static inline rs_idc_client *h_fake_handle(const char *file, int line, const char *timeout_ms,
+                                           const rs_idc_option *extra, size_t n_extra, int want)
+{
+    rs_idc_option options[] = {
+        {"region", "us-east-1"},
+        {"endpoint_url", h_env("AWS_ENDPOINT_URL")},
+        {"timeout_ms", timeout_ms},
+        {"max_attempts", "2"},
+    };
+    return h_new_client(file, line, options, sizeof options / sizeof options[0], extra, n_extra,
+                        want);
+}
+
+/* The address 127.0.0.1:port. */
+static inline struct sockaddr_in loopback_addr(int port)
+{
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons((uint16_t)port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    return addr;
+}
+
+/* A blocking socket connected to 127.0.0.1:port, with 10 s send and receive bounds; -1 on error. */
+static inline int loopback_connect(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) {
+        return -1;
+    }
+    struct timeval limit = {10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
+    struct sockaddr_in addr = loopback_addr(port);
+    if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
 
 static inline int fake_request(const char *method, const char *path, const char *payload,
                                size_t len, int *http_status, char *body, size_t size);
@@ -542,6 +640,13 @@ static inline int test_summary(void)
  *   of `GET /_fake/stats` at once; EXPECT_OPS() compares two readings.
  * - EXPECT_LACKS(text, secret, what) checks that a text (a last error, a
  *   log record) does not hold a secret, naming only `what`.
+ * - wipe(buffer, size) and h_free_secret(text) wipe secrets (and free them).
+ * - h_user_handle(...) makes a handle for per-user tokens: the fake's
+ *   plain application keys, the application and the access role.
+ * - unset_aws_credentials() takes the AWS credentials out of the
+ *   environment, for handles that must have none but their own.
+ * - new_temp_file(text, path, size) makes a web token file;
+ *   replace_file(path, text) puts another web token in it (rename).
  */
 
 /* The longest answer fake_request() takes from the fake, headers included. */
@@ -579,20 +684,8 @@ static inline int fake_request(const char *method, const char *path, const char 
     if (head_len < 0 || (size_t)head_len >= sizeof head) {
         return -1;
     }
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int fd = loopback_connect((int)port);
     if (fd < 0) {
-        return -1;
-    }
-    struct timeval limit = {10, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
-    struct sockaddr_in addr;
-    memset(&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons((uint16_t)port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
-        close(fd);
         return -1;
     }
     const char *parts[2] = {head, payload};
@@ -682,14 +775,20 @@ static inline char *h_fake_web_token(const char *file, int line, const char *sub
 }
 #define fake_web_token(sub, ttl, extra) h_fake_web_token(__FILE__, __LINE__, (sub), (ttl), (extra))
 
-/* Wipes a malloc'ed secret (a web token) and frees it; NULL is fine. */
+/* Wipes `size` bytes of a buffer that held a secret (a code, a state, a token). */
+static inline void wipe(void *buffer, size_t size)
+{
+    volatile char *p = buffer;
+    for (size_t i = 0; i < size; i++) {
+        p[i] = '\0';
+    }
+}
+
+/* Wipes a malloc'ed secret string (a web token, a URL with a state) and frees it; NULL is fine. */
 static inline void h_free_secret(char *secret)
 {
     if (secret != NULL) {
-        volatile char *p = secret;
-        while (*p != '\0') {
-            *p++ = '\0';
-        }
+        wipe(secret, strlen(secret));
         free(secret);
     }
 }
@@ -826,6 +925,91 @@ static inline int h_expect_lacks(const char *file, int line, const char *text_wh
 #define EXPECT_LACKS(text, secret, what) \
     h_expect_lacks(__FILE__, __LINE__, #text, (text), (secret), (what))
 
+/*
+ * A handle for per-user tokens (see h_fake_handle, with a whole-call bound
+ * of `timeout_ms`): the fake's plain application credentials
+ * (RS_IDC_TEST_PLAIN_*) when `with_keys`, the application `app` and access
+ * role `role` (each left out when NULL), and up to 12 `extra` options.
+ * `want` is the status rs_idc_client_new should give; the handle, NULL
+ * unless it is RS_IDC_OK. Test programs wrap it in macros of their own.
+ */
+static inline rs_idc_client *h_user_handle(const char *file, int line, const char *timeout_ms,
+                                           int with_keys, const char *app, const char *role,
+                                           const rs_idc_option *extra, size_t n_extra, int want)
+{
+    rs_idc_option options[16];
+    size_t n = 0;
+    if (with_keys) {
+        options[n++] = (rs_idc_option){"access_key_id", h_env("RS_IDC_TEST_PLAIN_ACCESS_KEY_ID")};
+        options[n++] =
+            (rs_idc_option){"secret_access_key", h_env("RS_IDC_TEST_PLAIN_SECRET_ACCESS_KEY")};
+    }
+    if (app != NULL) {
+        options[n++] = (rs_idc_option){"idc_application_arn", app};
+    }
+    if (role != NULL) {
+        options[n++] = (rs_idc_option){"access_role_arn", role};
+    }
+    for (size_t i = 0; i < n_extra && n < sizeof options / sizeof options[0]; i++) {
+        options[n++] = extra[i];
+    }
+    return h_fake_handle(file, line, timeout_ms, options, n, want);
+}
+
+/*
+ * Takes the AWS credentials (keys, session token, profile, web identity)
+ * out of the environment, so that a handle has none but its own. Call it
+ * before any library thread exists: unsetenv() is not thread-safe.
+ */
+static inline void unset_aws_credentials(void)
+{
+    static const char *const vars[] = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+                                       "AWS_SESSION_TOKEN", "AWS_PROFILE",
+                                       "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN"};
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+        unsetenv(vars[i]);
+    }
+}
+
+#include <sys/stat.h>
+
+/*
+ * Writes `text` and a newline to `path` through a new file (mode 0600)
+ * renamed over it; 0 on success.
+ */
+static inline int replace_file(const char *path, const char *text)
+{
+    char temp[512];
+    int n = snprintf(temp, sizeof temp, "%s.new", path);
+    FILE *f = n > 0 && (size_t)n < sizeof temp ? fopen(temp, "w") : NULL;
+    if (f == NULL) {
+        return -1;
+    }
+    chmod(temp, 0600);
+    size_t len = strlen(text);
+    int ok = fwrite(text, 1, len, f) == len && fputc('\n', f) != EOF;
+    ok = fclose(f) == 0 && ok;
+    return ok && rename(temp, path) == 0 ? 0 : -1;
+}
+
+/*
+ * A new file (mode 0600) in $TMPDIR (or /tmp) holding `text` and a
+ * newline, as a web token file; its path is written to `path`. 0 on
+ * success.
+ */
+static inline int new_temp_file(const char *text, char *path, size_t size)
+{
+    const char *dir = getenv("TMPDIR");
+    snprintf(path, size, "%s/rs-idc-web-token-XXXXXX",
+             dir != NULL && dir[0] != '\0' ? dir : "/tmp");
+    int fd = mkstemp(path);
+    if (fd < 0) {
+        return -1;
+    }
+    close(fd);
+    return replace_file(path, text);
+}
+
 
 /*
  * Event loops and descriptors (non-blocking requests).
@@ -833,9 +1017,11 @@ static inline int h_expect_lacks(const char *file, int line, const char *text_wh
  * - fd_readable(fd, ms) polls one descriptor for POLLIN, waiting at most
  *   `ms` milliseconds (0: just look).
  * - wait_readable(fd, seconds, &ticks) polls in 20 ms steps until `fd` is
- *   readable or `seconds` have passed, counting the steps that timed out.
+ *   readable or `seconds` have passed, counting the steps that timed out;
+ *   wait_all_readable(fds, n, seconds) waits so for many at once.
  * - open_fds() counts this process's open descriptors (/proc/self/fd);
- *   open_fds_of("socket:") only those of one kind.
+ *   open_fds_of("socket:") only those of one kind; thread_count() its
+ *   threads (/proc/self/task). tests/life/proc_stats.h uses both.
  * - pause_seconds(s) sleeps, resuming after signals.
  * - wall_seconds() is the real-time clock, to compare with token expiries.
  */
@@ -871,6 +1057,34 @@ static inline int wait_readable(int fd, double seconds, long *ticks)
         *ticks = idle;
     }
     return ready;
+}
+
+/*
+ * One poll() over `n` descriptors (each with events POLLIN; a negative fd
+ * is skipped), in 50 ms steps, until each has been readable or `seconds`
+ * have passed. Each that has been readable gets fd -1. Returns how many
+ * were not (a negative fd from the start counts as not).
+ */
+static inline int wait_all_readable(struct pollfd *fds, int n, double seconds)
+{
+    double deadline = now_seconds() + seconds;
+    int left = n;
+    while (left > 0 && now_seconds() < deadline) {
+        for (int i = 0; i < n; i++) {
+            fds[i].revents = 0;
+        }
+        int ready = poll(fds, (nfds_t)n, 50);
+        if (ready < 0 && errno != EINTR) {
+            break;
+        }
+        for (int i = 0; i < n; i++) {
+            if (fds[i].fd >= 0 && (fds[i].revents & POLLIN) != 0) {
+                fds[i].fd = -1; /* poll() skips negative descriptors */
+                left--;
+            }
+        }
+    }
+    return left;
 }
 
 /*
@@ -914,6 +1128,22 @@ static inline long open_fds(void)
     return open_fds_of(NULL);
 }
 
+/* The number of threads of this process (entries of /proc/self/task); -1 on error. */
+static inline long thread_count(void)
+{
+    DIR *dir = opendir("/proc/self/task");
+    if (dir == NULL) {
+        return -1;
+    }
+    long count = 0;
+    struct dirent *entry;
+    while ((entry = readdir(dir)) != NULL) {
+        count += entry->d_name[0] != '.';
+    }
+    closedir(dir);
+    return count;
+}
+
 /* Sleeps `seconds`, resuming after signals. */
 static inline void pause_seconds(double seconds)
 {
@@ -951,6 +1181,10 @@ static inline double wall_seconds(void)
  *   the start of the body, as a browser that does not follow redirects.
  * - port_is_free(port) tells whether a listener can be bound on
  *   127.0.0.1:port.
+ * - browser_handle(name, display, port, timeout_s) makes a handle for the
+ *   sign-in of issuer ssoins-NAME on listen_port `port`.
+ * - query_value(url, name, ...) reads a query parameter of a URL;
+ *   url_with_param(url, name, value, ...) replaces or drops one.
  */
 
 #include <strings.h>
@@ -1134,23 +1368,8 @@ static inline int loopback_get(const char *url, struct h_http_answer *answer)
     int head_len = snprintf(head, head_size,
                             "GET %s HTTP/1.0\r\nHost: 127.0.0.1:%ld\r\nConnection: close\r\n\r\n",
                             path, port);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (head_len < 0 || (size_t)head_len >= head_size || fd < 0) {
-        free(head);
-        if (fd >= 0) {
-            close(fd);
-        }
-        return -1;
-    }
-    struct timeval limit = {10, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
-    struct sockaddr_in addr;
-    memset(&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons((uint16_t)port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    int ok = connect(fd, (struct sockaddr *)&addr, sizeof addr) == 0;
+    int fd = head_len >= 0 && (size_t)head_len < head_size ? loopback_connect((int)port) : -1;
+    int ok = fd >= 0;
     for (size_t sent = 0; ok && sent < (size_t)head_len;) {
         ssize_t n = send(fd, head + sent, (size_t)head_len - sent, MSG_NOSIGNAL);
         if (n < 0 && errno == EINTR) {
@@ -1159,7 +1378,7 @@ static inline int loopback_get(const char *url, struct h_http_answer *answer)
         ok = n > 0;
         sent += n > 0 ? (size_t)n : 0;
     }
-    memset(head, 0, (size_t)head_len);
+    memset(head, 0, head_size);
     free(head);
     char *text = ok ? malloc(H_FAKE_ANSWER_MAX + 1) : NULL;
     size_t have = 0;
@@ -1175,7 +1394,9 @@ static inline int loopback_get(const char *url, struct h_http_answer *answer)
         }
         have += (size_t)got;
     }
-    close(fd);
+    if (fd >= 0) {
+        close(fd);
+    }
     if (text == NULL) {
         return -1;
     }
@@ -1215,14 +1436,93 @@ static inline int port_is_free(int port)
     }
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    struct sockaddr_in addr;
-    memset(&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons((uint16_t)port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    struct sockaddr_in addr = loopback_addr(port);
     int free_port = bind(fd, (struct sockaddr *)&addr, sizeof addr) == 0 && listen(fd, 1) == 0;
     close(fd);
     return free_port;
+}
+
+/*
+ * A handle for the sign-in of issuer ssoins-NAME on listen_port `port`,
+ * bounded by idp_response_timeout_s `timeout_s`, under display name
+ * `display` (NULL: the default), pointed at the fake (see h_fake_handle:
+ * its other calls are bounded by 10 s, 100 s under valgrind). NULL on
+ * failure (reported).
+ */
+static inline rs_idc_client *h_browser_handle(const char *file, int line, const char *name,
+                                              const char *display, int port, int timeout_s)
+{
+    char issuer[128], port_text[16], timeout_text[16], roomy[32];
+    snprintf(issuer, sizeof issuer, "https://identitycenter.amazonaws.com/ssoins-%s", name);
+    snprintf(port_text, sizeof port_text, "%d", port);
+    snprintf(timeout_text, sizeof timeout_text, "%d", timeout_s);
+    snprintf(roomy, sizeof roomy, "%d", (int)(10000 * slow_factor()));
+    rs_idc_option options[4] = {
+        {"issuer_url", issuer},
+        {"listen_port", port_text},
+        {"idp_response_timeout_s", timeout_text},
+    };
+    size_t n = 3;
+    if (display != NULL) {
+        options[n++] = (rs_idc_option){"idc_client_display_name", display};
+    }
+    return h_fake_handle(file, line, roomy, options, n, RS_IDC_OK);
+}
+/* browser_handle(name, display, port, timeout_s): see h_browser_handle. */
+#define browser_handle(name, display, port, timeout_s) \
+    h_browser_handle(__FILE__, __LINE__, (name), (display), (port), (timeout_s))
+
+/* The value of query parameter `name` in `url` (up to & or the end), copied into `out`. */
+static inline void query_value(const char *url, const char *name, char *out, size_t size)
+{
+    out[0] = '\0';
+    const char *query = strchr(url, '?');
+    size_t len = strlen(name);
+    for (const char *p = query; p != NULL; p = strchr(p + 1, '&')) {
+        if (strncmp(p + 1, name, len) == 0 && p[1 + len] == '=') {
+            const char *value = p + 2 + len;
+            size_t n = strcspn(value, "&");
+            if (n < size) {
+                memcpy(out, value, n);
+                out[n] = '\0';
+            }
+            return;
+        }
+    }
+}
+
+/*
+ * `url` with query parameter `name` set to `value`, or dropped when value
+ * is NULL, into `out`. 0, or -1 when `url` has no such parameter or `out`
+ * is too small.
+ */
+static inline int url_with_param(const char *url, const char *name, const char *value, char *out,
+                                 size_t size)
+{
+    const char *query = strchr(url, '?');
+    size_t len = strlen(name);
+    const char *at = NULL;
+    for (const char *p = query; p != NULL; p = strchr(p + 1, '&')) {
+        if (strncmp(p + 1, name, len) == 0 && p[1 + len] == '=') {
+            at = p;
+            break;
+        }
+    }
+    if (at == NULL) {
+        return -1;
+    }
+    const char *start = at + 2 + len;              /* the value */
+    const char *end = start + strcspn(start, "&"); /* after it */
+    int n;
+    if (value != NULL) {
+        n = snprintf(out, size, "%.*s%s%s", (int)(start - url), url, value, end);
+    } else if (*at == '?') {
+        /* ?name=v&rest -> ?rest; ?name=v -> ? */
+        n = snprintf(out, size, "%.*s%s", (int)(at + 1 - url), url, *end == '&' ? end + 1 : end);
+    } else {
+        n = snprintf(out, size, "%.*s%s", (int)(at - url), url, end);
+    }
+    return n > 0 && (size_t)n < size ? 0 : -1;
 }
 
 #endif /* RS_IDC_TEST_HARNESS_H */

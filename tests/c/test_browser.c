@@ -47,9 +47,6 @@
 /* From the environment of `rs-idc-fake run`. */
 static const char *endpoint;
 
-/* The whole-call bound of the handles' other calls. */
-static char roomy_timeout[32];
-
 /* ---------------------------------------------------------- the browser */
 
 /* What the browser does with the URL it is asked to open. */
@@ -103,46 +100,8 @@ static void browser_finish(struct browser *b)
         pthread_join(b->threads[i], NULL);
     }
     EXPECT_LACKS(rs_idc_last_error(), b->code, "the authorization code");
-    volatile char *p = b->code;
-    for (size_t i = 0; i < sizeof b->code; i++) {
-        p[i] = '\0';
-    }
+    wipe(b->code, sizeof b->code);
     pthread_mutex_destroy(&b->lock);
-}
-
-/* The value of query parameter `name` in `url` (up to & or the end), copied into `out`. */
-static void query_value(const char *url, const char *name, char *out, size_t size)
-{
-    out[0] = '\0';
-    const char *query = strchr(url, '?');
-    size_t len = strlen(name);
-    for (const char *p = query; p != NULL; p = strchr(p + 1, '&')) {
-        if (strncmp(p + 1, name, len) == 0 && p[1 + len] == '=') {
-            const char *value = p + 2 + len;
-            size_t n = strcspn(value, "&");
-            if (n < size) {
-                memcpy(out, value, n);
-                out[n] = '\0';
-            }
-            return;
-        }
-    }
-}
-
-/* `url` with the value of its state parameter replaced, into `out`; 0 or -1. */
-static int forge_state(const char *url, char *out, size_t size)
-{
-    const char *state = strstr(url, "&state=");
-    if (state == NULL) {
-        state = strstr(url, "?state=");
-    }
-    if (state == NULL) {
-        return -1;
-    }
-    state += 7;
-    const char *rest = state + strcspn(state, "&");
-    int n = snprintf(out, size, "%.*sforged-by-someone-else%s", (int)(state - url), url, rest);
-    return n > 0 && (size_t)n < size ? 0 : -1;
 }
 
 /* A browser's work for one URL, on a thread of its own. */
@@ -165,8 +124,10 @@ static void *play_thread(void *arg)
         pthread_mutex_unlock(&b->lock);
         const char *next = first->location;
         if (b->play == PLAY_FORGE) {
-            next = forge_state(first->location, forged, sizeof first->location) == 0 ? forged
-                                                                                     : "";
+            /* The redirect with another value of its state. */
+            int made = url_with_param(first->location, "state", "forged-by-someone-else", forged,
+                                      sizeof first->location) == 0;
+            next = made ? forged : "";
         }
         if (next[0] != '\0' && loopback_get(next, page) == 0) {
             pthread_mutex_lock(&b->lock);
@@ -252,36 +213,6 @@ static void browser_install(struct browser *b)
     rs_idc_set_open_url_callback(open_url, b);
 }
 
-/* ---------------------------------------------------------- the handles */
-
-/*
- * A handle for the sign-in of issuer ssoins-NAME on listen_port `port`,
- * bounded by `timeout_s`, pointed at the fake. NULL on failure (reported).
- */
-static rs_idc_client *h_browser_handle(const char *file, int line, const char *name, int port,
-                                       int timeout_s)
-{
-    char issuer[128], port_text[16], timeout_text[16];
-    snprintf(issuer, sizeof issuer, "https://identitycenter.amazonaws.com/ssoins-%s", name);
-    snprintf(port_text, sizeof port_text, "%d", port);
-    snprintf(timeout_text, sizeof timeout_text, "%d", timeout_s);
-    rs_idc_option options[] = {
-        {"region", "us-east-1"},
-        {"endpoint_url", endpoint},
-        {"timeout_ms", roomy_timeout},
-        {"max_attempts", "2"},
-        {"issuer_url", issuer},
-        {"listen_port", port_text},
-        {"idp_response_timeout_s", timeout_text},
-    };
-    rs_idc_client *client = NULL;
-    int got = rs_idc_client_new(options, N_OF(options), &client);
-    h_expect_status(file, line, got, RS_IDC_OK);
-    return got == RS_IDC_OK ? client : NULL;
-}
-#define browser_handle(name, port, timeout_s) \
-    h_browser_handle(__FILE__, __LINE__, (name), (port), (timeout_s))
-
 /* ---------------------------------------------------------------- parts */
 
 /* 1. A sign-in, then the kept token. */
@@ -290,7 +221,7 @@ static void sign_in_and_keep(void)
     struct browser b;
     browser_init(&b, PLAY_FOLLOW);
     browser_install(&b);
-    rs_idc_client *h = browser_handle("c-kept", 27891, 20);
+    rs_idc_client *h = browser_handle("c-kept", NULL, 27891, 20);
     if (h == NULL) {
         browser_finish(&b);
         return;
@@ -339,7 +270,7 @@ static void nobody_signs_in(void)
     struct browser b;
     browser_init(&b, PLAY_IDLE);
     browser_install(&b);
-    rs_idc_client *h = browser_handle("c-idle", 27892, 2);
+    rs_idc_client *h = browser_handle("c-idle", NULL, 27892, 2);
     if (h != NULL) {
         struct signin_ops before = fake_signin_ops();
         double started = now_seconds();
@@ -365,7 +296,7 @@ static void forged_state(void)
     browser_install(&b);
     /* Under valgrind the library is slower to answer the browser. */
     int timeout_s = slow_factor() > 1 ? 5 : 2;
-    rs_idc_client *h = browser_handle("c-forged", 27893, timeout_s);
+    rs_idc_client *h = browser_handle("c-forged", NULL, 27893, timeout_s);
     if (h != NULL) {
         struct signin_ops before = fake_signin_ops();
         expect_browser(h, RS_IDC_ETIMEOUT, NULL, NULL);
@@ -388,14 +319,10 @@ static void busy_port(void)
     browser_init(&b, PLAY_FOLLOW);
     browser_install(&b);
     int taken = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in addr;
-    memset(&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(27894);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    struct sockaddr_in addr = loopback_addr(27894);
     int bound = taken >= 0 && bind(taken, (struct sockaddr *)&addr, sizeof addr) == 0 &&
                 listen(taken, 1) == 0;
-    rs_idc_client *h = browser_handle("c-busy", 27894, 10);
+    rs_idc_client *h = browser_handle("c-busy", NULL, 27894, 10);
     if (CHECK(bound) && h != NULL) {
         expect_browser(h, RS_IDC_ENETWORK, NULL, NULL);
         EXPECT_LAST_ERROR("listen_port");
@@ -416,7 +343,7 @@ static void callback_fails(void)
     struct browser b;
     browser_init(&b, PLAY_REFUSE);
     browser_install(&b);
-    rs_idc_client *h = browser_handle("c-nodisplay", 27895, 30);
+    rs_idc_client *h = browser_handle("c-nodisplay", NULL, 27895, 30);
     if (h != NULL) {
         struct signin_ops before = fake_signin_ops();
         double started = now_seconds();
@@ -439,7 +366,7 @@ static void user_denies(void)
     struct browser b;
     browser_init(&b, PLAY_DENY);
     browser_install(&b);
-    rs_idc_client *h = browser_handle("c-deny", 27896, 20);
+    rs_idc_client *h = browser_handle("c-deny", NULL, 27896, 20);
     if (h != NULL) {
         struct signin_ops before = fake_signin_ops();
         expect_browser(h, RS_IDC_EIDENTITY, NULL, NULL);
@@ -474,7 +401,7 @@ static void concurrent_callers(void)
     struct browser b;
     browser_init(&b, PLAY_FOLLOW);
     browser_install(&b);
-    rs_idc_client *h = browser_handle("c-shared", 27897, 20);
+    rs_idc_client *h = browser_handle("c-shared", NULL, 27897, 20);
     if (h != NULL) {
         struct signin_ops before = fake_signin_ops();
         struct caller callers[MAX_CALLERS];
@@ -522,7 +449,7 @@ static void invalid_arguments(void)
     EXPECT_STATUS(rs_idc_client_get_browser_token(NULL, &out, &exp), RS_IDC_EINVAL);
     CHECK(out == NULL);
     CHECK(exp == H_EXP_SENTINEL);
-    rs_idc_client *h = browser_handle("c-args", 27898, 10);
+    rs_idc_client *h = browser_handle("c-args", NULL, 27898, 10);
     if (h != NULL) {
         EXPECT_STATUS(rs_idc_client_get_browser_token(h, NULL, &exp), RS_IDC_EINVAL);
         CHECK(exp == H_EXP_SENTINEL);
@@ -572,7 +499,7 @@ static void default_opener_restored(void)
     char dir[] = "/tmp/rs-idc-test-browser-XXXXXX";
     const char *path = getenv("PATH");
     char *saved = path != NULL ? strdup(path) : NULL;
-    rs_idc_client *h = browser_handle("c-default", 27899, 10);
+    rs_idc_client *h = browser_handle("c-default", NULL, 27899, 10);
     if (CHECK(mkdtemp(dir) != NULL) && h != NULL) {
         setenv("PATH", dir, 1);
         expect_browser(h, RS_IDC_EIDENTITY, NULL, NULL);
@@ -608,7 +535,7 @@ static void renewal(void)
     struct browser b;
     browser_init(&b, PLAY_FOLLOW);
     browser_install(&b);
-    rs_idc_client *h = browser_handle("c-renew", 27900, 20);
+    rs_idc_client *h = browser_handle("c-renew", NULL, 27900, 20);
     if (h == NULL) {
         browser_finish(&b);
         return;
@@ -663,7 +590,6 @@ int main(int argc, char **argv)
     if (atomic_load(&h_failed) > 0) {
         return test_summary();
     }
-    snprintf(roomy_timeout, sizeof roomy_timeout, "%d", (int)(10000 * slow_factor()));
 
     double started = now_seconds();
     if (renew_mode) {

@@ -46,12 +46,6 @@
 #define MAX_PLAYS 8
 #define URL_MAX 8192
 
-/* From the environment of `rs-idc-fake run`. */
-static const char *endpoint;
-
-/* The whole-call bound of the handles' other calls. */
-static char roomy_timeout[32];
-
 /* A forged state value: never a real one, and looked for in messages and logs. */
 static const char forged_state_value[] = "Zq9forgedStateValue7Kx";
 
@@ -128,80 +122,6 @@ struct browser {
 
 static struct browser browser;
 
-/* Wipes and frees a string that may hold a secret; NULL is fine. */
-static void wipe_free(char *text)
-{
-    if (text != NULL) {
-        volatile char *p = text;
-        while (*p != '\0') {
-            *p++ = '\0';
-        }
-        free(text);
-    }
-}
-
-/* Wipes a buffer of `size` bytes. */
-static void wipe(void *buffer, size_t size)
-{
-    volatile char *p = buffer;
-    for (size_t i = 0; i < size; i++) {
-        p[i] = '\0';
-    }
-}
-
-/* The value of query parameter `name` in `url` (up to & or the end), copied into `out`. */
-static void query_value(const char *url, const char *name, char *out, size_t size)
-{
-    out[0] = '\0';
-    const char *query = strchr(url, '?');
-    size_t len = strlen(name);
-    for (const char *p = query; p != NULL; p = strchr(p + 1, '&')) {
-        if (strncmp(p + 1, name, len) == 0 && p[1 + len] == '=') {
-            const char *value = p + 2 + len;
-            size_t n = strcspn(value, "&");
-            if (n < size) {
-                memcpy(out, value, n);
-                out[n] = '\0';
-            }
-            return;
-        }
-    }
-}
-
-/*
- * `url` with query parameter `name` set to `value`, or dropped when value
- * is NULL, into `out`. 0, or -1 when `url` has no such parameter or `out`
- * is too small.
- */
-static int with_param(const char *url, const char *name, const char *value, char *out,
-                      size_t size)
-{
-    const char *query = strchr(url, '?');
-    size_t len = strlen(name);
-    const char *at = NULL;
-    for (const char *p = query; p != NULL; p = strchr(p + 1, '&')) {
-        if (strncmp(p + 1, name, len) == 0 && p[1 + len] == '=') {
-            at = p;
-            break;
-        }
-    }
-    if (at == NULL) {
-        return -1;
-    }
-    const char *start = at + 2 + len;           /* the value */
-    const char *end = start + strcspn(start, "&"); /* after it */
-    int n;
-    if (value != NULL) {
-        n = snprintf(out, size, "%.*s%s%s", (int)(start - url), url, value, end);
-    } else if (*at == '?') {
-        /* ?name=v&rest -> ?rest; ?name=v -> ? */
-        n = snprintf(out, size, "%.*s%s", (int)(at + 1 - url), url, *end == '&' ? end + 1 : end);
-    } else {
-        n = snprintf(out, size, "%.*s%s", (int)(at - url), url, end);
-    }
-    return n > 0 && (size_t)n < size ? 0 : -1;
-}
-
 /*
  * The browser's first step: GET the authorize URL on the fake and copy
  * the redirect (it holds a code and the state) into `location`. 0 when
@@ -268,7 +188,7 @@ static void *follow_thread(void *arg)
 {
     char *url = arg;
     int status = sign_in_with(url);
-    wipe_free(url);
+    h_free_secret(url);
     pthread_mutex_lock(&ev_lock);
     browser.page_status = status;
     announce();
@@ -286,7 +206,7 @@ static int open_url(const char *url, void *userdata)
     if (userdata != &browser) {
         browser.bad_userdata++;
     }
-    wipe_free(browser.latest);
+    h_free_secret(browser.latest);
     browser.latest = copy;
     int started = 0;
     if (browser.play == PLAY_FOLLOW && for_thread != NULL && browser.n_threads < MAX_PLAYS &&
@@ -299,7 +219,7 @@ static int open_url(const char *url, void *userdata)
     announce();
     pthread_mutex_unlock(&ev_lock);
     if (!started) {
-        wipe_free(for_thread);
+        h_free_secret(for_thread);
     }
     return play == PLAY_FOLLOW && !started ? -1 : 0;
 }
@@ -319,7 +239,7 @@ static void browser_reset(enum play play)
     pthread_mutex_lock(&ev_lock);
     EXPECT(browser.bad_userdata == 0, "the callback gets its userdata back (%d other)",
            browser.bad_userdata);
-    wipe_free(browser.latest);
+    h_free_secret(browser.latest);
     browser.latest = NULL;
     browser.opened = 0;
     browser.bad_userdata = 0;
@@ -338,7 +258,7 @@ static int browser_opened(void)
     return opened;
 }
 
-/* A copy of the latest URL (release it with wipe_free), or NULL. */
+/* A copy of the latest URL (release it with h_free_secret), or NULL. */
 static char *browser_latest(void)
 {
     pthread_mutex_lock(&ev_lock);
@@ -348,39 +268,6 @@ static char *browser_latest(void)
 }
 
 /* ---------------------------------------------------------- the handles */
-
-/*
- * A handle for the sign-in of issuer ssoins-NAME on listen_port `port`,
- * bounded by `timeout_s`, under display name `display` (NULL: the
- * default), pointed at the fake. NULL on failure (reported).
- */
-static rs_idc_client *h_seam_handle(const char *file, int line, const char *name,
-                                    const char *display, int port, int timeout_s)
-{
-    char issuer[128], port_text[16], timeout_text[16];
-    snprintf(issuer, sizeof issuer, "https://identitycenter.amazonaws.com/ssoins-%s", name);
-    snprintf(port_text, sizeof port_text, "%d", port);
-    snprintf(timeout_text, sizeof timeout_text, "%d", timeout_s);
-    rs_idc_option options[8] = {
-        {"region", "us-east-1"},
-        {"endpoint_url", endpoint},
-        {"timeout_ms", roomy_timeout},
-        {"max_attempts", "2"},
-        {"issuer_url", issuer},
-        {"listen_port", port_text},
-        {"idp_response_timeout_s", timeout_text},
-    };
-    size_t n = 7;
-    if (display != NULL) {
-        options[n++] = (rs_idc_option){"idc_client_display_name", display};
-    }
-    rs_idc_client *client = NULL;
-    int got = rs_idc_client_new(options, n, &client);
-    h_expect_status(file, line, got, RS_IDC_OK);
-    return got == RS_IDC_OK ? client : NULL;
-}
-#define seam_handle(name, display, port, timeout_s) \
-    h_seam_handle(__FILE__, __LINE__, (name), (display), (port), (timeout_s))
 
 /* Seconds scaled for valgrind, as an int option value. */
 static int scaled(int seconds)
@@ -521,22 +408,6 @@ static int h_wait_opened(const char *file, int line, struct call *c)
 
 /* -------------------------------------------------- threads and sockets */
 
-/* The number of threads of this process (/proc/self/task); -1 on error. */
-static long thread_count(void)
-{
-    DIR *dir = opendir("/proc/self/task");
-    if (dir == NULL) {
-        return -1;
-    }
-    long count = 0;
-    struct dirent *entry;
-    while ((entry = readdir(dir)) != NULL) {
-        count += entry->d_name[0] != '.';
-    }
-    closedir(dir);
-    return count;
-}
-
 /*
  * Polls the thread count every 20 ms until it is at most `want` or
  * `seconds` have passed; returns the last count.
@@ -552,16 +423,6 @@ static long threads_settle(long want, double seconds)
     return count;
 }
 
-static struct sockaddr_in loopback_addr(int port)
-{
-    struct sockaddr_in addr;
-    memset(&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons((uint16_t)port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    return addr;
-}
-
 /* A non-blocking socket connecting to 127.0.0.1:port (maybe still in progress); -1 on error. */
 static int connect_nonblocking(int port)
 {
@@ -573,24 +434,6 @@ static int connect_nonblocking(int port)
     struct sockaddr_in addr = loopback_addr(port);
     if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0 ||
         (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0 && errno != EINPROGRESS)) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-/* A blocking socket connected to 127.0.0.1:port, with 10 s send and receive bounds; -1 on error. */
-static int connect_blocking(int port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) {
-        return -1;
-    }
-    struct timeval limit = {10, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
-    struct sockaddr_in addr = loopback_addr(port);
-    if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
         close(fd);
         return -1;
     }
@@ -643,6 +486,15 @@ static int wait_connected(const int *fds, int n, double seconds)
 }
 
 /*
+ * 1 when a non-blocking recv() that returned `got` (and set errno) saw its
+ * connection end: end of file or an error such as a reset, not a retry.
+ */
+static int connection_ended(ssize_t got)
+{
+    return got == 0 || (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
+/*
  * Waits at most `seconds` until each socket of `fds` has seen its end: end
  * of file or an error such as a reset (what the library sends first is
  * read and dropped). Returns how many did.
@@ -679,7 +531,7 @@ static int wait_all_closed(const int *fds, int n, double seconds)
             }
             char buffer[4096];
             ssize_t got = recv(fds[index[j]], buffer, sizeof buffer, MSG_DONTWAIT);
-            if (got == 0 || (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+            if (connection_ended(got)) {
                 ended[index[j]] = 1;
                 count++;
             }
@@ -700,7 +552,7 @@ static int wait_all_closed(const int *fds, int n, double seconds)
  */
 static int probe_listener(int port, double seconds)
 {
-    int fd = connect_blocking(port);
+    int fd = loopback_connect(port);
     if (fd < 0) {
         return 0;
     }
@@ -720,7 +572,7 @@ static void forget_and_clear(void)
     const int port = 27941;
     CHECK(port_is_free(port));
     browser_reset(PLAY_FOLLOW);
-    rs_idc_client *h = seam_handle("seams-forget", NULL, port, scaled(20));
+    rs_idc_client *h = browser_handle("seams-forget", NULL, port, scaled(20));
     if (h == NULL) {
         return;
     }
@@ -797,8 +649,8 @@ static void joined_keeps_its_bound(void)
     const int b_timeout = slow_factor() > 1 ? 30 : 6;
     CHECK(port_is_free(port));
     browser_reset(PLAY_RECORD);
-    rs_idc_client *ha = seam_handle("seams-joined", NULL, port, a_timeout);
-    rs_idc_client *hb = seam_handle("seams-joined", NULL, port, b_timeout);
+    rs_idc_client *ha = browser_handle("seams-joined", NULL, port, a_timeout);
+    rs_idc_client *hb = browser_handle("seams-joined", NULL, port, b_timeout);
     if (ha == NULL || hb == NULL) {
         rs_idc_client_free(ha);
         rs_idc_client_free(hb);
@@ -837,14 +689,14 @@ static void joined_keeps_its_bound(void)
                                                                      : NULL;
         pthread_mutex_unlock(&ev_lock);
         if (b_done) {
-            wipe_free(url);
+            h_free_secret(url);
             break;
         }
         watch.tried = opened;
         if (url != NULL) {
             tries++;
             answered |= sign_in_with(url) == 200;
-            wipe_free(url);
+            h_free_secret(url);
         }
     }
     call_wait(&b, 20 * slow_factor());
@@ -868,7 +720,7 @@ static void idle_connections_are_bounded(void)
     const int n = slow_factor() > 1 ? 100 : 300;
     CHECK(port_is_free(port));
     browser_reset(PLAY_RECORD);
-    rs_idc_client *h = seam_handle("seams-readers", NULL, port, scaled(30));
+    rs_idc_client *h = browser_handle("seams-readers", NULL, port, scaled(30));
     if (h == NULL) {
         return;
     }
@@ -904,7 +756,7 @@ static void idle_connections_are_bounded(void)
                n, baseline + 8, baseline, threads);
         char *url = browser_latest();
         int page = url != NULL ? sign_in_with(url) : -1;
-        wipe_free(url);
+        h_free_secret(url);
         EXPECT(page == 200, "3. the listener answers the redirect with a sign-in page (%d) "
                             "while %d idle connections are open",
                page, n);
@@ -964,7 +816,7 @@ static void *trickle_thread(void *arg)
         if (ready > 0) {
             char buffer[1024];
             ssize_t got = recv(t->fd, buffer, sizeof buffer, MSG_DONTWAIT);
-            if (got == 0 || (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+            if (connection_ended(got)) {
                 closed = 1;
                 how = got == 0 ? 0 : errno;
                 break;
@@ -1003,7 +855,7 @@ static void slow_connection_is_closed(void)
     const int port = 27944;
     CHECK(port_is_free(port));
     browser_reset(PLAY_RECORD);
-    rs_idc_client *h = seam_handle("seams-slow", NULL, port, scaled(30));
+    rs_idc_client *h = browser_handle("seams-slow", NULL, port, scaled(30));
     if (h == NULL) {
         return;
     }
@@ -1016,7 +868,7 @@ static void slow_connection_is_closed(void)
     }
     int trickling = 0;
     if (CHECK(t != NULL) && wait_opened(&c)) {
-        t->fd = connect_blocking(port);
+        t->fd = loopback_connect(port);
         trickling = CHECK(t->fd >= 0) &&
                     CHECK(pthread_create(&t->thread, NULL, trickle_thread, t) == 0);
         if (trickling) {
@@ -1026,7 +878,7 @@ static void slow_connection_is_closed(void)
         }
         char *url = browser_latest();
         int page = url != NULL ? sign_in_with(url) : -1;
-        wipe_free(url);
+        h_free_secret(url);
         EXPECT(page == 200, "4. the listener answers the redirect with a sign-in page (%d)", page);
     }
     call_wait(&c, 40 * slow_factor());
@@ -1075,8 +927,8 @@ static void forked_child_keeps_no_listener(void)
     const int port = 27945;
     CHECK(port_is_free(port));
     browser_reset(PLAY_RECORD);
-    rs_idc_client *h = seam_handle("seams-fork", "rs-idc-seams-fork-1", port, scaled(20));
-    rs_idc_client *h2 = seam_handle("seams-fork", "rs-idc-seams-fork-2", port, scaled(20));
+    rs_idc_client *h = browser_handle("seams-fork", "rs-idc-seams-fork-1", port, scaled(20));
+    rs_idc_client *h2 = browser_handle("seams-fork", "rs-idc-seams-fork-2", port, scaled(20));
     if (h == NULL || h2 == NULL) {
         rs_idc_client_free(h);
         rs_idc_client_free(h2);
@@ -1102,7 +954,7 @@ static void forked_child_keeps_no_listener(void)
         close(pipe_fds[0]);
         char *url = browser_latest();
         int page = url != NULL ? sign_in_with(url) : -1;
-        wipe_free(url);
+        h_free_secret(url);
         EXPECT(page == 200, "5. the listener answers the redirect with a sign-in page (%d)", page);
     }
     call_wait(&c, 40 * slow_factor());
@@ -1173,7 +1025,7 @@ static void wrong_state_is_reported(void)
     const int timeout_s = slow_factor() > 1 ? 10 : 3;
     CHECK(port_is_free(port));
     browser_reset(PLAY_RECORD);
-    rs_idc_client *h = seam_handle("seams-state", NULL, port, timeout_s);
+    rs_idc_client *h = browser_handle("seams-state", NULL, port, timeout_s);
     if (h == NULL) {
         return;
     }
@@ -1202,14 +1054,15 @@ static void wrong_state_is_reported(void)
         EXPECT(state[0] != '\0', "6. the authorize URL has a state");
         if (url != NULL && CHECK(authorize(url, location, URL_MAX) == 0)) {
             query_value(location, "code", code, sizeof code);
-            if (CHECK(with_param(location, "state", forged_state_value, forged, URL_MAX) == 0)) {
+            if (CHECK(url_with_param(location, "state", forged_state_value, forged, URL_MAX) ==
+                      0)) {
                 forged_status = redirect(forged, NULL, 0);
             }
-            if (CHECK(with_param(location, "state", NULL, stateless, URL_MAX) == 0)) {
+            if (CHECK(url_with_param(location, "state", NULL, stateless, URL_MAX) == 0)) {
                 stateless_status = redirect(stateless, NULL, 0);
             }
         }
-        wipe_free(url);
+        h_free_secret(url);
     }
     call_wait(&c, (timeout_s + 20) * slow_factor());
     EXPECT(forged_status == 400, "6. a redirect with a forged state is refused with 400 (%d)",
@@ -1293,14 +1146,13 @@ int main(int argc, char **argv)
         }
         wanted[number] = 1;
     }
-    endpoint = need_env("AWS_ENDPOINT_URL");
+    need_env("AWS_ENDPOINT_URL");
     need_env("RS_IDC_FAKE_PORT");
     if (atomic_load(&h_failed) > 0) {
         return test_summary();
     }
     signal(SIGPIPE, SIG_IGN);
     events_init();
-    snprintf(roomy_timeout, sizeof roomy_timeout, "%d", (int)(10000 * slow_factor()));
 
     double all = now_seconds();
     for (size_t i = 0; i < N_OF(checks); i++) {

@@ -27,22 +27,6 @@
 /* What the library may add, in threads or descriptors, however many requests. */
 #define SLACK 16
 
-/* The number of threads of this process (entries of /proc/self/task); -1 on error. */
-static long thread_count(void)
-{
-    DIR *dir = opendir("/proc/self/task");
-    if (dir == NULL) {
-        return -1;
-    }
-    long count = 0;
-    struct dirent *entry;
-    while ((entry = readdir(dir)) != NULL) {
-        count += entry->d_name[0] != '.';
-    }
-    closedir(dir);
-    return count;
-}
-
 /* Raises the soft limit of open descriptors (each live request holds one) towards `want`. */
 static void room_for_descriptors(rlim_t want)
 {
@@ -136,23 +120,7 @@ static void threads_stay_bounded(rs_idc_client *client)
         polled[i].fd = requests[i] != NULL ? rs_idc_request_fd(requests[i]) : -1;
         polled[i].events = POLLIN;
     }
-    int left = started;
-    deadline = now_seconds() + slow_ms / 1000.0 + 60.0 * slow_factor();
-    while (left > 0 && now_seconds() < deadline) {
-        for (int i = 0; i < started; i++) {
-            polled[i].revents = 0;
-        }
-        int ready = poll(polled, (nfds_t)started, 50);
-        if (ready < 0 && errno != EINTR) {
-            break;
-        }
-        for (int i = 0; i < started; i++) {
-            if (polled[i].fd >= 0 && (polled[i].revents & POLLIN) != 0) {
-                polled[i].fd = -1; /* poll() skips negative descriptors */
-                left--;
-            }
-        }
-    }
+    int left = wait_all_readable(polled, started, slow_ms / 1000.0 + 60.0 * slow_factor());
     EXPECT(left == 0, "every request's descriptor turned readable (%d left)", left);
     char *first = NULL;
     int ok = 0, same = 0, failures = 0;

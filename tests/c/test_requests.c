@@ -273,23 +273,7 @@ static void concurrent_requests_share_one_flight(rs_idc_client *client)
         fds[i].events = POLLIN;
     }
     /* One poll() over all the descriptors, until each is readable. */
-    double deadline = now_seconds() + 20.0 * slow_factor();
-    int left = count;
-    while (left > 0 && now_seconds() < deadline) {
-        for (int i = 0; i < count; i++) {
-            fds[i].revents = 0;
-        }
-        int ready = poll(fds, (nfds_t)count, 50);
-        if (ready < 0 && errno != EINTR) {
-            break;
-        }
-        for (int i = 0; i < count; i++) {
-            if (fds[i].fd >= 0 && (fds[i].revents & POLLIN) != 0) {
-                fds[i].fd = -1; /* poll() skips negative descriptors */
-                left--;
-            }
-        }
-    }
+    int left = wait_all_readable(fds, count, 20.0 * slow_factor());
     EXPECT(left == 0, "every descriptor turned readable (%d left)", left);
     char *first = NULL;
     int identical = 1;
@@ -356,12 +340,13 @@ static void freed_requests_leak_no_descriptors(rs_idc_client *client)
     long before = fake_requests();
 
     /*
-     * First round: `count` slow requests at once (slow-100, slow-101, ...:
-     * each a set of its own, and none used by the other parts), then all
-     * freed unfinished. Their calls run on the library's few worker
-     * threads, a few at a time.
+     * First round: `count` slow requests at once (slow-100, slow-101, ...,
+     * or slow-3000, ... under valgrind: each a set of its own, and none that
+     * another part uses, the forked child's included), then all freed
+     * unfinished. Their calls run on the library's few worker threads, a
+     * few at a time.
      */
-    int burst_ms = under_valgrind() ? 1000 : 100;
+    int burst_ms = under_valgrind() ? 3000 : 100;
     rs_idc_request *held[MAX_CYCLES] = {NULL};
     for (int i = 0; i < count; i++) {
         char name[48];

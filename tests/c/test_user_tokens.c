@@ -44,13 +44,10 @@
 #include "harness.h"
 
 #include <pthread.h>
-#include <sys/stat.h>
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
 /* From the environment of `rs-idc-fake run`. */
-static const char *endpoint;
-static const char *plain_id;
 static const char *plain_secret;
 static const char *app_arn;
 static const char *unauthorized_app_arn;
@@ -64,54 +61,14 @@ static char roomy_timeout[32];
 
 /* ---------------------------------------------------------------- handles */
 
-/*
- * A handle with region us-east-1, the fake's endpoint, two attempts, the
- * roomy time bound, the fake's plain application credentials when
- * `with_keys`, the application `app` and access role `role` (each left out
- * when NULL), and up to 8 `extra` options. `want` is the status
- * rs_idc_client_new should give; the handle (NULL unless it is RS_IDC_OK).
- */
-static rs_idc_client *h_user_handle(const char *file, int line, int with_keys, const char *app,
-                                    const char *role, const rs_idc_option *extra, size_t n_extra,
-                                    int want)
-{
-    rs_idc_option options[20] = {
-        {"region", "us-east-1"},
-        {"endpoint_url", endpoint},
-        {"timeout_ms", roomy_timeout},
-        {"max_attempts", "2"},
-    };
-    size_t n = 4;
-    if (with_keys) {
-        options[n++] = (rs_idc_option){"access_key_id", plain_id};
-        options[n++] = (rs_idc_option){"secret_access_key", plain_secret};
-    }
-    if (app != NULL) {
-        options[n++] = (rs_idc_option){"idc_application_arn", app};
-    }
-    if (role != NULL) {
-        options[n++] = (rs_idc_option){"access_role_arn", role};
-    }
-    for (size_t i = 0; i < n_extra && n < N_OF(options); i++) {
-        options[n++] = extra[i];
-    }
-    rs_idc_client *client = NULL;
-    int got = rs_idc_client_new(options, n, &client);
-    h_expect_status(file, line, got, want);
-    if (got != RS_IDC_OK) {
-        h_record(client == NULL, file, line, "a refused handle leaves *out NULL");
-        h_expect_lacks(file, line, "the last error", rs_idc_last_error(), plain_secret,
-                       "the secret access key");
-        return NULL;
-    }
-    return client;
-}
 /* A handle with the plain keys, the test application and access role, and `extra`. */
-#define user_handle(extra, n_extra) \
-    h_user_handle(__FILE__, __LINE__, 1, app_arn, access_role_arn, (extra), (n_extra), RS_IDC_OK)
-/* Any combination; see h_user_handle. */
-#define user_handle_with(with_keys, app, role, extra, n_extra, want) \
-    h_user_handle(__FILE__, __LINE__, (with_keys), (app), (role), (extra), (n_extra), (want))
+#define user_handle(extra, n_extra)                                                        \
+    h_user_handle(__FILE__, __LINE__, roomy_timeout, 1, app_arn, access_role_arn, (extra), \
+                  (n_extra), RS_IDC_OK)
+/* Any combination, with the roomy time bound; see h_user_handle. */
+#define user_handle_with(with_keys, app, role, extra, n_extra, want)                      \
+    h_user_handle(__FILE__, __LINE__, roomy_timeout, (with_keys), (app), (role), (extra), \
+                  (n_extra), (want))
 
 /* ------------------------------------------------------------- user calls */
 
@@ -267,46 +224,12 @@ static void forge_jwt(const char *payload, char *out, size_t size)
     snprintf(out, size, "%s.%s.c2lnbmF0dXJlLW1hZGUtdXAtYnktdGhlLXRlc3Q", h, p);
 }
 
-/* Writes `text` to `path` through a new file renamed over it; 0 on success. */
-static int replace_file(const char *path, const char *text)
-{
-    char temp[512];
-    snprintf(temp, sizeof temp, "%s.new", path);
-    FILE *f = fopen(temp, "w");
-    if (f == NULL) {
-        return -1;
-    }
-    chmod(temp, 0600);
-    size_t len = strlen(text);
-    int ok = fwrite(text, 1, len, f) == len && fputc('\n', f) != EOF;
-    ok = fclose(f) == 0 && ok;
-    return ok && rename(temp, path) == 0 ? 0 : -1;
-}
-
-/* A new file (mode 0600) holding `text`; its path is written to `path`. 0 on success. */
-static int new_temp_file(const char *text, char *path, size_t size)
-{
-    const char *dir = getenv("TMPDIR");
-    snprintf(path, size, "%s/rs-idc-web-token-XXXXXX", dir != NULL && dir[0] != '\0' ? dir : "/tmp");
-    int fd = mkstemp(path);
-    if (fd < 0) {
-        return -1;
-    }
-    close(fd);
-    return replace_file(path, text);
-}
-
 /* ------------------------------------------- part 1: no AWS credentials */
 
 static void no_credentials_in_the_process(void)
 {
     /* Runs first, before any library thread exists: unsetenv() is safe here. */
-    static const char *const vars[] = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-                                       "AWS_SESSION_TOKEN", "AWS_PROFILE",
-                                       "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN"};
-    for (size_t i = 0; i < N_OF(vars); i++) {
-        unsetenv(vars[i]);
-    }
+    unset_aws_credentials();
     CHECK(getenv("AWS_ACCESS_KEY_ID") == NULL && getenv("AWS_SESSION_TOKEN") == NULL);
 
     char *alice = fake_web_token("role-alice", 3600, "");
@@ -1206,8 +1129,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s [refresh]\n", argv[0]);
         return 2;
     }
-    endpoint = need_env("AWS_ENDPOINT_URL");
-    plain_id = need_env("RS_IDC_TEST_PLAIN_ACCESS_KEY_ID");
+    need_env("AWS_ENDPOINT_URL");
+    need_env("RS_IDC_TEST_PLAIN_ACCESS_KEY_ID");
     plain_secret = need_env("RS_IDC_TEST_PLAIN_SECRET_ACCESS_KEY");
     app_arn = need_env("RS_IDC_TEST_APPLICATION_ARN");
     unauthorized_app_arn = need_env("RS_IDC_TEST_UNAUTHORIZED_APPLICATION_ARN");

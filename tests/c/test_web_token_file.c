@@ -31,9 +31,6 @@
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
 /* From the environment of `rs-idc-fake run`. */
-static const char *endpoint;
-static const char *plain_id;
-static const char *plain_secret;
 static const char *app_arn;
 static const char *access_role_arn;
 static const char *app_role_arn;
@@ -44,37 +41,13 @@ static char roomy_timeout[32];
 /* ------------------------------------------------------------ small tools */
 
 /*
- * A handle with region us-east-1, the fake's endpoint, two attempts, the
- * roomy time bound, the fake's plain application credentials when
- * `with_keys`, the test application and access role, and up to 8 `extra`
- * options. NULL on failure (reported).
+ * A handle with the roomy time bound, the fake's plain application
+ * credentials when `with_keys`, the test application and access role, and
+ * `extra` options (see h_user_handle). NULL on failure (reported).
  */
-static rs_idc_client *h_file_handle(const char *file, int line, int with_keys,
-                                    const rs_idc_option *extra, size_t n_extra)
-{
-    rs_idc_option options[20] = {
-        {"region", "us-east-1"},
-        {"endpoint_url", endpoint},
-        {"timeout_ms", roomy_timeout},
-        {"max_attempts", "2"},
-        {"idc_application_arn", app_arn},
-        {"access_role_arn", access_role_arn},
-    };
-    size_t n = 6;
-    if (with_keys) {
-        options[n++] = (rs_idc_option){"access_key_id", plain_id};
-        options[n++] = (rs_idc_option){"secret_access_key", plain_secret};
-    }
-    for (size_t i = 0; i < n_extra && n < N_OF(options); i++) {
-        options[n++] = extra[i];
-    }
-    rs_idc_client *client = NULL;
-    int got = rs_idc_client_new(options, n, &client);
-    h_expect_status(file, line, got, RS_IDC_OK);
-    return got == RS_IDC_OK ? client : NULL;
-}
-#define file_handle(with_keys, extra, n_extra) \
-    h_file_handle(__FILE__, __LINE__, (with_keys), (extra), (n_extra))
+#define file_handle(with_keys, extra, n_extra)                                              \
+    h_user_handle(__FILE__, __LINE__, roomy_timeout, (with_keys), app_arn, access_role_arn, \
+                  (extra), (n_extra), RS_IDC_OK)
 
 /*
  * A plain token call (rs_idc_client_get_token) for cluster `id` that must
@@ -95,34 +68,33 @@ static char *h_expect_file_user(const char *file, int line, rs_idc_client *clien
 #define expect_file_user(client, id, subject) \
     h_expect_file_user(__FILE__, __LINE__, (client), (id), (subject))
 
-/* Writes `text` and a newline to `path` through a new file renamed over it; 0 on success. */
-static int replace_file(const char *path, const char *text)
+/*
+ * A web token file (see new_temp_file) that holds `first`, the first of
+ * two users' web tokens, its path into `path`. 1 when it was made; else 0,
+ * and both web tokens are released (either may be NULL: not made,
+ * reported where it was asked for).
+ */
+static int h_users_file(const char *file, int line, char *first, char *second, char *path,
+                        size_t size)
 {
-    char temp[512];
-    snprintf(temp, sizeof temp, "%s.new", path);
-    FILE *f = fopen(temp, "w");
-    if (f == NULL) {
-        return -1;
+    if (first != NULL && second != NULL &&
+        h_record(new_temp_file(first, path, size) == 0, file, line,
+                 "new_temp_file(first, path, size) == 0")) {
+        return 1;
     }
-    chmod(temp, 0600);
-    size_t len = strlen(text);
-    int ok = fwrite(text, 1, len, f) == len && fputc('\n', f) != EOF;
-    ok = fclose(f) == 0 && ok;
-    return ok && rename(temp, path) == 0 ? 0 : -1;
+    h_free_secret(first);
+    h_free_secret(second);
+    return 0;
 }
+#define users_file(first, second, path, size) \
+    h_users_file(__FILE__, __LINE__, (first), (second), (path), (size))
 
-/* A new file (mode 0600) holding `text`; its path is written to `path`. 0 on success. */
-static int new_temp_file(const char *text, char *path, size_t size)
+/* Removes the web token file made by users_file() and releases both web tokens. */
+static void users_file_remove(const char *path, char *first, char *second)
 {
-    const char *dir = getenv("TMPDIR");
-    snprintf(path, size, "%s/rs-idc-web-token-file-XXXXXX",
-             dir != NULL && dir[0] != '\0' ? dir : "/tmp");
-    int fd = mkstemp(path);
-    if (fd < 0) {
-        return -1;
-    }
-    close(fd);
-    return replace_file(path, text);
+    unlink(path);
+    h_free_secret(first);
+    h_free_secret(second);
 }
 
 /*
@@ -201,9 +173,7 @@ static void a_file_rewritten_in_place_serves_the_new_user(void)
     char *alice = NULL, *bobby = NULL;
     same_length_web_tokens("inplace-alice", "inplace-bobby", &alice, &bobby);
     char path[512];
-    if (alice == NULL || !CHECK(new_temp_file(alice, path, sizeof path) == 0)) {
-        h_free_secret(alice);
-        h_free_secret(bobby);
+    if (!users_file(alice, bobby, path, sizeof path)) {
         return;
     }
     rs_idc_option file[] = {{"web_token_file", path}};
@@ -230,9 +200,7 @@ static void a_file_rewritten_in_place_serves_the_new_user(void)
         rs_idc_free_token(first);
         rs_idc_client_free(f);
     }
-    unlink(path);
-    h_free_secret(alice);
-    h_free_secret(bobby);
+    users_file_remove(path, alice, bobby);
 }
 
 /* ---------------------------------- 2: a call after the change, mid-flight */
@@ -246,9 +214,7 @@ static void a_call_after_the_change_does_not_join_the_old_exchange(void)
     char *alice = fake_web_token(slow_alice, 3600, "");
     char *bob = fake_web_token("flight-bob", 3600, "");
     char path[512];
-    if (alice == NULL || bob == NULL || !CHECK(new_temp_file(alice, path, sizeof path) == 0)) {
-        h_free_secret(alice);
-        h_free_secret(bob);
+    if (!users_file(alice, bob, path, sizeof path)) {
         return;
     }
     rs_idc_option file[] = {{"web_token_file", path}};
@@ -259,9 +225,7 @@ static void a_call_after_the_change_does_not_join_the_old_exchange(void)
     if (f == NULL || !EXPECT_STATUS(rs_idc_client_start_token(f, ids, 1, &first), RS_IDC_OK) ||
         first == NULL) {
         rs_idc_client_free(f);
-        unlink(path);
-        h_free_secret(alice);
-        h_free_secret(bob);
+        users_file_remove(path, alice, bob);
         return;
     }
     int fd = rs_idc_request_fd(first);
@@ -293,9 +257,7 @@ static void a_call_after_the_change_does_not_join_the_old_exchange(void)
     rs_idc_free_token(second);
     rs_idc_request_free(first);
     rs_idc_client_free(f);
-    unlink(path);
-    h_free_secret(alice);
-    h_free_secret(bob);
+    users_file_remove(path, alice, bob);
 }
 
 /* --------------------------------- 3: the application role is per user */
@@ -305,9 +267,7 @@ static void the_application_role_session_is_not_shared_between_users(void)
     char *alice = fake_web_token("approle-alice", 3600, "");
     char *bob = fake_web_token("approle-bob", 3600, "");
     char path[512];
-    if (alice == NULL || bob == NULL || !CHECK(new_temp_file(alice, path, sizeof path) == 0)) {
-        h_free_secret(alice);
-        h_free_secret(bob);
+    if (!users_file(alice, bob, path, sizeof path)) {
         return;
     }
     rs_idc_option options[] = {{"application_role_arn", app_role_arn},
@@ -330,9 +290,7 @@ static void the_application_role_session_is_not_shared_between_users(void)
         rs_idc_free_token(second);
         rs_idc_client_free(f);
     }
-    unlink(path);
-    h_free_secret(alice);
-    h_free_secret(bob);
+    users_file_remove(path, alice, bob);
 }
 
 /* ------------------------------------------------------------------ main */
@@ -341,15 +299,10 @@ int main(void)
 {
     /* Part 3's handle has no credentials of its own: none may come from the
      * environment either. Done first, before any library thread exists. */
-    static const char *const vars[] = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-                                       "AWS_SESSION_TOKEN", "AWS_PROFILE",
-                                       "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN"};
-    for (size_t i = 0; i < N_OF(vars); i++) {
-        unsetenv(vars[i]);
-    }
-    endpoint = need_env("AWS_ENDPOINT_URL");
-    plain_id = need_env("RS_IDC_TEST_PLAIN_ACCESS_KEY_ID");
-    plain_secret = need_env("RS_IDC_TEST_PLAIN_SECRET_ACCESS_KEY");
+    unset_aws_credentials();
+    need_env("AWS_ENDPOINT_URL");
+    need_env("RS_IDC_TEST_PLAIN_ACCESS_KEY_ID");
+    need_env("RS_IDC_TEST_PLAIN_SECRET_ACCESS_KEY");
     app_arn = need_env("RS_IDC_TEST_APPLICATION_ARN");
     access_role_arn = need_env("RS_IDC_TEST_ACCESS_ROLE_ARN");
     app_role_arn = need_env("RS_IDC_TEST_APPLICATION_ROLE_ARN");

@@ -1,34 +1,25 @@
 /*
  * proc_stats.h - what a process holds, read from /proc/self: open file
  * descriptors, threads and resident memory. Used by the process-life
- * tests (tests/life/) and the soak run (soak/) to show that repeated work
- * does not make these grow. Linux only.
+ * tests (tests/life/), the soak run (soak/) and the load benchmark
+ * (bench/) to show that repeated work does not make these grow. The
+ * descriptor and thread counts are the C test harness's (open_fds(),
+ * thread_count()). Linux only.
  */
 
 #ifndef RS_IDC_PROC_STATS_H
 #define RS_IDC_PROC_STATS_H
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../c/harness.h"
+
 /* Open file descriptors of this process (the directory's own one not counted); -1 on error. */
 static inline long proc_fd_count(void)
 {
-    DIR *dir = opendir("/proc/self/fd");
-    if (dir == NULL) {
-        return -1;
-    }
-    long count = 0;
-    struct dirent *entry;
-    while ((entry = readdir(dir)) != NULL) {
-        if (entry->d_name[0] != '.') {
-            count++;
-        }
-    }
-    closedir(dir);
-    return count - 1; /* the descriptor opendir() itself holds */
+    return open_fds();
 }
 
 /* A number field ("Threads", "VmRSS", ...) of /proc/self/status; -1 when absent. */
@@ -54,7 +45,7 @@ static inline long proc_status_field(const char *name)
 /* Threads of this process; -1 on error. */
 static inline long proc_thread_count(void)
 {
-    return proc_status_field("Threads");
+    return thread_count();
 }
 
 /* Resident memory of this process in KiB; -1 on error. */
