@@ -25,7 +25,7 @@ EXTRA_TESTS :=
 -include $(sort $(wildcard mk/*.mk))
 C_TESTS    := $(patsubst tests/c/%.c,$(BUILD)/%,$(wildcard tests/c/test_*.c))
 
-.PHONY: all lib header demo test test-rust test-c test-valgrind test-cli lint clean
+.PHONY: all lib header demo test check test-rust test-c test-valgrind test-cli lint clean
 
 all: lib $(EXAMPLES) $(C_TESTS)
 
@@ -35,13 +35,15 @@ lib:
 	$(CARGO) build --release --workspace
 	ln -sf librs_idc.so $(LIBDIR)/librs_idc.so.$(VERSION_MAJOR)
 
-# Refreshes include/rs_idc.h from the Rust sources: build.rs writes the
-# header into its OUT_DIR, which cargo names in its build messages.
+# Refreshes include/rs_idc.h from the Rust sources (build.rs writes the
+# header into its OUT_DIR, which cargo names in its build messages), then
+# the reference pages in docs/api/ from the header.
 header:
 	$(CARGO) build --release --message-format=json | python3 -c 'import json, shutil, sys; \
 	  dirs = [m["out_dir"] for m in map(json.loads, sys.stdin) \
 	          if m.get("reason") == "build-script-executed" and "#rs-idc@" in m["package_id"]]; \
 	  shutil.copy(dirs[-1] + "/rs_idc.h", "include/rs_idc.h")'
+	python3 tools/api_docs.py write
 
 
 $(LIBDIR)/librs_idc.so: lib
@@ -117,6 +119,11 @@ demo: lib $(EXAMPLES)
 	$(call USER_TOKEN_DEMO,--cluster-id my-cluster)
 
 test: test-rust test-c test-valgrind test-cli $(EXTRA_TESTS)
+
+# The fast offline suite for the edit-compile-test loop: the Rust unit and
+# integration tests and the C test programs, run plainly; no valgrind,
+# sanitizers, AWS CLI, install, fuzz, login or soak (`make test` runs those).
+check: test-rust test-c
 
 # Rust unit and integration tests; the fake's environment is the safety net
 # that keeps every SDK call on loopback.

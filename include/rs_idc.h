@@ -5,8 +5,16 @@
  * reserved. Every function is thread-safe. Strings returned as const char *
  * belong to the library; tokens returned through char **out belong to the
  * caller and are released with rs_idc_free_token(). No function keeps a
- * pointer it was given after it returns, except the log callback and its
- * userdata.
+ * pointer it was given after it returns, except the two callbacks and their
+ * userdata: the log callback (rs_idc_set_log_callback()), kept until it is
+ * replaced, and the open-URL callback (rs_idc_set_open_url_callback()),
+ * kept until it is replaced and no browser sign-in is still opening its
+ * URL with it.
+ *
+ * The functions are declared in reading order: the process-wide call and
+ * its companions, client handles, per-user tokens, non-blocking requests,
+ * the browser sign-in, logging. One page per function: docs/api/ in the
+ * source tree, and man pages (man 3 rs_idc_get_token) once installed.
  */
 
 #ifndef RS_IDC_H
@@ -22,6 +30,119 @@
 #define RS_IDC_VERSION_MAJOR 0
 #define RS_IDC_VERSION_MINOR 1
 #define RS_IDC_VERSION_PATCH 0
+
+/*
+ * RS_IDC_EXPORT marks every function of the library with default
+ * visibility under GCC and Clang, so that code which hides its own symbols
+ * (#pragma GCC visibility push(hidden) around the include) still links
+ * with the shared library. RS_IDC_DEPRECATED(msg) marks a function that
+ * is going away, with the message compilers show.
+ */
+#if defined(__GNUC__) && __GNUC__ >= 4
+#define RS_IDC_EXPORT __attribute__((visibility("default")))
+#else
+#define RS_IDC_EXPORT
+#endif
+
+#if defined(__clang__) || (defined(__GNUC__) && __GNUC__ * 100 + __GNUC_MINOR__ >= 405)
+#define RS_IDC_DEPRECATED(msg) __attribute__((deprecated(msg)))
+#elif defined(__GNUC__)
+#define RS_IDC_DEPRECATED(msg) __attribute__((deprecated))
+#else
+#define RS_IDC_DEPRECATED(msg)
+#endif
+
+/**
+ * The call succeeded.
+ */
+#define RS_IDC_OK 0
+
+/**
+ * An argument or option is invalid: NULL pointer, identifier count outside
+ * 1..20, a malformed identifier, an unknown or malformed setting, or the
+ * service rejected a parameter (RedshiftInvalidParameter, ValidationException).
+ */
+#define RS_IDC_EINVAL (-1)
+
+/**
+ * No AWS credentials could be resolved.
+ */
+#define RS_IDC_ENOCREDS (-2)
+
+/**
+ * No AWS region is configured or derivable.
+ */
+#define RS_IDC_ENOREGION (-3)
+
+/**
+ * The service refused the operation (UnsupportedOperation): for example the
+ * credentials carry no IAM Identity Center identity, or the cluster has no
+ * Identity Center integration.
+ */
+#define RS_IDC_EUNSUPPORTED (-4)
+
+/**
+ * The cluster or workgroup does not exist (ClusterNotFound,
+ * ResourceNotFoundException).
+ */
+#define RS_IDC_ENOTFOUND (-5)
+
+/**
+ * The cluster or workgroup is in a state that does not allow the call
+ * (InvalidClusterState, ConflictException).
+ */
+#define RS_IDC_ESTATE (-6)
+
+/**
+ * The credentials were refused: access denied, unknown or expired key,
+ * signature mismatch.
+ */
+#define RS_IDC_EDENIED (-7)
+
+/**
+ * The service was still throttling when the retries ran out.
+ */
+#define RS_IDC_ETHROTTLED (-8)
+
+/**
+ * The call's time bound ran out.
+ */
+#define RS_IDC_ETIMEOUT (-9)
+
+/**
+ * DNS, connect, TLS or I/O failure.
+ */
+#define RS_IDC_ENETWORK (-10)
+
+/**
+ * Any other service error (5xx answers, unknown error codes).
+ */
+#define RS_IDC_ESERVICE (-11)
+
+/**
+ * The service answered "success" without a non-empty token and a future
+ * expiry, or with an answer that cannot be parsed.
+ */
+#define RS_IDC_EBADRESPONSE (-12)
+
+/**
+ * An internal failure: a caught panic, or the runtime could not start.
+ */
+#define RS_IDC_EINTERNAL (-13)
+
+/**
+ * The user's web token was refused: malformed claims, expired, or turned
+ * down by AWS STS (InvalidIdentityToken, IDPRejectedClaim, ExpiredToken)
+ * or IAM Identity Center (InvalidGrant, ExpiredToken, InvalidClient,
+ * UnauthorizedClient). The message names the service's code.
+ */
+#define RS_IDC_EIDENTITY (-14)
+
+/**
+ * A non-blocking request has not finished yet: wait until
+ * rs_idc_request_fd() is readable, then finish it again.
+ */
+#define RS_IDC_EAGAIN (-15)
 
 /**
  * The longest host name read, in bytes (DNS allows 253).
@@ -94,98 +215,6 @@
 #define RS_IDC_MAX_OPTION_VALUE_LEN (16 * 1024)
 
 /**
- * The call succeeded.
- */
-#define RS_IDC_OK 0
-
-/**
- * An argument or option is invalid: NULL pointer, identifier count outside
- * 1..20, a malformed identifier, an unknown or malformed setting, or the
- * service rejected a parameter (RedshiftInvalidParameter, ValidationException).
- */
-#define RS_IDC_EINVAL -1
-
-/**
- * No AWS credentials could be resolved.
- */
-#define RS_IDC_ENOCREDS -2
-
-/**
- * No AWS region is configured or derivable.
- */
-#define RS_IDC_ENOREGION -3
-
-/**
- * The service refused the operation (UnsupportedOperation): for example the
- * credentials carry no IAM Identity Center identity, or the cluster has no
- * Identity Center integration.
- */
-#define RS_IDC_EUNSUPPORTED -4
-
-/**
- * The cluster or workgroup does not exist (ClusterNotFound,
- * ResourceNotFoundException).
- */
-#define RS_IDC_ENOTFOUND -5
-
-/**
- * The cluster or workgroup is in a state that does not allow the call
- * (InvalidClusterState, ConflictException).
- */
-#define RS_IDC_ESTATE -6
-
-/**
- * The credentials were refused: access denied, unknown or expired key,
- * signature mismatch.
- */
-#define RS_IDC_EDENIED -7
-
-/**
- * The service was still throttling when the retries ran out.
- */
-#define RS_IDC_ETHROTTLED -8
-
-/**
- * The call's time bound ran out.
- */
-#define RS_IDC_ETIMEOUT -9
-
-/**
- * DNS, connect, TLS or I/O failure.
- */
-#define RS_IDC_ENETWORK -10
-
-/**
- * Any other service error (5xx answers, unknown error codes).
- */
-#define RS_IDC_ESERVICE -11
-
-/**
- * The service answered "success" without a non-empty token and a future
- * expiry, or with an answer that cannot be parsed.
- */
-#define RS_IDC_EBADRESPONSE -12
-
-/**
- * An internal failure: a caught panic, or the runtime could not start.
- */
-#define RS_IDC_EINTERNAL -13
-
-/**
- * The user's web token was refused: malformed claims, expired, or turned
- * down by AWS STS (InvalidIdentityToken, IDPRejectedClaim, ExpiredToken)
- * or IAM Identity Center (InvalidGrant, ExpiredToken, InvalidClient,
- * UnauthorizedClient). The message names the service's code.
- */
-#define RS_IDC_EIDENTITY -14
-
-/**
- * A non-blocking request has not finished yet: wait until
- * rs_idc_request_fd() is readable, then finish it again.
- */
-#define RS_IDC_EAGAIN -15
-
-/**
  * The longest web token accepted, in bytes.
  */
 #define RS_IDC_MAX_WEB_TOKEN_LEN (16 * 1024)
@@ -209,17 +238,6 @@ typedef struct rs_idc_client rs_idc_client;
  * rs_idc_client_start_token()). Released by rs_idc_request_free().
  */
 typedef struct rs_idc_request rs_idc_request;
-
-/**
- * How the library asks the host to open a URL in the user's browser
- * (see rs_idc_set_open_url_callback()). url is a NUL-terminated https or
- * http URL, valid during the call; userdata is the pointer given with the
- * callback. Return 0 when the browser was asked to open it; any other
- * value fails the sign-in at once. The callback should return promptly:
- * the sign-in waits for the browser only after it returns. It must not
- * throw or longjmp.
- */
-typedef int (*rs_idc_open_url_fn)(const char *url, void *userdata);
 
 /**
  * One setting for rs_idc_client_new(): a key and its value, both
@@ -306,28 +324,442 @@ typedef struct {
   const char *value;
 } rs_idc_option;
 
+/**
+ * How the library asks the host to open a URL in the user's browser
+ * (see rs_idc_set_open_url_callback()). url is a NUL-terminated https or
+ * http URL, valid during the call; userdata is the pointer given with the
+ * callback. Return 0 when the browser was asked to open it; any other
+ * value fails the sign-in at once. The callback should return promptly:
+ * the sign-in waits for the browser only after it returns. It must not
+ * throw or longjmp.
+ */
+typedef int (*rs_idc_open_url_fn)(const char *url, void *userdata);
+
 #ifdef __cplusplus
 extern "C" {
 #endif  /* __cplusplus */
 
-/**
- * Sets how the browser sign-in opens its URL: fn is called with the URL
- * and userdata on the thread that called
- * rs_idc_client_get_browser_token(). NULL restores the default, which
- * runs xdg-open (open on macOS).
- *
- * Threads: any thread; a sign-in already opening its URL uses the
- * callback it started with.
- *
- * Pointers: userdata is kept and passed back as is.
- */
-void rs_idc_set_open_url_callback(rs_idc_open_url_fn fn, void *userdata);
+/* ========================================================================
+ * The process-wide call and its companions
+ * ======================================================================== */
 
 /**
- * Signs a person in through their browser with IAM Identity Center
- * (authorization code with PKCE), as the official drivers'
- * BrowserIdcAuthPlugin does, and returns the Identity Center access
- * token: send it to Redshift with token_type=ACCESS_TOKEN.
+ * Gets an IAM Identity Center auth token for Amazon Redshift provisioned
+ * clusters. The call uses the process-wide client, which reads its
+ * settings from the environment on first use.
+ *
+ * ids, n: n cluster identifiers, 1 to RS_IDC_MAX_IDENTIFIERS (20), each 1 to
+ * 63 ASCII letters, digits and hyphens, starting with a letter, not
+ * ending with a hyphen, without two hyphens in a row. Case, order and
+ * duplicates do not matter. They are checked before any network traffic.
+ * out: receives a new NUL-terminated token; release it with
+ * rs_idc_free_token().
+ * exp: receives the token's expiry in Unix seconds (UTC); may be NULL.
+ *
+ * Returns RS_IDC_OK, or a negative RS_IDC_E* status; then *out is NULL,
+ * *exp is left alone and rs_idc_last_error() says why.
+ *
+ * Settings, read once: AWS_REGION or AWS_DEFAULT_REGION, AWS_PROFILE, the
+ * config and credentials files and the rest of the AWS credential chain,
+ * AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_REDSHIFT, AWS_MAX_ATTEMPTS,
+ * AWS_RETRY_MODE, AWS_CA_BUNDLE, HTTPS_PROXY, HTTP_PROXY, ALL_PROXY,
+ * NO_PROXY, RS_IDC_TIMEOUT_MS (whole call, retries included, default
+ * 20000), RS_IDC_CONNECT_TIMEOUT_MS (default 3000), RS_IDC_CACHE (0 turns
+ * the cache off) and RS_IDC_ALLOW_HTTP. Credentials taken from the
+ * environment are read again when they change.
+ *
+ * Cache: tokens are kept per API, region, endpoint, complete credentials
+ * (access key id, secret key and session token, through a keyed hash) and
+ * identifier set, and served while more than the smaller of five minutes
+ * and half their lifetime is left; a cached answer costs a copy.
+ * Concurrent calls for the same set and credentials make one request when
+ * their time bounds, attempts, proxies and CA certificates match too.
+ *
+ * Threads: any thread, at once, also one owned by another async runtime,
+ * and after fork() in the child.
+ *
+ * Pointers: ids must point to n pointers, each a C string; out must be
+ * writable; exp NULL or writable. NULL ids, out or ids[i] give
+ * RS_IDC_EINVAL.
+ */
+RS_IDC_EXPORT int rs_idc_get_token(const char **ids, size_t n, char **out, int64_t *exp);
+
+/**
+ * Wipes a token returned by this library and frees it.
+ *
+ * token: a token from rs_idc_get_token() or another token call, not yet
+ * freed; NULL is fine and does nothing.
+ *
+ * The token's bytes are overwritten before the memory goes back to the
+ * allocator (plain free() also works, without the wipe).
+ *
+ * Threads: any thread, also another than the one that got the token.
+ *
+ * Pointers: token must be NULL or a token from this library.
+ */
+RS_IDC_EXPORT void rs_idc_free_token(char *token);
+
+/**
+ * What went wrong in the calling thread's last failing call: one line
+ * with the AWS error code and request id where there is one. Never holds
+ * a token, a secret key, a session token or a password. Empty if this
+ * thread has had no failure.
+ *
+ * Returns a string that belongs to the library, never NULL, valid until
+ * the next failing call on the same thread.
+ *
+ * Threads: any thread; each thread has its own last error.
+ */
+RS_IDC_EXPORT const char *rs_idc_last_error(void);
+
+/**
+ * The name of a status number, such as "RS_IDC_ENOTFOUND" for -5.
+ *
+ * status: a status number, such as one a call returned.
+ *
+ * Returns a static string, never NULL: the status's name, or
+ * "RS_IDC_UNKNOWN" for a number that is not assigned.
+ *
+ * Threads: any thread.
+ */
+RS_IDC_EXPORT const char *rs_idc_status_str(int status);
+
+/**
+ * The library's version, such as "0.1.0". The header's RS_IDC_VERSION is
+ * the version it was made for.
+ *
+ * Returns a static string, never NULL.
+ *
+ * Threads: any thread.
+ */
+RS_IDC_EXPORT const char *rs_idc_version(void);
+
+/* ========================================================================
+ * Client handles
+ * ======================================================================== */
+
+/**
+ * Makes a client handle from n options (see rs_idc_option). Settings not
+ * given come from the environment, as for rs_idc_get_token().
+ * A web_token_file must be a regular file when the handle is made.
+ *
+ * options, n: n options, at most RS_IDC_MAX_OPTIONS; options may be NULL
+ * when n is 0.
+ * out: receives the new handle; release it with rs_idc_client_free().
+ *
+ * Every option is checked here, and nothing is contacted until the first
+ * token call.
+ *
+ * Returns RS_IDC_OK, or RS_IDC_EINVAL for an unknown key, a key given
+ * twice, a malformed value, credentials without all three parts or an
+ * unusable CA file; then *out is NULL and rs_idc_last_error() names the
+ * key (never a secret value or a password).
+ *
+ * Threads: any thread.
+ *
+ * Pointers: options must point to n options whose keys are C strings and
+ * whose values are C strings or NULL; out must be writable.
+ */
+RS_IDC_EXPORT int rs_idc_client_new(const rs_idc_option *options, size_t n, rs_idc_client **out);
+
+/**
+ * Gets a token for Redshift provisioned clusters with the settings of a
+ * client handle. The call is rs_idc_get_token() with the handle's
+ * settings in place of the environment's.
+ *
+ * client: a handle from rs_idc_client_new(); NULL gives RS_IDC_EINVAL.
+ * ids, n, out, exp: as for rs_idc_get_token().
+ *
+ * Returns RS_IDC_OK or a negative status, as rs_idc_get_token() does.
+ *
+ * Threads: as for rs_idc_get_token(); many threads may use one handle at
+ * once.
+ *
+ * Pointers: client must be NULL or a live handle; the others as for
+ * rs_idc_get_token().
+ */
+RS_IDC_EXPORT
+int rs_idc_client_get_token(rs_idc_client *client,
+                            const char **ids,
+                            size_t n,
+                            char **out,
+                            int64_t *exp);
+
+/**
+ * Gets a token for Redshift Serverless workgroups (the API
+ * redshift-serverless:GetIdentityCenterAuthToken).
+ *
+ * client, out, exp: as for rs_idc_client_get_token().
+ * workgroups, n: n names, 1 to RS_IDC_MAX_IDENTIFIERS, each 3 to 64
+ * lower-case ASCII letters, digits and hyphens, checked before any
+ * network traffic.
+ *
+ * Otherwise as rs_idc_client_get_token().
+ *
+ * Returns RS_IDC_OK or a negative status, as rs_idc_client_get_token()
+ * does.
+ *
+ * Threads: any thread; many threads may use one handle at once.
+ *
+ * Pointers: as rs_idc_client_get_token(), with workgroups for ids.
+ */
+RS_IDC_EXPORT
+int rs_idc_client_get_serverless_token(rs_idc_client *client,
+                                       const char **workgroups,
+                                       size_t n,
+                                       char **out,
+                                       int64_t *exp);
+
+/**
+ * Gets a token for the cluster or workgroup a host name names, as the
+ * official drivers read it.
+ *
+ * client, out, exp: as for rs_idc_client_get_token().
+ * host: at most RS_IDC_MAX_HOST_LEN bytes, one of:
+ * - CLUSTER.ID.REGION.redshift.amazonaws.com or
+ *   WORKGROUP.ACCOUNT.REGION.redshift-serverless.amazonaws.com (also
+ *   under amazonaws.com.cn), read locally. The host's region is used
+ *   unless the handle has a region option; the process keeps clients for
+ *   at most 32 such regions (of all handles).
+ * - any other DNS name: a custom domain name. Redshift
+ *   DescribeCustomDomainAssociations, then Redshift Serverless
+ *   ListCustomDomainAssociations, in the handle's region, say which
+ *   cluster or workgroup it is (RS_IDC_ENOTFOUND when neither knows it);
+ *   the answer is kept for an hour per region, endpoint and identity.
+ *
+ * The handle's time bound (timeout_ms) covers the whole call, the lookup
+ * included. An IP address, or a name with a scheme, port or path, gives
+ * RS_IDC_EINVAL: pass the identifier instead. Otherwise as
+ * rs_idc_client_get_token().
+ *
+ * Returns RS_IDC_OK or a negative status, as rs_idc_client_get_token()
+ * does, and RS_IDC_ENOTFOUND for a custom domain name neither service
+ * knows.
+ *
+ * Threads: any thread; many threads may use one handle at once.
+ *
+ * Pointers: client must be NULL or a live handle; host NULL or a C
+ * string; out and exp as for rs_idc_get_token().
+ */
+RS_IDC_EXPORT
+int rs_idc_client_get_token_for_host(rs_idc_client *client,
+                                     const char *host,
+                                     char **out,
+                                     int64_t *exp);
+
+/**
+ * Releases a client handle and wipes its secret settings.
+ *
+ * client: a handle from rs_idc_client_new(); NULL is fine and does
+ * nothing.
+ *
+ * Threads: no call on the handle may be running or follow.
+ *
+ * Pointers: client must be NULL or a live handle from rs_idc_client_new().
+ */
+RS_IDC_EXPORT void rs_idc_client_free(rs_idc_client *client);
+
+/**
+ * Empties everything the process keeps: cached tokens, users'
+ * credentials and web token files, custom-domain mappings, browser
+ * sign-ins (access and refresh tokens, registered clients) and the
+ * clients kept for regions of host names. What is dropped is wiped. The
+ * next call asks the services again (a browser sign-in opens the browser
+ * again).
+ *
+ * Threads: any thread; calls running at the same time may still return
+ * a token they had already taken from the cache.
+ */
+RS_IDC_EXPORT void rs_idc_cache_clear(void);
+
+/**
+ * Forgets a token: a driver whose login was refused with a token it got
+ * from this library calls this, so that the next call fetches a new
+ * one instead of the cached one. Then retry the login once:
+ *
+ *   login refused -> rs_idc_forget_token(token) -> get a token -> retry
+ *
+ * token: the refused token, a C string: any token from this library,
+ * also a browser sign-in's access token (token_type=ACCESS_TOKEN). If it
+ * is still kept it is dropped (the comparison runs in constant time); a
+ * browser sign-in keeps its refresh token, so the next call renews it
+ * without the browser when it can. NULL or a token that is not kept does
+ * nothing. The caller still frees its copy with rs_idc_free_token().
+ *
+ * Threads: any thread.
+ *
+ * Pointers: token must be NULL or a C string.
+ */
+RS_IDC_EXPORT void rs_idc_forget_token(const char *token);
+
+/* ========================================================================
+ * Per-user tokens
+ * ======================================================================== */
+
+/**
+ * Gets one user's token for Redshift provisioned clusters from that
+ * user's identity-provider token. This is trusted identity propagation
+ * with IAM Identity Center, for a program that acts for many users (a BI
+ * server, a gateway, a pool).
+ *
+ * client: a handle made with the options idc_application_arn and
+ * access_role_arn (else RS_IDC_EINVAL).
+ * web_token: the user's token from their identity provider, a JWT (an
+ * OIDC ID or access token), at most RS_IDC_MAX_WEB_TOKEN_LEN bytes.
+ * ids, n, out, exp: as for rs_idc_client_get_token().
+ *
+ * The exchange: the handle's own credentials (or, with
+ * application_role_arn, that role assumed with the web token) call
+ * SSO-OIDC CreateTokenWithIAM with the web token; the identity context it
+ * returns is given to STS AssumeRole of access_role_arn; the user's
+ * identity-enhanced credentials then get the token. They are kept per
+ * handle and web token until shortly before they expire (then renewed
+ * with the refresh token, or the web token when that is refused), at most
+ * 4096 users in the process, and concurrent calls for one user make one
+ * exchange. Tokens are cached per user by the same rule as every token:
+ * users never receive each other's.
+ *
+ * Returns RS_IDC_OK, or a negative status: RS_IDC_EINVAL for a web token
+ * that is not a JWT with a numeric exp claim, RS_IDC_EIDENTITY for an
+ * expired one (both before any network traffic) and for a web token or
+ * application the services refuse (the message has the service's code
+ * and request id), RS_IDC_EDENIED when a role may not be assumed; the
+ * others as rs_idc_client_get_token(). The web token is a secret: it is
+ * never in a message or a log record.
+ *
+ * Threads: any thread; many threads may use one handle at once, for one
+ * user or for many.
+ *
+ * Pointers: client must be NULL or a live handle; web_token NULL or a C
+ * string; the others as for rs_idc_get_token().
+ */
+RS_IDC_EXPORT
+int rs_idc_client_get_user_token(rs_idc_client *client,
+                                 const char *web_token,
+                                 const char **ids,
+                                 size_t n,
+                                 char **out,
+                                 int64_t *exp);
+
+/**
+ * Gets one user's token for Redshift Serverless workgroups from that
+ * user's identity-provider token. The call is
+ * rs_idc_client_get_user_token() for workgroups.
+ *
+ * client, web_token, out, exp: as for rs_idc_client_get_user_token().
+ * workgroups, n: n names, as for rs_idc_client_get_serverless_token().
+ *
+ * Returns RS_IDC_OK or a negative status, as
+ * rs_idc_client_get_user_token() does.
+ *
+ * Threads: any thread; many threads may use one handle at once, for one
+ * user or for many.
+ *
+ * Pointers: as rs_idc_client_get_user_token(), with workgroups for ids.
+ */
+RS_IDC_EXPORT
+int rs_idc_client_get_user_serverless_token(rs_idc_client *client,
+                                            const char *web_token,
+                                            const char **workgroups,
+                                            size_t n,
+                                            char **out,
+                                            int64_t *exp);
+
+/* ========================================================================
+ * Non-blocking requests
+ * ======================================================================== */
+
+/**
+ * Starts a token call for Redshift provisioned clusters without
+ * blocking. It is for event-loop clients (libpq-style connect polling,
+ * libuv, nginx, language runtimes): wait until rs_idc_request_fd() is
+ * readable, then call rs_idc_request_finish().
+ *
+ * client, ids, n: as for rs_idc_client_get_token(). They are checked here: a
+ * bad input fails at once, with no request and no network traffic.
+ * out: receives the request; release it with rs_idc_request_free().
+ *
+ * A cached token makes the request ready at once. A call for the same
+ * token already in flight takes the request as a listener: any number of
+ * requests, one call, no thread. Otherwise the call runs on the library's
+ * pool of at most RS_IDC_MAX_WORKER_THREADS threads (more requests wait
+ * their turn), sharing the cache and the calls in flight with every other
+ * caller, bounded by the handle's time bound from this call on.
+ *
+ * Returns RS_IDC_OK, or a negative status (then *out is NULL).
+ *
+ * Threads: any thread. A request belongs to the process that started it.
+ * The handle may be freed before its requests.
+ *
+ * Pointers: client must be NULL or a live handle; ids as for
+ * rs_idc_get_token(); out must be writable.
+ */
+RS_IDC_EXPORT
+int rs_idc_client_start_token(rs_idc_client *client,
+                              const char **ids,
+                              size_t n,
+                              rs_idc_request **out);
+
+/**
+ * The file descriptor of a request: readable (POLLIN) once its outcome is
+ * ready, and from then on until the request is freed. Do not read from
+ * it or close it.
+ *
+ * request: a request from rs_idc_client_start_token(), or NULL.
+ *
+ * Returns the descriptor, or -1 for NULL.
+ *
+ * Threads: any thread of the process that started the request.
+ *
+ * Pointers: request must be NULL or a live request.
+ */
+RS_IDC_EXPORT int rs_idc_request_fd(const rs_idc_request *request);
+
+/**
+ * The outcome of a request, once rs_idc_request_fd() is readable. May be
+ * called again; each success hands out a new copy of the token.
+ *
+ * request: a request from rs_idc_client_start_token(); NULL gives
+ * RS_IDC_EINVAL.
+ * out: receives a new copy of the token; release each with
+ * rs_idc_free_token().
+ * exp: receives the token's expiry in Unix seconds (UTC); may be NULL.
+ *
+ * Returns RS_IDC_EAGAIN while the request runs (then *out is NULL), else
+ * exactly what rs_idc_client_get_token() would return, with the token in
+ * *out and its expiry in *exp.
+ *
+ * Threads: any thread of the process that started the request.
+ *
+ * Pointers: request must be NULL (RS_IDC_EINVAL) or a live request; out
+ * and exp as for rs_idc_get_token().
+ */
+RS_IDC_EXPORT int rs_idc_request_finish(rs_idc_request *request, char **out, int64_t *exp);
+
+/**
+ * Releases a request, finished or not. Freeing an unfinished request
+ * drops this caller's interest only: the call it started may still
+ * complete and fill the cache for others.
+ *
+ * request: a request from rs_idc_client_start_token(); NULL is fine and
+ * does nothing.
+ *
+ * Threads: any thread; no call on the request may be running or follow.
+ *
+ * Pointers: request must be NULL or a live request, not used afterwards.
+ */
+RS_IDC_EXPORT void rs_idc_request_free(rs_idc_request *request);
+
+/* ========================================================================
+ * Browser sign-in
+ * ======================================================================== */
+
+/**
+ * Signs a person in through their browser with IAM Identity Center and
+ * returns the Identity Center access token. The sign-in is the
+ * authorization code flow with PKCE, as the official drivers'
+ * BrowserIdcAuthPlugin does it; send the token to Redshift with
+ * token_type=ACCESS_TOKEN.
  *
  * client: a handle made with the option issuer_url (the Identity Center
  * issuer URL), and optionally idc_region (default: the handle's region;
@@ -370,233 +802,39 @@ void rs_idc_set_open_url_callback(rs_idc_open_url_fn fn, void *userdata);
  * Pointers: client must be NULL or a live handle; out and exp as for
  * rs_idc_get_token().
  */
-int rs_idc_client_get_browser_token(rs_idc_client *client, char **out, int64_t *exp);
+RS_IDC_EXPORT int rs_idc_client_get_browser_token(rs_idc_client *client, char **out, int64_t *exp);
 
 /**
- * Gets an IAM Identity Center auth token for Amazon Redshift provisioned
- * clusters with the process-wide client, which reads its settings from
- * the environment on first use.
+ * Sets how the browser sign-in opens its URL: fn is called with the URL
+ * and userdata on the thread that called
+ * rs_idc_client_get_browser_token().
  *
- * ids: n cluster identifiers, 1 to RS_IDC_MAX_IDENTIFIERS (20), each 1 to
- * 63 ASCII letters, digits and hyphens, starting with a letter, not
- * ending with a hyphen, without two hyphens in a row. Case, order and
- * duplicates do not matter. They are checked before any network traffic.
- * out: receives a new NUL-terminated token; release it with
- * rs_idc_free_token().
- * exp: receives the token's expiry in Unix seconds (UTC); may be NULL.
+ * fn: the callback (see rs_idc_open_url_fn), or NULL to restore the
+ * default, which runs xdg-open (open on macOS).
+ * userdata: passed to fn as it is; the library never reads it.
  *
- * Returns RS_IDC_OK, or a negative RS_IDC_E* status; then *out is NULL,
- * *exp is left alone and rs_idc_last_error() says why.
+ * Threads: any thread; a sign-in already opening its URL uses the
+ * callback it started with.
  *
- * Settings, read once: AWS_REGION or AWS_DEFAULT_REGION, AWS_PROFILE, the
- * config and credentials files and the rest of the AWS credential chain,
- * AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_REDSHIFT, AWS_MAX_ATTEMPTS,
- * AWS_RETRY_MODE, AWS_CA_BUNDLE, HTTPS_PROXY, HTTP_PROXY, ALL_PROXY,
- * NO_PROXY, RS_IDC_TIMEOUT_MS (whole call, retries included, default
- * 20000), RS_IDC_CONNECT_TIMEOUT_MS (default 3000), RS_IDC_CACHE (0 turns
- * the cache off) and RS_IDC_ALLOW_HTTP. Credentials taken from the
- * environment are read again when they change.
- *
- * Cache: tokens are kept per API, region, endpoint, complete credentials
- * (access key id, secret key and session token, through a keyed hash) and
- * identifier set, and served while more than the smaller of five minutes
- * and half their lifetime is left; a cached answer costs a copy.
- * Concurrent calls for the same set and credentials make one request when
- * their time bounds, attempts, proxies and CA certificates match too.
- *
- * Threads: any thread, at once, also one owned by another async runtime,
- * and after fork() in the child.
- *
- * Pointers: ids must point to n pointers, each a C string; out must be
- * writable; exp NULL or writable. NULL ids, out or ids[i] give
- * RS_IDC_EINVAL.
+ * Pointers: fn and userdata are kept until they are replaced and no
+ * sign-in is still opening its URL with them; userdata is passed back as
+ * is.
  */
-int rs_idc_get_token(const char **ids, size_t n, char **out, int64_t *exp);
+RS_IDC_EXPORT void rs_idc_set_open_url_callback(rs_idc_open_url_fn fn, void *userdata);
+
+/* ========================================================================
+ * Logging
+ * ======================================================================== */
 
 /**
- * Makes a client handle from n options (see rs_idc_option). Settings not
- * given come from the environment, as for rs_idc_get_token().
- * A web_token_file must be a regular file when the handle is made.
- *
- * options: n options; may be NULL when n is 0; at most RS_IDC_MAX_OPTIONS.
- * out: receives the new handle; release it with rs_idc_client_free().
- *
- * Every option is checked here, and nothing is contacted until the first
- * token call. Returns RS_IDC_OK, or RS_IDC_EINVAL for an unknown key, a
- * key given twice, a malformed value, credentials without all three
- * parts or an unusable CA file; then *out is NULL and rs_idc_last_error()
- * names the key (never a secret value or a password).
- *
- * Threads: any thread.
- *
- * Pointers: options must point to n options whose keys are C strings and
- * whose values are C strings or NULL; out must be writable.
- */
-int rs_idc_client_new(const rs_idc_option *options, size_t n, rs_idc_client **out);
-
-/**
- * As rs_idc_get_token(), with the settings of a client handle.
- *
- * client: a handle from rs_idc_client_new(); NULL gives RS_IDC_EINVAL.
- * The other arguments, the result and the thread rules are those of
- * rs_idc_get_token(); many threads may use one handle at once.
- *
- * Pointers: client must be NULL or a live handle; the others as for
- * rs_idc_get_token().
- */
-int rs_idc_client_get_token(rs_idc_client *client,
-                            const char **ids,
-                            size_t n,
-                            char **out,
-                            int64_t *exp);
-
-/**
- * Gets a token for Redshift Serverless workgroups (the API
- * redshift-serverless:GetIdentityCenterAuthToken).
- *
- * workgroups: n names, 1 to RS_IDC_MAX_IDENTIFIERS, each 3 to 64
- * lower-case ASCII letters, digits and hyphens, checked before any
- * network traffic. Otherwise as rs_idc_client_get_token().
- *
- * Pointers: as rs_idc_client_get_token(), with workgroups for ids.
- */
-int rs_idc_client_get_serverless_token(rs_idc_client *client,
-                                       const char **workgroups,
-                                       size_t n,
-                                       char **out,
-                                       int64_t *exp);
-
-/**
- * Gets a token for the cluster or workgroup a host name names, as the
- * official drivers read it.
- *
- * host: at most RS_IDC_MAX_HOST_LEN bytes, one of:
- * - CLUSTER.ID.REGION.redshift.amazonaws.com or
- *   WORKGROUP.ACCOUNT.REGION.redshift-serverless.amazonaws.com (also
- *   under amazonaws.com.cn), read locally. The host's region is used
- *   unless the handle has a region option; the process keeps clients for
- *   at most 32 such regions (of all handles).
- * - any other DNS name: a custom domain name. Redshift
- *   DescribeCustomDomainAssociations, then Redshift Serverless
- *   ListCustomDomainAssociations, in the handle's region, say which
- *   cluster or workgroup it is (RS_IDC_ENOTFOUND when neither knows it);
- *   the answer is kept for an hour per region, endpoint and identity.
- *
- * The handle's time bound (timeout_ms) covers the whole call, the lookup
- * included. An IP address, or a name with a scheme, port or path, gives
- * RS_IDC_EINVAL: pass the identifier instead. Otherwise as
- * rs_idc_client_get_token().
- *
- * Pointers: client must be NULL or a live handle; host NULL or a C
- * string; out and exp as for rs_idc_get_token().
- */
-int rs_idc_client_get_token_for_host(rs_idc_client *client,
-                                     const char *host,
-                                     char **out,
-                                     int64_t *exp);
-
-/**
- * Gets the token of one user of a multi-user program (a BI server, a
- * gateway, a pool) for Redshift provisioned clusters, from that user's
- * identity-provider token: trusted identity propagation with IAM
- * Identity Center.
- *
- * client: a handle made with the options idc_application_arn and
- * access_role_arn (else RS_IDC_EINVAL).
- * web_token: the user's token from their identity provider, a JWT (an
- * OIDC ID or access token), at most RS_IDC_MAX_WEB_TOKEN_LEN bytes.
- * ids, n, out, exp: as rs_idc_client_get_token().
- *
- * The exchange: the handle's own credentials (or, with
- * application_role_arn, that role assumed with the web token) call
- * SSO-OIDC CreateTokenWithIAM with the web token; the identity context it
- * returns is given to STS AssumeRole of access_role_arn; the user's
- * identity-enhanced credentials then get the token. They are kept per
- * handle and web token until shortly before they expire (then renewed
- * with the refresh token, or the web token when that is refused), at most
- * 4096 users in the process, and concurrent calls for one user make one
- * exchange. Tokens are cached per user by the same rule as every token:
- * users never receive each other's.
- *
- * Returns RS_IDC_OK, or a negative status: RS_IDC_EINVAL for a web token
- * that is not a JWT with a numeric exp claim, RS_IDC_EIDENTITY for an
- * expired one (both before any network traffic) and for a web token or
- * application the services refuse (the message has the service's code
- * and request id), RS_IDC_EDENIED when a role may not be assumed; the
- * others as rs_idc_client_get_token(). The web token is a secret: it is
- * never in a message or a log record.
- *
- * Pointers: client must be NULL or a live handle; web_token NULL or a C
- * string; the others as for rs_idc_get_token().
- */
-int rs_idc_client_get_user_token(rs_idc_client *client,
-                                 const char *web_token,
-                                 const char **ids,
-                                 size_t n,
-                                 char **out,
-                                 int64_t *exp);
-
-/**
- * As rs_idc_client_get_user_token(), for Redshift Serverless workgroups
- * (names as for rs_idc_client_get_serverless_token()).
- *
- * Pointers: as rs_idc_client_get_user_token(), with workgroups for ids.
- */
-int rs_idc_client_get_user_serverless_token(rs_idc_client *client,
-                                            const char *web_token,
-                                            const char **workgroups,
-                                            size_t n,
-                                            char **out,
-                                            int64_t *exp);
-
-/**
- * Releases a client handle and wipes its secret settings. NULL is fine.
- *
- * Threads: no call on the handle may be running or follow.
- *
- * Pointers: client must be NULL or a live handle from rs_idc_client_new().
- */
-void rs_idc_client_free(rs_idc_client *client);
-
-/**
- * Empties everything the process keeps: cached tokens, users'
- * credentials and web token files, custom-domain mappings, browser
- * sign-ins (access and refresh tokens, registered clients) and the
- * clients kept for regions of host names. What is dropped is wiped. The
- * next call asks the services again (a browser sign-in opens the browser
- * again).
- *
- * Threads: any thread; calls running at the same time may still return
- * a token they had already taken from the cache.
- */
-void rs_idc_cache_clear(void);
-
-/**
- * Forgets a token: a driver whose login was refused with a token it got
- * from this library calls this, so that the next call fetches a new
- * one instead of the cached one. Then retry the login once:
- *
- *   login refused -> rs_idc_forget_token(token) -> get a token -> retry
- *
- * token: the refused token, a C string: any token from this library,
- * also a browser sign-in's access token (token_type=ACCESS_TOKEN). If it
- * is still kept it is dropped (the comparison runs in constant time); a
- * browser sign-in keeps its refresh token, so the next call renews it
- * without the browser when it can. NULL or a token that is not kept does
- * nothing. The caller still frees its copy with rs_idc_free_token().
- *
- * Threads: any thread.
- *
- * Pointers: token must be NULL or a C string.
- */
-void rs_idc_forget_token(const char *token);
-
-/**
- * Hands every log record, the library's and the AWS SDK's, to cb instead
- * of writing it to stderr; NULL sends records back to stderr.
+ * Hands every log record, the library's and the AWS SDK's, to a callback
+ * instead of writing it to stderr.
  *
  * cb: called with the level (RS_IDC_LOG_ERROR to RS_IDC_LOG_TRACE), one
- * NUL-terminated line that is valid only during the call, and userdata.
+ * NUL-terminated line that is valid only during the call, and userdata;
+ * NULL sends records back to stderr.
+ * userdata: passed to cb as it is; the library never reads it.
+ *
  * Which records are made is set by rs_idc_set_log_level() or the RS_IDC_LOG
  * environment variable (error, warn, info, debug, trace); the default is
  * none. Records never hold a token, a secret key, a session token or a
@@ -617,116 +855,20 @@ void rs_idc_forget_token(const char *token);
  * Pointers: cb must be NULL or a function that may be called from any
  * thread with userdata, until it is replaced.
  */
+RS_IDC_EXPORT
 void rs_idc_set_log_callback(void (*cb)(int level, const char *msg, void *userdata),
                              void *userdata);
 
 /**
- * Sets which records are made: RS_IDC_LOG_OFF (none) up to
- * RS_IDC_LOG_TRACE (all); numbers outside are clamped. Overrides the
- * RS_IDC_LOG environment variable.
+ * Sets which log records are made. Overrides the RS_IDC_LOG environment
+ * variable.
+ *
+ * level: RS_IDC_LOG_OFF (none) up to RS_IDC_LOG_TRACE (all); numbers
+ * outside are clamped.
  *
  * Threads: any thread; records already being made may still appear.
  */
-void rs_idc_set_log_level(int level);
-
-/**
- * Starts a token call for Redshift provisioned clusters without
- * blocking, for event-loop clients (libpq-style connect polling, libuv,
- * nginx, language runtimes): wait until rs_idc_request_fd() is readable,
- * then call rs_idc_request_finish().
- *
- * client, ids, n: as rs_idc_client_get_token(). They are checked here: a
- * bad input fails at once, with no request and no network traffic.
- * out: receives the request; release it with rs_idc_request_free().
- *
- * A cached token makes the request ready at once. A call for the same
- * token already in flight takes the request as a listener: any number of
- * requests, one call, no thread. Otherwise the call runs on the library's
- * pool of at most RS_IDC_MAX_WORKER_THREADS threads (more requests wait
- * their turn), sharing the cache and the calls in flight with every other
- * caller, bounded by the handle's time bound from this call on.
- *
- * Returns RS_IDC_OK, or a negative status (then *out is NULL).
- *
- * Threads: any thread. A request belongs to the process that started it.
- * The handle may be freed before its requests.
- *
- * Pointers: client must be NULL or a live handle; ids as for
- * rs_idc_get_token(); out must be writable.
- */
-int rs_idc_client_start_token(rs_idc_client *client,
-                              const char **ids,
-                              size_t n,
-                              rs_idc_request **out);
-
-/**
- * The file descriptor of a request: readable (POLLIN) once its outcome is
- * ready, and from then on until the request is freed. Do not read from
- * it or close it. -1 for NULL.
- *
- * Pointers: request must be NULL or a live request.
- */
-int rs_idc_request_fd(const rs_idc_request *request);
-
-/**
- * The outcome of a request: RS_IDC_EAGAIN while it runs (then *out is
- * NULL), else exactly what rs_idc_client_get_token() would return, with
- * the token in *out and its expiry in *exp. May be called again; each
- * success hands out a new copy of the token (release each with
- * rs_idc_free_token()).
- *
- * Pointers: request must be NULL (RS_IDC_EINVAL) or a live request; out
- * and exp as for rs_idc_get_token().
- */
-int rs_idc_request_finish(rs_idc_request *request, char **out, int64_t *exp);
-
-/**
- * Releases a request, finished or not; NULL is fine. Freeing an
- * unfinished request drops this caller's interest only: the call it
- * started may still complete and fill the cache for others.
- *
- * Pointers: request must be NULL or a live request, not used afterwards.
- */
-void rs_idc_request_free(rs_idc_request *request);
-
-/**
- * Wipes a token returned by this library and frees it.
- *
- * token: a token from rs_idc_get_token() or another token call, not yet
- * freed; NULL is fine and does nothing. The token's bytes are overwritten
- * before the memory goes back to the allocator (plain free() also works,
- * without the wipe).
- *
- * Pointers: token must be NULL or a token from this library.
- */
-void rs_idc_free_token(char *token);
-
-/**
- * The name of a status number, such as "RS_IDC_ENOTFOUND";
- * "RS_IDC_UNKNOWN" for a number that is not assigned.
- *
- * Returns a static string, never NULL. Any thread.
- */
-const char *rs_idc_status_str(int status);
-
-/**
- * What went wrong in the calling thread's last failing call: one line
- * with the AWS error code and request id where there is one. Never holds
- * a token, a secret key, a session token or a password. Empty if this
- * thread has had no failure.
- *
- * Returns a string that belongs to the library, never NULL, valid until
- * the next failing call on the same thread. Each thread has its own.
- */
-const char *rs_idc_last_error(void);
-
-/**
- * The library's version, such as "0.1.0" (the header's RS_IDC_VERSION is
- * the version it was made for).
- *
- * Returns a static string, never NULL. Any thread.
- */
-const char *rs_idc_version(void);
+RS_IDC_EXPORT void rs_idc_set_log_level(int level);
 
 #ifdef __cplusplus
 }  /* extern "C" */

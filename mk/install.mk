@@ -8,14 +8,18 @@
 #   $(PREFIX)/lib/pkgconfig/rs_idc.pc            for `pkg-config rs_idc`
 #   $(PREFIX)/lib/cmake/rs_idc/rs_idcConfig.cmake and rs_idcConfigVersion.cmake
 #                                                for CMake's `find_package(rs_idc)`
+#   $(PREFIX)/share/man/man3/rs_idc_*.3, rs_idc.3 a man page per function, and
+#                                                one for the whole API (`man
+#                                                rs_idc_get_token`, `man rs_idc`)
 #
 # `make install` installs what `make dist` built (cargo's dist profile: one
 # LTO-optimised, stripped library; the tests use the release profile), and
 # builds it first only when it was never built: `make dist && sudo make
 # install` does not need cargo in root's PATH. DESTDIR is prepended to every path (staged installs,
 # packaging) but never written into the .pc file or the CMake files. Making
-# the CMake files needs sed, not cmake. After installing into a system
-# library directory, run `ldconfig`.
+# the CMake files needs sed, not cmake; making the man pages needs python3
+# (tools/api_docs.py, from the pages of docs/api/). After installing into a
+# system library directory, run `ldconfig`.
 
 PREFIX             ?= /usr/local
 DESTDIR            ?=
@@ -23,6 +27,7 @@ INSTALL_LIBDIR     ?= $(PREFIX)/lib
 INSTALL_INCLUDEDIR ?= $(PREFIX)/include
 INSTALL_PCDIR      ?= $(INSTALL_LIBDIR)/pkgconfig
 INSTALL_CMAKEDIR   ?= $(INSTALL_LIBDIR)/cmake/rs_idc
+INSTALL_MANDIR     ?= $(PREFIX)/share/man
 INSTALL            ?= install
 
 # What a program linked with librs_idc.a needs besides it. The libraries are
@@ -115,14 +120,24 @@ $(BUILD)/rs_idcConfigVersion.cmake: cmake/rs_idcConfigVersion.cmake.in Cargo.tom
 
 rs_idc_cmake_files := $(BUILD)/rs_idcConfig.cmake $(BUILD)/rs_idcConfigVersion.cmake
 
+# The man pages: one per page of docs/api/ (README.md becomes rs_idc.3),
+# made by tools/api_docs.py from the Markdown the pages are.
+rs_idc_man_pages := $(patsubst docs/api/%.md,%.3,$(filter-out docs/api/README.md,$(sort $(wildcard docs/api/*.md)))) rs_idc.3
+rs_idc_man_dir := $(BUILD)/man3
+
+$(rs_idc_man_dir)/.made: $(wildcard docs/api/*.md) tools/api_docs.py Cargo.toml | $(BUILD)
+	@test -n '$(VERSION)' || { echo 'no version found in Cargo.toml' >&2; exit 1; }
+	python3 tools/api_docs.py man $(rs_idc_man_dir) --version $(VERSION)
+	touch $@
+
 # The shared library is copied, then renamed into place: a running program
 # that maps the old one keeps it intact.
-install: $(rs_idc_install_needs) $(BUILD)/rs_idc.pc $(rs_idc_cmake_files)
+install: $(rs_idc_install_needs) $(BUILD)/rs_idc.pc $(rs_idc_cmake_files) $(rs_idc_man_dir)/.made
 	@test -n '$(VERSION_MAJOR)' || { echo 'no version found in Cargo.toml' >&2; exit 1; }
 	@for f in $(DISTDIR)/librs_idc.so $(DISTDIR)/librs_idc.a include/rs_idc.h include/rs_idc.hpp; do \
 	  test -f "$$f" || { echo "missing $$f: run 'make dist' first" >&2; exit 1; }; done
 	$(INSTALL) -d '$(DESTDIR)$(INSTALL_LIBDIR)' '$(DESTDIR)$(INSTALL_INCLUDEDIR)' \
-	  '$(DESTDIR)$(INSTALL_PCDIR)' '$(DESTDIR)$(INSTALL_CMAKEDIR)'
+	  '$(DESTDIR)$(INSTALL_PCDIR)' '$(DESTDIR)$(INSTALL_CMAKEDIR)' '$(DESTDIR)$(INSTALL_MANDIR)/man3'
 	$(INSTALL) -m 0755 $(DISTDIR)/librs_idc.so '$(DESTDIR)$(INSTALL_LIBDIR)/.librs_idc.so.$(VERSION).tmp'
 	mv -f '$(DESTDIR)$(INSTALL_LIBDIR)/.librs_idc.so.$(VERSION).tmp' \
 	  '$(DESTDIR)$(INSTALL_LIBDIR)/librs_idc.so.$(VERSION)'
@@ -132,9 +147,11 @@ install: $(rs_idc_install_needs) $(BUILD)/rs_idc.pc $(rs_idc_cmake_files)
 	$(INSTALL) -m 0644 include/rs_idc.h include/rs_idc.hpp '$(DESTDIR)$(INSTALL_INCLUDEDIR)/'
 	$(INSTALL) -m 0644 $(BUILD)/rs_idc.pc '$(DESTDIR)$(INSTALL_PCDIR)/rs_idc.pc'
 	$(INSTALL) -m 0644 $(rs_idc_cmake_files) '$(DESTDIR)$(INSTALL_CMAKEDIR)/'
+	$(INSTALL) -m 0644 $(addprefix $(rs_idc_man_dir)/,$(rs_idc_man_pages)) \
+	  '$(DESTDIR)$(INSTALL_MANDIR)/man3/'
 
 # Removes the installed files, then the CMake package's directory and the
-# cmake directory above it when they are empty.
+# cmake directory above it, and the man3 directory, when they are empty.
 uninstall:
 	rm -f '$(DESTDIR)$(INSTALL_LIBDIR)/librs_idc.so.$(VERSION)' \
 	      '$(DESTDIR)$(INSTALL_LIBDIR)/librs_idc.so.$(VERSION_MAJOR)' \
@@ -144,14 +161,18 @@ uninstall:
 	      '$(DESTDIR)$(INSTALL_INCLUDEDIR)/rs_idc.hpp' \
 	      '$(DESTDIR)$(INSTALL_PCDIR)/rs_idc.pc' \
 	      '$(DESTDIR)$(INSTALL_CMAKEDIR)/rs_idcConfig.cmake' \
-	      '$(DESTDIR)$(INSTALL_CMAKEDIR)/rs_idcConfigVersion.cmake'
+	      '$(DESTDIR)$(INSTALL_CMAKEDIR)/rs_idcConfigVersion.cmake' \
+	      $(addprefix '$(DESTDIR)$(INSTALL_MANDIR)/man3/,$(addsuffix ',$(rs_idc_man_pages)))
+	rmdir '$(DESTDIR)$(INSTALL_MANDIR)/man3' 2>/dev/null; \
 	rmdir '$(DESTDIR)$(INSTALL_CMAKEDIR)' 2>/dev/null; \
 	  parent=$$(dirname '$(DESTDIR)$(INSTALL_CMAKEDIR)'); \
 	  case "$$parent" in */cmake) rmdir "$$parent" 2>/dev/null ;; esac; true
 
 # Installs into temporary prefixes, then builds and runs examples-c/get_token.c
 # with nothing but pkg-config's flags, shared and static, under the fake, and
-# the CMake project tests/install/cmake with find_package(rs_idc) (needs cmake).
+# the CMake project tests/install/cmake with find_package(rs_idc) (needs cmake);
+# checks the man pages and that docs/api/ is up to date, and builds the pages'
+# examples against the installed library.
 test-install: lib dist
 	MAKE='$(MAKE)' CC='$(CC)' CXX='$(CXX)' FAKE='$(abspath $(FAKE))' \
 	  VERSION='$(VERSION)' VERSION_MAJOR='$(VERSION_MAJOR)' \

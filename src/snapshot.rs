@@ -3,11 +3,9 @@
 //! digests of the complete credentials.
 
 use crate::aws;
-use crate::cache::KeyRef;
 use crate::clock::monotonic_ms;
 use crate::error::Error;
 use crate::fork::PerProcess;
-use crate::ids::IdSet;
 use crate::keyed::{Digest, KeyedHash};
 use crate::settings::Settings;
 use crate::token::Api;
@@ -244,15 +242,12 @@ impl Snapshot {
         (&self.cluster_scope, &self.serverless_scope)
     }
 
-    /// The cache key of `ids` for `api` under this identity.
-    pub(crate) fn key<'a>(&'a self, api: Api, ids: &'a IdSet) -> KeyRef<'a> {
-        let scope = match api {
+    /// The scope digest of `api`'s calls under this identity: what a
+    /// cache key binds besides the identifiers.
+    pub(crate) fn scope(&self, api: Api) -> &Digest {
+        match api {
             Api::Provisioned => &self.cluster_scope,
             Api::Serverless => &self.serverless_scope,
-        };
-        KeyRef {
-            scope,
-            ids: ids.as_str(),
         }
     }
 }

@@ -1,12 +1,12 @@
-//! Rules for the values that come from outside: region names, network
-//! destinations, URLs, switches and numbers. The environment, the options
-//! and the host-name parser all use these, so each rule lives here once.
-//! `name` is always the setting named in the error (an option key or an
-//! environment variable); a value is never echoed, since it may be secret.
+//! Rules for the plain values that come from outside: time bounds,
+//! switches, numbers and region names, and the base64url text of web
+//! tokens. The environment, the options and the host-name parser all use
+//! these, so each rule lives here once. (Network places are in
+//! [`crate::places`], files in `files`.) `name` is always the setting
+//! named in the error (an option key or an environment variable); a value
+//! is never echoed, since it may be secret.
 
 use crate::error::Error;
-use std::net::{IpAddr, Ipv4Addr};
-use std::path::Path;
 use std::time::Duration;
 use zeroize::Zeroizing;
 
@@ -57,37 +57,6 @@ pub fn parse_region(name: &str, value: &str) -> Result<String, Error> {
     }
 }
 
-/// Parses an `http://` or `https://` URL with a host. The URL is not
-/// echoed: a proxy URL may carry a password.
-pub fn parse_url(name: &str, value: &str) -> Result<url::Url, Error> {
-    let value = value.trim();
-    if value.is_empty() {
-        return Err(Error::invalid(format!("{name}: the value is empty")));
-    }
-    let url =
-        url::Url::parse(value).map_err(|e| Error::invalid(format!("{name}: not a URL ({e})")))?;
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
-        return Err(Error::invalid(format!(
-            "{name}: must be an http:// or https:// URL with a host"
-        )));
-    }
-    Ok(url)
-}
-
-/// Refuses a plain `http://` endpoint whose host is not loopback, unless
-/// `allow_http`.
-pub fn check_endpoint(name: &str, endpoint: &str, allow_http: bool) -> Result<(), Error> {
-    let url = parse_url(name, endpoint)?;
-    let host = url.host_str().unwrap_or_default();
-    if url.scheme() == "http" && !allow_http && !is_loopback_host(host) {
-        return Err(Error::invalid(format!(
-            "{name}: plain http:// to a host that is not loopback is refused \
-             (use https://, or allow it with allow_http / RS_IDC_ALLOW_HTTP=1)"
-        )));
-    }
-    Ok(())
-}
-
 /// The first words of the regions of each AWS partition (`aws`, `aws-cn`,
 /// `aws-us-gov`, `aws-iso`, `aws-iso-b`, `aws-iso-e`, `aws-iso-f`,
 /// `aws-eusc`), as the partitions' region patterns list them.
@@ -121,125 +90,6 @@ pub fn is_region(name: &str) -> bool {
         && word.bytes().all(|b| b.is_ascii_lowercase())
         && (1..=2).contains(&number.len())
         && number.bytes().all(|b| b.is_ascii_digit())
-}
-
-/// Whether a URL host is this machine or a link-local address: loopback
-/// (`localhost`, 127.0.0.0/8, ::1) and the addresses of the instance and
-/// container credential endpoints (169.254.0.0/16, fe80::/10, and the
-/// instance endpoint's fd00:ec2::/64). Such destinations never go through
-/// a proxy, and plain `http://` to them is allowed.
-pub fn is_local_host(host: &str) -> bool {
-    host_reach(host) != Reach::Remote
-}
-
-/// Whether a URL host is loopback only (`localhost`, 127.0.0.0/8, ::1).
-pub fn is_loopback_host(host: &str) -> bool {
-    host_reach(host) == Reach::Loopback
-}
-
-/// Where a URL host is, as far as its name or address tells.
-#[derive(PartialEq, Eq)]
-enum Reach {
-    Loopback,
-    LinkLocal,
-    Remote,
-}
-
-/// The one rule for both questions above: a bracketed or bare IP address
-/// by its range, a name only when it is `localhost`.
-fn host_reach(host: &str) -> Reach {
-    let bare = host
-        .strip_prefix('[')
-        .and_then(|h| h.strip_suffix(']'))
-        .unwrap_or(host);
-    match bare.parse::<IpAddr>() {
-        Ok(IpAddr::V4(ip)) => v4_reach(ip),
-        Ok(IpAddr::V6(ip)) => match ip.to_ipv4_mapped() {
-            Some(v4) => v4_reach(v4),
-            None if ip.is_loopback() => Reach::Loopback,
-            None => {
-                let segments = ip.segments();
-                let link_local = segments[0] & 0xffc0 == 0xfe80;
-                // fd00:ec2::/64, the IPv6 address of the EC2 instance
-                // metadata service.
-                let instance_endpoint = segments[..4] == [0xfd00, 0x0ec2, 0, 0];
-                if link_local || instance_endpoint {
-                    Reach::LinkLocal
-                } else {
-                    Reach::Remote
-                }
-            }
-        },
-        Err(_) if bare.trim_end_matches('.').eq_ignore_ascii_case("localhost") => Reach::Loopback,
-        Err(_) => Reach::Remote,
-    }
-}
-
-fn v4_reach(ip: Ipv4Addr) -> Reach {
-    if ip.is_loopback() {
-        Reach::Loopback
-    } else if ip.is_link_local() {
-        Reach::LinkLocal
-    } else {
-        Reach::Remote
-    }
-}
-
-/// Checks that `path` (the setting `name`) is a regular file, without
-/// opening it: a FIFO or a device is refused without blocking.
-pub(crate) fn check_regular_file(name: &str, path: &Path) -> Result<std::fs::Metadata, Error> {
-    let meta = std::fs::metadata(path)
-        .map_err(|e| file_error(name, path, format!("cannot be read: {e}")))?;
-    if !meta.is_file() {
-        return Err(file_error(name, path, "is not a regular file".into()));
-    }
-    Ok(meta)
-}
-
-/// Reads the regular file at `path` (the setting `name`) of at most `max`
-/// bytes, wiped when dropped. It is checked before it is opened, opened
-/// without blocking and checked again (the path may have been replaced
-/// by a FIFO since), and read with the bound.
-pub(crate) fn read_regular_file(
-    name: &str,
-    path: &Path,
-    max: u64,
-) -> Result<Zeroizing<Vec<u8>>, Error> {
-    use std::io::Read;
-    use std::os::unix::fs::OpenOptionsExt;
-    let too_large = || {
-        let bound = if max.is_multiple_of(1 << 20) {
-            format!("{} MiB", max >> 20)
-        } else {
-            format!("{max} bytes")
-        };
-        file_error(name, path, format!("is larger than {bound}"))
-    };
-    let cannot_read = |e: std::io::Error| file_error(name, path, format!("cannot be read: {e}"));
-    if check_regular_file(name, path)?.len() > max {
-        return Err(too_large());
-    }
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)
-        .map_err(cannot_read)?;
-    let meta = file.metadata().map_err(cannot_read)?;
-    if !meta.is_file() {
-        return Err(file_error(name, path, "is not a regular file".into()));
-    }
-    let mut bytes = Zeroizing::new(Vec::with_capacity(meta.len().min(max) as usize));
-    file.take(max + 1)
-        .read_to_end(&mut bytes)
-        .map_err(cannot_read)?;
-    if bytes.len() as u64 > max {
-        return Err(too_large());
-    }
-    Ok(bytes)
-}
-
-fn file_error(name: &str, path: &Path, why: String) -> Error {
-    Error::invalid(format!("{name}: {} {why}", path.display()))
 }
 
 /// Unpadded base64url (RFC 4648 section 5), as JWTs and PKCE use it;
@@ -334,43 +184,6 @@ mod tests {
     }
 
     #[test]
-    fn urls_need_a_web_scheme_and_a_host_and_are_never_echoed() {
-        assert!(parse_url("u", "https://example.com:8443/x").is_ok());
-        assert!(parse_url("u", "http://user:pw@127.0.0.1:3128").is_ok());
-        for bad in [
-            "",
-            "nonsense",
-            "socks5://127.0.0.1:1080",
-            "file:///etc/passwd",
-        ] {
-            let err = parse_url("u", bad).unwrap_err();
-            assert!(err.message().starts_with("u: "), "{bad}: {err}");
-        }
-        let err = parse_url("proxy", "ftp://user:hidden-pw@host").unwrap_err();
-        assert!(!err.message().contains("hidden-pw"), "{err}");
-    }
-
-    #[test]
-    fn plain_http_is_for_loopback_unless_allowed() {
-        for ok in [
-            "https://redshift.eu-west-1.amazonaws.com",
-            "http://127.0.0.1:8080",
-            "http://127.9.9.9",
-            "http://localhost:1",
-            "http://[::1]:9",
-        ] {
-            check_endpoint("endpoint_url", ok, false).unwrap();
-        }
-        let err = check_endpoint("endpoint_url", "http://10.1.2.3", false).unwrap_err();
-        assert!(err.message().starts_with("endpoint_url: plain http://"));
-        // Link-local is not loopback: the credential endpoints are not endpoints.
-        assert!(check_endpoint("endpoint_url", "http://169.254.169.254", false).is_err());
-        check_endpoint("endpoint_url", "http://10.1.2.3", true).unwrap();
-        assert!(check_endpoint("endpoint_url", "ftp://127.0.0.1", true).is_err());
-        assert!(check_endpoint("endpoint_url", "not a url", true).is_err());
-    }
-
-    #[test]
     fn region_values_follow_the_one_region_rule() {
         assert_eq!(parse_region("region", " eu-west-1 ").unwrap(), "eu-west-1");
         let err = parse_region("region", "US EAST").unwrap_err();
@@ -420,46 +233,5 @@ mod tests {
             assert!(!is_region(region), "{region:?}");
         }
         assert!(!is_region(&format!("us-{}-1", "a".repeat(40))));
-    }
-
-    #[test]
-    fn loopback_and_link_local_hosts_are_local() {
-        for host in [
-            "localhost",
-            "LOCALHOST.",
-            "127.0.0.1",
-            "127.9.8.7",
-            "[::1]",
-            "::1",
-            "169.254.169.254",
-            "169.254.170.2",
-            "[fd00:ec2::254]",
-            "[fe80::1]",
-            "[::ffff:127.0.0.1]",
-        ] {
-            assert!(is_local_host(host), "{host}");
-        }
-        for host in [
-            "10.0.0.1",
-            "192.168.1.1",
-            "redshift.us-east-1.amazonaws.com",
-            "fake.rs-idc.test",
-            "[fd00:ec3::1]",
-            "[2001:db8::1]",
-            "notlocalhost",
-            "localhost.example.com",
-            "api.localhost",
-        ] {
-            assert!(!is_local_host(host), "{host}");
-        }
-    }
-
-    #[test]
-    fn loopback_is_narrower_than_local() {
-        assert!(is_loopback_host("127.0.0.1"));
-        assert!(is_loopback_host("[::1]"));
-        assert!(is_loopback_host("localhost"));
-        assert!(!is_loopback_host("169.254.169.254"));
-        assert!(!is_loopback_host("10.1.2.3"));
     }
 }

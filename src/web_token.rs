@@ -3,9 +3,10 @@
 //! wiped when dropped. Its text never appears in a message or a log.
 
 use crate::error::Error;
+use crate::files::read_regular_file;
 use crate::keyed::{Digest, KeyedHash};
 use crate::status::Status;
-use crate::values::{base64url_decode, read_regular_file};
+use crate::values::base64url_decode;
 use aws_smithy_json::deserialize::{json_token_iter, Token as Json};
 use std::path::Path;
 use zeroize::Zeroizing;

@@ -9,8 +9,8 @@
 
 use crate::error::Error;
 use crate::fork;
+use crate::places::is_local_host;
 use crate::settings::Settings;
-use crate::values::is_local_host;
 use aws_smithy_async::rt::sleep::{default_async_sleep, SharedAsyncSleep};
 use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};

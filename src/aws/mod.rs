@@ -2,8 +2,8 @@
 //! errors onto statuses. No other module sees an AWS SDK type.
 
 mod errors;
-pub(crate) mod exchange;
 pub(crate) mod http;
+pub(crate) mod propagation;
 pub(crate) mod signin;
 
 use crate::error::Error;

@@ -14,6 +14,7 @@ use crate::clock::Deadline;
 use crate::error::Error;
 use crate::fork;
 use crate::status::Status;
+use crate::steps::{self, Step};
 use std::io::{ErrorKind, Read, Write};
 use std::mem::ManuallyDrop;
 use std::net::{TcpListener, TcpStream};
@@ -95,10 +96,7 @@ impl Listener {
         state: &str,
         deadline: &Deadline,
     ) -> Result<Zeroizing<String>, Error> {
-        tracing::info!(
-            "browser sign-in: waiting for the browser on 127.0.0.1:{}",
-            self.port
-        );
+        steps::happened(Step::WaitingForBrowser(self.port));
         let mut connections: Vec<Connection> = Vec::new();
         let mut refused = 0usize;
         loop {
@@ -147,10 +145,7 @@ impl Listener {
                         Answer::Refused(error) => return Err(refusal(&error)),
                         Answer::WrongState => {
                             refused += 1;
-                            tracing::warn!(
-                                "browser sign-in: an answer with a wrong or missing state was \
-                                 refused (it does not belong to this sign-in)"
-                            );
+                            steps::happened(Step::StateRefused);
                         }
                         Answer::Other => {}
                     },

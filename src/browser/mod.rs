@@ -24,6 +24,7 @@ use crate::keyed::{random_bytes, token_digest, Digest};
 use crate::runtime;
 use crate::settings::Settings;
 use crate::status::Status;
+use crate::steps::{self, Step};
 use crate::token::Token;
 use crate::values::base64url_encode;
 use listener::Listener;
@@ -145,13 +146,10 @@ impl Flow<'_> {
         if let (Some(registration), Some(refresh_token)) = (&registration, kept.refresh_token) {
             match self.create_token(registration, CodeGrant::Refresh(refresh_token.clone())) {
                 Ok(signed_in) => {
-                    tracing::info!("browser sign-in renewed with the refresh token");
+                    steps::happened(Step::Renewed);
                     return Ok(signed_in);
                 }
-                Err(err) => tracing::info!(
-                    "the refresh token was not taken ({}); signing in again in the browser",
-                    err.message()
-                ),
+                Err(err) => steps::happened(Step::RenewalRefused(err.message().to_owned())),
             }
         }
         let registration = match registration {
@@ -175,7 +173,7 @@ impl Flow<'_> {
         let registration = runtime::run(self.deadline, async move {
             signin::register_client(&service, region, name, redirect, issuer).await
         })?;
-        tracing::info!("browser sign-in: a client was registered");
+        steps::happened(Step::ClientRegistered);
         let registration = Arc::new(registration);
         let registered = SignIn {
             registration: Some(Arc::clone(&registration)),
@@ -229,7 +227,7 @@ impl Flow<'_> {
             verifier,
         };
         let signed_in = self.create_token(&registration, grant)?;
-        tracing::info!("browser sign-in: signed in");
+        steps::happened(Step::SignedIn);
         Ok(signed_in)
     }
 

@@ -12,9 +12,15 @@
 //! The store is a [`Kept`], read without a lock; a lookup borrows its key,
 //! so a cached call builds no string.
 
+mod read_through;
+
+pub(crate) use read_through::{cached, listen, CachePolicy, Fetch};
+
+use crate::ids::IdSet;
 use crate::kept::{Cached, Due, Forgotten, Keepable, Kept};
 use crate::keyed::{token_digest, Digest};
-use crate::token::Token;
+use crate::snapshot::Snapshot;
+use crate::token::{Api, Token};
 use std::borrow::Borrow;
 use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::LazyLock;
@@ -66,6 +72,16 @@ pub(crate) struct KeyRef<'a> {
 pub(crate) struct Key {
     scope: Digest,
     ids: Box<str>,
+}
+
+impl<'a> KeyRef<'a> {
+    /// The key of `ids` for `api` under `snapshot`'s identity.
+    pub(crate) fn of(snapshot: &'a Snapshot, api: Api, ids: &'a IdSet) -> KeyRef<'a> {
+        KeyRef {
+            scope: snapshot.scope(api),
+            ids: ids.as_str(),
+        }
+    }
 }
 
 impl Key {

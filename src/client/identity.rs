@@ -7,12 +7,12 @@ use crate::aws;
 use crate::clock::{monotonic_ms, Deadline};
 use crate::error::Error;
 use crate::fork;
+use crate::places::check_endpoint;
 use crate::runtime;
 use crate::snapshot::{EnvCredentials, Keep, Snapshot};
 use crate::status::Status;
 use crate::token::Api;
 use crate::users::{self, Exchange};
-use crate::values::check_endpoint;
 use std::sync::{Arc, Mutex};
 
 impl Client {

@@ -10,14 +10,14 @@
 //! everything else it keeps is in the process's stores, under its
 //! [`HandleId`], and goes with it.
 
-mod hosts;
+mod host_calls;
 mod identity;
 
 use crate::aws;
 use crate::browser;
+use crate::cache::{self, CachePolicy, Fetch};
 use crate::clock::{unix_now, Deadline};
 use crate::error::Error;
-use crate::fetch::{self, CachePolicy, Fetch};
 use crate::flight::Listener;
 use crate::fork::PerProcess;
 use crate::ids::IdSet;
@@ -29,7 +29,7 @@ use crate::token::{Api, Token};
 use crate::users;
 use crate::web_token::WebToken;
 use arc_swap::ArcSwapOption;
-pub(crate) use hosts::REGIONAL;
+pub(crate) use host_calls::REGIONAL;
 use identity::no_user_settings;
 use std::sync::{Arc, Mutex};
 
@@ -243,7 +243,7 @@ impl Client {
         let (Some(snapshot), Ok(policy)) = (self.fresh_snapshot(), self.cache_policy()) else {
             return Err(listener);
         };
-        fetch::listen(&snapshot, api, ids, &policy, listener)
+        cache::listen(&snapshot, api, ids, &policy, listener)
     }
 
     /// A new call's deadline: the handle's time bound from now.
@@ -341,7 +341,7 @@ impl Client {
                 policy,
             })
         };
-        fetch::cached(snapshot, api, ids, read, refresh)
+        cache::cached(snapshot, api, ids, read, refresh)
     }
 
     /// The fetch of `ids` for `api` with `snapshot`'s credentials.

@@ -1,6 +1,6 @@
-//! The browser sign-in: how the library opens a URL, and the call.
+//! The browser sign-in: the call, and how the library opens a URL.
 
-use super::calls::{client_ref, rs_idc_client};
+use super::handles::{client_ref, rs_idc_client};
 use super::{boundary, token_call};
 use crate::browser::set_open_url;
 use std::ffi::{c_char, c_int, c_void, CString};
@@ -41,31 +41,11 @@ unsafe impl Send for OpenUrlCallback {}
 // SAFETY: as above; the library never touches userdata itself.
 unsafe impl Sync for OpenUrlCallback {}
 
-/// Sets how the browser sign-in opens its URL: fn is called with the URL
-/// and userdata on the thread that called
-/// rs_idc_client_get_browser_token(). NULL restores the default, which
-/// runs xdg-open (open on macOS).
-///
-/// Threads: any thread; a sign-in already opening its URL uses the
-/// callback it started with.
-///
-/// Pointers: userdata is kept and passed back as is.
-#[no_mangle]
-pub extern "C" fn rs_idc_set_open_url_callback(r#fn: rs_idc_open_url_fn, userdata: *mut c_void) {
-    boundary((), || {
-        let Some(call) = r#fn else {
-            set_open_url(None);
-            return;
-        };
-        let callback = OpenUrlCallback { call, userdata };
-        set_open_url(Some(Arc::new(move |url: &str| callback.open(url))));
-    })
-}
-
-/// Signs a person in through their browser with IAM Identity Center
-/// (authorization code with PKCE), as the official drivers'
-/// BrowserIdcAuthPlugin does, and returns the Identity Center access
-/// token: send it to Redshift with token_type=ACCESS_TOKEN.
+/// Signs a person in through their browser with IAM Identity Center and
+/// returns the Identity Center access token. The sign-in is the
+/// authorization code flow with PKCE, as the official drivers'
+/// BrowserIdcAuthPlugin does it; send the token to Redshift with
+/// token_type=ACCESS_TOKEN.
 ///
 /// client: a handle made with the option issuer_url (the Identity Center
 /// issuer URL), and optionally idc_region (default: the handle's region;
@@ -116,5 +96,31 @@ pub unsafe extern "C" fn rs_idc_client_get_browser_token(
     token_call(out, exp, |hand| {
         let client = client_ref(client)?;
         client.read_browser_token(|token| hand.write(token))
+    })
+}
+
+/// Sets how the browser sign-in opens its URL: fn is called with the URL
+/// and userdata on the thread that called
+/// rs_idc_client_get_browser_token().
+///
+/// fn: the callback (see rs_idc_open_url_fn), or NULL to restore the
+/// default, which runs xdg-open (open on macOS).
+/// userdata: passed to fn as it is; the library never reads it.
+///
+/// Threads: any thread; a sign-in already opening its URL uses the
+/// callback it started with.
+///
+/// Pointers: fn and userdata are kept until they are replaced and no
+/// sign-in is still opening its URL with them; userdata is passed back as
+/// is.
+#[no_mangle]
+pub extern "C" fn rs_idc_set_open_url_callback(r#fn: rs_idc_open_url_fn, userdata: *mut c_void) {
+    boundary((), || {
+        let Some(call) = r#fn else {
+            set_open_url(None);
+            return;
+        };
+        let callback = OpenUrlCallback { call, userdata };
+        set_open_url(Some(Arc::new(move |url: &str| callback.open(url))));
     })
 }

@@ -24,11 +24,14 @@ impl CallbackSink {
     }
 }
 
-/// Hands every log record, the library's and the AWS SDK's, to cb instead
-/// of writing it to stderr; NULL sends records back to stderr.
+/// Hands every log record, the library's and the AWS SDK's, to a callback
+/// instead of writing it to stderr.
 ///
 /// cb: called with the level (RS_IDC_LOG_ERROR to RS_IDC_LOG_TRACE), one
-/// NUL-terminated line that is valid only during the call, and userdata.
+/// NUL-terminated line that is valid only during the call, and userdata;
+/// NULL sends records back to stderr.
+/// userdata: passed to cb as it is; the library never reads it.
+///
 /// Which records are made is set by rs_idc_set_log_level() or the RS_IDC_LOG
 /// environment variable (error, warn, info, debug, trace); the default is
 /// none. Records never hold a token, a secret key, a session token or a
@@ -63,9 +66,11 @@ pub unsafe extern "C" fn rs_idc_set_log_callback(
     })
 }
 
-/// Sets which records are made: RS_IDC_LOG_OFF (none) up to
-/// RS_IDC_LOG_TRACE (all); numbers outside are clamped. Overrides the
-/// RS_IDC_LOG environment variable.
+/// Sets which log records are made. Overrides the RS_IDC_LOG environment
+/// variable.
+///
+/// level: RS_IDC_LOG_OFF (none) up to RS_IDC_LOG_TRACE (all); numbers
+/// outside are clamped.
 ///
 /// Threads: any thread; records already being made may still appear.
 #[no_mangle]

@@ -11,17 +11,29 @@
 // "Pointers:" paragraph, not in a "# Safety" section the header would show.
 #![allow(clippy::missing_safety_doc)]
 
-mod browser;
-mod calls;
-mod logging;
+// cbindgen writes the header's functions in the order of these modules, and
+// of the functions in each: the order a reader meets them in (build.rs
+// checks the groups' order). The comments keep rustfmt from sorting the
+// lines.
+// The process-wide call, freeing a token, the last error, names, version.
+mod process;
+// Client handles: options, new, token calls, free, cache clear, forget.
+mod handles;
+// Per-user tokens.
+mod users;
+// Non-blocking requests.
 mod requests;
-mod results;
+// Browser sign-in.
+mod browser;
+// Logging.
+mod logging;
 
 pub use browser::*;
-pub use calls::*;
+pub use handles::*;
 pub use logging::*;
+pub use process::*;
 pub use requests::*;
-pub use results::*;
+pub use users::*;
 
 use crate::error::Error;
 use crate::ids::{RS_IDC_MAX_IDENTIFIERS, RS_IDC_MAX_WORKGROUP_LEN};
@@ -197,5 +209,7 @@ unsafe fn token_call(
     })
 }
 
+#[cfg(test)]
+mod docs_tests;
 #[cfg(test)]
 mod tests;

@@ -1,6 +1,6 @@
 //! Non-blocking requests: start, a descriptor to wait on, finish, free.
 
-use super::calls::{client_ref, rs_idc_client};
+use super::handles::{client_ref, rs_idc_client};
 use super::{boundary, guard, identifiers, output_slot, token_call};
 use crate::error::Error;
 use crate::requests::Request;
@@ -16,11 +16,11 @@ pub struct rs_idc_request {
 }
 
 /// Starts a token call for Redshift provisioned clusters without
-/// blocking, for event-loop clients (libpq-style connect polling, libuv,
-/// nginx, language runtimes): wait until rs_idc_request_fd() is readable,
-/// then call rs_idc_request_finish().
+/// blocking. It is for event-loop clients (libpq-style connect polling,
+/// libuv, nginx, language runtimes): wait until rs_idc_request_fd() is
+/// readable, then call rs_idc_request_finish().
 ///
-/// client, ids, n: as rs_idc_client_get_token(). They are checked here: a
+/// client, ids, n: as for rs_idc_client_get_token(). They are checked here: a
 /// bad input fails at once, with no request and no network traffic.
 /// out: receives the request; release it with rs_idc_request_free().
 ///
@@ -57,7 +57,13 @@ pub unsafe extern "C" fn rs_idc_client_start_token(
 
 /// The file descriptor of a request: readable (POLLIN) once its outcome is
 /// ready, and from then on until the request is freed. Do not read from
-/// it or close it. -1 for NULL.
+/// it or close it.
+///
+/// request: a request from rs_idc_client_start_token(), or NULL.
+///
+/// Returns the descriptor, or -1 for NULL.
+///
+/// Threads: any thread of the process that started the request.
 ///
 /// Pointers: request must be NULL or a live request.
 #[no_mangle]
@@ -68,11 +74,20 @@ pub unsafe extern "C" fn rs_idc_request_fd(request: *const rs_idc_request) -> c_
     })
 }
 
-/// The outcome of a request: RS_IDC_EAGAIN while it runs (then *out is
-/// NULL), else exactly what rs_idc_client_get_token() would return, with
-/// the token in *out and its expiry in *exp. May be called again; each
-/// success hands out a new copy of the token (release each with
-/// rs_idc_free_token()).
+/// The outcome of a request, once rs_idc_request_fd() is readable. May be
+/// called again; each success hands out a new copy of the token.
+///
+/// request: a request from rs_idc_client_start_token(); NULL gives
+/// RS_IDC_EINVAL.
+/// out: receives a new copy of the token; release each with
+/// rs_idc_free_token().
+/// exp: receives the token's expiry in Unix seconds (UTC); may be NULL.
+///
+/// Returns RS_IDC_EAGAIN while the request runs (then *out is NULL), else
+/// exactly what rs_idc_client_get_token() would return, with the token in
+/// *out and its expiry in *exp.
+///
+/// Threads: any thread of the process that started the request.
 ///
 /// Pointers: request must be NULL (RS_IDC_EINVAL) or a live request; out
 /// and exp as for rs_idc_get_token().
@@ -98,9 +113,14 @@ pub unsafe extern "C" fn rs_idc_request_finish(
     })
 }
 
-/// Releases a request, finished or not; NULL is fine. Freeing an
-/// unfinished request drops this caller's interest only: the call it
-/// started may still complete and fill the cache for others.
+/// Releases a request, finished or not. Freeing an unfinished request
+/// drops this caller's interest only: the call it started may still
+/// complete and fill the cache for others.
+///
+/// request: a request from rs_idc_client_start_token(); NULL is fine and
+/// does nothing.
+///
+/// Threads: any thread; no call on the request may be running or follow.
 ///
 /// Pointers: request must be NULL or a live request, not used afterwards.
 #[no_mangle]

@@ -7,11 +7,10 @@
 
 use crate::arns::{parse_application_arn, parse_role_arn, parse_role_session_name};
 use crate::error::Error;
+use crate::files::check_regular_file;
+use crate::places::{check_endpoint, parse_url};
 use crate::settings::{self, Settings, StaticCredentials, UserSettings};
-use crate::values::{
-    check_endpoint, check_regular_file, parse_millis, parse_region, parse_switch, parse_url,
-    parse_whole,
-};
+use crate::values::{parse_millis, parse_region, parse_switch, parse_whole};
 use std::path::PathBuf;
 use std::time::Duration;
 use zeroize::Zeroizing;

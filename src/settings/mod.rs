@@ -6,7 +6,9 @@
 //! container and instance credentials).
 
 use crate::error::Error;
-use crate::values::{parse_millis, parse_switch, parse_url, read_regular_file};
+use crate::files::read_regular_file;
+use crate::places::parse_url;
+use crate::values::{parse_millis, parse_switch};
 use rustls_pki_types::pem::{PemObject, SectionKind};
 use rustls_pki_types::CertificateDer;
 use std::ffi::OsString;

@@ -29,6 +29,14 @@
 # 7. A DESTDIR-staged tree moved to another directory: the CMake project
 #    finds it there, builds and runs; `make uninstall PREFIX=<new place>`
 #    removes it.
+# 8. The man pages: share/man/man3 has one per page of docs/api/ (and
+#    rs_idc.3), each starting with a valid .TH line and naming its function;
+#    with man (or groff) installed, `man rs_idc_get_token` finds the
+#    installed page and it renders without warnings (skipped, and said so,
+#    without them). docs/api/ is up to date with the header
+#    (tools/api_docs.py check), and every example of docs/api/examples/
+#    builds with pkg-config's flags against the installed library; those
+#    that need no argument, browser or web token run under the fake.
 #
 # Run from the project's top directory by `make test-install`, which sets
 # MAKE, CC, CXX, FAKE (path of rs-idc-fake), VERSION and VERSION_MAJOR.
@@ -157,6 +165,55 @@ check "rs_idcConfig.cmake installed" test -f "$lib/cmake/rs_idc/rs_idcConfig.cma
 check "rs_idcConfigVersion.cmake installed" test -f "$lib/cmake/rs_idc/rs_idcConfigVersion.cmake"
 check "the installed header is the project's" cmp -s include/rs_idc.h "$prefix/include/rs_idc.h"
 
+# --- Man pages ---------------------------------------------------------------
+man3=$prefix/share/man/man3
+pages=(rs_idc)
+for page in docs/api/rs_idc_*.md; do
+    pages+=("$(basename "$page" .md)")
+done
+missing=""
+for page in "${pages[@]}"; do
+    test -f "$man3/$page.3" || missing="$missing $page.3"
+done
+check_eq "a man page for each page of docs/api/ (${#pages[@]})" "$missing" ""
+extra=$(cd "$man3" && ls | grep -v -x -F "$(printf '%s.3\n' "${pages[@]}")" || true)
+check_eq "no other man pages" "$extra" ""
+# .TH title section [footer-middle [footer-inside [header-middle]]]
+for page in rs_idc_get_token rs_idc rs_idc_client_get_user_token; do
+    check_eq "$page.3 starts with a valid .TH line" "$(head -n 1 "$man3/$page.3" 2>/dev/null)" \
+        ".TH $page 3 \"\" \"rs-idc $CARGO_VERSION\" \"rs-idc Library Functions\""
+done
+check "rs_idc_get_token.3 names its function (NAME)" \
+    grep -qx 'rs_idc_get_token \\- gets an IAM .*' "$man3/rs_idc_get_token.3"
+check "rs_idc_get_token.3 has the header's declaration" \
+    grep -qxF 'int rs_idc_get_token(const char **ids, size_t n, char **out, int64_t *exp);' \
+    "$man3/rs_idc_get_token.3"
+if command -v man >/dev/null 2>&1; then
+    check_eq "man -w rs_idc_get_token finds the installed page" \
+        "$(MANPATH=$prefix/share/man man -w rs_idc_get_token 2>&1)" "$man3/rs_idc_get_token.3"
+    rendered=$(MANPATH=$prefix/share/man MANWIDTH=80 MAN_KEEP_FORMATTING= \
+        man --warnings rs_idc_get_token 2>"$log")
+    check_has "man rs_idc_get_token renders its synopsis" "$rendered" \
+        "int rs_idc_get_token(const char **ids, size_t n, char **out, int64_t *exp);"
+    check_has "man rs_idc_get_token renders its sections" "$rendered" "RETURN VALUE"
+    check_eq "man rs_idc_get_token renders without warnings" "$(cat "$log")" ""
+else
+    echo "   skipped: man is not installed (man-db), so man rs_idc_get_token is not tried"
+fi
+if command -v groff >/dev/null 2>&1; then
+    : >"$log"
+    for page in "${pages[@]}"; do
+        groff -man -Tutf8 -ww -z "$man3/$page.3" >>"$log" 2>&1
+    done
+    check_eq "groff renders every man page without warnings" "$(cat "$log")" ""
+else
+    echo "   skipped: groff is not installed (groff-base), so the pages are not rendered"
+fi
+
+# --- docs/api/ -------------------------------------------------------------
+run_logged "docs/api/ is up to date with the header (python3 tools/api_docs.py check)" \
+    python3 tools/api_docs.py check
+
 # Only the C API is exported, and the installed library is stripped.
 others=$(nm -D --defined-only "$real" | awk '{print $3}' | grep -v '^rs_idc_' | grep -v '^$' || true)
 check_eq "the installed library exports rs_idc_* symbols only" "$others" ""
@@ -280,6 +337,38 @@ if [ -f examples-c/cpp_token.cpp ]; then
         expect_token_line "C++ build" LD_LIBRARY_PATH="$lib"
     fi
 fi
+
+# --- The examples of docs/api/ ---------------------------------------------
+# Each builds with pkg-config's flags only; those that need no argument, no
+# browser and no web token run under the fake and succeed.
+echo "== docs/api/examples: $CC \$(pkg-config --cflags --libs rs_idc)"
+built=0
+broken=""
+for example in docs/api/examples/*.c; do
+    name=$(basename "$example" .c)
+    # shellcheck disable=SC2046
+    if "$CC" "${CFLAGS_STRICT[@]}" "$example" -o "$work/$name" \
+        $(pkg-config --cflags --libs rs_idc) >"$log" 2>&1; then
+        built=$((built + 1))
+    else
+        broken="$broken $name"
+        sed 's/^/    /' "$log" >&2
+    fi
+done
+check_eq "every example of docs/api/ builds ($built)" "$broken" ""
+failed_runs=""
+ran=0
+for program in "$work"/rs_idc_*; do
+    name=$(basename "$program")
+    case $name in *browser* | *user*) continue ;; esac
+    if LD_LIBRARY_PATH=$lib "$FAKE" run -- "$program" >"$log" 2>&1; then
+        ran=$((ran + 1))
+    else
+        failed_runs="$failed_runs $name"
+        sed 's/^/    /' "$log" >&2
+    fi
+done
+check_eq "the examples run under the fake ($ran)" "$failed_runs" ""
 
 # --- CMake: find_package(rs_idc) -------------------------------------------
 cmake_project=$PWD/tests/install/cmake
@@ -447,6 +536,7 @@ if run_logged "make install DESTDIR=<tmp> PREFIX=$staged_prefix" \
     check "staged: rs_idc.h" test -f "$stage$staged_prefix/include/rs_idc.h"
     check "staged: rs_idcConfig.cmake" test -f "$slib/cmake/rs_idc/rs_idcConfig.cmake"
     check "staged: rs_idcConfigVersion.cmake" test -f "$slib/cmake/rs_idc/rs_idcConfigVersion.cmake"
+    check "staged: rs_idc_get_token.3" test -f "$stage$staged_prefix/share/man/man3/rs_idc_get_token.3"
     check "staged: the CMake files do not mention DESTDIR" \
         bash -c "! grep -q '$stage' '$slib/cmake/rs_idc/'*.cmake"
     check_eq "staged: the SONAME link is relative" \

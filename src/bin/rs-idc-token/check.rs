@@ -9,19 +9,16 @@
 //! `--browser` it shows the sign-in's settings and steps, the same way.
 
 use crate::args::{Args, Target, UserArgs};
-use crate::browser;
-use crate::fetch;
+use crate::browser_sign_in;
+use crate::call;
+use crate::claims;
 use crate::output::{exit_status, readable_time, status_name};
 use crate::setup;
-use crate::web_token;
-use rs_idc::log::LogLevel;
+use rs_idc::steps::{Flow, Step};
 use rs_idc::{Client, Error, Status, Token};
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
-
-/// What the library's log records of an exchange step start with.
-const EXCHANGE_RECORD: &str = "per-user exchange:";
 
 /// Which kind of token a check asks for, for its next steps.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -66,9 +63,9 @@ pub fn check(args: &Args) -> i32 {
     }
     if let Some(browser) = browser {
         let found = region.split_once(" (from ").map(|(region, _)| region);
-        browser::report_settings(browser, found);
+        browser_sign_in::report_settings(browser, found);
     }
-    let client = match fetch::client(args) {
+    let client = match call::client(args) {
         Ok(client) => client,
         Err(err) => return report_outcome(Err(err), kind),
     };
@@ -80,18 +77,18 @@ pub fn check(args: &Args) -> i32 {
         return 0;
     };
     let steps = match kind {
-        Kind::User => Some(StepLog::start(exchange_step)),
-        Kind::Browser => Some(StepLog::start(browser::sign_in_step)),
+        Kind::User => Some(Steps::observe(Flow::Exchange)),
+        Kind::Browser => Some(Steps::observe(Flow::SignIn)),
         Kind::Own => None,
     };
-    let outcome = fetch::get_token(&client, target);
+    let outcome = call::get_token(&client, target);
     match (steps, user) {
         (Some(steps), Some(user)) => {
             report_exchange(&steps.finish(), &outcome);
             println!("identity:     {}", user_identity(&client, user));
         }
         (Some(steps), None) => {
-            browser::report_steps(&steps.finish(), &outcome);
+            browser_sign_in::report_steps(&steps.finish(), &outcome);
         }
         _ => println!("identity:     {}", identity(&client)),
     }
@@ -123,12 +120,12 @@ fn report_user(user: &UserArgs) {
     println!(
         "web token:    {}: {}",
         user.web_token_file,
-        web_token::describe_file(Path::new(&user.web_token_file), unix_now())
+        claims::describe_file(Path::new(&user.web_token_file), unix_now())
     );
 }
 
-/// Prints one `exchange:` line per step the library logged; when it
-/// logged none, says why there may be none.
+/// Prints one `exchange:` line per step the library reported; when it
+/// reported none, says why there may be none.
 fn report_exchange(steps: &[String], outcome: &Result<Token, Error>) {
     for step in steps {
         println!("exchange:     {step}");
@@ -136,62 +133,39 @@ fn report_exchange(steps: &[String], outcome: &Result<Token, Error>) {
     if steps.is_empty() {
         let why = match outcome {
             Err(_) => "no step ran: the call failed before the exchange",
-            Ok(_) => "no step was logged",
+            Ok(_) => "no step was reported",
         };
         println!("exchange:     {why}");
     }
 }
 
-/// The library's records of the steps of a call (the exchange, or the
-/// browser sign-in), captured through its log sink at info level while
-/// the call runs; other records go to stderr as they would have without
-/// the capture.
-struct StepLog {
-    steps: Arc<Mutex<Vec<String>>>,
-    level_before: LogLevel,
+/// The steps of a call (the exchange, or the browser sign-in) as the
+/// library reports them while the call runs: typed events, not log text.
+struct Steps {
+    seen: Arc<Mutex<Vec<String>>>,
 }
 
-impl StepLog {
-    /// Starts capturing the records that `step` finds a step in.
-    fn start(step: fn(&str) -> Option<&str>) -> StepLog {
-        rs_idc::log::init_from_env();
-        let level_before = rs_idc::log::level();
-        let steps = Arc::new(Mutex::new(Vec::new()));
-        let captured = Arc::clone(&steps);
-        rs_idc::log::set_sink(Some(Arc::new(
-            move |level: LogLevel, line: &str| match step(line) {
-                Some(step) => captured
-                    .lock()
+impl Steps {
+    /// Starts taking the steps of `flow`.
+    fn observe(flow: Flow) -> Steps {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&seen);
+        rs_idc::steps::observe(Some(Arc::new(move |step: &Step| {
+            if step.flow() == flow {
+                sink.lock()
                     .unwrap_or_else(PoisonError::into_inner)
-                    .push(step.to_owned()),
-                None if level <= level_before => eprintln!("{line}"),
-                None => {}
-            },
-        )));
-        if level_before < LogLevel::Info {
-            rs_idc::log::set_level(LogLevel::Info);
-        }
-        StepLog {
-            steps,
-            level_before,
-        }
+                    .push(step.to_string());
+            }
+        })));
+        Steps { seen }
     }
 
-    /// Stops capturing and returns the steps, oldest first.
+    /// Stops and returns the steps, oldest first.
     fn finish(self) -> Vec<String> {
-        rs_idc::log::set_sink(None);
-        rs_idc::log::set_level(self.level_before);
-        let mut steps = self.steps.lock().unwrap_or_else(PoisonError::into_inner);
-        std::mem::take(&mut *steps)
+        rs_idc::steps::observe(None);
+        let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
+        std::mem::take(&mut *seen)
     }
-}
-
-/// The step a log line tells, if it is a record of an exchange step:
-/// the text after [`EXCHANGE_RECORD`].
-fn exchange_step(line: &str) -> Option<&str> {
-    line.split_once(EXCHANGE_RECORD)
-        .map(|(_, step)| step.trim())
-        .filter(|step| !step.is_empty())
 }
 
 /// The identity the call was signed with: the access key id by its ends,
@@ -248,7 +222,7 @@ fn report_outcome(outcome: Result<Token, Error>, kind: Kind) -> i32 {
             println!("call:         FAILED: {name}: {}", err.message());
             let step = match kind {
                 Kind::User => user_next_step(err.status()),
-                Kind::Browser => browser::next_step(&err),
+                Kind::Browser => browser_sign_in::next_step(&err),
                 Kind::Own => None,
             };
             println!(
@@ -359,21 +333,6 @@ fn unix_now() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn exchange_steps_are_read_from_records() {
-        assert_eq!(
-            exchange_step(
-                "rs-idc info rs_idc: per-user exchange: CreateTokenWithIAM (jwt-bearer) ok"
-            ),
-            Some("CreateTokenWithIAM (jwt-bearer) ok")
-        );
-        assert_eq!(exchange_step("rs-idc info rs_idc: token fetched"), None);
-        assert_eq!(
-            exchange_step("rs-idc info rs_idc: per-user exchange:  "),
-            None
-        );
-    }
 
     #[test]
     fn per_user_failures_have_their_own_next_steps() {

@@ -10,12 +10,12 @@
 //! report, and `browser` opens the browser sign-in and reports on it.
 
 mod args;
-mod browser;
+mod browser_sign_in;
+mod call;
 mod check;
-mod fetch;
+mod claims;
 mod output;
 mod setup;
-mod web_token;
 
 use args::{Args, Command, Mode, USAGE};
 use rs_idc::Status;
@@ -54,7 +54,7 @@ fn print_token(args: &Args) -> i32 {
         eprintln!("rs-idc-token: give --cluster-id, --workgroup, --host or --browser\n\n{USAGE}");
         return EXIT_USAGE;
     };
-    let token = match fetch::client(args).and_then(|client| fetch::get_token(&client, target)) {
+    let token = match call::client(args).and_then(|client| call::get_token(&client, target)) {
         Ok(token) => token,
         Err(err) => {
             output::print_error(&err);

@@ -15,9 +15,6 @@ const DEFAULT_TIMEOUT_S: &str = "120";
 /// The loopback port when `--listen-port` is not given (the library's
 /// default).
 const DEFAULT_LISTEN_PORT: &str = "7890";
-/// What the library's log records of the sign-in come after: their
-/// target.
-const SIGN_IN_TARGET: &str = "rs_idc::browser";
 
 /// With `--open-with`, makes the library open the sign-in page with that
 /// command instead of the system's opener.
@@ -90,22 +87,8 @@ pub fn report_settings(args: &BrowserArgs, region: Option<&str>) {
     );
 }
 
-/// The step a log line tells, if it is a record of the sign-in: its
-/// message, without the words `browser sign-in`.
-pub fn sign_in_step(line: &str) -> Option<&str> {
-    let (_, rest) = line.split_once(SIGN_IN_TARGET)?;
-    // The module's own records, or those of a module inside it.
-    let (_, message) = rest.split_once(": ")?;
-    let step = message
-        .strip_prefix("browser sign-in: ")
-        .or_else(|| message.strip_prefix("browser sign-in "))
-        .unwrap_or(message)
-        .trim();
-    (!step.is_empty()).then_some(step)
-}
-
-/// Prints one `sign-in:` line per step the library logged (when it logged
-/// none, says why there may be none), then who the token is for.
+/// Prints one `sign-in:` line per step the library reported (when it
+/// reported none, says why there may be none), then who the token is for.
 pub fn report_steps(steps: &[String], outcome: &Result<Token, Error>) {
     for step in steps {
         println!("sign-in:      {step}");
@@ -113,7 +96,7 @@ pub fn report_steps(steps: &[String], outcome: &Result<Token, Error>) {
     if steps.is_empty() {
         let why = match outcome {
             Err(_) => "no step ran: the call failed before the sign-in",
-            Ok(_) => "no step was logged",
+            Ok(_) => "no step was reported",
         };
         println!("sign-in:      {why}");
     }
@@ -152,29 +135,6 @@ pub fn next_step(err: &Error) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sign_in_steps_are_the_messages_of_the_browser_records() {
-        assert_eq!(
-            sign_in_step("rs-idc INFO rs_idc::browser: browser sign-in: signed in"),
-            Some("signed in")
-        );
-        assert_eq!(
-            sign_in_step(
-                "rs-idc INFO rs_idc::browser: browser sign-in renewed with the refresh token"
-            ),
-            Some("renewed with the refresh token")
-        );
-        assert_eq!(
-            sign_in_step("rs-idc INFO rs_idc::users: per-user exchange: x"),
-            None
-        );
-        assert_eq!(sign_in_step("rs-idc INFO rs_idc::browser: "), None);
-        assert_eq!(
-            sign_in_step("rs-idc INFO rs_idc::browser::listener: browser sign-in: waiting"),
-            Some("waiting")
-        );
-    }
 
     #[test]
     fn the_url_is_one_argument_that_the_shell_never_reads() {

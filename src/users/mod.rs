@@ -13,7 +13,11 @@
 //!    token;
 //! 3. STS AssumeRole of `access_role_arn` with the identity context.
 
-use crate::aws::{self, exchange};
+mod file;
+
+pub(crate) use file::{web_token_from_file, WEB_TOKEN_FILES};
+
+use crate::aws::{self, propagation};
 use crate::clock::{monotonic_ms, unix_now, Deadline};
 use crate::error::Error;
 use crate::kept::{Due, HandleId, Keepable, Kept};
@@ -22,8 +26,8 @@ use crate::runtime;
 use crate::settings::UserSettings;
 use crate::snapshot::{Keep, Snapshot};
 use crate::status::Status;
+use crate::steps::{self, Step};
 use crate::web_token::WebToken;
-use std::path::Path;
 use std::sync::{Arc, LazyLock};
 use std::time::{Duration, SystemTime};
 use zeroize::Zeroizing;
@@ -32,18 +36,9 @@ use zeroize::Zeroizing;
 pub(crate) static USERS: LazyLock<Kept<UserKey, Arc<UserSession>>> =
     LazyLock::new(|| Kept::new("user sessions", 16, 256));
 
-/// Each handle's `web_token_file` as it was last read.
-pub(crate) static WEB_TOKEN_FILES: LazyLock<Kept<HandleId, Arc<FileRead>>> =
-    LazyLock::new(|| Kept::new("web token files", 4, 64));
-
 /// Application-role credentials are used again while this much of their
 /// life is left.
 const BOOTSTRAP_MARGIN: Duration = Duration::from_secs(60);
-
-/// A file whose last change is more recent than this may change again
-/// without its change time moving (file times are coarse), so it is read
-/// again on the next call rather than trusted by its times.
-const SETTLE: Duration = Duration::from_secs(2);
 
 /// A user's session: whose handle, and which web token (by its keyed
 /// digest).
@@ -124,86 +119,6 @@ pub(crate) fn drop_handle(handle: HandleId) {
     WEB_TOKEN_FILES.remove_where(|key, _| *key == handle);
 }
 
-/// A web token file as it was read: the web token, while the file stays
-/// as stamped.
-pub(crate) struct FileRead {
-    stamp: FileStamp,
-    web_token: Arc<WebToken>,
-    /// Whether the file's times can be trusted to show the next change
-    /// (its last change was not too recent when it was read).
-    settled: bool,
-}
-
-impl Keepable for Arc<FileRead> {}
-
-/// What tells one version of a file from another without reading it. The
-/// change time (`ctime`) moves with every write and cannot be set back
-/// (`utimensat` sets only the access and modification times), so a file
-/// rewritten in place, to the same size and with its old times restored,
-/// still shows a new stamp.
-#[derive(Clone, Copy, PartialEq, Eq)]
-struct FileStamp {
-    device: u64,
-    inode: u64,
-    size: u64,
-    modified_ns: i128,
-    changed_ns: i128,
-}
-
-impl FileStamp {
-    fn of(path: &Path) -> Option<FileStamp> {
-        use std::os::unix::fs::MetadataExt;
-        let meta = std::fs::metadata(path).ok()?;
-        let ns = |secs: i64, nanos: i64| i128::from(secs) * 1_000_000_000 + i128::from(nanos);
-        Some(FileStamp {
-            device: meta.dev(),
-            inode: meta.ino(),
-            size: meta.size(),
-            modified_ns: ns(meta.mtime(), meta.mtime_nsec()),
-            changed_ns: ns(meta.ctime(), meta.ctime_nsec()),
-        })
-    }
-
-    /// Whether the last change was at least [`SETTLE`] before `now`.
-    fn settled(&self, now: SystemTime) -> bool {
-        let now_ns = now
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map_or(0, |since| since.as_nanos() as i128);
-        self.changed_ns + SETTLE.as_nanos() as i128 <= now_ns
-    }
-}
-
-/// The web token in `handle`'s web token file `path`: the one read
-/// before while the file is unchanged, else read now. A session serves
-/// only the web token the file holds, since sessions are keyed by the
-/// token's digest.
-pub(crate) fn web_token_from_file(handle: HandleId, path: &Path) -> Result<Arc<WebToken>, Error> {
-    let now = unix_now();
-    // Stamped before it is read: a change while it is read makes the next
-    // call read it again.
-    let stamp = FileStamp::of(path);
-    if let Some(read) = WEB_TOKEN_FILES.fresh(&handle, now) {
-        if read.settled && Some(read.stamp) == stamp {
-            return Ok(Arc::clone(&read.web_token));
-        }
-    }
-    let web_token = Arc::new(WebToken::read_file("web_token_file", path, now)?);
-    match stamp {
-        Some(stamp) => {
-            let read = FileRead {
-                stamp,
-                web_token: Arc::clone(&web_token),
-                settled: stamp.settled(SystemTime::now()),
-            };
-            WEB_TOKEN_FILES.keep(handle, Arc::new(read), Due::until(web_token.expires_at()));
-        }
-        None => {
-            WEB_TOKEN_FILES.remove_where(|key, _| *key == handle);
-        }
-    }
-    Ok(web_token)
-}
-
 /// What an exchange needs from its client.
 pub(crate) struct Exchange<'a> {
     pub service: &'a Arc<aws::Service>,
@@ -232,7 +147,7 @@ impl Exchange<'_> {
             Some(identity) => identity.clone(),
             None => {
                 let own = (self.own_identity)()?;
-                tracing::info!("per-user exchange: the handle's own credentials sign it");
+                steps::happened(Step::OwnCredentialsSign);
                 own
             }
         };
@@ -244,17 +159,14 @@ impl Exchange<'_> {
         let session_name = settings.identity_context_session_name().to_owned();
         let assertion = context.context;
         let identity = runtime::run(self.deadline, async move {
-            exchange::assume_role_with_context(&service, &signer, role, session_name, assertion)
+            propagation::assume_role_with_context(&service, &signer, role, session_name, assertion)
                 .await
         })?;
         let lifetime = identity
             .expiry()
             .and_then(|at| at.duration_since(SystemTime::now()).ok())
             .map_or(0, |left| left.as_secs());
-        tracing::info!(
-            "per-user exchange: AssumeRole of the access role gave the user's credentials; \
-             they expire in {lifetime} s"
-        );
+        steps::happened(Step::UserCredentials(lifetime));
         Ok(UserSession {
             snapshot: Arc::new(Snapshot::new(
                 self.service,
@@ -286,7 +198,7 @@ impl Exchange<'_> {
             .and_then(|previous| previous.bootstrap.as_ref())
             .filter(lasting)
         {
-            tracing::info!("per-user exchange: the application role's credentials are used again");
+            steps::happened(Step::ApplicationRoleReused);
             return Ok(identity.clone());
         }
         let service = Arc::clone(self.service);
@@ -294,11 +206,9 @@ impl Exchange<'_> {
         let session_name = self.settings.web_identity_session_name().to_owned();
         let token = Zeroizing::new(web_token.secret().to_owned());
         let identity = runtime::run(self.deadline, async move {
-            exchange::assume_role_with_web_token(&service, role, session_name, token).await
+            propagation::assume_role_with_web_token(&service, role, session_name, token).await
         })?;
-        tracing::info!(
-            "per-user exchange: AssumeRoleWithWebIdentity gave the application role's credentials"
-        );
+        steps::happened(Step::ApplicationRoleAssumed);
         Ok(identity)
     }
 
@@ -309,45 +219,36 @@ impl Exchange<'_> {
         signer: &aws::Identity,
         web_token: &WebToken,
         refresh_token: Option<Zeroizing<String>>,
-    ) -> Result<exchange::IdentityContext, Error> {
-        let create = |grant: exchange::Grant| {
+    ) -> Result<propagation::IdentityContext, Error> {
+        let create = |grant: propagation::Grant| {
             let service = Arc::clone(self.service);
             let signer = signer.clone();
             let client_id = self.settings.idc_application_arn.clone();
             runtime::run(self.deadline, async move {
-                exchange::create_token_with_iam(&service, &signer, client_id, grant).await
+                propagation::create_token_with_iam(&service, &signer, client_id, grant).await
             })
         };
         if let Some(refresh_token) = refresh_token {
-            match create(exchange::Grant::RefreshToken(refresh_token)) {
+            match create(propagation::Grant::RefreshToken(refresh_token)) {
                 Ok(context) => {
-                    tracing::info!(
-                        "per-user exchange: CreateTokenWithIAM (refresh_token grant) gave the \
-                         identity context"
-                    );
+                    steps::happened(Step::ContextFromRefreshToken);
                     return Ok(context);
                 }
                 Err(err) if err.status() == Status::Identity => {
-                    tracing::info!(
-                        "per-user exchange: the refresh token was refused ({}); presenting \
-                         the web token again",
-                        err.message()
-                    );
+                    steps::happened(Step::RefreshTokenRefused(err.message().to_owned()));
                 }
                 Err(err) => return Err(err),
             }
         }
         let token = Zeroizing::new(web_token.secret().to_owned());
-        let context = create(exchange::Grant::WebToken(token))?;
-        tracing::info!(
-            "per-user exchange: CreateTokenWithIAM (jwt-bearer grant) gave the identity context"
-        );
+        let context = create(propagation::Grant::WebToken(token))?;
+        steps::happened(Step::ContextFromWebToken);
         Ok(context)
     }
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::settings::Settings;
 
@@ -367,7 +268,7 @@ mod tests {
         Arc::new(service.unwrap())
     }
 
-    fn web_token(subject: &str, expires_at: i64) -> WebToken {
+    pub(crate) fn web_token(subject: &str, expires_at: i64) -> WebToken {
         let b64 = |text: &str| crate::values::base64url_encode(text.as_bytes()).to_string();
         let payload = format!(r#"{{"sub":"{subject}","exp":{expires_at}}}"#);
         let jwt = format!("{}.{}.c2ln", b64(r#"{"alg":"none"}"#), b64(&payload));
@@ -425,36 +326,5 @@ mod tests {
             .is_some_and(|s| !s.serves(now + 2));
         assert!(expired);
         drop_handle(handle);
-    }
-
-    #[test]
-    fn a_file_rewritten_in_place_with_its_times_restored_is_read_again() {
-        use std::os::unix::fs::FileExt;
-        let dir = std::env::temp_dir().join(format!("rs-idc-users-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("web-token");
-        let now = unix_now();
-        let (alice, bob) = (
-            web_token("alice", now + 3600),
-            web_token("bobby", now + 3600),
-        );
-        assert_eq!(alice.secret().len(), bob.secret().len());
-        std::fs::write(&path, alice.secret()).unwrap();
-        let handle = HandleId::new();
-        let first = web_token_from_file(handle, &path).unwrap();
-        assert_eq!(first.digest(), alice.digest());
-        let times = std::fs::metadata(&path).unwrap();
-        let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
-        file.write_all_at(bob.secret().as_bytes(), 0).unwrap();
-        file.set_times(
-            std::fs::FileTimes::new()
-                .set_accessed(times.accessed().unwrap())
-                .set_modified(times.modified().unwrap()),
-        )
-        .unwrap();
-        let second = web_token_from_file(handle, &path).unwrap();
-        assert_eq!(second.digest(), bob.digest());
-        drop_handle(handle);
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -1,7 +1,9 @@
-//! The token calls: the process-wide one and those of client handles.
+//! Client handles: the options type, making one, its token calls, freeing
+//! it, and what acts on everything the process keeps (clearing, forgetting
+//! a refused token).
 
 use super::{boundary, bounded_bytes, guard, identifiers, output_slot, text_argument, token_call};
-use crate::client::{default_client, Client};
+use crate::client::Client;
 use crate::error::Error;
 use crate::hosts::RS_IDC_MAX_HOST_LEN;
 use crate::memory::{clear_cache, forget_token};
@@ -10,59 +12,8 @@ use crate::options::{
     RS_IDC_MAX_OPTION_VALUE_LEN,
 };
 use crate::token::Api;
-use crate::web_token::RS_IDC_MAX_WEB_TOKEN_LEN;
 use std::ffi::{c_char, c_int};
 use std::sync::Arc;
-
-/// Gets an IAM Identity Center auth token for Amazon Redshift provisioned
-/// clusters with the process-wide client, which reads its settings from
-/// the environment on first use.
-///
-/// ids: n cluster identifiers, 1 to RS_IDC_MAX_IDENTIFIERS (20), each 1 to
-/// 63 ASCII letters, digits and hyphens, starting with a letter, not
-/// ending with a hyphen, without two hyphens in a row. Case, order and
-/// duplicates do not matter. They are checked before any network traffic.
-/// out: receives a new NUL-terminated token; release it with
-/// rs_idc_free_token().
-/// exp: receives the token's expiry in Unix seconds (UTC); may be NULL.
-///
-/// Returns RS_IDC_OK, or a negative RS_IDC_E* status; then *out is NULL,
-/// *exp is left alone and rs_idc_last_error() says why.
-///
-/// Settings, read once: AWS_REGION or AWS_DEFAULT_REGION, AWS_PROFILE, the
-/// config and credentials files and the rest of the AWS credential chain,
-/// AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_REDSHIFT, AWS_MAX_ATTEMPTS,
-/// AWS_RETRY_MODE, AWS_CA_BUNDLE, HTTPS_PROXY, HTTP_PROXY, ALL_PROXY,
-/// NO_PROXY, RS_IDC_TIMEOUT_MS (whole call, retries included, default
-/// 20000), RS_IDC_CONNECT_TIMEOUT_MS (default 3000), RS_IDC_CACHE (0 turns
-/// the cache off) and RS_IDC_ALLOW_HTTP. Credentials taken from the
-/// environment are read again when they change.
-///
-/// Cache: tokens are kept per API, region, endpoint, complete credentials
-/// (access key id, secret key and session token, through a keyed hash) and
-/// identifier set, and served while more than the smaller of five minutes
-/// and half their lifetime is left; a cached answer costs a copy.
-/// Concurrent calls for the same set and credentials make one request when
-/// their time bounds, attempts, proxies and CA certificates match too.
-///
-/// Threads: any thread, at once, also one owned by another async runtime,
-/// and after fork() in the child.
-///
-/// Pointers: ids must point to n pointers, each a C string; out must be
-/// writable; exp NULL or writable. NULL ids, out or ids[i] give
-/// RS_IDC_EINVAL.
-#[no_mangle]
-pub unsafe extern "C" fn rs_idc_get_token(
-    ids: *mut *const c_char,
-    n: usize,
-    out: *mut *mut c_char,
-    exp: *mut i64,
-) -> c_int {
-    token_call(out, exp, |hand| {
-        let ids = identifiers("ids", ids, n)?;
-        default_client()?.read_api_token(Api::Provisioned, &ids, |token| hand.write(token))
-    })
-}
 
 /// One setting for rs_idc_client_new(): a key and its value, both
 /// NUL-terminated C strings.
@@ -206,14 +157,17 @@ pub(super) unsafe fn client_ref<'a>(client: *mut rs_idc_client) -> Result<&'a Ar
 /// given come from the environment, as for rs_idc_get_token().
 /// A web_token_file must be a regular file when the handle is made.
 ///
-/// options: n options; may be NULL when n is 0; at most RS_IDC_MAX_OPTIONS.
+/// options, n: n options, at most RS_IDC_MAX_OPTIONS; options may be NULL
+/// when n is 0.
 /// out: receives the new handle; release it with rs_idc_client_free().
 ///
 /// Every option is checked here, and nothing is contacted until the first
-/// token call. Returns RS_IDC_OK, or RS_IDC_EINVAL for an unknown key, a
-/// key given twice, a malformed value, credentials without all three
-/// parts or an unusable CA file; then *out is NULL and rs_idc_last_error()
-/// names the key (never a secret value or a password).
+/// token call.
+///
+/// Returns RS_IDC_OK, or RS_IDC_EINVAL for an unknown key, a key given
+/// twice, a malformed value, credentials without all three parts or an
+/// unusable CA file; then *out is NULL and rs_idc_last_error() names the
+/// key (never a secret value or a password).
 ///
 /// Threads: any thread.
 ///
@@ -235,11 +189,17 @@ pub unsafe extern "C" fn rs_idc_client_new(
     })
 }
 
-/// As rs_idc_get_token(), with the settings of a client handle.
+/// Gets a token for Redshift provisioned clusters with the settings of a
+/// client handle. The call is rs_idc_get_token() with the handle's
+/// settings in place of the environment's.
 ///
 /// client: a handle from rs_idc_client_new(); NULL gives RS_IDC_EINVAL.
-/// The other arguments, the result and the thread rules are those of
-/// rs_idc_get_token(); many threads may use one handle at once.
+/// ids, n, out, exp: as for rs_idc_get_token().
+///
+/// Returns RS_IDC_OK or a negative status, as rs_idc_get_token() does.
+///
+/// Threads: as for rs_idc_get_token(); many threads may use one handle at
+/// once.
 ///
 /// Pointers: client must be NULL or a live handle; the others as for
 /// rs_idc_get_token().
@@ -261,9 +221,17 @@ pub unsafe extern "C" fn rs_idc_client_get_token(
 /// Gets a token for Redshift Serverless workgroups (the API
 /// redshift-serverless:GetIdentityCenterAuthToken).
 ///
-/// workgroups: n names, 1 to RS_IDC_MAX_IDENTIFIERS, each 3 to 64
+/// client, out, exp: as for rs_idc_client_get_token().
+/// workgroups, n: n names, 1 to RS_IDC_MAX_IDENTIFIERS, each 3 to 64
 /// lower-case ASCII letters, digits and hyphens, checked before any
-/// network traffic. Otherwise as rs_idc_client_get_token().
+/// network traffic.
+///
+/// Otherwise as rs_idc_client_get_token().
+///
+/// Returns RS_IDC_OK or a negative status, as rs_idc_client_get_token()
+/// does.
+///
+/// Threads: any thread; many threads may use one handle at once.
 ///
 /// Pointers: as rs_idc_client_get_token(), with workgroups for ids.
 #[no_mangle]
@@ -284,6 +252,7 @@ pub unsafe extern "C" fn rs_idc_client_get_serverless_token(
 /// Gets a token for the cluster or workgroup a host name names, as the
 /// official drivers read it.
 ///
+/// client, out, exp: as for rs_idc_client_get_token().
 /// host: at most RS_IDC_MAX_HOST_LEN bytes, one of:
 /// - CLUSTER.ID.REGION.redshift.amazonaws.com or
 ///   WORKGROUP.ACCOUNT.REGION.redshift-serverless.amazonaws.com (also
@@ -301,6 +270,12 @@ pub unsafe extern "C" fn rs_idc_client_get_serverless_token(
 /// RS_IDC_EINVAL: pass the identifier instead. Otherwise as
 /// rs_idc_client_get_token().
 ///
+/// Returns RS_IDC_OK or a negative status, as rs_idc_client_get_token()
+/// does, and RS_IDC_ENOTFOUND for a custom domain name neither service
+/// knows.
+///
+/// Threads: any thread; many threads may use one handle at once.
+///
 /// Pointers: client must be NULL or a live handle; host NULL or a C
 /// string; out and exp as for rs_idc_get_token().
 #[no_mangle]
@@ -317,99 +292,10 @@ pub unsafe extern "C" fn rs_idc_client_get_token_for_host(
     })
 }
 
-/// Gets the token of one user of a multi-user program (a BI server, a
-/// gateway, a pool) for Redshift provisioned clusters, from that user's
-/// identity-provider token: trusted identity propagation with IAM
-/// Identity Center.
+/// Releases a client handle and wipes its secret settings.
 ///
-/// client: a handle made with the options idc_application_arn and
-/// access_role_arn (else RS_IDC_EINVAL).
-/// web_token: the user's token from their identity provider, a JWT (an
-/// OIDC ID or access token), at most RS_IDC_MAX_WEB_TOKEN_LEN bytes.
-/// ids, n, out, exp: as rs_idc_client_get_token().
-///
-/// The exchange: the handle's own credentials (or, with
-/// application_role_arn, that role assumed with the web token) call
-/// SSO-OIDC CreateTokenWithIAM with the web token; the identity context it
-/// returns is given to STS AssumeRole of access_role_arn; the user's
-/// identity-enhanced credentials then get the token. They are kept per
-/// handle and web token until shortly before they expire (then renewed
-/// with the refresh token, or the web token when that is refused), at most
-/// 4096 users in the process, and concurrent calls for one user make one
-/// exchange. Tokens are cached per user by the same rule as every token:
-/// users never receive each other's.
-///
-/// Returns RS_IDC_OK, or a negative status: RS_IDC_EINVAL for a web token
-/// that is not a JWT with a numeric exp claim, RS_IDC_EIDENTITY for an
-/// expired one (both before any network traffic) and for a web token or
-/// application the services refuse (the message has the service's code
-/// and request id), RS_IDC_EDENIED when a role may not be assumed; the
-/// others as rs_idc_client_get_token(). The web token is a secret: it is
-/// never in a message or a log record.
-///
-/// Pointers: client must be NULL or a live handle; web_token NULL or a C
-/// string; the others as for rs_idc_get_token().
-#[no_mangle]
-pub unsafe extern "C" fn rs_idc_client_get_user_token(
-    client: *mut rs_idc_client,
-    web_token: *const c_char,
-    ids: *mut *const c_char,
-    n: usize,
-    out: *mut *mut c_char,
-    exp: *mut i64,
-) -> c_int {
-    user_token_call(client, web_token, Api::Provisioned, "ids", ids, n, out, exp)
-}
-
-/// As rs_idc_client_get_user_token(), for Redshift Serverless workgroups
-/// (names as for rs_idc_client_get_serverless_token()).
-///
-/// Pointers: as rs_idc_client_get_user_token(), with workgroups for ids.
-#[no_mangle]
-pub unsafe extern "C" fn rs_idc_client_get_user_serverless_token(
-    client: *mut rs_idc_client,
-    web_token: *const c_char,
-    workgroups: *mut *const c_char,
-    n: usize,
-    out: *mut *mut c_char,
-    exp: *mut i64,
-) -> c_int {
-    user_token_call(
-        client,
-        web_token,
-        Api::Serverless,
-        "workgroups",
-        workgroups,
-        n,
-        out,
-        exp,
-    )
-}
-
-/// The body of both per-user calls; `name` names the identifiers.
-///
-/// # Safety
-/// As the two calls' pointer rules.
-#[allow(clippy::too_many_arguments)] // the C arguments, passed through
-unsafe fn user_token_call(
-    client: *mut rs_idc_client,
-    web_token: *const c_char,
-    api: Api,
-    name: &str,
-    ids: *mut *const c_char,
-    n: usize,
-    out: *mut *mut c_char,
-    exp: *mut i64,
-) -> c_int {
-    token_call(out, exp, |hand| {
-        let client = client_ref(client)?;
-        let web_token = text_argument("web_token", web_token, RS_IDC_MAX_WEB_TOKEN_LEN + 1)?;
-        let ids = identifiers(name, ids, n)?;
-        client.read_user_token(api, web_token, &ids, |token| hand.write(token))
-    })
-}
-
-/// Releases a client handle and wipes its secret settings. NULL is fine.
+/// client: a handle from rs_idc_client_new(); NULL is fine and does
+/// nothing.
 ///
 /// Threads: no call on the handle may be running or follow.
 ///

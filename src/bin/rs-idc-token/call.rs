@@ -3,7 +3,7 @@
 //! (or, for the browser sign-in, once before it).
 
 use crate::args::{Args, Target};
-use crate::browser;
+use crate::browser_sign_in;
 use rs_idc::options::settings_from_options;
 use rs_idc::{Client, Error, Token};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
@@ -64,8 +64,8 @@ pub fn client(args: &Args) -> Result<Client, Error> {
 /// notice then comes once, before the browser opens.
 pub fn get_token(client: &Client, target: &Target) -> Result<Token, Error> {
     if let Target::Browser(args) = target {
-        browser::install_opener(args);
-        browser::announce(args);
+        browser_sign_in::install_opener(args);
+        browser_sign_in::announce(args);
         return client.get_browser_token();
     }
     with_waiting_notice(|| match target {

@@ -1,10 +1,11 @@
-//! Fetching a token: from the service, or from a call in flight for the
-//! same key, identity and settings; a successful one is cached. A fetch
-//! owns what it needs, so that a refresh ahead can run on a thread of its
-//! own after the call that started it has returned.
+//! The cache's read-through: a cached token (starting a refresh ahead in
+//! its window), else a token from the service or from a call in flight for
+//! the same key, identity and settings, cached when it succeeds. A fetch
+//! owns what it needs, so that a refresh ahead can run on a thread of the
+//! pool after the call that started it has returned.
 
+use super::{Key, KeyRef, TOKENS};
 use crate::aws;
-use crate::cache::{self, Key, TOKENS};
 use crate::clock::{unix_now, Deadline};
 use crate::error::Error;
 use crate::flight::Listener;
@@ -55,7 +56,7 @@ pub(crate) fn cached<R, F: FnOnce(&Token) -> R>(
     read: F,
     refresh: impl FnOnce() -> Option<Fetch>,
 ) -> Result<R, F> {
-    match cache::read(snapshot.key(api, ids), unix_now(), read)? {
+    match super::read(KeyRef::of(snapshot, api, ids), unix_now(), read)? {
         Cached::Fresh(done) => Ok(done),
         Cached::RefreshAhead(done) => {
             match refresh() {
@@ -80,7 +81,7 @@ pub(crate) fn listen(
     if !policy.cache {
         return Err(listener);
     }
-    let key = Key::new(snapshot.key(api, ids));
+    let key = Key::new(KeyRef::of(snapshot, api, ids));
     TOKENS.listen(key, &policy.flight_settings, listener)
 }
 
@@ -91,7 +92,7 @@ impl Fetch {
         if !self.policy.cache {
             return self.call(deadline);
         }
-        let key = Key::new(self.snapshot.key(self.api, &self.ids));
+        let key = Key::new(KeyRef::of(&self.snapshot, self.api, &self.ids));
         let settings = &self.policy.flight_settings;
         TOKENS.fly(
             &key,
@@ -101,7 +102,7 @@ impl Fetch {
             |_| {
                 let minted_at = unix_now();
                 let token = self.call(deadline)?;
-                let due = cache::due(&token, minted_at, self.policy.margin, self.policy.ahead);
+                let due = super::due(&token, minted_at, self.policy.margin, self.policy.ahead);
                 Ok((token, due))
             },
         )

@@ -1,0 +1,25 @@
+#include <stdio.h>
+#include <rs_idc.h>
+
+int main(void)
+{
+    rs_idc_option options[] = {
+        {"issuer_url", "https://identitycenter.amazonaws.com/ssoins-1111111111111111"},
+        {"idc_region", "us-east-1"},
+        {"region", "eu-west-1"},
+        {"idp_response_timeout_s", "120"},
+    };
+    rs_idc_client *client = NULL;
+    char *access_token = NULL;
+    int status = rs_idc_client_new(options, 4, &client);
+    if (status == RS_IDC_OK)
+        status = rs_idc_client_get_browser_token(client, &access_token, NULL);
+    if (status != RS_IDC_OK) {
+        fprintf(stderr, "%s: %s\n", rs_idc_status_str(status), rs_idc_last_error());
+    } else {
+        /* Log in with token_type=ACCESS_TOKEN. */
+        rs_idc_free_token(access_token);
+    }
+    rs_idc_client_free(client);
+    return status == RS_IDC_OK ? 0 : 1;
+}
