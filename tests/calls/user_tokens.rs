@@ -3,9 +3,7 @@
 //! identity context, against the fake, which verifies the web tokens and
 //! marks every token with the user it was issued to.
 
-mod common;
-
-use common::credentials;
+use crate::common::{self, credentials};
 use rs_idc::{Client, Settings, StaticCredentials, Status, UserSettings};
 use rs_idc_fake::{keys, token_subject, FakeOptions, FakeServer, WebTokenSpec};
 use std::sync::Barrier;

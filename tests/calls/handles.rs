@@ -1,9 +1,7 @@
 //! Clients made from driver options: Redshift Serverless, host names and
 //! the plain-http rule, against the local fake endpoint.
 
-mod common;
-
-use common::enhanced;
+use crate::common::{self, enhanced};
 use rs_idc::options::settings_from_pairs;
 use rs_idc::{Client, Settings, Status};
 use rs_idc_fake::{keys, FakeServer};

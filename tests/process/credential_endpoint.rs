@@ -1,14 +1,17 @@
 //! The container credential endpoint is reached directly even when proxies
 //! are set, while the API call to a named host goes through the proxy.
 //!
-//! One test in its own binary: it changes the process environment.
+//! It changes the process environment: its turn alone (`common::alone()`)
+//! puts the environment back afterwards.
 
+use crate::common;
 use rs_idc::{Client, Settings};
 use rs_idc_fake::{FakeOptions, FakeProxy, FakeServer};
 use std::time::Duration;
 
 #[test]
 fn credentials_come_straight_from_the_container_endpoint_past_the_proxies() {
+    let _alone = common::alone();
     let plain = FakeServer::start().unwrap();
     let tls = FakeServer::start_with(FakeOptions {
         tls: true,

@@ -1,20 +1,15 @@
 //! Non-blocking requests: start, a descriptor that becomes readable, and
 //! an outcome that is exactly the blocking call's.
+//!
+//! The tests count the process's descriptors: each takes its turn alone
+//! (`common::alone()`).
 
-mod common;
-
-use common::enhanced;
+use crate::common::{self, enhanced};
 use rs_idc::requests::Request;
 use rs_idc::{Api, Client, Status};
 use rs_idc_fake::FakeServer;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::Duration;
-
-/// The tests count the process's descriptors: one at a time.
-fn one_at_a_time() -> MutexGuard<'static, ()> {
-    static TURN: Mutex<()> = Mutex::new(());
-    TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
 
 fn client(fake: &FakeServer) -> Arc<Client> {
     Arc::new(Client::new(common::settings(
@@ -43,7 +38,7 @@ fn open_fds() -> usize {
 
 #[test]
 fn an_uncached_token_arrives_through_the_descriptor() {
-    let _turn = one_at_a_time();
+    let _alone = common::alone();
     let fake = FakeServer::start().unwrap();
     let client = client(&fake);
     let request = Request::start(&client, Api::Provisioned, &["slow-300"]).unwrap();
@@ -64,7 +59,7 @@ fn an_uncached_token_arrives_through_the_descriptor() {
 
 #[test]
 fn a_cached_token_is_ready_at_once_and_errors_are_the_blocking_calls() {
-    let _turn = one_at_a_time();
+    let _alone = common::alone();
     let fake = FakeServer::start().unwrap();
     let client = client(&fake);
     client.get_token(&["c1"]).unwrap();
@@ -90,7 +85,7 @@ fn a_cached_token_is_ready_at_once_and_errors_are_the_blocking_calls() {
 
 #[test]
 fn concurrent_requests_share_one_call() {
-    let _turn = one_at_a_time();
+    let _alone = common::alone();
     let fake = FakeServer::start().unwrap();
     let client = client(&fake);
     let requests: Vec<Request> = (0..10)
@@ -105,7 +100,7 @@ fn concurrent_requests_share_one_call() {
 
 #[test]
 fn freed_requests_leak_no_descriptor_and_outlive_nothing() {
-    let _turn = one_at_a_time();
+    let _alone = common::alone();
     let fake = FakeServer::start().unwrap();
     let client = client(&fake);
     // Two rounds of 100 requests freed before they finish, on identifiers

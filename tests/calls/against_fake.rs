@@ -1,9 +1,7 @@
 //! The safe core against the local fake endpoint: success, every service
 //! error, every fault, the time bound, and credentials of each kind.
 
-mod common;
-
-use common::{credentials, enhanced};
+use crate::common::{self, credentials, enhanced};
 use rs_idc::{Client, Error, Settings, StaticCredentials, Status};
 use rs_idc_fake::{keys, FakeServer};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};

@@ -2,9 +2,7 @@
 //! normalisation, refresh inside the margin, switching it off, and
 //! identities that never share tokens.
 
-mod common;
-
-use common::{enhanced, second_identity};
+use crate::common::{self, enhanced, second_identity};
 use rs_idc::{Client, Settings, StaticCredentials, Status};
 use rs_idc_fake::FakeServer;
 use std::sync::Barrier;

@@ -7,8 +7,10 @@
 //! to rs_idc_client_new, which contacts nothing (clients made there are
 //! only freed). As a safety net the process environment still points the
 //! SDK at a loopback port where nothing listens, with metadata lookups
-//! disabled.
+//! disabled, while the tests that read it run (each alone, see
+//! [`loopback_only`]); the tests of pure functions run beside them.
 
+use crate::common;
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::select;
@@ -26,7 +28,7 @@ use std::collections::BTreeSet;
 use std::ffi::{c_char, CStr, CString};
 use std::path::PathBuf;
 use std::ptr;
-use std::sync::{Once, OnceLock};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 // ---------------------------------------------------------------------------
@@ -472,39 +474,43 @@ fn is_millis(value: &[u8]) -> bool {
 // ---------------------------------------------------------------------------
 // The environment: nothing may leave loopback, even by mistake.
 
-fn loopback_only() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        for (name, value) in [
-            ("AWS_EC2_METADATA_DISABLED", "true"),
-            ("AWS_ENDPOINT_URL", "http://127.0.0.1:9"),
-            ("AWS_REGION", "us-east-1"),
-            ("AWS_ACCESS_KEY_ID", "ASIAPROPERTYTESTS000"),
-            ("AWS_SECRET_ACCESS_KEY", "property-tests-secret"),
-            ("AWS_SESSION_TOKEN", "property-tests-session"),
-            ("AWS_MAX_ATTEMPTS", "1"),
-            ("RS_IDC_TIMEOUT_MS", "200"),
-            ("RS_IDC_CONNECT_TIMEOUT_MS", "100"),
-        ] {
-            std::env::set_var(name, value);
-        }
-        for name in [
-            "AWS_PROFILE",
-            "AWS_ENDPOINT_URL_REDSHIFT",
-            "AWS_ENDPOINT_URL_REDSHIFT_SERVERLESS",
-            "AWS_CA_BUNDLE",
-            "RS_IDC_CACHE",
-            "RS_IDC_ALLOW_HTTP",
-            "HTTPS_PROXY",
-            "https_proxy",
-            "HTTP_PROXY",
-            "http_proxy",
-            "ALL_PROXY",
-            "all_proxy",
-        ] {
-            std::env::remove_var(name);
-        }
-    });
+/// This test's turn alone, with the environment set so that nothing may
+/// leave loopback. The options and the C entry points read the
+/// environment, which is process-wide: a test that uses them holds its turn
+/// from its first input to its last, and the turn puts the environment back
+/// when it ends.
+fn loopback_only() -> common::Alone {
+    let alone = common::alone();
+    for (name, value) in [
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+        ("AWS_ENDPOINT_URL", "http://127.0.0.1:9"),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", "ASIAPROPERTYTESTS000"),
+        ("AWS_SECRET_ACCESS_KEY", "property-tests-secret"),
+        ("AWS_SESSION_TOKEN", "property-tests-session"),
+        ("AWS_MAX_ATTEMPTS", "1"),
+        ("RS_IDC_TIMEOUT_MS", "200"),
+        ("RS_IDC_CONNECT_TIMEOUT_MS", "100"),
+    ] {
+        std::env::set_var(name, value);
+    }
+    for name in [
+        "AWS_PROFILE",
+        "AWS_ENDPOINT_URL_REDSHIFT",
+        "AWS_ENDPOINT_URL_REDSHIFT_SERVERLESS",
+        "AWS_CA_BUNDLE",
+        "RS_IDC_CACHE",
+        "RS_IDC_ALLOW_HTTP",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+    ] {
+        std::env::remove_var(name);
+    }
+    alone
 }
 
 fn last_error() -> String {
@@ -728,10 +734,10 @@ proptest! {
 // ---------------------------------------------------------------------------
 // Client options.
 
-proptest! {
-    #[test]
-    fn every_known_key_takes_a_valid_value(options in valid_options()) {
-        loopback_only();
+#[test]
+fn every_known_key_takes_a_valid_value() {
+    let _alone = loopback_only();
+    proptest!(|(options in valid_options())| {
         let settings = settings_from_options(&raw(&options));
         prop_assert!(settings.is_ok(), "{options:?}: {:?}", settings.err());
         let settings = settings.unwrap();
@@ -760,10 +766,13 @@ proptest! {
                 _ => {}
             }
         }
-    }
+    });
+}
 
-    #[test]
-    fn each_key_alone_takes_a_valid_value(
+#[test]
+fn each_key_alone_takes_a_valid_value() {
+    let _alone = loopback_only();
+    proptest!(|(
         (key, value) in select(known_keys())
             .prop_filter("credentials come in threes, per-user keys with two", |k| {
                 !matches!(*k, "access_key_id" | "secret_access_key" | "session_token")
@@ -771,15 +780,17 @@ proptest! {
             })
             .prop_flat_map(|key| (Just(key), valid_value(key))),
         mask in any::<u64>(),
-    ) {
-        loopback_only();
+    )| {
         let options = [(mixed_case(key, mask), value)];
         let result = settings_from_options(&raw(&options));
         prop_assert!(result.is_ok(), "{options:?}: {:?}", result.err());
-    }
+    });
+}
 
-    #[test]
-    fn unknown_keys_are_refused_naming_their_position(
+#[test]
+fn unknown_keys_are_refused_naming_their_position() {
+    let _alone = loopback_only();
+    proptest!(|(
         (good, unknown, at) in valid_options().prop_flat_map(|good| {
             let n = good.len();
             let unknown = prop_oneof![
@@ -792,18 +803,20 @@ proptest! {
             (Just(good), unknown, 0..=n)
         }),
         value in any_value(),
-    ) {
-        loopback_only();
+    )| {
         let mut options = raw(&good);
         options.insert(at, (unknown.as_slice(), Some(value.as_slice())));
         let err = settings_from_options(&options).unwrap_err();
         prop_assert_eq!(err.status(), Status::InvalidArgument);
         let prefix = format!("options[{at}]: ");
         prop_assert!(err.message().starts_with(&prefix), "{}", err.message());
-    }
+    });
+}
 
-    #[test]
-    fn timeouts_outside_one_to_an_hour_are_refused_naming_the_key(
+#[test]
+fn timeouts_outside_one_to_an_hour_are_refused_naming_the_key() {
+    let _alone = loopback_only();
+    proptest!(|(
         key in select(vec!["timeout_ms", "connect_timeout_ms"]),
         value in prop_oneof![
             Just(b"0".to_vec()),
@@ -816,28 +829,32 @@ proptest! {
             any_value(),
         ]
         .prop_filter("must not be a valid time bound", |v| !is_millis(v)),
-    ) {
-        loopback_only();
+    )| {
         let err = settings_from_options(&[(key.as_bytes(), Some(&value))]).unwrap_err();
         prop_assert_eq!(err.status(), Status::InvalidArgument);
         prop_assert!(err.message().starts_with(key), "{}", err.message());
-    }
+    });
+}
 
-    #[test]
-    fn timeout_values_are_accepted_exactly_when_valid(
+#[test]
+fn timeout_values_are_accepted_exactly_when_valid() {
+    let _alone = loopback_only();
+    proptest!(|(
         key in select(vec!["timeout_ms", "connect_timeout_ms"]),
         value in prop_oneof![
             (0u64..4_000_000).prop_map(|n| n.to_string().into_bytes()),
             any_value(),
         ],
-    ) {
-        loopback_only();
+    )| {
         let result = settings_from_options(&[(key.as_bytes(), Some(&value))]);
         prop_assert_eq!(result.is_ok(), is_millis(&value));
-    }
+    });
+}
 
-    #[test]
-    fn settings_from_options_takes_any_pairs(
+#[test]
+fn settings_from_options_takes_any_pairs() {
+    let _alone = loopback_only();
+    proptest!(|(
         pairs in vec(
             (
                 prop_oneof![
@@ -850,8 +867,7 @@ proptest! {
             ),
             0..=RS_IDC_MAX_OPTIONS + 2,
         ),
-    ) {
-        loopback_only();
+    )| {
         let options: Vec<RawOption<'_>> =
             pairs.iter().map(|(k, v)| (k.as_slice(), v.as_deref())).collect();
         match settings_from_options(&options) {
@@ -861,10 +877,13 @@ proptest! {
                 prop_assert!(!err.message().is_empty());
             }
         }
-    }
+    });
+}
 
-    #[test]
-    fn secrets_never_appear_in_messages(
+#[test]
+fn secrets_never_appear_in_messages() {
+    let _alone = loopback_only();
+    proptest!(|(
         secret in "[A-Za-z0-9]{24,64}",
         session in "[A-Za-z0-9]{24,64}",
         with_key_id in any::<bool>(),
@@ -878,8 +897,7 @@ proptest! {
             }), any_value()),
             0..4,
         ),
-    ) {
-        loopback_only();
+    )| {
         let mut options: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
         if with_key_id {
             options.push((b"access_key_id".to_vec(), b"ASIAPROPERTYTEST".to_vec()));
@@ -924,7 +942,7 @@ proptest! {
                 }
             }
         }
-    }
+    });
 }
 
 // ---------------------------------------------------------------------------
@@ -977,10 +995,10 @@ fn c_view(id: &[u8], limit: usize) -> Vec<u8> {
     id.iter().copied().filter(|b| *b != 0).take(limit).collect()
 }
 
-proptest! {
-    #[test]
-    fn rs_idc_get_token_refuses_bad_identifiers(list in refused_id_lists()) {
-        loopback_only();
+#[test]
+fn rs_idc_get_token_refuses_bad_identifiers() {
+    let _alone = loopback_only();
+    proptest!(|(list in refused_id_lists())| {
         let strings: Vec<CString> = list.iter().map(|id| c_string(id)).collect();
         let mut ids: Vec<*const c_char> = strings.iter().map(|s| s.as_ptr()).collect();
         // A non-NULL array even for n = 0.
@@ -998,10 +1016,13 @@ proptest! {
         } else {
             prop_assert!(message.starts_with("n must be"), "{message}");
         }
-    }
+    });
+}
 
-    #[test]
-    fn rs_idc_client_new_agrees_with_settings_from_options(
+#[test]
+fn rs_idc_client_new_agrees_with_settings_from_options() {
+    let _alone = loopback_only();
+    proptest!(|(
         pairs in vec(
             (
                 prop_oneof![
@@ -1014,8 +1035,7 @@ proptest! {
             ),
             1..=RS_IDC_MAX_OPTIONS + 2,
         ),
-    ) {
-        loopback_only();
+    )| {
         let strings: Vec<(CString, Option<CString>)> = pairs
             .iter()
             .map(|(k, v)| (c_string(k), v.as_deref().map(c_string)))
@@ -1050,10 +1070,13 @@ proptest! {
                 prop_assert_eq!(last_error(), err.message());
             }
         }
-    }
+    });
+}
 
-    #[test]
-    fn rs_idc_client_new_refuses_bad_options(
+#[test]
+fn rs_idc_client_new_refuses_bad_options() {
+    let _alone = loopback_only();
+    proptest!(|(
         (good, bad, at) in valid_options().prop_flat_map(|good| {
             let n = good.len();
             let bad = prop_oneof![
@@ -1077,8 +1100,7 @@ proptest! {
             ];
             (Just(good), bad, 0..=n)
         }),
-    ) {
-        loopback_only();
+    )| {
         let mut pairs: Vec<(Vec<u8>, Vec<u8>)> = good
             .into_iter()
             .map(|(k, v)| (k.into_bytes(), v.into_bytes()))
@@ -1095,11 +1117,13 @@ proptest! {
         prop_assert_eq!(status, RS_IDC_EINVAL);
         prop_assert!(client.is_null());
         prop_assert!(!last_error().is_empty());
-    }
+    });
+}
 
-    #[test]
-    fn rs_idc_client_new_refuses_too_many_options(n in RS_IDC_MAX_OPTIONS + 1..200) {
-        loopback_only();
+#[test]
+fn rs_idc_client_new_refuses_too_many_options() {
+    let _alone = loopback_only();
+    proptest!(|(n in RS_IDC_MAX_OPTIONS + 1..200)| {
         let key = c"cache";
         let value = c"on";
         let options: Vec<rs_idc_option> =
@@ -1110,5 +1134,5 @@ proptest! {
         prop_assert!(client.is_null());
         let got = format!("got {n}");
         prop_assert!(last_error().contains(&got), "{}", last_error());
-    }
+    });
 }

@@ -4,9 +4,7 @@
 //! cached token, a call in flight or an error. Calls in flight are shared
 //! only by handles whose outcome-changing settings match.
 
-mod common;
-
-use common::{credentials, enhanced};
+use crate::common::{self, credentials, enhanced};
 use rs_idc::{Client, StaticCredentials, Status, Token};
 use rs_idc_fake::{keys, FakeServer};
 use std::sync::Barrier;

@@ -2,9 +2,7 @@
 //! status it must give, the time bound it must respect, and a healthy call
 //! right after it. Prints the matrix (statuses and times, nothing secret).
 
-mod common;
-
-use common::enhanced;
+use crate::common::{self, enhanced};
 use rs_idc::{Client, Settings, Status};
 use rs_idc_fake::FakeServer;
 use std::time::{Duration, Instant};

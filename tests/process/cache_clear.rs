@@ -1,15 +1,15 @@
-//! Clearing the process-wide cache. Its own test binary (so its own
-//! process): a clear in the middle of another test would change that test's
-//! request count.
+//! Clearing the process-wide cache. Its turn alone (`common::alone()`): a
+//! clear in the middle of another test would change that test's request
+//! count.
 
-mod common;
-
+use crate::common;
 use rs_idc::Client;
 use rs_idc_fake::FakeServer;
 use std::time::Duration;
 
 #[test]
 fn clearing_the_cache_makes_the_next_call_ask_again() {
+    let _alone = common::alone();
     let fake = FakeServer::start().unwrap();
     let client = Client::new(common::settings(
         &fake,

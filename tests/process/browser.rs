@@ -1,24 +1,19 @@
 //! The browser sign-in against the fake: the tests play the browser. The
 //! open-URL callback follows the authorize URL to the fake, which signs
 //! `browser-user` in and redirects to the library's loopback listener.
+//!
+//! The open-URL callback is process-wide: each test takes its turn alone
+//! (`common::alone()`), which also puts the default callback back.
 
-mod common;
-
-use common::enhanced;
+use crate::common::{self, enhanced};
 use rs_idc::browser::{set_open_url, OpenUrl};
 use rs_idc::{Client, Status};
 use rs_idc_fake::{FakeOptions, FakeServer};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
-
-/// The open-URL callback is process-wide: one test at a time.
-fn one_at_a_time() -> MutexGuard<'static, ()> {
-    static TURN: Mutex<()> = Mutex::new(());
-    TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
 
 /// `GET url` (plain http on loopback); the status line and the headers
 /// and body as text.
@@ -107,7 +102,7 @@ fn client(fake: &FakeServer, issuer: &str, port: u16, timeout_s: u64) -> Client 
 
 #[test]
 fn a_sign_in_is_kept_and_renewed_without_a_browser() {
-    let _turn = one_at_a_time();
+    let _alone = common::alone();
     let fake = FakeServer::start_with(FakeOptions {
         access_token_ttl_secs: 4,
         ..FakeOptions::default()
@@ -148,7 +143,7 @@ fn a_sign_in_is_kept_and_renewed_without_a_browser() {
 
 #[test]
 fn concurrent_callers_share_one_browser() {
-    let _turn = one_at_a_time();
+    let _alone = common::alone();
     let fake = FakeServer::start().unwrap();
     let browser = play(Some);
     let client = client(&fake, "ssoins-shared", 17892, 20);
@@ -166,7 +161,7 @@ fn concurrent_callers_share_one_browser() {
 
 #[test]
 fn an_idle_connection_holds_nothing_up() {
-    let _turn = one_at_a_time();
+    let _alone = common::alone();
     let fake = FakeServer::start().unwrap();
     let open: OpenUrl = Arc::new(|url: &str| {
         let url = url.to_owned();
@@ -192,7 +187,7 @@ fn an_idle_connection_holds_nothing_up() {
 
 #[test]
 fn nobody_signing_in_times_out_and_frees_the_port() {
-    let _turn = one_at_a_time();
+    let _alone = common::alone();
     let fake = FakeServer::start().unwrap();
     let browser = play(|_| None);
     let client = client(&fake, "ssoins-idle", 17893, 2);
@@ -208,7 +203,7 @@ fn nobody_signing_in_times_out_and_frees_the_port() {
 
 #[test]
 fn a_forged_state_is_refused_and_never_exchanged() {
-    let _turn = one_at_a_time();
+    let _alone = common::alone();
     let fake = FakeServer::start().unwrap();
     let browser = play(|redirect| {
         let (base, query) = redirect.split_once('?')?;
@@ -231,7 +226,7 @@ fn a_forged_state_is_refused_and_never_exchanged() {
 
 #[test]
 fn a_refused_sign_in_a_failing_callback_and_a_busy_port_fail_clearly() {
-    let _turn = one_at_a_time();
+    let _alone = common::alone();
     let fake = FakeServer::start().unwrap();
     // The identity provider says no.
     let denied = {

@@ -3,9 +3,7 @@
 //! The fake maps `NAME.clusters.rs-idc.test` to the cluster NAME and
 //! `NAME.workgroups.rs-idc.test` to the workgroup NAME.
 
-mod common;
-
-use common::enhanced;
+use crate::common::{self, enhanced};
 use rs_idc::{Client, Status};
 use rs_idc_fake::FakeServer;
 use std::time::Duration;

@@ -3,9 +3,7 @@
 //! call that waited for the network takes at least that long, and a call
 //! served from the cache takes microseconds.
 
-mod common;
-
-use common::enhanced;
+use crate::common::{self, enhanced};
 use rs_idc::{forget_token, Client, Settings, Status};
 use rs_idc_fake::{FakeOptions, FakeServer};
 use std::time::{Duration, Instant};

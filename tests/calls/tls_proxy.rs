@@ -4,9 +4,7 @@
 //! so proxied calls go to the fake's test host name, which only the proxy
 //! resolves (to 127.0.0.1).
 
-mod common;
-
-use common::enhanced;
+use crate::common::{self, enhanced};
 use rs_idc::options::settings_from_pairs;
 use rs_idc::{Client, Settings, Status};
 use rs_idc_fake::{FakeOptions, FakeProxy, FakeServer};

@@ -2,10 +2,10 @@
 //! few regional clients are kept, and made-up regions are refused before
 //! anything is built.
 //!
-//! One test in its own binary, so that its memory figures are its own.
+//! Its turn alone (`common::alone()`), so that its memory figures are its
+//! own.
 
-mod common;
-
+use crate::common;
 use rs_idc::{Client, Settings, Status};
 use rs_idc_fake::FakeServer;
 use std::time::Duration;
@@ -27,6 +27,7 @@ fn host(n: usize) -> String {
 
 #[test]
 fn many_regions_in_host_names_keep_memory_flat() {
+    let _alone = common::alone();
     let fake = FakeServer::start().unwrap();
     let client = Client::new(Settings {
         region: None,

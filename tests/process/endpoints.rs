@@ -2,10 +2,12 @@
 //! really call: a profile's `[services]` section counts, and
 //! `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` turns configured endpoints off.
 //!
-//! One test in its own binary: it changes the process environment. As a
-//! safety net every https call goes to a loopback proxy that refuses any
-//! target but the fake, so nothing can leave the machine.
+//! It changes the process environment: its turn alone (`common::alone()`)
+//! puts the environment back afterwards. As a safety net every https call
+//! goes to a loopback proxy that refuses any target but the fake, so
+//! nothing can leave the machine.
 
+use crate::common;
 use rs_idc::options::settings_from_pairs;
 use rs_idc::{Client, Status};
 use rs_idc_fake::{keys, FakeProxy, FakeServer};
@@ -16,6 +18,7 @@ fn handle(options: &[(&str, &str)]) -> Client {
 
 #[test]
 fn profile_service_endpoints_are_checked_used_and_ignorable() {
+    let _alone = common::alone();
     let fake = FakeServer::start().unwrap();
     let proxy = FakeProxy::start().unwrap();
     let dir = std::env::temp_dir().join(format!("rs-idc-endpoints-{}", std::process::id()));

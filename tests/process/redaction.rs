@@ -3,11 +3,11 @@
 //! credentials, bad input and options, cache hits, with the most verbose
 //! logging and the SDK's own body logging switched on.
 //!
-//! One test in its own binary: it owns the process-wide logger.
+//! It owns the process-wide logger, sets an environment variable and the
+//! browser's open-URL callback: its turn alone (`common::alone()`) puts
+//! them back afterwards.
 
-mod common;
-
-use common::{credentials, enhanced};
+use crate::common::{self, credentials, enhanced};
 use rs_idc::log::{set_level, set_sink, LogLevel};
 use rs_idc::options::settings_from_pairs;
 use rs_idc::{Client, Error};
@@ -33,6 +33,7 @@ const WRONG_PROXY_PASSWORD: &str = "wrong-proxy-password-for-redaction";
 
 #[test]
 fn no_secret_in_any_log_line_or_message() {
+    let _alone = common::alone();
     // The SDK would print whole answers at trace level with this set.
     std::env::set_var("LOG_SENSITIVE_BODIES", "true");
     let lines = Arc::new(Mutex::new(Vec::<String>::new()));
