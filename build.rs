@@ -84,7 +84,10 @@ const GROUPS: &[(&str, &str)] = &[
     ("rs_idc_client_new", "Client handles"),
     ("rs_idc_client_get_user_token", "Per-user tokens"),
     ("rs_idc_client_start_token", "Non-blocking requests"),
-    ("rs_idc_client_get_browser_token", "Browser sign-in"),
+    (
+        "rs_idc_client_get_browser_token",
+        "Sign-ins for people: browser and device code",
+    ),
     ("rs_idc_set_log_callback", "Logging"),
 ];
 

@@ -312,6 +312,9 @@ typedef struct rs_idc_request rs_idc_request;
  *                            (default 120)
  *   idc_client_display_name  the name the client registers under
  *                            (default rs-idc)
+ *   token_cache_dir          a folder where the sign-in is kept across
+ *                            processes (RS_IDC_TOKEN_CACHE_DIR; default:
+ *                            in memory only)
  */
 typedef struct {
   /**
@@ -334,6 +337,20 @@ typedef struct {
  * throw or longjmp.
  */
 typedef int (*rs_idc_open_url_fn)(const char *url, void *userdata);
+
+/**
+ * How the library shows the person the device-code sign-in's URL and
+ * code (see rs_idc_set_device_code_callback()). verification_uri_complete
+ * is the URL to open in a browser on any device (the code is in it);
+ * user_code is the code the page asks the person to confirm; both are
+ * NUL-terminated and valid during the call; userdata is the pointer given
+ * with the callback. Return 0 when they were shown; any other value fails
+ * the sign-in at once. The callback should return promptly: the library
+ * polls for the sign-in after it returns. It must not throw or longjmp.
+ */
+typedef int (*rs_idc_device_code_fn)(const char *verification_uri_complete,
+                                     const char *user_code,
+                                     void *userdata);
 
 #ifdef __cplusplus
 extern "C" {
@@ -751,7 +768,7 @@ RS_IDC_EXPORT int rs_idc_request_finish(rs_idc_request *request, char **out, int
 RS_IDC_EXPORT void rs_idc_request_free(rs_idc_request *request);
 
 /* ========================================================================
- * Browser sign-in
+ * Sign-ins for people: browser and device code
  * ======================================================================== */
 
 /**
@@ -765,7 +782,8 @@ RS_IDC_EXPORT void rs_idc_request_free(rs_idc_request *request);
  * issuer URL), and optionally idc_region (default: the handle's region;
  * a handle with no region of its own takes this one),
  * listen_port (default 7890), idp_response_timeout_s (default 120) and
- * idc_client_display_name (default rs-idc).
+ * idc_client_display_name (default rs-idc), token_cache_dir (default
+ * none: kept in memory only).
  * out: receives the access token; release it with rs_idc_free_token().
  * exp: receives its expiry in Unix seconds; may be NULL.
  *
@@ -780,15 +798,21 @@ RS_IDC_EXPORT void rs_idc_request_free(rs_idc_request *request);
  * most 4 connections at once, each for at most 5 s, on the calling
  * thread, and closes them all when the sign-in ends; a forked child does
  * not keep it. The access token is kept per issuer, region, display
- * name, listen port and endpoint until its margin, then renewed with the
- * refresh token without a browser; the browser opens again only when
- * that fails. Concurrent callers with the same settings share one
- * sign-in, each within its own idp_response_timeout_s: when a shorter
- * bound ends the shared sign-in, a caller with a longer one signs in
- * again in the time it has left. rs_idc_forget_token() and
- * rs_idc_cache_clear() reach the kept access token.
+ * name and endpoint until its margin, then renewed with the refresh
+ * token without a browser; the browser opens again only when that fails.
+ * With token_cache_dir the sign-in is also kept on disk, for the next
+ * process: a folder of the user's own (made 0700; refused when another
+ * user owns it or others may write to it), one file (0600) per sign-in,
+ * a lock file so that racing processes sign in once; a corrupt or
+ * foreign file is ignored and replaced. Concurrent callers with the same
+ * settings share one sign-in, each within its own
+ * idp_response_timeout_s: when a shorter bound ends the shared sign-in,
+ * a caller with a longer one signs in again in the time it has left.
+ * rs_idc_forget_token() and rs_idc_cache_clear() reach the kept access
+ * token, on disk too.
  *
- * Returns RS_IDC_OK, or: RS_IDC_EINVAL without issuer_url;
+ * Returns RS_IDC_OK, or: RS_IDC_EINVAL without issuer_url, or with a
+ * token_cache_dir that is refused (the message says why);
  * RS_IDC_ETIMEOUT when nobody signs in within idp_response_timeout_s (the
  * message says how many answers with a wrong or missing state were
  * refused);
@@ -821,6 +845,61 @@ RS_IDC_EXPORT int rs_idc_client_get_browser_token(rs_idc_client *client, char **
  * is.
  */
 RS_IDC_EXPORT void rs_idc_set_open_url_callback(rs_idc_open_url_fn fn, void *userdata);
+
+/**
+ * Signs a person in with a device code, for a machine without a browser
+ * (a remote shell), and returns the Identity Center access token: send
+ * it to Redshift with token_type=ACCESS_TOKEN.
+ *
+ * client: a handle made with the option issuer_url, and optionally
+ * idc_region, idp_response_timeout_s (default 120),
+ * idc_client_display_name and token_cache_dir, as for
+ * rs_idc_client_get_browser_token().
+ * out: receives the access token; release it with rs_idc_free_token().
+ * exp: receives its expiry in Unix seconds; may be NULL.
+ *
+ * The flow: SSO-OIDC RegisterClient (a public client with the
+ * urn:ietf:params:oauth:grant-type:device_code grant, kept until its
+ * secret expires), StartDeviceAuthorization, the verification URL and
+ * user code shown through rs_idc_set_device_code_callback() (by default
+ * on standard error), then CreateToken with the device code at the
+ * interval the service asks for, longer when it says slow_down, until
+ * the person has confirmed. The access token is kept and renewed with
+ * its refresh token exactly as the browser sign-in's, in memory and with
+ * token_cache_dir on disk; both sign-ins share what is kept for the same
+ * issuer, region, display name and endpoint.
+ *
+ * Returns RS_IDC_OK, or: RS_IDC_EINVAL without issuer_url or with a
+ * refused token_cache_dir; RS_IDC_ETIMEOUT when nobody confirms the code
+ * within idp_response_timeout_s; RS_IDC_EIDENTITY when the callback
+ * returns non-zero, the person refuses (access_denied), or the device
+ * code expires (expired_token). Device codes, user codes, client secrets
+ * and tokens are never in a message or a log.
+ *
+ * Threads: any thread; the call blocks until the sign-in ends.
+ *
+ * Pointers: client must be NULL or a live handle; out and exp as for
+ * rs_idc_get_token().
+ */
+RS_IDC_EXPORT int rs_idc_client_get_device_token(rs_idc_client *client, char **out, int64_t *exp);
+
+/**
+ * Sets how the device-code sign-in shows its URL and code: fn is called
+ * with them and userdata on the thread that called
+ * rs_idc_client_get_device_token().
+ *
+ * fn: the callback (see rs_idc_device_code_fn), or NULL to restore the
+ * default, which writes the URL and the code to standard error.
+ * userdata: passed to fn as it is; the library never reads it.
+ *
+ * Threads: any thread; a sign-in already showing its code uses the
+ * callback it started with.
+ *
+ * Pointers: fn and userdata are kept until they are replaced and no
+ * sign-in is still showing its code with them; userdata is passed back
+ * as is.
+ */
+RS_IDC_EXPORT void rs_idc_set_device_code_callback(rs_idc_device_code_fn fn, void *userdata);
 
 /* ========================================================================
  * Logging

@@ -18,7 +18,9 @@
 //!    `options` turns a driver's string options into `settings`.
 //! 3. `users` (per-user tokens: a user's web token exchanged for their
 //!    credentials, kept per handle and web token, one exchange per user at
-//!    a time), `browser` (the browser sign-in and its listener), `steps`
+//!    a time), `signin` (a sign-in for people, kept in memory and on disk,
+//!    renewed with its refresh token), `browser` (the browser sign-in and
+//!    its listener), `device` (the device-code sign-in), `steps`
 //!    (the typed events of both, logged and observed), `domains`
 //!    (custom domain names), `cache` (the token cache: its keys and
 //!    margins, and its read-through: a cached token, else one from the
@@ -51,6 +53,7 @@ pub mod browser;
 mod cache;
 mod client;
 mod clock;
+pub mod device;
 mod domains;
 mod error;
 pub mod ffi;
@@ -68,6 +71,7 @@ pub mod places;
 pub mod requests;
 mod runtime;
 pub mod settings;
+mod signin;
 mod snapshot;
 pub mod steps;
 mod token;

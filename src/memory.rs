@@ -5,12 +5,12 @@
 //! their process, and descriptors a child must not keep, such as a
 //! sign-in's listener, are closed there.)
 
-use crate::browser::SIGN_INS;
 use crate::cache::TOKENS;
 use crate::client::REGIONAL;
 use crate::domains::DOMAINS;
 use crate::kept::Store;
 use crate::keyed::token_digest;
+use crate::signin::SIGN_INS;
 use crate::users::{USERS, WEB_TOKEN_FILES};
 
 /// Every store of the process.

@@ -38,6 +38,9 @@ pub enum Step {
     WaitingForBrowser(u16),
     /// Sign-in: an answer with a wrong or missing state was refused.
     StateRefused,
+    /// Sign-in: the device code's URL and code were shown; waiting for the
+    /// person to confirm them.
+    DeviceCodeShown,
     /// Sign-in: signed in.
     SignedIn,
     /// Sign-in: renewed with the refresh token, without a browser.
@@ -70,6 +73,7 @@ impl Step {
             Step::ClientRegistered
             | Step::WaitingForBrowser(_)
             | Step::StateRefused
+            | Step::DeviceCodeShown
             | Step::SignedIn
             | Step::Renewed
             | Step::RenewalRefused(_) => Flow::SignIn,
@@ -111,6 +115,9 @@ impl fmt::Display for Step {
             Step::StateRefused => f.write_str(
                 "an answer with a wrong or missing state was refused (it does not belong to \
                  this sign-in)",
+            ),
+            Step::DeviceCodeShown => f.write_str(
+                "the verification URL and code were shown; waiting for the person to confirm them",
             ),
             Step::SignedIn => f.write_str("signed in"),
             Step::Renewed => f.write_str("renewed with the refresh token"),

@@ -56,6 +56,15 @@ impl Token {
         self.expires_at
     }
 
+    /// A token kept before (in a token cache folder), with its expiry. It
+    /// is served only while its margin lasts, like any kept token.
+    pub(crate) fn from_kept(text: &str, expires_at: i64) -> Token {
+        Token {
+            secret: Zeroizing::new(text.to_owned()),
+            expires_at,
+        }
+    }
+
     /// Accepts a success answer only with a non-empty token and a future
     /// expiry (`now` in Unix seconds).
     ///

@@ -17,6 +17,7 @@ use crate::aws;
 use crate::browser;
 use crate::cache::{self, CachePolicy, Fetch};
 use crate::clock::{unix_now, Deadline};
+use crate::device;
 use crate::error::Error;
 use crate::flight::Listener;
 use crate::fork::PerProcess;
@@ -161,6 +162,13 @@ impl Client {
         self.read_user_token(Api::Serverless, web_token, workgroups, Token::clone)
     }
 
+    /// Signs a person in with a device code (for a machine without a
+    /// browser) and returns the Identity Center access token; kept and
+    /// renewed like the browser sign-in's (see [`crate::device`]).
+    pub fn get_device_token(&self) -> Result<Token, Error> {
+        self.read_device_token(Token::clone)
+    }
+
     /// As [`Client::get_browser_token`], handing the token to `read`. The
     /// sign-in's time bound is `idp_response_timeout_s`.
     pub(crate) fn read_browser_token<R>(&self, read: impl FnOnce(&Token) -> R) -> Result<R, Error> {
@@ -168,6 +176,14 @@ impl Client {
         let service = self.service(&deadline)?;
         let flight_settings = self.flight_settings()?;
         browser::read_browser_token(service, &self.settings, flight_settings, &deadline, read)
+    }
+
+    /// As [`Client::get_device_token`], handing the token to `read`.
+    pub(crate) fn read_device_token<R>(&self, read: impl FnOnce(&Token) -> R) -> Result<R, Error> {
+        let deadline = Deadline::after(self.settings.browser.response_timeout);
+        let service = self.service(&deadline)?;
+        let flight_settings = self.flight_settings()?;
+        device::read_device_token(service, &self.settings, flight_settings, &deadline, read)
     }
 
     /// As [`Client::get_user_token`] for `api`, handing the token to `read`.

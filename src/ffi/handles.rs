@@ -87,6 +87,9 @@ use std::sync::Arc;
 ///                            (default 120)
 ///   idc_client_display_name  the name the client registers under
 ///                            (default rs-idc)
+///   token_cache_dir          a folder where the sign-in is kept across
+///                            processes (RS_IDC_TOKEN_CACHE_DIR; default:
+///                            in memory only)
 #[repr(C)]
 #[allow(non_camel_case_types)] // the C name
 pub struct rs_idc_option {

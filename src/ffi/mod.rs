@@ -24,15 +24,15 @@ mod users;
 // Non-blocking requests.
 mod requests;
 // Browser sign-in.
-mod browser;
+mod signin;
 // Logging.
 mod logging;
 
-pub use browser::*;
 pub use handles::*;
 pub use logging::*;
 pub use process::*;
 pub use requests::*;
+pub use signin::*;
 pub use users::*;
 
 use crate::error::Error;

@@ -87,6 +87,7 @@ pub const KEYS: &[OptionKey] = &[
     key("listen_port", &[]),
     key("idp_response_timeout_s", &[]),
     key("idc_client_display_name", &[]),
+    key("token_cache_dir", &[settings::ENV_TOKEN_CACHE_DIR]),
 ];
 
 /// One option as it came in: raw key bytes and raw value bytes (`None` for
@@ -215,6 +216,10 @@ fn settings_with_environment(
             }
             "idc_client_display_name" => {
                 settings.browser.display_name = display_name(name, &value)?;
+            }
+            "token_cache_dir" => {
+                let path = non_empty(name, &value)?;
+                settings.browser.token_cache_dir = Some(PathBuf::from(path));
             }
             other => return Err(Error::internal(format!("option {other} has no reader"))),
         }

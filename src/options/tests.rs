@@ -34,6 +34,7 @@ fn every_key_takes_a_good_value() {
         ("refresh_margin_s", "120"),
         ("refresh_ahead", "off"),
         ("allow_http", "1"),
+        ("token_cache_dir", "/var/tmp/rs-idc sign-ins"),
     ])
     .unwrap();
     assert_eq!(s.region.as_deref(), Some("eu-west-1"));
@@ -53,7 +54,11 @@ fn every_key_takes_a_good_value() {
     assert!(!s.refresh_ahead);
     assert!(s.allow_http);
     assert_eq!(s.user, None);
-    assert_eq!(KEYS.len(), 27);
+    assert_eq!(
+        s.browser.token_cache_dir.as_deref(),
+        Some(std::path::Path::new("/var/tmp/rs-idc sign-ins"))
+    );
+    assert_eq!(KEYS.len(), 28);
 }
 
 #[test]

@@ -33,6 +33,8 @@ pub const ENV_REFRESH_AHEAD: &str = "RS_IDC_REFRESH_AHEAD";
 /// Environment variable that allows plain `http://` endpoints that are not
 /// on loopback (`1`).
 pub const ENV_ALLOW_HTTP: &str = "RS_IDC_ALLOW_HTTP";
+/// Environment variable: the folder sign-ins for people are kept in.
+pub const ENV_TOKEN_CACHE_DIR: &str = "RS_IDC_TOKEN_CACHE_DIR";
 /// Environment variable naming a PEM file of extra trusted CA certificates.
 pub const ENV_CA_BUNDLE: &str = "AWS_CA_BUNDLE";
 /// Environment variables of the proxy for `https://` calls, in order.
@@ -137,6 +139,10 @@ pub struct BrowserSettings {
     pub response_timeout: Duration,
     /// The name the client registers under.
     pub display_name: String,
+    /// A folder (the user's own, 0700) where sign-ins are kept for the
+    /// next process too; `None`: kept in memory only. The browser and the
+    /// device-code sign-in both use it.
+    pub token_cache_dir: Option<PathBuf>,
 }
 
 impl Default for BrowserSettings {
@@ -147,6 +153,7 @@ impl Default for BrowserSettings {
             listen_port: 7890,
             response_timeout: Duration::from_secs(120),
             display_name: "rs-idc".into(),
+            token_cache_dir: None,
         }
     }
 }
@@ -310,6 +317,9 @@ impl Settings {
         }
         if let Some(value) = text(ENV_ALLOW_HTTP) {
             settings.allow_http = parse_switch(ENV_ALLOW_HTTP, &value)?;
+        }
+        if let Some(path) = lookup(ENV_TOKEN_CACHE_DIR).filter(|p| !p.is_empty()) {
+            settings.browser.token_cache_dir = Some(PathBuf::from(path));
         }
         if let Some(path) = lookup(ENV_CA_BUNDLE).filter(|p| !p.is_empty()) {
             settings.ca_bundle = Some(read_ca_file(ENV_CA_BUNDLE, path.as_ref())?);

@@ -7,7 +7,8 @@ use std::ffi::OsString;
 /// The text of `--help`, also shown after a bad command line.
 pub const USAGE: &str = "\
 usage: rs-idc-token [OPTIONS] (--cluster-id ID... | --workgroup NAME... | --host HOST)
-       rs-idc-token [OPTIONS] --browser --issuer-url URL [BROWSER OPTIONS]
+       rs-idc-token [OPTIONS] (--browser | --device-code) --issuer-url URL
+                    [SIGN-IN OPTIONS]
 
 Gets an Amazon Redshift IAM Identity Center auth token and prints it.
 
@@ -36,22 +37,36 @@ The first three go together.
   --role-session-name NAME    the session name of both role calls (default:
                               rs-idc-web-identity, rs-idc-identity-context)
 
-Browser sign-in (as the drivers' BrowserIdcAuthPlugin): a person signs in to
-IAM Identity Center in their browser, and the Identity Center access token is
-printed, to send to Redshift with token_type=ACCESS_TOKEN. No AWS credentials
-are needed.
+Sign-in for people: a person signs in to IAM Identity Center, and the Identity
+Center access token is printed, to send to Redshift with
+token_type=ACCESS_TOKEN. No AWS credentials are needed. The sign-in is kept in
+a token cache folder (files 0600 in a folder 0700 of your own), so the next
+run prints a token without a new sign-in and renews it with its refresh token.
 
-  --browser                 sign in through the browser (instead of a target)
+  --browser                 sign in in the browser on this machine (as the
+                            drivers' BrowserIdcAuthPlugin)
+  --device-code             sign in with a code confirmed in a browser on any
+                            device (for a remote shell or a machine without
+                            a desktop): the URL and code are printed on
+                            stderr
   --issuer-url URL          the Identity Center issuer URL (needed)
   --idc-region REGION       the Identity Center region (default: --region)
-  --listen-port PORT        the loopback port the browser is sent back to
-                            (default 7890)
   --idp-response-timeout S  how long the sign-in may take, in seconds
                             (default 120)
-  --open-with CMD           open the sign-in page with CMD instead of xdg-open
-                            (open on macOS): sh runs CMD with the URL as its
-                            last argument, and CMD should return once the
-                            browser has it
+  --idc-client-display-name NAME
+                            the name the client registers under (default
+                            rs-idc)
+  --token-cache-dir DIR     where the sign-in is kept (default:
+                            $XDG_CACHE_HOME/rs-idc, else ~/.cache/rs-idc)
+  --no-token-cache          keep the sign-in for this run only
+  --listen-port PORT        --browser: the loopback port the browser is sent
+                            back to (default 7890)
+  --open-with CMD           --browser: open the sign-in page with CMD instead
+                            of xdg-open (open on macOS): sh runs CMD with the
+                            URL as its last argument, and CMD should return
+                            once the browser has it. With no opener, the URL
+                            is printed on stderr to open by hand, and the
+                            sign-in waits for it
 
 Exit status: 0, or the absolute value of the RS_IDC_* status (1 invalid
 argument, 2 no credentials, 3 no region, 4 unsupported, 5 not found, ...,
@@ -78,24 +93,62 @@ pub enum Target {
     Workgroups(Vec<String>),
     /// A Redshift or Redshift Serverless host name (`--host`).
     Host(String),
-    /// No cluster: an IAM Identity Center access token from a sign-in in
-    /// the browser (`--browser`).
-    Browser(BrowserArgs),
+    /// No cluster: an IAM Identity Center access token from a person's
+    /// sign-in (`--browser` or `--device-code`).
+    SignIn(SignInArgs),
 }
 
-/// The flags of the browser sign-in (the handle options of the same
-/// names; the library checks the values).
+/// How a person signs in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignInFlow {
+    /// In a browser on this machine, sent back to a loopback port
+    /// (`--browser`).
+    Browser,
+    /// With a code confirmed in a browser anywhere (`--device-code`).
+    DeviceCode,
+}
+
+impl SignInFlow {
+    /// The flag that asks for this flow.
+    pub fn flag(self) -> &'static str {
+        match self {
+            SignInFlow::Browser => "--browser",
+            SignInFlow::DeviceCode => "--device-code",
+        }
+    }
+}
+
+/// Where the sign-in is kept between runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BrowserArgs {
+pub enum TokenCache {
+    /// `$XDG_CACHE_HOME/rs-idc`, else `~/.cache/rs-idc`.
+    Default,
+    /// The folder of `--token-cache-dir`.
+    Dir(String),
+    /// Nowhere: this run only (`--no-token-cache`).
+    Off,
+}
+
+/// The flags of a sign-in (the handle options of the same names; the
+/// library checks the values).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignInArgs {
+    /// `--browser` or `--device-code`.
+    pub flow: SignInFlow,
     /// `--issuer-url`: the Identity Center issuer URL.
     pub issuer_url: String,
     /// `--idc-region`, if given.
     pub idc_region: Option<String>,
-    /// `--listen-port`, if given.
-    pub listen_port: Option<String>,
     /// `--idp-response-timeout`, in seconds, if given.
     pub idp_response_timeout: Option<String>,
-    /// `--open-with`: a command that opens the sign-in page, if given.
+    /// `--idc-client-display-name`, if given.
+    pub display_name: Option<String>,
+    /// `--token-cache-dir` or `--no-token-cache`.
+    pub token_cache: TokenCache,
+    /// `--listen-port`, if given (browser only).
+    pub listen_port: Option<String>,
+    /// `--open-with`: a command that opens the sign-in page, if given
+    /// (browser only).
     pub open_with: Option<String>,
 }
 
@@ -164,7 +217,7 @@ where
     let mut json = false;
     let mut check = false;
     let mut user = UserFlags::default();
-    let mut browser = BrowserFlags::default();
+    let mut sign_in = SignInFlags::default();
     while let Some(arg) = parser.next()? {
         match arg {
             Long("cluster-id") => cluster_ids.push(parser.value()?.string()?),
@@ -182,14 +235,20 @@ where
                 user.application_role_arn = Some(parser.value()?.string()?)
             }
             Long("role-session-name") => user.role_session_name = Some(parser.value()?.string()?),
-            Long("browser") => browser.browser = true,
-            Long("issuer-url") => browser.issuer_url = Some(parser.value()?.string()?),
-            Long("idc-region") => browser.idc_region = Some(parser.value()?.string()?),
-            Long("listen-port") => browser.listen_port = Some(parser.value()?.string()?),
+            Long("browser") => sign_in.browser = true,
+            Long("device-code") => sign_in.device_code = true,
+            Long("issuer-url") => sign_in.issuer_url = Some(parser.value()?.string()?),
+            Long("idc-region") => sign_in.idc_region = Some(parser.value()?.string()?),
+            Long("listen-port") => sign_in.listen_port = Some(parser.value()?.string()?),
             Long("idp-response-timeout") => {
-                browser.idp_response_timeout = Some(parser.value()?.string()?)
+                sign_in.idp_response_timeout = Some(parser.value()?.string()?)
             }
-            Long("open-with") => browser.open_with = Some(parser.value()?.string()?),
+            Long("open-with") => sign_in.open_with = Some(parser.value()?.string()?),
+            Long("idc-client-display-name") => {
+                sign_in.display_name = Some(parser.value()?.string()?)
+            }
+            Long("token-cache-dir") => sign_in.token_cache_dir = Some(parser.value()?.string()?),
+            Long("no-token-cache") => sign_in.no_token_cache = true,
             Long("json") => json = true,
             Long("check") => check = true,
             Long("help") | Short('h') => return Ok(Command::Help),
@@ -204,35 +263,37 @@ where
         (false, false) => Mode::PrintToken,
     };
     let user = user.finish()?;
-    let browser = browser.finish()?;
-    if browser.is_some() && user.is_some() {
-        return Err(
-            "--browser does not go with the per-user flags (--web-token-file, ...): \
-                    the browser sign-in is a person's own"
-                .into(),
-        );
+    let sign_in = sign_in.finish()?;
+    if let (Some(sign_in), Some(_)) = (&sign_in, &user) {
+        return Err(format!(
+            "{} does not go with the per-user flags (--web-token-file, ...): \
+             the sign-in is a person's own",
+            sign_in.flow.flag()
+        )
+        .into());
     }
     let mut targets = [
         (!cluster_ids.is_empty()).then_some(Target::Clusters(cluster_ids)),
         (!workgroups.is_empty()).then_some(Target::Workgroups(workgroups)),
         host.map(Target::Host),
-        browser.map(Target::Browser),
+        sign_in.map(Target::SignIn),
     ]
     .into_iter()
     .flatten();
     let target = match (targets.next(), targets.next()) {
-        (Some(_), Some(Target::Browser(_))) => {
-            return Err(
-                "--browser does not go with --cluster-id, --workgroup or --host: \
-                        it gets an Identity Center access token, not a cluster's token"
-                    .into(),
+        (Some(_), Some(Target::SignIn(sign_in))) => {
+            return Err(format!(
+                "{} does not go with --cluster-id, --workgroup or --host: \
+                 it gets an Identity Center access token, not a cluster's token",
+                sign_in.flow.flag()
             )
+            .into())
         }
         (Some(_), Some(_)) => {
             return Err("give only one of --cluster-id, --workgroup and --host".into())
         }
         (None, _) if mode != Mode::Check => {
-            return Err("give --cluster-id, --workgroup, --host or --browser".into())
+            return Err("give --cluster-id, --workgroup, --host, --browser or --device-code".into())
         }
         (target, _) => target,
     };
@@ -246,46 +307,89 @@ where
     })))
 }
 
-/// The browser flags as given, before they are checked together.
+/// The sign-in flags as given, before they are checked together.
 #[derive(Default)]
-struct BrowserFlags {
+struct SignInFlags {
     browser: bool,
+    device_code: bool,
     issuer_url: Option<String>,
     idc_region: Option<String>,
     listen_port: Option<String>,
     idp_response_timeout: Option<String>,
     open_with: Option<String>,
+    display_name: Option<String>,
+    token_cache_dir: Option<String>,
+    no_token_cache: bool,
 }
 
-impl BrowserFlags {
-    /// The browser sign-in's flags: none without `--browser`, whose
-    /// flags need it; `--browser` needs `--issuer-url`.
-    fn finish(self) -> Result<Option<BrowserArgs>, lexopt::Error> {
-        if !self.browser {
-            let given = [
-                ("--issuer-url", self.issuer_url.is_some()),
-                ("--idc-region", self.idc_region.is_some()),
-                ("--listen-port", self.listen_port.is_some()),
-                (
-                    "--idp-response-timeout",
-                    self.idp_response_timeout.is_some(),
-                ),
-                ("--open-with", self.open_with.is_some()),
-            ];
-            return match given.iter().find(|(_, is_given)| *is_given) {
-                Some((flag, _)) => Err(format!("{flag} needs --browser").into()),
-                None => Ok(None),
-            };
+impl SignInFlags {
+    /// The sign-in's flags: none without `--browser` or `--device-code`,
+    /// whose flags need one of them; either needs `--issuer-url`.
+    fn finish(self) -> Result<Option<SignInArgs>, lexopt::Error> {
+        let browser_only = [
+            ("--listen-port", self.listen_port.is_some()),
+            ("--open-with", self.open_with.is_some()),
+        ];
+        let shared = [
+            ("--issuer-url", self.issuer_url.is_some()),
+            ("--idc-region", self.idc_region.is_some()),
+            (
+                "--idp-response-timeout",
+                self.idp_response_timeout.is_some(),
+            ),
+            ("--idc-client-display-name", self.display_name.is_some()),
+            ("--token-cache-dir", self.token_cache_dir.is_some()),
+            ("--no-token-cache", self.no_token_cache),
+        ];
+        let first_given = |flags: &[(&'static str, bool)]| {
+            flags
+                .iter()
+                .find(|(_, is_given)| *is_given)
+                .map(|(flag, _)| *flag)
+        };
+        let flow = match (self.browser, self.device_code) {
+            (true, true) => return Err("--browser and --device-code do not go together".into()),
+            (true, false) => SignInFlow::Browser,
+            (false, true) => SignInFlow::DeviceCode,
+            (false, false) => {
+                return match (first_given(&browser_only), first_given(&shared)) {
+                    (Some(flag), _) => Err(format!("{flag} needs --browser").into()),
+                    (None, Some(flag)) => {
+                        Err(format!("{flag} needs --browser or --device-code").into())
+                    }
+                    (None, None) => Ok(None),
+                };
+            }
+        };
+        if let (SignInFlow::DeviceCode, Some(flag)) = (flow, first_given(&browser_only)) {
+            return Err(format!(
+                "{flag} goes with --browser only: the device-code sign-in opens no browser here"
+            )
+            .into());
         }
-        let issuer_url = self.issuer_url.ok_or(
-            "--browser needs --issuer-url (the IAM Identity Center issuer URL, \
-             e.g. https://identitycenter.amazonaws.com/ssoins-...)",
-        )?;
-        Ok(Some(BrowserArgs {
+        let token_cache = match (self.no_token_cache, self.token_cache_dir) {
+            (true, Some(_)) => {
+                return Err("--no-token-cache and --token-cache-dir do not go together".into())
+            }
+            (true, None) => TokenCache::Off,
+            (false, Some(dir)) => TokenCache::Dir(dir),
+            (false, None) => TokenCache::Default,
+        };
+        let issuer_url = self.issuer_url.ok_or_else(|| {
+            format!(
+                "{} needs --issuer-url (the IAM Identity Center issuer URL, \
+                 e.g. https://identitycenter.amazonaws.com/ssoins-...)",
+                flow.flag()
+            )
+        })?;
+        Ok(Some(SignInArgs {
+            flow,
             issuer_url,
             idc_region: self.idc_region,
-            listen_port: self.listen_port,
             idp_response_timeout: self.idp_response_timeout,
+            display_name: self.display_name,
+            token_cache,
+            listen_port: self.listen_port,
             open_with: self.open_with,
         }))
     }

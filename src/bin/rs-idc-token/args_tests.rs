@@ -154,11 +154,14 @@ fn reads_the_browser_flags() {
     let args = run(&["--browser", "--issuer-url", "https://i.example/ssoins-1"]);
     assert_eq!(
         args.target,
-        Some(Target::Browser(BrowserArgs {
+        Some(Target::SignIn(SignInArgs {
+            flow: SignInFlow::Browser,
             issuer_url: "https://i.example/ssoins-1".into(),
             idc_region: None,
-            listen_port: None,
             idp_response_timeout: None,
+            display_name: None,
+            token_cache: TokenCache::Default,
+            listen_port: None,
             open_with: None,
         }))
     );
@@ -175,18 +178,45 @@ fn reads_the_browser_flags() {
         "30",
         "--open-with",
         "firefox --new-window",
+        "--idc-client-display-name",
+        "Redshift at desk 4",
+        "--no-token-cache",
     ]);
-    let Some(Target::Browser(browser)) = args.target else {
+    let Some(Target::SignIn(browser)) = args.target else {
         panic!("a browser target")
     };
     assert_eq!(browser.idc_region.as_deref(), Some("eu-west-1"));
     assert_eq!(browser.listen_port.as_deref(), Some("7891"));
     assert_eq!(browser.idp_response_timeout.as_deref(), Some("30"));
     assert_eq!(browser.open_with.as_deref(), Some("firefox --new-window"));
+    assert_eq!(browser.display_name.as_deref(), Some("Redshift at desk 4"));
+    assert_eq!(browser.token_cache, TokenCache::Off);
     assert_eq!(args.mode, Mode::PrintJson);
     let args = run(&["--check", "--browser", "--issuer-url", "u"]);
-    assert!(matches!(args.target, Some(Target::Browser(_))));
+    assert!(matches!(args.target, Some(Target::SignIn(_))));
     assert_eq!(args.mode, Mode::Check);
+}
+
+#[test]
+fn reads_the_device_code_flags() {
+    let args = run(&[
+        "--device-code",
+        "--issuer-url",
+        "u",
+        "--idp-response-timeout=600",
+        "--token-cache-dir",
+        "/run/user/1000/rs-idc",
+    ]);
+    let Some(Target::SignIn(device)) = args.target else {
+        panic!("a sign-in target")
+    };
+    assert_eq!(device.flow, SignInFlow::DeviceCode);
+    assert_eq!(device.idp_response_timeout.as_deref(), Some("600"));
+    assert_eq!(
+        device.token_cache,
+        TokenCache::Dir("/run/user/1000/rs-idc".into())
+    );
+    assert_eq!(device.listen_port, None);
 }
 
 #[test]
@@ -197,7 +227,41 @@ fn browser_flags_are_checked_together() {
             &["--browser", "--check"][..],
             "--browser needs --issuer-url",
         ),
-        (&["--issuer-url", "u"][..], "--issuer-url needs --browser"),
+        (
+            &["--issuer-url", "u"][..],
+            "--issuer-url needs --browser or --device-code",
+        ),
+        (
+            &["--no-token-cache", "--cluster-id", "c"][..],
+            "--no-token-cache needs --browser or --device-code",
+        ),
+        (
+            &["--browser", "--device-code", "--issuer-url", "u"][..],
+            "--browser and --device-code do not go together",
+        ),
+        (
+            &["--device-code", "--issuer-url", "u", "--open-with", "x"][..],
+            "--open-with goes with --browser only",
+        ),
+        (
+            &["--device-code", "--host", "h"][..],
+            "--device-code needs --issuer-url",
+        ),
+        (
+            &["--device-code", "--issuer-url", "u", "--host", "h"][..],
+            "--device-code does not go with --cluster-id, --workgroup or --host",
+        ),
+        (
+            &[
+                "--browser",
+                "--issuer-url",
+                "u",
+                "--no-token-cache",
+                "--token-cache-dir",
+                "d",
+            ][..],
+            "--no-token-cache and --token-cache-dir do not go together",
+        ),
         (
             &["--listen-port", "1", "--cluster-id", "c"][..],
             "--listen-port needs --browser",

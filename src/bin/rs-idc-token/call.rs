@@ -1,9 +1,9 @@
 //! Getting the token: a library client made from the command line's
 //! settings, and the call, with a notice on stderr while it takes long
-//! (or, for the browser sign-in, once before it).
+//! (for a sign-in, when the person is asked to act).
 
 use crate::args::{Args, Target};
-use crate::browser_sign_in;
+use crate::sign_in;
 use rs_idc::options::settings_from_options;
 use rs_idc::{Client, Error, Token};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
@@ -25,14 +25,18 @@ pub fn client(args: &Args) -> Result<Client, Error> {
     let access_role_arn = user.map(|user| user.access_role_arn.clone());
     let application_role_arn = user.and_then(|user| user.application_role_arn.clone());
     let role_session_name = user.and_then(|user| user.role_session_name.clone());
-    let browser = match &args.target {
-        Some(Target::Browser(browser)) => Some(browser),
+    let sign_in = match &args.target {
+        Some(Target::SignIn(sign_in)) => Some(sign_in),
         _ => None,
     };
-    let issuer_url = browser.map(|browser| browser.issuer_url.clone());
-    let idc_region = browser.and_then(|browser| browser.idc_region.clone());
-    let listen_port = browser.and_then(|browser| browser.listen_port.clone());
-    let idp_response_timeout_s = browser.and_then(|browser| browser.idp_response_timeout.clone());
+    let issuer_url = sign_in.map(|sign_in| sign_in.issuer_url.clone());
+    let idc_region = sign_in.and_then(|sign_in| sign_in.idc_region.clone());
+    let listen_port = sign_in.and_then(|sign_in| sign_in.listen_port.clone());
+    let idp_response_timeout_s = sign_in.and_then(|sign_in| sign_in.idp_response_timeout.clone());
+    let display_name = sign_in.and_then(|sign_in| sign_in.display_name.clone());
+    let token_cache_dir = sign_in
+        .and_then(sign_in::token_cache_dir)
+        .map(|dir| dir.to_string_lossy().into_owned());
     let given = [
         ("region", &args.region),
         ("profile", &args.profile),
@@ -46,6 +50,8 @@ pub fn client(args: &Args) -> Result<Client, Error> {
         ("idc_region", &idc_region),
         ("listen_port", &listen_port),
         ("idp_response_timeout_s", &idp_response_timeout_s),
+        ("idc_client_display_name", &display_name),
+        ("token_cache_dir", &token_cache_dir),
     ];
     let options: Vec<(&[u8], Option<&[u8]>)> = given
         .iter()
@@ -59,21 +65,16 @@ pub fn client(args: &Args) -> Result<Client, Error> {
 }
 
 /// Gets a token for `target`, saying on stderr each second while the
-/// endpoint has not answered. For `--browser`, the access token of a
-/// sign-in in the browser, opened with `--open-with` when given; the
-/// notice then comes once, before the browser opens.
+/// endpoint has not answered. For a sign-in, the access token of the
+/// person: kept, renewed, or from a new sign-in, whose notice comes once,
+/// when the person is asked to act.
 pub fn get_token(client: &Client, target: &Target) -> Result<Token, Error> {
-    if let Target::Browser(args) = target {
-        browser_sign_in::install_opener(args);
-        browser_sign_in::announce(args);
-        return client.get_browser_token();
+    match target {
+        Target::SignIn(args) => sign_in::get_token(client, args),
+        Target::Clusters(ids) => with_waiting_notice(|| client.get_token(ids)),
+        Target::Workgroups(names) => with_waiting_notice(|| client.get_serverless_token(names)),
+        Target::Host(host) => with_waiting_notice(|| client.get_token_for_host(host.as_bytes())),
     }
-    with_waiting_notice(|| match target {
-        Target::Clusters(ids) => client.get_token(ids),
-        Target::Workgroups(names) => client.get_serverless_token(names),
-        Target::Host(host) => client.get_token_for_host(host.as_bytes()),
-        Target::Browser(_) => client.get_browser_token(),
-    })
 }
 
 /// Runs `work`, printing `waiting for the endpoint (N s)...` on stderr

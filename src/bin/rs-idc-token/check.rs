@@ -6,14 +6,15 @@
 //! With the per-user flags it also shows the web token file (its size,
 //! subject and expiry, never the token) and each step of the exchange, as
 //! the library's `per-user exchange:` log records tell them. With
-//! `--browser` it shows the sign-in's settings and steps, the same way.
+//! `--browser` or `--device-code` it shows the sign-in's settings and
+//! steps, the same way.
 
-use crate::args::{Args, Target, UserArgs};
-use crate::browser_sign_in;
+use crate::args::{Args, SignInFlow, Target, UserArgs};
 use crate::call;
 use crate::claims;
 use crate::output::{exit_status, readable_time, status_name};
 use crate::setup;
+use crate::sign_in;
 use rs_idc::steps::{Flow, Step};
 use rs_idc::{Client, Error, Status, Token};
 use std::path::Path;
@@ -27,8 +28,8 @@ enum Kind {
     Own,
     /// A user's token, from a web token file.
     User,
-    /// An Identity Center access token from the browser sign-in.
-    Browser,
+    /// An Identity Center access token from a person's sign-in.
+    SignIn(SignInFlow),
 }
 
 /// Runs the check and returns the exit status: 0 when the settings were
@@ -37,20 +38,20 @@ pub fn check(args: &Args) -> i32 {
     let profile = setup::profile_name(args);
     let facts = setup::read_profile(&profile);
     let user = args.user.as_ref();
-    let browser = match &args.target {
-        Some(Target::Browser(browser)) => Some(browser),
+    let sign_in = match &args.target {
+        Some(Target::SignIn(sign_in)) => Some(sign_in),
         _ => None,
     };
-    let kind = match (user, browser) {
+    let kind = match (user, sign_in) {
         (Some(_), _) => Kind::User,
-        (None, Some(_)) => Kind::Browser,
+        (None, Some(sign_in)) => Kind::SignIn(sign_in.flow),
         (None, None) => Kind::Own,
     };
     println!("rs-idc-token {} check", env!("CARGO_PKG_VERSION"));
     let region = setup::region_source(args, &profile, &facts);
     println!("region:       {region}");
-    let credentials = match browser {
-        Some(_) => setup::browser_credential_source(&profile, &facts),
+    let credentials = match sign_in {
+        Some(_) => setup::sign_in_credential_source(&profile, &facts),
         None => setup::credential_source(&profile, &facts, user),
     };
     println!("credentials:  {credentials}");
@@ -61,9 +62,9 @@ pub fn check(args: &Args) -> i32 {
     if let Some(user) = user {
         report_user(user);
     }
-    if let Some(browser) = browser {
+    if let Some(sign_in) = sign_in {
         let found = region.split_once(" (from ").map(|(region, _)| region);
-        browser_sign_in::report_settings(browser, found);
+        sign_in::report_settings(sign_in, found);
     }
     let client = match call::client(args) {
         Ok(client) => client,
@@ -71,14 +72,15 @@ pub fn check(args: &Args) -> i32 {
     };
     let Some(target) = &args.target else {
         println!(
-            "call:         skipped (give --cluster-id, --workgroup, --host or --browser to try one)"
+            "call:         skipped (give --cluster-id, --workgroup, --host, --browser or \
+             --device-code to try one)"
         );
         println!("verdict:      settings read; no call made");
         return 0;
     };
     let steps = match kind {
         Kind::User => Some(Steps::observe(Flow::Exchange)),
-        Kind::Browser => Some(Steps::observe(Flow::SignIn)),
+        Kind::SignIn(_) => Some(Steps::observe(Flow::SignIn)),
         Kind::Own => None,
     };
     let outcome = call::get_token(&client, target);
@@ -88,7 +90,7 @@ pub fn check(args: &Args) -> i32 {
             println!("identity:     {}", user_identity(&client, user));
         }
         (Some(steps), None) => {
-            browser_sign_in::report_steps(&steps.finish(), &outcome);
+            sign_in::report_steps(&steps.finish(), &outcome);
         }
         _ => println!("identity:     {}", identity(&client)),
     }
@@ -139,7 +141,7 @@ fn report_exchange(steps: &[String], outcome: &Result<Token, Error>) {
     }
 }
 
-/// The steps of a call (the exchange, or the browser sign-in) as the
+/// The steps of a call (the exchange, or the sign-in) as the
 /// library reports them while the call runs: typed events, not log text.
 struct Steps {
     seen: Arc<Mutex<Vec<String>>>,
@@ -205,7 +207,7 @@ fn report_outcome(outcome: Result<Token, Error>, kind: Kind) -> i32 {
         Ok(token) => {
             println!(
                 "call:         OK: {} of {} bytes, expires {} (in {} s)",
-                if kind == Kind::Browser {
+                if matches!(kind, Kind::SignIn(_)) {
                     "an access token"
                 } else {
                     "a token"
@@ -222,7 +224,7 @@ fn report_outcome(outcome: Result<Token, Error>, kind: Kind) -> i32 {
             println!("call:         FAILED: {name}: {}", err.message());
             let step = match kind {
                 Kind::User => user_next_step(err.status()),
-                Kind::Browser => browser_sign_in::next_step(&err),
+                Kind::SignIn(flow) => sign_in::next_step(&err, flow),
                 Kind::Own => None,
             };
             println!(

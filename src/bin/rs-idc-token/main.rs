@@ -7,15 +7,15 @@
 //!
 //! Modules: `args` reads the command line, `fetch` gets the token,
 //! `output` prints it, `check`, `setup` and `web_token` make the `--check`
-//! report, and `browser` opens the browser sign-in and reports on it.
+//! report, and `sign_in` runs the sign-in for people and reports on it.
 
 mod args;
-mod browser_sign_in;
 mod call;
 mod check;
 mod claims;
 mod output;
 mod setup;
+mod sign_in;
 
 use args::{Args, Command, Mode, USAGE};
 use rs_idc::Status;
@@ -51,7 +51,7 @@ fn main() {
 fn print_token(args: &Args) -> i32 {
     let Some(target) = &args.target else {
         // The parser gives a target to every mode but the check.
-        eprintln!("rs-idc-token: give --cluster-id, --workgroup, --host or --browser\n\n{USAGE}");
+        eprintln!("rs-idc-token: give --cluster-id, --workgroup, --host, --browser or --device-code\n\n{USAGE}");
         return EXIT_USAGE;
     };
     let token = match call::client(args).and_then(|client| call::get_token(&client, target)) {

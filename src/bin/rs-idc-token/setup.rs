@@ -159,11 +159,11 @@ fn own_credentials(profile: &str, facts: &ProfileFacts, per_user: bool) -> Strin
     NONE_FOUND.into()
 }
 
-/// Where the SDK would find credentials, for the browser sign-in, whose
+/// Where the SDK would find credentials, for a sign-in for people, whose
 /// calls are not signed.
-pub fn browser_credential_source(profile: &str, facts: &ProfileFacts) -> String {
+pub fn sign_in_credential_source(profile: &str, facts: &ProfileFacts) -> String {
     let found = own_credentials(profile, facts, true);
-    format!("{found}; not needed: the browser sign-in is not signed with AWS credentials")
+    format!("{found}; not needed: the sign-in is not signed with AWS credentials")
 }
 
 /// What [`own_credentials`] says when it finds none.
@@ -171,14 +171,14 @@ const NONE_FOUND: &str = "none found";
 
 /// The endpoint a call goes to and where it comes from: `--endpoint-url`,
 /// the service's own variable, `AWS_ENDPOINT_URL`, or the region's public
-/// endpoint. For `--browser` the service is SSO-OIDC, in the Identity
+/// endpoint. For a sign-in the service is SSO-OIDC, in the Identity
 /// Center region.
 pub fn endpoint_source(args: &Args) -> String {
     if let Some(url) = &args.endpoint_url {
         return format!("{url} (from --endpoint-url)");
     }
     let (service, public) = match &args.target {
-        Some(Target::Browser(_)) => (
+        Some(Target::SignIn(_)) => (
             "AWS_ENDPOINT_URL_SSO_OIDC",
             "the public SSO-OIDC endpoint of the Identity Center region",
         ),
