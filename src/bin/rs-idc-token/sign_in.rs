@@ -127,7 +127,7 @@ pub fn report_settings(args: &SignInArgs, region: Option<&str>) {
         SignInFlow::Browser => "in the browser on this machine (--browser)",
         SignInFlow::DeviceCode => "with a device code (--device-code)",
     };
-    println!("sign-in:      {flow}");
+    println!("flow:         {flow}");
     println!("issuer:       {}", args.issuer_url);
     let idc_region = match (&args.idc_region, region) {
         (Some(idc_region), _) => format!("{idc_region} (from --idc-region)"),
