@@ -283,3 +283,60 @@ fn a_refused_sign_in_a_failing_callback_and_a_busy_port_fail_clearly() {
 fn client_on(fake: &FakeServer, port: u16) -> Client {
     client(fake, "ssoins-busy", port, 5)
 }
+
+#[test]
+fn forgetting_and_clearing_reach_the_sign_ins_on_disk() {
+    let _alone = common::alone();
+    let fake = FakeServer::start().unwrap();
+    let browser = play(Some);
+    let dir = std::env::temp_dir().join(format!("rs-idc-kept-{}", std::process::id()));
+    let folder = dir.join("sign-ins");
+    let kept_client = || {
+        let mut settings = common::settings(&fake, enhanced(), 1, Duration::from_secs(10));
+        settings.browser.issuer_url =
+            Some("https://identitycenter.amazonaws.com/ssoins-disk".into());
+        settings.browser.listen_port = 17897;
+        settings.browser.token_cache_dir = Some(folder.clone());
+        Client::new(settings)
+    };
+    let file_text = || {
+        let files: Vec<_> = std::fs::read_dir(&folder)
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+            .collect();
+        files
+            .iter()
+            .map(|path| std::fs::read_to_string(path).unwrap())
+            .collect::<Vec<_>>()
+    };
+    let first = kept_client().get_browser_token().unwrap();
+    assert_eq!(browser.opened.load(Ordering::SeqCst), 1);
+    let [text] = file_text().try_into().unwrap();
+    assert!(text.contains(first.secret()), "the access token is kept");
+    // A new handle (as a new process would) reads it from disk.
+    assert_eq!(
+        kept_client().get_browser_token().unwrap().secret(),
+        first.secret()
+    );
+    assert_eq!(browser.opened.load(Ordering::SeqCst), 1);
+    // Forgotten: gone from memory and from the file; the refresh token
+    // renews it without the browser.
+    assert!(rs_idc::forget_token(first.secret().as_bytes()));
+    let [text] = file_text().try_into().unwrap();
+    assert!(
+        !text.contains(first.secret()),
+        "a forgotten token stays on disk"
+    );
+    let renewed = kept_client().get_browser_token().unwrap();
+    assert_ne!(renewed.secret(), first.secret());
+    assert_eq!(fake.operations("CreateToken:refresh_token"), 1);
+    assert_eq!(browser.opened.load(Ordering::SeqCst), 1);
+    // Cleared: no file left, so the next call signs in again.
+    rs_idc::clear_cache();
+    assert!(file_text().is_empty());
+    kept_client().get_browser_token().unwrap();
+    assert_eq!(browser.opened.load(Ordering::SeqCst), 2);
+    set_open_url(None);
+    let _ = std::fs::remove_dir_all(&dir);
+}
