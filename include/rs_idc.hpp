@@ -382,6 +382,26 @@ public:
         });
     }
 
+    /* The IAM Identity Center access token of a person's sign-in in the
+     * browser (see rs_idc_client_get_browser_token()); send it to Redshift
+     * with token_type=ACCESS_TOKEN. The handle needs the issuer_url option. */
+    [[nodiscard]] token get_browser_token() const
+    {
+        return detail::take([&](char **out, std::int64_t *exp) {
+            return rs_idc_client_get_browser_token(handle_, out, exp);
+        });
+    }
+
+    /* As get_browser_token(), with a device code confirmed in a browser on
+     * any device (see rs_idc_client_get_device_token() and
+     * rs_idc_set_device_code_callback()). */
+    [[nodiscard]] token get_device_token() const
+    {
+        return detail::take([&](char **out, std::int64_t *exp) {
+            return rs_idc_client_get_device_token(handle_, out, exp);
+        });
+    }
+
     /* Whether this client holds a handle (it does unless moved from). */
     explicit operator bool() const noexcept { return handle_ != nullptr; }
 

@@ -56,7 +56,9 @@ __all__ = [
     "forget_token",
     "get_token",
     "last_error",
+    "set_device_code_callback",
     "set_log_callback",
+    "set_open_url_callback",
     "set_log_level",
     "status_str",
     "version",
@@ -147,6 +149,10 @@ _request_p = ctypes.POINTER(rs_idc_request)
 _open_url_cb = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p)
 # void (*cb)(int level, const char *msg, void *userdata)
 _log_cb = ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p)
+# int (*fn)(const char *verification_uri_complete, const char *user_code, void *userdata)
+_device_code_cb = ctypes.CFUNCTYPE(
+    ctypes.c_int, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_void_p
+)
 
 
 def _repo_library():
@@ -203,6 +209,8 @@ def _declare(lib):
         ),
         "rs_idc_client_get_browser_token": (ctypes.c_int, [_client_p, _out_p, _exp_p]),
         "rs_idc_set_open_url_callback": (None, [_open_url_cb, ctypes.c_void_p]),
+        "rs_idc_client_get_device_token": (ctypes.c_int, [_client_p, _out_p, _exp_p]),
+        "rs_idc_set_device_code_callback": (None, [_device_code_cb, ctypes.c_void_p]),
         "rs_idc_client_start_token": (
             ctypes.c_int,
             [_client_p, _ids_p, ctypes.c_size_t, ctypes.POINTER(_request_p)],
@@ -273,11 +281,6 @@ def forget_token(token):
     _lib.rs_idc_forget_token(value)
 
 
-# The ctypes callback handed to the library, kept alive while it is installed.
-_log_lock = threading.Lock()
-_log_trampoline = None
-
-
 def set_log_level(level):
     """Sets which records are logged: ``RS_IDC_LOG_OFF`` .. ``RS_IDC_LOG_TRACE``.
 
@@ -296,37 +299,83 @@ def set_log_callback(callback):
     quickly and must not call rs_idc. An exception it raises is dropped.
     The callback is removed when the interpreter exits.
     """
-    global _log_trampoline
+    def trampoline(level, msg, _userdata):
+        try:
+            callback(level, _text(msg))
+        except Exception:  # a logging hook must not break a token call
+            pass
+
+    _set_callback("log", callback, trampoline)
+
+
+def set_open_url_callback(callback):
+    """Opens the browser sign-in's page with ``callback(url)`` instead of
+    the system's opener; an exception it raises fails the sign-in. None
+    restores the default (xdg-open, open on macOS)."""
+
+    def trampoline(url, _userdata):
+        try:
+            callback(_text(url))
+            return 0
+        except Exception:
+            return 1
+
+    _set_callback("open_url", callback, trampoline)
+
+
+def set_device_code_callback(callback):
+    """Shows a device-code sign-in's URL and code with
+    ``callback(verification_uri_complete, user_code)`` instead of writing
+    them to stderr; an exception it raises fails the sign-in. None
+    restores the default."""
+
+    def trampoline(url, code, _userdata):
+        try:
+            callback(_text(url), _text(code))
+            return 0
+        except Exception:
+            return 1
+
+    _set_callback("device_code", callback, trampoline)
+
+
+# The callbacks handed to the library, by kind, with their C types and
+# setters: ctypes frees a trampoline that nothing references.
+_CALLBACKS = {
+    "log": (_log_cb, "rs_idc_set_log_callback"),
+    "open_url": (_open_url_cb, "rs_idc_set_open_url_callback"),
+    "device_code": (_device_code_cb, "rs_idc_set_device_code_callback"),
+}
+_installed = {}
+_callback_lock = threading.Lock()
+_retired_callbacks = []
+
+
+def _set_callback(kind, callback, trampoline):
+    """Hands ``trampoline`` (for ``callback``) to the library as its
+    callback of ``kind``, or the default when ``callback`` is None."""
     if callback is not None and not callable(callback):
         raise TypeError("callback must be callable or None")
-    with _log_lock:
-        old = _log_trampoline
+    c_type, setter = _CALLBACKS[kind]
+    with _callback_lock:
+        old = _installed.pop(kind, None)
         if callback is None:
-            _log_trampoline = None
-            _lib.rs_idc_set_log_callback(_log_cb(), None)
+            getattr(_lib, setter)(c_type(), None)
         else:
-            def trampoline(level, msg, _userdata):
-                try:
-                    callback(level, _text(msg))
-                except Exception:  # a logging hook must not break a token call
-                    pass
-
-            _log_trampoline = _log_cb(trampoline)
-            _lib.rs_idc_set_log_callback(_log_trampoline, None)
+            _installed[kind] = c_type(trampoline)
+            getattr(_lib, setter)(_installed[kind], None)
         # Keep the replaced callback alive: ctypes may still hold it while
         # the library switches to the new one.
         if old is not None:
             _retired_callbacks.append(old)
 
 
-_retired_callbacks = []
-
-
 @atexit.register
-def _unset_log_callback():
-    # No Python code can run once the interpreter is gone; stderr again.
-    if _log_trampoline is not None:
-        _lib.rs_idc_set_log_callback(_log_cb(), None)
+def _unset_callbacks():
+    # No Python code can run once the interpreter is gone: the defaults again.
+    for kind in list(_installed):
+        c_type, setter = _CALLBACKS[kind]
+        getattr(_lib, setter)(c_type(), None)
 
 
 class RsIdcError(Exception):
@@ -552,6 +601,12 @@ class Client:
         ``token_type=ACCESS_TOKEN``. Opens the browser only when no kept or
         renewable sign-in exists."""
         return self._token(_lib.rs_idc_client_get_browser_token)
+
+    def get_device_token(self):
+        """As :meth:`get_browser_token`, with a device code: the person
+        confirms a code in a browser on any device (see
+        :func:`set_device_code_callback`)."""
+        return self._token(_lib.rs_idc_client_get_device_token)
 
     @property
     def closed(self):
