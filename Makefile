@@ -133,7 +133,8 @@ test-rust: lib
 # test_user_tokens also has a slow mode (about 30 s) for the renewal of
 # users' credentials, which needs short-lived ones from the fake;
 # test_browser a renew mode (about 3 s) for the renewal of the browser
-# sign-in's access token with its refresh token.
+# sign-in's access token with its refresh token; test_device_code a slow
+# mode (about 7 s: told to slow down once) and an expiry mode.
 USER_TOKEN_TTLS := --user-credentials-ttl 20 --refresh-token-ttl 15
 BROWSER_TTLS    := --access-token-ttl 4
 
@@ -143,6 +144,9 @@ test-c: lib $(EXAMPLES) $(C_TESTS)
 	$(FAKE) run $(USER_TOKEN_TTLS) -- $(BUILD)/test_user_tokens refresh
 	@echo "== $(BUILD)/test_browser renew"
 	$(FAKE) run $(BROWSER_TTLS) -- $(BUILD)/test_browser renew
+	@echo "== $(BUILD)/test_device_code slow, expiry"
+	$(FAKE) run --device-slow-downs 1 -- $(BUILD)/test_device_code slow
+	$(FAKE) run --device-code-ttl 1 -- $(BUILD)/test_device_code expiry
 	$(FAKE) run -- $(BUILD)/get_token my-cluster
 	$(FAKE) run -- $(BUILD)/dlopen_token $(abspath $(LIBDIR))/librs_idc.so my-cluster
 	$(DRIVER_OPTIONS_DEMO)

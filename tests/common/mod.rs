@@ -62,7 +62,7 @@ pub fn settings(
 /// Some things belong to the whole process, not to a test: the
 /// environment (which clients read, and which is unsafe to change while
 /// another thread reads it), the log sink and level, the browser's
-/// open-URL callback, everything the library keeps (which
+/// open-URL callback and the device code's display, everything the library keeps (which
 /// `rs_idc::clear_cache` empties), and the process's own memory and
 /// descriptors. A test that changes or measures any of them runs alone,
 /// and so does every other test of its crate that calls the library: in
@@ -71,7 +71,7 @@ pub fn settings(
 ///
 /// When the turn ends, what the test may have changed is put back, also
 /// when it failed: the environment as it was when the turn began, the
-/// default open-URL callback, and logging to stderr at the level it had.
+/// default open-URL callback and device-code display, and logging to stderr at the level it had.
 /// So no test depends on which ran before it.
 #[must_use = "the turn ends when this is dropped"]
 pub struct Alone {
@@ -108,6 +108,7 @@ impl Drop for Alone {
             }
         }
         rs_idc::browser::set_open_url(None);
+        rs_idc::device::set_show_device_code(None);
         set_sink(None);
         set_level(self.log_level);
     }

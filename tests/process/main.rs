@@ -19,6 +19,7 @@ mod common;
 mod browser;
 mod cache_clear;
 mod credential_endpoint;
+mod device;
 mod endpoints;
 mod properties;
 mod redaction;
