@@ -10,7 +10,7 @@ the environment; every `aws` command then gets a clean environment that
 points only at 127.0.0.1.
 
 Tokens, web tokens (JWTs), refresh tokens, identity contexts, secret keys,
-session tokens, client secrets, authorization codes and PKCE verifiers are
+session tokens, client secrets, authorization, device and user codes and PKCE verifiers are
 never printed: only their lengths, expiry times and the users they name. The last line is `N passed, M failed`; the exit status
 is 0 only when nothing failed.
 """
@@ -21,6 +21,7 @@ import hashlib
 import http.client
 import json
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -38,7 +39,13 @@ OPERATIONS = ("GetIdentityCenterAuthToken", "AssumeRole", "AssumeRoleWithWebIden
               "CreateTokenWithIAM:jwt-bearer", "CreateTokenWithIAM:refresh_token",
               "DescribeCustomDomainAssociations", "ListCustomDomainAssociations",
               "RegisterClient", "Authorize", "CreateToken:authorization_code",
-              "CreateToken:refresh_token")
+              "CreateToken:refresh_token", "StartDeviceAuthorization", "VerifyDevice",
+              "CreateToken:device_code")
+DEVICE_CODE = "urn:ietf:params:oauth:grant-type:device_code"
+# The run options of the fake for these checks: polls at any pace, and the
+# first poll of every device code answered slow_down, so that the CLI sees
+# SlowDownException without racing a clock.
+FAKE_OPTIONS = ("--device-interval", "0", "--device-slow-downs", "1")
 SIGNIN_REDIRECT = "http://127.0.0.1:7890/"
 SIGNIN_ISSUER = "https://identitycenter.amazonaws.com/ssoins-1111222233334444"
 
@@ -229,6 +236,17 @@ class Checker:
         found = {k: v[0] for k, v in urllib.parse.parse_qs(query, keep_blank_values=True).items()}
         return resp.status, location.split("?")[0], found
 
+    def page(self, url):
+        """GET a page of the fake by its full URL: (status, body text)."""
+        if not url.startswith(self.url + "/"):
+            return 0, f"not a page of the fake: {url!r}"
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        try:
+            with opener.open(url, timeout=10) as resp:
+                return resp.status, resp.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode()
+
     def stats(self):
         """`name N` lines by name; `operation NAME N` lines as "operation NAME"."""
         status, text = self.control("/_fake/stats")
@@ -251,17 +269,17 @@ def serverless(*names):
 
 def web_identity(role, token, session="rs-idc-cli"):
     return ["sts", "assume-role-with-web-identity", "--role-arn", role,
-            "--role-session-name", session, "--web-identity-token", token]
+            "--role-session-name", session, f"--web-identity-token={token}"]
 
 
 def jwt_bearer(client_id, assertion):
-    return ["sso-oidc", "create-token-with-iam", "--client-id", client_id,
-            "--grant-type", JWT_BEARER, "--assertion", assertion]
+    return ["sso-oidc", "create-token-with-iam", f"--client-id={client_id}",
+            "--grant-type", JWT_BEARER, f"--assertion={assertion}"]
 
 
 def refresh_grant(client_id, refresh_token):
-    return ["sso-oidc", "create-token-with-iam", "--client-id", client_id,
-            "--grant-type", "refresh_token", "--refresh-token", refresh_token]
+    return ["sso-oidc", "create-token-with-iam", f"--client-id={client_id}",
+            "--grant-type", "refresh_token", f"--refresh-token={refresh_token}"]
 
 
 def assume_role(role, context=None, provider=CONTEXT_PROVIDER_ARN):
@@ -279,15 +297,32 @@ def register_client(redirect_uri=SIGNIN_REDIRECT):
 
 def code_grant(client, code, verifier, redirect_uri=SIGNIN_REDIRECT):
     client_id, secret = client
-    return ["sso-oidc", "create-token", "--client-id", client_id, "--client-secret", secret,
-            "--grant-type", "authorization_code", "--code", code, "--redirect-uri", redirect_uri,
-            "--code-verifier", verifier]
+    return ["sso-oidc", "create-token", f"--client-id={client_id}", f"--client-secret={secret}",
+            "--grant-type", "authorization_code", f"--code={code}", "--redirect-uri", redirect_uri,
+            f"--code-verifier={verifier}"]
 
 
 def refresh_token_grant(client, refresh_token):
     client_id, secret = client
-    return ["sso-oidc", "create-token", "--client-id", client_id, "--client-secret", secret,
-            "--grant-type", "refresh_token", "--refresh-token", refresh_token]
+    return ["sso-oidc", "create-token", f"--client-id={client_id}", f"--client-secret={secret}",
+            "--grant-type", "refresh_token", f"--refresh-token={refresh_token}"]
+
+
+def register_device_client():
+    return ["sso-oidc", "register-client", "--client-name", "rs-idc-device", "--client-type",
+            "public", "--scopes", "redshift:connect", "--grant-types", DEVICE_CODE, "refresh_token"]
+
+
+def start_device(client):
+    client_id, secret = client
+    return ["sso-oidc", "start-device-authorization", f"--client-id={client_id}",
+            f"--client-secret={secret}", "--start-url", "https://rs-idc-test.awsapps.com/start"]
+
+
+def device_grant(client, device_code):
+    client_id, secret = client
+    return ["sso-oidc", "create-token", f"--client-id={client_id}", f"--client-secret={secret}",
+            "--grant-type", DEVICE_CODE, f"--device-code={device_code}"]
 
 
 def pkce_pair():
@@ -467,6 +502,86 @@ def signin_checks(c):
     c.record("authorize, denied", status == 302 and target == SIGNIN_REDIRECT
              and found.get("error") == "access_denied" and "code" not in found,
              f"status {status}, error {found.get('error')!r}")
+    device_checks(c, client)
+
+
+def device_checks(c, code_client):
+    """Device sign-in: register-client for the device grant, start-device-authorization, the
+    verification page, and create-token polls with each of their errors."""
+    doc = c.aws_json("sso-oidc register-client (device)", register_device_client())
+    if doc is None:
+        return
+    client = (doc.get("clientId"), doc.get("clientSecret"))
+    ok = all(isinstance(p, str) and p for p in client)
+    c.record("sso-oidc register-client (device)", ok, f"client id {client[0]!r}, secret length "
+             f"{len(client[1] or '')}")
+    if not ok:
+        return
+
+    def start(name):
+        doc = c.aws_json(name, start_device(client))
+        if doc is None:
+            return None
+        user_code, page = doc.get("userCode") or "", doc.get("verificationUri")
+        ok = bool(doc.get("deviceCode")) and re.fullmatch(r"[A-Z]{4}-[A-Z]{4}", user_code) \
+            and page == c.url + "/device" \
+            and doc.get("verificationUriComplete") == f"{page}?user_code={user_code}" \
+            and doc.get("expiresIn") == 600 and doc.get("interval") == 0
+        c.record(name, bool(ok), f"device code length {len(doc.get('deviceCode') or '')}, "
+                 f"user code {len(user_code)} characters, page {page!r}, "
+                 f"expires in {doc.get('expiresIn')} s, interval {doc.get('interval')} s")
+        return doc if ok else None
+
+    doc = start("sso-oidc start-device-authorization")
+    if doc:
+        code = doc["deviceCode"]
+        c.expect_error("sso-oidc create-token device_code, slow down", device_grant(client, code),
+                       "SlowDownException")
+        c.expect_error("sso-oidc create-token device_code, pending", device_grant(client, code),
+                       "AuthorizationPendingException")
+        status, text = c.page(doc["verificationUriComplete"] + "&login_hint=device-user")
+        c.record("device verification page", status == 200 and "approved" in text,
+                 f"status {status}")
+        doc = c.aws_json("sso-oidc create-token device_code", device_grant(client, code))
+        if doc is not None:
+            access, refresh_token = doc.get("accessToken"), doc.get("refreshToken")
+            user = c.access_token_subject(access) if access else None
+            ok = bool(refresh_token) and bool(doc.get("idToken")) and doc.get("tokenType") == "Bearer" \
+                and doc.get("expiresIn") == 3600 and user == "device-user"
+            c.record("sso-oidc create-token device_code", ok,
+                     f"access token length {len(access or '')}, names {user!r}, refresh token "
+                     f"length {len(refresh_token or '')}, expires in {doc.get('expiresIn')} s")
+            if refresh_token:
+                doc = c.aws_json("sso-oidc create-token refresh_token (device)",
+                                 refresh_token_grant(client, refresh_token))
+                user = c.access_token_subject(doc.get("accessToken") or "") if doc else None
+                if doc is not None:
+                    c.record("sso-oidc create-token refresh_token (device)", user == "device-user",
+                             f"names {user!r}")
+        c.expect_error("sso-oidc create-token device_code, used code", device_grant(client, code),
+                       "InvalidGrantException")
+    doc = start("sso-oidc start-device-authorization, to deny")
+    if doc:
+        code = doc["deviceCode"]
+        c.expect_error("sso-oidc create-token device_code, slow down again",
+                       device_grant(client, code), "SlowDownException")
+        status, text = c.page(doc["verificationUriComplete"] + "&deny=1")
+        c.record("device verification page, deny", status == 200 and "denied" in text,
+                 f"status {status}")
+        c.expect_error("sso-oidc create-token device_code, denied", device_grant(client, code),
+                       "AccessDeniedException")
+    doc = start("sso-oidc start-device-authorization, to expire")
+    if doc:
+        status, text = c.control("/_fake/control", data=json.dumps(
+            {"op": "device", "action": "expire", "user_code": doc["userCode"]}).encode())
+        c.record("control: expire a device code", status == 200 and text.strip() == "1",
+                 f"status {status}, {text.strip()}")
+        c.expect_error("sso-oidc create-token device_code, expired",
+                       device_grant(client, doc["deviceCode"]), "ExpiredTokenException")
+    c.expect_error("sso-oidc start-device-authorization, wrong client secret",
+                   start_device((client[0], "not-the-secret")), "InvalidClientException")
+    c.expect_error("sso-oidc start-device-authorization, client without the device grant",
+                   start_device(code_client), "UnauthorizedClientException")
 
 
 def associations(doc):
@@ -574,7 +689,7 @@ def main(argv):
         return 1
     env = dict(os.environ, AWS_CLI=os.path.abspath(aws))
     proc = subprocess.run(
-        [fake, "run", "--", sys.executable, os.path.abspath(__file__), INSIDE_FLAG],
+        [fake, "run", *FAKE_OPTIONS, "--", sys.executable, os.path.abspath(__file__), INSIDE_FLAG],
         env=env,
         check=False,
         timeout=30 * TIMEOUT_SECS,

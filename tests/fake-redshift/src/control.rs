@@ -5,6 +5,7 @@
 
 use crate::conns::lock;
 use crate::http::{self, Request};
+use crate::identity::browser::{device::DeviceAction, valid_login_hint, DEFAULT_USER};
 use crate::identity::{self, jwt, store::OPERATIONS, WebTokenSpec};
 use crate::keys;
 use crate::server::State;
@@ -37,6 +38,7 @@ pub(crate) fn control(state: &State, req: &Request, close: bool) -> Option<Vec<u
             http::response(200, &headers, body.as_bytes(), close)
         }
         ("GET", "/_fake/web-token") => web_token(state, &req.query, close),
+        ("POST", "/_fake/control") => command(state, &req.body, close),
         ("POST", "/_fake/token-subject") => {
             let token = String::from_utf8_lossy(&req.body);
             match identity::token_subject(&token) {
@@ -58,7 +60,8 @@ pub(crate) fn control(state: &State, req: &Request, close: bool) -> Option<Vec<u
             | "/_fake/credentials"
             | "/_fake/web-token"
             | "/_fake/token-subject"
-            | "/_fake/access-token-subject",
+            | "/_fake/access-token-subject"
+            | "/_fake/control",
         ) => http::text(405, "method not allowed\n", close),
         _ => http::text(404, "no such control endpoint\n", close),
     })
@@ -132,4 +135,44 @@ fn credentials_body(expires: i64) -> String {
         json_string(keys::IDC_SESSION_TOKEN),
         json_string(&timefmt::rfc3339(expires))
     )
+}
+
+/// A request of `POST /_fake/control`: a JSON object named by `op`.
+#[derive(serde::Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+enum Command {
+    /// `{"op":"device","action":"approve"|"deny"|"expire"[,"user_code":"ABCD-EFGH"][,"user":"alice"]}`:
+    /// acts on the device authorization of that user code, or on every
+    /// one without it; approvals sign in `user` (default `browser-user`).
+    Device {
+        action: DeviceAction,
+        user_code: Option<String>,
+        user: Option<String>,
+    },
+}
+
+/// Answers `POST /_fake/control`: 200 with what was done, 404 when
+/// nothing matched, 400 for a request that does not parse.
+fn command(state: &State, body: &[u8], close: bool) -> Vec<u8> {
+    let command: Command = match serde_json::from_slice(body) {
+        Ok(c) => c,
+        Err(e) => return http::text(400, &format!("bad control request: {e}\n"), close),
+    };
+    match command {
+        Command::Device {
+            action,
+            user_code,
+            user,
+        } => {
+            let user = user.as_deref().unwrap_or(DEFAULT_USER);
+            if !valid_login_hint(user) {
+                return http::text(400, "user must be a plain user name\n", close);
+            }
+            let signin = &state.identity.browser;
+            let n = signin.decide_devices(user_code.as_deref(), action, user);
+            state.log(&format!("POST /_fake/control -> device {action:?}: {n}"));
+            let status = if n == 0 { 404 } else { 200 };
+            http::text(status, &format!("{n}\n"), close)
+        }
+    }
 }

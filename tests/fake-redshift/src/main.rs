@@ -18,6 +18,7 @@ usage:
   rs-idc-fake serve [--port P] [--ttl S] [--port-file F] [--verbose] [--stdin-lifetime]
                     [--tls [--ca-file F]] [--user-credentials-ttl S] [--refresh-token-ttl S]
                     [--access-token-ttl S] [--client-secret-ttl S] [--domain-delay-ms N]
+                    [--device-code-ttl S] [--device-interval S] [--device-slow-downs N]
       Serve on 127.0.0.1 until SIGTERM, SIGINT or SIGHUP (or, with
       --stdin-lifetime, until standard input reaches end of file).
       Prints 'listening http://127.0.0.1:PORT' (https with --tls) and
@@ -25,6 +26,7 @@ usage:
   rs-idc-fake run [--port P] [--ttl S] [--verbose] [--tls] [--proxy]
                   [--user-credentials-ttl S] [--refresh-token-ttl S]
                   [--access-token-ttl S] [--client-secret-ttl S] [--domain-delay-ms N]
+                  [--device-code-ttl S] [--device-interval S] [--device-slow-downs N]
                   -- CMD [ARGS...]
       Serve while CMD runs with AWS_ENDPOINT_URL and test credentials in its
       environment; exit with CMD's status (128+N if killed by signal N).
@@ -50,6 +52,14 @@ usage:
   --domain-delay-ms N
                 wait N ms (0 to 60000, default 0) before answering the custom
                 domain lookups
+  --device-code-ttl S
+                expiresIn of StartDeviceAuthorization's device codes (default 600)
+  --device-interval S
+                interval of device code polls (default 1; 0: any pace); a poll
+                sooner than that after the previous one gets SlowDownException
+  --device-slow-downs N
+                answer SlowDownException to the first N polls of each device
+                code (default 0)
   --verbose     one line per request on stderr (never tokens or secrets)
   --tls         (serve) speak HTTPS with a certificate made at start
   --ca-file F   (serve --tls) write the certificate authority to trust to F
@@ -59,16 +69,9 @@ usage:
 struct Args {
     run: bool,
     port: u16,
-    ttl: i64,
-    user_credentials_ttl: i64,
-    refresh_token_ttl: i64,
-    access_token_ttl: i64,
-    client_secret_ttl: i64,
-    domain_delay_ms: u64,
+    opts: FakeOptions,
     port_file: Option<OsString>,
-    verbose: bool,
     stdin_lifetime: bool,
-    tls: bool,
     ca_file: Option<OsString>,
     command: Vec<OsString>,
 }
@@ -110,44 +113,45 @@ fn parse_args(mut argv: impl Iterator<Item = OsString>) -> Result<Args, ParseErr
     let mut args = Args {
         run,
         port: 0,
-        ttl: 3600,
-        user_credentials_ttl: 3600,
-        refresh_token_ttl: 28_800,
-        access_token_ttl: 3600,
-        client_secret_ttl: 7_776_000,
-        domain_delay_ms: 0,
+        opts: FakeOptions::default(),
         port_file: None,
-        verbose: false,
         stdin_lifetime: false,
-        tls: false,
         ca_file: None,
         command: Vec::new(),
     };
+    const SECS: std::ops::RangeInclusive<i64> = 1..=10 * 365 * 86_400;
     while let Some(arg) = argv.next() {
         let Some(flag) = arg.to_str() else {
             return Err(ParseError::Bad(format!("unexpected argument {arg:?}")));
         };
         match flag {
             "-h" | "--help" => return Err(ParseError::Help),
-            "--verbose" => args.verbose = true,
+            "--verbose" => args.opts.verbose = true,
             "--port" => args.port = number(&mut argv, flag, 0..=u16::MAX)?,
-            "--ttl" => args.ttl = number(&mut argv, flag, 1..=10 * 365 * 86_400)?,
+            "--ttl" => args.opts.token_ttl_secs = number(&mut argv, flag, SECS)?,
             "--user-credentials-ttl" => {
-                args.user_credentials_ttl = number(&mut argv, flag, 1..=10 * 365 * 86_400)?;
+                args.opts.user_credentials_ttl_secs = number(&mut argv, flag, SECS)?;
             }
             "--refresh-token-ttl" => {
-                args.refresh_token_ttl = number(&mut argv, flag, 1..=10 * 365 * 86_400)?;
+                args.opts.refresh_token_ttl_secs = number(&mut argv, flag, SECS)?;
             }
             "--access-token-ttl" => {
-                args.access_token_ttl = number(&mut argv, flag, 1..=10 * 365 * 86_400)?;
+                args.opts.access_token_ttl_secs = number(&mut argv, flag, SECS)?;
             }
             "--client-secret-ttl" => {
-                args.client_secret_ttl = number(&mut argv, flag, 1..=10 * 365 * 86_400)?;
+                args.opts.client_secret_ttl_secs = number(&mut argv, flag, SECS)?;
             }
-            "--domain-delay-ms" => args.domain_delay_ms = number(&mut argv, flag, 0..=60_000)?,
+            "--domain-delay-ms" => args.opts.domain_delay_ms = number(&mut argv, flag, 0..=60_000)?,
+            "--device-code-ttl" => args.opts.device_code_ttl_secs = number(&mut argv, flag, SECS)?,
+            "--device-interval" => {
+                args.opts.device_interval_secs = number(&mut argv, flag, 0..=3600)?;
+            }
+            "--device-slow-downs" => {
+                args.opts.device_slow_downs = number(&mut argv, flag, 0..=1000)?;
+            }
             "--port-file" if !run => args.port_file = Some(value(&mut argv, flag)?),
             "--stdin-lifetime" if !run => args.stdin_lifetime = true,
-            "--tls" => args.tls = true,
+            "--tls" => args.opts.tls = true,
             "--ca-file" if !run => args.ca_file = Some(value(&mut argv, flag)?),
             // `run` always starts the proxy; the flag is accepted for
             // command lines that ask for it explicitly.
@@ -162,7 +166,7 @@ fn parse_args(mut argv: impl Iterator<Item = OsString>) -> Result<Args, ParseErr
     if run && args.command.is_empty() {
         return Err(ParseError::Bad("run needs -- CMD".into()));
     }
-    if args.ca_file.is_some() && !args.tls {
+    if args.ca_file.is_some() && !args.opts.tls {
         return Err(ParseError::Bad("--ca-file needs --tls".into()));
     }
     Ok(args)
@@ -199,14 +203,8 @@ fn forward_signals(set: libc::sigset_t, tx: mpsc::Sender<i32>) {
 
 fn start(args: &Args, port: u16, tls: bool) -> Result<FakeServer, String> {
     let opts = FakeOptions {
-        token_ttl_secs: args.ttl,
-        verbose: args.verbose,
         tls,
-        user_credentials_ttl_secs: args.user_credentials_ttl,
-        refresh_token_ttl_secs: args.refresh_token_ttl,
-        access_token_ttl_secs: args.access_token_ttl,
-        client_secret_ttl_secs: args.client_secret_ttl,
-        domain_delay_ms: args.domain_delay_ms,
+        ..args.opts.clone()
     };
     FakeServer::start_on_port(port, opts).map_err(|e| format!("cannot listen: {e}"))
 }
@@ -222,7 +220,7 @@ fn write_atomically(path: &OsString, text: &str, what: &str) -> Result<(), Strin
 
 fn serve(args: &Args) -> Result<ExitCode, String> {
     let set = block_termination_signals();
-    let server = start(args, args.port, args.tls)?;
+    let server = start(args, args.port, args.opts.tls)?;
     if let (Some(path), Some(pem)) = (&args.ca_file, server.ca_pem()) {
         write_atomically(path, &pem, "CA file")?;
     }

@@ -57,6 +57,16 @@ pub struct FakeOptions {
     /// Milliseconds that `DescribeCustomDomainAssociations` and
     /// `ListCustomDomainAssociations` wait before answering (default 0).
     pub domain_delay_ms: u64,
+    /// `expiresIn` of StartDeviceAuthorization's device codes, in seconds
+    /// (default 600).
+    pub device_code_ttl_secs: i64,
+    /// `interval` of StartDeviceAuthorization, in seconds (default 1); a
+    /// poll sooner than this after the previous one is answered
+    /// `SlowDownException` (0: never).
+    pub device_interval_secs: i64,
+    /// The first this many polls (CreateToken) of each device code are
+    /// answered `SlowDownException` (default 0).
+    pub device_slow_downs: u32,
 }
 
 impl Default for FakeOptions {
@@ -70,6 +80,9 @@ impl Default for FakeOptions {
             access_token_ttl_secs: 3600,
             client_secret_ttl_secs: 7_776_000,
             domain_delay_ms: 0,
+            device_code_ttl_secs: 600,
+            device_interval_secs: 1,
+            device_slow_downs: 0,
         }
     }
 }
@@ -98,6 +111,8 @@ pub(crate) struct State {
     /// What clients said about themselves: user agents and role session
     /// names (neither is secret).
     pub seen: Mutex<Seen>,
+    /// `http://127.0.0.1:PORT` (`https://` with TLS), once listening.
+    pub url: std::sync::OnceLock<String>,
 }
 
 /// The user agents of API requests and the role session names of the STS
@@ -226,6 +241,7 @@ impl FakeServer {
         let serve = move |stream, id| serve_connection(&conn_state, config.as_ref(), stream, id);
         let listener = Listener::start(port, "rs-idc-fake", Arc::clone(&state.conns), serve)?;
         let scheme = if opts.tls { "https" } else { "http" };
+        let _ = state.url.set(format!("{scheme}://{}", listener.addr));
         state.log(&format!("listening on {scheme}://{}", listener.addr));
         Ok(FakeServer {
             state,

@@ -161,7 +161,9 @@ fn register_authorize_create_token_and_refresh() {
     assert!(
         text.ends_with(
             "operation RegisterClient 1\noperation Authorize 1\n\
-             operation CreateToken:authorization_code 1\noperation CreateToken:refresh_token 2\n"
+             operation CreateToken:authorization_code 1\noperation CreateToken:refresh_token 2\n\
+             operation StartDeviceAuthorization 0\noperation VerifyDevice 0\n\
+             operation CreateToken:device_code 0\n"
         ),
         "{text}"
     );

@@ -95,8 +95,8 @@ fn create_token_checks_clients_codes_and_refresh_tokens() {
         ),
         (
             json!({"clientId": id, "clientSecret": secret, "grantType": device, "deviceCode": "d"}),
-            "UnsupportedGrantTypeException",
-            "device code grant",
+            "UnauthorizedClientException",
+            "device code grant, client registered without it",
         ),
         (json!([1]), "InvalidRequestException", "not an object"),
     ] {

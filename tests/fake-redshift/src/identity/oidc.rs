@@ -36,6 +36,9 @@ pub(super) enum OidcError {
     InvalidClientMetadata,
     InvalidRedirectUri,
     InvalidScope,
+    AuthorizationPending,
+    SlowDown,
+    AccessDenied,
 }
 
 impl OidcError {
@@ -63,6 +66,13 @@ impl OidcError {
                 (400, "InvalidRedirectUriException", "invalid_redirect_uri")
             }
             OidcError::InvalidScope => (400, "InvalidScopeException", "invalid_scope"),
+            OidcError::AuthorizationPending => (
+                400,
+                "AuthorizationPendingException",
+                "authorization_pending",
+            ),
+            OidcError::SlowDown => (400, "SlowDownException", "slow_down"),
+            OidcError::AccessDenied => (400, "AccessDeniedException", "access_denied"),
         }
     }
 }

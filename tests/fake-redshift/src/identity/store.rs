@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 /// The operations counted by name, in the order of `/_fake/stats`.
-pub(crate) const OPERATIONS: [&str; 11] = [
+pub(crate) const OPERATIONS: [&str; 14] = [
     "GetIdentityCenterAuthToken",
     "AssumeRole",
     "AssumeRoleWithWebIdentity",
@@ -24,6 +24,9 @@ pub(crate) const OPERATIONS: [&str; 11] = [
     browser::AUTHORIZE,
     browser::CREATE_TOKEN_CODE,
     browser::CREATE_TOKEN_REFRESH,
+    browser::START_DEVICE,
+    browser::VERIFY_DEVICE,
+    browser::CREATE_TOKEN_DEVICE,
 ];
 
 /// Upper-case letters and digits, for access key IDs.
@@ -103,7 +106,7 @@ impl Store {
         Store {
             user_credentials_ttl_secs: opts.user_credentials_ttl_secs,
             refresh_token_ttl_secs: opts.refresh_token_ttl_secs,
-            browser: Signin::new(opts.access_token_ttl_secs, opts.client_secret_ttl_secs),
+            browser: Signin::new(opts),
             ..Store::default()
         }
     }

@@ -543,4 +543,6 @@ pub fn operation_lines(get_tokens: u64) -> String {
 /// The `operation NAME N` lines of the browser sign-in, at zero: the last
 /// lines of `GET /_fake/stats`.
 pub const BROWSER_OPERATION_LINES: &str = "operation RegisterClient 0\noperation Authorize 0\n\
-     operation CreateToken:authorization_code 0\noperation CreateToken:refresh_token 0\n";
+     operation CreateToken:authorization_code 0\noperation CreateToken:refresh_token 0\n\
+     operation StartDeviceAuthorization 0\noperation VerifyDevice 0\n\
+     operation CreateToken:device_code 0\n";

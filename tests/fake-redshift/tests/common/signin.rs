@@ -188,6 +188,10 @@ fn oauth_error(code: &str) -> &'static str {
         "InvalidClientMetadataException" => "invalid_client_metadata",
         "InvalidRedirectUriException" => "invalid_redirect_uri",
         "InvalidScopeException" => "invalid_scope",
+        "AuthorizationPendingException" => "authorization_pending",
+        "SlowDownException" => "slow_down",
+        "ExpiredTokenException" => "expired_token",
+        "AccessDeniedException" => "access_denied",
         _ => panic!("no OAuth error for {code}"),
     }
 }

@@ -6,6 +6,7 @@
 //! client's loopback redirect URI with a code.
 
 mod authorize;
+pub(crate) mod device;
 mod register;
 mod token;
 
@@ -27,15 +28,23 @@ pub(crate) const REGISTER_CLIENT: &str = "RegisterClient";
 pub(crate) const CREATE_TOKEN_CODE: &str = "CreateToken:authorization_code";
 /// `CreateToken` with the refresh token grant, as counted.
 pub(crate) const CREATE_TOKEN_REFRESH: &str = "CreateToken:refresh_token";
+/// `StartDeviceAuthorization`, as counted.
+pub(crate) const START_DEVICE: &str = "StartDeviceAuthorization";
+/// `CreateToken` with the device code grant, as counted.
+pub(crate) const CREATE_TOKEN_DEVICE: &str = "CreateToken:device_code";
+/// The device verification page (`GET /device`), as counted.
+pub(crate) const VERIFY_DEVICE: &str = "VerifyDevice";
 
 /// `grantType` of the authorization code grant.
 const AUTHORIZATION_CODE: &str = "authorization_code";
 /// `grantType` of the refresh token grant.
 const REFRESH_TOKEN: &str = "refresh_token";
+/// `grantType` of the device authorization grant (RFC 8628).
+const DEVICE_CODE: &str = "urn:ietf:params:oauth:grant-type:device_code";
 /// How long an authorization code may be redeemed, in seconds.
 const CODE_TTL_SECS: i64 = 300;
 /// The user signed in when `/authorize` has no `login_hint`.
-const DEFAULT_USER: &str = "browser-user";
+pub(crate) const DEFAULT_USER: &str = "browser-user";
 /// Longest `login_hint`, in bytes.
 const MAX_LOGIN_HINT: usize = 128;
 /// What the decoded bytes of an access token start with, before the user
@@ -82,22 +91,25 @@ pub(crate) struct Signin {
     client_secret_ttl_secs: i64,
     clients: Mutex<HashMap<String, Client>>,
     codes: Mutex<HashMap<String, Code>>,
+    /// Device authorizations by device code, and their settings.
+    devices: device::Devices,
 }
 
 impl Default for Signin {
     fn default() -> Signin {
-        Signin::new(3600, 7_776_000)
+        Signin::new(&crate::FakeOptions::default())
     }
 }
 
 impl Signin {
-    /// Empty state with these lifetimes, in seconds.
-    pub(crate) fn new(access_token_ttl_secs: i64, client_secret_ttl_secs: i64) -> Signin {
+    /// Empty state with the lifetimes and device settings of `opts`.
+    pub(crate) fn new(opts: &crate::FakeOptions) -> Signin {
         Signin {
-            access_token_ttl_secs,
-            client_secret_ttl_secs,
+            access_token_ttl_secs: opts.access_token_ttl_secs,
+            client_secret_ttl_secs: opts.client_secret_ttl_secs,
             clients: Mutex::default(),
             codes: Mutex::default(),
+            devices: device::Devices::new(opts),
         }
     }
 
@@ -141,6 +153,8 @@ pub(crate) fn dispatch(state: &State, req: &Request, close: bool) -> Option<Outc
     match req.path.as_str() {
         "/client/register" => Some(register::handle(state, req, close)),
         "/authorize" => Some(authorize::handle(state, req, close)),
+        "/device_authorization" => Some(device::start(state, req, close)),
+        "/device" => Some(device::page(state, req, close)),
         "/token" if req.method == "POST" && !req.query.split('&').any(|p| p == "aws_iam=t") => {
             Some(token::handle(state, req, close))
         }
@@ -150,7 +164,7 @@ pub(crate) fn dispatch(state: &State, req: &Request, close: bool) -> Option<Outc
 
 /// Whether `hint` may name the user: 1 to 128 ASCII letters, digits and
 /// `-_.@`.
-fn valid_login_hint(hint: &str) -> bool {
+pub(crate) fn valid_login_hint(hint: &str) -> bool {
     !hint.is_empty()
         && hint.len() <= MAX_LOGIN_HINT
         && hint

@@ -1,8 +1,8 @@
 //! SSO-OIDC `RegisterClient` (`POST /client/register`, REST-JSON,
 //! unsigned): a public client of the authorization code grant, sent back
-//! to loopback redirect URIs.
+//! to loopback redirect URIs, or of the device authorization grant.
 
-use super::{Client, AUTHORIZATION_CODE, REFRESH_TOKEN, REGISTER_CLIENT};
+use super::{Client, AUTHORIZATION_CODE, DEVICE_CODE, REFRESH_TOKEN, REGISTER_CLIENT};
 use crate::identity::oidc::{fail, member, reply, Failure, OidcError};
 use crate::server::State;
 use crate::service::{json_string, random_bytes, request_id, Outcome, Reply};
@@ -10,11 +10,9 @@ use crate::timefmt;
 use serde_json::Value;
 
 /// The grant types a client may register.
-const GRANT_TYPES: [&str; 3] = [
-    AUTHORIZATION_CODE,
-    REFRESH_TOKEN,
-    "urn:ietf:params:oauth:grant-type:device_code",
-];
+const GRANT_TYPES: [&str; 3] = [AUTHORIZATION_CODE, REFRESH_TOKEN, DEVICE_CODE];
+/// `iss` of the ID tokens of a device client registered without `issuerUrl`.
+const DEVICE_ISSUER: &str = "https://identitycenter.amazonaws.com/ssoins-rsidcfake0000";
 /// Longest scope, in bytes.
 const MAX_SCOPE: usize = 256;
 
@@ -86,12 +84,13 @@ fn check(body: Option<&Value>) -> Result<(Client, String), Failure> {
     {
         return fail(OidcError::UnsupportedGrantType, "Unsupported grant type");
     }
-    if !grant_types.iter().any(|g| g == AUTHORIZATION_CODE) {
-        let message = "grantTypes must include authorization_code";
+    let code_grant = grant_types.iter().any(|g| g == AUTHORIZATION_CODE);
+    if !code_grant && !grant_types.iter().any(|g| g == DEVICE_CODE) {
+        let message = "grantTypes must include authorization_code or the device_code grant";
         return fail(OidcError::InvalidRequest, message);
     }
     let redirect_uris = string_list(body, "redirectUris")?;
-    if redirect_uris.is_empty() {
+    if code_grant && redirect_uris.is_empty() {
         let message = "The authorization_code grant needs at least one redirect URI";
         return fail(OidcError::InvalidRedirectUri, message);
     }
@@ -101,6 +100,7 @@ fn check(body: Option<&Value>) -> Result<(Client, String), Failure> {
     }
     let issuer_url = match body.get("issuerUrl") {
         Some(Value::String(url)) if valid_issuer_url(url) => url.clone(),
+        None | Some(Value::Null) if !code_grant => DEVICE_ISSUER.to_string(),
         _ => {
             let message = "The authorization_code grant needs an issuerUrl (an https or http URL)";
             return fail(OidcError::InvalidRequest, message);

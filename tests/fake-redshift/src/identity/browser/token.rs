@@ -1,10 +1,11 @@
 //! SSO-OIDC `CreateToken` (`POST /token`, REST-JSON, unsigned) for
 //! registered clients: the authorization code grant with the PKCE check
-//! (RFC 7636 section 4.6), and the refresh token grant.
+//! (RFC 7636 section 4.6), the device code grant (RFC 8628) and the
+//! refresh token grant.
 
 use super::{
-    access_token, Client, AUTHORIZATION_CODE, CREATE_TOKEN_CODE, CREATE_TOKEN_REFRESH,
-    REFRESH_TOKEN,
+    access_token, device, Client, AUTHORIZATION_CODE, CREATE_TOKEN_CODE, CREATE_TOKEN_DEVICE,
+    CREATE_TOKEN_REFRESH, DEVICE_CODE, REFRESH_TOKEN,
 };
 use crate::http::Request;
 use crate::identity::jwt::{self, b64url};
@@ -102,7 +103,7 @@ fn answer(state: &State, body: Option<&Value>) -> Result<(String, String), Failu
         let message = "Invalid client provided (unknown client, or a wrong or expired secret)";
         return fail(OidcError::InvalidClient, message);
     };
-    if grant != AUTHORIZATION_CODE && grant != REFRESH_TOKEN {
+    if ![AUTHORIZATION_CODE, REFRESH_TOKEN, DEVICE_CODE].contains(&grant) {
         return fail(OidcError::UnsupportedGrantType, "Unsupported grant type");
     }
     if !client.allows(grant) {
@@ -111,6 +112,9 @@ fn answer(state: &State, body: Option<&Value>) -> Result<(String, String), Failu
     }
     let subject = if grant == AUTHORIZATION_CODE {
         code_subject(state, body, client_id)?
+    } else if grant == DEVICE_CODE {
+        let code = member(body, "deviceCode")?;
+        device::redeem(&state.identity.browser, code, client_id)?
     } else {
         let token = member(body, "refreshToken")?;
         match state.identity.refresh_grant(token) {
@@ -132,6 +136,7 @@ pub(super) fn handle(state: &State, req: &Request, close: bool) -> Outcome {
     let operation = match body.as_ref().and_then(|b| b.get("grantType")?.as_str()) {
         Some(AUTHORIZATION_CODE) => CREATE_TOKEN_CODE,
         Some(REFRESH_TOKEN) => CREATE_TOKEN_REFRESH,
+        Some(DEVICE_CODE) => CREATE_TOKEN_DEVICE,
         _ => "CreateToken",
     };
     let (reply, summary) = reply(&rid, answer(state, body.as_ref()), close);
