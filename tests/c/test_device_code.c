@@ -172,7 +172,8 @@ static void bad_arguments(void)
     char *out = NULL;
     int64_t exp = 0;
     EXPECT_STATUS(rs_idc_client_get_device_token(NULL, &out, &exp), RS_IDC_EINVAL);
-    rs_idc_client *plain = test_handle("device-plain", "5000", NULL, 0);
+    rs_idc_client *plain = NULL;
+    EXPECT_STATUS(rs_idc_client_new(NULL, 0, &plain), RS_IDC_OK);
     EXPECT_STATUS(rs_idc_client_get_device_token(plain, NULL, &exp), RS_IDC_EINVAL);
     EXPECT_STATUS(rs_idc_client_get_device_token(plain, &out, &exp), RS_IDC_EINVAL);
     EXPECT_LAST_ERROR("issuer_url");

@@ -51,7 +51,10 @@ fn person(before_visit: impl Fn() + Send + Sync + 'static, visit_as: Visit) -> S
     let record = Arc::clone(&shown);
     let before_visit = Arc::new(before_visit);
     let show: ShowDeviceCode = Arc::new(move |url: &str, code: &str| {
-        record.lock().unwrap().push((url.to_owned(), code.to_owned()));
+        record
+            .lock()
+            .unwrap()
+            .push((url.to_owned(), code.to_owned()));
         let url = match visit_as {
             Visit::Approve => url.to_owned(),
             Visit::Deny => format!("{url}&deny=1"),
@@ -138,14 +141,18 @@ fn a_refused_expired_or_unconfirmed_sign_in_fails_clearly() {
     };
     // Refused at the verification page.
     let shown = person(|| {}, Visit::Deny);
-    let err = client(&fake, "ssoins-denied", 20).get_device_token().unwrap_err();
+    let err = client(&fake, "ssoins-denied", 20)
+        .get_device_token()
+        .unwrap_err();
     assert_eq!(err.status(), Status::Identity, "{err}");
     assert!(err.message().contains("refused"), "{err}");
     secrets_absent(err.message(), &shown);
     // Nobody confirms within idp_response_timeout_s.
     let shown = person(|| {}, Visit::Never);
     let started = Instant::now();
-    let err = client(&fake, "ssoins-idle", 2).get_device_token().unwrap_err();
+    let err = client(&fake, "ssoins-idle", 2)
+        .get_device_token()
+        .unwrap_err();
     assert_eq!(err.status(), Status::Timeout, "{err}");
     assert!(started.elapsed() < Duration::from_secs(10));
     assert!(err.message().contains("idp_response_timeout_s"), "{err}");
@@ -154,7 +161,9 @@ fn a_refused_expired_or_unconfirmed_sign_in_fails_clearly() {
     set_show_device_code(Some(Arc::new(|_: &str, _: &str| {
         Err("no terminal".to_owned())
     })));
-    let err = client(&fake, "ssoins-no-display", 20).get_device_token().unwrap_err();
+    let err = client(&fake, "ssoins-no-display", 20)
+        .get_device_token()
+        .unwrap_err();
     assert_eq!(err.status(), Status::Identity, "{err}");
     assert!(err.message().contains("could not be shown"), "{err}");
     assert!(err.message().contains("no terminal"), "{err}");
@@ -169,7 +178,9 @@ fn an_expired_device_code_fails_clearly() {
     })
     .unwrap();
     person(|| {}, Visit::Never);
-    let err = client(&fake, "ssoins-expired", 20).get_device_token().unwrap_err();
+    let err = client(&fake, "ssoins-expired", 20)
+        .get_device_token()
+        .unwrap_err();
     assert_eq!(err.status(), Status::Identity, "{err}");
     assert!(err.message().contains("expired"), "{err}");
 }
