@@ -96,6 +96,27 @@ def subject_of(token):
         raise
 
 
+def access_token_subject(token):
+    """The person the fake's sign-in issued access token `token` to, or None."""
+    request = urllib.request.Request(_control_url("/_fake/access-token-subject"),
+                                     data=token.value.encode("ascii"), method="POST")
+    try:
+        with _control.open(request, timeout=10) as answer:
+            return answer.read().decode("utf-8")
+    except urllib.error.HTTPError as err:
+        if err.code == 404:
+            return None
+        raise
+
+
+def visit(url):
+    """The person opens `url` (a page of the fake's, on 127.0.0.1)."""
+    if not url.startswith("http://127.0.0.1:"):
+        raise AssertionError("not a loopback URL")
+    with _control.open(url, timeout=10) as answer:
+        answer.read()
+
+
 class TokenChecks(unittest.TestCase):
     # Token values are compared with assertTrue/assertFalse only, so that a
     # failure message never quotes a token.
@@ -168,6 +189,64 @@ class TestForget(TokenChecks):
                 client.get_browser_token()
             self.assertEqual(caught.exception.status, rs_idc.RS_IDC_EINVAL)
             self.assertIn("issuer_url", str(caught.exception))
+
+
+class TestDeviceCode(TokenChecks):
+    """The device-code sign-in: the test is the person, who opens the URL
+    the callback is given; the fake approves the sign-in when its page is
+    visited (and refuses it with deny=1)."""
+
+    def tearDown(self):
+        rs_idc.set_device_code_callback(None)
+
+    def client(self, issuer):
+        return rs_idc.Client({
+            "region": "us-east-1",
+            "issuer_url": "https://identitycenter.amazonaws.com/" + issuer,
+            "idp_response_timeout_s": 20,
+        })
+
+    def test_a_confirmed_code_gives_a_kept_access_token(self):
+        shown = []
+
+        def person(url, code):
+            shown.append(code)
+            self.assertIn(code, url)
+            visit(url)
+
+        rs_idc.set_device_code_callback(person)
+        with self.client("ssoins-py-device") as client:
+            token = client.get_device_token()
+            self.assertIsInstance(token.expires_at, int)
+            self.assertGreater(token.expires_at, int(time.time()))
+            self.assertIsNotNone(access_token_subject(token), "an access token of the fake's")
+            again = client.get_device_token()
+            self.assertTrue(again.value == token.value, "the kept token")
+        self.assertEqual(len(shown), 1, "one code shown")
+
+    def test_a_refused_code_raises_the_identity_error(self):
+        shown = []
+
+        def person(url, code):
+            shown.append(code)
+            visit(url + "&deny=1")
+
+        rs_idc.set_device_code_callback(person)
+        with self.client("ssoins-py-denied") as client:
+            err = self.assertFails(rs_idc.RS_IDC_EIDENTITY, client.get_device_token,
+                                   message_part="refused")
+        self.assertEqual(len(shown), 1)
+        self.assertNotIn(shown[0], err.message, "the code stays out of messages")
+
+    def test_a_callback_that_raises_fails_the_sign_in(self):
+        def broken(url, code):
+            raise RuntimeError("no screen")
+
+        rs_idc.set_device_code_callback(broken)
+        with self.client("ssoins-py-broken") as client:
+            self.assertFails(rs_idc.RS_IDC_EIDENTITY, client.get_device_token,
+                             message_part="could not be shown")
+        self.assertRaises(TypeError, rs_idc.set_device_code_callback, 42)
 
 
 class TestDefaultClient(TokenChecks):

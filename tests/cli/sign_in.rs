@@ -587,3 +587,126 @@ fn with_no_opener_the_url_is_printed_and_the_sign_in_waits_for_it() {
     assert_eq!(fake.operations("Authorize"), 1);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Runs `args` (a device-code sign-in) and plays the person: reads the
+/// verification URL from stderr and opens it with `player`. Returns the
+/// run.
+fn device_code_run(fake: &FakeServer, args: &[String], player: &str) -> Run {
+    use std::io::{BufRead, BufReader, Read};
+    let mut child = command(fake)
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut said = String::new();
+    loop {
+        let mut line = String::new();
+        if stderr.read_line(&mut line).unwrap() == 0 {
+            break;
+        }
+        said.push_str(&line);
+        // "... open URL in a browser on any device and check that it shows
+        // the code CODE; waiting up to N s..."
+        let url = line
+            .split_whitespace()
+            .find(|word| word.starts_with("http://127.0.0.1:"));
+        if let Some(url) = url {
+            let code = line.split("shows the code ").nth(1).unwrap_or_default();
+            let code = code.split(';').next().unwrap_or_default();
+            assert!(!code.is_empty() && url.contains(code), "{line}");
+            let opened = Command::new("sh")
+                .arg("-c")
+                .arg(format!("{player} \"$1\""))
+                .arg("device")
+                .arg(url)
+                .status()
+                .unwrap();
+            assert!(opened.success());
+        }
+    }
+    let mut rest = String::new();
+    stderr.read_to_string(&mut rest).unwrap();
+    said.push_str(&rest);
+    let output = child.wait_with_output().unwrap();
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(output.stdout).unwrap(),
+        stderr: said,
+    }
+}
+
+#[test]
+fn device_code_shows_the_url_and_code_and_keeps_the_sign_in() {
+    let fake = FakeServer::start().unwrap();
+    let (dir, player) = browser_player("device");
+    let cache = dir.join("cache");
+    let args = [
+        vec![
+            "--device-code".to_owned(),
+            "--issuer-url".to_owned(),
+            "https://identitycenter.amazonaws.com/ssoins-device-cli".to_owned(),
+        ],
+        kept_in(&cache).to_vec(),
+    ]
+    .concat();
+    let first = device_code_run(&fake, &args, &player);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert!(
+        first.stderr.contains("in a browser on any device"),
+        "{}",
+        first.stderr
+    );
+    let token = first.stdout.trim_end();
+    assert!(fake.access_token_subject(token).is_some());
+    assert_eq!(fake.operations("RegisterClient"), 1);
+    assert_eq!(fake.operations("StartDeviceAuthorization"), 1);
+    assert!(fake.operations("CreateToken:device_code") >= 1);
+    assert_eq!(fake.operations("Authorize"), 0, "no browser sign-in");
+    assert_no_sign_in_secrets(&fake, &first, Some(token));
+    // The second run uses the kept sign-in: no code, no SSO-OIDC call.
+    let polls = fake.operations("CreateToken:device_code");
+    let second = device_code_run(&fake, &args, &player);
+    assert_eq!(second.code, 0, "{}", second.stderr);
+    assert_eq!(second.stdout, first.stdout);
+    assert!(
+        !second.stderr.contains("shows the code"),
+        "{}",
+        second.stderr
+    );
+    assert_eq!(fake.operations("RegisterClient"), 1);
+    assert_eq!(fake.operations("StartDeviceAuthorization"), 1);
+    assert_eq!(fake.operations("CreateToken:device_code"), polls);
+    assert_eq!(sign_in_files(&cache).len(), 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_device_code_refused_by_the_person_fails_with_the_identity_exit_code() {
+    let fake = FakeServer::start().unwrap();
+    let (dir, player) = browser_player("device-denied");
+    // The person opens the page and refuses.
+    let refuse = format!("sh -c '{player} \"$0&deny=1\"'");
+    let args = [
+        "--device-code".to_owned(),
+        "--no-token-cache".to_owned(),
+        "--issuer-url".to_owned(),
+        "https://identitycenter.amazonaws.com/ssoins-device-denied".to_owned(),
+    ];
+    let run = device_code_run(&fake, &args, &refuse);
+    assert_eq!(
+        run.code,
+        rs_idc::Status::Identity.code().abs(),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.is_empty());
+    assert!(
+        run.stderr.contains("RS_IDC_EIDENTITY") && run.stderr.contains("refused"),
+        "{}",
+        run.stderr
+    );
+    assert_no_sign_in_secrets(&fake, &run, None);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -13,6 +13,9 @@
  * from POST /_fake/token-subject; two users get their own tokens, and
  * malformed, expired and refused web tokens throw the right status.
  *
+ * A device-code sign-in: the test is the person, who opens the URL shown
+ * (the fake approves, or refuses with deny=1); the sign-in is kept.
+ *
  * Tokens and web tokens are compared by length, expiry and subject, never
  * printed. Ends with "N passed, M failed" and exits non-zero when a check
  * failed.
@@ -623,6 +626,68 @@ void user_token_errors_throw()
     CHECK(std::strcmp(rs_idc::status_name(RS_IDC_EIDENTITY), "RS_IDC_EIDENTITY") == 0);
 }
 
+/* The person of a device-code sign-in: opens the URL the library shows
+ * (a page of the fake's, which approves the sign-in, or refuses it with
+ * deny=1) and counts what was shown. */
+struct person {
+    bool refuse = false;
+    int shown = 0;
+    int opened = 0;
+    std::string code;
+};
+
+int person_opens(const char *url, const char *code, void *userdata)
+{
+    person *who = static_cast<person *>(userdata);
+    who->shown++;
+    who->code = code;
+    std::string prefix = "http://127.0.0.1:" + env("RS_IDC_FAKE_PORT");
+    std::string page = url;
+    if (page.rfind(prefix + "/", 0) != 0 || page.find(code) == std::string::npos) {
+        return 1;
+    }
+    page = page.substr(prefix.size()) + (who->refuse ? "&deny=1" : "");
+    if (control_request("GET", page, "").status == 200) {
+        who->opened++;
+    }
+    return 0;
+}
+
+void device_code_sign_in()
+{
+    std::vector<std::pair<std::string, std::string>> options = {
+        {"region", "us-east-1"},
+        {"endpoint_url", env("AWS_ENDPOINT_URL")},
+        {"issuer_url", "https://identitycenter.amazonaws.com/ssoins-cpp-device"},
+        {"idp_response_timeout_s", "30"},
+    };
+    person approves;
+    rs_idc_set_device_code_callback(person_opens, &approves);
+    rs_idc::client signs_in(options);
+    rs_idc::token access = signs_in.get_device_token();
+    EXPECT(access.size() > 0 && access.expires_at() > std::time(nullptr),
+           "get_device_token() gives an access token that has not expired");
+    EXPECT(approves.shown == 1 && approves.opened == 1, "one code shown and its page opened");
+    rs_idc::token kept = signs_in.get_device_token();
+    EXPECT(kept.str() == access.str() && approves.shown == 1, "the sign-in is kept");
+
+    person refuses;
+    refuses.refuse = true;
+    rs_idc_set_device_code_callback(person_opens, &refuses);
+    options[2].second = "https://identitycenter.amazonaws.com/ssoins-cpp-refused";
+    rs_idc::client refused(options);
+    try {
+        static_cast<void>(refused.get_device_token());
+        EXPECT(false, "a refused device code throws");
+    } catch (const rs_idc::error &e) {
+        EXPECT(e.status() == RS_IDC_EIDENTITY, "a refused device code is RS_IDC_EIDENTITY");
+        EXPECT(std::strstr(e.detail(), "refused") != nullptr, "the message says it was refused");
+        EXPECT(!refuses.code.empty() && std::strstr(e.what(), refuses.code.c_str()) == nullptr,
+               "the code is not in the message");
+    }
+    rs_idc_set_device_code_callback(nullptr, nullptr);
+}
+
 }  // namespace
 
 int main()
@@ -640,6 +705,7 @@ int main()
         client_moves();
         user_tokens();
         user_token_errors_throw();
+        device_code_sign_in();
     } catch (const std::exception &e) {
         record(false, __FILE__, __LINE__, std::string("unexpected exception: ") + e.what());
     }
