@@ -134,7 +134,7 @@ struct counts {
 
 static struct counts counts_now(void)
 {
-    struct counts c = {fake_requests(), fake_proxied(), fake_stat("auth_proxied"),
+    struct counts c = {fake_requests(), fake_stat("proxied"), fake_stat("auth_proxied"),
                        fake_stat("auth_refused")};
     return c;
 }
