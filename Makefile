@@ -18,6 +18,21 @@ VERSION_MAJOR := $(firstword $(subst ., ,$(VERSION)))
 
 EXAMPLES   := $(BUILD)/get_token $(BUILD)/dlopen_token $(BUILD)/driver_options \
               $(BUILD)/user_token $(BUILD)/poll_token
+# The C test harness: tests/c/harness.h declares it; its functions are
+# compiled once into an archive that every program including the header
+# links (tests/c, tests/life, bench, soak). $(call harness_archive,DIR,FLAGS)
+# makes the rules of DIR/harness/libharness.a, built with $(CFLAGS) FLAGS.
+HARNESS_SRCS := tests/c/harness.c tests/c/fake_client.c tests/c/calls.c
+HARNESS    := $(BUILD)/harness/libharness.a
+define harness_archive
+$(1)/harness/%.o: tests/c/%.c tests/c/harness.h include/rs_idc.h
+	@mkdir -p $$(@D)
+	$$(CC) $$(CPPFLAGS) $$(CFLAGS) $(2) -c $$< -o $$@
+$(1)/harness/libharness.a: $(patsubst tests/c/%.c,$(1)/harness/%.o,$(HARNESS_SRCS))
+	rm -f $$@ && $$(AR) rcs $$@ $$^
+endef
+$(eval $(call harness_archive,$(BUILD)))
+
 # Each mk/*.mk file adds the rules of one part (install, bindings, ...) and
 # names its test targets in EXTRA_TESTS, which `make test` runs too.
 .DEFAULT_GOAL := all
@@ -66,8 +81,8 @@ $(BUILD)/user_token: examples-c/user_token.c include/rs_idc.h lib | $(BUILD)
 $(BUILD)/poll_token: examples-c/poll_token.c include/rs_idc.h lib | $(BUILD)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $< -o $@ $(LDLIBS_RS)
 
-$(BUILD)/test_%: tests/c/test_%.c tests/c/harness.h include/rs_idc.h lib | $(BUILD)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $< -o $@ $(LDLIBS_RS)
+$(BUILD)/test_%: tests/c/test_%.c tests/c/harness.h $(HARNESS) include/rs_idc.h lib | $(BUILD)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $< -o $@ $(HARNESS) $(LDLIBS_RS)
 
 # Runs examples-c/user_token under the fake for three users: their web
 # tokens come from the fake (files in $(BUILD), mode 0600), the program's

@@ -43,8 +43,12 @@ EXTRA_TESTS += test-asan
 $(ASAN_DIR):
 	mkdir -p $@
 
-$(ASAN_DIR)/test_%: tests/c/test_%.c tests/c/harness.h include/rs_idc.h lib | $(ASAN_DIR)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(ASAN_FLAGS) $< -o $@ $(LDLIBS_RS)
+# The harness archive, instrumented too.
+ASAN_HARNESS  := $(ASAN_DIR)/harness/libharness.a
+$(eval $(call harness_archive,$(ASAN_DIR),$(ASAN_FLAGS)))
+
+$(ASAN_DIR)/test_%: tests/c/test_%.c tests/c/harness.h $(ASAN_HARNESS) include/rs_idc.h lib | $(ASAN_DIR)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(ASAN_FLAGS) $< -o $@ $(ASAN_HARNESS) $(LDLIBS_RS)
 
 $(ASAN_DIR)/get_token: examples-c/get_token.c include/rs_idc.h lib | $(ASAN_DIR)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(ASAN_FLAGS) $< -o $@ $(LDLIBS_RS)
@@ -56,8 +60,8 @@ $(ASAN_DIR)/dlopen_token: examples-c/dlopen_token.c include/rs_idc.h | $(ASAN_DI
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(ASAN_FLAGS) $< -o $@ -ldl
 
 $(ASAN_DIR)/dlopen_loop: tests/life/dlopen_loop.c tests/life/proc_stats.h tests/c/harness.h \
-                         include/rs_idc.h | $(ASAN_DIR)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(ASAN_FLAGS) $< -o $@ -ldl
+                         $(ASAN_HARNESS) include/rs_idc.h | $(ASAN_DIR)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(ASAN_FLAGS) $< -o $@ $(ASAN_HARNESS) -ldl
 
 asan: $(ASAN_PROGRAMS)
 

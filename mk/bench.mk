@@ -16,8 +16,8 @@ BENCH_LOAD_CFLAGS  := -std=c11 -O2 -Wall -Wextra -Werror -pedantic
 
 .PHONY: bench-load
 
-$(BENCH_LOAD): bench/load.c tests/c/harness.h tests/life/proc_stats.h include/rs_idc.h lib | $(BUILD)
-	$(CC) $(CPPFLAGS) $(BENCH_LOAD_CFLAGS) $< -o $@ $(LDLIBS_RS)
+$(BENCH_LOAD): bench/load.c tests/c/harness.h $(HARNESS) tests/life/proc_stats.h include/rs_idc.h lib | $(BUILD)
+	$(CC) $(CPPFLAGS) $(BENCH_LOAD_CFLAGS) $< -o $@ $(HARNESS) $(LDLIBS_RS)
 
 bench-load: lib $(BENCH_LOAD)
 	$(FAKE) run -- $(BENCH_LOAD) $(BENCH_LOAD_SECONDS) $(BENCH_LOAD_THREADS) $(BENCH_LOAD_HANDLES)
@@ -34,8 +34,8 @@ BENCH_USERS     ?= 50
 
 .PHONY: bench-users
 
-$(BENCH_USERS_BIN): bench/users.c tests/c/harness.h include/rs_idc.h lib | $(BUILD)
-	$(CC) $(CPPFLAGS) $(BENCH_LOAD_CFLAGS) $< -o $@ $(LDLIBS_RS)
+$(BENCH_USERS_BIN): bench/users.c tests/c/harness.h $(HARNESS) include/rs_idc.h lib | $(BUILD)
+	$(CC) $(CPPFLAGS) $(BENCH_LOAD_CFLAGS) $< -o $@ $(HARNESS) $(LDLIBS_RS)
 
 bench-users: lib $(BENCH_USERS_BIN)
 	$(FAKE) run -- $(BENCH_USERS_BIN) $(BENCH_USERS)
@@ -53,8 +53,8 @@ BENCH_POOLS_SECONDS ?= 60
 
 .PHONY: bench-pools
 
-$(BENCH_POOLS_BIN): bench/pools.c tests/c/harness.h include/rs_idc.h lib | $(BUILD)
-	$(CC) $(CPPFLAGS) $(BENCH_LOAD_CFLAGS) $< -o $@ $(LDLIBS_RS)
+$(BENCH_POOLS_BIN): bench/pools.c tests/c/harness.h $(HARNESS) include/rs_idc.h lib | $(BUILD)
+	$(CC) $(CPPFLAGS) $(BENCH_LOAD_CFLAGS) $< -o $@ $(HARNESS) $(LDLIBS_RS)
 
 bench-pools: lib $(BENCH_POOLS_BIN)
 	$(FAKE) run --ttl 20 -- $(BENCH_POOLS_BIN) $(BENCH_POOLS_SECONDS)

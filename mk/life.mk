@@ -1,9 +1,11 @@
 # Process life: the library loaded and unloaded with dlopen()/dlclose() 200
 # times (tests/life/dlopen_loop.c, not linked with the library, so it is
-# not a tests/c program), plain and under valgrind. fork() while calls are
-# in flight and exit() with calls in flight are tests/c/test_lifecycle.c and
-# tests/c/test_exit.c, which `make test-c` and `make test-valgrind` run;
-# `make test-life` runs them too, for a quick look at process life alone.
+# not a tests/c program: of the harness archive it links only the part
+# that calls nothing of the library), plain and under valgrind. fork()
+# while calls are in flight and exit() with calls in flight are
+# tests/c/test_lifecycle.c and tests/c/test_exit.c, which `make test-c` and
+# `make test-valgrind` run; `make test-life` runs them too, for a quick
+# look at process life alone.
 #
 # A driver plug-in that links librs_idc.a statically (tests/life/
 # static_driver.c, linked the way `pkg-config --static --libs rs_idc` says,
@@ -25,8 +27,8 @@ $(BUILD)/life:
 	mkdir -p $@
 
 $(LIFE_DLOPEN): tests/life/dlopen_loop.c tests/life/life.h tests/life/proc_stats.h tests/c/harness.h \
-                include/rs_idc.h | $(BUILD)/life
-	$(CC) $(CPPFLAGS) $(CFLAGS) $< -o $@ -ldl
+                $(HARNESS) include/rs_idc.h | $(BUILD)/life
+	$(CC) $(CPPFLAGS) $(CFLAGS) $< -o $@ $(HARNESS) -ldl
 
 test-life-dlopen: lib $(LIFE_DLOPEN)
 	$(FAKE) run -- $(LIFE_DLOPEN) $(abspath $(LIBDIR))/librs_idc.so
@@ -42,8 +44,8 @@ $(LIFE_STATIC_DRIVER): tests/life/static_driver.c include/rs_idc.h lib | $(BUILD
 	  $(LIBDIR)/librs_idc.a $(RS_IDC_LIBS_PRIVATE)
 
 $(LIFE_STATIC_UNLOAD): tests/life/static_unload.c tests/life/life.h tests/life/proc_stats.h tests/c/harness.h \
-                       include/rs_idc.h | $(BUILD)/life
-	$(CC) $(CPPFLAGS) $(CFLAGS) $< -o $@ -ldl
+                       $(HARNESS) include/rs_idc.h | $(BUILD)/life
+	$(CC) $(CPPFLAGS) $(CFLAGS) $< -o $@ $(HARNESS) -ldl
 
 test-life-static-unload: lib $(LIFE_STATIC_DRIVER) $(LIFE_STATIC_UNLOAD)
 	$(FAKE) run -- $(LIFE_STATIC_UNLOAD) $(abspath $(LIFE_STATIC_DRIVER))

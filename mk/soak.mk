@@ -16,8 +16,8 @@ EXTRA_TESTS += test-soak
 $(BUILD)/soak:
 	mkdir -p $@
 
-$(SOAK): soak/soak.c tests/c/harness.h tests/life/proc_stats.h include/rs_idc.h lib | $(BUILD)/soak
-	$(CC) $(CPPFLAGS) $(CFLAGS) $< -o $@ $(LDLIBS_RS)
+$(SOAK): soak/soak.c tests/c/harness.h $(HARNESS) tests/life/proc_stats.h include/rs_idc.h lib | $(BUILD)/soak
+	$(CC) $(CPPFLAGS) $(CFLAGS) $< -o $@ $(HARNESS) $(LDLIBS_RS)
 
 soak: lib $(SOAK)
 	$(FAKE) run -- $(SOAK) $(SOAK_SECONDS)

@@ -354,25 +354,8 @@ static int h_expect_call(const char *file, int line, struct call *c, int want)
     if (!h_record(c->done, file, line, "%s: the call returned", c->what)) {
         return 0;
     }
-    int ok = h_record(c->status == want, file, line,
-                      "%s: status %s (%d), expected %s (%d); last error: \"%s\"", c->what,
-                      rs_idc_status_str(c->status), c->status, rs_idc_status_str(want), want,
-                      c->error);
-    if (c->status == RS_IDC_OK) {
-        ok &= h_record(c->token != NULL && c->token != call_sentinel && c->token[0] != '\0',
-                       file, line,
-                       "%s: a successful sign-in hands out a non-empty token", c->what);
-        ok &= h_record(c->exp > (int64_t)time(NULL), file, line,
-                       "%s: the expiry (%lld) lies in the future", c->what, (long long)c->exp);
-    } else {
-        ok &= h_record(c->token == NULL, file, line, "%s: a failed sign-in sets *out to NULL",
-                       c->what);
-        ok &= h_record(c->exp == H_EXP_SENTINEL, file, line,
-                       "%s: a failed sign-in leaves *exp alone", c->what);
-        ok &= h_record(c->error[0] != '\0', file, line, "%s: a failed sign-in leaves a last error",
-                       c->what);
-    }
-    return ok;
+    return h_expect_outcome(file, line, c->what, c->status, want, c->error, c->token,
+                            call_sentinel, c->exp, &c->token, NULL);
 }
 #define EXPECT_CALL(c, want) h_expect_call(__FILE__, __LINE__, (c), (want))
 

@@ -21,7 +21,17 @@
 
 #include "harness.h"
 
+#include <time.h>
+
 static const char *fake_keys = "RS_IDC_TEST_IDC";
+
+/* Seconds on the real-time clock (Unix time, with fractions), to compare with token expiries. */
+static double wall_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 /* A token for `id` on `client`, checked; the caller frees it. */
 static char *h_token_for(const char *file, int line, rs_idc_client *client, const char *id,

@@ -20,6 +20,18 @@
 
 #define N_OF(array) (sizeof(array) / sizeof((array)[0]))
 
+/* `text` begins with `prefix`; `what` names the text in the failure. Never use with a token. */
+static int h_expect_starts(const char *file, int line, const char *what, const char *text,
+                           const char *prefix)
+{
+    int ok = text != NULL && prefix != NULL && strncmp(text, prefix, strlen(prefix)) == 0;
+    return h_record(ok, file, line, "%s \"%s\" should start with \"%s\"", what,
+                    text ? text : "(null)", prefix ? prefix : "(null)");
+}
+/* EXPECT_LAST_ERROR_STARTS(prefix): this thread's last error begins with `prefix`. */
+#define EXPECT_LAST_ERROR_STARTS(prefix) \
+    h_expect_starts(__FILE__, __LINE__, "last error", rs_idc_last_error(), (prefix))
+
 /* The region of the host names used here (the fake accepts any region). */
 #define REGION "us-east-1"
 #define POOL_HOST "pool-cluster.abc123." REGION ".redshift.amazonaws.com"

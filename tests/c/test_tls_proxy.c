@@ -134,7 +134,7 @@ struct counts {
 
 static struct counts counts_now(void)
 {
-    struct counts c = {fake_requests(), fake_proxied(), fake_stat("auth_proxied"),
+    struct counts c = {fake_requests(), fake_stat("proxied"), fake_stat("auth_proxied"),
                        fake_stat("auth_refused")};
     return c;
 }
@@ -189,27 +189,11 @@ static int h_route_call(const char *file, int line, const char *what, rs_idc_cli
     } else {
         got = rs_idc_client_get_token(client, ids, 1, &out, &exp);
     }
-    h_record(got == want, file, line,
-             "%s: %s(%s): status %s, expected %s; last error \"%s\"", what,
-             client == NULL ? "rs_idc_get_token" : h_call_name(call), name,
-             rs_idc_status_str(got), rs_idc_status_str(want),
-             got == RS_IDC_OK ? "" : shown_error());
-    if (got == RS_IDC_OK) {
-        h_record(out != NULL && out != sentinel && out[0] != '\0', file, line,
-                 "%s: a successful call hands out a non-empty token", what);
-        h_record(exp > (int64_t)time(NULL), file, line, "%s: the expiry lies in the future", what);
-        if (out != sentinel) {
-            rs_idc_free_token(out);
-        }
-    } else {
-        h_record(out == NULL, file, line, "%s: a failed call sets *out to NULL", what);
-        h_record(exp == H_EXP_SENTINEL, file, line, "%s: a failed call leaves *exp alone", what);
-        h_record(rs_idc_last_error()[0] != '\0', file, line, "%s: a failed call leaves a last error",
-                 what);
-        if (out != NULL && out != sentinel) {
-            rs_idc_free_token(out);
-        }
-    }
+    char call_what[256];
+    snprintf(call_what, sizeof call_what, "%s: %s(%s)", what,
+             client == NULL ? "rs_idc_get_token" : h_call_name(call), name);
+    h_expect_outcome(file, line, call_what, got, want, got == RS_IDC_OK ? "" : shown_error(), out,
+                     sentinel, exp, NULL, NULL);
     h_record(!holds_a_password(rs_idc_last_error()), file, line,
              "%s: the last error holds no proxy password", what);
     return got;

@@ -103,34 +103,13 @@ static int h_expect_user(const char *file, int line, rs_idc_client *client, enum
                   ? rs_idc_client_get_user_token(client, web_token, names, 1, &out, &exp)
                   : rs_idc_client_get_user_serverless_token(client, web_token, names, 1, &out,
                                                             &exp);
-    if (token_out != NULL) {
-        *token_out = NULL;
-    }
-    h_record(got == want, file, line, "%s(%s): status %s (%d), expected %s (%d); last error: \"%s\"",
-             user_call_name(call), name, rs_idc_status_str(got), got, rs_idc_status_str(want),
-             want, rs_idc_last_error());
+    const char *message = rs_idc_last_error();
+    char what[256];
+    snprintf(what, sizeof what, "%s(%s)", user_call_name(call), name);
+    h_expect_outcome(file, line, what, got, want, message, out, sentinel, exp, token_out, NULL);
     if (got == RS_IDC_OK) {
-        time_t now = time(NULL);
-        h_record(out != NULL && out != sentinel && out[0] != '\0', file, line,
-                 "%s: a successful call hands out a non-empty token", user_call_name(call));
-        h_record(exp > (int64_t)now, file, line, "%s: the expiry (%lld) lies in the future",
-                 user_call_name(call), (long long)exp);
-        if (out == sentinel) {
-            return got;
-        }
-        if (token_out != NULL) {
-            *token_out = out;
-        } else {
-            rs_idc_free_token(out);
-        }
         return got;
     }
-    h_record(out == NULL, file, line, "%s: a failed call sets *out to NULL", user_call_name(call));
-    h_record(exp == H_EXP_SENTINEL, file, line, "%s: a failed call leaves *exp alone",
-             user_call_name(call));
-    const char *message = rs_idc_last_error();
-    h_record(message[0] != '\0', file, line, "%s: a failed call leaves a last error",
-             user_call_name(call));
     h_expect_lacks(file, line, "the last error", message, plain_secret, "the secret access key");
     if (web_token != NULL && strlen(web_token) >= 12) {
         h_expect_lacks(file, line, "the last error", message, web_token, "the web token");
@@ -149,9 +128,6 @@ static int h_expect_user(const char *file, int line, rs_idc_client *client, enum
             }
             start = dot != NULL ? dot + 1 : NULL;
         }
-    }
-    if (out != NULL && out != sentinel) {
-        rs_idc_free_token(out);
     }
     return got;
 }
