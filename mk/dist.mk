@@ -23,7 +23,8 @@
 # rustc embeds in each object for its own link-time optimisation, which a
 # C or C++ linker never reads. objcopy removes both, which halves the
 # archive (from about 235 MB to about 107 MB; 56 MB to 19 MB compressed);
-# the code and the symbols a program links against stay.
+# the code and the symbols a program links against stay. The archive keeps
+# its time: were it newer than rs-idc-token, cargo would link that again.
 #
 # Read before mk/install.mk (the files are included in name order), which
 # installs from $(DISTDIR).
@@ -50,4 +51,5 @@ dist: $(ZIG_STAMP) $(ZIGBUILD_STAMP)
 	CARGO_ZIGBUILD_PYTHON_PATH=$(abspath $(VENV))/bin/python \
 	  $(VENV)/bin/cargo-zigbuild zigbuild --profile dist -p rs-idc --lib --bin rs-idc-token \
 	  --target $(DIST_TARGET).$(DIST_GLIBC)
-	objcopy --strip-debug --remove-section=.llvmbc --remove-section=.llvmcmd $(DISTDIR)/librs_idc.a
+	objcopy --preserve-dates --strip-debug --remove-section=.llvmbc --remove-section=.llvmcmd \
+	  $(DISTDIR)/librs_idc.a
