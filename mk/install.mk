@@ -11,12 +11,13 @@
 #   $(PREFIX)/share/man/man3/rs_idc_*.3, rs_idc.3 a man page per function, and
 #                                                one for the whole API (`man
 #                                                rs_idc_get_token`, `man rs_idc`)
+#   $(PREFIX)/bin/rs-idc-token                   the command-line tool
 #
-# `make install` installs what `make dist` built (cargo's dist profile: one
-# LTO-optimised, stripped library; the tests use the release profile), and
-# builds it first only when it was never built: `make dist && sudo make
+# `make install` installs what `make dist` built (mk/dist.mk: cargo's dist
+# profile, linked against glibc 2.28; the tests use the release profile),
+# and builds it first only when it was never built: `make dist && sudo make
 # install` does not need cargo in root's PATH. DESTDIR is prepended to every path (staged installs,
-# packaging) but never written into the .pc file or the CMake files. Making
+# packaging: mk/package.mk) but never written into the .pc file or the CMake files. Making
 # the CMake files needs sed, not cmake; making the man pages needs python3
 # (tools/api_docs.py, from the pages of docs/api/). After installing into a
 # system library directory, run `ldconfig`.
@@ -28,6 +29,11 @@ INSTALL_INCLUDEDIR ?= $(PREFIX)/include
 INSTALL_PCDIR      ?= $(INSTALL_LIBDIR)/pkgconfig
 INSTALL_CMAKEDIR   ?= $(INSTALL_LIBDIR)/cmake/rs_idc
 INSTALL_MANDIR     ?= $(PREFIX)/share/man
+INSTALL_BINDIR     ?= $(PREFIX)/bin
+# The prefix the .pc file names. A tree that may be moved (the release
+# archive) gives '$${pcfiledir}/../..' instead: the prefix is then found from
+# the .pc file's own location, wherever the tree lies.
+INSTALL_PC_PREFIX  ?= $(PREFIX)
 INSTALL            ?= install
 
 # What a program linked with librs_idc.a needs besides it. The libraries are
@@ -68,20 +74,16 @@ rs_idc_cmake_list = $(subst $(rs_idc_space),;,$(strip $(1)))
 rs_idc_cmake_link_options = $(call rs_idc_cmake_list,$(filter-out -l%,$(RS_IDC_LIBS_PRIVATE)))
 rs_idc_cmake_link_libraries = $(call rs_idc_cmake_list,$(filter -l%,$(RS_IDC_LIBS_PRIVATE)))
 
-DISTDIR := target/dist
-
-.PHONY: dist
-dist:
-	$(CARGO) build --profile dist -p rs-idc --lib
-
-# Build the library only when it was never built (see above).
-rs_idc_install_needs := $(if $(and $(wildcard $(DISTDIR)/librs_idc.so),$(wildcard $(DISTDIR)/librs_idc.a)),,dist)
+# What `make install` installs from $(DISTDIR) (mk/dist.mk), built first
+# only when one of them was never built (see above).
+rs_idc_dist_files := $(addprefix $(DISTDIR)/,librs_idc.so librs_idc.a rs-idc-token)
+rs_idc_install_needs := $(if $(filter-out $(wildcard $(rs_idc_dist_files)),$(rs_idc_dist_files)),dist)
 
 .PHONY: install uninstall test-install
 
 $(BUILD)/rs_idc.pc: rs_idc.pc.in Cargo.toml FORCE_RS_IDC_PC | $(BUILD)
 	@test -n '$(VERSION)' || { echo 'no version found in Cargo.toml' >&2; exit 1; }
-	sed -e 's|@PREFIX@|$(call rs_idc_sed_escape,$(PREFIX))|' \
+	sed -e 's|@PREFIX@|$(call rs_idc_sed_escape,$(INSTALL_PC_PREFIX))|' \
 	    -e 's|@LIBDIR@|$(call rs_idc_sed_escape,$(call rs_idc_pc_rel,$(INSTALL_LIBDIR)))|' \
 	    -e 's|@INCLUDEDIR@|$(call rs_idc_sed_escape,$(call rs_idc_pc_rel,$(INSTALL_INCLUDEDIR)))|' \
 	    -e 's|@VERSION@|$(VERSION)|' \
@@ -134,10 +136,11 @@ $(rs_idc_man_dir)/.made: $(wildcard docs/api/*.md) tools/api_docs.py Cargo.toml 
 # that maps the old one keeps it intact.
 install: $(rs_idc_install_needs) $(BUILD)/rs_idc.pc $(rs_idc_cmake_files) $(rs_idc_man_dir)/.made
 	@test -n '$(VERSION_MAJOR)' || { echo 'no version found in Cargo.toml' >&2; exit 1; }
-	@for f in $(DISTDIR)/librs_idc.so $(DISTDIR)/librs_idc.a include/rs_idc.h include/rs_idc.hpp; do \
+	@for f in $(rs_idc_dist_files) include/rs_idc.h include/rs_idc.hpp; do \
 	  test -f "$$f" || { echo "missing $$f: run 'make dist' first" >&2; exit 1; }; done
 	$(INSTALL) -d '$(DESTDIR)$(INSTALL_LIBDIR)' '$(DESTDIR)$(INSTALL_INCLUDEDIR)' \
-	  '$(DESTDIR)$(INSTALL_PCDIR)' '$(DESTDIR)$(INSTALL_CMAKEDIR)' '$(DESTDIR)$(INSTALL_MANDIR)/man3'
+	  '$(DESTDIR)$(INSTALL_PCDIR)' '$(DESTDIR)$(INSTALL_CMAKEDIR)' '$(DESTDIR)$(INSTALL_MANDIR)/man3' \
+	  '$(DESTDIR)$(INSTALL_BINDIR)'
 	$(INSTALL) -m 0755 $(DISTDIR)/librs_idc.so '$(DESTDIR)$(INSTALL_LIBDIR)/.librs_idc.so.$(VERSION).tmp'
 	mv -f '$(DESTDIR)$(INSTALL_LIBDIR)/.librs_idc.so.$(VERSION).tmp' \
 	  '$(DESTDIR)$(INSTALL_LIBDIR)/librs_idc.so.$(VERSION)'
@@ -149,6 +152,7 @@ install: $(rs_idc_install_needs) $(BUILD)/rs_idc.pc $(rs_idc_cmake_files) $(rs_i
 	$(INSTALL) -m 0644 $(rs_idc_cmake_files) '$(DESTDIR)$(INSTALL_CMAKEDIR)/'
 	$(INSTALL) -m 0644 $(addprefix $(rs_idc_man_dir)/,$(rs_idc_man_pages)) \
 	  '$(DESTDIR)$(INSTALL_MANDIR)/man3/'
+	$(INSTALL) -m 0755 $(DISTDIR)/rs-idc-token '$(DESTDIR)$(INSTALL_BINDIR)/rs-idc-token'
 
 # Removes the installed files, then the CMake package's directory and the
 # cmake directory above it, and the man3 directory, when they are empty.
@@ -162,6 +166,7 @@ uninstall:
 	      '$(DESTDIR)$(INSTALL_PCDIR)/rs_idc.pc' \
 	      '$(DESTDIR)$(INSTALL_CMAKEDIR)/rs_idcConfig.cmake' \
 	      '$(DESTDIR)$(INSTALL_CMAKEDIR)/rs_idcConfigVersion.cmake' \
+	      '$(DESTDIR)$(INSTALL_BINDIR)/rs-idc-token' \
 	      $(addprefix '$(DESTDIR)$(INSTALL_MANDIR)/man3/,$(addsuffix ',$(rs_idc_man_pages)))
 	rmdir '$(DESTDIR)$(INSTALL_MANDIR)/man3' 2>/dev/null; \
 	rmdir '$(DESTDIR)$(INSTALL_CMAKEDIR)' 2>/dev/null; \

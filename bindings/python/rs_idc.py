@@ -33,6 +33,7 @@ Logging: ``set_log_level(RS_IDC_LOG_INFO)`` and
 stderr.
 
 The library is found, in this order, at the path in ``$RS_IDC_LIBRARY``, as
+``librs_idc.so`` next to this file (the copy the wheel carries), as
 ``librs_idc.so`` through the dynamic loader's search path, or at
 ``target/release/librs_idc.so`` in the source tree this file belongs to.
 
@@ -155,18 +156,36 @@ _device_code_cb = ctypes.CFUNCTYPE(
 )
 
 
+_HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _bundled_library():
+    """The library next to this file (the wheel's copy), if there is one."""
+    path = os.path.join(_HERE, _SONAME)
+    return path if os.path.isfile(path) else None
+
+
 def _repo_library():
-    here = os.path.dirname(os.path.abspath(__file__))
-    return os.path.join(here, "..", "..", "target", "release", _SONAME)
+    return os.path.join(_HERE, "..", "..", "target", "release", _SONAME)
 
 
 def _load():
-    """Loads the library from $RS_IDC_LIBRARY, the loader's path, or the tree."""
+    """Loads the library from $RS_IDC_LIBRARY, next to this file, the
+    loader's path, or the tree.
+
+    The copy next to this file comes before the loader's path, so that a
+    wheel uses the library it was built with, not another version installed
+    on the system."""
     path = os.environ.get(LIBRARY_ENV)
     if path:
         return ctypes.CDLL(path)
     errors = []
-    for candidate in (_SONAME, ctypes.util.find_library("rs_idc"), _repo_library()):
+    for candidate in (
+        _bundled_library(),
+        _SONAME,
+        ctypes.util.find_library("rs_idc"),
+        _repo_library(),
+    ):
         if not candidate:
             continue
         try:
