@@ -83,9 +83,10 @@ def web_token(subject, ttl, wrong_key=False):
         return answer.read().decode("ascii").strip()
 
 
-def subject_of(token):
-    """The user the fake issued `token` to, or None for a token of no user."""
-    request = urllib.request.Request(_control_url("/_fake/token-subject"),
+def _subject(path, token):
+    """What the fake's control `path` says of `token`: whom it was issued
+    to, or None when it names no one."""
+    request = urllib.request.Request(_control_url(path),
                                      data=token.value.encode("ascii"), method="POST")
     try:
         with _control.open(request, timeout=10) as answer:
@@ -94,19 +95,16 @@ def subject_of(token):
         if err.code == 404:
             return None
         raise
+
+
+def subject_of(token):
+    """The user the fake issued `token` to, or None for a token of no user."""
+    return _subject("/_fake/token-subject", token)
 
 
 def access_token_subject(token):
     """The person the fake's sign-in issued access token `token` to, or None."""
-    request = urllib.request.Request(_control_url("/_fake/access-token-subject"),
-                                     data=token.value.encode("ascii"), method="POST")
-    try:
-        with _control.open(request, timeout=10) as answer:
-            return answer.read().decode("utf-8")
-    except urllib.error.HTTPError as err:
-        if err.code == 404:
-            return None
-        raise
+    return _subject("/_fake/access-token-subject", token)
 
 
 def visit(url):

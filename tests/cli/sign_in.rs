@@ -528,113 +528,93 @@ fn a_due_access_token_is_renewed_without_the_browser() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-#[test]
-fn with_no_opener_the_url_is_printed_and_the_sign_in_waits_for_it() {
-    use std::io::{BufRead, BufReader, Read};
-    let fake = FakeServer::start().unwrap();
-    let (dir, player) = browser_player("by-hand");
-    // No xdg-open on this PATH, and no --open-with.
-    let empty = dir.join("empty-path");
-    std::fs::create_dir_all(&empty).unwrap();
-    let mut child = command(&fake)
-        .env("PATH", &empty)
-        .args([
-            "--browser",
-            "--no-token-cache",
-            "--issuer-url",
-            "https://identitycenter.amazonaws.com/ssoins-by-hand",
-            "--listen-port",
-            "27935",
-        ])
+/// Runs `cmd` and plays the person at its terminal: each loopback URL the
+/// command shows on stderr is opened by hand with the `player` browser
+/// while the command waits.
+fn run_as_person(cmd: &mut Command, player: &str) -> Run {
+    use std::io::{BufRead, BufReader};
+    let mut child = cmd
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
     let mut said = String::new();
-    let url = loop {
-        let mut line = String::new();
-        assert!(stderr.read_line(&mut line).unwrap() > 0, "no URL in {said}");
-        if line.starts_with("http://127.0.0.1:") {
-            break line.trim_end().to_owned();
-        }
-        said.push_str(&line);
-    };
-    assert!(
-        said.contains("no browser could be opened")
-            && said.contains("Open this URL in a browser on this machine")
-            && said.contains("use --device-code"),
-        "{said}"
-    );
-    // The person opens it by hand.
-    let opened = Command::new("sh")
-        .arg("-c")
-        .arg(format!("{player} \"$1\""))
-        .arg("by-hand")
-        .arg(&url)
-        .status()
-        .unwrap();
-    assert!(opened.success());
-    let mut rest = String::new();
-    stderr.read_to_string(&mut rest).unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(output.status.success(), "{said}{rest}");
-    let token = String::from_utf8(output.stdout).unwrap();
-    assert_eq!(
-        fake.access_token_subject(token.trim_end()).as_deref(),
-        Some("browser-user")
-    );
-    assert_eq!(fake.operations("Authorize"), 1);
-    let _ = std::fs::remove_dir_all(&dir);
-}
-
-/// Runs `args` (a device-code sign-in) and plays the person: reads the
-/// verification URL from stderr and opens it with `player`. Returns the
-/// run.
-fn device_code_run(fake: &FakeServer, args: &[String], player: &str) -> Run {
-    use std::io::{BufRead, BufReader, Read};
-    let mut child = command(fake)
-        .args(args)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut said = String::new();
-    loop {
-        let mut line = String::new();
-        if stderr.read_line(&mut line).unwrap() == 0 {
-            break;
-        }
-        said.push_str(&line);
-        // "... open URL in a browser on any device and check that it shows
-        // the code CODE; waiting up to N s..."
+    for line in BufReader::new(child.stderr.take().unwrap()).lines() {
+        let line = line.unwrap();
         let url = line
             .split_whitespace()
             .find(|word| word.starts_with("http://127.0.0.1:"));
         if let Some(url) = url {
-            let code = line.split("shows the code ").nth(1).unwrap_or_default();
-            let code = code.split(';').next().unwrap_or_default();
-            assert!(!code.is_empty() && url.contains(code), "{line}");
             let opened = Command::new("sh")
                 .arg("-c")
                 .arg(format!("{player} \"$1\""))
-                .arg("device")
+                .arg("by-hand")
                 .arg(url)
                 .status()
                 .unwrap();
             assert!(opened.success());
         }
+        said.push_str(&line);
+        said.push('\n');
     }
-    let mut rest = String::new();
-    stderr.read_to_string(&mut rest).unwrap();
-    said.push_str(&rest);
     let output = child.wait_with_output().unwrap();
     Run {
         code: output.status.code().unwrap_or(-1),
         stdout: String::from_utf8(output.stdout).unwrap(),
         stderr: said,
     }
+}
+
+#[test]
+fn with_no_opener_the_url_is_printed_and_the_sign_in_waits_for_it() {
+    let fake = FakeServer::start().unwrap();
+    let (dir, player) = browser_player("by-hand");
+    // No xdg-open on this PATH, and no --open-with.
+    let empty = dir.join("empty-path");
+    std::fs::create_dir_all(&empty).unwrap();
+    let run = run_as_person(
+        command(&fake).env("PATH", &empty).args([
+            "--browser",
+            "--no-token-cache",
+            "--issuer-url",
+            "https://identitycenter.amazonaws.com/ssoins-by-hand",
+            "--listen-port",
+            "27935",
+        ]),
+        &player,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // The guidance comes first, then the URL alone on its line.
+    let (said, rest) = run
+        .stderr
+        .split_once("\nhttp://127.0.0.1:")
+        .unwrap_or_else(|| panic!("no URL line in {}", run.stderr));
+    assert!(
+        said.contains("no browser could be opened")
+            && said.contains("Open this URL in a browser on this machine")
+            && said.contains("use --device-code"),
+        "{said}"
+    );
+    assert!(rest.contains("/authorize?"), "{}", run.stderr);
+    assert_eq!(
+        fake.access_token_subject(run.stdout.trim_end()).as_deref(),
+        Some("browser-user")
+    );
+    assert_eq!(fake.operations("Authorize"), 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The URL and code a device-code run showed: "... open URL in a browser
+/// on any device and check that it shows the code CODE; waiting ...".
+fn shown_url_and_code(stderr: &str) -> Option<(&str, &str)> {
+    let line = stderr
+        .lines()
+        .find(|line| line.contains("shows the code "))?;
+    let url = line
+        .split_whitespace()
+        .find(|word| word.starts_with("http://127.0.0.1:"))?;
+    let code = line.split("shows the code ").nth(1)?.split(';').next()?;
+    Some((url, code))
 }
 
 #[test]
@@ -651,13 +631,15 @@ fn device_code_shows_the_url_and_code_and_keeps_the_sign_in() {
         kept_in(&cache).to_vec(),
     ]
     .concat();
-    let first = device_code_run(&fake, &args, &player);
+    let first = run_as_person(command(&fake).args(&args), &player);
     assert_eq!(first.code, 0, "{}", first.stderr);
     assert!(
         first.stderr.contains("in a browser on any device"),
         "{}",
         first.stderr
     );
+    let (url, code) = shown_url_and_code(&first.stderr).expect("a URL and a code shown");
+    assert!(!code.is_empty() && url.contains(code), "{}", first.stderr);
     let token = first.stdout.trim_end();
     assert!(fake.access_token_subject(token).is_some());
     assert_eq!(fake.operations("RegisterClient"), 1);
@@ -667,7 +649,7 @@ fn device_code_shows_the_url_and_code_and_keeps_the_sign_in() {
     assert_no_sign_in_secrets(&fake, &first, Some(token));
     // The second run uses the kept sign-in: no code, no SSO-OIDC call.
     let polls = fake.operations("CreateToken:device_code");
-    let second = device_code_run(&fake, &args, &player);
+    let second = run_as_person(command(&fake).args(&args), &player);
     assert_eq!(second.code, 0, "{}", second.stderr);
     assert_eq!(second.stdout, first.stdout);
     assert!(
@@ -694,13 +676,15 @@ fn a_device_code_refused_by_the_person_fails_with_the_identity_exit_code() {
         "--issuer-url".to_owned(),
         "https://identitycenter.amazonaws.com/ssoins-device-denied".to_owned(),
     ];
-    let run = device_code_run(&fake, &args, &refuse);
+    let run = run_as_person(command(&fake).args(args), &refuse);
     assert_eq!(
         run.code,
         rs_idc::Status::Identity.code().abs(),
         "{}",
         run.stderr
     );
+    let (url, code) = shown_url_and_code(&run.stderr).expect("a URL and a code shown");
+    assert!(!code.is_empty() && url.contains(code), "{}", run.stderr);
     assert!(run.stdout.is_empty());
     assert!(
         run.stderr.contains("RS_IDC_EIDENTITY") && run.stderr.contains("refused"),
