@@ -397,6 +397,8 @@ fn valid_value(key: &'static str) -> BoxedStrategy<String> {
         "listen_port" => (1u32..=65535).prop_map(|n| n.to_string()).boxed(),
         "idp_response_timeout_s" => (1u32..=3600).prop_map(|n| n.to_string()).boxed(),
         "idc_client_display_name" => "[A-Za-z0-9 ._-]{0,40}[A-Za-z0-9]".boxed(),
+        // The folder is only opened by a sign-in, so any path is taken here.
+        "token_cache_dir" => "(/[A-Za-z0-9 ._-]{1,16}){1,4}".boxed(),
         other => panic!("no strategy for the key {other}"),
     }
 }
