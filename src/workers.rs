@@ -56,9 +56,11 @@ pub(crate) fn submit(job: Job) -> Result<(), Error> {
     queue.jobs.push_back(job);
     if queue.idle > 0 {
         pool.arrived.notify_one();
-        return Ok(());
     }
-    if queue.workers >= MAX_WORKERS {
+    // An idle thread counts as idle until it wakes and takes the lock, so
+    // it stands for one waiting job, not for all of them: a burst of jobs
+    // must not queue behind the few threads that were idle.
+    if queue.jobs.len() <= queue.idle || queue.workers >= MAX_WORKERS {
         return Ok(());
     }
     let worker = Arc::clone(pool);
@@ -112,8 +114,57 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::mpsc;
 
+    /// The pool is the process's: its tests take turns.
+    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+    fn pool() -> Arc<Pool> {
+        POOL.get_or_try_init(|| Err(Error::internal("no pool yet")))
+            .unwrap()
+            .clone()
+    }
+
+    #[test]
+    fn a_burst_of_jobs_gets_threads_beside_an_idle_one() {
+        let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+        // One job, then wait until its thread is idle.
+        let (done, finished) = mpsc::channel();
+        submit(Box::new(move || done.send(()).unwrap())).unwrap();
+        finished.recv().unwrap();
+        let pool = pool();
+        let idle = |pool: &Pool| fork::lock_ungated(&pool.queue).idle;
+        while idle(&pool) == 0 {
+            std::thread::yield_now();
+        }
+        // Jobs that each wait until all of them run at once: they can only
+        // finish if the burst got threads of its own.
+        let all_running = Arc::new((Mutex::new(0usize), Condvar::new()));
+        let (done, finished) = mpsc::channel();
+        for _ in 0..MAX_WORKERS {
+            let (all_running, done) = (all_running.clone(), done.clone());
+            submit(Box::new(move || {
+                let (count, changed) = &*all_running;
+                let mut running = count.lock().unwrap();
+                *running += 1;
+                changed.notify_all();
+                let (running, waited) = changed
+                    .wait_timeout_while(running, Duration::from_secs(60), |n| *n < MAX_WORKERS)
+                    .unwrap();
+                done.send((*running, waited.timed_out())).unwrap();
+            }))
+            .unwrap();
+        }
+        for _ in 0..MAX_WORKERS {
+            let (running, timed_out) = finished.recv().unwrap();
+            assert!(
+                !timed_out,
+                "{running} of {MAX_WORKERS} jobs ran at once; the others waited in the queue"
+            );
+        }
+    }
+
     #[test]
     fn many_jobs_run_on_a_few_threads() {
+        let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
         let running = Arc::new(AtomicUsize::new(0));
         let most = Arc::new(AtomicUsize::new(0));
         let (done, finished) = mpsc::channel();
@@ -145,6 +196,7 @@ mod tests {
 
     #[test]
     fn a_panicking_job_leaves_the_pool_working() {
+        let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
         submit(Box::new(|| panic!("a job fails"))).unwrap();
         let (done, finished) = mpsc::channel();
         submit(Box::new(move || done.send(7).unwrap())).unwrap();
