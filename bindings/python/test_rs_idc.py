@@ -14,14 +14,16 @@ The last line is `N passed, M failed`; the exit status is 0 only when
 nothing failed and at least one test passed.
 """
 
+import functools
+import json
 import os
 import re
 import sys
 import threading
 import time
+import types
 import unittest
 import urllib.error
-import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -73,38 +75,54 @@ def _control_url(path):
     return base + path
 
 
-def web_token(subject, ttl, wrong_key=False):
-    """A web token (JWT) for `subject` from the fake, expiring in `ttl` s."""
-    query = {"sub": subject, "ttl": str(ttl)}
-    if wrong_key:
-        query["key"] = "wrong"
-    url = _control_url("/_fake/web-token?" + urllib.parse.urlencode(query))
-    with _control.open(url, timeout=10) as answer:
-        return answer.read().decode("ascii").strip()
-
-
-def _subject(path, token):
-    """What the fake's control `path` says of `token`: whom it was issued
-    to, or None when it names no one."""
-    request = urllib.request.Request(_control_url(path),
-                                     data=token.value.encode("ascii"), method="POST")
+def control(op, **members):
+    """One request of the fake's control API: (HTTP status, JSON answer)."""
+    request = urllib.request.Request(
+        _control_url("/_fake/control"), data=json.dumps(dict(op=op, **members)).encode(),
+        method="POST", headers={"Content-Type": "application/json"})
     try:
         with _control.open(request, timeout=10) as answer:
-            return answer.read().decode("utf-8")
+            return answer.status, json.load(answer)
     except urllib.error.HTTPError as err:
-        if err.code == 404:
-            return None
-        raise
+        return err.code, json.load(err)
+
+
+@functools.lru_cache(maxsize=None)
+def names():
+    """The names the fake shares with its tests, from the fake itself:
+    names().CONTROL_WEB_TOKEN, names().OP_AUTHORIZE, ..."""
+    status, answer = control("names")
+    if status != 200:
+        raise AssertionError("the fake did not tell its names (HTTP %d)" % status)
+    return types.SimpleNamespace(**answer)
+
+
+def web_token(subject, ttl, wrong_key=False):
+    """A web token (JWT) for `subject` from the fake, expiring in `ttl` s."""
+    status, answer = control(names().CONTROL_WEB_TOKEN, sub=subject, ttl=ttl,
+                             wrong_key=wrong_key)
+    if status != 200:
+        raise AssertionError("the fake made no web token (HTTP %d)" % status)
+    return answer["token"]
+
+
+def _subject(op, token):
+    """What the fake's control operation `op` says of `token`: whom it was
+    issued to, or None when it names no one."""
+    status, answer = control(op, token=token.value)
+    if status not in (200, 404):
+        raise AssertionError("the fake answered %d" % status)
+    return answer.get("subject")
 
 
 def subject_of(token):
     """The user the fake issued `token` to, or None for a token of no user."""
-    return _subject("/_fake/token-subject", token)
+    return _subject(names().CONTROL_TOKEN_SUBJECT, token)
 
 
 def access_token_subject(token):
     """The person the fake's sign-in issued access token `token` to, or None."""
-    return _subject("/_fake/access-token-subject", token)
+    return _subject(names().CONTROL_ACCESS_TOKEN_SUBJECT, token)
 
 
 def visit(url):

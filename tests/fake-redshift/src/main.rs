@@ -35,6 +35,8 @@ usage:
       (RS_IDC_FAKE_TLS_URL, RS_IDC_FAKE_CA_FILE, RS_IDC_FAKE_PROXY_URL,
       RS_IDC_FAKE_AUTH_PROXY_URL); --tls and --proxy are accepted and
       change nothing.
+  rs-idc-fake names --c
+      Print the names shared with the tests as a C header.
   rs-idc-fake web-token SUB [TTL_SECS]
       Print a web token (JWT) for user SUB, expiring in TTL_SECS (default
       3600; negative: already expired), made by the fake at RS_IDC_FAKE_URL.
@@ -349,7 +351,7 @@ fn run(args: &Args) -> Result<ExitCode, String> {
         ("RS_IDC_TEST_ACCESS_ROLE_ARN", keys::ACCESS_ROLE_ARN),
         ("RS_IDC_TEST_APPLICATION_ROLE_ARN", keys::APPLICATION_ROLE_ARN),
         ("RS_IDC_TEST_DENIED_ROLE_ARN", keys::DENIED_ROLE_ARN),
-        ("RS_IDC_FAKE_WEB_TOKEN_URL", &format!("{url}/_fake/web-token")),
+        ("RS_IDC_FAKE_CONTROL_URL", &format!("{url}/_fake/control")),
     ];
     cmd.envs(env.iter().copied());
     cmd.env("RS_IDC_FAKE_CA_FILE", &ca_file);
@@ -385,7 +387,13 @@ fn run(args: &Args) -> Result<ExitCode, String> {
 
 fn main() -> ExitCode {
     let mut argv = std::env::args_os().skip(1);
-    if argv.next().as_deref() == Some("web-token".as_ref()) {
+    let first = argv.next();
+    if first.as_deref() == Some("names".as_ref()) && argv.next().as_deref() == Some("--c".as_ref())
+    {
+        let _ = io::stdout().write_all(rs_idc_fake::names::c_header().as_bytes());
+        return ExitCode::SUCCESS;
+    }
+    if first.as_deref() == Some("web-token".as_ref()) {
         let rest: Option<Vec<String>> = argv.map(|a| a.into_string().ok()).collect();
         return match rest {
             Some(rest) => web_token_cmd::run(&rest),

@@ -20,20 +20,10 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use subtle::ConstantTimeEq;
 
-/// `Authorize`, as counted by `FakeServer::operations`.
-pub(crate) const AUTHORIZE: &str = "Authorize";
-/// `RegisterClient`, as counted.
-pub(crate) const REGISTER_CLIENT: &str = "RegisterClient";
-/// `CreateToken` with the authorization code grant, as counted.
-pub(crate) const CREATE_TOKEN_CODE: &str = "CreateToken:authorization_code";
-/// `CreateToken` with the refresh token grant, as counted.
-pub(crate) const CREATE_TOKEN_REFRESH: &str = "CreateToken:refresh_token";
-/// `StartDeviceAuthorization`, as counted.
-pub(crate) const START_DEVICE: &str = "StartDeviceAuthorization";
-/// `CreateToken` with the device code grant, as counted.
-pub(crate) const CREATE_TOKEN_DEVICE: &str = "CreateToken:device_code";
-/// The device verification page (`GET /device`), as counted.
-pub(crate) const VERIFY_DEVICE: &str = "VerifyDevice";
+pub(crate) use crate::names::op::{
+    AUTHORIZE, CODE as CREATE_TOKEN_CODE, DEVICE_CODE as CREATE_TOKEN_DEVICE,
+    REFRESH_TOKEN as CREATE_TOKEN_REFRESH, REGISTER_CLIENT, START_DEVICE, VERIFY_DEVICE,
+};
 
 /// `grantType` of the authorization code grant.
 const AUTHORIZATION_CODE: &str = "authorization_code";
