@@ -11,6 +11,7 @@ mod identity;
 pub mod keys;
 pub mod names;
 mod proxy;
+mod reply;
 mod server;
 mod service;
 pub mod sigv4;

@@ -324,18 +324,24 @@ fn slow_subjects_are_answered_side_by_side() {
 fn the_web_token_control_makes_tokens_and_counts_nothing() {
     let fake = FakeServer::start().expect("start");
     let port = fake.port();
-    let token = |sub: &str, ttl: i64, edit: fn(&mut Control)| {
-        let mut request = Control::WebToken {
-            sub: sub.into(),
-            ttl,
-            iss: None,
-            aud: None,
-            wrong_key: false,
-        };
-        edit(&mut request);
-        common::control(port, &request)
+    let web = |sub: &str, ttl: i64, iss: Option<&str>, aud: Option<&str>, wrong_key: bool| {
+        let (sub, iss, aud) = (
+            sub.to_string(),
+            iss.map(String::from),
+            aud.map(String::from),
+        );
+        common::control(
+            port,
+            &Control::WebToken {
+                sub,
+                ttl,
+                iss,
+                aud,
+                wrong_key,
+            },
+        )
     };
-    let resp = token("grace@example.com", 120, |_| {});
+    let resp = web("grace@example.com", 120, None, None, false);
     assert_eq!(resp.status, 200);
     assert_eq!(resp.header("content-type"), Some("application/json"));
     let jwt = resp.json_str("token").expect("token");
@@ -350,46 +356,23 @@ fn the_web_token_control_makes_tokens_and_counts_nothing() {
     );
     let resp = create_token(port, &IDC, &jwt_bearer(keys::APPLICATION_ARN, &jwt));
     assert_eq!(resp.status, 200, "{}", resp.shown());
-    let edits: [(fn(&mut Control), &str); 4] = [
+    for (resp, code) in [
+        (web("a", 60, None, None, true), "InvalidGrantException"),
         (
-            |c| {
-                if let Control::WebToken { wrong_key, .. } = c {
-                    *wrong_key = true
-                }
-            },
+            web("a", 60, Some("https://other.test"), None, false),
             "InvalidGrantException",
         ),
         (
-            |c| {
-                if let Control::WebToken { iss, .. } = c {
-                    *iss = Some("https://other.test".into())
-                }
-            },
+            web("a", 60, None, Some("other"), false),
             "InvalidGrantException",
         ),
-        (
-            |c| {
-                if let Control::WebToken { aud, .. } = c {
-                    *aud = Some("other".into())
-                }
-            },
-            "InvalidGrantException",
-        ),
-        (
-            |c| {
-                if let Control::WebToken { ttl, .. } = c {
-                    *ttl = -5
-                }
-            },
-            "ExpiredTokenException",
-        ),
-    ];
-    for (edit, code) in edits {
-        let jwt = token("a", 3600, edit).json_str("token").expect("token");
+        (web("a", -5, None, None, false), "ExpiredTokenException"),
+    ] {
+        let jwt = resp.json_str("token").expect("token");
         let resp = create_token(port, &IDC, &jwt_bearer(keys::APPLICATION_ARN, &jwt));
         assert_eq!(resp.header("x-amzn-ErrorType"), Some(code));
     }
-    assert_eq!(token("", 5, |_| {}).status, 400);
+    assert_eq!(web("", 5, None, None, false).status, 400);
     for bad in [
         r#"{"op":"web_token"}"#,
         r#"{"op":"web_token","sub":"a","ttl":"ten"}"#,
