@@ -14,21 +14,20 @@ The last line is `N passed, M failed`; the exit status is 0 only when
 nothing failed and at least one test passed.
 """
 
-import functools
-import json
 import os
 import re
 import sys
 import threading
 import time
-import types
 import unittest
-import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests"))
+
 import rs_idc  # noqa: E402
+from fake_control import control, names  # noqa: E402
 
 HOST = "my-cluster.abc123xyz789.us-east-1.redshift.amazonaws.com"
 SERVERLESS_HOST = "my-wg.123456789012.us-east-1.redshift-serverless.amazonaws.com"
@@ -73,28 +72,6 @@ def _control_url(path):
     if not base.startswith("http://127.0.0.1:"):
         raise AssertionError("the fake is not on 127.0.0.1: %r" % base)
     return base + path
-
-
-def control(op, **members):
-    """One request of the fake's control API: (HTTP status, JSON answer)."""
-    request = urllib.request.Request(
-        _control_url("/_fake/control"), data=json.dumps(dict(op=op, **members)).encode(),
-        method="POST", headers={"Content-Type": "application/json"})
-    try:
-        with _control.open(request, timeout=10) as answer:
-            return answer.status, json.load(answer)
-    except urllib.error.HTTPError as err:
-        return err.code, json.load(err)
-
-
-@functools.lru_cache(maxsize=None)
-def names():
-    """The names the fake shares with its tests, from the fake itself:
-    names().CONTROL_WEB_TOKEN, names().OP_AUTHORIZE, ..."""
-    status, answer = control("names")
-    if status != 200:
-        raise AssertionError("the fake did not tell its names (HTTP %d)" % status)
-    return types.SimpleNamespace(**answer)
 
 
 def web_token(subject, ttl, wrong_key=False):

@@ -73,7 +73,8 @@ import struct
 import sys
 import time
 
-from fake_control import control, names
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from fake_control import control, names  # noqa: E402
 
 PROTOCOL_3_0 = 196608
 SSL_REQUEST = 80877103

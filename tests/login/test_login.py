@@ -39,7 +39,8 @@ import subprocess
 import sys
 import tempfile
 
-from fake_control import fake_stat, names
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from fake_control import fake_stat, names  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SERVER = os.path.join(HERE, "fake_pg.py")

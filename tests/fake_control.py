@@ -1,5 +1,6 @@
 """The fake endpoint's control API (POST /_fake/control on 127.0.0.1,
-never through a proxy), for test_login.py and fake_pg.py."""
+never through a proxy), for the Python tests (bindings/python,
+tests/login)."""
 
 import functools
 import json
