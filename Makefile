@@ -7,7 +7,7 @@ LIBDIR     := target/release
 FAKE       := $(LIBDIR)/rs-idc-fake
 BUILD      := build
 CFLAGS     ?= -std=c11 -O1 -g -Wall -Wextra -Werror -pedantic
-CPPFLAGS   += -D_GNU_SOURCE -Iinclude
+CPPFLAGS   += -D_GNU_SOURCE -Iinclude -I$(BUILD)
 LDLIBS_RS  := -L$(LIBDIR) -Wl,-rpath,$(abspath $(LIBDIR)) -lrs_idc -lpthread
 VALGRIND   := valgrind --quiet --error-exitcode=99 --leak-check=full \
               --errors-for-leak-kinds=definite --show-leak-kinds=definite \
@@ -22,10 +22,13 @@ EXAMPLES   := $(BUILD)/get_token $(BUILD)/dlopen_token $(BUILD)/driver_options \
 # compiled once into an archive that every program including the header
 # links (tests/c, tests/life, bench, soak). $(call harness_archive,DIR,FLAGS)
 # makes the rules of DIR/harness/libharness.a, built with $(CFLAGS) FLAGS.
+# The header includes $(BUILD)/fake_names.h, the names the tests share with
+# the fake (control operations, counters, counted operations), printed by
+# the fake binary itself, so a test cannot use a name the fake lacks.
 HARNESS_SRCS := tests/c/harness.c tests/c/fake_client.c tests/c/calls.c
 HARNESS    := $(BUILD)/harness/libharness.a
 define harness_archive
-$(1)/harness/%.o: tests/c/%.c tests/c/harness.h include/rs_idc.h
+$(1)/harness/%.o: tests/c/%.c tests/c/harness.h $(BUILD)/fake_names.h include/rs_idc.h
 	@mkdir -p $$(@D)
 	$$(CC) $$(CPPFLAGS) $$(CFLAGS) $(2) -c $$< -o $$@
 $(1)/harness/libharness.a: $(patsubst tests/c/%.c,$(1)/harness/%.o,$(HARNESS_SRCS))
@@ -62,6 +65,10 @@ header:
 
 
 $(LIBDIR)/librs_idc.so: lib
+
+# Rewritten only when the names change, so that nothing is rebuilt for it.
+$(BUILD)/fake_names.h: lib | $(BUILD)
+	$(FAKE) names --c > $@.tmp && (cmp -s $@.tmp $@ || mv $@.tmp $@) && rm -f $@.tmp
 
 $(BUILD):
 	mkdir -p $@

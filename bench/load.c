@@ -32,7 +32,7 @@
  *
  * Output: one `name key=value ...` line per figure (and every 10 s the
  * calls of that second, RSS, open descriptors and threads), then a readable
- * summary. API calls are the fake's `requests` counter (GET /_fake/stats)
+ * summary. API calls are the fake's `requests` counter (control operation stats)
  * from the start figures to the end; RSS, open descriptors and threads are
  * read from /proc/self (RSS once a second, for its largest value). The
  * program fails (exit 1) only when a call fails or hands back no token, and
@@ -311,9 +311,9 @@ struct snapshot {
 static struct snapshot take_snapshot(void)
 {
     struct snapshot s = {proc_rss_kib(), proc_fd_count(), proc_thread_count(),
-                         fake_stat("requests"), fake_stat("tokens")};
+                         fake_stat(FAKE_COUNTER_REQUESTS), fake_stat(FAKE_COUNTER_TOKENS)};
     if (s.requests < 0 || s.tokens < 0) {
-        fprintf(stderr, "bench_load: cannot read the fake's counters (GET /_fake/stats)\n");
+        fprintf(stderr, "bench_load: cannot read the fake's counters (control operation stats)\n");
         exit(2);
     }
     return s;

@@ -141,8 +141,8 @@ static void requests(void)
 static void custom_domain(void)
 {
     rs_idc_client *client = handle("on");
-    long describe = fake_operation("DescribeCustomDomainAssociations");
-    long list = fake_operation("ListCustomDomainAssociations");
+    long describe = fake_stat(FAKE_OP_DESCRIBE_DOMAINS);
+    long list = fake_stat(FAKE_OP_LIST_DOMAINS);
     double start = now_ms();
     for (int i = 0; i < 1000; i++) {
         char *token = NULL;
@@ -155,10 +155,10 @@ static void custom_domain(void)
     }
     printf("1000 calls with one custom domain: %ld lookup(s) (%ld Redshift, %ld Serverless), "
            "%.2f us per call\n",
-           fake_operation("DescribeCustomDomainAssociations") - describe +
-               (fake_operation("ListCustomDomainAssociations") - list),
-           fake_operation("DescribeCustomDomainAssociations") - describe,
-           fake_operation("ListCustomDomainAssociations") - list, (now_ms() - start) * 1000.0 / 1000);
+           fake_stat(FAKE_OP_DESCRIBE_DOMAINS) - describe +
+               (fake_stat(FAKE_OP_LIST_DOMAINS) - list),
+           fake_stat(FAKE_OP_DESCRIBE_DOMAINS) - describe,
+           fake_stat(FAKE_OP_LIST_DOMAINS) - list, (now_ms() - start) * 1000.0 / 1000);
     rs_idc_client_free(client);
 }
 

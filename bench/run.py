@@ -15,6 +15,7 @@ fails (a call failed) or the fake saw an unexpected number of requests.
 
 import argparse
 import http.client
+import json
 import os
 import platform
 import subprocess
@@ -50,17 +51,22 @@ def child_env():
     return env
 
 
-def fake_stats(port):
-    """GET /_fake/stats -> (requests, tokens), straight to 127.0.0.1."""
+def fake_control(port, op, **members):
+    """One request of the fake's control API, straight to 127.0.0.1."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
-        conn.request("GET", "/_fake/stats")
-        body = conn.getresponse().read().decode()
+        conn.request("POST", "/_fake/control", json.dumps(dict(op=op, **members)),
+                     {"Content-Type": "application/json"})
+        return json.loads(conn.getresponse().read())
     finally:
         conn.close()
-    # "name N" lines; "operation NAME N" lines are counts per operation.
-    stats = dict(line.rsplit(None, 1) for line in body.splitlines() if line.strip())
-    return int(stats["requests"]), int(stats["tokens"])
+
+
+def fake_stats(port):
+    """The fake's (requests, tokens), by the names the fake itself gives."""
+    names = fake_control(port, "names")
+    stats = fake_control(port, names["CONTROL_STATS"])
+    return stats[names["COUNTER_REQUESTS"]], stats[names["COUNTER_TOKENS"]]
 
 
 def run_lines(cmd, port, expected_requests, env):

@@ -31,9 +31,12 @@ static int cmp_double(const void *a, const void *b)
 
 static int web_token(const char *subject, char *out, size_t size)
 {
-    char path[256];
-    snprintf(path, sizeof path, "/_fake/web-token?sub=%s&ttl=3600", subject);
-    return h_fake_control("GET", path, out, size);
+    char members[256];
+    char body[WEB_TOKEN_SIZE + 64];
+    snprintf(members, sizeof members, ",\"sub\":\"%s\"", subject);
+    return fake_control(FAKE_CONTROL_WEB_TOKEN, members, body, sizeof body) == 0
+               ? json_member(body, "token", out, size)
+               : -1;
 }
 
 static const char *need(const char *name)
@@ -168,9 +171,9 @@ int main(int argc, char **argv)
     pthread_barrier_destroy(&barrier);
     printf("burst of %d threads for one new user: %ld exchange(s) "
            "(CreateTokenWithIAM %ld, AssumeRole %ld, GetIdentityCenterAuthToken %ld)\n",
-           BURST_THREADS, fake_operation("CreateTokenWithIAM:jwt-bearer"),
-           fake_operation("CreateTokenWithIAM:jwt-bearer"), fake_operation("AssumeRole"),
-           fake_operation("GetIdentityCenterAuthToken"));
+           BURST_THREADS, fake_stat(FAKE_OP_IAM_JWT_BEARER),
+           fake_stat(FAKE_OP_IAM_JWT_BEARER), fake_stat(FAKE_OP_ASSUME_ROLE),
+           fake_stat(FAKE_OP_GET_TOKEN));
     rs_idc_client_free(client);
     return 0;
 }

@@ -17,8 +17,8 @@ cpp: $(CPP_PROGRAMS)
 $(BUILD)/cpp_token: examples-c/cpp_token.cpp include/rs_idc.hpp include/rs_idc.h lib | $(BUILD)
 	$(CXX) -Iinclude $(CXXFLAGS) $< -o $@ $(LDLIBS_RS)
 
-$(BUILD)/cpp_test_wrapper: tests/cpp/test_wrapper.cpp include/rs_idc.hpp include/rs_idc.h lib | $(BUILD)
-	$(CXX) -Iinclude $(CXXFLAGS) $< -o $@ $(LDLIBS_RS)
+$(BUILD)/cpp_test_wrapper: tests/cpp/test_wrapper.cpp $(BUILD)/fake_names.h include/rs_idc.hpp include/rs_idc.h lib | $(BUILD)
+	$(CXX) -Iinclude -I$(BUILD) $(CXXFLAGS) $< -o $@ $(LDLIBS_RS)
 
 test-cpp: lib $(CPP_PROGRAMS)
 	$(FAKE) run -- $(BUILD)/cpp_test_wrapper

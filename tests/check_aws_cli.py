@@ -27,6 +27,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import types
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -35,12 +36,6 @@ INSIDE_FLAG = "--inside-fake"
 TIMEOUT_SECS = 120
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 CONTEXT_PROVIDER_ARN = "arn:aws:iam::aws:contextProvider/IdentityCenter"
-OPERATIONS = ("GetIdentityCenterAuthToken", "AssumeRole", "AssumeRoleWithWebIdentity",
-              "CreateTokenWithIAM:jwt-bearer", "CreateTokenWithIAM:refresh_token",
-              "DescribeCustomDomainAssociations", "ListCustomDomainAssociations",
-              "RegisterClient", "Authorize", "CreateToken:authorization_code",
-              "CreateToken:refresh_token", "StartDeviceAuthorization", "VerifyDevice",
-              "CreateToken:device_code")
 DEVICE_CODE = "urn:ietf:params:oauth:grant-type:device_code"
 # The run options of the fake for these checks: polls at any pace, and the
 # first poll of every device code answered slow_down, so that the CLI sees
@@ -57,6 +52,7 @@ class Checker:
         self.aws = aws
         self.url = url
         self.home = home
+        self._names = None
         # AWS CLI v1 fetches parameter values that begin with http:// or
         # https:// (redirect and issuer URLs here); this config turns that off.
         self.config = os.path.join(home, "config")
@@ -194,32 +190,40 @@ class Checker:
             self.record(name, False, "the output is not JSON")
             return None
 
-    def control(self, path, query=None, data=None):
-        """A request to the fake's control endpoint: (status, body text)."""
-        url = self.url + path + ("?" + urllib.parse.urlencode(query) if query else "")
+    def control(self, op, **members):
+        """One request of the fake's control API: (status, JSON answer)."""
+        data = json.dumps(dict(op=op, **members)).encode()
+        request = urllib.request.Request(self.url + "/_fake/control", data=data, method="POST",
+                                         headers={"Content-Type": "application/json"})
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         try:
-            with opener.open(url, data=data, timeout=10) as resp:
-                return resp.status, resp.read().decode()
+            with opener.open(request, timeout=10) as resp:
+                return resp.status, json.load(resp)
         except urllib.error.HTTPError as e:
-            return e.code, e.read().decode()
+            return e.code, json.load(e)
+
+    def names(self):
+        """The names the fake shares with its tests, from the fake itself
+        (CONTROL_*, COUNTER_*, OP_*)."""
+        if self._names is None:
+            self._names = types.SimpleNamespace(**self.control("names")[1])
+        return self._names
 
     def web_token(self, sub, ttl=300, **extra):
         """A web token (JWT) from the fake; never printed."""
-        status, text = self.control("/_fake/web-token", dict(sub=sub, ttl=ttl, **extra))
+        status, answer = self.control(self.names().CONTROL_WEB_TOKEN, sub=sub, ttl=ttl, **extra)
         if status != 200:
-            raise RuntimeError(f"/_fake/web-token answered {status}")
-        return text
+            raise RuntimeError(f"the fake's web_token answered {status}")
+        return answer["token"]
 
     def token_subject(self, token):
         """The user a Redshift token names (None if it names nobody)."""
-        status, text = self.control("/_fake/token-subject", data=token.encode())
-        return text if status == 200 else None
+        return self.control(self.names().CONTROL_TOKEN_SUBJECT, token=token)[1].get("subject")
 
     def access_token_subject(self, token):
         """The user a browser sign-in access token names (None if it names nobody)."""
-        status, text = self.control("/_fake/access-token-subject", data=token.encode())
-        return text if status == 200 else None
+        op = self.names().CONTROL_ACCESS_TOKEN_SUBJECT
+        return self.control(op, token=token)[1].get("subject")
 
     def authorize(self, params):
         """GET /authorize without following the redirect: (status, Location query as a dict)."""
@@ -248,14 +252,10 @@ class Checker:
             return e.code, e.read().decode()
 
     def stats(self):
-        """`name N` lines by name; `operation NAME N` lines as "operation NAME"."""
-        status, text = self.control("/_fake/stats")
+        """The fake's counters (a JSON object; per operation under "operations")."""
+        status, stats = self.control(self.names().CONTROL_STATS)
         if status != 200:
-            raise OSError(f"/_fake/stats answered {status}")
-        stats = {}
-        for line in text.splitlines():
-            *name, value = line.split()
-            stats[" ".join(name)] = int(value)
+            raise OSError(f"the fake's stats answered {status}")
         return stats
 
 
@@ -372,7 +372,7 @@ def identity_checks(c):
             c.expect_error("redshift with web identity credentials", redshift("my-cluster"),
                            "UnsupportedOperation", creds=app_creds)
     c.expect_error("sts web identity, bad signature",
-                   web_identity(app_role, c.web_token("alice", key="wrong")), "InvalidIdentityToken")
+                   web_identity(app_role, c.web_token("alice", wrong_key=True)), "InvalidIdentityToken")
     c.expect_error("sts web identity, expired", web_identity(app_role, c.web_token("alice", ttl=-60)),
                    "ExpiredTokenException")
     c.expect_error("sts web identity, wrong audience",
@@ -400,7 +400,7 @@ def identity_checks(c):
                      bool(new_context) and bool(new_refresh) and new_refresh != refresh_token,
                      f"new refresh token length {len(new_refresh or '')}, identity context length "
                      f"{len(new_context or '')}")
-    c.expect_error("sso-oidc invalid grant", jwt_bearer(app, c.web_token("alice", key="wrong")),
+    c.expect_error("sso-oidc invalid grant", jwt_bearer(app, c.web_token("alice", wrong_key=True)),
                    "InvalidGrantException")
     c.expect_error("sso-oidc unknown refresh token", refresh_grant(app, "aorAAAAAGnot-issued"),
                    "InvalidGrantException")
@@ -572,10 +572,10 @@ def device_checks(c, code_client):
                        "AccessDeniedException")
     doc = start("sso-oidc start-device-authorization, to expire")
     if doc:
-        status, text = c.control("/_fake/control", data=json.dumps(
-            {"op": "device", "action": "expire", "user_code": doc["userCode"]}).encode())
-        c.record("control: expire a device code", status == 200 and text.strip() == "1",
-                 f"status {status}, {text.strip()}")
+        status, answer = c.control(c.names().CONTROL_DEVICE, action="expire",
+                                   user_code=doc["userCode"])
+        c.record("control: expire a device code", status == 200 and answer.get("changed") == 1,
+                 f"status {status}, {answer}")
         c.expect_error("sso-oidc create-token device_code, expired",
                        device_grant(client, doc["deviceCode"]), "ExpiredTokenException")
     c.expect_error("sso-oidc start-device-authorization, wrong client secret",
@@ -658,9 +658,12 @@ def inside(aws):
 
         try:
             stats = c.stats()
-            c.record("fake counters", stats.get("tokens", 0) >= 5 and stats.get("requests", 0) >= 20,
-                     f"requests {stats.get('requests')}, tokens {stats.get('tokens')}")
-            ops = {name: stats.get("operation " + name, 0) for name in OPERATIONS}
+            n = c.names()
+            requests, tokens = stats.get(n.COUNTER_REQUESTS, 0), stats.get(n.COUNTER_TOKENS, 0)
+            c.record("fake counters", tokens >= 5 and requests >= 20,
+                     f"requests {requests}, tokens {tokens}")
+            ops = {name: stats[n.COUNTER_OPERATIONS].get(name, 0)
+                   for symbol, name in vars(n).items() if symbol.startswith("OP_")}
             c.record("fake operation counters", all(n >= 1 for n in ops.values()),
                      ", ".join(f"{k} {v}" for k, v in ops.items()))
         except (OSError, ValueError) as e:

@@ -20,13 +20,14 @@ import sys
 import threading
 import time
 import unittest
-import urllib.error
-import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests"))
+
 import rs_idc  # noqa: E402
+from fake_control import control, names  # noqa: E402
 
 HOST = "my-cluster.abc123xyz789.us-east-1.redshift.amazonaws.com"
 SERVERLESS_HOST = "my-wg.123456789012.us-east-1.redshift-serverless.amazonaws.com"
@@ -75,36 +76,30 @@ def _control_url(path):
 
 def web_token(subject, ttl, wrong_key=False):
     """A web token (JWT) for `subject` from the fake, expiring in `ttl` s."""
-    query = {"sub": subject, "ttl": str(ttl)}
-    if wrong_key:
-        query["key"] = "wrong"
-    url = _control_url("/_fake/web-token?" + urllib.parse.urlencode(query))
-    with _control.open(url, timeout=10) as answer:
-        return answer.read().decode("ascii").strip()
+    status, answer = control(names().CONTROL_WEB_TOKEN, sub=subject, ttl=ttl,
+                             wrong_key=wrong_key)
+    if status != 200:
+        raise AssertionError("the fake made no web token (HTTP %d)" % status)
+    return answer["token"]
 
 
-def _subject(path, token):
-    """What the fake's control `path` says of `token`: whom it was issued
-    to, or None when it names no one."""
-    request = urllib.request.Request(_control_url(path),
-                                     data=token.value.encode("ascii"), method="POST")
-    try:
-        with _control.open(request, timeout=10) as answer:
-            return answer.read().decode("utf-8")
-    except urllib.error.HTTPError as err:
-        if err.code == 404:
-            return None
-        raise
+def _subject(op, token):
+    """What the fake's control operation `op` says of `token`: whom it was
+    issued to, or None when it names no one."""
+    status, answer = control(op, token=token.value)
+    if status not in (200, 404):
+        raise AssertionError("the fake answered %d" % status)
+    return answer.get("subject")
 
 
 def subject_of(token):
     """The user the fake issued `token` to, or None for a token of no user."""
-    return _subject("/_fake/token-subject", token)
+    return _subject(names().CONTROL_TOKEN_SUBJECT, token)
 
 
 def access_token_subject(token):
     """The person the fake's sign-in issued access token `token` to, or None."""
-    return _subject("/_fake/access-token-subject", token)
+    return _subject(names().CONTROL_ACCESS_TOKEN_SUBJECT, token)
 
 
 def visit(url):

@@ -212,46 +212,57 @@ int fake_request(const char *method, const char *path, const char *payload, size
     return result;
 }
 
-int h_fake_control(const char *method, const char *path, char *body, size_t size)
+int fake_control(const char *op, const char *members, char *body, size_t size)
 {
+    char request[4096];
+    int n = snprintf(request, sizeof request, "{\"op\":\"%s\"%s}", op, members);
     int status = 0;
-    return fake_request(method, path, NULL, 0, &status, body, size) == 0 && status == 200 ? 0
-                                                                                          : -1;
+    return n > 0 && (size_t)n < sizeof request &&
+                   fake_request("POST", "/_fake/control", request, (size_t)n, &status, body,
+                                size) == 0 && status == 200
+               ? 0
+               : -1;
+}
+
+/* Where the value of member `name` starts in a flat JSON `body`; NULL if absent. */
+static const char *json_value(const char *body, const char *name)
+{
+    char key[160];
+    snprintf(key, sizeof key, "\"%s\":", name);
+    const char *at = strstr(body, key);
+    return at != NULL ? at + strlen(key) : NULL;
+}
+
+int json_member(const char *body, const char *name, char *out, size_t size)
+{
+    const char *value = json_value(body, name);
+    size_t len = value != NULL && *value == '"' ? strcspn(value + 1, "\"") : size;
+    if (len >= size) {
+        return -1;
+    }
+    memcpy(out, value + 1, len);
+    out[len] = '\0';
+    return 0;
 }
 
 int fake_reset(void)
 {
     char body[64];
-    return h_fake_control("POST", "/_fake/reset", body, sizeof body);
-}
-
-/* The value of counter `name` in a `GET /_fake/stats` body; -1 if absent. */
-static long stat_in(const char *stats, const char *name)
-{
-    size_t name_len = strlen(name);
-    for (const char *line = stats; line != NULL && *line != '\0';) {
-        if (strncmp(line, name, name_len) == 0 && line[name_len] == ' ') {
-            return strtol(line + name_len + 1, NULL, 10);
-        }
-        line = strchr(line, '\n');
-        if (line != NULL) {
-            line++;
-        }
-    }
-    return -1;
+    return fake_control(FAKE_CONTROL_RESET, "", body, sizeof body);
 }
 
 /*
- * The one stats reader: counters `names[i]` ("requests", "operation
- * NAME", ...) into values[i] from one `GET /_fake/stats`; each is -1 when
- * it could not be read.
+ * The one stats reader: counters `names[i]` (FAKE_COUNTER_*, FAKE_OP_*)
+ * into values[i] from one stats request; each is -1 when it could not be
+ * read.
  */
 static void read_stats(const char *const *names, long *values, size_t n)
 {
     char body[8192];
-    int read = h_fake_control("GET", "/_fake/stats", body, sizeof body) == 0;
+    int read = fake_control(FAKE_CONTROL_STATS, "", body, sizeof body) == 0;
     for (size_t i = 0; i < n; i++) {
-        values[i] = read ? stat_in(body, names[i]) : -1;
+        const char *value = read ? json_value(body, names[i]) : NULL;
+        values[i] = value != NULL ? strtol(value, NULL, 10) : -1;
     }
 }
 
@@ -262,16 +273,9 @@ long fake_stat(const char *name)
     return value;
 }
 
-long fake_operation(const char *name)
-{
-    char line[128];
-    snprintf(line, sizeof line, "operation %s", name);
-    return fake_stat(line);
-}
-
 long fake_requests(void)
 {
-    return fake_stat("requests");
+    return fake_stat(FAKE_COUNTER_REQUESTS);
 }
 
 /*
@@ -300,12 +304,8 @@ static int expect_moves(const char *file, int line, const char *what,
 }
 
 static const char *const ops_stats[] = {
-    "requests",
-    "operation GetIdentityCenterAuthToken",
-    "operation AssumeRole",
-    "operation AssumeRoleWithWebIdentity",
-    "operation CreateTokenWithIAM:jwt-bearer",
-    "operation CreateTokenWithIAM:refresh_token",
+    FAKE_COUNTER_REQUESTS,  FAKE_OP_GET_TOKEN,      FAKE_OP_ASSUME_ROLE,
+    FAKE_OP_ASSUME_ROLE_WITH_WEB_IDENTITY, FAKE_OP_IAM_JWT_BEARER, FAKE_OP_IAM_REFRESH_TOKEN,
 };
 
 struct fake_ops fake_ops(void)
@@ -329,11 +329,8 @@ int h_expect_ops(const char *file, int line, const char *what, struct fake_ops b
 }
 
 static const char *const signin_stats[] = {
-    "operation RegisterClient",
-    "operation Authorize",
-    "operation CreateToken:authorization_code",
-    "operation CreateToken:refresh_token",
-    "requests",
+    FAKE_OP_REGISTER_CLIENT, FAKE_OP_AUTHORIZE,     FAKE_OP_CODE,
+    FAKE_OP_REFRESH_TOKEN,   FAKE_COUNTER_REQUESTS,
 };
 
 struct signin_ops fake_signin_ops(void)
@@ -355,17 +352,18 @@ int h_expect_signin_ops(const char *file, int line, const char *what, struct sig
 
 char *h_fake_web_token(const char *file, int line, const char *sub, long ttl, const char *extra)
 {
-    char path[512];
-    int n = snprintf(path, sizeof path, "/_fake/web-token?sub=%s&ttl=%ld%s", sub, ttl,
+    char members[512];
+    int n = snprintf(members, sizeof members, ",\"sub\":\"%s\",\"ttl\":%ld%s", sub, ttl,
                      extra != NULL ? extra : "");
+    char *body = malloc(RS_IDC_MAX_WEB_TOKEN_LEN + 64);
     char *token = malloc(RS_IDC_MAX_WEB_TOKEN_LEN + 1);
-    int status = 0;
-    int got = -1;
-    if (token != NULL && n > 0 && (size_t)n < sizeof path) {
-        got = fake_request("GET", path, NULL, 0, &status, token, RS_IDC_MAX_WEB_TOKEN_LEN + 1);
-    }
-    if (!h_record(got == 0 && status == 200 && token[0] != '\0', file, line,
-                  "the fake makes a web token for %s (HTTP status %d)", sub, status)) {
+    int got = token != NULL && body != NULL && n > 0 && (size_t)n < sizeof members &&
+              fake_control(FAKE_CONTROL_WEB_TOKEN, members, body,
+                           RS_IDC_MAX_WEB_TOKEN_LEN + 64) == 0 &&
+              json_member(body, "token", token, RS_IDC_MAX_WEB_TOKEN_LEN + 1) == 0;
+    h_free_secret(body);
+    if (!h_record(got && token[0] != '\0', file, line, "the fake makes a web token for %s",
+                  sub)) {
         free(token);
         return NULL;
     }
@@ -373,33 +371,34 @@ char *h_fake_web_token(const char *file, int line, const char *sub, long ttl, co
 }
 
 /*
- * Asks the fake (POST `path` with the token) whom it issued `token` to,
- * and checks that it is `want`; `kind` names the token in the message,
- * which shows the subject, never the token.
+ * Asks the fake (control operation `op` with the token) whom it issued
+ * `token` to, and checks that it is `want`; `kind` names the token in the
+ * message, which shows the subject, never the token.
  */
-static int expect_subject_at(const char *file, int line, const char *path, const char *kind,
+static int expect_subject_at(const char *file, int line, const char *op, const char *kind,
                              const char *token, const char *want)
 {
     char subject[512] = "";
-    int status = 0;
-    int got = token != NULL ? fake_request("POST", path, token, strlen(token), &status, subject,
-                                           sizeof subject)
-                            : -1;
-    const char *said = got != 0                  ? "(no answer)"
-                       : status == 404           ? "(it names no user)"
-                       : status == 200           ? subject
-                                                 : "(an error)";
-    return h_record(got == 0 && status == 200 && strcmp(subject, want) == 0, file, line,
-                    "the %s should be issued to \"%s\"; the fake says: %s", kind, want, said);
+    char body[1024] = "";
+    char *members = token != NULL ? malloc(strlen(token) + 16) : NULL;
+    if (members != NULL) {
+        sprintf(members, ",\"token\":\"%s\"", token);
+    }
+    int got = members != NULL && fake_control(op, members, body, sizeof body) == 0 &&
+              json_member(body, "subject", subject, sizeof subject) == 0;
+    h_free_secret(members);
+    return h_record(got && strcmp(subject, want) == 0, file, line,
+                    "the %s should be issued to \"%s\"; the fake says: %s", kind, want,
+                    got ? subject : "(no user, or no answer)");
 }
 
 int h_expect_subject(const char *file, int line, const char *token, const char *want)
 {
-    return expect_subject_at(file, line, "/_fake/token-subject", "token", token, want);
+    return expect_subject_at(file, line, FAKE_CONTROL_TOKEN_SUBJECT, "token", token, want);
 }
 
 int h_expect_access_subject(const char *file, int line, const char *token, const char *want)
 {
-    return expect_subject_at(file, line, "/_fake/access-token-subject", "access token", token,
-                             want);
+    return expect_subject_at(file, line, FAKE_CONTROL_ACCESS_TOKEN_SUBJECT, "access token",
+                             token, want);
 }

@@ -33,8 +33,8 @@
  *   new_temp_file(), replace_file(), need_env(), h_env(),
  *   unset_aws_credentials(), query_value(), url_with_param();
  * - loopback and the fake: loopback_connect(), port_is_free(),
- *   loopback_get(), fake_request(), fake_stat() and what reads it
- *   (fake_operation(), fake_requests(), fake_ops(), fake_signin_ops(),
+ *   loopback_get(), fake_request(), fake_control(), fake_stat() and what
+ *   reads it (fake_requests(), fake_ops(), fake_signin_ops(),
  *   EXPECT_OPS, EXPECT_SIGNIN_OPS), fake_reset(), fake_web_token(),
  *   EXPECT_SUBJECT, EXPECT_ACCESS_SUBJECT;
  * - the library's calls: expect_status(), expect_client(),
@@ -71,6 +71,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fake_names.h"
 #include "rs_idc.h"
 
 /* ---- Checks ---------------------------------------------------------- */
@@ -229,15 +230,20 @@ int loopback_get(const char *url, struct h_http_answer *answer);
  */
 int fake_request(const char *method, const char *path, const char *payload, size_t len,
                  int *http_status, char *body, size_t size);
-/* fake_request() without a payload; 0 on a 200 answer whose body fitted, else -1. */
-int h_fake_control(const char *method, const char *path, char *body, size_t size);
+/*
+ * One request of the fake's control API: `{"op":OP MEMBERS}`, `op` a
+ * FAKE_CONTROL_* name of fake_names.h (generated from the fake by make),
+ * `members` more JSON members (",\"sub\":\"alice\"", or ""). The JSON
+ * answer into `body`; 0 on a 200 answer whose body fitted, else -1.
+ */
+int fake_control(const char *op, const char *members, char *body, size_t size);
+/* The string member `name` of a control answer into `out` (no escapes); -1 if absent. */
+int json_member(const char *body, const char *name, char *out, size_t size);
 /* Zeroes the fake's counters (and the counts behind `fault-X-N`); 0 on success. */
 int fake_reset(void);
 
-/* A counter of `GET /_fake/stats` ("requests", "tokens", "operation NAME"); -1 on error. */
+/* A counter of the fake's stats (FAKE_COUNTER_* or FAKE_OP_*); -1 on error. */
 long fake_stat(const char *name);
-/* The fake's count of one operation ("AssumeRole", "CreateToken:refresh_token", ...); -1 on error. */
-long fake_operation(const char *name);
 /* API requests the fake has received (faults included); -1 on error. */
 long fake_requests(void);
 
@@ -250,7 +256,7 @@ struct fake_ops {
     long jwt_bearer;   /* SSO-OIDC CreateTokenWithIAM with the web token */
     long refresh;      /* SSO-OIDC CreateTokenWithIAM with a refresh token */
 };
-/* Reads them with one `GET /_fake/stats`. */
+/* Reads them with one stats request. */
 struct fake_ops fake_ops(void);
 /* The counters moved from `before` by exactly the numbers given (-1: not checked); one check. */
 int h_expect_ops(const char *file, int line, const char *what, struct fake_ops before,
@@ -269,7 +275,7 @@ struct signin_ops {
     long code;      /* CreateToken with the authorization code */
     long refresh;   /* CreateToken with the refresh token */
 };
-/* Reads them with one `GET /_fake/stats`. */
+/* Reads them with one stats request. */
 struct signin_ops fake_signin_ops(void);
 /* The sign-in counters moved from `before` by exactly the numbers given (-1: not checked). */
 int h_expect_signin_ops(const char *file, int line, const char *what, struct signin_ops before,
@@ -280,11 +286,12 @@ int h_expect_signin_ops(const char *file, int line, const char *what, struct sig
 
 /*
  * A web token (JWT) the fake makes for `sub` (letters, digits and -_.@),
- * expiring in `ttl` seconds (negative: expired), with `extra` query
- * parameters ("&key=wrong", or ""). Malloc'ed (release with
+ * expiring in `ttl` seconds (negative: expired), with `extra` JSON
+ * members (WRONG_KEY, or ""). Malloc'ed (release with
  * h_free_secret), or NULL on failure (reported).
  */
 char *h_fake_web_token(const char *file, int line, const char *sub, long ttl, const char *extra);
+#define WRONG_KEY ",\"wrong_key\":true"
 #define fake_web_token(sub, ttl, extra) h_fake_web_token(__FILE__, __LINE__, (sub), (ttl), (extra))
 
 /* The fake issued Redshift token `token` to user `want` (printing the subject only). */

@@ -8,8 +8,8 @@
  * on the fake (which signs `browser-user` in at once and answers 302),
  * read the Location header, and GET that URL on the library's loopback
  * listener, which answers with a page. Plain sockets, 127.0.0.1 only. The
- * fake names the user of an access token (POST
- * /_fake/access-token-subject) and counts each step (GET /_fake/stats).
+ * fake names the user of an access token (its
+ * control operation access_token_subject) and counts each step (stats).
  *
  *     test_browser         the parts below, a few seconds
  *     test_browser renew   renewal with the refresh token, without a

@@ -41,7 +41,7 @@ static void *visit_later(void *arg)
     struct person *person = arg;
     char url[1100];
     double bound = now_seconds() + 30 * slow_factor();
-    while (fake_operation("CreateToken:device_code") < 1 && now_seconds() < bound) {
+    while (fake_stat(FAKE_OP_DEVICE_CODE) < 1 && now_seconds() < bound) {
         pause_seconds(0.01);
     }
     snprintf(url, sizeof url, "%s%s", person->url, person->visit == VISIT_DENY ? "&deny=1" : "");
@@ -105,11 +105,11 @@ static void signs_in_keeps_and_renews(void)
         EXPECT(strncmp(person.url, "http://127.0.0.1:", 17) == 0, "a verification URL");
         EXPECT(person.code[0] != '\0' && strstr(person.url, person.code) != NULL,
                "the URL carries the code");
-        EXPECT(fake_operation("RegisterClient") == 1, "one client registered");
-        EXPECT(fake_operation("StartDeviceAuthorization") == 1, "one device authorization");
-        EXPECT(fake_operation("CreateToken:device_code") == 2,
+        EXPECT(fake_stat(FAKE_OP_REGISTER_CLIENT) == 1, "one client registered");
+        EXPECT(fake_stat(FAKE_OP_START_DEVICE) == 1, "one device authorization");
+        EXPECT(fake_stat(FAKE_OP_DEVICE_CODE) == 2,
                "one poll told to wait, one with the token (%ld)",
-               fake_operation("CreateToken:device_code"));
+               fake_stat(FAKE_OP_DEVICE_CODE));
         EXPECT_LACKS(rs_idc_last_error(), person.code, "the last error");
         /* Kept: no request, no second code. */
         long requests = fake_requests();
@@ -123,7 +123,7 @@ static void signs_in_keeps_and_renews(void)
         if (device_token(client, RS_IDC_OK, &again) == RS_IDC_OK) {
             EXPECT(!same_token(token, again), "a new token after forgetting");
         }
-        EXPECT(fake_operation("CreateToken:refresh_token") == 1, "renewed with the refresh token");
+        EXPECT(fake_stat(FAKE_OP_REFRESH_TOKEN) == 1, "renewed with the refresh token");
         EXPECT(person.shown == 1, "no second code (%d)", person.shown);
         rs_idc_free_token(again);
     }
@@ -188,9 +188,9 @@ static void slows_down(void)
     rs_idc_client *client = browser_handle("device-slow", NULL, 27964, 30);
     char *token = NULL;
     device_token(client, RS_IDC_OK, &token);
-    EXPECT(fake_operation("CreateToken:device_code") == 2,
+    EXPECT(fake_stat(FAKE_OP_DEVICE_CODE) == 2,
            "a poll told to slow down, then one at the longer interval (%ld)",
-           fake_operation("CreateToken:device_code"));
+           fake_stat(FAKE_OP_DEVICE_CODE));
     part_with(&person);
     rs_idc_free_token(token);
     rs_idc_client_free(client);

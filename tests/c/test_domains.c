@@ -56,9 +56,9 @@ static void *ask(void *arg)
 
 static void a_cluster_domain_is_looked_up_once(rs_idc_client *client)
 {
-    long describe = fake_operation("DescribeCustomDomainAssociations");
-    long list = fake_operation("ListCustomDomainAssociations");
-    long tokens = fake_operation("GetIdentityCenterAuthToken");
+    long describe = fake_stat(FAKE_OP_DESCRIBE_DOMAINS);
+    long list = fake_stat(FAKE_OP_LIST_DOMAINS);
+    long tokens = fake_stat(FAKE_OP_GET_TOKEN);
     struct shared shared = {.client = client};
     pthread_barrier_init(&shared.start, NULL, THREADS);
     pthread_t threads[THREADS];
@@ -69,10 +69,10 @@ static void a_cluster_domain_is_looked_up_once(rs_idc_client *client)
         pthread_join(threads[i], NULL);
     }
     pthread_barrier_destroy(&shared.start);
-    EXPECT(fake_operation("DescribeCustomDomainAssociations") - describe == 1,
+    EXPECT(fake_stat(FAKE_OP_DESCRIBE_DOMAINS) - describe == 1,
            "%d threads x 50 calls: one Redshift lookup", THREADS);
-    EXPECT(fake_operation("ListCustomDomainAssociations") - list == 0, "the cluster was found first");
-    EXPECT(fake_operation("GetIdentityCenterAuthToken") - tokens == 1, "and one token");
+    EXPECT(fake_stat(FAKE_OP_LIST_DOMAINS) - list == 0, "the cluster was found first");
+    EXPECT(fake_stat(FAKE_OP_GET_TOKEN) - tokens == 1, "and one token");
     for (size_t i = 1; i < THREADS; i++) {
         EXPECT(same_token(shared.tokens[0], shared.tokens[i]), "thread %zu got the same token",
                i);
@@ -89,13 +89,13 @@ static void a_cluster_domain_is_looked_up_once(rs_idc_client *client)
 
 static void a_workgroup_domain_asks_both_services(rs_idc_client *client)
 {
-    long describe = fake_operation("DescribeCustomDomainAssociations");
-    long list = fake_operation("ListCustomDomainAssociations");
+    long describe = fake_stat(FAKE_OP_DESCRIBE_DOMAINS);
+    long list = fake_stat(FAKE_OP_LIST_DOMAINS);
     char *first = host_token(client, "Sales.Workgroups.rs-idc.test.", RS_IDC_OK);
     char *second = host_token(client, "sales.workgroups.rs-idc.test", RS_IDC_OK);
     EXPECT(same_token(first, second), "one workgroup, one token");
-    EXPECT(fake_operation("DescribeCustomDomainAssociations") - describe == 1 &&
-               fake_operation("ListCustomDomainAssociations") - list == 1,
+    EXPECT(fake_stat(FAKE_OP_DESCRIBE_DOMAINS) - describe == 1 &&
+               fake_stat(FAKE_OP_LIST_DOMAINS) - list == 1,
            "Redshift, then Redshift Serverless, once");
     const char *workgroups[] = {"sales"};
     char *by_name = NULL;
@@ -109,12 +109,12 @@ static void a_workgroup_domain_asks_both_services(rs_idc_client *client)
 
 static void unknown_refused_and_malformed_hosts(rs_idc_client *client)
 {
-    long describe = fake_operation("DescribeCustomDomainAssociations");
+    long describe = fake_stat(FAKE_OP_DESCRIBE_DOMAINS);
     for (int i = 0; i < 2; i++) {
         host_token(client, "db.example.com", RS_IDC_ENOTFOUND);
         EXPECT_LAST_ERROR("db.example.com");
     }
-    EXPECT(fake_operation("DescribeCustomDomainAssociations") - describe == 2,
+    EXPECT(fake_stat(FAKE_OP_DESCRIBE_DOMAINS) - describe == 2,
            "a name nobody knows is asked again");
     host_token(client, "denied.clusters.rs-idc.test", RS_IDC_EDENIED);
     long before = fake_requests();

@@ -155,7 +155,7 @@ static void descriptors_stay_bounded(rs_idc_client *client)
 {
     int count = under_valgrind() ? 40 : MAX_DROPPED;
     long baseline = open_fds();
-    long answered_before = fake_operation("GetIdentityCenterAuthToken");
+    long answered_before = fake_stat(FAKE_OP_GET_TOKEN);
     long peak = baseline;
     /* Distinct clusters, each a little slow, so that the calls run side by side. */
     for (int i = 0; i < count; i++) {
@@ -170,7 +170,7 @@ static void descriptors_stay_bounded(rs_idc_client *client)
     /* The event: the fake has answered all of them. */
     double deadline = now_seconds() + 60.0 * slow_factor();
     long answered = 0;
-    while ((answered = fake_operation("GetIdentityCenterAuthToken") - answered_before) < count &&
+    while ((answered = fake_stat(FAKE_OP_GET_TOKEN) - answered_before) < count &&
            now_seconds() < deadline) {
         pause_seconds(0.02);
     }

@@ -8,7 +8,7 @@
  * RS_IDC_FAKE_CA_FILE) and two loopback proxies that relay absolute-form
  * requests and CONNECT tunnels: RS_IDC_FAKE_PROXY_URL, and one that wants
  * Basic credentials (RS_IDC_FAKE_AUTH_PROXY_URL, which holds the password).
- * The plain fake's `GET /_fake/stats` counts what each relayed (`proxied`,
+ * The plain fake's stats (control API) count what each relayed (`proxied`,
  * `auth_proxied`) and what the second one refused (`auth_refused`). Both
  * fakes are also reachable by the test host name fake.rs-idc.test
  * (RS_IDC_FAKE_NAMED_URL, RS_IDC_FAKE_NAMED_TLS_URL), which only the
@@ -134,8 +134,8 @@ struct counts {
 
 static struct counts counts_now(void)
 {
-    struct counts c = {fake_requests(), fake_stat("proxied"), fake_stat("auth_proxied"),
-                       fake_stat("auth_refused")};
+    struct counts c = {fake_requests(), fake_stat(FAKE_COUNTER_PROXIED), fake_stat(FAKE_COUNTER_AUTH_PROXIED),
+                       fake_stat(FAKE_COUNTER_AUTH_REFUSED)};
     return c;
 }
 

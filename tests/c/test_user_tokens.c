@@ -3,13 +3,13 @@
  *
  * A multi-user program holds its own plain application credentials and one
  * handle made with idc_application_arn and access_role_arn. Each user's web
- * token (a JWT from the identity provider; here from the fake's
- * /_fake/web-token) is exchanged for that user's identity-enhanced
+ * token (a JWT from the identity provider; here from the fake's control
+ * operation web_token) is exchanged for that user's identity-enhanced
  * credentials (SSO-OIDC CreateTokenWithIAM, then STS AssumeRole with the
  * identity context), which get that user's Redshift token. The fake issues
- * tokens that name their user (POST /_fake/token-subject), so each check
+ * tokens that name their user (control operation token_subject), so each check
  * sees whose token a call handed out, and it counts every operation
- * (GET /_fake/stats), so each check sees which requests a call made.
+ * (control operation stats), so each check sees which requests a call made.
  *
  *     test_user_tokens           the default parts below, a few seconds
  *     test_user_tokens refresh   renewal of a user's credentials with the
@@ -210,7 +210,7 @@ static void no_credentials_in_the_process(void)
 
     char *alice = fake_web_token("role-alice", 3600, "");
     char *bob = fake_web_token("role-bob", 3600, "");
-    char *wrong_key = fake_web_token("role-mallory", 3600, "&key=wrong");
+    char *wrong_key = fake_web_token("role-mallory", 3600, WRONG_KEY);
     if (alice == NULL || bob == NULL || wrong_key == NULL) {
         h_free_secret(alice);
         h_free_secret(bob);
@@ -485,15 +485,15 @@ static void refusals(rs_idc_client *h)
         const char *code;
         long requests, assume_role, jwt_bearer;
     } cases[] = {
-        {"a web token signed with another key", h, fake_web_token("sig-mallory", 3600, "&key=wrong"),
+        {"a web token signed with another key", h, fake_web_token("sig-mallory", 3600, WRONG_KEY),
          U_CLUSTER, RS_IDC_EIDENTITY, "InvalidGrant", 1, 0, 1},
-        {"the same, serverless", h, fake_web_token("sig-mallory", 3600, "&key=wrong"),
+        {"the same, serverless", h, fake_web_token("sig-mallory", 3600, WRONG_KEY),
          U_SERVERLESS, RS_IDC_EIDENTITY, "InvalidGrant", 1, 0, 1},
         {"a web token of another issuer", h,
-         fake_web_token("iss-mallory", 3600, "&iss=https://issuer.invalid"), U_CLUSTER,
+         fake_web_token("iss-mallory", 3600, ",\"iss\":\"https://issuer.invalid\""), U_CLUSTER,
          RS_IDC_EIDENTITY, "InvalidGrant", 1, 0, 1},
         {"a web token for another audience", h,
-         fake_web_token("aud-mallory", 3600, "&aud=someone-else"), U_CLUSTER, RS_IDC_EIDENTITY,
+         fake_web_token("aud-mallory", 3600, ",\"aud\":\"someone-else\""), U_CLUSTER, RS_IDC_EIDENTITY,
          "InvalidGrant", 1, 0, 1},
         {"a JWT with a made-up signature", h, strdup(forged), U_CLUSTER, RS_IDC_EIDENTITY,
          "InvalidGrant", 1, 0, 1},
@@ -745,7 +745,7 @@ static void keep_record(int level, const char *msg, void *userdata)
 static void logs_hold_no_secrets(rs_idc_client *h)
 {
     char *web = fake_web_token("logged-alice", 3600, "");
-    char *refused = fake_web_token("logged-mallory", 3600, "&key=wrong");
+    char *refused = fake_web_token("logged-mallory", 3600, WRONG_KEY);
     if (web == NULL || refused == NULL) {
         h_free_secret(web);
         h_free_secret(refused);

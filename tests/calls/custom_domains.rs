@@ -8,9 +8,9 @@ use rs_idc::{Client, Status};
 use rs_idc_fake::FakeServer;
 use std::time::Duration;
 
-const DESCRIBE: &str = "DescribeCustomDomainAssociations";
-const LIST: &str = "ListCustomDomainAssociations";
-const TOKEN: &str = "GetIdentityCenterAuthToken";
+use rs_idc_fake::names::op::{
+    DESCRIBE_DOMAINS as DESCRIBE, GET_TOKEN as TOKEN, LIST_DOMAINS as LIST,
+};
 
 fn client(fake: &FakeServer) -> Client {
     Client::new(common::settings(

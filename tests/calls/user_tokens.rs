@@ -9,11 +9,10 @@ use rs_idc_fake::{keys, token_subject, FakeOptions, FakeServer, WebTokenSpec};
 use std::sync::Barrier;
 use std::time::Duration;
 
-const JWT_BEARER: &str = "CreateTokenWithIAM:jwt-bearer";
-const REFRESH: &str = "CreateTokenWithIAM:refresh_token";
-const ASSUME_ROLE: &str = "AssumeRole";
-const WEB_IDENTITY: &str = "AssumeRoleWithWebIdentity";
-const REDSHIFT: &str = "GetIdentityCenterAuthToken";
+use rs_idc_fake::names::op::{
+    ASSUME_ROLE, ASSUME_ROLE_WITH_WEB_IDENTITY as WEB_IDENTITY, GET_TOKEN as REDSHIFT,
+    IAM_JWT_BEARER as JWT_BEARER, IAM_REFRESH_TOKEN as REFRESH,
+};
 
 /// Plain application credentials: no Identity Center identity of their own.
 fn application() -> StaticCredentials {

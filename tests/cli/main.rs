@@ -452,9 +452,12 @@ fn a_web_token_file_gets_its_users_token() {
         rs_idc_fake::token_subject(token).as_deref(),
         Some("alice@example.com")
     );
-    assert_eq!(fake.operations("CreateTokenWithIAM:jwt-bearer"), 1);
-    assert_eq!(fake.operations("AssumeRole"), 1);
-    assert_eq!(fake.operations("AssumeRoleWithWebIdentity"), 0);
+    assert_eq!(fake.operations(rs_idc_fake::names::op::IAM_JWT_BEARER), 1);
+    assert_eq!(fake.operations(rs_idc_fake::names::op::ASSUME_ROLE), 1);
+    assert_eq!(
+        fake.operations(rs_idc_fake::names::op::ASSUME_ROLE_WITH_WEB_IDENTITY),
+        0
+    );
     assert_no_exchange_secrets_but_the_token(&fake, &first, &[&alice_token]);
 
     // Another user, for a workgroup and as JSON, and by host name.
@@ -519,9 +522,12 @@ fn an_application_role_needs_no_credentials() {
         rs_idc_fake::token_subject(run.stdout.trim_end()).as_deref(),
         Some("dana")
     );
-    assert_eq!(fake.operations("AssumeRoleWithWebIdentity"), 1);
-    assert_eq!(fake.operations("CreateTokenWithIAM:jwt-bearer"), 1);
-    assert_eq!(fake.operations("AssumeRole"), 1);
+    assert_eq!(
+        fake.operations(rs_idc_fake::names::op::ASSUME_ROLE_WITH_WEB_IDENTITY),
+        1
+    );
+    assert_eq!(fake.operations(rs_idc_fake::names::op::IAM_JWT_BEARER), 1);
+    assert_eq!(fake.operations(rs_idc_fake::names::op::ASSUME_ROLE), 1);
     assert_no_exchange_secrets_but_the_token(&fake, &run, &[&web_token]);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -92,9 +92,9 @@ fn browser_prints_the_access_token_of_the_person_who_signed_in() {
         "{}",
         plain.stderr
     );
-    assert_eq!(fake.operations("RegisterClient"), 1);
-    assert_eq!(fake.operations("Authorize"), 1);
-    assert_eq!(fake.operations("CreateToken:authorization_code"), 1);
+    assert_eq!(fake.operations(rs_idc_fake::names::op::REGISTER_CLIENT), 1);
+    assert_eq!(fake.operations(rs_idc_fake::names::op::AUTHORIZE), 1);
+    assert_eq!(fake.operations(rs_idc_fake::names::op::CODE), 1);
     assert_eq!(fake.tokens_issued(), 0, "no Redshift token");
     assert_no_sign_in_secrets(&fake, &plain, Some(token));
 
@@ -169,7 +169,7 @@ fn browser_flags_misused_are_usage_errors() {
         run.stderr
     );
     assert_eq!(fake.requests(), 0);
-    assert_eq!(fake.operations("RegisterClient"), 0);
+    assert_eq!(fake.operations(rs_idc_fake::names::op::REGISTER_CLIENT), 0);
 }
 
 #[test]
@@ -213,7 +213,7 @@ fn check_browser_reports_the_sign_in_steps() {
         "{out}"
     );
     assert!(!run.stderr.contains("rs_idc::browser"), "{}", run.stderr);
-    assert_eq!(fake.operations("CreateToken:authorization_code"), 1);
+    assert_eq!(fake.operations(rs_idc_fake::names::op::CODE), 1);
     assert_no_sign_in_secrets(&fake, &run, None);
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -281,7 +281,7 @@ fn check_browser_names_each_failure_and_the_next_step() {
         "{}",
         run.stderr
     );
-    assert_eq!(fake.operations("CreateToken:authorization_code"), 0);
+    assert_eq!(fake.operations(rs_idc_fake::names::op::CODE), 0);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -329,10 +329,10 @@ fn a_second_run_uses_the_sign_in_kept_by_the_first() {
         second.stderr
     );
     // One browser, one client, one code exchange for both runs.
-    assert_eq!(fake.operations("Authorize"), 1);
-    assert_eq!(fake.operations("RegisterClient"), 1);
-    assert_eq!(fake.operations("CreateToken:authorization_code"), 1);
-    assert_eq!(fake.operations("CreateToken:refresh_token"), 0);
+    assert_eq!(fake.operations(rs_idc_fake::names::op::AUTHORIZE), 1);
+    assert_eq!(fake.operations(rs_idc_fake::names::op::REGISTER_CLIENT), 1);
+    assert_eq!(fake.operations(rs_idc_fake::names::op::CODE), 1);
+    assert_eq!(fake.operations(rs_idc_fake::names::op::REFRESH_TOKEN), 0);
     // A folder of the user's alone, files for the user alone.
     let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&cache), 0o700);
@@ -351,7 +351,7 @@ fn a_second_run_uses_the_sign_in_kept_by_the_first() {
         .arg("--no-token-cache"));
     assert_eq!(once.code, 0, "{}", once.stderr);
     assert_ne!(once.stdout, first.stdout);
-    assert_eq!(fake.operations("Authorize"), 2);
+    assert_eq!(fake.operations(rs_idc_fake::names::op::AUTHORIZE), 2);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -408,8 +408,8 @@ fn a_token_cache_folder_others_may_write_or_own_is_refused() {
     } else {
         eprintln!("the foreign-owned folder needs root to make; checked as root in CI");
     }
-    assert_eq!(fake.operations("RegisterClient"), 0);
-    assert_eq!(fake.operations("Authorize"), 0);
+    assert_eq!(fake.operations(rs_idc_fake::names::op::REGISTER_CLIENT), 0);
+    assert_eq!(fake.operations(rs_idc_fake::names::op::AUTHORIZE), 0);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -443,7 +443,10 @@ fn a_corrupt_or_foreign_sign_in_file_is_ignored_and_replaced() {
         assert_eq!(again.code, 0, "{}", again.stderr);
         assert_ne!(again.stdout, first.stdout, "a token read from a bad file");
         // Signed in again, and the file replaced by a good one.
-        assert_eq!(fake.operations("Authorize"), n as u64 + 2);
+        assert_eq!(
+            fake.operations(rs_idc_fake::names::op::AUTHORIZE),
+            n as u64 + 2
+        );
         let replaced = std::fs::read_to_string(&file).unwrap();
         assert!(
             replaced.starts_with("{\"version\":1,") && replaced.contains("ssoins-corrupt"),
@@ -485,9 +488,9 @@ fn two_runs_started_together_sign_in_once() {
         );
     }
     assert_eq!(outputs[0].stdout, outputs[1].stdout, "one sign-in's token");
-    assert_eq!(fake.operations("RegisterClient"), 1);
-    assert_eq!(fake.operations("Authorize"), 1);
-    assert_eq!(fake.operations("CreateToken:authorization_code"), 1);
+    assert_eq!(fake.operations(rs_idc_fake::names::op::REGISTER_CLIENT), 1);
+    assert_eq!(fake.operations(rs_idc_fake::names::op::AUTHORIZE), 1);
+    assert_eq!(fake.operations(rs_idc_fake::names::op::CODE), 1);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -522,8 +525,8 @@ fn a_due_access_token_is_renewed_without_the_browser() {
         "{}",
         renewed.stderr
     );
-    assert_eq!(fake.operations("Authorize"), 1);
-    assert_eq!(fake.operations("CreateToken:refresh_token"), 1);
+    assert_eq!(fake.operations(rs_idc_fake::names::op::AUTHORIZE), 1);
+    assert_eq!(fake.operations(rs_idc_fake::names::op::REFRESH_TOKEN), 1);
     assert_no_sign_in_secrets(&fake, &renewed, renewed.stdout.strip_suffix('\n'));
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -600,7 +603,7 @@ fn with_no_opener_the_url_is_printed_and_the_sign_in_waits_for_it() {
         fake.access_token_subject(run.stdout.trim_end()).as_deref(),
         Some("browser-user")
     );
-    assert_eq!(fake.operations("Authorize"), 1);
+    assert_eq!(fake.operations(rs_idc_fake::names::op::AUTHORIZE), 1);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -642,13 +645,17 @@ fn device_code_shows_the_url_and_code_and_keeps_the_sign_in() {
     assert!(!code.is_empty() && url.contains(code), "{}", first.stderr);
     let token = first.stdout.trim_end();
     assert!(fake.access_token_subject(token).is_some());
-    assert_eq!(fake.operations("RegisterClient"), 1);
-    assert_eq!(fake.operations("StartDeviceAuthorization"), 1);
-    assert!(fake.operations("CreateToken:device_code") >= 1);
-    assert_eq!(fake.operations("Authorize"), 0, "no browser sign-in");
+    assert_eq!(fake.operations(rs_idc_fake::names::op::REGISTER_CLIENT), 1);
+    assert_eq!(fake.operations(rs_idc_fake::names::op::START_DEVICE), 1);
+    assert!(fake.operations(rs_idc_fake::names::op::DEVICE_CODE) >= 1);
+    assert_eq!(
+        fake.operations(rs_idc_fake::names::op::AUTHORIZE),
+        0,
+        "no browser sign-in"
+    );
     assert_no_sign_in_secrets(&fake, &first, Some(token));
     // The second run uses the kept sign-in: no code, no SSO-OIDC call.
-    let polls = fake.operations("CreateToken:device_code");
+    let polls = fake.operations(rs_idc_fake::names::op::DEVICE_CODE);
     let second = run_as_person(command(&fake).args(&args), &player);
     assert_eq!(second.code, 0, "{}", second.stderr);
     assert_eq!(second.stdout, first.stdout);
@@ -657,9 +664,9 @@ fn device_code_shows_the_url_and_code_and_keeps_the_sign_in() {
         "{}",
         second.stderr
     );
-    assert_eq!(fake.operations("RegisterClient"), 1);
-    assert_eq!(fake.operations("StartDeviceAuthorization"), 1);
-    assert_eq!(fake.operations("CreateToken:device_code"), polls);
+    assert_eq!(fake.operations(rs_idc_fake::names::op::REGISTER_CLIENT), 1);
+    assert_eq!(fake.operations(rs_idc_fake::names::op::START_DEVICE), 1);
+    assert_eq!(fake.operations(rs_idc_fake::names::op::DEVICE_CODE), polls);
     assert_eq!(sign_in_files(&cache).len(), 1);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -9,8 +9,8 @@
  * their source empty and nothing is freed twice (valgrind would tell).
  *
  * Per-user tokens: web tokens come from the fake's control endpoint
- * (GET /_fake/web-token on 127.0.0.1) and the user a token was issued to
- * from POST /_fake/token-subject; two users get their own tokens, and
+ * (control operation FAKE_CONTROL_WEB_TOKEN on 127.0.0.1) and the user a
+ * token was issued to from FAKE_CONTROL_TOKEN_SUBJECT; two users get their own tokens, and
  * malformed, expired and refused web tokens throw the right status.
  *
  * A device-code sign-in: the test is the person, who opens the URL shown
@@ -39,6 +39,7 @@
 #include <utility>
 #include <vector>
 
+#include "fake_names.h"
 #include "rs_idc.hpp"
 
 namespace {
@@ -206,27 +207,48 @@ answer control_request(const std::string &method, const std::string &path,
     return result;
 }
 
-/* A web token (JWT) for `subject` that the fake trusts, expiring in
- * `ttl_secs` (negative: already expired); "" when the fake did not make one
- * (reported). */
-std::string web_token_for(const std::string &subject, long ttl_secs)
+/* One request of the fake's control API: operation `op` (a FAKE_CONTROL_
+ * name) with more JSON `members` (",\"name\":value..."). */
+answer control(const char *op, const std::string &members)
 {
-    answer a = control_request("GET", "/_fake/web-token?sub=" + subject +
-                                          "&ttl=" + std::to_string(ttl_secs), "");
-    while (!a.body.empty() && (a.body.back() == '\n' || a.body.back() == '\r')) {
-        a.body.pop_back();
+    return control_request("POST", "/_fake/control",
+                           std::string("{\"op\":\"") + op + "\"" + members + "}");
+}
+
+/* The string member `name` of a control answer ("" if absent; the values
+ * read here hold no escapes). */
+std::string member(const answer &a, const std::string &name)
+{
+    std::string key = "\"" + name + "\":\"";
+    std::size_t at = a.body.find(key);
+    if (at == std::string::npos) {
+        return "";
     }
-    EXPECT(a.status == 200 && !a.body.empty(),
+    at += key.size();
+    return a.body.substr(at, a.body.find('"', at) - at);
+}
+
+/* A web token (JWT) for `subject` that the fake trusts, expiring in
+ * `ttl_secs` (negative: already expired), signed with a wrong key if asked;
+ * "" when the fake did not make one (reported). */
+std::string web_token_for(const std::string &subject, long ttl_secs, bool wrong_key = false)
+{
+    answer a = control(FAKE_CONTROL_WEB_TOKEN, ",\"sub\":\"" + subject + "\",\"ttl\":" +
+                                                   std::to_string(ttl_secs) +
+                                                   (wrong_key ? ",\"wrong_key\":true" : ""));
+    std::string token = member(a, "token");
+    EXPECT(a.status == 200 && !token.empty(),
            "the fake makes a web token for " + subject + " (HTTP " + std::to_string(a.status) +
                ")");
-    return a.body;
+    return token;
 }
 
 /* The user the fake issued `t` to; "" for a token that names no user. */
 std::string subject_of(const rs_idc::token &t)
 {
-    answer a = control_request("POST", "/_fake/token-subject", std::string(t.str()));
-    return a.status == 200 ? a.body : "";
+    return member(control(FAKE_CONTROL_TOKEN_SUBJECT,
+                          ",\"token\":\"" + std::string(t.str()) + "\""),
+                  "subject");
 }
 
 /* Options for a per-user handle: the fake's endpoint, its application and
@@ -589,15 +611,11 @@ void user_token_errors_throw()
                  app.get_user_serverless_token(carol, {}));
 
     // A web token signed with another key is refused by the service.
-    answer forged = control_request("GET", "/_fake/web-token?sub=cpp-mallory&ttl=600&key=wrong",
-                                    "");
-    while (!forged.body.empty() && forged.body.back() == '\n') {
-        forged.body.pop_back();
-    }
+    std::string forged = web_token_for("cpp-mallory", 600, true);
     EXPECT_ERROR("get_user_token(web token the service refuses)", RS_IDC_EIDENTITY, nullptr,
-                 app.get_user_token(forged.body, {"user-cluster"}));
-    EXPECT_SECRET_KEPT("refused web token", forged.body,
-                       app.get_user_token(forged.body, {"user-cluster"}));
+                 app.get_user_token(forged, {"user-cluster"}));
+    EXPECT_SECRET_KEPT("refused web token", forged,
+                       app.get_user_token(forged, {"user-cluster"}));
 
     // A role that may not be assumed.
     std::vector<std::pair<std::string, std::string>> denied = user_options();

@@ -29,7 +29,7 @@ With --access-token the login is that of the browser sign-in
 and token_type=ACCESS_TOKEN (and idc_client_display_name=NAME with
 --expect-display-name, none without), and the token is an IAM Identity
 Center access token, which the server hands to the fake endpoint
-(RS_IDC_FAKE_PORT, POST /_fake/access-token-subject) to learn whose it is
+(RS_IDC_FAKE_PORT, control operation access_token_subject) to learn whose it is
 (token_subject).
 
 A startup parameter that is wrong or missing, or a badly framed 'i'
@@ -72,7 +72,9 @@ import ssl
 import struct
 import sys
 import time
-import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from fake_control import control, names  # noqa: E402
 
 PROTOCOL_3_0 = 196608
 SSL_REQUEST = 80877103
@@ -116,14 +118,12 @@ def error_response(text, code="28000"):
 def access_token_subject(token):
     """The user the fake endpoint issued access token `token` to, or None.
     Asked on loopback only, never through a proxy."""
-    url = "http://127.0.0.1:%s/_fake/access-token-subject" % os.environ["RS_IDC_FAKE_PORT"]
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    request = urllib.request.Request(url, data=token, method="POST")
     try:
-        with opener.open(request, timeout=10) as answer:
-            return answer.read().decode("utf-8", "replace")
-    except (OSError, KeyError):
+        status, answer = control(names().CONTROL_ACCESS_TOKEN_SUBJECT,
+                                 token=token.decode("ascii", "replace"))
+    except (OSError, KeyError, ValueError):
         return None
+    return answer.get("subject") if status == 200 else None
 
 
 class Session:

@@ -38,7 +38,9 @@ import shlex
 import subprocess
 import sys
 import tempfile
-import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from fake_control import fake_stat, names  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SERVER = os.path.join(HERE, "fake_pg.py")
@@ -159,19 +161,6 @@ def note(case, text):
     sys.stdout.flush()
 
 
-def fake_stat(name):
-    """A counter from the fake endpoint's /_fake/stats, e.g. "tokens" or
-    "operation Authorize" (never through a proxy)."""
-    url = "http://127.0.0.1:%s/_fake/stats" % os.environ["RS_IDC_FAKE_PORT"]
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    with opener.open(url, timeout=10) as answer:
-        for line in answer.read().decode().splitlines():
-            key, _, value = line.rpartition(" ")
-            if key == name:
-                return int(value)
-    raise KeyError(name)
-
-
 class Server:
     """One fake_pg.py run; `port` once it listens, `result` once it ends.
     `tls` is a certificate (with .cert and .key) or None to decline TLS."""
@@ -240,7 +229,7 @@ class Suite:
         """A login that must succeed; checks both sides and the fake's token count
         (`redshift_tokens` Redshift tokens issued: 0 for the browser sign-in)."""
         server = Server(tls, *server_args)
-        tokens_before = fake_stat("tokens")
+        tokens_before = fake_stat(names().COUNTER_TOKENS)
         rc, out, err = self.run_example(server, example_args, env_extra, wrap)
         res = server.finish()
         c = self.r.check
@@ -257,7 +246,7 @@ class Suite:
         c(case, "the 'i' message ends with a NUL", res.get("token_nul") is True)
         c(case, "client sent Terminate and closed", res.get("terminated") is True)
         c(case, "the fake endpoint issued %d Redshift token(s)" % redshift_tokens,
-          fake_stat("tokens") == tokens_before + redshift_tokens)
+          fake_stat(names().COUNTER_TOKENS) == tokens_before + redshift_tokens)
         self.no_secret(case, out, err, server.output)
         return res, out, err
 
@@ -277,7 +266,7 @@ class Suite:
     def refused_before_token(self, case, tls, example_args, stderr_parts, env_extra=None):
         """The server is refused before the startup message: no token is
         fetched, and nothing but the SSLRequest (and TLS handshake) reaches it."""
-        tokens_before = fake_stat("tokens")
+        tokens_before = fake_stat(names().COUNTER_TOKENS)
         _, _, _, res = self.login_fails(case, tls, ["--accept-timeout", "10"], example_args,
                                         stderr_parts, env_extra)
         c = self.r.check
@@ -285,7 +274,7 @@ class Suite:
         c(case, "no startup message, no token reached the server",
           res.get("protocol") == 0 and res.get("startup") == {} and res.get("token_length") == 0,
           "protocol %s, token_length %s" % (res.get("protocol"), res.get("token_length")))
-        c(case, "no token was fetched", fake_stat("tokens") == tokens_before)
+        c(case, "no token was fetched", fake_stat(names().COUNTER_TOKENS) == tokens_before)
         return res
 
     def run(self):
@@ -460,8 +449,8 @@ class Suite:
         fake, browser-user's access token in the 'i' message, the page shown."""
         c = self.r.check
         log = os.path.join(self.certs.directory, "browser-%s.log" % port)
-        before = {name: fake_stat("operation " + name)
-                  for name in ("RegisterClient", "Authorize", "CreateToken:authorization_code")}
+        before = {name: fake_stat(name)
+                  for name in (names().OP_REGISTER_CLIENT, names().OP_AUTHORIZE, names().OP_CODE)}
         res, out, _ = self.login_ok(case, self.certs.good, ["--access-token", *server_args],
                                     ["-h", "localhost", "-p", "{port}", "-c", "{ca}",
                                      "-b", ISSUER, "-l", str(port), *example_args],
@@ -475,7 +464,7 @@ class Suite:
           res.get("token_subject") == "browser-user", repr(res.get("token_subject")))
         for name, was in before.items():
             c(case, "one %s at the fake" % name,
-              fake_stat("operation " + name) == was + 1, name)
+              fake_stat(name) == was + 1, name)
         c(case, "says it signs in through the browser",
           "signing in through the browser (opened with RS_IDC_OPEN_WITH)" in out
           and "signed in" in out.splitlines(), out.strip())
@@ -513,7 +502,7 @@ class Suite:
                  ["RS_IDC_ETIMEOUT", "idp_response_timeout_s"]),
                 ("browser: the opener fails", "false", [],
                  ["RS_IDC_EIDENTITY", "RS_IDC_OPEN_WITH ended with status 1"])):
-            codes = fake_stat("operation CreateToken:authorization_code")
+            codes = fake_stat(names().OP_CODE)
             _, _, _, res = self.login_fails(case, self.certs.good,
                                             ["--access-token", "--accept-timeout", "2"],
                                             ["-p", "{port}", "-c", "{ca}", "-b", ISSUER,
@@ -521,7 +510,7 @@ class Suite:
                                             env_extra={"RS_IDC_OPEN_WITH": opener})
             c(case, "no connection to the server", res.get("connected") is False)
             c(case, "no code exchanged",
-              fake_stat("operation CreateToken:authorization_code") == codes)
+              fake_stat(names().OP_CODE) == codes)
 
         # Signed in, but the server fails the certificate checks: it gets nothing.
         log = os.path.join(self.certs.directory, "browser-refused.log")
@@ -554,7 +543,7 @@ class Suite:
         log = os.path.join(self.certs.directory, "driver-browser.log")
         server = Server(self.certs.good, "--access-token", "--expect-user", "",
                         "--expect-namespace", NAMESPACE, "--expect-display-name", DISPLAY_NAME)
-        codes = fake_stat("operation CreateToken:authorization_code")
+        codes = fake_stat(names().OP_CODE)
         browser = "%s %s --authorize-at-fake %%s" % (shlex.quote(sys.executable),
                                                      shlex.quote(PLAYER))
         rc, out, err = run_program([self.driver_python, DRIVER, "--host", "localhost",
@@ -568,7 +557,7 @@ class Suite:
         c(case, "logs in (exit status 0)", rc == 0, "status %s: %s %s"
           % (rc, out.strip(), err.strip()[-2000:]))
         c(case, "signed in at the fake (one code exchanged)",
-          fake_stat("operation CreateToken:authorization_code") == codes + 1)
+          fake_stat(names().OP_CODE) == codes + 1)
         c(case, "server saw no problem", drv.get("problems") == [] and not drv.get("io_error"),
           "%s %s" % (drv.get("problems"), drv.get("io_error")))
         c(case, "the server got browser-user's access token",
@@ -610,12 +599,12 @@ class Suite:
         c = self.r.check
         case = "python driver"
         server = Server(self.certs.good, "--expect-user", "", "--expect-namespace", NAMESPACE)
-        tokens_before = fake_stat("tokens")
+        tokens_before = fake_stat(names().COUNTER_TOKENS)
         rc, out, err = self.run_driver(server, "--namespace", NAMESPACE, "my-cluster")
         drv = server.finish()
         c(case, "logs in (exit status 0)", rc == 0, "status %s: %s %s"
           % (rc, out.strip(), err.strip()[-2000:]))
-        c(case, "got its token from the fake endpoint", fake_stat("tokens") == tokens_before + 1)
+        c(case, "got its token from the fake endpoint", fake_stat(names().COUNTER_TOKENS) == tokens_before + 1)
         c(case, "server saw no problem", drv.get("problems") == [] and not drv.get("io_error"),
           "%s %s" % (drv.get("problems"), drv.get("io_error")))
         c(case, "server got a well-formed token", drv.get("token_ok") is True)
@@ -673,7 +662,7 @@ class Suite:
         # Both refuse a server that declines TLS or names another host.
         case = "python driver: server declines TLS"
         server = Server(None, "--accept-timeout", "10")
-        tokens_before = fake_stat("tokens")
+        tokens_before = fake_stat(names().COUNTER_TOKENS)
         rc, out, err = self.run_driver(server, "my-cluster")
         res = server.finish()
         c(case, "refused (exit status 1)", rc == 1, "status %s: %s" % (rc, out.strip()))
@@ -681,7 +670,7 @@ class Suite:
         c(case, "nothing sent after the 'N'", res.get("declined_then") == 0
           and res.get("protocol") == 0, res.get("declined_then"))
         note(case, "the driver fetched %d token(s) before connecting; the example fetches none"
-             % (fake_stat("tokens") - tokens_before))
+             % (fake_stat(names().COUNTER_TOKENS) - tokens_before))
         self.no_secret(case, out, err, server.output)
 
         case = "python driver: wrong host name"

@@ -138,15 +138,19 @@ def use(version):
                   and err.name == "RS_IDC_ENOTFOUND", repr(err))
 
     # A user's token from their web token, signed by the plain application
-    # keys: the web token comes from the fake's control endpoint.
+    # keys: the web token comes from the fake's control API.
+    import json
     import urllib.request
 
-    url = os.environ.get("RS_IDC_FAKE_WEB_TOKEN_URL", "")
-    if not check("the fake's web tokens are on 127.0.0.1", url.startswith("http://127.0.0.1:"), url):
+    url = os.environ.get("RS_IDC_FAKE_CONTROL_URL", "")
+    if not check("the fake's control API is on 127.0.0.1", url.startswith("http://127.0.0.1:"), url):
         return
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    with opener.open(url + "?sub=wheel-user&ttl=600", timeout=10) as answer:
-        web_token = answer.read().decode("ascii").strip()
+    with opener.open(url, data=json.dumps({"op": "names"}).encode(), timeout=10) as answer:
+        op = json.load(answer)["CONTROL_WEB_TOKEN"]
+    request = json.dumps({"op": op, "sub": "wheel-user", "ttl": 600}).encode()
+    with opener.open(url, data=request, timeout=10) as answer:
+        web_token = json.load(answer)["token"]
     user_options = dict(
         options,
         access_key_id=os.environ["RS_IDC_TEST_PLAIN_ACCESS_KEY_ID"],

@@ -117,8 +117,8 @@ fn a_sign_in_is_kept_and_renewed_without_a_browser() {
         fake.access_token_subject(first.secret()).as_deref(),
         Some("browser-user")
     );
-    assert_eq!(fake.operations("RegisterClient"), 1);
-    assert_eq!(fake.operations("CreateToken:authorization_code"), 1);
+    assert_eq!(fake.operations(rs_idc_fake::names::op::REGISTER_CLIENT), 1);
+    assert_eq!(fake.operations(rs_idc_fake::names::op::CODE), 1);
     // Kept: no browser, no request.
     let requests = fake.requests();
     assert_eq!(client.get_browser_token().unwrap().secret(), first.secret());
@@ -127,14 +127,14 @@ fn a_sign_in_is_kept_and_renewed_without_a_browser() {
     std::thread::sleep(Duration::from_millis(2_200));
     let renewed = client.get_browser_token().unwrap();
     assert_ne!(renewed.secret(), first.secret());
-    assert_eq!(fake.operations("CreateToken:refresh_token"), 1);
+    assert_eq!(fake.operations(rs_idc_fake::names::op::REFRESH_TOKEN), 1);
     assert_eq!(
         browser.opened.load(Ordering::SeqCst),
         1,
         "no second browser"
     );
     assert_eq!(
-        fake.operations("RegisterClient"),
+        fake.operations(rs_idc_fake::names::op::REGISTER_CLIENT),
         1,
         "the registration is kept"
     );
@@ -155,7 +155,7 @@ fn concurrent_callers_share_one_browser() {
     });
     assert!(tokens.iter().all(|t| *t == tokens[0]));
     assert_eq!(browser.opened.load(Ordering::SeqCst), 1);
-    assert_eq!(fake.operations("CreateToken:authorization_code"), 1);
+    assert_eq!(fake.operations(rs_idc_fake::names::op::CODE), 1);
     set_open_url(None);
 }
 
@@ -220,7 +220,7 @@ fn a_forged_state_is_refused_and_never_exchanged() {
     let err = client.get_browser_token().unwrap_err();
     assert_eq!(err.status(), Status::Timeout, "{err}");
     assert!(browser.page().starts_with("HTTP/1.1 400"));
-    assert_eq!(fake.operations("CreateToken:authorization_code"), 0);
+    assert_eq!(fake.operations(rs_idc_fake::names::op::CODE), 0);
     set_open_url(None);
 }
 
@@ -330,7 +330,7 @@ fn forgetting_and_clearing_reach_the_sign_ins_on_disk() {
     );
     let renewed = kept_client().get_browser_token().unwrap();
     assert_ne!(renewed.secret(), first.secret());
-    assert_eq!(fake.operations("CreateToken:refresh_token"), 1);
+    assert_eq!(fake.operations(rs_idc_fake::names::op::REFRESH_TOKEN), 1);
     assert_eq!(browser.opened.load(Ordering::SeqCst), 1);
     // Cleared: no file left, so the next call signs in again.
     rs_idc::clear_cache();

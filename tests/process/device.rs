@@ -81,7 +81,7 @@ fn client(fake: &FakeServer, issuer: &str, timeout_s: u64) -> Client {
 /// Waits until the fake has answered `n` device-code polls.
 fn polls_answered(fake: &FakeServer, n: u64) {
     let bound = Instant::now() + Duration::from_secs(30);
-    while fake.operations("CreateToken:device_code") < n {
+    while fake.operations(rs_idc_fake::names::op::DEVICE_CODE) < n {
         assert!(Instant::now() < bound, "the library never polled");
         std::thread::sleep(Duration::from_millis(10));
     }
@@ -100,10 +100,10 @@ fn a_device_code_sign_in_waits_for_the_person_and_is_kept() {
     let [(url, code)] = shown.lock().unwrap().clone().try_into().unwrap();
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
     assert!(url.contains(&code), "the URL carries the code");
-    assert_eq!(fake.operations("RegisterClient"), 1);
-    assert_eq!(fake.operations("StartDeviceAuthorization"), 1);
+    assert_eq!(fake.operations(rs_idc_fake::names::op::REGISTER_CLIENT), 1);
+    assert_eq!(fake.operations(rs_idc_fake::names::op::START_DEVICE), 1);
     // One poll told to wait (authorization_pending), one with the token.
-    assert_eq!(fake.operations("CreateToken:device_code"), 2);
+    assert_eq!(fake.operations(rs_idc_fake::names::op::DEVICE_CODE), 2);
     // Kept: no second code, no request.
     let requests = fake.requests();
     assert_eq!(client.get_device_token().unwrap().secret(), token.secret());
@@ -124,7 +124,7 @@ fn slow_down_makes_the_polls_wait_longer() {
     assert!(fake.access_token_subject(token.secret()).is_some());
     // The first poll was told to slow down; the next, at the longer
     // interval (the fake refuses a poll that comes too soon), succeeded.
-    assert_eq!(fake.operations("CreateToken:device_code"), 2);
+    assert_eq!(fake.operations(rs_idc_fake::names::op::DEVICE_CODE), 2);
 }
 
 #[test]

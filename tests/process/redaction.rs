@@ -171,7 +171,7 @@ fn no_secret_in_any_log_line_or_message() {
         note(denied.get_user_token(good.as_bytes(), &["c1"]));
         web_tokens.extend([good, forged, expired]);
     }
-    assert!(renewing.operations("CreateTokenWithIAM:refresh_token") >= 1);
+    assert!(renewing.operations(rs_idc_fake::names::op::IAM_REFRESH_TOKEN) >= 1);
 
     // The browser sign-in: a sign-in, a kept token, a renewal.
     let signing = FakeServer::start_with(FakeOptions {
@@ -199,7 +199,7 @@ fn no_secret_in_any_log_line_or_message() {
     std::thread::sleep(Duration::from_millis(2_100));
     note(desktop.get_browser_token());
     rs_idc::browser::set_open_url(None);
-    assert!(signing.operations("CreateToken:refresh_token") >= 1);
+    assert!(signing.operations(rs_idc_fake::names::op::REFRESH_TOKEN) >= 1);
     // Proxies with passwords: through a tunnel and a forwarding proxy, with
     // the right and a wrong password, and in options, good and bad.
     let tls = FakeServer::start_with(FakeOptions {

@@ -1,178 +1,286 @@
-//! The control endpoint: `/_fake/stats`, `/_fake/reset`,
-//! `/_fake/credentials`, `/_fake/web-token`, `/_fake/token-subject` and
-//! `/_fake/access-token-subject`.
-//! Unsigned, and not counted as API requests.
+//! The control API: `POST /_fake/control` with one JSON [`Control`]
+//! request, answered with JSON; and `GET /_fake/credentials`, which the AWS
+//! SDKs fetch by URL. Unsigned, and not counted as API requests.
 
 use crate::conns::lock;
 use crate::http::{self, Request};
 use crate::identity::browser::{device::DeviceAction, valid_login_hint, DEFAULT_USER};
-use crate::identity::{self, jwt, store::OPERATIONS, WebTokenSpec};
+use crate::identity::{self, jwt, WebTokenSpec};
 use crate::keys;
+use crate::names;
 use crate::server::State;
-use crate::service::json_string;
 use crate::timefmt;
-use std::sync::atomic::{AtomicU64, Ordering};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
 
 /// Lifetime of the credentials handed out by `/_fake/credentials`.
 const CREDENTIALS_TTL_SECS: i64 = 3600;
+
+/// A request of the control API, named by `op` (see [`names::control`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Control {
+    /// The counters: answered with [`Stats`].
+    Stats,
+    /// Zeroes the counters, the `fault-X-N` counts and the linked proxies'
+    /// counters: `{}`.
+    Reset,
+    /// A web token as [`FakeServer::web_token_with`](crate::FakeServer::web_token_with)
+    /// makes it: `{"token": ...}`.
+    WebToken {
+        /// The user: 1 to 256 bytes of UTF-8, no control characters.
+        sub: String,
+        /// Seconds to `exp` (default 3600; negative: already expired).
+        #[serde(default = "hour")]
+        ttl: i64,
+        /// Another issuer.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        iss: Option<String>,
+        /// Another audience.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        aud: Option<String>,
+        /// Signed with a random key.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        wrong_key: bool,
+    },
+    /// The user a Redshift token names (see [`crate::token_subject`]):
+    /// `{"subject": ...}`, or 404.
+    TokenSubject {
+        /// The token.
+        token: String,
+    },
+    /// The user a browser sign-in access token names (see
+    /// [`crate::access_token_subject`]): `{"subject": ...}`, or 404.
+    AccessTokenSubject {
+        /// The access token.
+        token: String,
+    },
+    /// Acts on the device authorization of `user_code` (any case), or on
+    /// every one without it; approvals sign in `user` (default
+    /// `browser-user`): `{"changed": N}`, 404 when none changed.
+    Device {
+        /// Approve, deny or expire.
+        action: DeviceAction,
+        /// Which authorization.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        user_code: Option<String>,
+        /// Who approves.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        user: Option<String>,
+    },
+    /// Every shared name (see [`names::all`]): `{"SYMBOL": "name", ...}`.
+    Names,
+}
+
+fn hour() -> i64 {
+    3600
+}
+
+/// The answer to [`Control::Stats`].
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stats {
+    /// API requests received, any outcome.
+    pub requests: u64,
+    /// Answers that handed out a whole token.
+    pub tokens: u64,
+    /// `GET /_fake/credentials` answers.
+    pub credentials: u64,
+    /// Requests and tunnels of the linked proxy, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxied: Option<u64>,
+    /// The same for the linked proxy with authentication.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_proxied: Option<u64>,
+    /// Requests that proxy answered 407.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_refused: Option<u64>,
+    /// Answers per operation, by every name of [`names::op`].
+    pub operations: BTreeMap<String, u64>,
+}
+
+impl Stats {
+    /// The count of one operation of [`names::op`] (0 for another name).
+    pub fn op(&self, name: &str) -> u64 {
+        self.operations.get(name).copied().unwrap_or(0)
+    }
+}
+
+/// The counters of `state`.
+pub(crate) fn stats(state: &State) -> Stats {
+    let load = |counter: &std::sync::atomic::AtomicU64| counter.load(Ordering::SeqCst);
+    let proxy = lock(&state.proxy).as_ref().map(|p| load(&p.requests));
+    let auth = lock(&state.auth_proxy)
+        .as_ref()
+        .map(|p| (load(&p.requests), load(&p.auth_refused)));
+    Stats {
+        requests: load(&state.requests),
+        tokens: load(&state.tokens),
+        credentials: load(&state.credentials),
+        proxied: proxy,
+        auth_proxied: auth.map(|a| a.0),
+        auth_refused: auth.map(|a| a.1),
+        operations: names::op::ALL
+            .iter()
+            .map(|(_, n)| (n.to_string(), state.identity.operations(n)))
+            .collect(),
+    }
+}
+
+/// The ECS container credentials format, members in this order.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ContainerCredentials {
+    access_key_id: &'static str,
+    secret_access_key: &'static str,
+    token: &'static str,
+    expiration: String,
+}
+
+/// A JSON answer.
+fn reply(status: u16, body: &impl Serialize, close: bool) -> Vec<u8> {
+    let headers = [("Content-Type", "application/json".to_string())];
+    let body = serde_json::to_vec(body).unwrap_or_default();
+    http::response(status, &headers, &body, close)
+}
 
 /// Answers `/_fake/...` requests; `None` for any other path.
 pub(crate) fn control(state: &State, req: &Request, close: bool) -> Option<Vec<u8>> {
     if !req.path.starts_with("/_fake/") {
         return None;
     }
+    let error = |status, message: &str| reply(status, &json!({ "error": message }), close);
     Some(match (req.method.as_str(), req.path.as_str()) {
-        ("GET", "/_fake/stats") => http::text(200, &stats(state), close),
-        ("POST", "/_fake/reset") => {
-            state.reset_counters();
-            http::text(200, "ok\n", close)
-        }
         ("GET", "/_fake/credentials") => {
             state.credentials.fetch_add(1, Ordering::SeqCst);
+            let id = keys::IDC_ACCESS_KEY_ID;
             state.log(&format!(
-                "GET /_fake/credentials -> 200 credentials for {}",
-                keys::IDC_ACCESS_KEY_ID
+                "GET /_fake/credentials -> 200 credentials for {id}"
             ));
-            let body = credentials_body(timefmt::now_epoch_secs() + CREDENTIALS_TTL_SECS);
-            let headers = [("Content-Type", "application/json".to_string())];
-            http::response(200, &headers, body.as_bytes(), close)
+            let expires = timefmt::now_epoch_secs() + CREDENTIALS_TTL_SECS;
+            let body = ContainerCredentials {
+                access_key_id: id,
+                secret_access_key: keys::IDC_SECRET_ACCESS_KEY,
+                token: keys::IDC_SESSION_TOKEN,
+                expiration: timefmt::rfc3339(expires),
+            };
+            reply(200, &body, close)
         }
-        ("GET", "/_fake/web-token") => web_token(state, &req.query, close),
-        ("POST", "/_fake/control") => command(state, &req.body, close),
-        ("POST", "/_fake/token-subject") => {
-            let token = String::from_utf8_lossy(&req.body);
-            match identity::token_subject(&token) {
-                Some(subject) => http::text(200, &subject, close),
-                None => http::text(404, "the token names no user\n", close),
+        ("POST", "/_fake/control") => match serde_json::from_slice(&req.body) {
+            Ok(request) => {
+                let (status, body) = answer(state, request);
+                reply(status, &body, close)
             }
-        }
-        ("POST", "/_fake/access-token-subject") => {
-            let token = String::from_utf8_lossy(&req.body);
-            match identity::access_token_subject(&token) {
-                Some(subject) => http::text(200, &subject, close),
-                None => http::text(404, "the access token names no user\n", close),
-            }
-        }
-        (
-            _,
-            "/_fake/stats"
-            | "/_fake/reset"
-            | "/_fake/credentials"
-            | "/_fake/web-token"
-            | "/_fake/token-subject"
-            | "/_fake/access-token-subject"
-            | "/_fake/control",
-        ) => http::text(405, "method not allowed\n", close),
-        _ => http::text(404, "no such control endpoint\n", close),
+            Err(e) => error(400, &format!("bad control request: {e}")),
+        },
+        (_, "/_fake/credentials" | "/_fake/control") => error(405, "method not allowed"),
+        _ => error(404, "no such control endpoint"),
     })
 }
 
-/// The text of `GET /_fake/stats`: newer lines come last, so that readers
-/// of the first lines keep working.
-fn stats(state: &State) -> String {
-    let load = |counter: &AtomicU64| counter.load(Ordering::SeqCst);
-    let mut body = format!(
-        "requests {}\ntokens {}\n",
-        load(&state.requests),
-        load(&state.tokens)
-    );
-    if let Some(proxy) = lock(&state.proxy).as_ref() {
-        body += &format!("proxied {}\n", load(&proxy.requests));
-    }
-    body += &format!("credentials {}\n", load(&state.credentials));
-    if let Some(proxy) = lock(&state.auth_proxy).as_ref() {
-        let (requests, refused) = (load(&proxy.requests), load(&proxy.auth_refused));
-        body += &format!("auth_proxied {requests}\nauth_refused {refused}\n");
-    }
-    for name in OPERATIONS {
-        body += &format!("operation {name} {}\n", state.identity.operations(name));
-    }
-    body
-}
-
-/// `GET /_fake/web-token?sub=NAME&ttl=SECS[&iss=X][&aud=Y][&key=wrong]`: a
-/// web token as plain text (no newline); 400 without a valid `sub` or
-/// with a `ttl` that is not a whole number.
-fn web_token(state: &State, query: &str, close: bool) -> Vec<u8> {
-    let mut spec = WebTokenSpec::new(String::new(), 3600);
-    let mut subject = None;
-    for (name, value) in form_urlencoded::parse(query.as_bytes()) {
-        match &*name {
-            "sub" => subject = Some(value.into_owned()),
-            "ttl" => match value.parse() {
-                Ok(ttl) => spec.ttl_secs = ttl,
-                Err(_) => return http::text(400, "ttl must be a whole number of seconds\n", close),
-            },
-            "iss" => spec.issuer = Some(value.into_owned()),
-            "aud" => spec.audience = Some(value.into_owned()),
-            "key" => spec.wrong_key = value == "wrong",
-            _ => {}
+/// The status and JSON answer of one control request.
+fn answer(state: &State, request: Control) -> (u16, Value) {
+    let subject = |found: Option<String>, what: &str| match found {
+        Some(subject) => (200, json!({ "subject": subject })),
+        None => (404, json!({ "error": format!("the {what} names no user") })),
+    };
+    match request {
+        Control::Stats => (200, json!(stats(state))),
+        Control::Reset => {
+            state.reset_counters();
+            (200, json!({}))
         }
-    }
-    let Some(subject) = subject.filter(|s| jwt::valid_subject(s)) else {
-        let message = "sub is required: 1 to 256 bytes of UTF-8, no control characters\n";
-        return http::text(400, message, close);
-    };
-    spec.subject = subject;
-    let token = identity::web_token(state, &spec);
-    state.log(&format!(
-        "GET /_fake/web-token -> 200 web token for {:?} ({} chars, ttl {} s{})",
-        spec.subject,
-        token.len(),
-        spec.ttl_secs,
-        if spec.wrong_key { ", wrong key" } else { "" }
-    ));
-    http::text(200, &token, close)
-}
-
-/// The `IDC_*` identity in the format of the ECS container credentials
-/// endpoint, expiring at `expires` (epoch seconds).
-fn credentials_body(expires: i64) -> String {
-    format!(
-        "{{\"AccessKeyId\":{},\"SecretAccessKey\":{},\"Token\":{},\"Expiration\":{}}}",
-        json_string(keys::IDC_ACCESS_KEY_ID),
-        json_string(keys::IDC_SECRET_ACCESS_KEY),
-        json_string(keys::IDC_SESSION_TOKEN),
-        json_string(&timefmt::rfc3339(expires))
-    )
-}
-
-/// A request of `POST /_fake/control`: a JSON object named by `op`.
-#[derive(serde::Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
-enum Command {
-    /// `{"op":"device","action":"approve"|"deny"|"expire"[,"user_code":"ABCD-EFGH"][,"user":"alice"]}`:
-    /// acts on the device authorization of that user code, or on every
-    /// one without it; approvals sign in `user` (default `browser-user`).
-    Device {
-        action: DeviceAction,
-        user_code: Option<String>,
-        user: Option<String>,
-    },
-}
-
-/// Answers `POST /_fake/control`: 200 with what was done, 404 when
-/// nothing matched, 400 for a request that does not parse.
-fn command(state: &State, body: &[u8], close: bool) -> Vec<u8> {
-    let command: Command = match serde_json::from_slice(body) {
-        Ok(c) => c,
-        Err(e) => return http::text(400, &format!("bad control request: {e}\n"), close),
-    };
-    match command {
-        Command::Device {
+        Control::WebToken {
+            sub,
+            ttl,
+            iss,
+            aud,
+            wrong_key,
+        } => {
+            if !jwt::valid_subject(&sub) {
+                let message = "sub must be 1 to 256 bytes of UTF-8, no control characters";
+                return (400, json!({ "error": message }));
+            }
+            let spec = WebTokenSpec {
+                subject: sub,
+                ttl_secs: ttl,
+                issuer: iss,
+                audience: aud,
+                wrong_key,
+            };
+            let token = identity::web_token(state, &spec);
+            state.log(&format!(
+                "control web_token -> 200 web token for {:?} ({} chars, ttl {ttl} s{})",
+                spec.subject,
+                token.len(),
+                if wrong_key { ", wrong key" } else { "" }
+            ));
+            (200, json!({ "token": token }))
+        }
+        Control::TokenSubject { token } => subject(identity::token_subject(&token), "token"),
+        Control::AccessTokenSubject { token } => {
+            subject(identity::access_token_subject(&token), "access token")
+        }
+        Control::Device {
             action,
             user_code,
             user,
         } => {
             let user = user.as_deref().unwrap_or(DEFAULT_USER);
             if !valid_login_hint(user) {
-                return http::text(400, "user must be a plain user name\n", close);
+                return (400, json!({ "error": "user must be a plain user name" }));
             }
             let signin = &state.identity.browser;
             let n = signin.decide_devices(user_code.as_deref(), action, user);
-            state.log(&format!("POST /_fake/control -> device {action:?}: {n}"));
-            let status = if n == 0 { 404 } else { 200 };
-            http::text(status, &format!("{n}\n"), close)
+            state.log(&format!("control device {action:?}: {n}"));
+            (if n == 0 { 404 } else { 200 }, json!({ "changed": n }))
         }
+        Control::Names => (
+            200,
+            Value::Object(
+                names::all()
+                    .into_iter()
+                    .map(|(s, n)| (s, n.into()))
+                    .collect(),
+            ),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_shared_name_is_the_one_the_types_use() {
+        for (_, op) in names::control::ALL {
+            let parsed = serde_json::from_value::<Control>(json!({ "op": op }));
+            assert!(
+                parsed
+                    .err()
+                    .is_none_or(|e| !e.to_string().contains("unknown variant")),
+                "{op}"
+            );
+        }
+        let stats = serde_json::to_value(Stats {
+            proxied: Some(0),
+            auth_proxied: Some(0),
+            auth_refused: Some(0),
+            ..Stats::default()
+        });
+        let keys: Vec<String> = stats
+            .unwrap()
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        let mut counters: Vec<String> = names::counter::ALL
+            .iter()
+            .map(|(_, n)| n.to_string())
+            .collect();
+        counters.sort();
+        assert_eq!(keys, counters);
     }
 }

@@ -6,12 +6,12 @@
 
 use crate::auth;
 use crate::behaviour;
-use crate::http::{self, Request};
+use crate::http::Request;
 use crate::keys::CUSTOM_DOMAIN_CERTIFICATE_ARN;
+use crate::reply::{Answer, Failure};
 use crate::server::State;
 use crate::service::{
-    json_string, query_action, query_params, request_id, xml_escape, Error, Outcome, Protocol,
-    Reply,
+    json_string, query_action, query_params, xml_escape, Error, Outcome, Protocol,
 };
 use crate::timefmt;
 use serde_json::Value;
@@ -91,65 +91,16 @@ pub(crate) fn name_delay_ms(name: &str) -> Option<u64> {
     Some(ms as u64)
 }
 
-/// An error answer: HTTP status, code, message.
-type Failure = (u16, &'static str, String);
-
-/// Builds the answers of one request.
-struct Answer {
-    protocol: Protocol,
-    request_id: String,
-    close: bool,
+/// `error` in the protocol's code names.
+fn fail(answer: &Answer, error: Error, message: impl Into<String>) -> Failure {
+    let (status, code) = error.code(answer.protocol);
+    (status, code, message.into())
 }
 
 impl Answer {
-    fn headers(&self) -> Vec<(&'static str, String)> {
-        let content_type = match self.protocol {
-            Protocol::Query => "text/xml",
-            Protocol::Json => "application/x-amz-json-1.1",
-        };
-        vec![
-            ("x-amzn-RequestId", self.request_id.clone()),
-            ("Content-Type", content_type.to_string()),
-        ]
-    }
-
-    /// `error` in this protocol's code names.
-    fn fail(&self, error: Error, message: impl Into<String>) -> Failure {
-        let (status, code) = error.code(self.protocol);
-        (status, code, message.into())
-    }
-
-    fn error(&self, (status, code, message): Failure) -> Outcome {
-        let mut headers = self.headers();
-        let body = match self.protocol {
-            Protocol::Query => {
-                let kind = if status >= 500 { "Receiver" } else { "Sender" };
-                let (message, rid) = (xml_escape(&message), &self.request_id);
-                format!(
-                    "<ErrorResponse xmlns=\"{XMLNS}\">\n  <Error>\n    <Type>{kind}</Type>\n    \
-                     <Code>{code}</Code>\n    <Message>{message}</Message>\n  </Error>\n  \
-                     <RequestId>{rid}</RequestId>\n</ErrorResponse>\n"
-                )
-            }
-            Protocol::Json => {
-                headers.push(("x-amzn-ErrorType", code.to_string()));
-                let (code, message) = (json_string(code), json_string(&message));
-                format!("{{\"__type\":{code},\"message\":{message}}}")
-            }
-        };
-        let bytes = http::response(status, &headers, body.as_bytes(), self.close);
-        Outcome::new(Reply::Bytes(bytes), format!("{status} {code}"))
-    }
-
-    fn success(&self, body: &str, summary: String) -> Outcome {
-        let bytes = http::response(200, &self.headers(), body.as_bytes(), self.close);
-        Outcome::new(Reply::Bytes(bytes), summary)
-    }
-
     /// The answer for `name` (normalised), once the caller is known.
     fn lookup(&self, name: &str) -> Result<Outcome, Failure> {
         let expiry = timefmt::iso8601(timefmt::now_epoch_secs() + CERTIFICATE_LIFETIME_SECS);
-        let rid = &self.request_id;
         let (arn, shown) = (CUSTOM_DOMAIN_CERTIFICATE_ARN, shown(name));
         match (self.protocol, target(name)) {
             (_, Target::Denied) => {
@@ -158,25 +109,23 @@ impl Answer {
                     Protocol::Json => ("redshift-serverless", LIST),
                 };
                 let message = format!("User is not authorized to perform: {service}:{operation}");
-                Err(self.fail(Error::AccessDenied, message))
+                Err(fail(self, Error::AccessDenied, message))
             }
             (Protocol::Query, Target::Cluster(cluster)) => {
-                let body = format!(
-                    "<{DESCRIBE}Response xmlns=\"{XMLNS}\">\n  <{DESCRIBE}Result>\n    \
-                     <Associations>\n      <Association>\n        \
+                let result = format!(
+                    "    <Associations>\n      <Association>\n        \
                      <CustomDomainCertificateArn>{arn}</CustomDomainCertificateArn>\n        \
                      <CustomDomainCertificateExpiryDate>{expiry}</CustomDomainCertificateExpiryDate>\n        \
                      <CertificateAssociations>\n          <CertificateAssociation>\n            \
                      <CustomDomainName>{}</CustomDomainName>\n            \
                      <ClusterIdentifier>{}</ClusterIdentifier>\n          \
                      </CertificateAssociation>\n        </CertificateAssociations>\n      \
-                     </Association>\n    </Associations>\n  </{DESCRIBE}Result>\n  \
-                     <ResponseMetadata>\n    <RequestId>{rid}</RequestId>\n  \
-                     </ResponseMetadata>\n</{DESCRIBE}Response>\n",
+                     </Association>\n    </Associations>\n",
                     xml_escape(name),
                     xml_escape(&cluster),
                 );
-                Ok(self.success(&body, format!("200 cluster {cluster:?}")))
+                let body = self.wrapped(DESCRIBE, &result);
+                Ok(self.success(body.as_bytes(), format!("200 cluster {cluster:?}")))
             }
             (Protocol::Query, _) => Err((
                 404,
@@ -192,10 +141,10 @@ impl Answer {
                     json_string(arn),
                     json_string(&expiry),
                 );
-                Ok(self.success(&body, format!("200 workgroup {workgroup:?}")))
+                Ok(self.success(body.as_bytes(), format!("200 workgroup {workgroup:?}")))
             }
             (Protocol::Json, _) => {
-                Ok(self.success("{\"associations\":[]}", "200 no associations".to_string()))
+                Ok(self.success(b"{\"associations\":[]}", "200 no associations"))
             }
         }
     }
@@ -208,14 +157,22 @@ impl Answer {
             return Ok(name.map(|(_, v)| v));
         }
         let doc: Value = serde_json::from_slice(&req.body)
-            .map_err(|e| self.fail(Error::Serialization, format!("Malformed JSON: {e}")))?;
+            .map_err(|e| fail(self, Error::Serialization, format!("Malformed JSON: {e}")))?;
         if !doc.is_object() {
-            return Err(self.fail(Error::Serialization, "The body must be a JSON object."));
+            return Err(fail(
+                self,
+                Error::Serialization,
+                "The body must be a JSON object.",
+            ));
         }
         match doc.get("customDomainName") {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(name)) => Ok(Some(name.clone())),
-            Some(_) => Err(self.fail(Error::Serialization, "customDomainName must be a string.")),
+            Some(_) => Err(fail(
+                self,
+                Error::Serialization,
+                "customDomainName must be a string.",
+            )),
         }
     }
 }
@@ -246,11 +203,7 @@ fn handle(state: &State, req: &Request, protocol: Protocol, close: bool) -> Outc
     if state.domain_delay_ms > 0 {
         state.pause(Duration::from_millis(state.domain_delay_ms));
     }
-    let answer = Answer {
-        protocol,
-        request_id: request_id(),
-        close,
-    };
+    let answer = Answer::new(protocol, XMLNS, close);
     // A name's own pause (`NAME.slow-N.clusters.rs-idc.test`), also before
     // the credentials are checked.
     if let Ok(Some(name)) = answer.domain_name(req) {
@@ -261,7 +214,7 @@ fn handle(state: &State, req: &Request, protocol: Protocol, close: bool) -> Outc
     let mut detail = String::new();
     let result = (|| {
         let caller = auth::authenticate(state, req, service)
-            .map_err(|(e, message)| answer.fail(e, message))?;
+            .map_err(|(e, message)| fail(&answer, e, message))?;
         detail = format!(" key={}", caller.access_key_id);
         let name = normalise(&answer.domain_name(req)?.unwrap_or_default());
         detail += &format!(" name={:?}", shown(&name));
@@ -271,52 +224,4 @@ fn handle(state: &State, req: &Request, protocol: Protocol, close: bool) -> Outc
     state.identity.count(operation);
     outcome.summary = format!("{service} {operation}{detail} -> {}", outcome.summary);
     outcome
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_say_what_they_are_associated_with() {
-        let cluster = |id: &str| Target::Cluster(id.to_string());
-        let workgroup = |name: &str| Target::Workgroup(name.to_string());
-        for (name, expected) in [
-            ("analytics.clusters.rs-idc.test", cluster("analytics")),
-            ("Analytics.CLUSTERS.rs-idc.test.", cluster("analytics")),
-            ("a.b.clusters.rs-idc.test", cluster("a")),
-            ("sales.workgroups.rs-idc.test", workgroup("sales")),
-            ("denied.clusters.rs-idc.test", Target::Denied),
-            ("DENIED.workgroups.rs-idc.test.", Target::Denied),
-            ("denied-not.clusters.rs-idc.test", cluster("denied-not")),
-            (".clusters.rs-idc.test", Target::Unknown),
-            ("clusters.rs-idc.test", Target::Unknown),
-            ("analytics.clusters.rs-idc.test..", Target::Unknown),
-            ("analytics.example.com", Target::Unknown),
-            ("", Target::Unknown),
-        ] {
-            assert_eq!(target(&normalise(name)), expected, "{name}");
-        }
-        assert_eq!(normalise("X.Example.COM."), "x.example.com");
-    }
-
-    #[test]
-    fn a_second_label_slow_n_delays_the_lookups_of_a_name() {
-        for (name, expected) in [
-            ("analytics.slow-700.clusters.rs-idc.test", Some(700)),
-            ("slow-5.slow-60000.workgroups.rs-idc.test", Some(60_000)),
-            ("a.slow-1.x.clusters.rs-idc.test", Some(1)),
-            ("slow-700.clusters.rs-idc.test", None),
-            ("a.slow-0.clusters.rs-idc.test", None),
-            ("a.slow-60001.clusters.rs-idc.test", None),
-            ("a.slow-x.clusters.rs-idc.test", None),
-            ("a.slow-700.example.com", None),
-        ] {
-            assert_eq!(name_delay_ms(name), expected, "{name}");
-        }
-        assert_eq!(
-            target("analytics.slow-700.clusters.rs-idc.test"),
-            Target::Cluster("analytics".into())
-        );
-    }
 }

@@ -9,13 +9,17 @@ mod domains;
 mod http;
 mod identity;
 pub mod keys;
+pub mod names;
 mod proxy;
+mod reply;
 mod server;
 mod service;
 pub mod sigv4;
 pub mod timefmt;
 mod tls;
 
+pub use control::{Control, Stats};
+pub use identity::browser::device::DeviceAction;
 pub use identity::{access_token_subject, token_subject, WebTokenSpec};
 pub use proxy::FakeProxy;
 pub use server::{FakeOptions, FakeServer};

@@ -35,34 +35,16 @@ usage:
       (RS_IDC_FAKE_TLS_URL, RS_IDC_FAKE_CA_FILE, RS_IDC_FAKE_PROXY_URL,
       RS_IDC_FAKE_AUTH_PROXY_URL); --tls and --proxy are accepted and
       change nothing.
+  rs-idc-fake names --c
+      Print the names shared with the tests as a C header.
   rs-idc-fake web-token SUB [TTL_SECS]
       Print a web token (JWT) for user SUB, expiring in TTL_SECS (default
       3600; negative: already expired), made by the fake at RS_IDC_FAKE_URL.
 
-  --port P      port on 127.0.0.1 (default: a free one)
-  --ttl S       token lifetime in seconds (default 3600)
-  --user-credentials-ttl S
-                lifetime of credentials minted by STS (default 3600)
-  --refresh-token-ttl S
-                lifetime of SSO-OIDC refresh tokens (default 28800)
-  --access-token-ttl S
-                expiresIn of browser sign-in access tokens (default 3600)
-  --client-secret-ttl S
-                lifetime of registered clients' secrets (default 7776000)
-  --domain-delay-ms N
-                wait N ms (0 to 60000, default 0) before answering the custom
-                domain lookups
-  --device-code-ttl S
-                expiresIn of StartDeviceAuthorization's device codes (default 600)
-  --device-interval S
-                interval of device code polls (default 1; 0: any pace); a poll
-                sooner than that after the previous one gets SlowDownException
-  --device-slow-downs N
-                answer SlowDownException to the first N polls of each device
-                code (default 0)
-  --verbose     one line per request on stderr (never tokens or secrets)
-  --tls         (serve) speak HTTPS with a certificate made at start
-  --ca-file F   (serve --tls) write the certificate authority to trust to F
+  --ttl S (token lifetime) and the other -ttl options take seconds (1 to 10
+  years); --domain-delay-ms N 0 to 60000 ms; --device-slow-downs N polls.
+  Each sets the FakeOptions field of that name: see the fake's README.
+  --verbose writes one line per request on stderr (never tokens or secrets).
 ";
 
 /// Parsed command line.
@@ -349,7 +331,7 @@ fn run(args: &Args) -> Result<ExitCode, String> {
         ("RS_IDC_TEST_ACCESS_ROLE_ARN", keys::ACCESS_ROLE_ARN),
         ("RS_IDC_TEST_APPLICATION_ROLE_ARN", keys::APPLICATION_ROLE_ARN),
         ("RS_IDC_TEST_DENIED_ROLE_ARN", keys::DENIED_ROLE_ARN),
-        ("RS_IDC_FAKE_WEB_TOKEN_URL", &format!("{url}/_fake/web-token")),
+        ("RS_IDC_FAKE_CONTROL_URL", &format!("{url}/_fake/control")),
     ];
     cmd.envs(env.iter().copied());
     cmd.env("RS_IDC_FAKE_CA_FILE", &ca_file);
@@ -385,7 +367,13 @@ fn run(args: &Args) -> Result<ExitCode, String> {
 
 fn main() -> ExitCode {
     let mut argv = std::env::args_os().skip(1);
-    if argv.next().as_deref() == Some("web-token".as_ref()) {
+    let first = argv.next();
+    if first.as_deref() == Some("names".as_ref()) && argv.next().as_deref() == Some("--c".as_ref())
+    {
+        let _ = io::stdout().write_all(rs_idc_fake::names::c_header().as_bytes());
+        return ExitCode::SUCCESS;
+    }
+    if first.as_deref() == Some("web-token".as_ref()) {
         let rest: Option<Vec<String>> = argv.map(|a| a.into_string().ok()).collect();
         return match rest {
             Some(rest) => web_token_cmd::run(&rest),

@@ -101,7 +101,7 @@ pub(crate) struct State {
     issued: Mutex<Vec<String>>,
     fault_counts: Mutex<HashMap<String, u64>>,
     conns: Arc<Registry>,
-    /// The counters of a proxy whose count `/_fake/stats` reports.
+    /// The counters of a proxy whose count the stats report.
     pub proxy: Mutex<Option<Arc<ProxyCounters>>>,
     /// The same for a proxy that requires authentication.
     pub auth_proxy: Mutex<Option<Arc<ProxyCounters>>>,
@@ -302,7 +302,7 @@ impl FakeServer {
     }
 
     /// Reports `proxy`'s [`FakeProxy::requests`] as `proxied N` in
-    /// `/_fake/stats`, and zeroes its counters on resets.
+    /// the stats, and zeroes its counters on resets.
     pub fn link_proxy(&self, proxy: &FakeProxy) {
         *lock(&self.state.proxy) = Some(proxy.counters());
     }

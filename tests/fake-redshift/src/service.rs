@@ -7,6 +7,7 @@ use crate::behaviour::{behaviour, Behaviour};
 use crate::http::{self, Request};
 use crate::identity;
 use crate::keys::Kind;
+use crate::reply;
 use crate::server::State;
 use crate::timefmt;
 use serde_json::Value;
@@ -37,7 +38,7 @@ pub(crate) enum Protocol {
 }
 
 impl Protocol {
-    fn content_type(self) -> &'static str {
+    pub(crate) fn content_type(self) -> &'static str {
         match self {
             Protocol::Query => "text/xml",
             Protocol::Json => "application/x-amz-json-1.1",
@@ -193,70 +194,32 @@ fn token_start(protocol: Protocol, body: &str) -> usize {
 
 /// Builds API answers for one request.
 struct Answer<'a> {
-    protocol: Protocol,
-    request_id: String,
-    close: bool,
+    out: reply::Answer,
     state: &'a State,
     /// The user whose identity-enhanced credentials signed the request.
     subject: Option<String>,
 }
 
 impl Answer<'_> {
-    fn headers(&self) -> Vec<(&'static str, String)> {
-        let content_type = self.protocol.content_type().to_string();
-        vec![
-            ("x-amzn-RequestId", self.request_id.clone()),
-            ("Content-Type", content_type),
-        ]
-    }
-
     fn error(&self, error: Error, message: &str) -> Outcome {
-        let (status, code) = error.code(self.protocol);
-        let (rid, mut headers) = (&self.request_id, self.headers());
-        let body = match self.protocol {
-            Protocol::Query => {
-                let kind = if status >= 500 { "Receiver" } else { "Sender" };
-                let message = xml_escape(message);
-                format!(
-                    "<ErrorResponse xmlns=\"{XMLNS}\">\n  <Error>\n    <Type>{kind}</Type>\n    \
-                     <Code>{code}</Code>\n    <Message>{message}</Message>\n  </Error>\n  \
-                     <RequestId>{rid}</RequestId>\n</ErrorResponse>\n"
-                )
-            }
-            Protocol::Json => {
-                headers.push(("x-amzn-ErrorType", code.to_string()));
-                let (code, message) = (json_string(code), json_string(message));
-                format!("{{\"__type\":{code},\"message\":{message}}}")
-            }
-        };
-        let reply = Reply::Bytes(http::response(
-            status,
-            &headers,
-            body.as_bytes(),
-            self.close,
-        ));
-        Outcome::new(reply, format!("{status} {code}"))
+        let (status, code) = error.code(self.out.protocol);
+        self.out.error((status, code, message.to_string()))
     }
 
     fn success(&self, body: &[u8]) -> Vec<u8> {
-        http::response(200, &self.headers(), body, self.close)
+        http::response(200, &self.out.headers(), body, self.out.close)
     }
 
     /// A success body with `token` and an expiry at `expires` (epoch
     /// seconds), either left out when `None`.
     fn body(&self, token: Option<&str>, expires: Option<i64>) -> String {
         let expiry = expires.map(timefmt::iso8601);
-        let rid = &self.request_id;
-        match self.protocol {
+        match self.out.protocol {
             Protocol::Query => {
                 let token = token.map(|t| format!("    <Token>{}</Token>\n", xml_escape(t)));
                 let expiry = expiry.map(|e| format!("    <ExpirationTime>{e}</ExpirationTime>\n"));
                 let result = token.unwrap_or_default() + &expiry.unwrap_or_default();
-                format!(
-                    "<{OPERATION}Response xmlns=\"{XMLNS}\">\n  <{OPERATION}Result>\n{result}  \
-                     </{OPERATION}Result>\n  <ResponseMetadata>\n    <RequestId>{rid}</RequestId>\n  \
-                     </ResponseMetadata>\n</{OPERATION}Response>\n"
-                )
+                self.out.wrapped(OPERATION, &result)
             }
             Protocol::Json => {
                 let token = token.map(|t| format!("\"token\":{}", json_string(t)));
@@ -314,7 +277,7 @@ impl Answer<'_> {
             Behaviour::Truncated => {
                 let token = self.new_token(false);
                 let body = self.body(Some(&token), expires);
-                let cut = token_start(self.protocol, &body) + token.len() / 2;
+                let cut = token_start(self.out.protocol, &body) + token.len() / 2;
                 let summary = format!("200 truncated after {cut} bytes");
                 bytes(&body.as_bytes()[..cut], &summary)
             }
@@ -331,7 +294,7 @@ impl Answer<'_> {
                     ("Server", "proxy".to_string()),
                 ];
                 Outcome::new(
-                    Reply::Bytes(http::response(502, &headers, body, self.close)),
+                    Reply::Bytes(http::response(502, &headers, body, self.out.close)),
                     "502 html",
                 )
             }
@@ -344,11 +307,11 @@ impl Answer<'_> {
             }
             Behaviour::Huge => {
                 let full = self.body(Some("T"), expires);
-                let (start, end) = full.split_at(token_start(self.protocol, &full));
+                let (start, end) = full.split_at(token_start(self.out.protocol, &full));
                 let end = end.as_bytes()[1..].to_vec();
                 let filler = HUGE_BODY_BYTES - (start.len() + end.len()) as u64;
-                let headers = self.headers();
-                let mut head = http::response_head(200, &headers, HUGE_BODY_BYTES, self.close);
+                let headers = self.out.headers();
+                let mut head = http::response_head(200, &headers, HUGE_BODY_BYTES, self.out.close);
                 head.extend_from_slice(start.as_bytes());
                 let summary = format!("200 huge body ({HUGE_BODY_BYTES} bytes)");
                 Outcome::new(Reply::Huge(head, filler, end), summary)
@@ -362,7 +325,7 @@ impl Answer<'_> {
     /// The message of an error chosen by the first identifier.
     fn message(&self, e: Error, ids: &[String]) -> String {
         let first = ids.first().map_or("", String::as_str);
-        let what = match self.protocol {
+        let what = match self.out.protocol {
             Protocol::Query => "Cluster",
             Protocol::Json => "Workgroup",
         };
@@ -373,7 +336,7 @@ impl Answer<'_> {
             Error::Unsupported => format!("{OPERATION} is not supported for {first}."),
             Error::AccessDenied => format!(
                 "User is not authorized to perform: {}:{OPERATION}",
-                self.protocol.service()
+                self.out.protocol.service()
             ),
             Error::Unmodelled => "An error that no client models.".to_string(),
             Error::Throttling => "Rate exceeded".to_string(),
@@ -496,10 +459,9 @@ pub(crate) fn handle_api(state: &State, req: &Request, close: bool) -> Outcome {
         Protocol::Query => query_action(&query_params(req)) == Some(OPERATION),
         Protocol::Json => req.header("x-amz-target") == Some(JSON_TARGET),
     };
+    let out = reply::Answer::new(protocol, XMLNS, close);
     let mut answer = Answer {
-        protocol,
-        request_id: request_id(),
-        close,
+        out,
         state,
         subject: None,
     };

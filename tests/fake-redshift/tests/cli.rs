@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{api, connect_tcp, stats, stats_text, tls_connect, Api, Client, Req, IDC};
+use common::{api, connect_tcp, stats, tls_connect, Api, Client, Req, IDC};
 use rs_idc_fake::keys;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::PathBuf;
@@ -323,11 +323,13 @@ fn run_exports_the_tls_fake_and_the_proxy() {
     let resp = client.read_response().expect("answer through the proxy");
     assert_eq!(resp.status, 200, "{}", resp.shown());
     assert_eq!(
-        stats_text(port),
-        format!(
-            "requests 1\ntokens 1\nproxied 1\ncredentials 0\nauth_proxied 0\nauth_refused 0\n{}",
-            common::operation_lines(1)
-        )
+        common::stats_of(port),
+        rs_idc_fake::Stats {
+            proxied: Some(1),
+            auth_proxied: Some(0),
+            auth_refused: Some(0),
+            ..common::counts(1, 1, &[(rs_idc_fake::names::op::GET_TOKEN, 1)])
+        }
     );
 
     drop(child.stdin.take());
@@ -432,11 +434,14 @@ fn run_exports_named_urls_credentials_and_the_auth_proxy() {
     let resp = client.read_response().expect("answer");
     assert_eq!(resp.status, 200, "{}", resp.shown());
     assert_eq!(
-        stats_text(port),
-        format!(
-            "requests 1\ntokens 1\nproxied 0\ncredentials 1\nauth_proxied 1\nauth_refused 1\n{}",
-            common::operation_lines(1)
-        )
+        common::stats_of(port),
+        rs_idc_fake::Stats {
+            proxied: Some(0),
+            credentials: 1,
+            auth_proxied: Some(1),
+            auth_refused: Some(1),
+            ..common::counts(1, 1, &[(rs_idc_fake::names::op::GET_TOKEN, 1)])
+        }
     );
 
     drop(child.stdin.take());

@@ -142,15 +142,17 @@ fn lifetime_flags_set_the_options() {
 
 /// A web token from the control endpoint.
 fn rs_idc_fake_web_token(port: u16, subject: &str) -> String {
-    let resp = common::identity::control(
-        port,
-        "GET",
-        "/_fake/web-token",
-        &format!("sub={subject}&ttl=300"),
-        b"",
-    );
+    let (sub, ttl) = (subject.to_string(), 300);
+    let request = rs_idc_fake::Control::WebToken {
+        sub,
+        ttl,
+        iss: None,
+        aud: None,
+        wrong_key: false,
+    };
+    let resp = common::control(port, &request);
     assert_eq!(resp.status, 200);
-    resp.text()
+    resp.json_str("token").expect("a token")
 }
 
 #[test]
@@ -162,7 +164,7 @@ fn run_exports_the_identity_names() {
         test "$RS_IDC_TEST_ACCESS_ROLE_ARN" = {access} &&
         test "$RS_IDC_TEST_APPLICATION_ROLE_ARN" = {application} &&
         test "$RS_IDC_TEST_DENIED_ROLE_ARN" = {denied} &&
-        test "$RS_IDC_FAKE_WEB_TOKEN_URL" = "$RS_IDC_FAKE_URL/_fake/web-token" &&
+        test "$RS_IDC_FAKE_CONTROL_URL" = "$RS_IDC_FAKE_URL/_fake/control" &&
         jwt=$("$FAKE" web-token dave 60) &&
         case "$jwt" in *.*.*) ;; *) exit 3 ;; esac &&
         test ${{#jwt}} -gt 100"#,

@@ -4,10 +4,10 @@
 
 mod common;
 
-use common::identity::control;
 use common::signin::{bare, client_with, create_token, expect_error, json_post, register};
 use common::{call, Req, Resp};
-use rs_idc_fake::{access_token_subject, FakeOptions, FakeServer};
+use rs_idc_fake::names::op;
+use rs_idc_fake::{access_token_subject, Control, DeviceAction, FakeOptions, FakeServer};
 use serde_json::json;
 
 const DEVICE_CODE: &str = "urn:ietf:params:oauth:grant-type:device_code";
@@ -52,14 +52,25 @@ fn get(port: u16, url: &str) -> Resp {
     call(port, &req)
 }
 
-fn device_control(port: u16, body: serde_json::Value) -> Resp {
-    control(
+fn device_control(
+    port: u16,
+    action: DeviceAction,
+    user_code: Option<&str>,
+    user: Option<&str>,
+) -> Resp {
+    let (user_code, user) = (user_code.map(String::from), user.map(String::from));
+    common::control(
         port,
-        "POST",
-        "/_fake/control",
-        "",
-        body.to_string().as_bytes(),
+        &Control::Device {
+            action,
+            user_code,
+            user,
+        },
     )
+}
+
+fn changed(resp: &Resp) -> Option<u64> {
+    resp.json()?["changed"].as_u64()
 }
 
 #[test]
@@ -125,11 +136,11 @@ fn pending_approved_tokens_once_and_refresh() {
     let access = again.json_str("accessToken").unwrap();
     assert_eq!(access_token_subject(&access).as_deref(), Some("dev-user"));
     for (name, n) in [
-        ("RegisterClient", 1),
-        ("StartDeviceAuthorization", 1),
-        ("VerifyDevice", 2),
-        ("CreateToken:device_code", 4),
-        ("CreateToken:refresh_token", 1),
+        (op::REGISTER_CLIENT, 1),
+        (op::START_DEVICE, 1),
+        (op::VERIFY_DEVICE, 2),
+        (op::DEVICE_CODE, 4),
+        (op::REFRESH_TOKEN, 1),
     ] {
         assert!(fake.operations(name) >= n, "{name}");
     }
@@ -193,11 +204,14 @@ fn forced_slow_downs_deny_expire_and_control() {
         "AuthorizationPendingException",
         "pending",
     );
-    let deny = json!({"op": "device", "action": "deny", "user_code": doc["userCode"]});
-    let resp = device_control(port, deny.clone());
-    assert_eq!((resp.status, resp.text()), (200, "1\n".to_string()));
+    let user_code = doc["userCode"].as_str();
+    let resp = device_control(port, DeviceAction::Deny, user_code, None);
+    assert_eq!((resp.status, changed(&resp)), (200, Some(1)));
     // Decided: nothing left to deny.
-    assert_eq!(device_control(port, deny).status, 404);
+    assert_eq!(
+        device_control(port, DeviceAction::Deny, user_code, None).status,
+        404
+    );
     expect_error(
         &poll(port, &client, code),
         "AccessDeniedException",
@@ -208,8 +222,8 @@ fn forced_slow_downs_deny_expire_and_control() {
     // Approve every pending one (no user code), as a test that never saw it.
     let first = start(port, &client).json().unwrap();
     let second = start(port, &client).json().unwrap();
-    let approve = json!({"op": "device", "action": "approve", "user": "carol"});
-    assert_eq!(device_control(port, approve).text(), "2\n");
+    let approved = device_control(port, DeviceAction::Approve, None, Some("carol"));
+    assert_eq!(changed(&approved), Some(2));
     for doc in [&first, &second] {
         let code = doc["deviceCode"].as_str().unwrap();
         for _ in 0..2 {
@@ -221,8 +235,11 @@ fn forced_slow_downs_deny_expire_and_control() {
     }
 
     let doc = start(port, &client).json().unwrap();
-    let expire = json!({"op": "device", "action": "expire", "user_code": doc["userCode"]});
-    assert_eq!(device_control(port, expire).status, 200);
+    let user_code = doc["userCode"].as_str();
+    assert_eq!(
+        device_control(port, DeviceAction::Expire, user_code, None).status,
+        200
+    );
     let code = doc["deviceCode"].as_str().unwrap();
     expect_error(
         &poll(port, &client, code),
@@ -242,7 +259,8 @@ fn forced_slow_downs_deny_expire_and_control() {
         json!({"op": "device", "action": "approve", "user": "a b"}),
         json!({"op": "device", "action": "approve", "extra": 1}),
     ] {
-        assert_eq!(device_control(port, bad.clone()).status, 400, "{bad}");
+        let resp = common::control_raw(port, "POST", bad.to_string().as_bytes());
+        assert_eq!(resp.status, 400, "{bad}");
     }
 }
 

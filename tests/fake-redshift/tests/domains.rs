@@ -12,8 +12,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const DESCRIBE: &str = "DescribeCustomDomainAssociations";
-const LIST: &str = "ListCustomDomainAssociations";
+use rs_idc_fake::names::op::{DESCRIBE_DOMAINS as DESCRIBE, LIST_DOMAINS as LIST};
 
 /// A request to `POST /` with `body`, unsigned.
 fn post(port: u16, content_type: &str, target: Option<&str>, body: String) -> Req {
@@ -148,7 +147,7 @@ fn describe_finds_clusters() {
     );
     assert_eq!(fake.operations(DESCRIBE), 2);
     assert_eq!(fake.operations(LIST), 0);
-    assert_eq!(fake.operations("GetIdentityCenterAuthToken"), 0);
+    assert_eq!(fake.operations(rs_idc_fake::names::op::GET_TOKEN), 0);
     assert_eq!((fake.requests(), fake.tokens_issued()), (2, 0));
 }
 
@@ -338,19 +337,10 @@ fn stats_count_the_lookups() {
     describe(port, &IDC, "analytics.clusters.rs-idc.test");
     describe(port, &IDC, "nothing.example.com");
     list(port, &IDC, "sales.workgroups.rs-idc.test");
-    let text = common::stats_text(port);
-    assert!(text.starts_with("requests 3\ntokens 0\n"), "{text}");
-    assert!(
-        text.ends_with(&format!(
-            "operation CreateTokenWithIAM:refresh_token 0\n\
-             operation DescribeCustomDomainAssociations 2\n\
-             operation ListCustomDomainAssociations 1\n{}",
-            common::BROWSER_OPERATION_LINES
-        )),
-        "{text}"
-    );
+    let counted = [(DESCRIBE, 2), (LIST, 1)];
+    assert_eq!(common::stats_of(port), common::counts(3, 0, &counted));
     fake.reset_counters();
-    assert!(common::stats_text(port).ends_with(&common::operation_lines(0)));
+    assert_eq!(common::stats_of(port), common::counts(0, 0, &[]));
     assert_eq!(fake.operations(DESCRIBE), 0);
 }
 

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{basic, connect_tcp, signed_for_host, stats_text, tls_connect, Client, Resp};
+use common::{basic, connect_tcp, signed_for_host, tls_connect, Client, Resp};
 use rs_idc_fake::{FakeOptions, FakeProxy, FakeServer, NAMED_HOST};
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpListener;
@@ -293,20 +293,24 @@ fn stats_report_a_linked_auth_proxy() {
     let (resp, _) = through(&authed, &absolute("127.0.0.1", fake.port(), &["c"], &[]));
     assert_eq!(resp.status, 407);
     assert_eq!(
-        stats_text(fake.port()),
-        format!(
-            "requests 1\ntokens 1\nproxied 0\ncredentials 0\nauth_proxied 1\nauth_refused 1\n{}",
-            common::operation_lines(1)
-        )
+        common::stats_of(fake.port()),
+        rs_idc_fake::Stats {
+            proxied: Some(0),
+            auth_proxied: Some(1),
+            auth_refused: Some(1),
+            ..common::counts(1, 1, &[(rs_idc_fake::names::op::GET_TOKEN, 1)])
+        }
     );
     fake.reset_counters();
     assert_eq!((authed.requests(), authed.auth_refused()), (0, 0));
     assert_eq!(
-        stats_text(fake.port()),
-        format!(
-            "requests 0\ntokens 0\nproxied 0\ncredentials 0\nauth_proxied 0\nauth_refused 0\n{}",
-            common::operation_lines(0)
-        )
+        common::stats_of(fake.port()),
+        rs_idc_fake::Stats {
+            proxied: Some(0),
+            auth_proxied: Some(0),
+            auth_refused: Some(0),
+            ..common::counts(0, 0, &[])
+        }
     );
 }
 

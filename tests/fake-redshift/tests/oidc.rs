@@ -6,10 +6,11 @@ mod common;
 
 use base64::Engine;
 use common::identity::{
-    assume_role, control, create_token, identity_context, jwt_bearer, oidc, refresh, Owned,
+    assume_role, create_token, identity_context, jwt_bearer, oidc, refresh, Owned,
 };
-use common::{api, call, stats_text, Api, EXPIRED, IDC, PLAIN};
-use rs_idc_fake::{keys, token_subject, FakeOptions, FakeServer, WebTokenSpec};
+use common::{api, call, Api, EXPIRED, IDC, PLAIN};
+use rs_idc_fake::names::op;
+use rs_idc_fake::{keys, token_subject, Control, FakeOptions, FakeServer, WebTokenSpec};
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
@@ -97,8 +98,11 @@ fn jwt_bearer_answers_tokens_and_an_identity_context() {
     assert!(secrets.contains(&context));
     assert_eq!(secrets.len(), 4);
     assert_eq!(user_of_context(port, &context).as_deref(), Some("alice"));
-    assert_eq!(fake.operations("CreateTokenWithIAM:jwt-bearer"), 1);
-    assert_eq!(fake.operations("CreateTokenWithIAM:refresh_token"), 0);
+    assert_eq!(fake.operations(rs_idc_fake::names::op::IAM_JWT_BEARER), 1);
+    assert_eq!(
+        fake.operations(rs_idc_fake::names::op::IAM_REFRESH_TOKEN),
+        0
+    );
     // Any application ARN of the right shape is trusted.
     let other_app = "arn:aws:sso::210987654321:application/ssoins-abcd/apl-efgh";
     let resp = create_token(port, &PLAIN, &jwt_bearer(other_app, &jwt));
@@ -138,8 +142,11 @@ fn refresh_tokens_give_new_tokens_for_the_same_user() {
         );
         assert!(!resp.text().contains(&new));
     }
-    assert_eq!(fake.operations("CreateTokenWithIAM:refresh_token"), 5);
-    assert_eq!(fake.operations("CreateTokenWithIAM:jwt-bearer"), 1);
+    assert_eq!(
+        fake.operations(rs_idc_fake::names::op::IAM_REFRESH_TOKEN),
+        5
+    );
+    assert_eq!(fake.operations(rs_idc_fake::names::op::IAM_JWT_BEARER), 1);
 }
 
 #[test]
@@ -247,7 +254,7 @@ fn clients_grants_and_requests_are_checked() {
     }
     assert!(fake.issued_secrets().is_empty());
     // Ten of the cases name the JWT bearer grant.
-    assert_eq!(fake.operations("CreateTokenWithIAM:jwt-bearer"), 10);
+    assert_eq!(fake.operations(rs_idc_fake::names::op::IAM_JWT_BEARER), 10);
 }
 
 #[test]
@@ -310,20 +317,35 @@ fn slow_subjects_are_answered_side_by_side() {
         elapsed < Duration::from_millis(1150),
         "not side by side: {elapsed:?}"
     );
-    assert_eq!(fake.operations("CreateTokenWithIAM:jwt-bearer"), 3);
+    assert_eq!(fake.operations(rs_idc_fake::names::op::IAM_JWT_BEARER), 3);
 }
 
 #[test]
-fn the_web_token_endpoint_makes_tokens_and_counts_nothing() {
+fn the_web_token_control_makes_tokens_and_counts_nothing() {
     let fake = FakeServer::start().expect("start");
     let port = fake.port();
-    let get = |query: &str| control(port, "GET", "/_fake/web-token", query, b"");
-    let resp = get("sub=grace%40example.com&ttl=120");
+    let web = |sub: &str, ttl: i64, iss: Option<&str>, aud: Option<&str>, wrong_key: bool| {
+        let (sub, iss, aud) = (
+            sub.to_string(),
+            iss.map(String::from),
+            aud.map(String::from),
+        );
+        common::control(
+            port,
+            &Control::WebToken {
+                sub,
+                ttl,
+                iss,
+                aud,
+                wrong_key,
+            },
+        )
+    };
+    let resp = web("grace@example.com", 120, None, None, false);
     assert_eq!(resp.status, 200);
-    assert_eq!(resp.header("content-type"), Some("text/plain"));
-    let jwt = resp.text();
+    assert_eq!(resp.header("content-type"), Some("application/json"));
+    let jwt = resp.json_str("token").expect("token");
     assert_eq!(jwt.split('.').count(), 3);
-    assert!(!jwt.ends_with('\n'));
     let claims = payload(&jwt);
     assert_eq!(claims["sub"], "grace@example.com");
     assert_eq!(claims["iss"], keys::WEB_TOKEN_ISSUER);
@@ -334,29 +356,41 @@ fn the_web_token_endpoint_makes_tokens_and_counts_nothing() {
     );
     let resp = create_token(port, &IDC, &jwt_bearer(keys::APPLICATION_ARN, &jwt));
     assert_eq!(resp.status, 200, "{}", resp.shown());
-    for (query, code) in [
-        ("sub=a&key=wrong", "InvalidGrantException"),
+    for (resp, code) in [
+        (web("a", 60, None, None, true), "InvalidGrantException"),
         (
-            "sub=a&iss=https%3A%2F%2Fother.test",
+            web("a", 60, Some("https://other.test"), None, false),
             "InvalidGrantException",
         ),
-        ("sub=a&aud=other", "InvalidGrantException"),
-        ("sub=a&ttl=-5", "ExpiredTokenException"),
+        (
+            web("a", 60, None, Some("other"), false),
+            "InvalidGrantException",
+        ),
+        (web("a", -5, None, None, false), "ExpiredTokenException"),
     ] {
-        let jwt = get(query).text();
+        let jwt = resp.json_str("token").expect("token");
         let resp = create_token(port, &IDC, &jwt_bearer(keys::APPLICATION_ARN, &jwt));
-        assert_eq!(resp.header("x-amzn-ErrorType"), Some(code), "{query}");
+        assert_eq!(resp.header("x-amzn-ErrorType"), Some(code));
     }
-    for bad in ["", "ttl=5", "sub=", "sub=a&ttl=ten"] {
-        assert_eq!(get(bad).status, 400, "{bad:?}");
+    assert_eq!(web("", 5, None, None, false).status, 400);
+    for bad in [
+        r#"{"op":"web_token"}"#,
+        r#"{"op":"web_token","sub":"a","ttl":"ten"}"#,
+        "",
+        "{",
+    ] {
+        assert_eq!(
+            common::control_raw(port, "POST", bad.as_bytes()).status,
+            400,
+            "{bad:?}"
+        );
     }
+    assert_eq!(common::control_raw(port, "GET", b"").status, 405);
+    let defaulted = common::control_raw(port, "POST", br#"{"op":"web_token","sub":"a"}"#);
+    let claims = payload(&defaulted.json_str("token").expect("token"));
     assert_eq!(
-        control(port, "POST", "/_fake/web-token", "sub=a", b"").status,
-        405
-    );
-    assert_eq!(
-        control(port, "GET", "/_fake/token-subject", "", b"").status,
-        405
+        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+        3600
     );
     // Only the five CreateTokenWithIAM calls are API requests.
     assert_eq!(fake.requests(), 5);
@@ -373,17 +407,16 @@ fn stats_report_and_reset_the_operation_counters() {
     common::identity::assume_web(port, keys::APPLICATION_ROLE_ARN, &jwt, &[]);
     assume_role(port, &IDC, keys::ACCESS_ROLE_ARN, &[], &[]);
     api(port, Api::Json, &IDC, &["wg"]);
-    let text = stats_text(port);
-    assert!(text.ends_with(&format!(
-        "operation GetIdentityCenterAuthToken 1\noperation AssumeRole 1\n\
-         operation AssumeRoleWithWebIdentity 1\noperation CreateTokenWithIAM:jwt-bearer 1\n\
-         operation CreateTokenWithIAM:refresh_token 1\n\
-         operation DescribeCustomDomainAssociations 0\noperation ListCustomDomainAssociations 0\n{}",
-        common::BROWSER_OPERATION_LINES
-    )));
-    assert!(text.starts_with("requests 5\ntokens 1\n"), "{text}");
+    let counted = [
+        (op::GET_TOKEN, 1),
+        (op::ASSUME_ROLE, 1),
+        (op::ASSUME_ROLE_WITH_WEB_IDENTITY, 1),
+        (op::IAM_JWT_BEARER, 1),
+        (op::IAM_REFRESH_TOKEN, 1),
+    ];
+    assert_eq!(common::stats_of(port), common::counts(5, 1, &counted));
     fake.reset_counters();
-    assert!(stats_text(port).ends_with(&common::operation_lines(0)));
-    assert_eq!(fake.operations("AssumeRole"), 0);
+    assert_eq!(common::stats_of(port), common::counts(0, 0, &[]));
+    assert_eq!(fake.operations(op::ASSUME_ROLE), 0);
     assert_eq!(fake.operations("NoSuchOperation"), 0);
 }

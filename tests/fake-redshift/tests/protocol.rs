@@ -33,21 +33,24 @@ fn pipelined_requests_and_http_1_0() {
             .signed(Api::Query, &IDC)
             .bytes(),
     );
-    bytes.extend(b"GET /_fake/stats HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    let stats = br#"{"op":"stats"}"#;
+    bytes.extend(
+        b"POST /_fake/control HTTP/1.0\r\nConnection: keep-alive\r\nContent-Length: 14\r\n\r\n",
+    );
+    bytes.extend(stats);
     client.send(&bytes);
     let first = client.read_response().expect("first answer");
     assert!(has_token(&first), "{}", first.shown());
     let second = client.read_response().expect("second answer");
+    let counted: rs_idc_fake::Stats = serde_json::from_slice(&second.body).expect("JSON");
     assert_eq!(
-        second.text(),
-        format!(
-            "requests 1\ntokens 1\ncredentials 0\n{}",
-            common::operation_lines(1)
-        )
+        counted,
+        common::counts(1, 1, &[(rs_idc_fake::names::op::GET_TOKEN, 1)])
     );
     assert!(second.header("connection").is_none());
     // HTTP/1.0 without keep-alive: answered with Connection: close.
-    client.send(b"GET /_fake/stats HTTP/1.0\r\n\r\n");
+    client.send(b"POST /_fake/control HTTP/1.0\r\nContent-Length: 14\r\n\r\n");
+    client.send(stats);
     let third = client.read_response().expect("third answer");
     assert_eq!(third.status, 200);
     assert_eq!(third.header("connection"), Some("close"));

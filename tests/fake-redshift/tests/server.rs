@@ -711,21 +711,14 @@ fn control_endpoint_reports_and_resets() {
     api(port, Api::Query, &IDC, &["err-notfound"]);
     assert_eq!(stats(port), (3, 2));
     assert_eq!((fake.requests(), fake.tokens_issued()), (3, 2));
-    let reset = Req {
-        method: "POST".into(),
-        path: "/_fake/reset".into(),
-        query: String::new(),
-        headers: vec![("Host".into(), format!("127.0.0.1:{port}"))],
-        body: Vec::new(),
-    };
-    assert_eq!(call(port, &reset).status, 200);
+    let reset = common::control(port, &rs_idc_fake::Control::Reset);
+    assert_eq!((reset.status, reset.text().as_str()), (200, "{}"));
     assert_eq!(stats(port), (0, 0));
     assert_eq!(fake.issued_tokens().len(), 2);
-    let mut other = reset.clone();
+    let mut other = Req::api(port, Api::Query, &[]);
     other.path = "/_fake/nothing".into();
     assert_eq!(call(port, &other).status, 404);
-    other.path = "/_fake/stats".into();
-    assert_eq!(call(port, &other).status, 405);
+    assert_eq!(common::control_raw(port, "GET", b"").status, 405);
     assert_eq!(fake.requests(), 0);
 }
 

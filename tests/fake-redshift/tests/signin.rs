@@ -5,14 +5,14 @@
 
 mod common;
 
-use common::identity::control;
 use common::signin::{
     authorize, authorize_client, challenge_of, claims, client, client_with, code_grant,
     create_token, expect_error, location_param, location_params, refresh_grant, register,
     register_body, sign_in, Client, CHALLENGE, ISSUER, REDIRECT, VERIFIER,
 };
-use common::{call, stats_text, Req};
-use rs_idc_fake::{access_token_subject, timefmt, FakeOptions, FakeServer};
+use common::{call, Req};
+use rs_idc_fake::names::op;
+use rs_idc_fake::{access_token_subject, timefmt, Control, FakeOptions, FakeServer};
 use std::time::Duration;
 
 #[test]
@@ -109,16 +109,15 @@ fn register_authorize_create_token_and_refresh() {
     assert_eq!(id["iss"], ISSUER);
     assert_eq!(id["aud"], client.id.as_str());
     assert_eq!(id["sub"], "browser-user");
-    let resp = control(
+    let resp = common::control(
         port,
-        "POST",
-        "/_fake/access-token-subject",
-        "",
-        access.as_bytes(),
+        &Control::AccessTokenSubject {
+            token: access.clone(),
+        },
     );
     assert_eq!(
-        (resp.status, resp.text()),
-        (200, "browser-user".to_string())
+        (resp.status, resp.json_str("subject").as_deref()),
+        (200, Some("browser-user"))
     );
 
     // Each refresh answers a new access token and a new refresh token; the
@@ -148,27 +147,19 @@ fn register_authorize_create_token_and_refresh() {
     }
     // The client secret, the code, then three answers of three tokens.
     assert_eq!(secrets.len(), 11);
-    for (name, n) in [
-        ("RegisterClient", 1),
-        ("Authorize", 1),
-        ("CreateToken:authorization_code", 1),
-        ("CreateToken:refresh_token", 2),
-    ] {
+    let counted = [
+        (op::REGISTER_CLIENT, 1),
+        (op::AUTHORIZE, 1),
+        (op::CODE, 1),
+        (op::REFRESH_TOKEN, 2),
+    ];
+    for (name, n) in counted {
         assert_eq!(fake.operations(name), n, "{name}");
     }
     assert_eq!(fake.requests(), 5);
-    let text = stats_text(port);
-    assert!(
-        text.ends_with(
-            "operation RegisterClient 1\noperation Authorize 1\n\
-             operation CreateToken:authorization_code 1\noperation CreateToken:refresh_token 2\n\
-             operation StartDeviceAuthorization 0\noperation VerifyDevice 0\n\
-             operation CreateToken:device_code 0\n"
-        ),
-        "{text}"
-    );
+    assert_eq!(common::stats_of(port), common::counts(5, 0, &counted));
     fake.reset_counters();
-    assert!(stats_text(port).ends_with(common::BROWSER_OPERATION_LINES));
+    assert_eq!(common::stats_of(port), common::counts(0, 0, &[]));
 }
 
 #[test]
@@ -285,12 +276,16 @@ fn lifetimes_of_secrets_access_and_refresh_tokens() {
 fn the_access_token_subject_endpoint() {
     let fake = FakeServer::start().expect("start");
     let port = fake.port();
-    let path = "/_fake/access-token-subject";
-    assert_eq!(
-        control(port, "POST", path, "", b"aoaAAAAAGnobody").status,
-        404
-    );
-    assert_eq!(control(port, "POST", path, "", b"").status, 404);
-    assert_eq!(control(port, "GET", path, "", b"").status, 405);
+    let ask = |token: &str| {
+        common::control(
+            port,
+            &Control::AccessTokenSubject {
+                token: token.into(),
+            },
+        )
+    };
+    assert_eq!(ask("aoaAAAAAGnobody").status, 404);
+    assert_eq!(ask("").status, 404);
+    assert_eq!(common::control_raw(port, "GET", b"").status, 405);
     assert_eq!(fake.requests(), 0);
 }

@@ -104,9 +104,9 @@ fn create_token_checks_clients_codes_and_refresh_tokens() {
     }
     let resp = create_token(port, "{not json");
     expect_error(&resp, "InvalidRequestException", "not JSON");
-    assert_eq!(fake.operations("CreateTokenWithIAM:jwt-bearer"), 1);
-    assert_eq!(fake.operations("CreateToken:authorization_code"), 12);
-    assert_eq!(fake.operations("CreateToken:refresh_token"), 4);
+    assert_eq!(fake.operations(rs_idc_fake::names::op::IAM_JWT_BEARER), 1);
+    assert_eq!(fake.operations(rs_idc_fake::names::op::CODE), 12);
+    assert_eq!(fake.operations(rs_idc_fake::names::op::REFRESH_TOKEN), 4);
 }
 
 #[test]
@@ -187,7 +187,7 @@ fn authorize_refuses_bad_clients_and_redirects_other_errors() {
     assert_eq!(bare(port, "POST", "/authorize").status, 405);
     // No code was handed out: the client secret is the only secret.
     assert_eq!(fake.issued_secrets(), std::slice::from_ref(&c.secret));
-    assert_eq!(fake.operations("Authorize"), 14);
+    assert_eq!(fake.operations(rs_idc_fake::names::op::AUTHORIZE), 14);
 }
 
 #[test]
@@ -275,6 +275,9 @@ fn register_client_checks_its_request() {
         let resp = register(port, &with(patch));
         assert_eq!(resp.status, 200, "{}", resp.shown());
     }
-    assert_eq!(fake.operations("RegisterClient"), cases.len() as u64 + 8);
+    assert_eq!(
+        fake.operations(rs_idc_fake::names::op::REGISTER_CLIENT),
+        cases.len() as u64 + 8
+    );
     assert_eq!(fake.issued_secrets().len(), 5);
 }

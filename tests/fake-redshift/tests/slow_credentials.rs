@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{api, call, get_credentials, stats_text, Api, Req, IDC};
+use common::{api, call, get_credentials, Api, Req, IDC};
 use rs_idc_fake::{keys, timefmt, FakeServer};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -137,11 +137,11 @@ fn credentials_endpoint_hands_out_the_idc_identity() {
     assert_eq!(fake.credential_requests(), 2);
     assert_eq!(fake.requests(), 0, "not an API request");
     assert_eq!(
-        stats_text(fake.port()),
-        format!(
-            "requests 0\ntokens 0\ncredentials 2\n{}",
-            common::operation_lines(0)
-        )
+        common::stats_of(fake.port()),
+        rs_idc_fake::Stats {
+            credentials: 2,
+            ..common::counts(0, 0, &[])
+        }
     );
 
     // Another method: 405, not counted.
@@ -153,13 +153,7 @@ fn credentials_endpoint_hands_out_the_idc_identity() {
     fake.reset_counters();
     assert_eq!(fake.credential_requests(), 0);
     get_credentials(fake.port());
-    let reset = Req {
-        method: "POST".into(),
-        path: "/_fake/reset".into(),
-        query: String::new(),
-        headers: vec![("Host".into(), format!("127.0.0.1:{}", fake.port()))],
-        body: Vec::new(),
-    };
-    assert_eq!(call(fake.port(), &reset).status, 200);
+    let reset = common::control(fake.port(), &rs_idc_fake::Control::Reset);
+    assert_eq!(reset.status, 200);
     assert_eq!(fake.credential_requests(), 0);
 }

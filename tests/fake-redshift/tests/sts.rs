@@ -5,7 +5,7 @@ mod common;
 
 use common::identity::{assume_role, assume_web, credentials_of, sts, user_credentials, Owned};
 use common::{api, call, Api, EXPIRED, IDC, IDC2, PLAIN};
-use rs_idc_fake::{keys, timefmt, token_subject, FakeOptions, FakeServer, WebTokenSpec};
+use rs_idc_fake::{keys, timefmt, token_subject, Control, FakeOptions, FakeServer, WebTokenSpec};
 use std::time::Duration;
 
 /// The `<Code>` of an STS error answer.
@@ -63,7 +63,10 @@ fn web_identity_mints_plain_credentials() {
     assert!(expiration.ends_with('Z'));
     assert!((expires_in(&expiration) - 3600).abs() <= 5);
     assert!(fake.minted_credentials() == vec![(id, secret, token)]);
-    assert_eq!(fake.operations("AssumeRoleWithWebIdentity"), 1);
+    assert_eq!(
+        fake.operations(rs_idc_fake::names::op::ASSUME_ROLE_WITH_WEB_IDENTITY),
+        1
+    );
     assert_eq!(fake.requests(), 1);
 
     // Plain credentials: no Redshift token.
@@ -78,7 +81,7 @@ fn web_identity_mints_plain_credentials() {
         resp.json_str("__type").as_deref(),
         Some("ValidationException")
     );
-    assert_eq!(fake.operations("GetIdentityCenterAuthToken"), 2);
+    assert_eq!(fake.operations(rs_idc_fake::names::op::GET_TOKEN), 2);
 }
 
 #[test]
@@ -172,7 +175,7 @@ fn web_identity_refuses_bad_tokens_and_roles() {
     assert_eq!(code(&resp), "ValidationError");
     assert!(fake.minted_credentials().is_empty());
     assert_eq!(
-        fake.operations("AssumeRoleWithWebIdentity"),
+        fake.operations(rs_idc_fake::names::op::ASSUME_ROLE_WITH_WEB_IDENTITY),
         cases.len() as u64 + 6
     );
     // An unknown action is still InvalidAction.
@@ -268,7 +271,7 @@ fn assume_role_is_signed() {
     wrong.secret_access_key = "not-the-secret-xxxxxxxxxxxxxxxxxxxxxxxxx";
     let resp = assume_role(port, &wrong, keys::ACCESS_ROLE_ARN, &[], &[]);
     assert_eq!(code(&resp), "SignatureDoesNotMatch");
-    assert_eq!(fake.operations("AssumeRole"), 8);
+    assert_eq!(fake.operations(rs_idc_fake::names::op::ASSUME_ROLE), 8);
     assert_eq!(fake.minted_credentials().len(), 3);
 }
 
@@ -287,11 +290,15 @@ fn an_identity_context_makes_credentials_for_its_user() {
         .expect("a token");
         assert_eq!(token.len(), 800);
         assert_eq!(token_subject(&token).as_deref(), Some("alice@example.com"));
-        let answer =
-            common::identity::control(port, "POST", "/_fake/token-subject", "", token.as_bytes());
+        let answer = common::control(
+            port,
+            &Control::TokenSubject {
+                token: token.clone(),
+            },
+        );
         assert_eq!(
-            (answer.status, answer.text().as_str()),
-            (200, "alice@example.com")
+            (answer.status, answer.json_str("subject").as_deref()),
+            (200, Some("alice@example.com"))
         );
         assert!(fake.issued_tokens().contains(&token));
     }
@@ -299,13 +306,17 @@ fn an_identity_context_makes_credentials_for_its_user() {
     let resp = api(port, Api::Query, &IDC, &["c"]);
     let token = resp.xml("Token").expect("a token");
     assert_eq!(token_subject(&token), None);
-    let answer =
-        common::identity::control(port, "POST", "/_fake/token-subject", "", token.as_bytes());
+    let answer = common::control(
+        port,
+        &Control::TokenSubject {
+            token: token.clone(),
+        },
+    );
     assert_eq!(answer.status, 404);
     // The user's credentials may assume roles and use faults like any.
     let resp = api(port, Api::Query, &user.creds(), &["err-notfound"]);
     assert_eq!(code(&resp), "ClusterNotFound");
-    assert_eq!(fake.operations("GetIdentityCenterAuthToken"), 4);
+    assert_eq!(fake.operations(rs_idc_fake::names::op::GET_TOKEN), 4);
 }
 
 #[test]

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{connect_tcp, stats, stats_text, tls_connect, Api, Client, Req, IDC};
+use common::{connect_tcp, stats, tls_connect, Api, Client, Req, IDC};
 use rs_idc_fake::{FakeOptions, FakeProxy, FakeServer};
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpListener;
@@ -274,13 +274,7 @@ fn proxy_refuses_other_hosts_before_connecting() {
 fn stats_report_a_linked_proxy() {
     let fake = FakeServer::start().expect("start");
     let proxy = FakeProxy::start().expect("start the proxy");
-    assert_eq!(
-        stats_text(fake.port()),
-        format!(
-            "requests 0\ntokens 0\ncredentials 0\n{}",
-            common::operation_lines(0)
-        )
-    );
+    assert_eq!(common::stats_of(fake.port()), common::counts(0, 0, &[]));
     fake.link_proxy(&proxy);
     let resp = {
         let mut client = Client::connect(proxy.port());
@@ -291,21 +285,21 @@ fn stats_report_a_linked_proxy() {
     };
     assert!(has_token(&resp), "{}", resp.shown());
     assert_eq!(
-        stats_text(fake.port()),
-        format!(
-            "requests 1\ntokens 1\nproxied 1\ncredentials 0\n{}",
-            common::operation_lines(1)
-        )
+        common::stats_of(fake.port()),
+        rs_idc_fake::Stats {
+            proxied: Some(1),
+            ..common::counts(1, 1, &[(rs_idc_fake::names::op::GET_TOKEN, 1)])
+        }
     );
     assert_eq!(stats(fake.port()), (1, 1));
     fake.reset_counters();
     assert_eq!(proxy.requests(), 0);
     assert_eq!(
-        stats_text(fake.port()),
-        format!(
-            "requests 0\ntokens 0\nproxied 0\ncredentials 0\n{}",
-            common::operation_lines(0)
-        )
+        common::stats_of(fake.port()),
+        rs_idc_fake::Stats {
+            proxied: Some(0),
+            ..common::counts(0, 0, &[])
+        }
     );
 }
 
@@ -449,15 +443,12 @@ fn proxy_target_rules() {
     // The scheme and host name in any case; no Host header: the proxy
     // adds one from the URL.
     let mut client = Client::connect(proxy.port());
-    let url = format!("HTTP://LocalHost:{}/_fake/stats", fake.port());
-    client.send(format!("GET {url} HTTP/1.1\r\n\r\n").as_bytes());
+    let url = format!("HTTP://LocalHost:{}/_fake/control", fake.port());
+    let body = r#"{"op":"stats"}"#;
+    let len = body.len();
+    client.send(format!("POST {url} HTTP/1.1\r\nContent-Length: {len}\r\n\r\n{body}").as_bytes());
     let resp = client.read_response().expect("an answer");
-    assert_eq!(
-        resp.text(),
-        format!(
-            "requests 0\ntokens 0\ncredentials 0\n{}",
-            common::operation_lines(0)
-        )
-    );
+    let stats: rs_idc_fake::Stats = serde_json::from_slice(&resp.body).expect("JSON");
+    assert_eq!(stats, common::counts(0, 0, &[]));
     assert_eq!(proxy.requests(), 1);
 }

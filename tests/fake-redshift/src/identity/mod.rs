@@ -119,22 +119,3 @@ impl FakeServer {
         self.state().identity.secrets()
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn user_tokens_name_their_user() {
-        let token = user_token("alice@example.com", 600);
-        assert_eq!(token.len(), 800);
-        assert_eq!(token_subject(&token).as_deref(), Some("alice@example.com"));
-        let plain = b64_standard(&random_bytes(600));
-        // Random bytes could begin with the prefix only by a 2^-96 chance.
-        assert_eq!(token_subject(&plain), None);
-        assert_eq!(token_subject("not base64!"), None);
-        assert_eq!(token_subject(""), None);
-        let no_newline = b64_standard(b"rs-idc-user:alice");
-        assert_eq!(token_subject(&no_newline), None);
-    }
-}

@@ -294,39 +294,3 @@ pub(crate) fn handle(state: &State, req: &Request, close: bool) -> Outcome {
         format!("{SERVICE} {operation}{detail} -> {summary}"),
     )
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::keys::APPLICATION_ARN;
-
-    #[test]
-    fn client_ids_are_sorted_out() {
-        assert!(check_client(APPLICATION_ARN).is_ok());
-        assert!(check_client("arn:aws:sso::210987654321:application/ssoins-abc/apl-xyz").is_ok());
-        let code = |id: &str| check_client(id).err().map(|Failure(s, c, _)| (s, c));
-        assert_eq!(
-            code(UNAUTHORIZED_APPLICATION_ARN),
-            Some((400, "UnauthorizedClientException"))
-        );
-        for bad in [
-            UNKNOWN_APPLICATION_ARN,
-            "",
-            "my-client",
-            "arn:aws:sso::12345678901:application/ssoins-a/apl-b",
-            "arn:aws:sso::123456789012:application/ssoins-/apl-b",
-            "arn:aws:sso::123456789012:application/ssoins-a/apl-b/c",
-        ] {
-            assert_eq!(code(bad), Some((401, "InvalidClientException")), "{bad}");
-        }
-    }
-
-    #[test]
-    fn slow_subjects_name_their_pause() {
-        assert_eq!(slow_ms("slow-300-alice"), Some(300));
-        assert_eq!(slow_ms("slow-60000-x"), Some(60_000));
-        for plain in ["slow-0-x", "slow-60001-x", "slow-300", "slow--x", "alice"] {
-            assert_eq!(slow_ms(plain), None, "{plain}");
-        }
-    }
-}

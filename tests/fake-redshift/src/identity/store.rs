@@ -3,31 +3,14 @@
 //! it handed out, registered clients and codes, every secret it answered
 //! with, and the per-operation counters.
 
-use super::browser::{self, Signin};
+use super::browser::Signin;
 use crate::conns::lock;
+use crate::names::op::ALL as OPERATIONS;
 use crate::service::random_bytes;
 use crate::timefmt;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
-
-/// The operations counted by name, in the order of `/_fake/stats`.
-pub(crate) const OPERATIONS: [&str; 14] = [
-    "GetIdentityCenterAuthToken",
-    "AssumeRole",
-    "AssumeRoleWithWebIdentity",
-    "CreateTokenWithIAM:jwt-bearer",
-    "CreateTokenWithIAM:refresh_token",
-    crate::domains::DESCRIBE,
-    crate::domains::LIST,
-    browser::REGISTER_CLIENT,
-    browser::AUTHORIZE,
-    browser::CREATE_TOKEN_CODE,
-    browser::CREATE_TOKEN_REFRESH,
-    browser::START_DEVICE,
-    browser::VERIFY_DEVICE,
-    browser::CREATE_TOKEN_DEVICE,
-];
 
 /// Upper-case letters and digits, for access key IDs.
 const UPPER_ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
@@ -190,7 +173,7 @@ impl Store {
     /// Counts one answered request of a counted operation (others are
     /// ignored).
     pub(crate) fn count(&self, operation: &str) {
-        if let Some(i) = OPERATIONS.iter().position(|o| *o == operation) {
+        if let Some(i) = OPERATIONS.iter().position(|(_, o)| *o == operation) {
             self.operations[i].fetch_add(1, Ordering::SeqCst);
         }
     }
@@ -199,7 +182,7 @@ impl Store {
     pub(crate) fn operations(&self, operation: &str) -> u64 {
         OPERATIONS
             .iter()
-            .position(|o| *o == operation)
+            .position(|(_, o)| *o == operation)
             .map_or(0, |i| self.operations[i].load(Ordering::SeqCst))
     }
 

@@ -5,11 +5,11 @@
 use super::context::{self, ContextError};
 use super::jwt::{self, JwtError};
 use crate::auth;
-use crate::http;
 use crate::http::Request;
 use crate::keys::{CONTEXT_PROVIDER_ARN, DENIED_ROLE_ARN};
+use crate::reply::{Answer, Failure};
 use crate::server::State;
-use crate::service::{request_id, xml_escape, Outcome, Protocol, Reply};
+use crate::service::{xml_escape, Outcome, Protocol};
 use crate::sigv4;
 use crate::timefmt;
 use std::collections::BTreeMap;
@@ -27,9 +27,6 @@ const DURATION_RANGE: std::ops::RangeInclusive<i64> = 900..=43_200;
 /// Most `ProvidedContexts` entries one request may hold.
 const MAX_CONTEXTS: usize = 5;
 
-/// An error answer: HTTP status, code, message.
-type Failure = (u16, &'static str, String);
-
 fn validation(message: impl Into<String>) -> Failure {
     (400, "ValidationError", message.into())
 }
@@ -38,50 +35,8 @@ fn invalid_parameter(message: impl Into<String>) -> Failure {
     (400, "InvalidParameterValue", message.into())
 }
 
-/// Builds the answers of one request.
-struct Answer {
-    request_id: String,
-    close: bool,
-}
-
-impl Answer {
-    fn new(close: bool) -> Answer {
-        Answer {
-            request_id: request_id(),
-            close,
-        }
-    }
-
-    fn headers(&self) -> Vec<(&'static str, String)> {
-        vec![
-            ("x-amzn-RequestId", self.request_id.clone()),
-            ("Content-Type", "text/xml".to_string()),
-        ]
-    }
-
-    fn error(&self, (status, code, message): Failure) -> Outcome {
-        let kind = if status >= 500 { "Receiver" } else { "Sender" };
-        let (message, rid) = (xml_escape(&message), &self.request_id);
-        let body = format!(
-            "<ErrorResponse xmlns=\"{XMLNS}\">\n  <Error>\n    <Type>{kind}</Type>\n    \
-             <Code>{code}</Code>\n    <Message>{message}</Message>\n  </Error>\n  \
-             <RequestId>{rid}</RequestId>\n</ErrorResponse>\n"
-        );
-        let bytes = http::response(status, &self.headers(), body.as_bytes(), self.close);
-        Outcome::new(Reply::Bytes(bytes), format!("{status} {code}"))
-    }
-
-    /// `<{action}Response>` around `<{action}Result>` holding `result`.
-    fn success(&self, action: &str, result: &str, summary: String) -> Outcome {
-        let rid = &self.request_id;
-        let body = format!(
-            "<{action}Response xmlns=\"{XMLNS}\">\n  <{action}Result>\n{result}  </{action}Result>\n  \
-             <ResponseMetadata>\n    <RequestId>{rid}</RequestId>\n  </ResponseMetadata>\n\
-             </{action}Response>\n"
-        );
-        let bytes = http::response(200, &self.headers(), body.as_bytes(), self.close);
-        Outcome::new(Reply::Bytes(bytes), summary)
-    }
+fn answer(close: bool) -> Answer {
+    Answer::new(Protocol::Query, XMLNS, close)
 }
 
 /// The first value of a parameter.
@@ -221,7 +176,7 @@ pub(crate) fn assume_role_with_web_identity(
     params: &[(String, String)],
     close: bool,
 ) -> Outcome {
-    let answer = Answer::new(close);
+    let answer = answer(close);
     let mut detail = String::new();
     let result = (|| {
         let (role, session, ttl) = common(state, params)?;
@@ -249,7 +204,8 @@ pub(crate) fn assume_role_with_web_identity(
             xml_escape(&claims.issuer),
         );
         let summary = format!("200 credentials {key_id} (expire in {ttl} s)");
-        Ok(answer.success(ASSUME_ROLE_WITH_WEB_IDENTITY, &result, summary))
+        let body = answer.wrapped(ASSUME_ROLE_WITH_WEB_IDENTITY, &result);
+        Ok(answer.success(body.as_bytes(), summary))
     })();
     let outcome = result.unwrap_or_else(|failure| answer.error(failure));
     finish(state, ASSUME_ROLE_WITH_WEB_IDENTITY, outcome, &detail)
@@ -327,7 +283,7 @@ pub(crate) fn assume_role(
     params: &[(String, String)],
     close: bool,
 ) -> Outcome {
-    let answer = Answer::new(close);
+    let answer = answer(close);
     let mut detail = String::new();
     let result = (|| {
         let caller = auth::authenticate(state, req, SERVICE).map_err(|(e, message)| {
@@ -350,34 +306,8 @@ pub(crate) fn assume_role(
             "credentials"
         };
         let summary = format!("200 {kind} {key_id} (expire in {ttl} s)");
-        Ok(answer.success(ASSUME_ROLE, &creds, summary))
+        Ok(answer.success(answer.wrapped(ASSUME_ROLE, &creds).as_bytes(), summary))
     })();
     let outcome = result.unwrap_or_else(|failure| answer.error(failure));
     finish(state, ASSUME_ROLE, outcome, &detail)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn role_arns_are_checked_for_shape() {
-        let role = parse_role("arn:aws:iam::123456789012:role/path/to/my-role").expect("valid");
-        assert_eq!(
-            (role.account.as_str(), role.name.as_str()),
-            ("123456789012", "my-role")
-        );
-        for bad in [
-            "arn:aws:iam::12345678901:role/x",
-            "arn:aws:iam::123456789012:user/x",
-            "arn:aws:iam::123456789012:role/",
-            "arn:aws:iam::123456789012:role/a b",
-            "arn:aws:sts::123456789012:role/x",
-            "role/x",
-        ] {
-            assert!(parse_role(bad).is_none(), "{bad}");
-        }
-        assert_eq!(role_id("a").len(), 21);
-        assert_eq!(role_id("a"), role_id("a"));
-    }
 }

@@ -167,17 +167,3 @@ pub fn user_credentials(port: u16, web_token: &str) -> Owned {
     assert_eq!(resp.status, 200, "{}", resp.shown());
     Owned::from_sts(&resp)
 }
-
-/// An unsigned control request.
-pub fn control(port: u16, method: &str, path: &str, query: &str, body: &[u8]) -> Resp {
-    call(
-        port,
-        &Req {
-            method: method.into(),
-            path: path.into(),
-            query: query.into(),
-            headers: vec![("Host".into(), format!("127.0.0.1:{port}"))],
-            body: body.to_vec(),
-        },
-    )
-}

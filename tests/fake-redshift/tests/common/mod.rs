@@ -359,22 +359,10 @@ pub fn api(port: u16, api: Api, creds: &Credentials<'_>, ids: &[&str]) -> Resp {
     call(port, &Req::api(port, api, ids).signed(api, creds))
 }
 
-/// `GET /_fake/stats` as `(requests, tokens)`.
+/// The stats counters as `(requests, tokens)`.
 pub fn stats(port: u16) -> (u64, u64) {
-    let text = stats_text(port);
-    let mut requests = None;
-    let mut tokens = None;
-    for line in text.lines() {
-        match line.split_once(' ') {
-            Some(("requests", n)) => requests = n.parse().ok(),
-            Some(("tokens", n)) => tokens = n.parse().ok(),
-            _ => {}
-        }
-    }
-    (
-        requests.expect("requests line"),
-        tokens.expect("tokens line"),
-    )
+    let all = stats_of(port);
+    (all.requests, all.tokens)
 }
 
 /// A rustls client stream over `tcp` for server name `name`, trusting only
@@ -413,20 +401,30 @@ pub fn tls_connect(
     Ok(rustls::StreamOwned::new(conn, tcp))
 }
 
-/// The raw text of `GET /_fake/stats` on plain HTTP.
-pub fn stats_text(port: u16) -> String {
-    let resp = call(
+/// The control API's stats on plain HTTP.
+pub fn stats_of(port: u16) -> rs_idc_fake::Stats {
+    let resp = control(port, &rs_idc_fake::Control::Stats);
+    assert_eq!(resp.status, 200);
+    serde_json::from_slice(&resp.body).expect("stats are JSON")
+}
+
+/// One control request (`POST /_fake/control`).
+pub fn control(port: u16, request: &rs_idc_fake::Control) -> Resp {
+    control_raw(port, "POST", &serde_json::to_vec(request).expect("JSON"))
+}
+
+/// `method /_fake/control` with `body`, as sent.
+pub fn control_raw(port: u16, method: &str, body: &[u8]) -> Resp {
+    call(
         port,
         &Req {
-            method: "GET".into(),
-            path: "/_fake/stats".into(),
+            method: method.into(),
+            path: "/_fake/control".into(),
             query: String::new(),
             headers: vec![("Host".into(), format!("127.0.0.1:{port}"))],
-            body: Vec::new(),
+            body: body.to_vec(),
         },
-    );
-    assert_eq!(resp.status, 200);
-    resp.text()
+    )
 }
 
 /// `Basic base64(user:password)`, a `Proxy-Authorization` value.
@@ -527,22 +525,24 @@ pub fn sign_request(
     ));
 }
 
-/// The `operation NAME N` lines that end `GET /_fake/stats`, for a server
-/// that answered `get_tokens` GetIdentityCenterAuthToken requests and no
-/// other operation.
-pub fn operation_lines(get_tokens: u64) -> String {
-    format!(
-        "operation GetIdentityCenterAuthToken {get_tokens}\noperation AssumeRole 0\n\
-         operation AssumeRoleWithWebIdentity 0\noperation CreateTokenWithIAM:jwt-bearer 0\n\
-         operation CreateTokenWithIAM:refresh_token 0\n\
-         operation DescribeCustomDomainAssociations 0\noperation ListCustomDomainAssociations 0\n\
-         {BROWSER_OPERATION_LINES}"
-    )
+/// Every counted operation at 0, but those of `counts`.
+pub fn ops(counts: &[(&str, u64)]) -> std::collections::BTreeMap<String, u64> {
+    let mut all: std::collections::BTreeMap<String, u64> = rs_idc_fake::names::op::ALL
+        .iter()
+        .map(|(_, n)| (n.to_string(), 0))
+        .collect();
+    for (name, n) in counts {
+        *all.get_mut(*name).expect("a counted operation") = *n;
+    }
+    all
 }
 
-/// The `operation NAME N` lines of the browser sign-in, at zero: the last
-/// lines of `GET /_fake/stats`.
-pub const BROWSER_OPERATION_LINES: &str = "operation RegisterClient 0\noperation Authorize 0\n\
-     operation CreateToken:authorization_code 0\noperation CreateToken:refresh_token 0\n\
-     operation StartDeviceAuthorization 0\noperation VerifyDevice 0\n\
-     operation CreateToken:device_code 0\n";
+/// The stats of a server with no proxies linked.
+pub fn counts(requests: u64, tokens: u64, operations: &[(&str, u64)]) -> rs_idc_fake::Stats {
+    rs_idc_fake::Stats {
+        requests,
+        tokens,
+        operations: ops(operations),
+        ..Default::default()
+    }
+}

@@ -156,37 +156,3 @@ pub(super) fn handle(state: &State, req: &Request, close: bool) -> Outcome {
         format!("sso-oidc {AUTHORIZE} -> {summary}"),
     )
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn redirects_keep_the_uri_query_and_encode_values() {
-        assert_eq!(
-            redirect_to(
-                "http://127.0.0.1:1/",
-                &[("code", "a b"), ("state", "x&y=z")]
-            ),
-            "http://127.0.0.1:1/?code=a+b&state=x%26y%3Dz"
-        );
-        assert_eq!(
-            redirect_to("http://127.0.0.1:1/cb?k=v", &[("code", "c")]),
-            "http://127.0.0.1:1/cb?k=v&code=c"
-        );
-    }
-
-    #[test]
-    fn parameters_are_decoded() {
-        let p = Params::parse(
-            "response_type=code&client_id=c%2Bd&redirect_uri=http%3A%2F%2F127.0.0.1%3A5%2F\
-             &scope=redshift%3Aconnect&deny=1&state=s+t",
-        );
-        assert_eq!(p.client_id.as_deref(), Some("c+d"));
-        assert_eq!(p.redirect_uri.as_deref(), Some("http://127.0.0.1:5/"));
-        assert_eq!(p.scopes.as_deref(), Some("redshift:connect"));
-        assert_eq!(p.state.as_deref(), Some("s t"));
-        assert!(p.deny);
-        assert!(!Params::parse("deny=0").deny);
-    }
-}

@@ -59,9 +59,9 @@ impl Devices {
 
 /// What the control API or the verification page does to device
 /// authorizations.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub(crate) enum DeviceAction {
+pub enum DeviceAction {
     /// The user signs in: the next poll gets tokens.
     Approve,
     /// The user refuses: polls get `AccessDeniedException`.

@@ -20,20 +20,10 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use subtle::ConstantTimeEq;
 
-/// `Authorize`, as counted by `FakeServer::operations`.
-pub(crate) const AUTHORIZE: &str = "Authorize";
-/// `RegisterClient`, as counted.
-pub(crate) const REGISTER_CLIENT: &str = "RegisterClient";
-/// `CreateToken` with the authorization code grant, as counted.
-pub(crate) const CREATE_TOKEN_CODE: &str = "CreateToken:authorization_code";
-/// `CreateToken` with the refresh token grant, as counted.
-pub(crate) const CREATE_TOKEN_REFRESH: &str = "CreateToken:refresh_token";
-/// `StartDeviceAuthorization`, as counted.
-pub(crate) const START_DEVICE: &str = "StartDeviceAuthorization";
-/// `CreateToken` with the device code grant, as counted.
-pub(crate) const CREATE_TOKEN_DEVICE: &str = "CreateToken:device_code";
-/// The device verification page (`GET /device`), as counted.
-pub(crate) const VERIFY_DEVICE: &str = "VerifyDevice";
+pub(crate) use crate::names::op::{
+    AUTHORIZE, CODE as CREATE_TOKEN_CODE, DEVICE_CODE as CREATE_TOKEN_DEVICE,
+    REFRESH_TOKEN as CREATE_TOKEN_REFRESH, REGISTER_CLIENT, START_DEVICE, VERIFY_DEVICE,
+};
 
 /// `grantType` of the authorization code grant.
 const AUTHORIZATION_CODE: &str = "authorization_code";
@@ -206,54 +196,5 @@ impl crate::FakeServer {
         let token = token.trim();
         let issued = self.state().identity.secrets().iter().any(|s| s == token);
         issued.then(|| access_token_subject(token)).flatten()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn access_tokens_name_their_user() {
-        for user in [DEFAULT_USER, "alice@example.com", "a", &"x".repeat(128)] {
-            let token = access_token(user);
-            assert!(token.starts_with("aoa"));
-            assert_eq!(access_token_subject(&token).as_deref(), Some(user));
-        }
-        let random = format!("aoa{}", b64url(&random_bytes(96)));
-        assert_eq!(access_token_subject(&random), None);
-        let no_newline = format!("aoa{}", b64url(b"rs-idc-user:alice"));
-        assert_eq!(access_token_subject(&no_newline), None);
-        assert_eq!(access_token_subject("aoaAAAAAGxyz"), None);
-        assert_eq!(access_token_subject(""), None);
-        assert_eq!(access_token_subject("not a token"), None);
-    }
-
-    #[test]
-    fn login_hints_are_plain_names() {
-        for good in ["browser-user", "alice@example.com", "A.B_c-9"] {
-            assert!(valid_login_hint(good), "{good}");
-        }
-        for bad in ["", "a b", "a/b", "é", "a\n", &"x".repeat(129)] {
-            assert!(!valid_login_hint(bad), "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn codes_are_single_use_and_expire() {
-        let signin = Signin::default();
-        let code = |expires| Code {
-            client_id: "c".into(),
-            redirect_uri: "http://127.0.0.1:1/".into(),
-            challenge: "x".into(),
-            subject: DEFAULT_USER.into(),
-            expires,
-        };
-        let now = timefmt::now_epoch_secs();
-        let live = signin.new_code(code(now + CODE_TTL_SECS));
-        assert!(signin.take_code(&live).is_some());
-        assert!(signin.take_code(&live).is_none());
-        let old = signin.new_code(code(now - 1));
-        assert!(signin.take_code(&old).is_none());
     }
 }

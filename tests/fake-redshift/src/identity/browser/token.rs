@@ -146,21 +146,3 @@ pub(super) fn handle(state: &State, req: &Request, close: bool) -> Outcome {
         format!("sso-oidc {operation} -> {summary}"),
     )
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pkce_is_the_rfc_7636_example() {
-        // RFC 7636, appendix B.
-        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-        let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
-        assert!(pkce_matches(verifier, challenge));
-        assert!(!pkce_matches(&verifier.replace('d', "e"), challenge));
-        assert!(!pkce_matches(verifier, &challenge.replace('E', "F")));
-        // A verifier that is too short fails even with its own hash.
-        let short = "abc";
-        assert!(!pkce_matches(short, &b64url(&Sha256::digest(short))));
-    }
-}
