@@ -14,8 +14,8 @@
 # ($(DIST_TARGET).$(DIST_GLIBC)). It is the maintained way to pick a glibc
 # version for a Rust build without a container or an old sysroot (maturin
 # uses it for wheels), and zig comes from PyPI (ziglang). Both are
-# installed on first use, pinned, into the project venv: zig with pip,
-# cargo-zigbuild with `cargo install --locked`. tests/package checks with
+# installed on first use, pinned, into the project venv with pip (both
+# are published there as built wheels). tests/package checks with
 # objdump that no symbol newer than GLIBC_$(DIST_GLIBC) is needed.
 #
 # cargo strips linked files (librs_idc.so, rs-idc-token), not archives:
@@ -34,20 +34,16 @@ DIST_GLIBC      := 2.28
 DISTDIR         := target/$(DIST_TARGET)/dist
 ZIG_VERSION     := 0.15.2
 ZIGBUILD_VERSION := 0.24.1
-ZIG_STAMP       := $(VENV)/.ziglang-$(ZIG_VERSION)
-ZIGBUILD_STAMP  := $(VENV)/.cargo-zigbuild-$(ZIGBUILD_VERSION)
+ZIG_STAMP       := $(VENV)/.ziglang-$(ZIG_VERSION)-cargo-zigbuild-$(ZIGBUILD_VERSION)
 
 $(ZIG_STAMP):
 	test -x $(VENV)/bin/python || python3 -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check ziglang==$(ZIG_VERSION)
-	touch $@
-
-$(ZIGBUILD_STAMP):
-	$(CARGO) install --quiet --locked --root $(VENV) cargo-zigbuild --version $(ZIGBUILD_VERSION)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --only-binary :all: \
+	  ziglang==$(ZIG_VERSION) cargo-zigbuild==$(ZIGBUILD_VERSION)
 	touch $@
 
 .PHONY: dist
-dist: $(ZIG_STAMP) $(ZIGBUILD_STAMP)
+dist: $(ZIG_STAMP)
 	CARGO_ZIGBUILD_PYTHON_PATH=$(abspath $(VENV))/bin/python \
 	  $(VENV)/bin/cargo-zigbuild zigbuild --profile dist -p rs-idc --lib --bin rs-idc-token \
 	  --target $(DIST_TARGET).$(DIST_GLIBC)
