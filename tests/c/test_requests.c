@@ -363,9 +363,12 @@ static void freed_requests_leak_no_descriptors(rs_idc_client *client)
     for (int i = 0; i < count; i++) {
         rs_idc_request_free(held[i]);
     }
-    /* The event: the fake has seen every freed request's call. */
+    /* The event: the fake has seen every freed request's call, or their
+     * threads have ended (closing the requests' eventfds), after which no
+     * call can come. */
     double answered_by = now_seconds() + 60.0 * slow_factor();
-    while (fake_requests() - before < count && now_seconds() < answered_by) {
+    while (fake_requests() - before < count && open_fds_of(EVENTFD) > events_before &&
+           now_seconds() < answered_by) {
         pause_seconds(0.02);
     }
     settle_requests(events_before, settle);
