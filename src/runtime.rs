@@ -56,12 +56,7 @@ where
         .0
         .as_ref()
         .ok_or_else(|| Error::internal("the async runtime is gone"))?;
-    let at = deadline.at();
-    let bounded = async move {
-        tokio::time::timeout_at(at.into(), work)
-            .await
-            .unwrap_or_else(|_| Err(timed_out()))
-    };
+    let bounded = bounded(deadline, work);
     let drive = || {
         catch_unwind(AssertUnwindSafe(|| runtime.block_on(bounded)))
             .unwrap_or_else(|_| Err(panicked()))
@@ -79,6 +74,22 @@ where
                 .unwrap_or_else(|_| Err(panicked()))
         }),
     }
+}
+
+/// `work` bounded by `deadline`, then one turn for the tasks it woke.
+///
+/// Nothing runs between calls, so without that turn the connection tasks a
+/// call woke at its end (one going back to the pool, one closing because
+/// the pool is full) would wait for the next call, holding their sockets.
+async fn bounded<T, F>(deadline: &Deadline, work: F) -> Result<T, Error>
+where
+    F: Future<Output = Result<T, Error>>,
+{
+    let outcome = tokio::time::timeout_at(deadline.at().into(), work)
+        .await
+        .unwrap_or_else(|_| Err(timed_out()));
+    tokio::task::yield_now().await;
+    outcome
 }
 
 fn panicked() -> Error {
@@ -145,6 +156,34 @@ mod tests {
                 .collect()
         });
         assert_eq!(results, (0..8).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn the_tasks_a_call_wakes_at_its_end_run_before_it_returns() {
+        // A runtime of the test's own, so that no other test drives it.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let closed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let seen = Arc::clone(&closed);
+        let deadline = &Deadline::after(Duration::from_secs(5));
+        let got = runtime.block_on(bounded(deadline, async move {
+            // Stands for a pooled connection's task, which ends when the
+            // call lets go of the connection.
+            let (connection, released) = tokio::sync::oneshot::channel::<()>();
+            tokio::spawn(async move {
+                let _ = released.await;
+                seen.store(true, std::sync::atomic::Ordering::SeqCst);
+            });
+            drop(connection);
+            Ok("answered")
+        }));
+        assert_eq!(got.unwrap(), "answered");
+        assert!(
+            closed.load(std::sync::atomic::Ordering::SeqCst),
+            "the connection's task ran before the call returned"
+        );
     }
 
     #[test]
