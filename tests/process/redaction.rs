@@ -200,6 +200,23 @@ fn no_secret_in_any_log_line_or_message() {
     note(desktop.get_browser_token());
     rs_idc::browser::set_open_url(None);
     assert!(signing.operations(rs_idc_fake::names::op::REFRESH_TOKEN) >= 1);
+    // The device-code sign-in: the person opens the URL shown, which
+    // approves the code. The codes shown are secrets too.
+    let user_codes: Arc<Mutex<Vec<String>>> = Arc::default();
+    let shown_codes = Arc::clone(&user_codes);
+    rs_idc::device::set_show_device_code(Some(Arc::new(move |url: &str, code: &str| {
+        shown_codes.lock().unwrap().push(code.to_owned());
+        let url = url.to_owned();
+        std::thread::spawn(move || follow(&url));
+        Ok(())
+    })));
+    let mut device_settings = common::settings(&signing, enhanced(), 2, Duration::from_secs(5));
+    device_settings.browser.issuer_url =
+        Some("https://identitycenter.amazonaws.com/ssoins-redact-device".into());
+    device_settings.browser.response_timeout = Duration::from_secs(10);
+    note(Client::new(device_settings).get_device_token());
+    rs_idc::device::set_show_device_code(None);
+    assert!(signing.operations(rs_idc_fake::names::op::DEVICE_CODE) >= 1);
     // Proxies with passwords: through a tunnel and a forwarding proxy, with
     // the right and a wrong password, and in options, good and bad.
     let tls = FakeServer::start_with(FakeOptions {
@@ -277,6 +294,9 @@ fn no_secret_in_any_log_line_or_message() {
             derived.extend([secret, session]);
         }
     }
+    let user_codes = user_codes.lock().unwrap();
+    assert!(!user_codes.is_empty(), "a device code was shown");
+    derived.extend(user_codes.iter().cloned());
     assert!(derived.len() > 20, "the exchanges handed out secrets");
     assert!(lines.iter().any(|l| l.contains("per-user exchange:")));
     assert!(tokens.len() >= 5, "the run issued tokens");
