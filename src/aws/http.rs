@@ -7,6 +7,7 @@
 //! the HTTPS proxy and plain `http://` ones through the HTTP proxy, unless
 //! `no_proxy` names them.
 
+use super::roots;
 use crate::error::Error;
 use crate::fork;
 use crate::places::is_local_host;
@@ -24,7 +25,7 @@ use aws_smithy_runtime_api::client::result::ConnectorError;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_runtime_api::shared::IntoShared;
 use aws_smithy_types::body::SdkBody;
-use std::sync::RwLock;
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Duration;
 
 /// The largest answer read: real answers are a few kilobytes, and a
@@ -59,9 +60,12 @@ pub(crate) fn route(scheme: Option<&str>, host: Option<&str>) -> Route {
 
 /// What every connector of one client is made from.
 struct Plan {
-    tls: TlsContext,
+    /// Extra CA certificates (PEM), checked when the settings were made.
+    ca_bundle: Option<Vec<u8>>,
     https_proxy: Option<ProxyConfig>,
     http_proxy: Option<ProxyConfig>,
+    /// Whether the proxy for plain `http://` calls is itself reached over TLS.
+    http_proxy_over_tls: bool,
 }
 
 impl Plan {
@@ -80,23 +84,74 @@ impl Plan {
         }))
     }
 
-    /// One connector per route, for `settings` (the SDK's time bounds).
-    fn connectors(
-        &self,
+    /// The connectors for `settings` (the SDK's time bounds): the plain
+    /// ones now, the TLS ones when a destination first needs them.
+    fn routes(
+        self: &Arc<Self>,
         settings: &HttpConnectorSettings,
         sleep: Option<SharedAsyncSleep>,
     ) -> Routes {
+        let plain = |proxy: Option<&ProxyConfig>| -> SharedHttpConnector {
+            self.builder(settings, &sleep, proxy)
+                .build_http()
+                .into_shared()
+        };
+        Routes {
+            plain: plain(None),
+            plain_via_proxy: match (&self.http_proxy, self.http_proxy_over_tls) {
+                (Some(proxy), false) => Some(plain(Some(proxy))),
+                _ => None,
+            },
+            tls: OnceLock::new(),
+            plan: Arc::clone(self),
+            settings: settings.clone(),
+            sleep,
+        }
+    }
+
+    fn builder(
+        &self,
+        settings: &HttpConnectorSettings,
+        sleep: &Option<SharedAsyncSleep>,
+        proxy: Option<&ProxyConfig>,
+    ) -> aws_smithy_http_client::ConnectorBuilder {
+        let mut builder = Connector::builder();
+        builder.set_sleep_impl(sleep.clone());
+        builder
+            .connector_settings(settings.clone())
+            .pool_max_idle_per_host(MAX_IDLE_CONNECTIONS)
+            .proxy_config(proxy.cloned().unwrap_or_else(ProxyConfig::disabled))
+    }
+
+    /// The TLS connectors, one per route, trusting the system's roots and
+    /// the extra CA certificates.
+    fn tls_routes(
+        &self,
+        settings: &HttpConnectorSettings,
+        sleep: &Option<SharedAsyncSleep>,
+    ) -> TlsRoutes {
+        let trust = match roots::system_roots() {
+            roots::SystemRoots::Bundle(pem) => {
+                TrustStore::empty().with_pem_certificate(pem.to_vec())
+            }
+            roots::SystemRoots::Native => TrustStore::default(),
+        };
+        let trust = match &self.ca_bundle {
+            Some(pem) => trust.with_pem_certificate(pem.clone()),
+            None => trust,
+        };
+        // Building a TlsContext only keeps the trust store and cannot fail
+        // today; were it to, the default trusts fewer roots, never more.
+        let tls = TlsContext::builder()
+            .with_trust_store(trust)
+            .build()
+            .unwrap_or_default();
         let build = |proxy: Option<&ProxyConfig>| -> SharedHttpConnector {
-            let mut builder = Connector::builder();
-            builder.set_sleep_impl(sleep.clone());
-            builder
-                .connector_settings(settings.clone())
-                .pool_max_idle_per_host(MAX_IDLE_CONNECTIONS)
-                .proxy_config(proxy.cloned().unwrap_or_else(ProxyConfig::disabled))
+            self.builder(settings, sleep, proxy)
                 .tls_provider(tls::Provider::Rustls(
                     tls::rustls_provider::CryptoMode::AwsLc,
                 ))
-                .tls_context(self.tls.clone())
+                .tls_context(tls.clone())
                 .build()
                 .into_shared()
         };
@@ -105,7 +160,7 @@ impl Plan {
             Some(proxy) => build(Some(proxy)),
             None => direct.clone(),
         };
-        Routes {
+        TlsRoutes {
             https: via(&self.https_proxy),
             http: via(&self.http_proxy),
             direct,
@@ -116,11 +171,9 @@ impl Plan {
 /// The HTTP client handed to the SDK.
 ///
 /// The SDK asks it for a connector per set of time bounds. The one for the
-/// client's own bounds is built when the client is made, on the calling
-/// thread, so that the TLS set-up (the system's roots, the crypto library)
-/// is never half-built on another thread when the host calls `fork()`.
+/// client's own bounds is built when the client is made.
 struct RoutingClient {
-    plan: Plan,
+    plan: Arc<Plan>,
     connectors: RwLock<Vec<(ConnectorKey, SharedHttpConnector)>>,
 }
 
@@ -151,7 +204,7 @@ impl HttpClient for RoutingClient {
         }
         // Built outside the lock; a racing thread's equal one is dropped.
         let sleep = components.sleep_impl().or_else(default_async_sleep);
-        let built: SharedHttpConnector = self.plan.connectors(settings, sleep).into_shared();
+        let built: SharedHttpConnector = self.plan.routes(settings, sleep).into_shared();
         let mut connectors = fork::write(&self.connectors);
         if let Some((_, connector)) = connectors.iter().find(|(k, _)| *k == key) {
             return connector.clone();
@@ -164,23 +217,19 @@ impl HttpClient for RoutingClient {
 /// The HTTP client for `settings`, with the connector for its own time
 /// bounds already built.
 pub(crate) fn http_client(settings: &Settings) -> Result<SharedHttpClient, Error> {
-    let mut trust = TrustStore::default();
-    if let Some(pem) = &settings.ca_bundle {
-        trust = trust.with_pem_certificate(pem.clone());
-    }
-    let tls = TlsContext::builder()
-        .with_trust_store(trust)
-        .build()
-        .map_err(|_| Error::invalid("the CA certificates cannot be used"))?;
-    let plan = Plan {
-        tls,
+    let plan = Arc::new(Plan {
+        ca_bundle: settings.ca_bundle.clone(),
         https_proxy: Plan::proxy(&settings.proxy, &settings.no_proxy)?,
         http_proxy: Plan::proxy(&settings.http_proxy, &settings.no_proxy)?,
-    };
+        http_proxy_over_tls: settings.http_proxy.as_deref().is_some_and(|url| {
+            url.get(..8)
+                .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
+        }),
+    });
     let own = HttpConnectorSettings::builder()
         .connect_timeout(settings.connect_timeout)
         .build();
-    let prebuilt: SharedHttpConnector = plan.connectors(&own, default_async_sleep()).into_shared();
+    let prebuilt: SharedHttpConnector = plan.routes(&own, default_async_sleep()).into_shared();
     Ok(RoutingClient {
         plan,
         connectors: RwLock::new(vec![(connector_key(&own), prebuilt)]),
@@ -188,25 +237,74 @@ pub(crate) fn http_client(settings: &Settings) -> Result<SharedHttpClient, Error
     .into_shared())
 }
 
-/// One connector per route, with the answer bound.
-#[derive(Debug)]
+/// The connectors of one set of time bounds.
 struct Routes {
+    /// `http://` destinations reached directly: no TLS to set up.
+    plain: SharedHttpConnector,
+    /// `http://` destinations through a proxy reached without TLS.
+    plain_via_proxy: Option<SharedHttpConnector>,
+    /// The connectors that can speak TLS, built at the first destination
+    /// that needs one (see [`Routes::tls`]).
+    tls: OnceLock<TlsRoutes>,
+    plan: Arc<Plan>,
+    settings: HttpConnectorSettings,
+    sleep: Option<SharedAsyncSleep>,
+}
+
+/// One TLS connector per route.
+#[derive(Debug)]
+struct TlsRoutes {
     direct: SharedHttpConnector,
     https: SharedHttpConnector,
     http: SharedHttpConnector,
 }
 
-impl HttpConnector for Routes {
-    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+impl std::fmt::Debug for Routes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Routes")
+            .field("tls_built", &self.tls.get().is_some())
+            .finish()
+    }
+}
+
+/// Held while TLS connectors are built. It passes the fork gate, so a
+/// `fork()` on another thread waits for the set-up (the system's roots,
+/// the crypto library) to end and never leaves it half-built in a child.
+static BUILDING_TLS: Mutex<()> = Mutex::new(());
+
+impl Routes {
+    fn tls(&self) -> &TlsRoutes {
+        if let Some(built) = self.tls.get() {
+            return built;
+        }
+        let _building = fork::lock(&BUILDING_TLS);
+        self.tls
+            .get_or_init(|| self.plan.tls_routes(&self.settings, &self.sleep))
+    }
+
+    /// The connector for `request`: plain `http://` destinations never
+    /// set up TLS.
+    fn connector(&self, request: &HttpRequest) -> &SharedHttpConnector {
         let destination = url::Url::parse(request.uri()).ok();
         let scheme = destination.as_ref().map(url::Url::scheme);
         let host = destination.as_ref().and_then(url::Url::host_str);
-        let connector = match route(scheme, host) {
-            Route::Direct => &self.direct,
-            Route::HttpsProxy => &self.https,
-            Route::HttpProxy => &self.http,
-        };
-        let answer = connector.call(request);
+        let plain_http = scheme.is_some_and(|s| s.eq_ignore_ascii_case("http"));
+        match route(scheme, host) {
+            Route::Direct if plain_http => &self.plain,
+            Route::Direct => &self.tls().direct,
+            Route::HttpProxy => match &self.plain_via_proxy {
+                Some(plain) => plain,
+                None if self.plan.http_proxy.is_none() => &self.plain,
+                None => &self.tls().http,
+            },
+            Route::HttpsProxy => &self.tls().https,
+        }
+    }
+}
+
+impl HttpConnector for Routes {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let answer = self.connector(&request).call(request);
         HttpConnectorFuture::new(async move {
             let mut response = answer.await?;
             // Only a proxy answers 407; it is a failure to get through, not
@@ -260,5 +358,41 @@ mod tests {
         assert_eq!(route(Some("http"), Some("10.0.0.1")), Route::HttpProxy);
         assert_eq!(route(None, Some("10.0.0.1")), Route::Direct);
         assert_eq!(route(Some("http"), None), Route::Direct);
+    }
+
+    fn routes(https_proxy: Option<&str>, http_proxy: Option<&str>) -> Routes {
+        let proxy = |url: Option<&str>| url.and_then(|url| ProxyConfig::all(url).ok());
+        let plan = Arc::new(Plan {
+            ca_bundle: None,
+            https_proxy: proxy(https_proxy),
+            http_proxy: proxy(http_proxy),
+            http_proxy_over_tls: http_proxy.is_some_and(|url| url.starts_with("https://")),
+        });
+        plan.routes(&HttpConnectorSettings::builder().build(), None)
+    }
+
+    fn request(uri: &str) -> HttpRequest {
+        HttpRequest::get(uri).unwrap()
+    }
+
+    #[test]
+    fn plain_http_destinations_never_set_up_tls() {
+        let direct = routes(None, None);
+        direct.connector(&request("http://127.0.0.1:5439/"));
+        direct.connector(&request("http://redshift.example.com/"));
+        assert!(direct.tls.get().is_none(), "TLS was set up for http://");
+        direct.connector(&request("https://127.0.0.1:5439/"));
+        assert!(direct.tls.get().is_some());
+
+        let through_plain_proxy = routes(None, Some("http://127.0.0.1:3128"));
+        through_plain_proxy.connector(&request("http://redshift.example.com/"));
+        assert!(through_plain_proxy.tls.get().is_none());
+
+        let through_tls_proxy = routes(None, Some("https://127.0.0.1:3128"));
+        through_tls_proxy.connector(&request("http://redshift.example.com/"));
+        assert!(
+            through_tls_proxy.tls.get().is_some(),
+            "the proxy itself needs TLS"
+        );
     }
 }

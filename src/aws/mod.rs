@@ -4,6 +4,7 @@
 mod errors;
 pub(crate) mod http;
 pub(crate) mod propagation;
+mod roots;
 pub(crate) mod signin;
 
 use crate::error::Error;

@@ -361,7 +361,7 @@ pub fn read_ca_file(name: &str, path: &Path) -> Result<Vec<u8>, Error> {
 
 /// Checks that every PEM block is an X.509 certificate the TLS stack
 /// accepts as a trust anchor, and that there is at least one.
-fn check_ca_pem(pem: &[u8]) -> Result<(), String> {
+pub(crate) fn check_ca_pem(pem: &[u8]) -> Result<(), String> {
     let mut certificates = 0;
     for (position, block) in <(SectionKind, Vec<u8>)>::pem_slice_iter(pem).enumerate() {
         let number = position + 1;
