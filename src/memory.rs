@@ -12,21 +12,23 @@ use crate::kept::Store;
 use crate::keyed::token_digest;
 use crate::signin::SIGN_INS;
 use crate::users::{USERS, WEB_TOKEN_FILES};
+use crate::web_token::CHECKED_WEB_TOKENS;
 
 /// Every store of the process.
-fn stores() -> [&'static dyn Store; 6] {
+fn stores() -> [&'static dyn Store; 7] {
     [
         &*TOKENS,
         &*USERS,
         &*WEB_TOKEN_FILES,
+        &*CHECKED_WEB_TOKENS,
         &*DOMAINS,
         &*SIGN_INS,
         &*REGIONAL,
     ]
 }
 
-/// Empties everything the process keeps: tokens, users' sessions and web
-/// tokens, custom-domain mappings, browser sign-ins and regional clients.
+/// Empties everything the process keeps: tokens, users' sessions, web
+/// tokens (read from files or checked), custom-domain mappings, browser sign-ins and regional clients.
 /// What was dropped is wiped.
 pub fn clear_cache() {
     for store in stores() {

@@ -198,9 +198,9 @@ impl Client {
         if self.settings.user.is_none() {
             return Err(no_user_settings());
         }
-        let web_token = WebToken::parse("web_token", web_token, unix_now())?;
+        let web_token = WebToken::checked("web_token", web_token, unix_now())?;
         let call = Call {
-            who: Who::User(Arc::new(web_token)),
+            who: Who::User(web_token),
             deadline: self.deadline(),
         };
         self.answer(api, &ids, &call, read)
