@@ -18,7 +18,8 @@
 //!    `options` turns a driver's string options into `settings`.
 //! 3. `users` (per-user tokens: a user's web token exchanged for their
 //!    credentials, kept per handle and web token, one exchange per user at
-//!    a time), `signin` (a sign-in for people, kept in memory and on disk,
+//!    a time; a web token checked before is recognised by its whole text),
+//!    `signin` (a sign-in for people, kept in memory and on disk,
 //!    renewed with its refresh token), `browser` (the browser sign-in and
 //!    its listener), `device` (the device-code sign-in), `steps`
 //!    (the typed events of both, logged and observed), `domains`

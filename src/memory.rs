@@ -11,8 +11,7 @@ use crate::domains::DOMAINS;
 use crate::kept::Store;
 use crate::keyed::token_digest;
 use crate::signin::SIGN_INS;
-use crate::users::{USERS, WEB_TOKEN_FILES};
-use crate::web_token::CHECKED_WEB_TOKENS;
+use crate::users::{CHECKED_WEB_TOKENS, USERS, WEB_TOKEN_FILES};
 
 /// Every store of the process.
 fn stores() -> [&'static dyn Store; 7] {

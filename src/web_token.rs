@@ -4,15 +4,11 @@
 
 use crate::error::Error;
 use crate::files::read_regular_file;
-use crate::kept::{Due, Keepable, Kept};
 use crate::keyed::{Digest, KeyedHash};
 use crate::status::Status;
 use crate::values::base64url_decode;
 use aws_smithy_json::deserialize::{json_token_iter, Token as Json};
-use std::collections::hash_map::RandomState;
-use std::hash::BuildHasher;
 use std::path::Path;
-use std::sync::{Arc, LazyLock};
 use zeroize::Zeroizing;
 
 /// The longest web token accepted, in bytes.
@@ -118,25 +114,6 @@ impl WebToken {
         })
     }
 
-    /// As [`WebToken::parse`], shared: a web token already checked in this
-    /// process and not yet expired is recognised by comparing its whole
-    /// text (in time that depends on its length only) with the one kept,
-    /// instead of being parsed and hashed again. A different text never
-    /// matches, so it never reaches another user's session.
-    pub(crate) fn checked(name: &str, bytes: &[u8], now: i64) -> Result<Arc<WebToken>, Error> {
-        let text = bytes.trim_ascii();
-        let key = TextKey::of(text);
-        if bytes.len() <= RS_IDC_MAX_WEB_TOKEN_LEN {
-            let known = CHECKED_WEB_TOKENS.fresh(&key, now);
-            if let Some(token) = known.filter(|token| same_text(token.text.as_bytes(), text)) {
-                return Ok(token);
-            }
-        }
-        let token = Arc::new(WebToken::parse(name, bytes, now)?);
-        CHECKED_WEB_TOKENS.keep(key, Arc::clone(&token), Due::until(token.expires_at));
-        Ok(token)
-    }
-
     /// Reads and checks the web token in the file at `path` (the setting
     /// `name`): a regular file of at most [`RS_IDC_MAX_WEB_TOKEN_LEN`]
     /// bytes, opened without blocking.
@@ -159,31 +136,11 @@ impl WebToken {
     pub(crate) fn digest(&self) -> &Digest {
         &self.digest
     }
-}
 
-/// Web tokens checked in this process, until they expire: at most 1024.
-pub(crate) static CHECKED_WEB_TOKENS: LazyLock<Kept<TextKey, Arc<WebToken>>> =
-    LazyLock::new(|| Kept::new("checked web tokens", 16, 64));
-
-impl Keepable for Arc<WebToken> {}
-
-/// Where a checked web token is looked up: its length and a hash of its
-/// last bytes (its signature's, which differ between any two tokens).
-/// Two texts may share one; [`same_text`] tells them apart.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) struct TextKey {
-    len: usize,
-    tail: u64,
-}
-
-impl TextKey {
-    fn of(text: &[u8]) -> TextKey {
-        static TAIL_HASH: LazyLock<RandomState> = LazyLock::new(RandomState::new);
-        let tail = &text[text.len().saturating_sub(32)..];
-        TextKey {
-            len: text.len(),
-            tail: TAIL_HASH.hash_one(tail),
-        }
+    /// Whether this token's text is `text` (without surrounding white
+    /// space), compared in time that depends on the lengths only.
+    pub(crate) fn has_text(&self, text: &[u8]) -> bool {
+        same_text(self.text.as_bytes(), text)
     }
 }
 
@@ -269,7 +226,6 @@ fn claims(payload: &[u8]) -> Result<(Option<String>, i64), &'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clock::unix_now;
 
     fn b64url(bytes: &[u8]) -> String {
         crate::values::base64url_encode(bytes).to_string()
@@ -281,47 +237,6 @@ mod tests {
             b64url(br#"{"alg":"HS256","typ":"JWT"}"#),
             b64url(payload.as_bytes())
         )
-    }
-
-    #[test]
-    fn a_web_token_checked_before_is_recognised_by_its_whole_text() {
-        let now = unix_now();
-        let text = jwt(&format!(r#"{{"sub":"recognised-a","exp":{}}}"#, now + 600));
-        let first = WebToken::checked("web_token", text.as_bytes(), now).unwrap();
-        let again = WebToken::checked("web_token", format!("{text}\n").as_bytes(), now).unwrap();
-        assert!(
-            Arc::ptr_eq(&first, &again),
-            "the same text was checked again"
-        );
-
-        // Same length and same signature, so the same place in the store:
-        // another user all the same.
-        let other = jwt(&format!(r#"{{"sub":"recognised-b","exp":{}}}"#, now + 600));
-        assert!(TextKey::of(other.as_bytes()) == TextKey::of(text.as_bytes()));
-        let second = WebToken::checked("web_token", other.as_bytes(), now).unwrap();
-        assert!(!Arc::ptr_eq(&first, &second));
-        assert!(!second.digest().same_as(first.digest()));
-        assert_eq!(second.secret(), other);
-        // The first, pushed out of its place, is checked again in full.
-        let third = WebToken::checked("web_token", text.as_bytes(), now).unwrap();
-        assert!(third.digest().same_as(first.digest()));
-        assert_eq!(third.secret(), text);
-    }
-
-    #[test]
-    fn a_recognised_web_token_still_expires() {
-        let now = unix_now();
-        let text = jwt(&format!(r#"{{"sub":"recognised-exp","exp":{}}}"#, now + 5));
-        WebToken::checked("web_token", text.as_bytes(), now).unwrap();
-        let err = WebToken::checked("web_token", text.as_bytes(), now + 5)
-            .err()
-            .unwrap();
-        assert_eq!(err.status(), Status::Identity, "{err}");
-        let padded = format!("{text}{}", " ".repeat(RS_IDC_MAX_WEB_TOKEN_LEN));
-        let err = WebToken::checked("web_token", padded.as_bytes(), now)
-            .err()
-            .unwrap();
-        assert_eq!(err.status(), Status::InvalidArgument, "{err}");
     }
 
     #[test]

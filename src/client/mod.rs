@@ -198,7 +198,7 @@ impl Client {
         if self.settings.user.is_none() {
             return Err(no_user_settings());
         }
-        let web_token = WebToken::checked("web_token", web_token, unix_now())?;
+        let web_token = users::checked_web_token("web_token", web_token, unix_now())?;
         let call = Call {
             who: Who::User(web_token),
             deadline: self.deadline(),

@@ -13,8 +13,10 @@
 //!    token;
 //! 3. STS AssumeRole of `access_role_arn` with the identity context.
 
+mod checked;
 mod file;
 
+pub(crate) use checked::{checked_web_token, CHECKED_WEB_TOKENS};
 pub(crate) use file::{web_token_from_file, WEB_TOKEN_FILES};
 
 use crate::aws::{self, propagation};
