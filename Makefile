@@ -202,8 +202,12 @@ clean:
 	rm -rf $(BUILD)
 	$(CARGO) clean
 
-# Benchmark: rs-idc (cached, uncached, cold start) against boto3, all on the
-# local fake endpoint; prints a table and writes it to build/bench.txt.
+# Benchmark: rs-idc (cached, cached per-user, uncached, cold start, library
+# size) against boto3, all on the local fake endpoint; prints a table and
+# the goals, and writes them to build/bench.txt. The per-user figure comes
+# from $(BENCH_USERS_BIN) (bench/users.c, built by mk/bench.mk's rule); the
+# size is of $(DISTDIR)/librs_idc.so, which `make install` installs, when
+# `make dist` has built it (this target never builds it).
 .PHONY: bench
 BENCH_CFLAGS := -std=c11 -O2 -Wall -Wextra -Werror -pedantic
 
@@ -217,5 +221,7 @@ $(VENV)/.boto3:
 	  $$(test -x $(VENV)/bin/aws && echo awscli)
 	touch $@
 
-bench: lib $(BUILD)/bench $(BUILD)/get_token $(VENV)/.boto3
-	$(FAKE) run -- python3 bench/run.py --python $(VENV)/bin/python
+bench: lib $(BUILD)/bench $(BENCH_USERS_BIN) $(BUILD)/get_token $(VENV)/.boto3
+	$(FAKE) run -- python3 bench/run.py --python $(VENV)/bin/python \
+	  --users $(BENCH_USERS_BIN) --dist-lib $(DISTDIR)/librs_idc.so \
+	  --release-lib $(LIBDIR)/librs_idc.so

@@ -4,9 +4,11 @@
  *     bench cached CALLS_1 CALLS_PER_THREAD THREADS...
  *         One warm-up call fills the token cache, then CALLS_1 timed calls
  *         on one thread, then the mean of 10,000 calls with their
- *         rs_idc_free_token() timed as a whole (the best of 5 rounds), then
- *         for each THREADS count that many threads (started together at a
- *         barrier) each time CALLS_PER_THREAD calls.
+ *         rs_idc_free_token() timed as a whole (the best of 5 rounds), the
+ *         same mean for rs_idc_client_get_token() on a handle made by
+ *         rs_idc_client_new() (after its own warm-up call), then for each
+ *         THREADS count that many threads (started together at a barrier)
+ *         each time CALLS_PER_THREAD calls.
  *     bench uncached CALLS
  *         Sets RS_IDC_CACHE=0 before the first call, makes one warm-up call
  *         (builds the client and opens the connection), then CALLS timed
@@ -122,6 +124,40 @@ static double timer_overhead_ns(void)
 /* ---- cached ---------------------------------------------------------- */
 
 static const char *const CACHED_ID = "bench-cached";
+static const char *const CACHED_CLIENT_ID = "bench-cached-client";
+
+enum { MEAN_CALLS = 10000, MEAN_ROUNDS = 5 };
+
+/*
+ * The best of MEAN_ROUNDS means of MEAN_CALLS cached calls with their
+ * rs_idc_free_token(), back to back, each round timed as a whole: through
+ * `client` (rs_idc_client_get_token) or, when it is NULL, the process-wide
+ * client (rs_idc_get_token). In ns per call.
+ */
+static double best_mean_ns(rs_idc_client *client, const char *id)
+{
+    const char *ids[] = {id};
+    double best = 0;
+    for (int round = 0; round < MEAN_ROUNDS; round++) {
+        uint64_t begin = now_ns();
+        for (int i = 0; i < MEAN_CALLS; i++) {
+            char *token = NULL;
+            int status = client != NULL ? rs_idc_client_get_token(client, ids, 1, &token, NULL)
+                                        : rs_idc_get_token(ids, 1, &token, NULL);
+            if (status != RS_IDC_OK) {
+                fprintf(stderr, "bench: a cached call failed: %s: %s\n",
+                        rs_idc_status_str(status), rs_idc_last_error());
+                exit(1);
+            }
+            rs_idc_free_token(token);
+        }
+        double mean = (double)(now_ns() - begin) / MEAN_CALLS;
+        if (round == 0 || mean < best) {
+            best = mean;
+        }
+    }
+    return best;
+}
 
 struct worker {
     pthread_barrier_t *start;
@@ -164,26 +200,30 @@ static int run_cached(long calls1, long per_thread, int nthreads_list, char **th
     free(v);
 
     /* The mean of a cached call with its free, back to back, timed as a whole. */
-    enum { MEAN_CALLS = 10000, MEAN_ROUNDS = 5 };
-    const char *ids[] = {CACHED_ID};
-    double best = 0;
-    for (int round = 0; round < MEAN_ROUNDS; round++) {
-        uint64_t begin = now_ns();
-        for (int i = 0; i < MEAN_CALLS; i++) {
-            char *token = NULL;
-            if (rs_idc_get_token(ids, 1, &token, NULL) != RS_IDC_OK) {
-                fprintf(stderr, "bench: a cached call failed: %s\n", rs_idc_last_error());
-                exit(1);
-            }
-            rs_idc_free_token(token);
-        }
-        double mean = (double)(now_ns() - begin) / MEAN_CALLS;
-        if (round == 0 || mean < best) {
-            best = mean;
-        }
-    }
     printf("cached_mean calls=%d rounds=%d best_mean_us=%.3f\n", MEAN_CALLS, MEAN_ROUNDS,
-           best / 1e3);
+           best_mean_ns(NULL, CACHED_ID) / 1e3);
+
+    /* The same through a handle, after its warm-up call (a miss: another cluster). */
+    rs_idc_client *client = NULL;
+    if (rs_idc_client_new(NULL, 0, &client) != RS_IDC_OK) {
+        fprintf(stderr, "bench: rs_idc_client_new: %s\n", rs_idc_last_error());
+        exit(1);
+    }
+    const char *client_ids[] = {CACHED_CLIENT_ID};
+    char *token = NULL;
+    uint64_t begin_client = now_ns();
+    int status = rs_idc_client_get_token(client, client_ids, 1, &token, NULL);
+    uint64_t first_client_ns = now_ns() - begin_client;
+    if (status != RS_IDC_OK) {
+        fprintf(stderr, "bench: rs_idc_client_get_token: %s: %s\n", rs_idc_status_str(status),
+                rs_idc_last_error());
+        exit(1);
+    }
+    rs_idc_free_token(token);
+    printf("cached_client_mean calls=%d rounds=%d best_mean_us=%.3f first_call_ms=%.3f\n",
+           MEAN_CALLS, MEAN_ROUNDS, best_mean_ns(client, CACHED_CLIENT_ID) / 1e3,
+           (double)first_client_ns / 1e6);
+    rs_idc_client_free(client);
 
     /* N threads, each timing its own calls. */
     for (int k = 0; k < nthreads_list; k++) {

@@ -13,7 +13,11 @@ Usage (inside `rs-idc-fake run`, with the venv's python that has boto3):
   a driver does per connection (NEW_CLIENT_CALLS calls, each timed whole).
 * cold start: `build/bench spawn RUNS python3 -c SNIPPET`, the same
   fork+exec harness that times rs-idc's cold start; the snippet imports
-  boto3, makes a client and gets one token.
+  boto3, makes a client and gets one token. Once on the fake's plain http
+  endpoint, once on its TLS endpoint (RS_IDC_FAKE_TLS_URL, trusting the
+  fake's CA file), as rs-idc's two cold starts.
+* size: the bytes on disk of the installed boto3 and botocore packages
+  (their folders, everything in them).
 
 Output: one line per figure, `name key=value ...`, read by bench/run.py.
 Tokens are never printed, only their lengths. Exits non-zero if a call fails.
@@ -36,6 +40,14 @@ COLD_SNIPPET = (
     "t = c.get_identity_center_auth_token(ClusterIds=['bench-boto3-cold'])['Token']\n"
     "print(len(t))\n"
 )
+# The same over TLS, trusting the fake's CA.
+COLD_TLS_SNIPPET = (
+    "import os, boto3\n"
+    "c = boto3.client('redshift', endpoint_url=os.environ['RS_IDC_FAKE_TLS_URL'],"
+    " region_name='us-east-1', verify=os.environ['RS_IDC_FAKE_CA_FILE'])\n"
+    "t = c.get_identity_center_auth_token(ClusterIds=['bench-boto3-cold-tls'])['Token']\n"
+    "print(len(t))\n"
+)
 
 
 def median(values):
@@ -48,6 +60,17 @@ def p99(values):
     v = sorted(values)
     rank = -(-99 * len(v) // 100)  # ceil(0.99 n), nearest rank
     return v[max(rank, 1) - 1]
+
+
+def tree_bytes(top):
+    """Bytes of the regular files under `top`."""
+    total = 0
+    for folder, _, files in os.walk(top):
+        for name in files:
+            path = os.path.join(folder, name)
+            if os.path.isfile(path) and not os.path.islink(path):
+                total += os.path.getsize(path)
+    return total
 
 
 def new_client(boto3, url):
@@ -71,7 +94,8 @@ def main():
     args = parser.parse_args()
 
     url = os.environ["RS_IDC_FAKE_URL"]
-    if not url.startswith("http://127.0.0.1:"):
+    tls_url = os.environ["RS_IDC_FAKE_TLS_URL"]
+    if not url.startswith("http://127.0.0.1:") or not tls_url.startswith("https://127.0.0.1:"):
         raise SystemExit("boto3_peer: refusing a non-loopback endpoint")
 
     t0 = time.perf_counter_ns()
@@ -99,8 +123,8 @@ def main():
     wall = (time.perf_counter_ns() - wall0) / 1e9
     cpu = time.process_time() - cpu0
     print(f"boto3_uncached calls={args.calls} median_ms={median(samples) / 1e6:.4f}"
-          f" p99_ms={p99(samples) / 1e6:.4f} cpu_ms_per_call={cpu * 1e3 / args.calls:.4f}"
-          f" calls_per_s={args.calls / wall:.0f}")
+          f" p99_ms={p99(samples) / 1e6:.4f} mean_ms={wall * 1e3 / args.calls:.4f}"
+          f" cpu_ms_per_call={cpu * 1e3 / args.calls:.4f} calls_per_s={args.calls / wall:.0f}")
 
     # A new client for every call, as drivers do per connection.
     samples = []
@@ -115,13 +139,17 @@ def main():
           f" p99_ms={p99(samples) / 1e6:.4f} cpu_ms_per_call={cpu * 1e3 / n:.4f}")
 
     # Cold start, in the same fork+exec harness as rs-idc's.
-    out = subprocess.run(
-        [args.spawn, "spawn", str(args.cold_runs), sys.executable, "-c", COLD_SNIPPET],
-        stdout=subprocess.PIPE, text=True, check=True,
-    ).stdout
-    for line in out.splitlines():
-        if line.startswith("spawn "):
-            print("boto3_cold " + line[len("spawn "):])
+    for name, snippet in (("boto3_cold", COLD_SNIPPET), ("boto3_cold_tls", COLD_TLS_SNIPPET)):
+        out = subprocess.run(
+            [args.spawn, "spawn", str(args.cold_runs), sys.executable, "-c", snippet],
+            stdout=subprocess.PIPE, text=True, check=True,
+        ).stdout
+        for line in out.splitlines():
+            if line.startswith("spawn "):
+                print(f"{name} " + line[len("spawn "):])
+
+    print(f"boto3_size boto3_bytes={tree_bytes(os.path.dirname(boto3.__file__))}"
+          f" botocore_bytes={tree_bytes(os.path.dirname(botocore.__file__))}")
     return 0
 
 
