@@ -13,6 +13,7 @@ use crate::settings::Settings;
 use crate::status::Status;
 use crate::token::{Answer, Api};
 use aws_config::retry::RetryConfig;
+use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, FrameworkMetadata, Region, SdkConfig};
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
@@ -152,6 +153,10 @@ pub(crate) async fn connect(settings: &Settings, http: SharedHttpClient) -> Resu
         .build();
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .timeout_config(timeouts)
+        // Every call is bounded as a whole by its deadline (and the
+        // operation timeout), and answers are a few kilobytes: watching
+        // their throughput would only add a timer to every call.
+        .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
         .http_client(http);
     // The user agent names the library: lib/rs-idc/VERSION.
     if let Ok(library) = FrameworkMetadata::new("rs-idc", Some(env!("CARGO_PKG_VERSION"))) {
