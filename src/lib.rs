@@ -36,7 +36,8 @@
 //!    the token), `web_token` (a user's JWT, checked and wiped),
 //!    `settings`, `hosts`, `ids`, `arns`, `values` (plain values: time
 //!    bounds, switches, numbers, regions, base64url), `places` (URLs,
-//!    endpoints, local hosts), `files` (files named by settings), and
+//!    endpoints, local hosts), `files` (files named by settings),
+//!    `certificates` (CA certificates in PEM, checked as trust anchors), and
 //!    `keyed` (the digests that bind keys to credentials); `error` and
 //!    `status`.
 //!
@@ -52,6 +53,7 @@ pub mod arns;
 mod aws;
 pub mod browser;
 mod cache;
+mod certificates;
 mod client;
 mod clock;
 pub mod device;

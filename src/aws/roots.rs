@@ -6,7 +6,7 @@
 //! a generic loader does) costs a cold start hundreds of system calls and
 //! decodes every root twice.
 
-use crate::settings::check_ca_pem;
+use crate::certificates::check_ca_pem;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 

@@ -5,12 +5,11 @@
 //! (environment, profile, config and credentials files, SSO, web identity,
 //! container and instance credentials).
 
+use crate::certificates::check_ca_pem;
 use crate::error::Error;
 use crate::files::read_regular_file;
 use crate::places::parse_url;
 use crate::values::{parse_millis, parse_switch};
-use rustls_pki_types::pem::{PemObject, SectionKind};
-use rustls_pki_types::CertificateDer;
 use std::ffi::OsString;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -357,31 +356,6 @@ pub fn read_ca_file(name: &str, path: &Path) -> Result<Vec<u8>, Error> {
         .map_err(|why| Error::invalid(format!("{name}: {} {why}", path.display())))?;
     // CA certificates are public: the caller keeps them as plain bytes.
     Ok(pem.to_vec())
-}
-
-/// Checks that every PEM block is an X.509 certificate the TLS stack
-/// accepts as a trust anchor, and that there is at least one.
-pub(crate) fn check_ca_pem(pem: &[u8]) -> Result<(), String> {
-    let mut certificates = 0;
-    for (position, block) in <(SectionKind, Vec<u8>)>::pem_slice_iter(pem).enumerate() {
-        let number = position + 1;
-        let (kind, der) = block.map_err(|_| format!("is not valid PEM (block {number})"))?;
-        if kind != SectionKind::Certificate {
-            return Err(format!(
-                "holds a PEM block that is not a CERTIFICATE (block {number}: {kind:?})"
-            ));
-        }
-        rustls::RootCertStore::empty()
-            .add(CertificateDer::from(der))
-            .map_err(|e| {
-                format!("holds a certificate that cannot be parsed (block {number}: {e})")
-            })?;
-        certificates += 1;
-    }
-    if certificates == 0 {
-        return Err("holds no PEM certificate".into());
-    }
-    Ok(())
 }
 
 #[cfg(test)]
