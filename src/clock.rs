@@ -34,27 +34,66 @@ fn coarse_clock(clock: libc::clockid_t) -> Option<(i64, i64)> {
 /// When a call must have its answer: set at the call's entry from its
 /// time bound, and spent by every step (credentials, look-ups, exchanges,
 /// the token call) rather than renewed by any of them.
+///
+/// It is kept on the coarse monotonic clock, which a call that the cache
+/// answers reads in a few nanoseconds (the fine clock costs it several
+/// times that), one tick of that clock added so that it never passes
+/// before its bound.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Deadline {
-    at: Instant,
+    /// Nanoseconds on the monotonic clock.
+    at_ns: u64,
     bound: Duration,
+}
+
+/// Nanoseconds on the monotonic clock, coarse (the last tick) or fine.
+fn monotonic_ns(clock: libc::clockid_t) -> u64 {
+    coarse_clock(clock)
+        .map(|(secs, nanos)| {
+            (secs as u64)
+                .saturating_mul(1_000_000_000)
+                .saturating_add(nanos as u64)
+        })
+        .unwrap_or(0)
+}
+
+/// One tick of the coarse monotonic clock: how far it may lag.
+fn coarse_tick_ns() -> u64 {
+    static TICK_NS: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *TICK_NS.get_or_init(|| {
+        let mut res = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: a valid clock id and a writable timespec.
+        match unsafe { libc::clock_getres(libc::CLOCK_MONOTONIC_COARSE, &mut res) } {
+            0 => (res.tv_sec as u64).saturating_mul(1_000_000_000) + res.tv_nsec as u64,
+            _ => 10_000_000,
+        }
+    })
 }
 
 impl Deadline {
     /// The deadline of a call that starts now with the time bound `bound`.
     pub(crate) fn after(bound: Duration) -> Deadline {
-        let now = Instant::now();
+        let bound_ns = u64::try_from(bound.as_nanos()).unwrap_or(u64::MAX);
         Deadline {
-            at: now
-                .checked_add(bound)
-                .unwrap_or(now + Duration::from_secs(86_400)),
+            at_ns: monotonic_ns(libc::CLOCK_MONOTONIC_COARSE)
+                .saturating_add(coarse_tick_ns())
+                .saturating_add(bound_ns),
             bound,
         }
     }
 
     /// The instant it passes.
     pub(crate) fn at(&self) -> Instant {
-        self.at
+        let now = Instant::now();
+        let left = self
+            .at_ns
+            .saturating_sub(monotonic_ns(libc::CLOCK_MONOTONIC));
+        // A bound too far to be an instant waits a day, as good as forever.
+        now.checked_add(Duration::from_nanos(left))
+            .unwrap_or_else(|| now + Duration::from_secs(86_400))
     }
 
     /// The time bound the call was given: a call that shares another's
@@ -65,7 +104,10 @@ impl Deadline {
 
     /// The time left; zero once it passed.
     pub(crate) fn left(&self) -> Duration {
-        self.at.saturating_duration_since(Instant::now())
+        Duration::from_nanos(
+            self.at_ns
+                .saturating_sub(monotonic_ns(libc::CLOCK_MONOTONIC)),
+        )
     }
 
     /// Whether it passed.
@@ -93,13 +135,21 @@ mod tests {
 
     #[test]
     fn a_deadline_keeps_its_bound_and_runs_out() {
+        let started = Instant::now();
         let deadline = Deadline::after(Duration::from_millis(20));
         assert_eq!(deadline.bound(), Duration::from_millis(20));
-        assert!(deadline.left() <= Duration::from_millis(20));
+        assert!(
+            deadline.left() <= Duration::from_millis(20) + Duration::from_nanos(coarse_tick_ns())
+        );
         while !deadline.passed() {
             std::thread::sleep(Duration::from_millis(5));
         }
         assert_eq!(deadline.left(), Duration::ZERO);
+        assert!(
+            started.elapsed() >= Duration::from_millis(20),
+            "passed before its bound"
+        );
+        assert!(deadline.at() <= Instant::now());
         let forever = Deadline::after(Duration::MAX);
         assert!(!forever.passed());
     }

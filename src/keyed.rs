@@ -23,6 +23,13 @@ impl Drop for Digest {
 }
 
 impl Digest {
+    /// Its first eight bytes: a digest is uniform, so they place it in a
+    /// hash table as well as all of it does.
+    pub(crate) fn first_word(&self) -> u64 {
+        let [a, b, c, d, e, f, g, h, ..] = self.0;
+        u64::from_le_bytes([a, b, c, d, e, f, g, h])
+    }
+
     /// Whether two digests are equal, compared in constant time (for a
     /// digest of something a caller handed in).
     pub(crate) fn same_as(&self, other: &Digest) -> bool {

@@ -17,12 +17,12 @@ mod read_through;
 pub(crate) use read_through::{cached, listen, CachePolicy, Fetch};
 
 use crate::ids::IdSet;
-use crate::kept::{Cached, Due, Forgotten, Keepable, Kept};
+use crate::kept::{Cached, Due, Forgotten, Keepable, Kept, KeyHasher};
 use crate::keyed::{token_digest, Digest};
 use crate::snapshot::Snapshot;
 use crate::token::{Api, Token};
 use std::borrow::Borrow;
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::{Hash, Hasher};
 use std::sync::LazyLock;
 use std::time::Duration;
 
@@ -122,9 +122,11 @@ impl<'a> Borrow<dyn KeyParts + 'a> for Key {
 
 impl Hash for dyn KeyParts + '_ {
     fn hash<H: Hasher>(&self, state: &mut H) {
+        // The scope is a keyed digest, uniform already: its first word
+        // places a key as well as all of it (equality compares all of it).
         let parts = self.parts();
-        parts.scope.hash(state);
-        parts.ids.hash(state);
+        state.write_u64(parts.scope.first_word());
+        state.write(parts.ids.as_bytes());
     }
 }
 
@@ -150,33 +152,6 @@ impl PartialEq for Key {
 }
 
 impl Eq for Key {}
-
-/// A quick hash for keys: the scope is already a keyed digest (uniform),
-/// so its first word seeds a multiply-rotate mix of the identifiers.
-#[derive(Default, Clone, Copy)]
-pub(crate) struct KeyHasher(u64);
-
-impl Hasher for KeyHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0x517c_c1b7_2722_0a95;
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(K);
-        }
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-impl BuildHasher for KeyHasher {
-    type Hasher = KeyHasher;
-    fn build_hasher(&self) -> KeyHasher {
-        *self
-    }
-}
 
 /// When a token of this lifetime is refreshed: `margin` before its expiry
 /// (by default the smaller of five minutes and half its lifetime), and

@@ -85,10 +85,9 @@ fn remember_failure(message: &str) {
 /// `text` must be non-NULL and readable up to its NUL or `limit` bytes,
 /// whichever comes first.
 unsafe fn bounded_bytes<'a>(text: *const c_char, limit: usize) -> &'a [u8] {
-    let mut len = 0;
-    while len < limit && *text.add(len) != 0 {
-        len += 1;
-    }
+    // The C library's vectorised scan with the same bound: a 1 KB web
+    // token costs it tens of nanoseconds, a byte-by-byte loop hundreds.
+    let len = libc::strnlen(text, limit);
     std::slice::from_raw_parts(text.cast::<u8>(), len)
 }
 

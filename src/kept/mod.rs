@@ -25,7 +25,7 @@ use arc_swap::ArcSwap;
 use std::borrow::Borrow;
 use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hash};
+use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -395,6 +395,49 @@ where
             });
         }
         found
+    }
+}
+
+/// A quick hash for keys that lead with a uniform word (a keyed digest's
+/// first word, see [`Digest::first_word`]): a multiply-rotate mix, a few
+/// nanoseconds where the default hash takes tens. Equality still compares
+/// whole keys; at worst a shard's small map grows slower to search.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let words = bytes.chunks_exact(8);
+        let mut last = [0u8; 8];
+        last[..words.remainder().len()].copy_from_slice(words.remainder());
+        // The length goes into the last word, so "a" and "a\0" differ.
+        last[7] ^= bytes.len() as u8;
+        for word in words {
+            self.mix(u64::from_le_bytes(word.try_into().unwrap_or([0; 8])));
+        }
+        self.mix(u64::from_le_bytes(last));
+    }
+
+    fn write_u64(&mut self, word: u64) {
+        self.mix(word);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+impl KeyHasher {
+    fn mix(&mut self, word: u64) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(K);
+    }
+}
+
+impl BuildHasher for KeyHasher {
+    type Hasher = KeyHasher;
+    fn build_hasher(&self) -> KeyHasher {
+        *self
     }
 }
 

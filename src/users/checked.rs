@@ -6,34 +6,38 @@
 //! session. A miss (or a new token) is checked in full.
 
 use crate::error::Error;
-use crate::kept::{Due, Keepable, Kept};
+use crate::kept::{Due, Keepable, Kept, KeyHasher};
+use crate::keyed::random_bytes;
 use crate::web_token::{WebToken, RS_IDC_MAX_WEB_TOKEN_LEN};
-use std::collections::hash_map::RandomState;
-use std::hash::BuildHasher;
 use std::sync::{Arc, LazyLock};
 
 /// Web tokens checked in this process, until they expire: at most 1024.
-pub(crate) static CHECKED_WEB_TOKENS: LazyLock<Kept<TextKey, Arc<WebToken>>> =
+pub(crate) static CHECKED_WEB_TOKENS: LazyLock<Kept<TextKey, Arc<WebToken>, KeyHasher>> =
     LazyLock::new(|| Kept::new("checked web tokens", 16, 64));
 
 impl Keepable for Arc<WebToken> {}
 
-/// Where a checked web token is looked up: its length and a hash of its
-/// last bytes (its signature's, which differ between any two tokens).
-/// Two texts may share one; [`WebToken::has_text`] tells them apart.
+/// Where a checked web token is looked up: its length and its last eight
+/// bytes (its signature's, which differ between any two tokens), mixed
+/// with a number drawn once per process so that the key holds none of the
+/// token. Two texts may share one; [`WebToken::has_text`] tells them
+/// apart.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct TextKey {
-    len: usize,
     tail: u64,
+    len: usize,
 }
 
 impl TextKey {
     fn of(text: &[u8]) -> TextKey {
-        static TAIL_HASH: LazyLock<RandomState> = LazyLock::new(RandomState::new);
-        let tail = &text[text.len().saturating_sub(32)..];
+        static SEED: LazyLock<u64> =
+            LazyLock::new(|| random_bytes::<8>().map_or(0, |bytes| u64::from_le_bytes(*bytes)));
+        let mut last = [0u8; 8];
+        let tail = &text[text.len().saturating_sub(8)..];
+        last[..tail.len()].copy_from_slice(tail);
         TextKey {
+            tail: u64::from_le_bytes(last) ^ *SEED,
             len: text.len(),
-            tail: TAIL_HASH.hash_one(tail),
         }
     }
 }

@@ -22,7 +22,7 @@ pub(crate) use file::{web_token_from_file, WEB_TOKEN_FILES};
 use crate::aws::{self, propagation};
 use crate::clock::{monotonic_ms, unix_now, Deadline};
 use crate::error::Error;
-use crate::kept::{Due, HandleId, Keepable, Kept};
+use crate::kept::{Due, HandleId, Keepable, Kept, KeyHasher};
 use crate::keyed::Digest;
 use crate::runtime;
 use crate::settings::UserSettings;
@@ -30,12 +30,13 @@ use crate::snapshot::{Keep, Snapshot};
 use crate::status::Status;
 use crate::steps::{self, Step};
 use crate::web_token::WebToken;
+use std::hash::{Hash, Hasher};
 use std::sync::{Arc, LazyLock};
 use std::time::{Duration, SystemTime};
 use zeroize::Zeroizing;
 
 /// Users' sessions, by handle and web token: at most 4096 in the process.
-pub(crate) static USERS: LazyLock<Kept<UserKey, Arc<UserSession>>> =
+pub(crate) static USERS: LazyLock<Kept<UserKey, Arc<UserSession>, KeyHasher>> =
     LazyLock::new(|| Kept::new("user sessions", 16, 256));
 
 /// Application-role credentials are used again while this much of their
@@ -44,10 +45,18 @@ const BOOTSTRAP_MARGIN: Duration = Duration::from_secs(60);
 
 /// A user's session: whose handle, and which web token (by its keyed
 /// digest).
-#[derive(Clone, PartialEq, Eq, Hash)]
+#[derive(Clone, PartialEq, Eq)]
 pub(crate) struct UserKey {
     handle: HandleId,
     web_token: Digest,
+}
+
+impl Hash for UserKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        // The digest first, a uniform word (see KeyHasher).
+        state.write_u64(self.web_token.first_word());
+        self.handle.hash(state);
+    }
 }
 
 impl UserKey {
