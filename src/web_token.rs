@@ -224,14 +224,16 @@ fn claims(payload: &[u8]) -> Result<(Option<String>, i64), &'static str> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn b64url(bytes: &[u8]) -> String {
         crate::values::base64url_encode(bytes).to_string()
     }
 
-    fn jwt(payload: &str) -> String {
+    /// A JWT with this payload and a fixed signature, for tests here and
+    /// in the modules that use web tokens.
+    pub(crate) fn jwt(payload: &str) -> String {
         format!(
             "{}.{}.c2lnbmF0dXJl",
             b64url(br#"{"alg":"HS256","typ":"JWT"}"#),

@@ -68,15 +68,7 @@ mod tests {
     use super::*;
     use crate::clock::unix_now;
     use crate::status::Status;
-
-    fn jwt(payload: &str) -> String {
-        let b64url = |bytes: &[u8]| crate::values::base64url_encode(bytes).to_string();
-        format!(
-            "{}.{}.c2lnbmF0dXJl",
-            b64url(br#"{"alg":"HS256","typ":"JWT"}"#),
-            b64url(payload.as_bytes())
-        )
-    }
+    use crate::web_token::tests::jwt;
 
     #[test]
     fn a_web_token_checked_before_is_recognised_by_its_whole_text() {
