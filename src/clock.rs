@@ -85,15 +85,19 @@ impl Deadline {
         }
     }
 
-    /// The instant it passes.
+    /// The instant it passes: the same instant however often it is asked
+    /// (in the past once it passed).
     pub(crate) fn at(&self) -> Instant {
         let now = Instant::now();
-        let left = self
-            .at_ns
-            .saturating_sub(monotonic_ns(libc::CLOCK_MONOTONIC));
-        // A bound too far to be an instant waits a day, as good as forever.
-        now.checked_add(Duration::from_nanos(left))
-            .unwrap_or_else(|| now + Duration::from_secs(86_400))
+        let fine_now = monotonic_ns(libc::CLOCK_MONOTONIC);
+        if self.at_ns >= fine_now {
+            // A bound too far to be an instant waits a day, as good as forever.
+            now.checked_add(Duration::from_nanos(self.at_ns - fine_now))
+                .unwrap_or_else(|| now + Duration::from_secs(86_400))
+        } else {
+            now.checked_sub(Duration::from_nanos(fine_now - self.at_ns))
+                .unwrap_or(now)
+        }
     }
 
     /// The time bound the call was given: a call that shares another's
@@ -149,7 +153,11 @@ mod tests {
             started.elapsed() >= Duration::from_millis(20),
             "passed before its bound"
         );
-        assert!(deadline.at() <= Instant::now());
+        let passed_at = deadline.at();
+        assert!(
+            passed_at < Instant::now(),
+            "a passed deadline is in the past"
+        );
         let forever = Deadline::after(Duration::MAX);
         assert!(!forever.passed());
     }
