@@ -7,6 +7,7 @@
 //! decodes every root twice.
 
 use crate::certificates::check_ca_pem;
+use crate::files::read_regular_file;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
@@ -78,12 +79,10 @@ fn bundle_path() -> Option<PathBuf> {
 /// certificate the TLS stack accepts; the SDK would stop at the first that
 /// is not, so such a bundle is left to its tolerant loader.
 fn usable_bundle(path: &Path) -> Option<Arc<[u8]>> {
-    use std::io::Read;
-    let file = std::fs::File::open(path).ok()?;
-    let mut pem = Vec::new();
-    file.take(MAX_BUNDLE_BYTES).read_to_end(&mut pem).ok()?;
+    // Read as CA files are: a regular file, opened without blocking, bounded.
+    let pem = read_regular_file("the system's root bundle", path, MAX_BUNDLE_BYTES).ok()?;
     match check_ca_pem(&pem) {
-        Ok(()) => Some(pem.into()),
+        Ok(()) => Some(pem.as_slice().into()),
         Err(why) => {
             tracing::debug!(
                 "the system's root bundle {} {why}; the roots are loaded one by one",
