@@ -22,7 +22,9 @@ use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicI32, AtomicPtr, AtomicU32, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, Once, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{
+    Arc, Condvar, Mutex, MutexGuard, Once, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard,
+};
 
 const STRIPES: usize = 32;
 
@@ -217,6 +219,17 @@ pub(crate) fn write<T>(lock: &RwLock<T>) -> Gated<RwLockWriteGuard<'_, T>> {
     let pass = Pass::new();
     let guard = lock.write().unwrap_or_else(|p| p.into_inner());
     Gated { guard, _pass: pass }
+}
+
+/// The value of `cell`, made by `make` at the first use. The making passes
+/// the gate, so a `fork()` on another thread waits for it to end and never
+/// leaves `cell` half made (and every later use waiting) in a child.
+pub(crate) fn once<T>(cell: &OnceLock<T>, make: impl FnOnce() -> T) -> &T {
+    if let Some(made) = cell.get() {
+        return made;
+    }
+    let _pass = Pass::new();
+    cell.get_or_init(make)
 }
 
 /// Takes `lock`, through the gate.

@@ -25,7 +25,7 @@ use aws_smithy_runtime_api::client::result::ConnectorError;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_runtime_api::shared::IntoShared;
 use aws_smithy_types::body::SdkBody;
-use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::Duration;
 
 /// The largest answer read: real answers are a few kilobytes, and a
@@ -132,7 +132,7 @@ impl Plan {
     ) -> TlsRoutes {
         let trust = match roots::system_roots() {
             roots::SystemRoots::Bundle(pem) => {
-                TrustStore::empty().with_pem_certificate(pem.to_vec())
+                TrustStore::empty().with_pem_certificate(Vec::clone(&pem))
             }
             roots::SystemRoots::Native => TrustStore::default(),
         };
@@ -146,23 +146,25 @@ impl Plan {
             .with_trust_store(trust)
             .build()
             .unwrap_or_default();
-        let build = |proxy: Option<&ProxyConfig>| -> SharedHttpConnector {
+        // Each connector keeps its own copy of the roots (about 200 KiB):
+        // only the proxies' take a copy, the direct one takes the original.
+        let build = |proxy: Option<&ProxyConfig>, tls: TlsContext| -> SharedHttpConnector {
             self.builder(settings, sleep, proxy)
                 .tls_provider(tls::Provider::Rustls(
                     tls::rustls_provider::CryptoMode::AwsLc,
                 ))
-                .tls_context(tls.clone())
+                .tls_context(tls)
                 .build()
                 .into_shared()
         };
-        let direct = build(None);
-        let via = |proxy: &Option<ProxyConfig>| match proxy {
-            Some(proxy) => build(Some(proxy)),
-            None => direct.clone(),
+        let proxied = |proxy: &Option<ProxyConfig>| {
+            proxy.as_ref().map(|proxy| build(Some(proxy), tls.clone()))
         };
+        let (https, http) = (proxied(&self.https_proxy), proxied(&self.http_proxy));
+        let direct = build(None, tls);
         TlsRoutes {
-            https: via(&self.https_proxy),
-            http: via(&self.http_proxy),
+            https: https.unwrap_or_else(|| direct.clone()),
+            http: http.unwrap_or_else(|| direct.clone()),
             direct,
         }
     }
@@ -267,19 +269,14 @@ impl std::fmt::Debug for Routes {
     }
 }
 
-/// Held while TLS connectors are built. It passes the fork gate, so a
-/// `fork()` on another thread waits for the set-up (the system's roots,
-/// the crypto library) to end and never leaves it half-built in a child.
-static BUILDING_TLS: Mutex<()> = Mutex::new(());
-
 impl Routes {
+    /// The TLS connectors, built at the first use through the fork gate:
+    /// a `fork()` on another thread waits for the set-up (the system's
+    /// roots, the crypto library) to end.
     fn tls(&self) -> &TlsRoutes {
-        if let Some(built) = self.tls.get() {
-            return built;
-        }
-        let _building = fork::lock(&BUILDING_TLS);
-        self.tls
-            .get_or_init(|| self.plan.tls_routes(&self.settings, &self.sleep))
+        fork::once(&self.tls, || {
+            self.plan.tls_routes(&self.settings, &self.sleep)
+        })
     }
 
     /// The connector for `request`: plain `http://` destinations never

@@ -8,6 +8,7 @@ mod roots;
 pub(crate) mod signin;
 
 use crate::error::Error;
+use crate::fork;
 use crate::keyed::KeyedHash;
 use crate::settings::Settings;
 use crate::status::Status;
@@ -22,7 +23,7 @@ use aws_sdk_redshift::operation::RequestId;
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use aws_types::service_config::ServiceConfigKey;
 use errors::{describe, map_sdk_error};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 use zeroize::Zeroizing;
 
@@ -30,13 +31,13 @@ use zeroize::Zeroizing;
 const CLUSTER_OPERATION: &str = "GetIdentityCenterAuthToken";
 const SERVERLESS_OPERATION: &str = "RedshiftServerless.GetIdentityCenterAuthToken";
 
-/// The SDK clients of one [`crate::Client`] in one process.
+/// The SDK configuration of one [`crate::Client`] in one process, and
+/// the SDK clients made from it.
 pub(crate) struct Service {
-    redshift: aws_sdk_redshift::Client,
-    serverless: aws_sdk_redshiftserverless::Client,
-    /// AWS STS and SSO-OIDC, for per-user tokens.
-    sts: aws_sdk_sts::Client,
-    oidc: aws_sdk_ssooidc::Client,
+    config: SdkConfig,
+    /// The clients, each made at its first use: most processes call one
+    /// API, and making a client costs a cold start more than its call.
+    clients: Clients,
     credentials: Option<SharedCredentialsProvider>,
     cluster_endpoint: Option<String>,
     serverless_endpoint: Option<String>,
@@ -45,7 +46,46 @@ pub(crate) struct Service {
     region: String,
 }
 
+/// SDK clients of one configuration, each made at its first use.
+#[derive(Default)]
+struct Clients {
+    redshift: OnceLock<aws_sdk_redshift::Client>,
+    serverless: OnceLock<aws_sdk_redshiftserverless::Client>,
+    sts: OnceLock<aws_sdk_sts::Client>,
+    oidc: OnceLock<aws_sdk_ssooidc::Client>,
+}
+
+impl Clients {
+    fn redshift(&self, config: &SdkConfig) -> &aws_sdk_redshift::Client {
+        fork::once(&self.redshift, || aws_sdk_redshift::Client::new(config))
+    }
+
+    fn serverless(&self, config: &SdkConfig) -> &aws_sdk_redshiftserverless::Client {
+        fork::once(&self.serverless, || {
+            aws_sdk_redshiftserverless::Client::new(config)
+        })
+    }
+
+    fn sts(&self, config: &SdkConfig) -> &aws_sdk_sts::Client {
+        fork::once(&self.sts, || aws_sdk_sts::Client::new(config))
+    }
+
+    fn oidc(&self, config: &SdkConfig) -> &aws_sdk_ssooidc::Client {
+        fork::once(&self.oidc, || aws_sdk_ssooidc::Client::new(config))
+    }
+}
+
 impl Service {
+    /// The AWS STS client, for per-user tokens.
+    pub(crate) fn sts(&self) -> &aws_sdk_sts::Client {
+        self.clients.sts(&self.config)
+    }
+
+    /// The SSO-OIDC client, for per-user tokens and sign-in.
+    pub(crate) fn oidc(&self) -> &aws_sdk_ssooidc::Client {
+        self.clients.oidc(&self.config)
+    }
+
     /// The endpoint URL the API of `api` is called at; `None` when the SDK
     /// derives it from the region.
     pub(crate) fn endpoint(&self, api: Api) -> Option<&str> {
@@ -204,10 +244,8 @@ pub(crate) async fn connect(settings: &Settings, http: SharedHttpClient) -> Resu
         sts_endpoint: service_endpoint(&config, "STS"),
         oidc_endpoint: service_endpoint(&config, "SSO OIDC"),
         credentials: config.credentials_provider(),
-        redshift: aws_sdk_redshift::Client::new(&config),
-        serverless: aws_sdk_redshiftserverless::Client::new(&config),
-        sts: aws_sdk_sts::Client::new(&config),
-        oidc: aws_sdk_ssooidc::Client::new(&config),
+        clients: Clients::default(),
+        config,
     })
 }
 
@@ -254,29 +292,30 @@ pub(crate) async fn resolve_identity(service: &Service) -> Result<Identity, Erro
 /// Made once per identity snapshot (and process), so that a call adds no
 /// configuration of its own.
 pub(crate) struct Caller {
-    redshift: aws_sdk_redshift::Client,
-    serverless: aws_sdk_redshiftserverless::Client,
+    config: SdkConfig,
+    clients: Clients,
 }
 
 impl Caller {
     /// Clients like those of `service`, signing with exactly `identity`.
     pub(crate) fn new(service: &Service, identity: &Identity) -> Caller {
-        let redshift = service
-            .redshift
-            .config()
+        let config = service
+            .config
             .to_builder()
-            .credentials_provider(identity.credentials.clone())
-            .build();
-        let serverless = service
-            .serverless
-            .config()
-            .to_builder()
-            .credentials_provider(identity.credentials.clone())
+            .credentials_provider(SharedCredentialsProvider::new(identity.credentials.clone()))
             .build();
         Caller {
-            redshift: aws_sdk_redshift::Client::from_conf(redshift),
-            serverless: aws_sdk_redshiftserverless::Client::from_conf(serverless),
+            config,
+            clients: Clients::default(),
         }
+    }
+
+    fn redshift(&self) -> &aws_sdk_redshift::Client {
+        self.clients.redshift(&self.config)
+    }
+
+    fn serverless(&self) -> &aws_sdk_redshiftserverless::Client {
+        self.clients.serverless(&self.config)
     }
 }
 
@@ -290,7 +329,7 @@ pub(crate) async fn get_token(
     match api {
         Api::Provisioned => {
             let output = caller
-                .redshift
+                .redshift()
                 .get_identity_center_auth_token()
                 .set_cluster_ids(Some(ids))
                 .send()
@@ -301,7 +340,7 @@ pub(crate) async fn get_token(
         }
         Api::Serverless => {
             let output = caller
-                .serverless
+                .serverless()
                 .get_identity_center_auth_token()
                 .set_workgroup_names(Some(ids))
                 .send()
@@ -324,7 +363,7 @@ pub(crate) async fn find_custom_domain(
     use aws_sdk_redshift::operation::describe_custom_domain_associations::DescribeCustomDomainAssociationsError as Describe;
     let same = |name: Option<&str>| name.is_some_and(|name| name.eq_ignore_ascii_case(&domain));
     match caller
-        .redshift
+        .redshift()
         .describe_custom_domain_associations()
         .custom_domain_name(&domain)
         .send()
@@ -349,7 +388,7 @@ pub(crate) async fn find_custom_domain(
         Err(err) => return Err(map_sdk_error("DescribeCustomDomainAssociations", err)),
     }
     let output = caller
-        .serverless
+        .serverless()
         .list_custom_domain_associations()
         .custom_domain_name(&domain)
         .send()

@@ -79,7 +79,7 @@ pub(crate) async fn assume_role_with_web_token(
 ) -> Result<Identity, Error> {
     const OPERATION: &str = "AssumeRoleWithWebIdentity";
     let output = service
-        .sts
+        .sts()
         .assume_role_with_web_identity()
         .role_arn(role_arn)
         .role_session_name(session_name)
@@ -116,7 +116,7 @@ pub(crate) async fn create_token_with_iam(
 ) -> Result<IdentityContext, Error> {
     const OPERATION: &str = "CreateTokenWithIAM";
     let config = service
-        .oidc
+        .oidc()
         .config()
         .to_builder()
         .credentials_provider(signer.credentials.clone())
@@ -172,7 +172,7 @@ pub(crate) async fn assume_role_with_context(
 ) -> Result<Identity, Error> {
     const OPERATION: &str = "AssumeRole";
     let config = service
-        .sts
+        .sts()
         .config()
         .to_builder()
         .credentials_provider(signer.credentials.clone())

@@ -34,7 +34,7 @@ const MAX_BUNDLE_BYTES: u64 = 16 << 20;
 pub(crate) enum SystemRoots {
     /// The platform's bundle, every certificate in it accepted by the TLS
     /// stack as a trust anchor (PEM).
-    Bundle(Arc<[u8]>),
+    Bundle(Arc<Vec<u8>>),
     /// No bundle that can be used as a whole: the SDK's own loader finds
     /// them (it reads `SSL_CERT_DIR` and the usual folders, and skips what
     /// it cannot parse).
@@ -78,11 +78,12 @@ fn bundle_path() -> Option<PathBuf> {
 /// The bundle at `path` if it exists and every block in it is a
 /// certificate the TLS stack accepts; the SDK would stop at the first that
 /// is not, so such a bundle is left to its tolerant loader.
-fn usable_bundle(path: &Path) -> Option<Arc<[u8]>> {
+fn usable_bundle(path: &Path) -> Option<Arc<Vec<u8>>> {
     // Read as CA files are: a regular file, opened without blocking, bounded.
-    let pem = read_regular_file("the system's root bundle", path, MAX_BUNDLE_BYTES).ok()?;
+    let mut pem = read_regular_file("the system's root bundle", path, MAX_BUNDLE_BYTES).ok()?;
     match check_ca_pem(&pem) {
-        Ok(()) => Some(pem.as_slice().into()),
+        // Public certificates, kept as read (not copied, not wiped).
+        Ok(()) => Some(Arc::new(std::mem::take(&mut *pem))),
         Err(why) => {
             tracing::debug!(
                 "the system's root bundle {} {why}; the roots are loaded one by one",

@@ -84,13 +84,13 @@ fn oidc(service: &Service, region: Option<&str>) -> aws_sdk_ssooidc::Client {
     match region {
         Some(region) => aws_sdk_ssooidc::Client::from_conf(
             service
-                .oidc
+                .oidc()
                 .config()
                 .to_builder()
                 .region(Region::new(region.to_owned()))
                 .build(),
         ),
-        None => service.oidc.clone(),
+        None => service.oidc().clone(),
     }
 }
 
