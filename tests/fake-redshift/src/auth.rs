@@ -17,7 +17,6 @@ const INVALID_TOKEN: &str = "The security token included in the request is inval
 #[derive(Clone, Debug)]
 pub(crate) struct Caller {
     pub kind: Kind,
-    pub access_key_id: String,
     /// The user of identity-enhanced credentials minted for one; `None`
     /// for every other caller.
     pub subject: Option<String>,
@@ -140,7 +139,6 @@ pub(crate) fn authenticate(
     }
     Ok(Caller {
         kind: known.kind,
-        access_key_id: auth.access_key_id,
         subject: known.subject,
     })
 }

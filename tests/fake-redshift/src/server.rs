@@ -35,9 +35,6 @@ const TRICKLE_PAUSE: Duration = Duration::from_millis(250);
 pub struct FakeOptions {
     /// Lifetime of normal tokens, in seconds (default 3600).
     pub token_ttl_secs: i64,
-    /// Write one line per request to stderr (default false); never a token,
-    /// secret key or session token.
-    pub verbose: bool,
     /// Serve HTTPS with a certificate made at start (default false; see
     /// [`FakeServer::ca_pem`]).
     pub tls: bool,
@@ -51,12 +48,6 @@ pub struct FakeOptions {
     /// `expiresIn` of the access tokens that CreateToken (browser sign-in)
     /// hands out, in seconds (default 3600).
     pub access_token_ttl_secs: i64,
-    /// Lifetime of the client secrets that RegisterClient hands out, in
-    /// seconds (default 7776000, 90 days); a client is unknown after it.
-    pub client_secret_ttl_secs: i64,
-    /// Milliseconds that `DescribeCustomDomainAssociations` and
-    /// `ListCustomDomainAssociations` wait before answering (default 0).
-    pub domain_delay_ms: u64,
     /// `expiresIn` of StartDeviceAuthorization's device codes, in seconds
     /// (default 600).
     pub device_code_ttl_secs: i64,
@@ -73,13 +64,10 @@ impl Default for FakeOptions {
     fn default() -> Self {
         FakeOptions {
             token_ttl_secs: 3600,
-            verbose: false,
             tls: false,
             user_credentials_ttl_secs: 3600,
             refresh_token_ttl_secs: 28_800,
             access_token_ttl_secs: 3600,
-            client_secret_ttl_secs: 7_776_000,
-            domain_delay_ms: 0,
             device_code_ttl_secs: 600,
             device_interval_secs: 1,
             device_slow_downs: 0,
@@ -91,9 +79,6 @@ impl Default for FakeOptions {
 #[derive(Default)]
 pub(crate) struct State {
     pub token_ttl_secs: i64,
-    /// Pause of the custom domain lookups, in milliseconds.
-    pub domain_delay_ms: u64,
-    verbose: bool,
     pub requests: AtomicU64,
     pub tokens: AtomicU64,
     /// `GET /_fake/credentials` answers.
@@ -150,8 +135,6 @@ impl State {
     pub(crate) fn new(opts: &FakeOptions) -> State {
         State {
             token_ttl_secs: opts.token_ttl_secs,
-            domain_delay_ms: opts.domain_delay_ms,
-            verbose: opts.verbose,
             identity: identity::Store::new(opts),
             ..State::default()
         }
@@ -201,12 +184,6 @@ impl State {
         }
     }
 
-    pub(crate) fn log(&self, line: &str) {
-        if self.verbose {
-            let _ = writeln!(io::stderr(), "rs-idc-fake: {line}");
-        }
-    }
-
     fn shutting_down(&self) -> bool {
         self.conns.shutting_down()
     }
@@ -229,25 +206,19 @@ impl FakeServer {
 
     /// Starts a server on a free port of 127.0.0.1.
     pub fn start_with(opts: FakeOptions) -> io::Result<FakeServer> {
-        FakeServer::start_on_port(0, opts)
-    }
-
-    /// Starts a server on the given port of 127.0.0.1 (0 picks a free one).
-    pub fn start_on_port(port: u16, opts: FakeOptions) -> io::Result<FakeServer> {
         let identity = opts.tls.then(tls::generate).transpose()?;
         let state = Arc::new(State::new(&opts));
         let conn_state = Arc::clone(&state);
         let config = identity.as_ref().map(|id| Arc::clone(&id.config));
         let serve = move |stream, id| serve_connection(&conn_state, config.as_ref(), stream, id);
-        let listener = Listener::start(port, "rs-idc-fake", Arc::clone(&state.conns), serve)?;
-        let scheme = if opts.tls { "https" } else { "http" };
-        let _ = state.url.set(format!("{scheme}://{}", listener.addr));
-        state.log(&format!("listening on {scheme}://{}", listener.addr));
-        Ok(FakeServer {
+        let listener = Listener::start("rs-idc-fake", Arc::clone(&state.conns), serve)?;
+        let server = FakeServer {
             state,
             listener,
             ca_pem: identity.map(|id| id.ca_pem),
-        })
+        };
+        let _ = server.state.url.set(server.url());
+        Ok(server)
     }
 
     /// The state shared by the server's connections.
@@ -272,16 +243,11 @@ impl FakeServer {
     }
 
     fn scheme(&self) -> &'static str {
-        if self.is_tls() {
+        if self.ca_pem.is_some() {
             "https"
         } else {
             "http"
         }
-    }
-
-    /// Whether the server speaks HTTPS.
-    pub fn is_tls(&self) -> bool {
-        self.ca_pem.is_some()
     }
 
     /// With TLS, the PEM of the certificate authority to trust (one
@@ -371,11 +337,8 @@ fn serve_connection(state: &State, tls: Option<&Arc<ServerConfig>>, tcp: TcpStre
             let _ = tcp.set_read_timeout(Some(HANDSHAKE_TIMEOUT));
             match Stream::accept_tls(config, tcp) {
                 Ok(s) => s,
-                Err(e) => {
-                    // Not a request: nothing is counted.
-                    state.log(&format!("TLS handshake failed: {e}"));
-                    return;
-                }
+                // Not a request: nothing is counted.
+                Err(_) => return,
             }
         }
     };
@@ -396,7 +359,6 @@ fn serve_requests(state: &State, conn: &mut Conn, id: u64) -> bool {
             Err(ReadError::Closed) => return true,
             Err(ReadError::Reject(status, message)) => {
                 state.requests.fetch_add(1, Ordering::SeqCst);
-                state.log(&format!("rejected request: {status} {message}"));
                 let _ = conn
                     .stream
                     .write_all(&http::text(status, &format!("{message}\n"), true));
@@ -410,7 +372,7 @@ fn serve_requests(state: &State, conn: &mut Conn, id: u64) -> bool {
             }
             continue;
         }
-        let number = state.requests.fetch_add(1, Ordering::SeqCst) + 1;
+        state.requests.fetch_add(1, Ordering::SeqCst);
         if let Some(agent) = req.header("user-agent") {
             state
                 .seen
@@ -418,12 +380,7 @@ fn serve_requests(state: &State, conn: &mut Conn, id: u64) -> bool {
                 .unwrap_or_else(|p| p.into_inner())
                 .user_agent(agent);
         }
-        let outcome = service::handle_api(state, &req, close);
-        state.log(&format!(
-            "#{number} {} {} {}",
-            req.method, req.path, outcome.summary
-        ));
-        let written = match outcome.reply {
+        let written = match service::handle_api(state, &req, close) {
             Reply::Bytes(bytes) => conn.stream.write_all(&bytes),
             Reply::Trickle(bytes) => trickle(state, &mut conn.stream, &bytes),
             Reply::Huge(start, filler, end) => conn

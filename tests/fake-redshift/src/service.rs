@@ -68,22 +68,6 @@ pub(crate) enum Reply {
     Reset,
 }
 
-/// A reply and a one-line description for the verbose log (never holding
-/// a token or secret).
-pub(crate) struct Outcome {
-    pub reply: Reply,
-    pub summary: String,
-}
-
-impl Outcome {
-    pub(crate) fn new(reply: Reply, summary: impl Into<String>) -> Outcome {
-        Outcome {
-            reply,
-            summary: summary.into(),
-        }
-    }
-}
-
 /// Every error the fake answers with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Error {
@@ -201,7 +185,7 @@ struct Answer<'a> {
 }
 
 impl Answer<'_> {
-    fn error(&self, error: Error, message: &str) -> Outcome {
+    fn error(&self, error: Error, message: &str) -> Reply {
         let (status, code) = error.code(self.out.protocol);
         self.out.error((status, code, message.to_string()))
     }
@@ -244,47 +228,31 @@ impl Answer<'_> {
         token
     }
 
-    fn behave(&self, b: Behaviour, ids: &[String]) -> Outcome {
+    fn behave(&self, b: Behaviour, ids: &[String]) -> Reply {
         let now = timefmt::now_epoch_secs();
         let expires = Some(now + self.state.token_ttl_secs);
-        let bytes =
-            |body: &[u8], summary: &str| Outcome::new(Reply::Bytes(self.success(body)), summary);
+        let ok = |body: String| Reply::Bytes(self.success(body.as_bytes()));
         match b {
             Behaviour::Slow(ms) => {
                 self.state.pause(Duration::from_millis(ms));
-                let mut outcome = self.behave(Behaviour::Token(self.state.token_ttl_secs), ids);
-                outcome.summary = format!("{} after {ms} ms", outcome.summary);
-                outcome
+                self.behave(Behaviour::Token(self.state.token_ttl_secs), ids)
             }
-            Behaviour::Token(ttl) => {
-                let token = self.new_token(true);
-                let body = self.body(Some(&token), Some(now + ttl));
-                let summary = format!("200 token ({} chars, expires in {ttl} s)", token.len());
-                bytes(body.as_bytes(), &summary)
-            }
-            Behaviour::Expired => {
-                let body = self.body(Some(&self.new_token(true)), Some(now - 3600));
-                bytes(body.as_bytes(), "200 token expired an hour ago")
-            }
-            Behaviour::NoExpiry => {
-                let body = self.body(Some(&self.new_token(true)), None);
-                bytes(body.as_bytes(), "200 token without expiry")
-            }
-            Behaviour::NoToken => bytes(self.body(None, expires).as_bytes(), "200 without token"),
-            Behaviour::EmptyToken => {
-                bytes(self.body(Some(""), expires).as_bytes(), "200 empty token")
-            }
+            Behaviour::Token(ttl) => ok(self.body(Some(&self.new_token(true)), Some(now + ttl))),
+            Behaviour::Expired => ok(self.body(Some(&self.new_token(true)), Some(now - 3600))),
+            Behaviour::NoExpiry => ok(self.body(Some(&self.new_token(true)), None)),
+            Behaviour::NoToken => ok(self.body(None, expires)),
+            Behaviour::EmptyToken => ok(self.body(Some(""), expires)),
             Behaviour::Truncated => {
                 let token = self.new_token(false);
                 let body = self.body(Some(&token), expires);
                 let cut = token_start(self.out.protocol, &body) + token.len() / 2;
-                let summary = format!("200 truncated after {cut} bytes");
-                bytes(&body.as_bytes()[..cut], &summary)
+                Reply::Bytes(self.success(&body.as_bytes()[..cut]))
             }
-            Behaviour::Garbage => bytes(
-                b"\x00\x01<<<garbage>>> this is neither XML nor JSON }{ ][ \xff\xfe\n",
-                "200 garbage",
-            ),
+            Behaviour::Garbage => {
+                Reply::Bytes(self.success(
+                    b"\x00\x01<<<garbage>>> this is neither XML nor JSON }{ ][ \xff\xfe\n",
+                ))
+            }
             Behaviour::Html => {
                 let body = b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n\
                     <center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>proxy</center>\r\n\
@@ -293,17 +261,11 @@ impl Answer<'_> {
                     ("Content-Type", "text/html".to_string()),
                     ("Server", "proxy".to_string()),
                 ];
-                Outcome::new(
-                    Reply::Bytes(http::response(502, &headers, body, self.out.close)),
-                    "502 html",
-                )
+                Reply::Bytes(http::response(502, &headers, body, self.out.close))
             }
             Behaviour::Trickle => {
                 let body = self.body(Some(&self.new_token(true)), expires);
-                Outcome::new(
-                    Reply::Trickle(self.success(body.as_bytes())),
-                    "200 token, trickled",
-                )
+                Reply::Trickle(self.success(body.as_bytes()))
             }
             Behaviour::Huge => {
                 let full = self.body(Some("T"), expires);
@@ -313,11 +275,10 @@ impl Answer<'_> {
                 let headers = self.out.headers();
                 let mut head = http::response_head(200, &headers, HUGE_BODY_BYTES, self.out.close);
                 head.extend_from_slice(start.as_bytes());
-                let summary = format!("200 huge body ({HUGE_BODY_BYTES} bytes)");
-                Outcome::new(Reply::Huge(head, filler, end), summary)
+                Reply::Huge(head, filler, end)
             }
-            Behaviour::Hang => Outcome::new(Reply::Hang, "no answer (hang)"),
-            Behaviour::Reset => Outcome::new(Reply::Reset, "connection reset"),
+            Behaviour::Hang => Reply::Hang,
+            Behaviour::Reset => Reply::Reset,
             Behaviour::Fail(e) => self.error(e, &self.message(e, ids)),
         }
     }
@@ -440,14 +401,14 @@ fn identifiers(req: &Request, protocol: Protocol) -> Result<Vec<String>, (Error,
 /// Handles one API request (anything but the control endpoint): the custom
 /// domain lookups go to [`crate::domains`], STS and SSO-OIDC operations to
 /// [`identity`], the rest is Redshift's.
-pub(crate) fn handle_api(state: &State, req: &Request, close: bool) -> Outcome {
+pub(crate) fn handle_api(state: &State, req: &Request, close: bool) -> Reply {
     let json = is_json(req);
-    if let Some(outcome) = crate::domains::dispatch(state, req, json, close) {
-        return outcome;
+    if let Some(reply) = crate::domains::dispatch(state, req, json, close) {
+        return reply;
     }
     if !json {
-        if let Some(outcome) = identity::dispatch(state, req, close) {
-            return outcome;
+        if let Some(reply) = identity::dispatch(state, req, close) {
+            return reply;
         }
     }
     let (protocol, list) = if json {
@@ -483,7 +444,7 @@ pub(crate) fn handle_api(state: &State, req: &Request, close: bool) -> Outcome {
         }
     };
     answer.subject.clone_from(&caller.subject);
-    let mut outcome = if ids.is_empty() {
+    let reply = if ids.is_empty() {
         let message = format!("{list} must contain at least 1 identifier.");
         answer.error(Error::InvalidParameter, &message)
     } else if ids.len() > MAX_IDS {
@@ -496,17 +457,5 @@ pub(crate) fn handle_api(state: &State, req: &Request, close: bool) -> Outcome {
         answer.behave(behaviour(state, &ids[0]), &ids)
     };
     state.identity.count(OPERATION);
-    let first = ids.first().map_or("-", String::as_str);
-    let first: String = first.chars().take(64).collect();
-    let user = caller
-        .subject
-        .as_deref()
-        .map_or(String::new(), |s| format!(" user={s:?}"));
-    outcome.summary = format!(
-        "{service} key={}{user} ids={} first={first:?} -> {}",
-        caller.access_key_id,
-        ids.len(),
-        outcome.summary
-    );
-    outcome
+    reply
 }

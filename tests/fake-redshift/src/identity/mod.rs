@@ -18,7 +18,7 @@ pub(crate) use store::Store;
 
 use crate::http::Request;
 use crate::server::State;
-use crate::service::{query_action, query_params, random_bytes, Outcome};
+use crate::service::{query_action, query_params, random_bytes, Reply};
 use crate::timefmt;
 use crate::FakeServer;
 use base64::engine::general_purpose::STANDARD;
@@ -57,9 +57,9 @@ pub fn token_subject(token: &str) -> Option<String> {
 
 /// Answers STS and SSO-OIDC requests; `None` for any other request (which
 /// Redshift's handler then answers).
-pub(crate) fn dispatch(state: &State, req: &Request, close: bool) -> Option<Outcome> {
-    if let Some(outcome) = browser::dispatch(state, req, close) {
-        return Some(outcome);
+pub(crate) fn dispatch(state: &State, req: &Request, close: bool) -> Option<Reply> {
+    if let Some(reply) = browser::dispatch(state, req, close) {
+        return Some(reply);
     }
     if req.path == "/token" {
         return Some(oidc::handle(state, req, close));

@@ -9,7 +9,7 @@ use crate::http::Request;
 use crate::keys::{CONTEXT_PROVIDER_ARN, DENIED_ROLE_ARN};
 use crate::reply::{Answer, Failure};
 use crate::server::State;
-use crate::service::{xml_escape, Outcome, Protocol};
+use crate::service::{xml_escape, Protocol, Reply};
 use crate::sigv4;
 use crate::timefmt;
 use std::collections::BTreeMap;
@@ -123,21 +123,15 @@ fn role_id(role_arn: &str) -> String {
 }
 
 /// Mints credentials for `role` and writes `<AssumedRoleUser>` and
-/// `<Credentials>`; the XML and the new access key ID.
-fn mint(
-    state: &State,
-    role: &Role,
-    session: &str,
-    ttl: i64,
-    subject: Option<&str>,
-) -> (String, String) {
+/// `<Credentials>`.
+fn mint(state: &State, role: &Role, session: &str, ttl: i64, subject: Option<&str>) -> String {
     let expires = timefmt::now_epoch_secs().saturating_add(ttl);
     let (key_id, minted) = state.identity.mint(expires, subject);
     let arn = format!(
         "arn:aws:sts::{}:assumed-role/{}/{session}",
         role.account, role.name
     );
-    let xml = format!(
+    format!(
         "    <AssumedRoleUser>\n      <Arn>{}</Arn>\n      <AssumedRoleId>{}:{}</AssumedRoleId>\n    \
          </AssumedRoleUser>\n    <Credentials>\n      <AccessKeyId>{key_id}</AccessKeyId>\n      \
          <SecretAccessKey>{}</SecretAccessKey>\n      <SessionToken>{}</SessionToken>\n      \
@@ -148,8 +142,7 @@ fn mint(
         xml_escape(&minted.secret_access_key),
         xml_escape(&minted.session_token),
         timefmt::rfc3339(expires),
-    );
-    (xml, key_id)
+    )
 }
 
 fn denied(role: &Role, action: &str) -> Result<(), Failure> {
@@ -163,26 +156,17 @@ fn denied(role: &Role, action: &str) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Counts the request and tags its log line.
-fn finish(state: &State, action: &str, mut outcome: Outcome, detail: &str) -> Outcome {
-    state.identity.count(action);
-    outcome.summary = format!("{SERVICE} {action}{detail} -> {}", outcome.summary);
-    outcome
-}
-
 /// `AssumeRoleWithWebIdentity`: unsigned; the web token is the proof.
 pub(crate) fn assume_role_with_web_identity(
     state: &State,
     params: &[(String, String)],
     close: bool,
-) -> Outcome {
+) -> Reply {
     let answer = answer(close);
-    let mut detail = String::new();
     let result = (|| {
         let (role, session, ttl) = common(state, params)?;
-        state.note_session_name("AssumeRoleWithWebIdentity", &session);
+        state.note_session_name(ASSUME_ROLE_WITH_WEB_IDENTITY, &session);
         let token = required(params, "WebIdentityToken")?;
-        detail = format!(" role={} token_len={}", role.name, token.len());
         let claims =
             jwt::verify(&state.identity.key, token, timefmt::now_epoch_secs()).map_err(|e| {
                 let code = match e {
@@ -193,9 +177,8 @@ pub(crate) fn assume_role_with_web_identity(
                 let status = if e == JwtError::Audience { 403 } else { 400 };
                 (status, code, e.message())
             })?;
-        detail += &format!(" sub={:?}", claims.subject);
         denied(&role, ASSUME_ROLE_WITH_WEB_IDENTITY)?;
-        let (creds, key_id) = mint(state, &role, &session, ttl, None);
+        let creds = mint(state, &role, &session, ttl, None);
         let result = format!(
             "    <SubjectFromWebIdentityToken>{}</SubjectFromWebIdentityToken>\n    \
              <Audience>{}</Audience>\n{creds}    <Provider>{}</Provider>\n",
@@ -203,12 +186,14 @@ pub(crate) fn assume_role_with_web_identity(
             xml_escape(&claims.audience),
             xml_escape(&claims.issuer),
         );
-        let summary = format!("200 credentials {key_id} (expire in {ttl} s)");
-        let body = answer.wrapped(ASSUME_ROLE_WITH_WEB_IDENTITY, &result);
-        Ok(answer.success(body.as_bytes(), summary))
+        Ok(answer.success(
+            answer
+                .wrapped(ASSUME_ROLE_WITH_WEB_IDENTITY, &result)
+                .as_bytes(),
+        ))
     })();
-    let outcome = result.unwrap_or_else(|failure| answer.error(failure));
-    finish(state, ASSUME_ROLE_WITH_WEB_IDENTITY, outcome, &detail)
+    state.identity.count(ASSUME_ROLE_WITH_WEB_IDENTITY);
+    result.unwrap_or_else(|failure| answer.error(failure))
 }
 
 /// The user of the IAM Identity Center context among `ProvidedContexts`,
@@ -282,32 +267,20 @@ pub(crate) fn assume_role(
     req: &Request,
     params: &[(String, String)],
     close: bool,
-) -> Outcome {
+) -> Reply {
     let answer = answer(close);
-    let mut detail = String::new();
     let result = (|| {
-        let caller = auth::authenticate(state, req, SERVICE).map_err(|(e, message)| {
+        auth::authenticate(state, req, SERVICE).map_err(|(e, message)| {
             let (status, code) = e.code(Protocol::Query);
             (status, code, message)
         })?;
-        detail = format!(" key={}", caller.access_key_id);
         let (role, session, ttl) = common(state, params)?;
-        state.note_session_name("AssumeRole", &session);
-        detail += &format!(" role={}", role.name);
+        state.note_session_name(ASSUME_ROLE, &session);
         let subject = provided_subject(state, params)?;
-        if let Some(user) = &subject {
-            detail += &format!(" context_sub={user:?}");
-        }
         denied(&role, ASSUME_ROLE)?;
-        let (creds, key_id) = mint(state, &role, &session, ttl, subject.as_deref());
-        let kind = if subject.is_some() {
-            "identity-enhanced credentials"
-        } else {
-            "credentials"
-        };
-        let summary = format!("200 {kind} {key_id} (expire in {ttl} s)");
-        Ok(answer.success(answer.wrapped(ASSUME_ROLE, &creds).as_bytes(), summary))
+        let creds = mint(state, &role, &session, ttl, subject.as_deref());
+        Ok(answer.success(answer.wrapped(ASSUME_ROLE, &creds).as_bytes()))
     })();
-    let outcome = result.unwrap_or_else(|failure| answer.error(failure));
-    finish(state, ASSUME_ROLE, outcome, &detail)
+    state.identity.count(ASSUME_ROLE);
+    result.unwrap_or_else(|failure| answer.error(failure))
 }

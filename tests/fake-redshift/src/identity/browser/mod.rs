@@ -14,7 +14,7 @@ use super::jwt::{self, b64url};
 use crate::conns::lock;
 use crate::http::Request;
 use crate::server::State;
-use crate::service::{random_bytes, Outcome};
+use crate::service::{random_bytes, Reply};
 use crate::timefmt;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -45,8 +45,6 @@ const ACCESS_TOKEN_PREFIX: &[u8] = b"rs-idc-user:";
 #[derive(Clone, Debug)]
 struct Client {
     secret: String,
-    /// Epoch seconds; the client is forgotten after this.
-    secret_expires: i64,
     redirect_uris: Vec<String>,
     grant_types: Vec<String>,
     /// `iss` of the ID tokens issued to the client.
@@ -77,8 +75,6 @@ struct Code {
 pub(crate) struct Signin {
     /// `expiresIn` of CreateToken's access tokens.
     access_token_ttl_secs: i64,
-    /// Lifetime of registered clients' secrets.
-    client_secret_ttl_secs: i64,
     clients: Mutex<HashMap<String, Client>>,
     codes: Mutex<HashMap<String, Code>>,
     /// Device authorizations by device code, and their settings.
@@ -96,7 +92,6 @@ impl Signin {
     pub(crate) fn new(opts: &crate::FakeOptions) -> Signin {
         Signin {
             access_token_ttl_secs: opts.access_token_ttl_secs,
-            client_secret_ttl_secs: opts.client_secret_ttl_secs,
             clients: Mutex::default(),
             codes: Mutex::default(),
             devices: device::Devices::new(opts),
@@ -110,11 +105,9 @@ impl Signin {
         client_id
     }
 
-    /// A registered client whose secret has not expired.
+    /// A registered client.
     fn client(&self, client_id: &str) -> Option<Client> {
-        let clients = lock(&self.clients);
-        let client = clients.get(client_id)?;
-        (client.secret_expires > timefmt::now_epoch_secs()).then(|| client.clone())
+        lock(&self.clients).get(client_id).cloned()
     }
 
     /// The client `client_id` if `secret` is its secret (constant-time).
@@ -139,7 +132,7 @@ impl Signin {
 }
 
 /// Answers the browser sign-in requests; `None` for any other request.
-pub(crate) fn dispatch(state: &State, req: &Request, close: bool) -> Option<Outcome> {
+pub(crate) fn dispatch(state: &State, req: &Request, close: bool) -> Option<Reply> {
     match req.path.as_str() {
         "/client/register" => Some(register::handle(state, req, close)),
         "/authorize" => Some(authorize::handle(state, req, close)),
