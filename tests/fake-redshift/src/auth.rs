@@ -31,11 +31,11 @@ struct Known {
 }
 
 fn lookup(state: &State, access_key_id: &str) -> Option<Known> {
-    if let Some(identity) = keys::lookup(access_key_id) {
+    if let Some((kind, secret, token)) = keys::lookup(access_key_id) {
         return Some(Known {
-            kind: identity.kind,
-            secret_access_key: identity.secret_access_key.to_string(),
-            session_token: identity.session_token.map(str::to_string),
+            kind,
+            secret_access_key: secret.to_string(),
+            session_token: token.map(str::to_string),
             subject: None,
         });
     }

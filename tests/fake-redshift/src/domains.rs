@@ -10,7 +10,7 @@ use crate::http::Request;
 use crate::keys::CUSTOM_DOMAIN_CERTIFICATE_ARN;
 use crate::reply::{Answer, Failure};
 use crate::server::State;
-use crate::service::{json_string, query_action, query_params, xml_escape, Error, Protocol, Reply};
+use crate::service::{json_string, param, query_params, xml_escape, Error, Protocol, Reply};
 use crate::timefmt;
 use serde_json::Value;
 use std::time::Duration;
@@ -149,8 +149,7 @@ impl Answer {
     fn domain_name(&self, req: &Request) -> Result<Option<String>, Failure> {
         if self.protocol == Protocol::Query {
             let params = query_params(req);
-            let name = params.into_iter().find(|(k, _)| k == "CustomDomainName");
-            return Ok(name.map(|(_, v)| v));
+            return Ok(param(&params, "CustomDomainName").map(String::from));
         }
         let doc: Value = serde_json::from_slice(&req.body)
             .map_err(|e| fail(self, Error::Serialization, format!("Malformed JSON: {e}")))?;
@@ -184,7 +183,7 @@ pub(crate) fn dispatch(state: &State, req: &Request, json: bool, close: bool) ->
     let protocol = if json {
         (req.header("x-amz-target") == Some(LIST_TARGET)).then_some(Protocol::Json)?
     } else {
-        (query_action(&query_params(req)) == Some(DESCRIBE)).then_some(Protocol::Query)?
+        (param(&query_params(req), "Action") == Some(DESCRIBE)).then_some(Protocol::Query)?
     };
     Some(handle(state, req, protocol, close))
 }

@@ -93,43 +93,25 @@ pub(crate) struct State {
     /// Keys, minted credentials, refresh tokens and operation counters of
     /// trusted identity propagation.
     pub identity: identity::Store,
-    /// What clients said about themselves: user agents and role session
-    /// names (neither is secret).
-    pub seen: Mutex<Seen>,
+    /// What clients said about themselves (neither is secret), oldest
+    /// first, at most [`MOST_SEEN`] each: the distinct user agents of API
+    /// requests, and the operation and role session name of STS calls.
+    pub user_agents: Mutex<Vec<String>>,
+    pub session_names: Mutex<Vec<(String, String)>>,
     /// `http://127.0.0.1:PORT` (`https://` with TLS), once listening.
     pub url: std::sync::OnceLock<String>,
 }
 
-/// The user agents of API requests and the role session names of the STS
-/// calls, in the order first seen (at most [`Seen::MOST`] of each).
-#[derive(Default)]
-pub(crate) struct Seen {
-    pub user_agents: Vec<String>,
-    pub session_names: Vec<(String, String)>,
-}
-
-impl Seen {
-    pub(crate) const MOST: usize = 256;
-
-    pub(crate) fn user_agent(&mut self, agent: &str) {
-        if self.user_agents.len() < Self::MOST && !self.user_agents.iter().any(|a| a == agent) {
-            self.user_agents.push(agent.to_owned());
-        }
-    }
-
-    pub(crate) fn session_name(&mut self, operation: &str, name: &str) {
-        if self.session_names.len() < Self::MOST {
-            self.session_names
-                .push((operation.to_owned(), name.to_owned()));
-        }
-    }
-}
+/// Most user agents and role session names remembered.
+const MOST_SEEN: usize = 256;
 
 impl State {
-    /// Records the role session name of an STS call.
-    pub(crate) fn note_session_name(&self, operation: &str, name: &str) {
-        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
-        seen.session_name(operation, name);
+    /// Remembers `item` in `list` (once, if `distinct`) until it is full.
+    pub(crate) fn note<T: PartialEq>(list: &Mutex<Vec<T>>, item: T, distinct: bool) {
+        let mut list = lock(list);
+        if list.len() < MOST_SEEN && !(distinct && list.contains(&item)) {
+            list.push(item);
+        }
     }
 
     pub(crate) fn new(opts: &FakeOptions) -> State {
@@ -286,19 +268,13 @@ impl FakeServer {
 
     /// The distinct `User-Agent` headers of API requests, oldest first.
     pub fn user_agents(&self) -> Vec<String> {
-        self.state
-            .seen
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .user_agents
-            .clone()
+        lock(&self.state.user_agents).clone()
     }
 
     /// The `RoleSessionName` of each `operation` call (`"AssumeRole"` or
     /// `"AssumeRoleWithWebIdentity"`), oldest first.
     pub fn role_session_names(&self, operation: &str) -> Vec<String> {
-        let seen = self.state.seen.lock().unwrap_or_else(|p| p.into_inner());
-        seen.session_names
+        lock(&self.state.session_names)
             .iter()
             .filter(|(op, _)| op == operation)
             .map(|(_, name)| name.clone())
@@ -374,11 +350,7 @@ fn serve_requests(state: &State, conn: &mut Conn, id: u64) -> bool {
         }
         state.requests.fetch_add(1, Ordering::SeqCst);
         if let Some(agent) = req.header("user-agent") {
-            state
-                .seen
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .user_agent(agent);
+            State::note(&state.user_agents, agent.to_string(), true);
         }
         let written = match service::handle_api(state, &req, close) {
             Reply::Bytes(bytes) => conn.stream.write_all(&bytes),

@@ -337,11 +337,11 @@ pub(crate) fn query_params(req: &Request) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The `Action` of a query-protocol request.
-pub(crate) fn query_action(params: &[(String, String)]) -> Option<&str> {
+/// The first value of a query-protocol parameter.
+pub(crate) fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
     params
         .iter()
-        .find(|(k, _)| k == "Action")
+        .find(|(k, _)| k == name)
         .map(|(_, v)| v.as_str())
 }
 
@@ -360,16 +360,12 @@ fn identifiers(req: &Request, protocol: Protocol) -> Result<Vec<String>, (Error,
     let fail = |e: Error, message: &str| Err((e, message.to_string()));
     if protocol == Protocol::Query {
         let params = query_params(req);
-        return match query_action(&params) {
+        return match param(&params, "Action") {
             Some(OPERATION) => Ok(list_param(&params, "ClusterIds")),
             Some(other) => {
                 let other: String = other.chars().take(64).collect();
-                let version = params.iter().find(|(k, _)| k == "Version");
-                let version: String = version
-                    .map_or("2012-12-01", |(_, v)| v.as_str())
-                    .chars()
-                    .take(16)
-                    .collect();
+                let version = param(&params, "Version").unwrap_or("2012-12-01");
+                let version: String = version.chars().take(16).collect();
                 let message = format!("Could not find operation {other} for version {version}");
                 fail(Error::UnknownOperation, &message)
             }
@@ -417,7 +413,7 @@ pub(crate) fn handle_api(state: &State, req: &Request, close: bool) -> Reply {
         (Protocol::Query, "ClusterIds")
     };
     let counted = match protocol {
-        Protocol::Query => query_action(&query_params(req)) == Some(OPERATION),
+        Protocol::Query => param(&query_params(req), "Action") == Some(OPERATION),
         Protocol::Json => req.header("x-amz-target") == Some(JSON_TARGET),
     };
     let out = reply::Answer::new(protocol, XMLNS, close);

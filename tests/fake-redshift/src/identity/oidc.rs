@@ -43,50 +43,35 @@ pub(super) enum OidcError {
 }
 
 impl OidcError {
-    /// HTTP status (from the service model), code and OAuth `error`.
-    fn parts(self) -> (u16, &'static str, &'static str) {
-        match self {
-            OidcError::InvalidClient => (401, "InvalidClientException", "invalid_client"),
-            OidcError::UnauthorizedClient => {
-                (400, "UnauthorizedClientException", "unauthorized_client")
+    /// HTTP status (from the service model), code (`NameException`) and
+    /// OAuth `error` (the name in snake case).
+    fn parts(self) -> (u16, String, String) {
+        let name = format!("{self:?}");
+        let mut error = String::new();
+        for c in name.chars() {
+            if c.is_ascii_uppercase() && !error.is_empty() {
+                error.push('_');
             }
-            OidcError::InvalidGrant => (400, "InvalidGrantException", "invalid_grant"),
-            OidcError::ExpiredToken => (400, "ExpiredTokenException", "expired_token"),
-            OidcError::UnsupportedGrantType => (
-                400,
-                "UnsupportedGrantTypeException",
-                "unsupported_grant_type",
-            ),
-            OidcError::InvalidRequest => (400, "InvalidRequestException", "invalid_request"),
-            OidcError::InvalidClientMetadata => (
-                400,
-                "InvalidClientMetadataException",
-                "invalid_client_metadata",
-            ),
-            OidcError::InvalidRedirectUri => {
-                (400, "InvalidRedirectUriException", "invalid_redirect_uri")
-            }
-            OidcError::InvalidScope => (400, "InvalidScopeException", "invalid_scope"),
-            OidcError::AuthorizationPending => (
-                400,
-                "AuthorizationPendingException",
-                "authorization_pending",
-            ),
-            OidcError::SlowDown => (400, "SlowDownException", "slow_down"),
-            OidcError::AccessDenied => (400, "AccessDeniedException", "access_denied"),
+            error.push(c.to_ascii_lowercase());
         }
+        let status = if self == OidcError::InvalidClient {
+            401
+        } else {
+            400
+        };
+        (status, format!("{name}Exception"), error)
     }
 }
 
 /// A failed request: status, code, JSON body.
-pub(super) struct Failure(pub u16, pub &'static str, pub String);
+pub(super) struct Failure(pub u16, pub String, pub String);
 
 impl From<(OidcError, &str)> for Failure {
     fn from((e, description): (OidcError, &str)) -> Failure {
         let (status, code, error) = e.parts();
         let body = format!(
             "{{\"error\":{},\"error_description\":{}}}",
-            json_string(error),
+            json_string(&error),
             json_string(description)
         );
         Failure(status, code, body)
@@ -141,7 +126,7 @@ pub(super) fn respond(
     let (status, body) = match result {
         Ok(body) => (200, body),
         Err(Failure(status, code, body)) => {
-            headers.push(("x-amzn-ErrorType", code.to_string()));
+            headers.push(("x-amzn-ErrorType", code));
             (status, body)
         }
     };
@@ -263,11 +248,8 @@ fn answer(state: &State, req: &Request) -> Result<String, Failure> {
     }
     auth::authenticate(state, req, SERVICE).map_err(|(e, message)| {
         let (status, code) = e.code(Protocol::Json);
-        Failure(
-            status,
-            code,
-            format!("{{\"message\":{}}}", json_string(&message)),
-        )
+        let body = format!("{{\"message\":{}}}", json_string(&message));
+        Failure(status, code.to_string(), body)
     })?;
     let body = object(req)?;
     let client_id = member(&body, "clientId")?;

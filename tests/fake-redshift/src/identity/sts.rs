@@ -9,7 +9,7 @@ use crate::http::Request;
 use crate::keys::{CONTEXT_PROVIDER_ARN, DENIED_ROLE_ARN};
 use crate::reply::{Answer, Failure};
 use crate::server::State;
-use crate::service::{xml_escape, Protocol, Reply};
+use crate::service::{param, xml_escape, Protocol, Reply};
 use crate::sigv4;
 use crate::timefmt;
 use std::collections::BTreeMap;
@@ -37,14 +37,6 @@ fn invalid_parameter(message: impl Into<String>) -> Failure {
 
 fn answer(close: bool) -> Answer {
     Answer::new(Protocol::Query, XMLNS, close)
-}
-
-/// The first value of a parameter.
-fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    params
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
 }
 
 fn required<'a>(params: &'a [(String, String)], name: &str) -> Result<&'a str, Failure> {
@@ -165,7 +157,8 @@ pub(crate) fn assume_role_with_web_identity(
     let answer = answer(close);
     let result = (|| {
         let (role, session, ttl) = common(state, params)?;
-        state.note_session_name(ASSUME_ROLE_WITH_WEB_IDENTITY, &session);
+        let name = (ASSUME_ROLE_WITH_WEB_IDENTITY.into(), session.clone());
+        State::note(&state.session_names, name, false);
         let token = required(params, "WebIdentityToken")?;
         let claims =
             jwt::verify(&state.identity.key, token, timefmt::now_epoch_secs()).map_err(|e| {
@@ -275,7 +268,11 @@ pub(crate) fn assume_role(
             (status, code, message)
         })?;
         let (role, session, ttl) = common(state, params)?;
-        state.note_session_name(ASSUME_ROLE, &session);
+        State::note(
+            &state.session_names,
+            (ASSUME_ROLE.into(), session.clone()),
+            false,
+        );
         let subject = provided_subject(state, params)?;
         denied(&role, ASSUME_ROLE)?;
         let creds = mint(state, &role, &session, ttl, subject.as_deref());
