@@ -100,13 +100,6 @@ pub struct Stats {
     pub operations: BTreeMap<String, u64>,
 }
 
-impl Stats {
-    /// The count of one operation of [`names::op`] (0 for another name).
-    pub fn op(&self, name: &str) -> u64 {
-        self.operations.get(name).copied().unwrap_or(0)
-    }
-}
-
 /// The counters of `state`.
 pub(crate) fn stats(state: &State) -> Stats {
     let load = |counter: &std::sync::atomic::AtomicU64| counter.load(Ordering::SeqCst);

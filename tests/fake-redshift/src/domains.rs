@@ -1,8 +1,6 @@
-//! The custom domain name lookups: Redshift
-//! `DescribeCustomDomainAssociations` (query protocol, XML) and Redshift
-//! Serverless `ListCustomDomainAssociations` (JSON 1.1). The names say
-//! what they are associated with: `NAME.clusters.rs-idc.test` the cluster
-//! `NAME`, `NAME.workgroups.rs-idc.test` the workgroup `NAME`.
+//! The custom domain name lookups, Redshift `DescribeCustomDomainAssociations`
+//! and Serverless `ListCustomDomainAssociations`: `NAME.clusters.rs-idc.test`
+//! is the cluster `NAME`, `NAME.workgroups.rs-idc.test` the workgroup.
 
 use crate::auth;
 use crate::behaviour;

@@ -39,8 +39,7 @@ pub struct FakeOptions {
     /// [`FakeServer::ca_pem`]).
     pub tls: bool,
     /// Lifetime of the credentials that AssumeRole and
-    /// AssumeRoleWithWebIdentity mint, in seconds (default 3600); a
-    /// request's `DurationSeconds` lowers it, never raises it.
+    /// AssumeRoleWithWebIdentity mint, in seconds (default 3600).
     pub user_credentials_ttl_secs: i64,
     /// Lifetime of the refresh tokens that CreateTokenWithIAM and
     /// CreateToken hand out, in seconds (default 28800).

@@ -1,9 +1,6 @@
-//! Trusted identity propagation: web tokens (JWTs) that the fake makes and
-//! trusts, STS `AssumeRoleWithWebIdentity` and `AssumeRole` (with
-//! IAM Identity Center contexts), SSO-OIDC `CreateTokenWithIAM`, the
-//! credentials they mint, and Redshift tokens that name their user; and
-//! the browser sign-in (`browser`: RegisterClient, the authorization
-//! endpoint and CreateToken with the authorization code grant and PKCE).
+//! Trusted identity propagation (web tokens, STS, SSO-OIDC
+//! `CreateTokenWithIAM`, minted credentials, Redshift tokens that name
+//! their user) and the browser sign-in (`browser`).
 
 pub(crate) mod browser;
 mod context;
@@ -92,13 +89,8 @@ impl FakeServer {
         web_token(self.state(), spec)
     }
 
-    /// Requests answered for one operation, whatever their outcome:
-    /// `"GetIdentityCenterAuthToken"` (both Redshift APIs), `"AssumeRole"`,
-    /// `"AssumeRoleWithWebIdentity"`, `"CreateTokenWithIAM:jwt-bearer"`,
-    /// `"CreateTokenWithIAM:refresh_token"`, `"DescribeCustomDomainAssociations"`,
-    /// `"ListCustomDomainAssociations"`, `"RegisterClient"`, `"Authorize"`,
-    /// `"CreateToken:authorization_code"`, `"CreateToken:refresh_token"`; 0
-    /// for any other name.
+    /// Requests answered for one operation of [`crate::names::op`],
+    /// whatever their outcome; 0 for any other name.
     pub fn operations(&self, name: &str) -> u64 {
         self.state().identity.operations(name)
     }
@@ -110,11 +102,9 @@ impl FakeServer {
         self.state().identity.all_minted()
     }
 
-    /// Every refresh token, access token, identity context and ID token
-    /// that CreateTokenWithIAM handed out, and every client secret
-    /// (RegisterClient), authorization code (`/authorize`), access, refresh
-    /// and ID token (CreateToken) of the browser sign-in, oldest first
-    /// (never cleared).
+    /// Every secret that SSO-OIDC and `/authorize` handed out (tokens,
+    /// identity contexts, client secrets, codes), oldest first (never
+    /// cleared).
     pub fn issued_secrets(&self) -> Vec<String> {
         self.state().identity.secrets()
     }

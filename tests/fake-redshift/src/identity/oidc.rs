@@ -1,7 +1,6 @@
-//! SSO-OIDC `CreateTokenWithIAM` (REST-JSON, `POST /token?aws_iam=t`,
-//! signed for `sso-oauth`): the JWT bearer grant, which trades a web token
-//! for a user's tokens and identity context, and the refresh token grant.
-//! Its error answers are shared with the browser sign-in (`browser`).
+//! SSO-OIDC `CreateTokenWithIAM` (`POST /token?aws_iam=t`, signed): the
+//! JWT bearer and refresh token grants; and the REST-JSON answers and
+//! errors that the browser sign-in shares.
 
 use super::context;
 use super::jwt::{self, JwtError};
@@ -109,9 +108,8 @@ pub(super) fn operation(
         .map_or(base, |(_, op)| op)
 }
 
-/// Counts a REST-JSON request of SSO-OIDC under `operation` and answers
-/// it: `200` with the success body, or the failure with
-/// `x-amzn-ErrorType`.
+/// Counts a request under `operation` and answers it: `200` with the
+/// body, or the failure with `x-amzn-ErrorType`.
 pub(super) fn respond(
     state: &State,
     operation: &str,
@@ -169,12 +167,10 @@ fn grant_subject(state: &State, body: &Value, client_id: &str) -> Result<String,
         JWT_BEARER => {
             let assertion = member(body, "assertion")?;
             let now = timefmt::now_epoch_secs();
-            jwt::verify(&state.identity.key, assertion, now)
-                .map(|claims| claims.subject)
-                .or_else(|e| match e {
-                    JwtError::Expired => fail(OidcError::ExpiredToken, &e.message()),
-                    _ => fail(OidcError::InvalidGrant, &e.message()),
-                })
+            jwt::verify(&state.identity.key, assertion, now).or_else(|e| match e {
+                JwtError::Expired => fail(OidcError::ExpiredToken, &e.message()),
+                _ => fail(OidcError::InvalidGrant, &e.message()),
+            })
         }
         REFRESH_TOKEN => {
             let token = member(body, "refreshToken")?;

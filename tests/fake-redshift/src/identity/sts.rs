@@ -6,7 +6,7 @@ use super::context::{self, ContextError};
 use super::jwt::{self, JwtError};
 use crate::auth;
 use crate::http::Request;
-use crate::keys::{CONTEXT_PROVIDER_ARN, DENIED_ROLE_ARN};
+use crate::keys::{CONTEXT_PROVIDER_ARN, DENIED_ROLE_ARN, WEB_TOKEN_AUDIENCE, WEB_TOKEN_ISSUER};
 use crate::reply::{Answer, Failure};
 use crate::server::State;
 use crate::service::{param, xml_escape, Protocol, Reply};
@@ -22,8 +22,6 @@ pub(crate) const ASSUME_ROLE_WITH_WEB_IDENTITY: &str = "AssumeRoleWithWebIdentit
 const XMLNS: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
 /// SigV4 service name of STS.
 const SERVICE: &str = "sts";
-/// `DurationSeconds` bounds of the STS model.
-const DURATION_RANGE: std::ops::RangeInclusive<i64> = 900..=43_200;
 /// Most `ProvidedContexts` entries one request may hold.
 const MAX_CONTEXTS: usize = 5;
 
@@ -72,9 +70,8 @@ fn parse_role(arn: &str) -> Option<Role> {
     })
 }
 
-/// The parameters every assume operation has: the role, the session name
-/// and the credentials' lifetime (the server's, lowered by
-/// `DurationSeconds`).
+/// The parameters every assume operation has: the role, the session name;
+/// and the credentials' lifetime.
 fn common(state: &State, params: &[(String, String)]) -> Result<(Role, String, i64), Failure> {
     let role_arn = required(params, "RoleArn")?;
     let session = required(params, "RoleSessionName")?;
@@ -90,20 +87,7 @@ fn common(state: &State, params: &[(String, String)]) -> Result<(Role, String, i
              expression pattern: [\\w+=,.@-]*"
         )));
     }
-    let mut ttl = state.identity.user_credentials_ttl_secs;
-    if let Some(text) = param(params, "DurationSeconds") {
-        let asked = text
-            .parse::<i64>()
-            .ok()
-            .filter(|d| DURATION_RANGE.contains(d))
-            .ok_or_else(|| {
-                validation(
-                    "1 validation error detected: Value at 'durationSeconds' failed to \
-                     satisfy constraint: Member must have value between 900 and 43200",
-                )
-            })?;
-        ttl = ttl.min(asked);
-    }
+    let ttl = state.identity.user_credentials_ttl_secs;
     let role = parse_role(role_arn).ok_or_else(|| validation("Request ARN is invalid"))?;
     Ok((role, session.to_string(), ttl))
 }
@@ -160,7 +144,7 @@ pub(crate) fn assume_role_with_web_identity(
         let name = (ASSUME_ROLE_WITH_WEB_IDENTITY.into(), session.clone());
         State::note(&state.session_names, name, false);
         let token = required(params, "WebIdentityToken")?;
-        let claims =
+        let subject =
             jwt::verify(&state.identity.key, token, timefmt::now_epoch_secs()).map_err(|e| {
                 let code = match e {
                     JwtError::Audience => "IDPRejectedClaim",
@@ -175,9 +159,9 @@ pub(crate) fn assume_role_with_web_identity(
         let result = format!(
             "    <SubjectFromWebIdentityToken>{}</SubjectFromWebIdentityToken>\n    \
              <Audience>{}</Audience>\n{creds}    <Provider>{}</Provider>\n",
-            xml_escape(&claims.subject),
-            xml_escape(&claims.audience),
-            xml_escape(&claims.issuer),
+            xml_escape(&subject),
+            xml_escape(WEB_TOKEN_AUDIENCE),
+            xml_escape(WEB_TOKEN_ISSUER),
         );
         Ok(answer.success(
             answer

@@ -1,7 +1,6 @@
-//! The browser's `GET /authorize` (RFC 6749 section 4.1.1 with RFC 7636
-//! PKCE): the user is signed in at once and sent back to the client's
-//! redirect URI with a code, or with an error once the client and the
-//! redirect URI are known to be good (section 4.1.2.1).
+//! The browser's `GET /authorize` (RFC 6749 4.1.1, PKCE): the user is
+//! signed in at once and sent back to the redirect URI with a code (or,
+//! once client and redirect URI are known good, an error; 4.1.2.1).
 
 use super::{valid_login_hint, Code, AUTHORIZE, CODE_TTL_SECS, DEFAULT_USER};
 use crate::http::{self, Request};

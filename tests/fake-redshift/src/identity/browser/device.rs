@@ -1,8 +1,6 @@
-//! The device authorization grant (RFC 8628): SSO-OIDC
-//! `StartDeviceAuthorization` (`POST /device_authorization`, REST-JSON,
-//! unsigned); the verification page `GET /device?user_code=...`, where a
-//! person approves the request (`&deny=1` refuses it, `&login_hint=U`
-//! signs in as U); and the device code polls of `CreateToken` (`redeem`).
+//! The device authorization grant (RFC 8628): `StartDeviceAuthorization`,
+//! the verification page `GET /device?user_code=...[&deny=1][&login_hint=U]`
+//! and the device code polls of `CreateToken` (`redeem`).
 
 use super::{valid_login_hint, Signin, DEFAULT_USER, DEVICE_CODE, START_DEVICE, VERIFY_DEVICE};
 use crate::conns::lock;

@@ -1,9 +1,6 @@
-//! Browser sign-in to IAM Identity Center: the authorization code grant
-//! with PKCE (RFC 6749 section 4.1, RFC 7636) that desktop drivers use.
-//! SSO-OIDC `RegisterClient` (`POST /client/register`) and `CreateToken`
-//! (`POST /token`) in REST-JSON, both unsigned, and the browser's
-//! `GET /authorize`, which signs a user in at once and redirects to the
-//! client's loopback redirect URI with a code.
+//! Browser sign-in to IAM Identity Center: SSO-OIDC `RegisterClient` and
+//! `CreateToken` (REST-JSON, unsigned), the browser's `GET /authorize` and
+//! the device authorization grant.
 
 mod authorize;
 pub(crate) mod device;
@@ -166,11 +163,8 @@ fn access_token(subject: &str) -> String {
 }
 
 /// The user an access token of the browser sign-in (SSO-OIDC
-/// `CreateToken`) was issued to; `None` for any other token or text.
-///
-/// Such a token is `aoa`, then base64url (no padding) of
-/// `rs-idc-user:<user>\n` and random bytes. The user is read from the token
-/// itself, so this works for tokens of any server, expired ones too.
+/// `CreateToken`) was issued to, read from the token itself (any server's,
+/// expired ones too); `None` for any other token or text.
 pub fn access_token_subject(token: &str) -> Option<String> {
     let bytes = jwt::b64url_decode(token.trim().strip_prefix("aoa")?)?;
     let rest = bytes.strip_prefix(ACCESS_TOKEN_PREFIX)?;
@@ -180,11 +174,8 @@ pub fn access_token_subject(token: &str) -> Option<String> {
 }
 
 impl crate::FakeServer {
-    /// The user an access token that this server's CreateToken (browser
-    /// sign-in) handed out was issued to; `None` for a token this server
-    /// did not issue, or any other text. See also the free function
-    /// [`access_token_subject`](crate::access_token_subject), which reads
-    /// any server's tokens.
+    /// [`access_token_subject`](crate::access_token_subject) for tokens
+    /// that this server handed out only.
     pub fn access_token_subject(&self, token: &str) -> Option<String> {
         let token = token.trim();
         let issued = self.state().identity.secrets().iter().any(|s| s == token);

@@ -1,7 +1,5 @@
-//! SSO-OIDC `CreateToken` (`POST /token`, REST-JSON, unsigned) for
-//! registered clients: the authorization code grant with the PKCE check
-//! (RFC 7636 section 4.6), the device code grant (RFC 8628) and the
-//! refresh token grant.
+//! SSO-OIDC `CreateToken` (`POST /token`) for registered clients: the
+//! authorization code grant with PKCE, the device code and refresh grants.
 
 use super::{
     access_token, device, Client, AUTHORIZATION_CODE, CREATE_TOKEN_CODE, CREATE_TOKEN_DEVICE,
