@@ -132,9 +132,8 @@ impl State {
     pub(crate) fn count_fault(&self, name: &str) -> u64 {
         let mut counts = lock(&self.fault_counts);
         let n = counts.entry(name.to_string()).or_insert(0);
-        let before = *n;
-        *n = n.saturating_add(1);
-        before
+        *n += 1;
+        *n - 1
     }
 
     /// Zeroes the request, token, credential and operation counters, the

@@ -11,8 +11,6 @@ use crate::reply;
 use crate::server::State;
 use crate::timefmt;
 use serde_json::Value;
-use std::collections::hash_map::RandomState;
-use std::hash::BuildHasher;
 use std::time::Duration;
 
 /// XML namespace of the Redshift query API.
@@ -121,17 +119,10 @@ impl Error {
     }
 }
 
-/// `n` random bytes from the operating system. `getrandom` does not fail
-/// on the systems the tests run on; should it, the standard library's
-/// randomly keyed hasher still makes tokens and request IDs differ.
+/// `n` random bytes from the operating system.
 pub(crate) fn random_bytes(n: usize) -> Vec<u8> {
     let mut bytes = vec![0u8; n];
-    if getrandom::getrandom(&mut bytes).is_err() {
-        let keys = RandomState::new();
-        for (i, b) in bytes.iter_mut().enumerate() {
-            *b = keys.hash_one(i) as u8;
-        }
-    }
+    getrandom::getrandom(&mut bytes).expect("the system's random source");
     bytes
 }
 
