@@ -17,7 +17,6 @@ const INVALID_TOKEN: &str = "The security token included in the request is inval
 #[derive(Clone, Debug)]
 pub(crate) struct Caller {
     pub kind: Kind,
-    pub access_key_id: String,
     /// The user of identity-enhanced credentials minted for one; `None`
     /// for every other caller.
     pub subject: Option<String>,
@@ -32,11 +31,11 @@ struct Known {
 }
 
 fn lookup(state: &State, access_key_id: &str) -> Option<Known> {
-    if let Some(identity) = keys::lookup(access_key_id) {
+    if let Some((kind, secret, token)) = keys::lookup(access_key_id) {
         return Some(Known {
-            kind: identity.kind,
-            secret_access_key: identity.secret_access_key.to_string(),
-            session_token: identity.session_token.map(str::to_string),
+            kind,
+            secret_access_key: secret.to_string(),
+            session_token: token.map(str::to_string),
             subject: None,
         });
     }
@@ -140,7 +139,6 @@ pub(crate) fn authenticate(
     }
     Ok(Caller {
         kind: known.kind,
-        access_key_id: auth.access_key_id,
         subject: known.subject,
     })
 }

@@ -65,18 +65,13 @@ pub(crate) struct Listener {
 }
 
 impl Listener {
-    /// Listens on `port` (0 for a free one) and calls `serve` with each
-    /// accepted socket and its ID in `conns`, on a new thread.
-    pub(crate) fn start<F>(
-        port: u16,
-        name: &str,
-        conns: Arc<Registry>,
-        serve: F,
-    ) -> io::Result<Self>
+    /// Listens on a free port and calls `serve` with each accepted socket
+    /// and its ID in `conns`, on a new thread.
+    pub(crate) fn start<F>(name: &str, conns: Arc<Registry>, serve: F) -> io::Result<Self>
     where
         F: Fn(TcpStream, u64) + Send + Sync + 'static,
     {
-        let listener = TcpListener::bind(("127.0.0.1", port))?;
+        let listener = TcpListener::bind(("127.0.0.1", 0))?;
         let addr = listener.local_addr()?;
         let registry = Arc::clone(&conns);
         let serve = Arc::new(serve);

@@ -100,13 +100,6 @@ pub struct Stats {
     pub operations: BTreeMap<String, u64>,
 }
 
-impl Stats {
-    /// The count of one operation of [`names::op`] (0 for another name).
-    pub fn op(&self, name: &str) -> u64 {
-        self.operations.get(name).copied().unwrap_or(0)
-    }
-}
-
 /// The counters of `state`.
 pub(crate) fn stats(state: &State) -> Stats {
     let load = |counter: &std::sync::atomic::AtomicU64| counter.load(Ordering::SeqCst);
@@ -154,13 +147,9 @@ pub(crate) fn control(state: &State, req: &Request, close: bool) -> Option<Vec<u
     Some(match (req.method.as_str(), req.path.as_str()) {
         ("GET", "/_fake/credentials") => {
             state.credentials.fetch_add(1, Ordering::SeqCst);
-            let id = keys::IDC_ACCESS_KEY_ID;
-            state.log(&format!(
-                "GET /_fake/credentials -> 200 credentials for {id}"
-            ));
             let expires = timefmt::now_epoch_secs() + CREDENTIALS_TTL_SECS;
             let body = ContainerCredentials {
-                access_key_id: id,
+                access_key_id: keys::IDC_ACCESS_KEY_ID,
                 secret_access_key: keys::IDC_SECRET_ACCESS_KEY,
                 token: keys::IDC_SESSION_TOKEN,
                 expiration: timefmt::rfc3339(expires),
@@ -210,12 +199,6 @@ fn answer(state: &State, request: Control) -> (u16, Value) {
                 wrong_key,
             };
             let token = identity::web_token(state, &spec);
-            state.log(&format!(
-                "control web_token -> 200 web token for {:?} ({} chars, ttl {ttl} s{})",
-                spec.subject,
-                token.len(),
-                if wrong_key { ", wrong key" } else { "" }
-            ));
             (200, json!({ "token": token }))
         }
         Control::TokenSubject { token } => subject(identity::token_subject(&token), "token"),
@@ -233,7 +216,6 @@ fn answer(state: &State, request: Control) -> (u16, Value) {
             }
             let signin = &state.identity.browser;
             let n = signin.decide_devices(user_code.as_deref(), action, user);
-            state.log(&format!("control device {action:?}: {n}"));
             (if n == 0 { 404 } else { 200 }, json!({ "changed": n }))
         }
         Control::Names => (

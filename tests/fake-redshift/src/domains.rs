@@ -1,8 +1,6 @@
-//! The custom domain name lookups: Redshift
-//! `DescribeCustomDomainAssociations` (query protocol, XML) and Redshift
-//! Serverless `ListCustomDomainAssociations` (JSON 1.1). The names say
-//! what they are associated with: `NAME.clusters.rs-idc.test` the cluster
-//! `NAME`, `NAME.workgroups.rs-idc.test` the workgroup `NAME`.
+//! The custom domain name lookups, Redshift `DescribeCustomDomainAssociations`
+//! and Serverless `ListCustomDomainAssociations`: `NAME.clusters.rs-idc.test`
+//! is the cluster `NAME`, `NAME.workgroups.rs-idc.test` the workgroup.
 
 use crate::auth;
 use crate::behaviour;
@@ -10,9 +8,7 @@ use crate::http::Request;
 use crate::keys::CUSTOM_DOMAIN_CERTIFICATE_ARN;
 use crate::reply::{Answer, Failure};
 use crate::server::State;
-use crate::service::{
-    json_string, query_action, query_params, xml_escape, Error, Outcome, Protocol,
-};
+use crate::service::{json_string, param, query_params, xml_escape, Error, Protocol, Reply};
 use crate::timefmt;
 use serde_json::Value;
 use std::time::Duration;
@@ -99,7 +95,7 @@ fn fail(answer: &Answer, error: Error, message: impl Into<String>) -> Failure {
 
 impl Answer {
     /// The answer for `name` (normalised), once the caller is known.
-    fn lookup(&self, name: &str) -> Result<Outcome, Failure> {
+    fn lookup(&self, name: &str) -> Result<Reply, Failure> {
         let expiry = timefmt::iso8601(timefmt::now_epoch_secs() + CERTIFICATE_LIFETIME_SECS);
         let (arn, shown) = (CUSTOM_DOMAIN_CERTIFICATE_ARN, shown(name));
         match (self.protocol, target(name)) {
@@ -125,7 +121,7 @@ impl Answer {
                     xml_escape(&cluster),
                 );
                 let body = self.wrapped(DESCRIBE, &result);
-                Ok(self.success(body.as_bytes(), format!("200 cluster {cluster:?}")))
+                Ok(self.success(body.as_bytes()))
             }
             (Protocol::Query, _) => Err((
                 404,
@@ -141,11 +137,9 @@ impl Answer {
                     json_string(arn),
                     json_string(&expiry),
                 );
-                Ok(self.success(body.as_bytes(), format!("200 workgroup {workgroup:?}")))
+                Ok(self.success(body.as_bytes()))
             }
-            (Protocol::Json, _) => {
-                Ok(self.success(b"{\"associations\":[]}", "200 no associations"))
-            }
+            (Protocol::Json, _) => Ok(self.success(b"{\"associations\":[]}")),
         }
     }
 
@@ -153,8 +147,7 @@ impl Answer {
     fn domain_name(&self, req: &Request) -> Result<Option<String>, Failure> {
         if self.protocol == Protocol::Query {
             let params = query_params(req);
-            let name = params.into_iter().find(|(k, _)| k == "CustomDomainName");
-            return Ok(name.map(|(_, v)| v));
+            return Ok(param(&params, "CustomDomainName").map(String::from));
         }
         let doc: Value = serde_json::from_slice(&req.body)
             .map_err(|e| fail(self, Error::Serialization, format!("Malformed JSON: {e}")))?;
@@ -184,25 +177,22 @@ fn shown(name: &str) -> String {
 
 /// Answers the two lookups; `None` for any other request. `json` tells
 /// whether the request is for JSON 1.1 rather than the query protocol.
-pub(crate) fn dispatch(state: &State, req: &Request, json: bool, close: bool) -> Option<Outcome> {
+pub(crate) fn dispatch(state: &State, req: &Request, json: bool, close: bool) -> Option<Reply> {
     let protocol = if json {
         (req.header("x-amz-target") == Some(LIST_TARGET)).then_some(Protocol::Json)?
     } else {
-        (query_action(&query_params(req)) == Some(DESCRIBE)).then_some(Protocol::Query)?
+        (param(&query_params(req), "Action") == Some(DESCRIBE)).then_some(Protocol::Query)?
     };
     Some(handle(state, req, protocol, close))
 }
 
 /// One lookup: the pause, the credentials, the name, the answer and the
 /// count. A missing, null or empty name is unknown, as any other.
-fn handle(state: &State, req: &Request, protocol: Protocol, close: bool) -> Outcome {
+fn handle(state: &State, req: &Request, protocol: Protocol, close: bool) -> Reply {
     let (service, operation) = match protocol {
         Protocol::Query => ("redshift", DESCRIBE),
         Protocol::Json => ("redshift-serverless", LIST),
     };
-    if state.domain_delay_ms > 0 {
-        state.pause(Duration::from_millis(state.domain_delay_ms));
-    }
     let answer = Answer::new(protocol, XMLNS, close);
     // A name's own pause (`NAME.slow-N.clusters.rs-idc.test`), also before
     // the credentials are checked.
@@ -211,17 +201,12 @@ fn handle(state: &State, req: &Request, protocol: Protocol, close: bool) -> Outc
             state.pause(Duration::from_millis(ms));
         }
     }
-    let mut detail = String::new();
-    let result = (|| {
-        let caller = auth::authenticate(state, req, service)
-            .map_err(|(e, message)| fail(&answer, e, message))?;
-        detail = format!(" key={}", caller.access_key_id);
-        let name = normalise(&answer.domain_name(req)?.unwrap_or_default());
-        detail += &format!(" name={:?}", shown(&name));
-        answer.lookup(&name)
-    })();
-    let mut outcome = result.unwrap_or_else(|failure| answer.error(failure));
+    let result = auth::authenticate(state, req, service)
+        .map_err(|(e, message)| fail(&answer, e, message))
+        .and_then(|_| {
+            let name = normalise(&answer.domain_name(req)?.unwrap_or_default());
+            answer.lookup(&name)
+        });
     state.identity.count(operation);
-    outcome.summary = format!("{service} {operation}{detail} -> {}", outcome.summary);
-    outcome
+    result.unwrap_or_else(|failure| answer.error(failure))
 }

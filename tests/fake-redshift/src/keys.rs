@@ -78,15 +78,7 @@ pub(crate) enum Kind {
     Expired,
 }
 
-/// A known caller.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Identity {
-    pub kind: Kind,
-    pub secret_access_key: &'static str,
-    pub session_token: Option<&'static str>,
-}
-
-/// Every identity, by access key ID.
+/// Every identity: access key ID, kind, secret access key, session token.
 #[rustfmt::skip]
 const IDENTITIES: [(&str, Kind, &str, Option<&str>); 4] = [
     (IDC_ACCESS_KEY_ID, Kind::IdentityEnhanced, IDC_SECRET_ACCESS_KEY, Some(IDC_SESSION_TOKEN)),
@@ -95,14 +87,8 @@ const IDENTITIES: [(&str, Kind, &str, Option<&str>); 4] = [
     (EXPIRED_ACCESS_KEY_ID, Kind::Expired, EXPIRED_SECRET_ACCESS_KEY, None),
 ];
 
-/// Looks up the identity behind an access key ID.
-pub(crate) fn lookup(access_key_id: &str) -> Option<Identity> {
-    let (_, kind, secret_access_key, session_token) = IDENTITIES
-        .into_iter()
-        .find(|(id, ..)| *id == access_key_id)?;
-    Some(Identity {
-        kind,
-        secret_access_key,
-        session_token,
-    })
+/// The kind, secret access key and session token behind an access key ID.
+pub(crate) fn lookup(access_key_id: &str) -> Option<(Kind, &'static str, Option<&'static str>)> {
+    let found = IDENTITIES.into_iter().find(|(id, ..)| *id == access_key_id);
+    found.map(|(_, kind, secret, token)| (kind, secret, token))
 }

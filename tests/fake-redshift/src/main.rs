@@ -8,33 +8,21 @@ use std::os::unix::fs::DirBuilderExt;
 use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
-use std::sync::mpsc;
 use std::thread;
 
 mod web_token_cmd;
 
 const USAGE: &str = "\
 usage:
-  rs-idc-fake serve [--port P] [--ttl S] [--port-file F] [--verbose] [--stdin-lifetime]
-                    [--tls [--ca-file F]] [--user-credentials-ttl S] [--refresh-token-ttl S]
-                    [--access-token-ttl S] [--client-secret-ttl S] [--domain-delay-ms N]
-                    [--device-code-ttl S] [--device-interval S] [--device-slow-downs N]
-      Serve on 127.0.0.1 until SIGTERM, SIGINT or SIGHUP (or, with
-      --stdin-lifetime, until standard input reaches end of file).
-      Prints 'listening http://127.0.0.1:PORT' (https with --tls) and
-      writes PORT to F.
-  rs-idc-fake run [--port P] [--ttl S] [--verbose] [--tls] [--proxy]
-                  [--user-credentials-ttl S] [--refresh-token-ttl S]
-                  [--access-token-ttl S] [--client-secret-ttl S] [--domain-delay-ms N]
-                  [--device-code-ttl S] [--device-interval S] [--device-slow-downs N]
-                  -- CMD [ARGS...]
+  rs-idc-fake run [--ttl S] [--user-credentials-ttl S] [--refresh-token-ttl S]
+                  [--access-token-ttl S] [--device-code-ttl S] [--device-interval S]
+                  [--device-slow-downs N] -- CMD [ARGS...]
       Serve while CMD runs with AWS_ENDPOINT_URL and test credentials in its
       environment; exit with CMD's status (128+N if killed by signal N).
       A second fake speaking HTTPS, a loopback proxy and a loopback proxy
-      that requires a user and password always run beside the plain fake
+      that requires a user and password run beside the plain fake
       (RS_IDC_FAKE_TLS_URL, RS_IDC_FAKE_CA_FILE, RS_IDC_FAKE_PROXY_URL,
-      RS_IDC_FAKE_AUTH_PROXY_URL); --tls and --proxy are accepted and
-      change nothing.
+      RS_IDC_FAKE_AUTH_PROXY_URL).
   rs-idc-fake names --c
       Print the names shared with the tests as a C header.
   rs-idc-fake web-token SUB [TTL_SECS]
@@ -42,31 +30,13 @@ usage:
       3600; negative: already expired), made by the fake at RS_IDC_FAKE_URL.
 
   --ttl S (token lifetime) and the other -ttl options take seconds (1 to 10
-  years); --domain-delay-ms N 0 to 60000 ms; --device-slow-downs N polls.
+  years); --device-interval 0 to 3600 s; --device-slow-downs N polls.
   Each sets the FakeOptions field of that name: see the fake's README.
-  --verbose writes one line per request on stderr (never tokens or secrets).
 ";
-
-/// Parsed command line.
-struct Args {
-    run: bool,
-    port: u16,
-    opts: FakeOptions,
-    port_file: Option<OsString>,
-    stdin_lifetime: bool,
-    ca_file: Option<OsString>,
-    command: Vec<OsString>,
-}
 
 enum ParseError {
     Help,
     Bad(String),
-}
-
-/// The value after `name`.
-fn value(argv: &mut impl Iterator<Item = OsString>, name: &str) -> Result<OsString, ParseError> {
-    argv.next()
-        .ok_or_else(|| ParseError::Bad(format!("{name} needs a value")))
 }
 
 /// The number after `name`, in `range`.
@@ -75,83 +45,49 @@ fn number<T: std::str::FromStr + PartialOrd>(
     name: &str,
     range: std::ops::RangeInclusive<T>,
 ) -> Result<T, ParseError> {
-    let v = value(argv, name)?;
+    let v = argv
+        .next()
+        .ok_or_else(|| ParseError::Bad(format!("{name} needs a value")))?;
     v.to_str()
         .and_then(|s| s.parse().ok())
         .filter(|n| range.contains(n))
         .ok_or_else(|| ParseError::Bad(format!("bad {name} {v:?}")))
 }
 
-fn parse_args(mut argv: impl Iterator<Item = OsString>) -> Result<Args, ParseError> {
-    let mode = argv
-        .next()
-        .ok_or(ParseError::Bad("missing command".into()))?;
-    let run = match mode.to_str() {
-        Some("serve") => false,
-        Some("run") => true,
+/// `run`'s options and command.
+fn parse_args(
+    mut argv: impl Iterator<Item = OsString>,
+) -> Result<(FakeOptions, Vec<OsString>), ParseError> {
+    match argv.next().as_ref().and_then(|m| m.to_str()) {
+        Some("run") => {}
         Some("-h" | "--help" | "help") => return Err(ParseError::Help),
-        _ => return Err(ParseError::Bad(format!("unknown command {mode:?}"))),
-    };
-    let mut args = Args {
-        run,
-        port: 0,
-        opts: FakeOptions::default(),
-        port_file: None,
-        stdin_lifetime: false,
-        ca_file: None,
-        command: Vec::new(),
-    };
+        mode => return Err(ParseError::Bad(format!("unknown command {mode:?}"))),
+    }
+    let mut opts = FakeOptions::default();
     const SECS: std::ops::RangeInclusive<i64> = 1..=10 * 365 * 86_400;
     while let Some(arg) = argv.next() {
-        let Some(flag) = arg.to_str() else {
-            return Err(ParseError::Bad(format!("unexpected argument {arg:?}")));
-        };
+        let flag = arg.to_str().unwrap_or("");
+        let a = &mut argv;
         match flag {
             "-h" | "--help" => return Err(ParseError::Help),
-            "--verbose" => args.opts.verbose = true,
-            "--port" => args.port = number(&mut argv, flag, 0..=u16::MAX)?,
-            "--ttl" => args.opts.token_ttl_secs = number(&mut argv, flag, SECS)?,
-            "--user-credentials-ttl" => {
-                args.opts.user_credentials_ttl_secs = number(&mut argv, flag, SECS)?;
+            "--ttl" => opts.token_ttl_secs = number(a, flag, SECS)?,
+            "--user-credentials-ttl" => opts.user_credentials_ttl_secs = number(a, flag, SECS)?,
+            "--refresh-token-ttl" => opts.refresh_token_ttl_secs = number(a, flag, SECS)?,
+            "--access-token-ttl" => opts.access_token_ttl_secs = number(a, flag, SECS)?,
+            "--device-code-ttl" => opts.device_code_ttl_secs = number(a, flag, SECS)?,
+            "--device-interval" => opts.device_interval_secs = number(a, flag, 0..=3600)?,
+            "--device-slow-downs" => opts.device_slow_downs = number(a, flag, 0..=1000)?,
+            "--" => {
+                let command: Vec<OsString> = argv.collect();
+                if command.is_empty() {
+                    break;
+                }
+                return Ok((opts, command));
             }
-            "--refresh-token-ttl" => {
-                args.opts.refresh_token_ttl_secs = number(&mut argv, flag, SECS)?;
-            }
-            "--access-token-ttl" => {
-                args.opts.access_token_ttl_secs = number(&mut argv, flag, SECS)?;
-            }
-            "--client-secret-ttl" => {
-                args.opts.client_secret_ttl_secs = number(&mut argv, flag, SECS)?;
-            }
-            "--domain-delay-ms" => args.opts.domain_delay_ms = number(&mut argv, flag, 0..=60_000)?,
-            "--device-code-ttl" => args.opts.device_code_ttl_secs = number(&mut argv, flag, SECS)?,
-            "--device-interval" => {
-                args.opts.device_interval_secs = number(&mut argv, flag, 0..=3600)?;
-            }
-            "--device-slow-downs" => {
-                args.opts.device_slow_downs = number(&mut argv, flag, 0..=1000)?;
-            }
-            "--port-file" if !run => args.port_file = Some(value(&mut argv, flag)?),
-            "--stdin-lifetime" if !run => args.stdin_lifetime = true,
-            "--tls" => args.opts.tls = true,
-            "--ca-file" if !run => args.ca_file = Some(value(&mut argv, flag)?),
-            // `run` always starts the proxy; the flag is accepted for
-            // command lines that ask for it explicitly.
-            "--proxy" if run => {}
-            "--" if run => {
-                args.command = argv.by_ref().collect();
-                break;
-            }
-            _ => return Err(ParseError::Bad(format!("unexpected argument {flag:?}"))),
+            _ => return Err(ParseError::Bad(format!("unexpected argument {arg:?}"))),
         }
     }
-    if run && args.command.is_empty() {
-        return Err(ParseError::Bad("run needs -- CMD".into()));
-    }
-    if args.ca_file.is_some() && !args.opts.tls {
-        return Err(ParseError::Bad("--ca-file needs --tls".into()));
-    }
-    Ok(args)
+    Err(ParseError::Bad("run needs -- CMD".into()))
 }
 
 /// Blocks the termination signals in this thread (and so in every thread
@@ -167,60 +103,6 @@ fn block_termination_signals() -> libc::sigset_t {
         libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
         set
     }
-}
-
-/// Starts a thread that sends each termination signal received on `tx`.
-fn forward_signals(set: libc::sigset_t, tx: mpsc::Sender<i32>) {
-    let _ = thread::Builder::new()
-        .name("signals".into())
-        .spawn(move || loop {
-            let mut sig: libc::c_int = 0;
-            // SAFETY: `set` is an initialised signal set blocked in every thread.
-            let rc = unsafe { libc::sigwait(&set, &mut sig) };
-            if rc == 0 && tx.send(sig).is_err() {
-                return;
-            }
-        });
-}
-
-fn start(args: &Args, port: u16, tls: bool) -> Result<FakeServer, String> {
-    let opts = FakeOptions {
-        tls,
-        ..args.opts.clone()
-    };
-    FakeServer::start_on_port(port, opts).map_err(|e| format!("cannot listen: {e}"))
-}
-
-/// Writes `text` to `path` through a temporary file and a rename.
-fn write_atomically(path: &OsString, text: &str, what: &str) -> Result<(), String> {
-    let mut tmp = path.clone();
-    tmp.push(".tmp");
-    std::fs::write(&tmp, text)
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .map_err(|e| format!("cannot write {what}: {e}"))
-}
-
-fn serve(args: &Args) -> Result<ExitCode, String> {
-    let set = block_termination_signals();
-    let server = start(args, args.port, args.opts.tls)?;
-    if let (Some(path), Some(pem)) = (&args.ca_file, server.ca_pem()) {
-        write_atomically(path, &pem, "CA file")?;
-    }
-    if let Some(path) = &args.port_file {
-        write_atomically(path, &format!("{}\n", server.port()), "port file")?;
-    }
-    let mut out = io::stdout();
-    let _ = writeln!(out, "listening {}", server.url()).and_then(|()| out.flush());
-    let (tx, rx) = mpsc::channel();
-    forward_signals(set, tx.clone());
-    if args.stdin_lifetime {
-        let _ = thread::Builder::new().name("stdin".into()).spawn(move || {
-            let _ = io::copy(&mut io::stdin().lock(), &mut io::sink());
-            let _ = tx.send(0);
-        });
-    }
-    let _ = rx.recv();
-    Ok(ExitCode::SUCCESS)
 }
 
 /// Environment variables removed from the child of `run`, because they
@@ -260,11 +142,17 @@ fn random_hex() -> Result<String, String> {
 
 /// `run`: the plain fake, a TLS fake, a proxy and a proxy with
 /// authentication, while CMD runs.
-fn run(args: &Args) -> Result<ExitCode, String> {
+fn run(opts: FakeOptions, command: &[OsString]) -> Result<ExitCode, String> {
     let set = block_termination_signals();
-    let server = start(args, args.port, false)?;
-    let tls = start(args, 0, true)?;
     let failed = |what: &'static str| move |e: io::Error| format!("{what}: {e}");
+    let start = |tls| {
+        FakeServer::start_with(FakeOptions {
+            tls,
+            ..opts.clone()
+        })
+    };
+    let server = start(false).map_err(failed("cannot listen"))?;
+    let tls = start(true).map_err(failed("cannot listen"))?;
     let proxy = FakeProxy::start().map_err(failed("cannot start the proxy"))?;
     server.link_proxy(&proxy);
     let password = random_hex()?;
@@ -281,8 +169,8 @@ fn run(args: &Args) -> Result<ExitCode, String> {
     tls.write_ca_file(&ca_file)
         .map_err(failed("cannot write the CA file"))?;
     let url = server.url();
-    let mut cmd = Command::new(&args.command[0]);
-    cmd.args(&args.command[1..]);
+    let mut cmd = Command::new(&command[0]);
+    cmd.args(&command[1..]);
     for (name, _) in std::env::vars_os() {
         let remove = name
             .to_str()
@@ -340,21 +228,24 @@ fn run(args: &Args) -> Result<ExitCode, String> {
     let mut child = match cmd.spawn() {
         Ok(c) => c,
         Err(e) => {
-            let program = &args.command[0];
+            let program = &command[0];
             let _ = writeln!(io::stderr(), "rs-idc-fake: cannot run {program:?}: {e}");
             return Ok(ExitCode::from(127));
         }
     };
     let pid = child.id() as libc::pid_t;
-    let (tx, rx) = mpsc::channel::<i32>();
-    forward_signals(set, tx);
-    let forward = move || {
-        for sig in rx {
-            // SAFETY: sending a signal to the child's process ID.
-            unsafe { libc::kill(pid, sig) };
+    // Termination signals sent to `run` are passed on to CMD.
+    let forward = move || loop {
+        let mut sig: libc::c_int = 0;
+        // SAFETY: `set` is an initialised signal set blocked in every
+        // thread; `kill` sends a signal to the child's process ID.
+        unsafe {
+            if libc::sigwait(&set, &mut sig) == 0 {
+                libc::kill(pid, sig);
+            }
         }
     };
-    let _ = thread::Builder::new().name("forward".into()).spawn(forward);
+    let _ = thread::Builder::new().name("signals".into()).spawn(forward);
     let status = child.wait();
     drop((server, tls, proxy, auth_proxy, dir));
     let status = status.map_err(|e| format!("waiting for the command failed: {e}"))?;
@@ -387,8 +278,7 @@ fn main() -> ExitCode {
         };
     }
     let done = match parse_args(std::env::args_os().skip(1)) {
-        Ok(args) if args.run => run(&args),
-        Ok(args) => serve(&args),
+        Ok((opts, command)) => run(opts, &command),
         Err(ParseError::Help) => {
             let _ = io::stdout().write_all(USAGE.as_bytes());
             return ExitCode::SUCCESS;

@@ -3,7 +3,7 @@
 //! answer carries `x-amzn-RequestId`, errors have their protocol's shape.
 
 use crate::http;
-use crate::service::{json_string, request_id, xml_escape, Outcome, Protocol, Reply};
+use crate::service::{json_string, request_id, xml_escape, Protocol, Reply};
 
 /// An error answer: HTTP status, code, message.
 pub(crate) type Failure = (u16, &'static str, String);
@@ -37,7 +37,7 @@ impl Answer {
 
     /// `<ErrorResponse>` (query; `Receiver` for 5xx) or `{"__type",
     /// "message"}` with `x-amzn-ErrorType` (JSON).
-    pub(crate) fn error(&self, (status, code, message): Failure) -> Outcome {
+    pub(crate) fn error(&self, (status, code, message): Failure) -> Reply {
         let (rid, xmlns, mut headers) = (&self.request_id, self.xmlns, self.headers());
         let body = match self.protocol {
             Protocol::Query => {
@@ -55,14 +55,17 @@ impl Answer {
                 format!("{{\"__type\":{code},\"message\":{message}}}")
             }
         };
-        let bytes = http::response(status, &headers, body.as_bytes(), self.close);
-        Outcome::new(Reply::Bytes(bytes), format!("{status} {code}"))
+        Reply::Bytes(http::response(
+            status,
+            &headers,
+            body.as_bytes(),
+            self.close,
+        ))
     }
 
     /// A `200` with `body`.
-    pub(crate) fn success(&self, body: &[u8], summary: impl Into<String>) -> Outcome {
-        let bytes = http::response(200, &self.headers(), body, self.close);
-        Outcome::new(Reply::Bytes(bytes), summary)
+    pub(crate) fn success(&self, body: &[u8]) -> Reply {
+        Reply::Bytes(http::response(200, &self.headers(), body, self.close))
     }
 
     /// `<{action}Response>` around `<{action}Result>` holding `result`, and

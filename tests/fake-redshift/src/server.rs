@@ -35,15 +35,11 @@ const TRICKLE_PAUSE: Duration = Duration::from_millis(250);
 pub struct FakeOptions {
     /// Lifetime of normal tokens, in seconds (default 3600).
     pub token_ttl_secs: i64,
-    /// Write one line per request to stderr (default false); never a token,
-    /// secret key or session token.
-    pub verbose: bool,
     /// Serve HTTPS with a certificate made at start (default false; see
     /// [`FakeServer::ca_pem`]).
     pub tls: bool,
     /// Lifetime of the credentials that AssumeRole and
-    /// AssumeRoleWithWebIdentity mint, in seconds (default 3600); a
-    /// request's `DurationSeconds` lowers it, never raises it.
+    /// AssumeRoleWithWebIdentity mint, in seconds (default 3600).
     pub user_credentials_ttl_secs: i64,
     /// Lifetime of the refresh tokens that CreateTokenWithIAM and
     /// CreateToken hand out, in seconds (default 28800).
@@ -51,12 +47,6 @@ pub struct FakeOptions {
     /// `expiresIn` of the access tokens that CreateToken (browser sign-in)
     /// hands out, in seconds (default 3600).
     pub access_token_ttl_secs: i64,
-    /// Lifetime of the client secrets that RegisterClient hands out, in
-    /// seconds (default 7776000, 90 days); a client is unknown after it.
-    pub client_secret_ttl_secs: i64,
-    /// Milliseconds that `DescribeCustomDomainAssociations` and
-    /// `ListCustomDomainAssociations` wait before answering (default 0).
-    pub domain_delay_ms: u64,
     /// `expiresIn` of StartDeviceAuthorization's device codes, in seconds
     /// (default 600).
     pub device_code_ttl_secs: i64,
@@ -73,13 +63,10 @@ impl Default for FakeOptions {
     fn default() -> Self {
         FakeOptions {
             token_ttl_secs: 3600,
-            verbose: false,
             tls: false,
             user_credentials_ttl_secs: 3600,
             refresh_token_ttl_secs: 28_800,
             access_token_ttl_secs: 3600,
-            client_secret_ttl_secs: 7_776_000,
-            domain_delay_ms: 0,
             device_code_ttl_secs: 600,
             device_interval_secs: 1,
             device_slow_downs: 0,
@@ -91,9 +78,6 @@ impl Default for FakeOptions {
 #[derive(Default)]
 pub(crate) struct State {
     pub token_ttl_secs: i64,
-    /// Pause of the custom domain lookups, in milliseconds.
-    pub domain_delay_ms: u64,
-    verbose: bool,
     pub requests: AtomicU64,
     pub tokens: AtomicU64,
     /// `GET /_fake/credentials` answers.
@@ -108,50 +92,30 @@ pub(crate) struct State {
     /// Keys, minted credentials, refresh tokens and operation counters of
     /// trusted identity propagation.
     pub identity: identity::Store,
-    /// What clients said about themselves: user agents and role session
-    /// names (neither is secret).
-    pub seen: Mutex<Seen>,
+    /// What clients said about themselves (neither is secret), oldest
+    /// first, at most [`MOST_SEEN`] each: the distinct user agents of API
+    /// requests, and the operation and role session name of STS calls.
+    pub user_agents: Mutex<Vec<String>>,
+    pub session_names: Mutex<Vec<(String, String)>>,
     /// `http://127.0.0.1:PORT` (`https://` with TLS), once listening.
     pub url: std::sync::OnceLock<String>,
 }
 
-/// The user agents of API requests and the role session names of the STS
-/// calls, in the order first seen (at most [`Seen::MOST`] of each).
-#[derive(Default)]
-pub(crate) struct Seen {
-    pub user_agents: Vec<String>,
-    pub session_names: Vec<(String, String)>,
-}
-
-impl Seen {
-    pub(crate) const MOST: usize = 256;
-
-    pub(crate) fn user_agent(&mut self, agent: &str) {
-        if self.user_agents.len() < Self::MOST && !self.user_agents.iter().any(|a| a == agent) {
-            self.user_agents.push(agent.to_owned());
-        }
-    }
-
-    pub(crate) fn session_name(&mut self, operation: &str, name: &str) {
-        if self.session_names.len() < Self::MOST {
-            self.session_names
-                .push((operation.to_owned(), name.to_owned()));
-        }
-    }
-}
+/// Most user agents and role session names remembered.
+const MOST_SEEN: usize = 256;
 
 impl State {
-    /// Records the role session name of an STS call.
-    pub(crate) fn note_session_name(&self, operation: &str, name: &str) {
-        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
-        seen.session_name(operation, name);
+    /// Remembers `item` in `list` (once, if `distinct`) until it is full.
+    pub(crate) fn note<T: PartialEq>(list: &Mutex<Vec<T>>, item: T, distinct: bool) {
+        let mut list = lock(list);
+        if list.len() < MOST_SEEN && !(distinct && list.contains(&item)) {
+            list.push(item);
+        }
     }
 
     pub(crate) fn new(opts: &FakeOptions) -> State {
         State {
             token_ttl_secs: opts.token_ttl_secs,
-            domain_delay_ms: opts.domain_delay_ms,
-            verbose: opts.verbose,
             identity: identity::Store::new(opts),
             ..State::default()
         }
@@ -168,9 +132,8 @@ impl State {
     pub(crate) fn count_fault(&self, name: &str) -> u64 {
         let mut counts = lock(&self.fault_counts);
         let n = counts.entry(name.to_string()).or_insert(0);
-        let before = *n;
-        *n = n.saturating_add(1);
-        before
+        *n += 1;
+        *n - 1
     }
 
     /// Zeroes the request, token, credential and operation counters, the
@@ -201,12 +164,6 @@ impl State {
         }
     }
 
-    pub(crate) fn log(&self, line: &str) {
-        if self.verbose {
-            let _ = writeln!(io::stderr(), "rs-idc-fake: {line}");
-        }
-    }
-
     fn shutting_down(&self) -> bool {
         self.conns.shutting_down()
     }
@@ -229,25 +186,19 @@ impl FakeServer {
 
     /// Starts a server on a free port of 127.0.0.1.
     pub fn start_with(opts: FakeOptions) -> io::Result<FakeServer> {
-        FakeServer::start_on_port(0, opts)
-    }
-
-    /// Starts a server on the given port of 127.0.0.1 (0 picks a free one).
-    pub fn start_on_port(port: u16, opts: FakeOptions) -> io::Result<FakeServer> {
         let identity = opts.tls.then(tls::generate).transpose()?;
         let state = Arc::new(State::new(&opts));
         let conn_state = Arc::clone(&state);
         let config = identity.as_ref().map(|id| Arc::clone(&id.config));
         let serve = move |stream, id| serve_connection(&conn_state, config.as_ref(), stream, id);
-        let listener = Listener::start(port, "rs-idc-fake", Arc::clone(&state.conns), serve)?;
-        let scheme = if opts.tls { "https" } else { "http" };
-        let _ = state.url.set(format!("{scheme}://{}", listener.addr));
-        state.log(&format!("listening on {scheme}://{}", listener.addr));
-        Ok(FakeServer {
+        let listener = Listener::start("rs-idc-fake", Arc::clone(&state.conns), serve)?;
+        let server = FakeServer {
             state,
             listener,
             ca_pem: identity.map(|id| id.ca_pem),
-        })
+        };
+        let _ = server.state.url.set(server.url());
+        Ok(server)
     }
 
     /// The state shared by the server's connections.
@@ -272,16 +223,11 @@ impl FakeServer {
     }
 
     fn scheme(&self) -> &'static str {
-        if self.is_tls() {
+        if self.ca_pem.is_some() {
             "https"
         } else {
             "http"
         }
-    }
-
-    /// Whether the server speaks HTTPS.
-    pub fn is_tls(&self) -> bool {
-        self.ca_pem.is_some()
     }
 
     /// With TLS, the PEM of the certificate authority to trust (one
@@ -320,19 +266,13 @@ impl FakeServer {
 
     /// The distinct `User-Agent` headers of API requests, oldest first.
     pub fn user_agents(&self) -> Vec<String> {
-        self.state
-            .seen
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .user_agents
-            .clone()
+        lock(&self.state.user_agents).clone()
     }
 
     /// The `RoleSessionName` of each `operation` call (`"AssumeRole"` or
     /// `"AssumeRoleWithWebIdentity"`), oldest first.
     pub fn role_session_names(&self, operation: &str) -> Vec<String> {
-        let seen = self.state.seen.lock().unwrap_or_else(|p| p.into_inner());
-        seen.session_names
+        lock(&self.state.session_names)
             .iter()
             .filter(|(op, _)| op == operation)
             .map(|(_, name)| name.clone())
@@ -371,11 +311,8 @@ fn serve_connection(state: &State, tls: Option<&Arc<ServerConfig>>, tcp: TcpStre
             let _ = tcp.set_read_timeout(Some(HANDSHAKE_TIMEOUT));
             match Stream::accept_tls(config, tcp) {
                 Ok(s) => s,
-                Err(e) => {
-                    // Not a request: nothing is counted.
-                    state.log(&format!("TLS handshake failed: {e}"));
-                    return;
-                }
+                // Not a request: nothing is counted.
+                Err(_) => return,
             }
         }
     };
@@ -396,7 +333,6 @@ fn serve_requests(state: &State, conn: &mut Conn, id: u64) -> bool {
             Err(ReadError::Closed) => return true,
             Err(ReadError::Reject(status, message)) => {
                 state.requests.fetch_add(1, Ordering::SeqCst);
-                state.log(&format!("rejected request: {status} {message}"));
                 let _ = conn
                     .stream
                     .write_all(&http::text(status, &format!("{message}\n"), true));
@@ -410,20 +346,11 @@ fn serve_requests(state: &State, conn: &mut Conn, id: u64) -> bool {
             }
             continue;
         }
-        let number = state.requests.fetch_add(1, Ordering::SeqCst) + 1;
+        state.requests.fetch_add(1, Ordering::SeqCst);
         if let Some(agent) = req.header("user-agent") {
-            state
-                .seen
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .user_agent(agent);
+            State::note(&state.user_agents, agent.to_string(), true);
         }
-        let outcome = service::handle_api(state, &req, close);
-        state.log(&format!(
-            "#{number} {} {} {}",
-            req.method, req.path, outcome.summary
-        ));
-        let written = match outcome.reply {
+        let written = match service::handle_api(state, &req, close) {
             Reply::Bytes(bytes) => conn.stream.write_all(&bytes),
             Reply::Trickle(bytes) => trickle(state, &mut conn.stream, &bytes),
             Reply::Huge(start, filler, end) => conn

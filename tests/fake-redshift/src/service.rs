@@ -11,8 +11,6 @@ use crate::reply;
 use crate::server::State;
 use crate::timefmt;
 use serde_json::Value;
-use std::collections::hash_map::RandomState;
-use std::hash::BuildHasher;
 use std::time::Duration;
 
 /// XML namespace of the Redshift query API.
@@ -68,22 +66,6 @@ pub(crate) enum Reply {
     Reset,
 }
 
-/// A reply and a one-line description for the verbose log (never holding
-/// a token or secret).
-pub(crate) struct Outcome {
-    pub reply: Reply,
-    pub summary: String,
-}
-
-impl Outcome {
-    pub(crate) fn new(reply: Reply, summary: impl Into<String>) -> Outcome {
-        Outcome {
-            reply,
-            summary: summary.into(),
-        }
-    }
-}
-
 /// Every error the fake answers with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Error {
@@ -137,17 +119,10 @@ impl Error {
     }
 }
 
-/// `n` random bytes from the operating system. `getrandom` does not fail
-/// on the systems the tests run on; should it, the standard library's
-/// randomly keyed hasher still makes tokens and request IDs differ.
+/// `n` random bytes from the operating system.
 pub(crate) fn random_bytes(n: usize) -> Vec<u8> {
     let mut bytes = vec![0u8; n];
-    if getrandom::getrandom(&mut bytes).is_err() {
-        let keys = RandomState::new();
-        for (i, b) in bytes.iter_mut().enumerate() {
-            *b = keys.hash_one(i) as u8;
-        }
-    }
+    getrandom::getrandom(&mut bytes).expect("the system's random source");
     bytes
 }
 
@@ -201,7 +176,7 @@ struct Answer<'a> {
 }
 
 impl Answer<'_> {
-    fn error(&self, error: Error, message: &str) -> Outcome {
+    fn error(&self, error: Error, message: &str) -> Reply {
         let (status, code) = error.code(self.out.protocol);
         self.out.error((status, code, message.to_string()))
     }
@@ -244,47 +219,31 @@ impl Answer<'_> {
         token
     }
 
-    fn behave(&self, b: Behaviour, ids: &[String]) -> Outcome {
+    fn behave(&self, b: Behaviour, ids: &[String]) -> Reply {
         let now = timefmt::now_epoch_secs();
         let expires = Some(now + self.state.token_ttl_secs);
-        let bytes =
-            |body: &[u8], summary: &str| Outcome::new(Reply::Bytes(self.success(body)), summary);
+        let ok = |body: String| Reply::Bytes(self.success(body.as_bytes()));
         match b {
             Behaviour::Slow(ms) => {
                 self.state.pause(Duration::from_millis(ms));
-                let mut outcome = self.behave(Behaviour::Token(self.state.token_ttl_secs), ids);
-                outcome.summary = format!("{} after {ms} ms", outcome.summary);
-                outcome
+                self.behave(Behaviour::Token(self.state.token_ttl_secs), ids)
             }
-            Behaviour::Token(ttl) => {
-                let token = self.new_token(true);
-                let body = self.body(Some(&token), Some(now + ttl));
-                let summary = format!("200 token ({} chars, expires in {ttl} s)", token.len());
-                bytes(body.as_bytes(), &summary)
-            }
-            Behaviour::Expired => {
-                let body = self.body(Some(&self.new_token(true)), Some(now - 3600));
-                bytes(body.as_bytes(), "200 token expired an hour ago")
-            }
-            Behaviour::NoExpiry => {
-                let body = self.body(Some(&self.new_token(true)), None);
-                bytes(body.as_bytes(), "200 token without expiry")
-            }
-            Behaviour::NoToken => bytes(self.body(None, expires).as_bytes(), "200 without token"),
-            Behaviour::EmptyToken => {
-                bytes(self.body(Some(""), expires).as_bytes(), "200 empty token")
-            }
+            Behaviour::Token(ttl) => ok(self.body(Some(&self.new_token(true)), Some(now + ttl))),
+            Behaviour::Expired => ok(self.body(Some(&self.new_token(true)), Some(now - 3600))),
+            Behaviour::NoExpiry => ok(self.body(Some(&self.new_token(true)), None)),
+            Behaviour::NoToken => ok(self.body(None, expires)),
+            Behaviour::EmptyToken => ok(self.body(Some(""), expires)),
             Behaviour::Truncated => {
                 let token = self.new_token(false);
                 let body = self.body(Some(&token), expires);
                 let cut = token_start(self.out.protocol, &body) + token.len() / 2;
-                let summary = format!("200 truncated after {cut} bytes");
-                bytes(&body.as_bytes()[..cut], &summary)
+                Reply::Bytes(self.success(&body.as_bytes()[..cut]))
             }
-            Behaviour::Garbage => bytes(
-                b"\x00\x01<<<garbage>>> this is neither XML nor JSON }{ ][ \xff\xfe\n",
-                "200 garbage",
-            ),
+            Behaviour::Garbage => {
+                Reply::Bytes(self.success(
+                    b"\x00\x01<<<garbage>>> this is neither XML nor JSON }{ ][ \xff\xfe\n",
+                ))
+            }
             Behaviour::Html => {
                 let body = b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n\
                     <center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>proxy</center>\r\n\
@@ -293,17 +252,11 @@ impl Answer<'_> {
                     ("Content-Type", "text/html".to_string()),
                     ("Server", "proxy".to_string()),
                 ];
-                Outcome::new(
-                    Reply::Bytes(http::response(502, &headers, body, self.out.close)),
-                    "502 html",
-                )
+                Reply::Bytes(http::response(502, &headers, body, self.out.close))
             }
             Behaviour::Trickle => {
                 let body = self.body(Some(&self.new_token(true)), expires);
-                Outcome::new(
-                    Reply::Trickle(self.success(body.as_bytes())),
-                    "200 token, trickled",
-                )
+                Reply::Trickle(self.success(body.as_bytes()))
             }
             Behaviour::Huge => {
                 let full = self.body(Some("T"), expires);
@@ -313,11 +266,10 @@ impl Answer<'_> {
                 let headers = self.out.headers();
                 let mut head = http::response_head(200, &headers, HUGE_BODY_BYTES, self.out.close);
                 head.extend_from_slice(start.as_bytes());
-                let summary = format!("200 huge body ({HUGE_BODY_BYTES} bytes)");
-                Outcome::new(Reply::Huge(head, filler, end), summary)
+                Reply::Huge(head, filler, end)
             }
-            Behaviour::Hang => Outcome::new(Reply::Hang, "no answer (hang)"),
-            Behaviour::Reset => Outcome::new(Reply::Reset, "connection reset"),
+            Behaviour::Hang => Reply::Hang,
+            Behaviour::Reset => Reply::Reset,
             Behaviour::Fail(e) => self.error(e, &self.message(e, ids)),
         }
     }
@@ -376,11 +328,11 @@ pub(crate) fn query_params(req: &Request) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The `Action` of a query-protocol request.
-pub(crate) fn query_action(params: &[(String, String)]) -> Option<&str> {
+/// The first value of a query-protocol parameter.
+pub(crate) fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
     params
         .iter()
-        .find(|(k, _)| k == "Action")
+        .find(|(k, _)| k == name)
         .map(|(_, v)| v.as_str())
 }
 
@@ -399,16 +351,12 @@ fn identifiers(req: &Request, protocol: Protocol) -> Result<Vec<String>, (Error,
     let fail = |e: Error, message: &str| Err((e, message.to_string()));
     if protocol == Protocol::Query {
         let params = query_params(req);
-        return match query_action(&params) {
+        return match param(&params, "Action") {
             Some(OPERATION) => Ok(list_param(&params, "ClusterIds")),
             Some(other) => {
                 let other: String = other.chars().take(64).collect();
-                let version = params.iter().find(|(k, _)| k == "Version");
-                let version: String = version
-                    .map_or("2012-12-01", |(_, v)| v.as_str())
-                    .chars()
-                    .take(16)
-                    .collect();
+                let version = param(&params, "Version").unwrap_or("2012-12-01");
+                let version: String = version.chars().take(16).collect();
                 let message = format!("Could not find operation {other} for version {version}");
                 fail(Error::UnknownOperation, &message)
             }
@@ -440,14 +388,14 @@ fn identifiers(req: &Request, protocol: Protocol) -> Result<Vec<String>, (Error,
 /// Handles one API request (anything but the control endpoint): the custom
 /// domain lookups go to [`crate::domains`], STS and SSO-OIDC operations to
 /// [`identity`], the rest is Redshift's.
-pub(crate) fn handle_api(state: &State, req: &Request, close: bool) -> Outcome {
+pub(crate) fn handle_api(state: &State, req: &Request, close: bool) -> Reply {
     let json = is_json(req);
-    if let Some(outcome) = crate::domains::dispatch(state, req, json, close) {
-        return outcome;
+    if let Some(reply) = crate::domains::dispatch(state, req, json, close) {
+        return reply;
     }
     if !json {
-        if let Some(outcome) = identity::dispatch(state, req, close) {
-            return outcome;
+        if let Some(reply) = identity::dispatch(state, req, close) {
+            return reply;
         }
     }
     let (protocol, list) = if json {
@@ -456,7 +404,7 @@ pub(crate) fn handle_api(state: &State, req: &Request, close: bool) -> Outcome {
         (Protocol::Query, "ClusterIds")
     };
     let counted = match protocol {
-        Protocol::Query => query_action(&query_params(req)) == Some(OPERATION),
+        Protocol::Query => param(&query_params(req), "Action") == Some(OPERATION),
         Protocol::Json => req.header("x-amz-target") == Some(JSON_TARGET),
     };
     let out = reply::Answer::new(protocol, XMLNS, close);
@@ -483,7 +431,7 @@ pub(crate) fn handle_api(state: &State, req: &Request, close: bool) -> Outcome {
         }
     };
     answer.subject.clone_from(&caller.subject);
-    let mut outcome = if ids.is_empty() {
+    let reply = if ids.is_empty() {
         let message = format!("{list} must contain at least 1 identifier.");
         answer.error(Error::InvalidParameter, &message)
     } else if ids.len() > MAX_IDS {
@@ -496,17 +444,5 @@ pub(crate) fn handle_api(state: &State, req: &Request, close: bool) -> Outcome {
         answer.behave(behaviour(state, &ids[0]), &ids)
     };
     state.identity.count(OPERATION);
-    let first = ids.first().map_or("-", String::as_str);
-    let first: String = first.chars().take(64).collect();
-    let user = caller
-        .subject
-        .as_deref()
-        .map_or(String::new(), |s| format!(" user={s:?}"));
-    outcome.summary = format!(
-        "{service} key={}{user} ids={} first={first:?} -> {}",
-        caller.access_key_id,
-        ids.len(),
-        outcome.summary
-    );
-    outcome
+    reply
 }

@@ -1,10 +1,10 @@
-//! The `rs-idc-fake` binary: `run`, `serve` and argument errors.
+//! The `rs-idc-fake` binary: `run` and argument errors.
 
 mod common;
 
 use common::{api, connect_tcp, stats, tls_connect, Api, Client, Req, IDC};
 use rs_idc_fake::keys;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -156,89 +156,25 @@ fn run_forwards_termination_signals() {
 }
 
 #[test]
-fn serve_with_port_file_and_stdin_lifetime() {
-    let dir = scratch("serve");
-    let port_file = dir.join("port");
+fn run_ttl_sets_the_token_lifetime() {
     let mut child = fake()
-        .arg("serve")
-        .arg("--port-file")
-        .arg(&port_file)
-        .args(["--stdin-lifetime", "--verbose", "--ttl", "60"])
+        .args(["run", "--ttl", "60", "--", "sh", "-c"])
+        .arg("echo \"$RS_IDC_FAKE_PORT\"; exec cat >/dev/null")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
         .spawn()
-        .expect("serve");
+        .expect("run");
     let mut line = String::new();
     BufReader::new(child.stdout.take().expect("stdout"))
         .read_line(&mut line)
-        .expect("listening line");
-    let port: u16 = wait_for_file(&port_file).trim().parse().expect("port");
-    assert_eq!(line, format!("listening http://127.0.0.1:{port}\n"));
+        .expect("port line");
+    let port: u16 = line.trim().parse().expect("port");
     let resp = api(port, Api::Query, &IDC, &["c"]);
     assert_eq!(resp.status, 200);
-    let token = resp.xml("Token").expect("token");
     let expiry = rs_idc_fake::timefmt::parse_iso8601(&resp.xml("ExpirationTime").expect("expiry"))
         .expect("parses");
     assert!((expiry - rs_idc_fake::timefmt::now_epoch_secs() - 60).abs() <= 5);
-    let resp = api(port, Api::Json, &IDC, &["fault-truncated"]);
-    assert_eq!(resp.status, 200);
-    assert_eq!(api(port, Api::Query, &IDC, &["err-notfound"]).status, 404);
-    // End of stdin stops the server.
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(b"")
-        .expect("stdin");
-    let status = wait_with_deadline(&mut child, Duration::from_secs(20));
-    assert!(status.success());
-    let mut log = String::new();
-    child
-        .stderr
-        .take()
-        .expect("stderr")
-        .read_to_string(&mut log)
-        .expect("stderr");
-    assert_eq!(
-        log.lines().filter(|l| l.contains("#")).count(),
-        3,
-        "one line per request"
-    );
-    assert!(log.contains("err-notfound") && log.contains("404 ClusterNotFound"));
-    for secret in [
-        token.as_str(),
-        &token[..40],
-        keys::IDC_SECRET_ACCESS_KEY,
-        keys::IDC_SESSION_TOKEN,
-    ] {
-        assert!(!log.contains(secret), "the log holds a secret");
-    }
-    let _ = std::fs::remove_dir_all(dir);
-}
-
-#[test]
-fn serve_stops_on_sigterm() {
-    let mut child = fake()
-        .args(["serve"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("serve");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("listening line");
-    let port: u16 = line
-        .trim()
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .expect("port in the listening line");
-    assert_eq!(stats(port), (0, 0));
-    // SAFETY: signalling our own child process.
-    unsafe {
-        libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
-    }
+    drop(child.stdin.take());
     let status = wait_with_deadline(&mut child, Duration::from_secs(20));
     assert!(status.success());
 }
@@ -248,16 +184,13 @@ fn bad_arguments_print_usage_and_exit_2() {
     for args in [
         &[][..],
         &["bogus"],
-        &["serve", "--port"],
-        &["serve", "--port", "99999"],
-        &["serve", "--ttl", "soon"],
-        &["serve", "--frobnicate"],
+        &["serve"],
+        &["run", "--ttl", "soon", "--", "true"],
+        &["run", "--ttl", "--", "true"],
+        &["run", "--frobnicate", "--", "true"],
         &["run"],
         &["run", "--"],
-        &["run", "--port-file", "x", "--", "true"],
-        &["run", "--ca-file", "x", "--", "true"],
-        &["serve", "--ca-file", "x"],
-        &["serve", "--proxy"],
+        &["run", "--ttl", "60"],
     ] {
         let out = fake().args(args).output().expect("run");
         assert_eq!(out.status.code(), Some(2), "{args:?}");
@@ -289,7 +222,7 @@ fn run_exports_the_tls_fake_and_the_proxy() {
         out = out.display()
     );
     let mut child = fake()
-        .args(["run", "--tls", "--proxy", "--", "sh", "-c", &script])
+        .args(["run", "--", "sh", "-c", &script])
         .env("HTTPS_PROXY", "http://192.0.2.1:3128")
         .env("https_proxy", "http://192.0.2.1:3128")
         .env("HTTP_PROXY", "http://192.0.2.1:3128")
@@ -346,36 +279,6 @@ fn run_exports_the_tls_fake_and_the_proxy() {
 }
 
 #[test]
-fn serve_with_tls_writes_the_ca_file() {
-    let dir = scratch("serve-tls");
-    let port_file = dir.join("port");
-    let ca_file = dir.join("ca.pem");
-    let mut child = fake()
-        .args(["serve", "--tls", "--stdin-lifetime", "--ca-file"])
-        .arg(&ca_file)
-        .arg("--port-file")
-        .arg(&port_file)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("serve");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("listening line");
-    let port: u16 = wait_for_file(&port_file).trim().parse().expect("port");
-    assert_eq!(line, format!("listening https://127.0.0.1:{port}\n"));
-    let pem = std::fs::read_to_string(&ca_file).expect("CA file");
-    let tls = tls_connect(connect_tcp(port), "127.0.0.1", Some(&pem)).expect("handshake");
-    let resp = Client::over(tls).call(&Req::api(port, Api::Query, &["c"]).signed(Api::Query, &IDC));
-    assert_eq!(resp.status, 200, "{}", resp.shown());
-    drop(child.stdin.take());
-    let status = wait_with_deadline(&mut child, Duration::from_secs(20));
-    assert!(status.success());
-    let _ = std::fs::remove_dir_all(dir);
-}
-
-#[test]
 fn run_exports_named_urls_credentials_and_the_auth_proxy() {
     let dir = scratch("run-named-auth");
     let out = dir.join("env");
@@ -393,7 +296,7 @@ fn run_exports_named_urls_credentials_and_the_auth_proxy() {
         out = out.display()
     );
     let mut child = fake()
-        .args(["run", "--verbose", "--", "sh", "-c", &script])
+        .args(["run", "--", "sh", "-c", &script])
         .env(
             "AWS_CONTAINER_CREDENTIALS_FULL_URI",
             "http://169.254.170.2/creds",
@@ -458,7 +361,6 @@ fn run_exports_named_urls_credentials_and_the_auth_proxy() {
         let mut s = stream;
         s.read_to_string(&mut output).expect("output");
     }
-    assert!(output.contains("credentials"), "the verbose log is missing");
     assert!(
         !output.contains(&password),
         "the proxy password was printed"

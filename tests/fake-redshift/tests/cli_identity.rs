@@ -1,10 +1,11 @@
-//! The `rs-idc-fake` binary and trusted identity propagation: the
-//! `web-token` command, the lifetimes flags and what `run` exports. Tokens
-//! are checked, never shown.
+//! The `rs-idc-fake` binary and trusted identity propagation and browser
+//! sign-in: the `web-token` command, the lifetimes flags and what `run`
+//! exports. Tokens are checked, never shown.
 
 mod common;
 
 use common::identity::{assume_web, create_token, credentials_of, jwt_bearer, refresh};
+use common::signin::{client, sign_in, REDIRECT};
 use common::IDC;
 use rs_idc_fake::{keys, timefmt};
 use std::io::{BufRead, BufReader};
@@ -30,15 +31,22 @@ fn wait_with_deadline(child: &mut Child, limit: Duration) -> std::process::ExitS
     }
 }
 
-/// `serve --stdin-lifetime ARGS`: the child and its port.
+/// `run ARGS` with a command that prints the port and lasts until the end
+/// of its standard input: the child and its port.
 fn serve(args: &[&str]) -> (Child, u16) {
     let mut child = fake()
-        .args(["serve", "--stdin-lifetime"])
+        .arg("run")
         .args(args)
+        .args([
+            "--",
+            "sh",
+            "-c",
+            "echo \"port:$RS_IDC_FAKE_PORT\"; exec cat >/dev/null",
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
-        .expect("serve");
+        .expect("run");
     let mut line = String::new();
     BufReader::new(child.stdout.take().expect("stdout"))
         .read_line(&mut line)
@@ -127,8 +135,8 @@ fn lifetime_flags_set_the_options() {
     );
     stop(child);
     for bad in [
-        &["serve", "--user-credentials-ttl", "0"][..],
-        &["serve", "--refresh-token-ttl", "x"],
+        &["run", "--user-credentials-ttl", "0", "--", "true"][..],
+        &["run", "--refresh-token-ttl", "x", "--", "true"],
         &["run", "--refresh-token-ttl", "--", "true"],
     ] {
         let status = fake()
@@ -185,65 +193,22 @@ fn run_exports_the_identity_names() {
 }
 
 #[test]
-fn the_verbose_log_never_shows_secrets() {
-    let mut child = fake()
-        .args(["serve", "--stdin-lifetime", "--verbose"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("serve");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("listening line");
-    let port: u16 = line
-        .trim()
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .expect("a port");
-    let jwt = rs_idc_fake_web_token(port, "erin");
-    let mut secrets = vec![jwt.clone()];
-    let resp = create_token(port, &IDC, &jwt_bearer(keys::APPLICATION_ARN, &jwt));
-    let doc = resp.json().expect("JSON");
-    for member in ["accessToken", "refreshToken", "idToken"] {
-        secrets.push(doc[member].as_str().expect(member).to_string());
-    }
-    let context = common::identity::identity_context(&resp);
-    secrets.push(context.clone());
-    let rt = secrets[2].clone();
-    let resp = create_token(port, &IDC, &refresh(keys::APPLICATION_ARN, &rt));
-    secrets.push(resp.json_str("refreshToken").expect("refreshToken"));
-    let resp = common::identity::assume_role(
-        port,
-        &IDC,
-        keys::ACCESS_ROLE_ARN,
-        &[(keys::CONTEXT_PROVIDER_ARN, &context)],
-        &[],
-    );
-    let (_, secret, session_token, _) = credentials_of(&resp);
-    let user = common::identity::Owned::from_sts(&resp);
-    secrets.extend([secret, session_token]);
-    let resp = common::api(port, common::Api::Query, &user.creds(), &["c"]);
-    secrets.push(resp.xml("Token").expect("a token"));
-    // Failures that carry the secrets back in.
-    create_token(port, &IDC, &refresh(keys::UNKNOWN_APPLICATION_ARN, &rt));
-    common::identity::assume_role(
-        port,
-        &IDC,
-        keys::ACCESS_ROLE_ARN,
-        &[("arn:aws:iam::aws:contextProvider/Other", &context)],
-        &[],
-    );
-    assume_web(port, keys::DENIED_ROLE_ARN, &jwt, &[]);
-    drop(child.stdin.take());
-    let output = child.wait_with_output().expect("serve ends");
-    assert!(output.status.success());
-    let log = String::from_utf8_lossy(&output.stderr);
-    assert!(log.contains("sub=\"erin\""), "the log names the user");
-    assert!(log.contains("AssumeRoleWithWebIdentity"));
-    for (i, secret) in secrets.iter().enumerate() {
-        assert!(!log.contains(secret.as_str()), "secret {i} is in the log");
+fn sign_in_lifetime_flags_set_the_options() {
+    let (child, port) = serve(&["--access-token-ttl", "120"]);
+    let c = client(port, REDIRECT);
+    let resp = sign_in(port, &c);
+    assert_eq!(resp.json().expect("JSON")["expiresIn"], 120);
+    stop(child);
+    for bad in [
+        &["run", "--access-token-ttl", "0", "--", "true"][..],
+        &["run", "--access-token-ttl", "--", "true"],
+        &["run", "--access-token-ttl", "315360001", "--", "true"],
+    ] {
+        let status = fake()
+            .args(bad)
+            .stderr(Stdio::null())
+            .status()
+            .expect("fake");
+        assert_eq!(status.code(), Some(2), "{bad:?}");
     }
 }

@@ -7,9 +7,7 @@ mod common;
 
 use common::identity::user_credentials;
 use common::{call, Credentials, Req, Resp, EXPIRED, IDC, IDC2, PLAIN};
-use rs_idc_fake::{keys, timefmt, FakeOptions, FakeServer};
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use rs_idc_fake::{keys, timefmt, FakeServer};
 use std::time::{Duration, Instant};
 
 use rs_idc_fake::names::op::{DESCRIBE_DOMAINS as DESCRIBE, LIST_DOMAINS as LIST};
@@ -352,27 +350,6 @@ fn timed(f: impl FnOnce() -> Resp) -> (Duration, u16) {
 }
 
 #[test]
-fn domain_delay_slows_the_lookups_only() {
-    let delay = Duration::from_millis(700);
-    let fake = FakeServer::start_with(FakeOptions {
-        domain_delay_ms: 700,
-        ..FakeOptions::default()
-    })
-    .expect("start");
-    let port = fake.port();
-    let (took, status) = timed(|| describe(port, &IDC, "a.clusters.rs-idc.test"));
-    assert!(took >= delay && status == 200, "{took:?} {status}");
-    let (took, status) = timed(|| list(port, &IDC, "nothing.example.com"));
-    assert!(took >= delay && status == 200, "{took:?} {status}");
-    // Errors wait as well.
-    let (took, status) = timed(|| describe(port, &EXPIRED, "a.clusters.rs-idc.test"));
-    assert!(took >= delay && status == 403, "{took:?} {status}");
-    let (took, status) = timed(|| common::api(port, common::Api::Query, &IDC, &["c"]));
-    assert!(took < delay && status == 200, "{took:?} {status}");
-    assert_eq!(fake.operations(DESCRIBE), 2);
-}
-
-#[test]
 fn a_second_label_slow_n_slows_that_name_only() {
     let delay = Duration::from_millis(500);
     let fake = FakeServer::start().expect("start");
@@ -388,44 +365,4 @@ fn a_second_label_slow_n_slows_that_name_only() {
     assert!(took >= delay && status == 200, "{took:?} {status}");
     let (took, status) = timed(|| describe(port, &IDC, "slow-500.clusters.rs-idc.test"));
     assert!(took < delay && status == 200, "{took:?} {status}");
-}
-
-#[test]
-fn the_delay_flag_sets_the_option() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rs-idc-fake"))
-        .args(["serve", "--stdin-lifetime", "--domain-delay-ms", "400"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("serve");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("listening line");
-    let port = line.trim().rsplit(':').next().and_then(|p| p.parse().ok());
-    let port: u16 = port.expect("a port in the listening line");
-    let (took, status) = timed(|| list(port, &IDC, "sales.workgroups.rs-idc.test"));
-    assert!(
-        took >= Duration::from_millis(400) && status == 200,
-        "{took:?}"
-    );
-    drop(child.stdin.take());
-    assert!(child.wait().expect("wait").success());
-    for bad in [
-        &["serve", "--domain-delay-ms", "60001"][..],
-        &["serve", "--domain-delay-ms", "-1"],
-        &["run", "--domain-delay-ms", "--", "true"],
-    ] {
-        let out = Command::new(env!("CARGO_BIN_EXE_rs-idc-fake"))
-            .args(bad)
-            .stderr(Stdio::null())
-            .status()
-            .expect("fake");
-        assert_eq!(out.code(), Some(2), "{bad:?}");
-    }
-    let status = Command::new(env!("CARGO_BIN_EXE_rs-idc-fake"))
-        .args(["run", "--domain-delay-ms", "0", "--", "true"])
-        .status()
-        .expect("run");
-    assert!(status.success());
 }

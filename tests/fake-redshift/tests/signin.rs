@@ -7,8 +7,8 @@ mod common;
 
 use common::signin::{
     authorize, authorize_client, challenge_of, claims, client, client_with, code_grant,
-    create_token, expect_error, location_param, location_params, refresh_grant, register,
-    register_body, sign_in, Client, CHALLENGE, ISSUER, REDIRECT, VERIFIER,
+    create_token, expect_error, location_param, location_params, refresh_grant, register_body,
+    sign_in, Client, CHALLENGE, ISSUER, REDIRECT, VERIFIER,
 };
 use common::{call, Req};
 use rs_idc_fake::names::op;
@@ -230,30 +230,13 @@ fn a_client_without_the_refresh_grant_gets_no_refresh_token() {
 }
 
 #[test]
-fn lifetimes_of_secrets_access_and_refresh_tokens() {
-    let short_secret = FakeServer::start_with(FakeOptions {
-        client_secret_ttl_secs: 1,
-        ..Default::default()
-    })
-    .expect("start");
+fn lifetimes_of_access_and_refresh_tokens() {
     let short = FakeServer::start_with(FakeOptions {
         access_token_ttl_secs: 60,
         refresh_token_ttl_secs: 1,
         ..Default::default()
     })
     .expect("start");
-    let resp = register(
-        short_secret.port(),
-        &register_body(&[REDIRECT], &["authorization_code"]),
-    );
-    let doc = resp.json().expect("JSON");
-    let issued = doc["clientIdIssuedAt"].as_i64().expect("issued");
-    assert_eq!(doc["clientSecretExpiresAt"].as_i64(), Some(issued + 1));
-    let expiring = Client {
-        id: resp.json_str("clientId").expect("clientId"),
-        secret: resp.json_str("clientSecret").expect("clientSecret"),
-        redirect_uri: REDIRECT.into(),
-    };
     let c = client(short.port(), REDIRECT);
     let resp = sign_in(short.port(), &c);
     assert_eq!(resp.json().expect("JSON")["expiresIn"], 60);
@@ -266,10 +249,6 @@ fn lifetimes_of_secrets_access_and_refresh_tokens() {
     std::thread::sleep(Duration::from_millis(2100));
     let resp = create_token(short.port(), &refresh_grant(&c, &refresh));
     expect_error(&resp, "InvalidGrantException", "expired refresh token");
-    let resp = authorize_client(short_secret.port(), &expiring, &[]);
-    assert_eq!(resp.status, 400, "an expired client is unknown");
-    let resp = create_token(short_secret.port(), &refresh_grant(&expiring, "x"));
-    expect_error(&resp, "InvalidClientException", "expired secret");
 }
 
 #[test]

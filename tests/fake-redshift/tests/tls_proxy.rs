@@ -35,7 +35,6 @@ fn closed_port() -> u16 {
 #[test]
 fn tls_fake_describes_itself() {
     let fake = tls_fake();
-    assert!(fake.is_tls());
     assert_eq!(fake.url(), format!("https://127.0.0.1:{}", fake.port()));
     let pem = fake.ca_pem().expect("a CA with TLS");
     assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"));
@@ -54,7 +53,6 @@ fn tls_fake_describes_itself() {
     let _ = std::fs::remove_dir_all(&dir);
 
     let plain = FakeServer::start().expect("start");
-    assert!(!plain.is_tls());
     assert!(plain.url().starts_with("http://"));
     assert!(plain.ca_pem().is_none());
     let err = plain

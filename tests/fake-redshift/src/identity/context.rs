@@ -1,8 +1,6 @@
-//! Identity contexts: the opaque assertions that CreateTokenWithIAM hands
-//! out and AssumeRole takes back in `ProvidedContexts`. Each is
-//! `base64url(JSON {sub, app, exp, nonce}) "." base64url(HMAC-SHA256)`
-//! under the server's key (the nonce makes each one different); nothing
-//! outside the fake needs to read them.
+//! Identity contexts, which CreateTokenWithIAM hands out and AssumeRole
+//! takes back: `base64url(JSON {sub, app, exp, nonce}) "." base64url(HMAC)`
+//! under the server's key.
 
 use super::jwt::{b64url, b64url_decode, valid_subject};
 use crate::service::{json_string, random_bytes};

@@ -1,9 +1,6 @@
-//! Trusted identity propagation: web tokens (JWTs) that the fake makes and
-//! trusts, STS `AssumeRoleWithWebIdentity` and `AssumeRole` (with
-//! IAM Identity Center contexts), SSO-OIDC `CreateTokenWithIAM`, the
-//! credentials they mint, and Redshift tokens that name their user; and
-//! the browser sign-in (`browser`: RegisterClient, the authorization
-//! endpoint and CreateToken with the authorization code grant and PKCE).
+//! Trusted identity propagation (web tokens, STS, SSO-OIDC
+//! `CreateTokenWithIAM`, minted credentials, Redshift tokens that name
+//! their user) and the browser sign-in (`browser`).
 
 pub(crate) mod browser;
 mod context;
@@ -18,7 +15,7 @@ pub(crate) use store::Store;
 
 use crate::http::Request;
 use crate::server::State;
-use crate::service::{query_action, query_params, random_bytes, Outcome};
+use crate::service::{param, query_params, random_bytes, Reply};
 use crate::timefmt;
 use crate::FakeServer;
 use base64::engine::general_purpose::STANDARD;
@@ -57,15 +54,15 @@ pub fn token_subject(token: &str) -> Option<String> {
 
 /// Answers STS and SSO-OIDC requests; `None` for any other request (which
 /// Redshift's handler then answers).
-pub(crate) fn dispatch(state: &State, req: &Request, close: bool) -> Option<Outcome> {
-    if let Some(outcome) = browser::dispatch(state, req, close) {
-        return Some(outcome);
+pub(crate) fn dispatch(state: &State, req: &Request, close: bool) -> Option<Reply> {
+    if let Some(reply) = browser::dispatch(state, req, close) {
+        return Some(reply);
     }
     if req.path == "/token" {
         return Some(oidc::handle(state, req, close));
     }
     let params = query_params(req);
-    match query_action(&params)? {
+    match param(&params, "Action")? {
         sts::ASSUME_ROLE => Some(sts::assume_role(state, req, &params, close)),
         sts::ASSUME_ROLE_WITH_WEB_IDENTITY => {
             Some(sts::assume_role_with_web_identity(state, &params, close))
@@ -92,13 +89,8 @@ impl FakeServer {
         web_token(self.state(), spec)
     }
 
-    /// Requests answered for one operation, whatever their outcome:
-    /// `"GetIdentityCenterAuthToken"` (both Redshift APIs), `"AssumeRole"`,
-    /// `"AssumeRoleWithWebIdentity"`, `"CreateTokenWithIAM:jwt-bearer"`,
-    /// `"CreateTokenWithIAM:refresh_token"`, `"DescribeCustomDomainAssociations"`,
-    /// `"ListCustomDomainAssociations"`, `"RegisterClient"`, `"Authorize"`,
-    /// `"CreateToken:authorization_code"`, `"CreateToken:refresh_token"`; 0
-    /// for any other name.
+    /// Requests answered for one operation of [`crate::names::op`],
+    /// whatever their outcome; 0 for any other name.
     pub fn operations(&self, name: &str) -> u64 {
         self.state().identity.operations(name)
     }
@@ -110,11 +102,9 @@ impl FakeServer {
         self.state().identity.all_minted()
     }
 
-    /// Every refresh token, access token, identity context and ID token
-    /// that CreateTokenWithIAM handed out, and every client secret
-    /// (RegisterClient), authorization code (`/authorize`), access, refresh
-    /// and ID token (CreateToken) of the browser sign-in, oldest first
-    /// (never cleared).
+    /// Every secret that SSO-OIDC and `/authorize` handed out (tokens,
+    /// identity contexts, client secrets, codes), oldest first (never
+    /// cleared).
     pub fn issued_secrets(&self) -> Vec<String> {
         self.state().identity.secrets()
     }

@@ -1,7 +1,6 @@
-//! SSO-OIDC `CreateTokenWithIAM` (REST-JSON, `POST /token?aws_iam=t`,
-//! signed for `sso-oauth`): the JWT bearer grant, which trades a web token
-//! for a user's tokens and identity context, and the refresh token grant.
-//! Its error answers are shared with the browser sign-in (`browser`).
+//! SSO-OIDC `CreateTokenWithIAM` (`POST /token?aws_iam=t`, signed): the
+//! JWT bearer and refresh token grants; and the REST-JSON answers and
+//! errors that the browser sign-in shares.
 
 use super::context;
 use super::jwt::{self, JwtError};
@@ -9,8 +8,9 @@ use crate::auth;
 use crate::behaviour::MAX_SLOW_MS;
 use crate::http::{self, Request};
 use crate::keys::{UNAUTHORIZED_APPLICATION_ARN, UNKNOWN_APPLICATION_ARN};
+use crate::names::op::{IAM_JWT_BEARER, IAM_REFRESH_TOKEN};
 use crate::server::State;
-use crate::service::{json_string, random_bytes, request_id, Outcome, Protocol, Reply};
+use crate::service::{json_string, random_bytes, request_id, Protocol, Reply};
 use crate::timefmt;
 use serde_json::Value;
 use std::time::Duration;
@@ -42,50 +42,35 @@ pub(super) enum OidcError {
 }
 
 impl OidcError {
-    /// HTTP status (from the service model), code and OAuth `error`.
-    fn parts(self) -> (u16, &'static str, &'static str) {
-        match self {
-            OidcError::InvalidClient => (401, "InvalidClientException", "invalid_client"),
-            OidcError::UnauthorizedClient => {
-                (400, "UnauthorizedClientException", "unauthorized_client")
+    /// HTTP status (from the service model), code (`NameException`) and
+    /// OAuth `error` (the name in snake case).
+    fn parts(self) -> (u16, String, String) {
+        let name = format!("{self:?}");
+        let mut error = String::new();
+        for c in name.chars() {
+            if c.is_ascii_uppercase() && !error.is_empty() {
+                error.push('_');
             }
-            OidcError::InvalidGrant => (400, "InvalidGrantException", "invalid_grant"),
-            OidcError::ExpiredToken => (400, "ExpiredTokenException", "expired_token"),
-            OidcError::UnsupportedGrantType => (
-                400,
-                "UnsupportedGrantTypeException",
-                "unsupported_grant_type",
-            ),
-            OidcError::InvalidRequest => (400, "InvalidRequestException", "invalid_request"),
-            OidcError::InvalidClientMetadata => (
-                400,
-                "InvalidClientMetadataException",
-                "invalid_client_metadata",
-            ),
-            OidcError::InvalidRedirectUri => {
-                (400, "InvalidRedirectUriException", "invalid_redirect_uri")
-            }
-            OidcError::InvalidScope => (400, "InvalidScopeException", "invalid_scope"),
-            OidcError::AuthorizationPending => (
-                400,
-                "AuthorizationPendingException",
-                "authorization_pending",
-            ),
-            OidcError::SlowDown => (400, "SlowDownException", "slow_down"),
-            OidcError::AccessDenied => (400, "AccessDeniedException", "access_denied"),
+            error.push(c.to_ascii_lowercase());
         }
+        let status = if self == OidcError::InvalidClient {
+            401
+        } else {
+            400
+        };
+        (status, format!("{name}Exception"), error)
     }
 }
 
 /// A failed request: status, code, JSON body.
-pub(super) struct Failure(pub u16, pub &'static str, pub String);
+pub(super) struct Failure(pub u16, pub String, pub String);
 
 impl From<(OidcError, &str)> for Failure {
     fn from((e, description): (OidcError, &str)) -> Failure {
         let (status, code, error) = e.parts();
         let body = format!(
             "{{\"error\":{},\"error_description\":{}}}",
-            json_string(error),
+            json_string(&error),
             json_string(description)
         );
         Failure(status, code, body)
@@ -97,12 +82,53 @@ pub(super) fn fail<T>(e: OidcError, description: &str) -> Result<T, Failure> {
     Err(Failure::from((e, description)))
 }
 
-/// `x-amzn-RequestId` and the JSON content type.
-pub(super) fn headers(rid: &str) -> Vec<(&'static str, String)> {
-    vec![
-        ("x-amzn-RequestId", rid.to_string()),
+/// The request body, which must be a JSON object.
+pub(super) fn object(req: &Request) -> Result<Value, Failure> {
+    match serde_json::from_slice(&req.body) {
+        Ok(body @ Value::Object(_)) => Ok(body),
+        _ => fail(
+            OidcError::InvalidRequest,
+            "The request body is not a JSON object",
+        ),
+    }
+}
+
+/// `base:GRANT` for a request whose `grantType` is one of `grants`
+/// (`(grantType, counted name)`), else `base`: the name it is counted by.
+pub(super) fn operation(
+    req: &Request,
+    base: &'static str,
+    grants: &[(&str, &'static str)],
+) -> &'static str {
+    let body: Option<Value> = serde_json::from_slice(&req.body).ok();
+    let grant = body.as_ref().and_then(|b| b.get("grantType")?.as_str());
+    grants
+        .iter()
+        .find(|(g, _)| Some(*g) == grant)
+        .map_or(base, |(_, op)| op)
+}
+
+/// Counts a request under `operation` and answers it: `200` with the
+/// body, or the failure with `x-amzn-ErrorType`.
+pub(super) fn respond(
+    state: &State,
+    operation: &str,
+    result: Result<String, Failure>,
+    close: bool,
+) -> Reply {
+    state.identity.count(operation);
+    let mut headers = vec![
+        ("x-amzn-RequestId", request_id()),
         ("Content-Type", "application/json".to_string()),
-    ]
+    ];
+    let (status, body) = match result {
+        Ok(body) => (200, body),
+        Err(Failure(status, code, body)) => {
+            headers.push(("x-amzn-ErrorType", code));
+            (status, body)
+        }
+    };
+    Reply::Bytes(http::response(status, &headers, body.as_bytes(), close))
 }
 
 /// `clientId` checks: an application ARN of the right shape, neither the
@@ -141,12 +167,10 @@ fn grant_subject(state: &State, body: &Value, client_id: &str) -> Result<String,
         JWT_BEARER => {
             let assertion = member(body, "assertion")?;
             let now = timefmt::now_epoch_secs();
-            jwt::verify(&state.identity.key, assertion, now)
-                .map(|claims| claims.subject)
-                .or_else(|e| match e {
-                    JwtError::Expired => fail(OidcError::ExpiredToken, &e.message()),
-                    _ => fail(OidcError::InvalidGrant, &e.message()),
-                })
+            jwt::verify(&state.identity.key, assertion, now).or_else(|e| match e {
+                JwtError::Expired => fail(OidcError::ExpiredToken, &e.message()),
+                _ => fail(OidcError::InvalidGrant, &e.message()),
+            })
         }
         REFRESH_TOKEN => {
             let token = member(body, "refreshToken")?;
@@ -211,86 +235,34 @@ fn issue(state: &State, subject: &str, client_id: &str) -> String {
     )
 }
 
-/// Checks and answers one request; the success body and a log summary.
-fn answer(
-    state: &State,
-    req: &Request,
-    body: Option<&Value>,
-    detail: &mut String,
-) -> Result<(String, String), Failure> {
+/// Checks and answers one request: the success body.
+fn answer(state: &State, req: &Request) -> Result<String, Failure> {
     if req.method != "POST" || !req.query.split('&').any(|p| p == "aws_iam=t") {
         let message =
             "Only CreateTokenWithIAM (POST /token?aws_iam=t) and CreateToken (POST /token) are served here";
         return fail(OidcError::InvalidRequest, message);
     }
-    let caller = auth::authenticate(state, req, SERVICE).map_err(|(e, message)| {
+    auth::authenticate(state, req, SERVICE).map_err(|(e, message)| {
         let (status, code) = e.code(Protocol::Json);
-        Failure(
-            status,
-            code,
-            format!("{{\"message\":{}}}", json_string(&message)),
-        )
+        let body = format!("{{\"message\":{}}}", json_string(&message));
+        Failure(status, code.to_string(), body)
     })?;
-    *detail = format!(" key={}", caller.access_key_id);
-    let Some(body) = body.filter(|b| b.is_object()) else {
-        return fail(
-            OidcError::InvalidRequest,
-            "The request body is not a JSON object",
-        );
-    };
-    let client_id = member(body, "clientId")?;
+    let body = object(req)?;
+    let client_id = member(&body, "clientId")?;
     check_client(client_id)?;
-    let subject = grant_subject(state, body, client_id)?;
-    *detail += &format!(" sub={subject:?}");
-    let mut summary = String::new();
+    let subject = grant_subject(state, &body, client_id)?;
     if let Some(ms) = slow_ms(&subject) {
         state.pause(Duration::from_millis(ms));
-        summary = format!(" after {ms} ms");
     }
-    let body = issue(state, &subject, client_id);
-    Ok((body, format!("200 tokens and identity context{summary}")))
-}
-
-/// The response to a REST-JSON request: `200` with the success body, or
-/// the failure with `x-amzn-ErrorType`; and the log summary.
-pub(super) fn reply(
-    rid: &str,
-    result: Result<(String, String), Failure>,
-    close: bool,
-) -> (Vec<u8>, String) {
-    match result {
-        Ok((body, summary)) => (
-            http::response(200, &headers(rid), body.as_bytes(), close),
-            summary,
-        ),
-        Err(Failure(status, code, body)) => {
-            let mut headers = headers(rid);
-            headers.push(("x-amzn-ErrorType", code.to_string()));
-            let reply = http::response(status, &headers, body.as_bytes(), close);
-            (reply, format!("{status} {code}"))
-        }
-    }
+    Ok(issue(state, &subject, client_id))
 }
 
 /// Handles `POST /token?aws_iam=t`.
-pub(crate) fn handle(state: &State, req: &Request, close: bool) -> Outcome {
-    let rid = request_id();
-    let body: Option<Value> = serde_json::from_slice(&req.body).ok();
-    let grant = body
-        .as_ref()
-        .and_then(|b| b.get("grantType"))
-        .and_then(Value::as_str);
-    let operation = match grant {
-        Some(JWT_BEARER) => "CreateTokenWithIAM:jwt-bearer",
-        Some(REFRESH_TOKEN) => "CreateTokenWithIAM:refresh_token",
-        _ => "CreateTokenWithIAM",
-    };
-    let mut detail = String::new();
-    let result = answer(state, req, body.as_ref(), &mut detail);
-    let (reply, summary) = reply(&rid, result, close);
-    state.identity.count(operation);
-    Outcome::new(
-        Reply::Bytes(reply),
-        format!("{SERVICE} {operation}{detail} -> {summary}"),
-    )
+pub(crate) fn handle(state: &State, req: &Request, close: bool) -> Reply {
+    let grants = [
+        (JWT_BEARER, IAM_JWT_BEARER),
+        (REFRESH_TOKEN, IAM_REFRESH_TOKEN),
+    ];
+    let operation = operation(req, "CreateTokenWithIAM", &grants);
+    respond(state, operation, answer(state, req), close)
 }

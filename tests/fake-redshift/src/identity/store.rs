@@ -1,7 +1,5 @@
 //! What one server remembers of trusted identity propagation and browser
-//! sign-in: its signing key, the credentials it minted, the refresh tokens
-//! it handed out, registered clients and codes, every secret it answered
-//! with, and the per-operation counters.
+//! sign-in, and the per-operation counters.
 
 use super::browser::Signin;
 use crate::conns::lock;
@@ -45,20 +43,14 @@ pub(crate) struct Grant {
     pub expires: i64,
 }
 
-/// Minted credentials by access key ID, and the IDs in minting order.
-#[derive(Default)]
-struct MintedSet {
-    by_id: HashMap<String, Minted>,
-    order: Vec<String>,
-}
-
 /// The trusted identity propagation state of one server.
 pub(crate) struct Store {
     /// HS256 key of web tokens, ID tokens and identity contexts.
     pub key: [u8; 32],
     pub user_credentials_ttl_secs: i64,
     pub refresh_token_ttl_secs: i64,
-    minted: Mutex<MintedSet>,
+    /// By access key ID, oldest first.
+    minted: Mutex<Vec<(String, Minted)>>,
     grants: Mutex<HashMap<String, Grant>>,
     secrets: Mutex<Vec<String>>,
     operations: [AtomicU64; OPERATIONS.len()],
@@ -105,31 +97,30 @@ impl Store {
             expires,
             subject: subject.map(str::to_string),
         };
-        let mut set = lock(&self.minted);
-        set.order.push(access_key_id.clone());
-        set.by_id.insert(access_key_id.clone(), minted.clone());
+        lock(&self.minted).push((access_key_id.clone(), minted.clone()));
         (access_key_id, minted)
     }
 
     /// The minted credentials behind an access key ID.
     pub(crate) fn minted(&self, access_key_id: &str) -> Option<Minted> {
-        lock(&self.minted).by_id.get(access_key_id).cloned()
+        let minted = lock(&self.minted);
+        minted
+            .iter()
+            .find(|(id, _)| id == access_key_id)
+            .map(|(_, m)| m.clone())
     }
 
     /// Every minted `(access key ID, secret, session token)`, oldest first.
     pub(crate) fn all_minted(&self) -> Vec<(String, String, String)> {
-        let set = lock(&self.minted);
-        set.order
-            .iter()
-            .filter_map(|id| {
-                let m = set.by_id.get(id)?;
-                Some((
-                    id.clone(),
-                    m.secret_access_key.clone(),
-                    m.session_token.clone(),
-                ))
-            })
-            .collect()
+        let minted = lock(&self.minted);
+        let each = |(id, m): &(String, Minted)| {
+            (
+                id.clone(),
+                m.secret_access_key.clone(),
+                m.session_token.clone(),
+            )
+        };
+        minted.iter().map(each).collect()
     }
 
     /// A new refresh token for `subject` and `client_id`, valid for the

@@ -6,10 +6,10 @@ use super::context::{self, ContextError};
 use super::jwt::{self, JwtError};
 use crate::auth;
 use crate::http::Request;
-use crate::keys::{CONTEXT_PROVIDER_ARN, DENIED_ROLE_ARN};
+use crate::keys::{CONTEXT_PROVIDER_ARN, DENIED_ROLE_ARN, WEB_TOKEN_AUDIENCE, WEB_TOKEN_ISSUER};
 use crate::reply::{Answer, Failure};
 use crate::server::State;
-use crate::service::{xml_escape, Outcome, Protocol};
+use crate::service::{param, xml_escape, Protocol, Reply};
 use crate::sigv4;
 use crate::timefmt;
 use std::collections::BTreeMap;
@@ -22,8 +22,6 @@ pub(crate) const ASSUME_ROLE_WITH_WEB_IDENTITY: &str = "AssumeRoleWithWebIdentit
 const XMLNS: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
 /// SigV4 service name of STS.
 const SERVICE: &str = "sts";
-/// `DurationSeconds` bounds of the STS model.
-const DURATION_RANGE: std::ops::RangeInclusive<i64> = 900..=43_200;
 /// Most `ProvidedContexts` entries one request may hold.
 const MAX_CONTEXTS: usize = 5;
 
@@ -37,14 +35,6 @@ fn invalid_parameter(message: impl Into<String>) -> Failure {
 
 fn answer(close: bool) -> Answer {
     Answer::new(Protocol::Query, XMLNS, close)
-}
-
-/// The first value of a parameter.
-fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    params
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
 }
 
 fn required<'a>(params: &'a [(String, String)], name: &str) -> Result<&'a str, Failure> {
@@ -80,9 +70,8 @@ fn parse_role(arn: &str) -> Option<Role> {
     })
 }
 
-/// The parameters every assume operation has: the role, the session name
-/// and the credentials' lifetime (the server's, lowered by
-/// `DurationSeconds`).
+/// The parameters every assume operation has: the role, the session name;
+/// and the credentials' lifetime.
 fn common(state: &State, params: &[(String, String)]) -> Result<(Role, String, i64), Failure> {
     let role_arn = required(params, "RoleArn")?;
     let session = required(params, "RoleSessionName")?;
@@ -98,20 +87,7 @@ fn common(state: &State, params: &[(String, String)]) -> Result<(Role, String, i
              expression pattern: [\\w+=,.@-]*"
         )));
     }
-    let mut ttl = state.identity.user_credentials_ttl_secs;
-    if let Some(text) = param(params, "DurationSeconds") {
-        let asked = text
-            .parse::<i64>()
-            .ok()
-            .filter(|d| DURATION_RANGE.contains(d))
-            .ok_or_else(|| {
-                validation(
-                    "1 validation error detected: Value at 'durationSeconds' failed to \
-                     satisfy constraint: Member must have value between 900 and 43200",
-                )
-            })?;
-        ttl = ttl.min(asked);
-    }
+    let ttl = state.identity.user_credentials_ttl_secs;
     let role = parse_role(role_arn).ok_or_else(|| validation("Request ARN is invalid"))?;
     Ok((role, session.to_string(), ttl))
 }
@@ -123,21 +99,15 @@ fn role_id(role_arn: &str) -> String {
 }
 
 /// Mints credentials for `role` and writes `<AssumedRoleUser>` and
-/// `<Credentials>`; the XML and the new access key ID.
-fn mint(
-    state: &State,
-    role: &Role,
-    session: &str,
-    ttl: i64,
-    subject: Option<&str>,
-) -> (String, String) {
+/// `<Credentials>`.
+fn mint(state: &State, role: &Role, session: &str, ttl: i64, subject: Option<&str>) -> String {
     let expires = timefmt::now_epoch_secs().saturating_add(ttl);
     let (key_id, minted) = state.identity.mint(expires, subject);
     let arn = format!(
         "arn:aws:sts::{}:assumed-role/{}/{session}",
         role.account, role.name
     );
-    let xml = format!(
+    format!(
         "    <AssumedRoleUser>\n      <Arn>{}</Arn>\n      <AssumedRoleId>{}:{}</AssumedRoleId>\n    \
          </AssumedRoleUser>\n    <Credentials>\n      <AccessKeyId>{key_id}</AccessKeyId>\n      \
          <SecretAccessKey>{}</SecretAccessKey>\n      <SessionToken>{}</SessionToken>\n      \
@@ -148,8 +118,7 @@ fn mint(
         xml_escape(&minted.secret_access_key),
         xml_escape(&minted.session_token),
         timefmt::rfc3339(expires),
-    );
-    (xml, key_id)
+    )
 }
 
 fn denied(role: &Role, action: &str) -> Result<(), Failure> {
@@ -163,27 +132,19 @@ fn denied(role: &Role, action: &str) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Counts the request and tags its log line.
-fn finish(state: &State, action: &str, mut outcome: Outcome, detail: &str) -> Outcome {
-    state.identity.count(action);
-    outcome.summary = format!("{SERVICE} {action}{detail} -> {}", outcome.summary);
-    outcome
-}
-
 /// `AssumeRoleWithWebIdentity`: unsigned; the web token is the proof.
 pub(crate) fn assume_role_with_web_identity(
     state: &State,
     params: &[(String, String)],
     close: bool,
-) -> Outcome {
+) -> Reply {
     let answer = answer(close);
-    let mut detail = String::new();
     let result = (|| {
         let (role, session, ttl) = common(state, params)?;
-        state.note_session_name("AssumeRoleWithWebIdentity", &session);
+        let name = (ASSUME_ROLE_WITH_WEB_IDENTITY.into(), session.clone());
+        State::note(&state.session_names, name, false);
         let token = required(params, "WebIdentityToken")?;
-        detail = format!(" role={} token_len={}", role.name, token.len());
-        let claims =
+        let subject =
             jwt::verify(&state.identity.key, token, timefmt::now_epoch_secs()).map_err(|e| {
                 let code = match e {
                     JwtError::Audience => "IDPRejectedClaim",
@@ -193,22 +154,23 @@ pub(crate) fn assume_role_with_web_identity(
                 let status = if e == JwtError::Audience { 403 } else { 400 };
                 (status, code, e.message())
             })?;
-        detail += &format!(" sub={:?}", claims.subject);
         denied(&role, ASSUME_ROLE_WITH_WEB_IDENTITY)?;
-        let (creds, key_id) = mint(state, &role, &session, ttl, None);
+        let creds = mint(state, &role, &session, ttl, None);
         let result = format!(
             "    <SubjectFromWebIdentityToken>{}</SubjectFromWebIdentityToken>\n    \
              <Audience>{}</Audience>\n{creds}    <Provider>{}</Provider>\n",
-            xml_escape(&claims.subject),
-            xml_escape(&claims.audience),
-            xml_escape(&claims.issuer),
+            xml_escape(&subject),
+            xml_escape(WEB_TOKEN_AUDIENCE),
+            xml_escape(WEB_TOKEN_ISSUER),
         );
-        let summary = format!("200 credentials {key_id} (expire in {ttl} s)");
-        let body = answer.wrapped(ASSUME_ROLE_WITH_WEB_IDENTITY, &result);
-        Ok(answer.success(body.as_bytes(), summary))
+        Ok(answer.success(
+            answer
+                .wrapped(ASSUME_ROLE_WITH_WEB_IDENTITY, &result)
+                .as_bytes(),
+        ))
     })();
-    let outcome = result.unwrap_or_else(|failure| answer.error(failure));
-    finish(state, ASSUME_ROLE_WITH_WEB_IDENTITY, outcome, &detail)
+    state.identity.count(ASSUME_ROLE_WITH_WEB_IDENTITY);
+    result.unwrap_or_else(|failure| answer.error(failure))
 }
 
 /// The user of the IAM Identity Center context among `ProvidedContexts`,
@@ -282,32 +244,24 @@ pub(crate) fn assume_role(
     req: &Request,
     params: &[(String, String)],
     close: bool,
-) -> Outcome {
+) -> Reply {
     let answer = answer(close);
-    let mut detail = String::new();
     let result = (|| {
-        let caller = auth::authenticate(state, req, SERVICE).map_err(|(e, message)| {
+        auth::authenticate(state, req, SERVICE).map_err(|(e, message)| {
             let (status, code) = e.code(Protocol::Query);
             (status, code, message)
         })?;
-        detail = format!(" key={}", caller.access_key_id);
         let (role, session, ttl) = common(state, params)?;
-        state.note_session_name("AssumeRole", &session);
-        detail += &format!(" role={}", role.name);
+        State::note(
+            &state.session_names,
+            (ASSUME_ROLE.into(), session.clone()),
+            false,
+        );
         let subject = provided_subject(state, params)?;
-        if let Some(user) = &subject {
-            detail += &format!(" context_sub={user:?}");
-        }
         denied(&role, ASSUME_ROLE)?;
-        let (creds, key_id) = mint(state, &role, &session, ttl, subject.as_deref());
-        let kind = if subject.is_some() {
-            "identity-enhanced credentials"
-        } else {
-            "credentials"
-        };
-        let summary = format!("200 {kind} {key_id} (expire in {ttl} s)");
-        Ok(answer.success(answer.wrapped(ASSUME_ROLE, &creds).as_bytes(), summary))
+        let creds = mint(state, &role, &session, ttl, subject.as_deref());
+        Ok(answer.success(answer.wrapped(ASSUME_ROLE, &creds).as_bytes()))
     })();
-    let outcome = result.unwrap_or_else(|failure| answer.error(failure));
-    finish(state, ASSUME_ROLE, outcome, &detail)
+    state.identity.count(ASSUME_ROLE);
+    result.unwrap_or_else(|failure| answer.error(failure))
 }

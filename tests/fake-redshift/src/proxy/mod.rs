@@ -90,7 +90,7 @@ impl FakeProxy {
         });
         let conn_shared = Arc::clone(&shared);
         let serve = move |stream, _| serve_client(&conn_shared, stream);
-        let listener = Listener::start(0, "rs-idc-fake-proxy", Arc::clone(&shared.conns), serve)?;
+        let listener = Listener::start("rs-idc-fake-proxy", Arc::clone(&shared.conns), serve)?;
         Ok(FakeProxy { shared, listener })
     }
 
@@ -102,11 +102,6 @@ impl FakeProxy {
     /// `http://127.0.0.1:PORT`, never with credentials.
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port())
-    }
-
-    /// Whether the proxy was started with [`FakeProxy::start_with_auth`].
-    pub fn requires_auth(&self) -> bool {
-        self.shared.auth.is_some()
     }
 
     /// With authentication, `http://USER:PASSWORD@127.0.0.1:PORT`

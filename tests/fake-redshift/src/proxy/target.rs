@@ -11,32 +11,14 @@ pub(crate) struct Target {
     pub forward: Option<(String, String)>,
 }
 
-/// Splits `host[:port]` (IPv6 literals in brackets); `None` if malformed.
+/// Splits `host[:port]`; `None` if malformed. An IPv6 literal
+/// (`[::1]:443`) keeps its brackets in the host, which is then refused.
 fn split_authority(authority: &str, default_port: Option<u16>) -> Option<(String, u16)> {
-    if authority.is_empty() || authority.contains('@') {
-        return None;
-    }
-    let (host, port) = if let Some(rest) = authority.strip_prefix('[') {
-        let (inside, after) = rest.split_once(']')?;
-        let host = format!("[{inside}]");
-        match after {
-            "" => (host, None),
-            _ => (host, Some(after.strip_prefix(':')?)),
-        }
-    } else {
-        match authority.rsplit_once(':') {
-            Some((h, p)) => (h.to_string(), Some(p)),
-            None => (authority.to_string(), None),
-        }
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((h, p)) => (h, p.parse::<u16>().ok().filter(|&p| p != 0)?),
+        None => (authority, default_port?),
     };
-    if host.is_empty() {
-        return None;
-    }
-    let port = match port {
-        Some(p) => p.parse::<u16>().ok().filter(|&p| p != 0)?,
-        None => default_port?,
-    };
-    Some((host, port))
+    (!host.is_empty() && !host.contains('@')).then(|| (host.to_string(), port))
 }
 
 /// Where `req` asks to go, or the status and message to refuse it with.

@@ -1,18 +1,17 @@
-//! The browser's `GET /authorize` (RFC 6749 section 4.1.1 with RFC 7636
-//! PKCE): the user is signed in at once and sent back to the client's
-//! redirect URI with a code, or with an error once the client and the
-//! redirect URI are known to be good (section 4.1.2.1).
+//! The browser's `GET /authorize` (RFC 6749 4.1.1, PKCE): the user is
+//! signed in at once and sent back to the redirect URI with a code (or,
+//! once client and redirect URI are known good, an error; 4.1.2.1).
 
 use super::{valid_login_hint, Code, AUTHORIZE, CODE_TTL_SECS, DEFAULT_USER};
 use crate::http::{self, Request};
 use crate::server::State;
-use crate::service::{Outcome, Reply};
+use crate::service::Reply;
 use crate::timefmt;
 
 /// Shortest and longest `code_challenge` (RFC 7636 section 4.2).
 const CHALLENGE_LEN: std::ops::RangeInclusive<usize> = 43..=128;
 
-/// The parameters of an authorization request (`scope` or `scopes`).
+/// The parameters of an authorization request.
 #[derive(Default)]
 struct Params {
     response_type: Option<String>,
@@ -21,7 +20,6 @@ struct Params {
     state: Option<String>,
     challenge: Option<String>,
     method: Option<String>,
-    scopes: Option<String>,
     login_hint: Option<String>,
     deny: bool,
 }
@@ -38,7 +36,6 @@ impl Params {
                 "state" => p.state = value,
                 "code_challenge" => p.challenge = value,
                 "code_challenge_method" => p.method = value,
-                "scopes" | "scope" => p.scopes = value,
                 "login_hint" => p.login_hint = value,
                 "deny" => p.deny = value.as_deref() == Some("1"),
                 _ => {}
@@ -75,18 +72,18 @@ fn found(location: &str, close: bool) -> Vec<u8> {
     http::response(302, &headers, body, close)
 }
 
-/// The redirect with an OAuth error, and a log summary.
-fn error_redirect(p: &Params, uri: &str, error: &str, description: &str) -> (String, String) {
+/// The redirect with an OAuth error.
+fn error_redirect(p: &Params, uri: &str, error: &str, description: &str) -> String {
     let mut pairs = vec![("error", error), ("error_description", description)];
     if let Some(s) = &p.state {
         pairs.push(("state", s));
     }
-    (redirect_to(uri, &pairs), format!("302 error={error}"))
+    redirect_to(uri, &pairs)
 }
 
-/// The redirect and a log summary, or a page for the user (a client or
-/// redirect URI that cannot be trusted with a redirect).
-fn answer(state: &State, p: &Params) -> Result<(String, String), String> {
+/// The redirect, or a page for the user (a client or redirect URI that
+/// cannot be trusted with a redirect).
+fn answer(state: &State, p: &Params) -> Result<String, String> {
     let signin = &state.identity.browser;
     let client_id = p.client_id.as_deref().unwrap_or("");
     let client = signin
@@ -131,28 +128,18 @@ fn answer(state: &State, p: &Params) -> Result<(String, String), String> {
     if let Some(s) = &p.state {
         pairs.push(("state", s));
     }
-    let scopes = p.scopes.as_deref().unwrap_or("");
-    let summary = format!("302 code for {subject:?} (client {client_id}, scopes {scopes:?})");
-    Ok((redirect_to(uri, &pairs), summary))
+    Ok(redirect_to(uri, &pairs))
 }
 
 /// Handles `/authorize`: `GET` only (else `405`).
-pub(super) fn handle(state: &State, req: &Request, close: bool) -> Outcome {
-    let (reply, summary) = if req.method != "GET" {
-        let reply = http::text(405, "The authorization endpoint takes GET\n", close);
-        (reply, "405".to_string())
+pub(super) fn handle(state: &State, req: &Request, close: bool) -> Reply {
+    state.identity.count(AUTHORIZE);
+    Reply::Bytes(if req.method != "GET" {
+        http::text(405, "The authorization endpoint takes GET\n", close)
     } else {
         match answer(state, &Params::parse(&req.query)) {
-            Ok((location, summary)) => (found(&location, close), summary),
-            Err(page) => (
-                http::text(400, &format!("{page}\n"), close),
-                format!("400 {page}"),
-            ),
+            Ok(location) => found(&location, close),
+            Err(page) => http::text(400, &format!("{page}\n"), close),
         }
-    };
-    state.identity.count(AUTHORIZE);
-    Outcome::new(
-        Reply::Bytes(reply),
-        format!("sso-oidc {AUTHORIZE} -> {summary}"),
-    )
+    })
 }

@@ -1,17 +1,15 @@
-//! The device authorization grant (RFC 8628): SSO-OIDC
-//! `StartDeviceAuthorization` (`POST /device_authorization`, REST-JSON,
-//! unsigned); the verification page `GET /device?user_code=...`, where a
-//! person approves the request (`&deny=1` refuses it, `&login_hint=U`
-//! signs in as U); and the device code polls of `CreateToken` (`redeem`).
+//! The device authorization grant (RFC 8628): `StartDeviceAuthorization`,
+//! the verification page `GET /device?user_code=...[&deny=1][&login_hint=U]`
+//! and the device code polls of `CreateToken` (`redeem`).
 
 use super::{valid_login_hint, Signin, DEFAULT_USER, DEVICE_CODE, START_DEVICE, VERIFY_DEVICE};
 use crate::conns::lock;
 use crate::http::{self, Request};
 use crate::identity::jwt::b64url;
-use crate::identity::oidc::{fail, member, reply, Failure, OidcError};
+use crate::identity::oidc::{fail, member, object, respond, Failure, OidcError};
 use crate::identity::store::random_chars;
 use crate::server::State;
-use crate::service::{json_string, random_bytes, request_id, Outcome, Reply};
+use crate::service::{json_string, random_bytes, Reply};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -136,19 +134,13 @@ pub(super) fn redeem(signin: &Signin, code: &str, client_id: &str) -> Result<Str
     }
 }
 
-/// Starts a device authorization; the success body and a log summary.
-fn answer(state: &State, req: &Request) -> Result<(String, String), Failure> {
+/// Starts a device authorization: the success body.
+fn answer(state: &State, req: &Request) -> Result<String, Failure> {
     if req.method != "POST" {
         let message = "StartDeviceAuthorization is POST /device_authorization";
         return fail(OidcError::InvalidRequest, message);
     }
-    let body: Option<serde_json::Value> = serde_json::from_slice(&req.body).ok();
-    let Some(body) = body.filter(|b| b.is_object()) else {
-        return fail(
-            OidcError::InvalidRequest,
-            "The request body is not a JSON object",
-        );
-    };
+    let body = object(req)?;
     let client_id = member(&body, "clientId")?;
     let secret = member(&body, "clientSecret")?;
     member(&body, "startUrl")?;
@@ -176,7 +168,7 @@ fn answer(state: &State, req: &Request) -> Result<(String, String), Failure> {
     lock(&settings.by_code).insert(device_code.clone(), device);
     state.identity.record_secret(&device_code);
     let page = format!("{}/device", state.url.get().map_or("", String::as_str));
-    let body = format!(
+    Ok(format!(
         "{{\"deviceCode\":{},\"userCode\":{},\"verificationUri\":{},\
          \"verificationUriComplete\":{},\"expiresIn\":{},\"interval\":{}}}",
         json_string(&device_code),
@@ -185,24 +177,17 @@ fn answer(state: &State, req: &Request) -> Result<(String, String), Failure> {
         json_string(&format!("{page}?user_code={user_code}")),
         settings.ttl_secs,
         settings.interval_secs
-    );
-    let summary = format!("200 device authorization (client {client_id})");
-    Ok((body, summary))
+    ))
 }
 
 /// Handles `POST /device_authorization`.
-pub(super) fn start(state: &State, req: &Request, close: bool) -> Outcome {
-    let (reply, summary) = reply(&request_id(), answer(state, req), close);
-    state.identity.count(START_DEVICE);
-    Outcome::new(
-        Reply::Bytes(reply),
-        format!("sso-oidc {START_DEVICE} -> {summary}"),
-    )
+pub(super) fn start(state: &State, req: &Request, close: bool) -> Reply {
+    respond(state, START_DEVICE, answer(state, req), close)
 }
 
 /// Handles `GET /device?user_code=CODE[&deny=1][&login_hint=USER]`: a
 /// small HTML page; 404 for an unknown, expired or decided code.
-pub(super) fn page(state: &State, req: &Request, close: bool) -> Outcome {
+pub(super) fn page(state: &State, req: &Request, close: bool) -> Reply {
     let (mut code, mut deny, mut user) = (None, false, DEFAULT_USER.to_string());
     for (name, value) in form_urlencoded::parse(req.query.as_bytes()) {
         match &*name {
@@ -236,8 +221,5 @@ pub(super) fn page(state: &State, req: &Request, close: bool) -> Outcome {
     let html = format!("<!DOCTYPE html>\n<html><body><p>{text}</p></body></html>\n");
     let headers = [("Content-Type", "text/html; charset=utf-8".to_string())];
     state.identity.count(VERIFY_DEVICE);
-    Outcome::new(
-        Reply::Bytes(http::response(status, &headers, html.as_bytes(), close)),
-        format!("sso-oidc {VERIFY_DEVICE} -> {status} {text}"),
-    )
+    Reply::Bytes(http::response(status, &headers, html.as_bytes(), close))
 }

@@ -1,9 +1,6 @@
-//! Browser sign-in to IAM Identity Center: the authorization code grant
-//! with PKCE (RFC 6749 section 4.1, RFC 7636) that desktop drivers use.
-//! SSO-OIDC `RegisterClient` (`POST /client/register`) and `CreateToken`
-//! (`POST /token`) in REST-JSON, both unsigned, and the browser's
-//! `GET /authorize`, which signs a user in at once and redirects to the
-//! client's loopback redirect URI with a code.
+//! Browser sign-in to IAM Identity Center: SSO-OIDC `RegisterClient` and
+//! `CreateToken` (REST-JSON, unsigned), the browser's `GET /authorize` and
+//! the device authorization grant.
 
 mod authorize;
 pub(crate) mod device;
@@ -14,7 +11,7 @@ use super::jwt::{self, b64url};
 use crate::conns::lock;
 use crate::http::Request;
 use crate::server::State;
-use crate::service::{random_bytes, Outcome};
+use crate::service::{random_bytes, Reply};
 use crate::timefmt;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -45,8 +42,6 @@ const ACCESS_TOKEN_PREFIX: &[u8] = b"rs-idc-user:";
 #[derive(Clone, Debug)]
 struct Client {
     secret: String,
-    /// Epoch seconds; the client is forgotten after this.
-    secret_expires: i64,
     redirect_uris: Vec<String>,
     grant_types: Vec<String>,
     /// `iss` of the ID tokens issued to the client.
@@ -77,8 +72,6 @@ struct Code {
 pub(crate) struct Signin {
     /// `expiresIn` of CreateToken's access tokens.
     access_token_ttl_secs: i64,
-    /// Lifetime of registered clients' secrets.
-    client_secret_ttl_secs: i64,
     clients: Mutex<HashMap<String, Client>>,
     codes: Mutex<HashMap<String, Code>>,
     /// Device authorizations by device code, and their settings.
@@ -96,7 +89,6 @@ impl Signin {
     pub(crate) fn new(opts: &crate::FakeOptions) -> Signin {
         Signin {
             access_token_ttl_secs: opts.access_token_ttl_secs,
-            client_secret_ttl_secs: opts.client_secret_ttl_secs,
             clients: Mutex::default(),
             codes: Mutex::default(),
             devices: device::Devices::new(opts),
@@ -110,11 +102,9 @@ impl Signin {
         client_id
     }
 
-    /// A registered client whose secret has not expired.
+    /// A registered client.
     fn client(&self, client_id: &str) -> Option<Client> {
-        let clients = lock(&self.clients);
-        let client = clients.get(client_id)?;
-        (client.secret_expires > timefmt::now_epoch_secs()).then(|| client.clone())
+        lock(&self.clients).get(client_id).cloned()
     }
 
     /// The client `client_id` if `secret` is its secret (constant-time).
@@ -139,7 +129,7 @@ impl Signin {
 }
 
 /// Answers the browser sign-in requests; `None` for any other request.
-pub(crate) fn dispatch(state: &State, req: &Request, close: bool) -> Option<Outcome> {
+pub(crate) fn dispatch(state: &State, req: &Request, close: bool) -> Option<Reply> {
     match req.path.as_str() {
         "/client/register" => Some(register::handle(state, req, close)),
         "/authorize" => Some(authorize::handle(state, req, close)),
@@ -173,11 +163,8 @@ fn access_token(subject: &str) -> String {
 }
 
 /// The user an access token of the browser sign-in (SSO-OIDC
-/// `CreateToken`) was issued to; `None` for any other token or text.
-///
-/// Such a token is `aoa`, then base64url (no padding) of
-/// `rs-idc-user:<user>\n` and random bytes. The user is read from the token
-/// itself, so this works for tokens of any server, expired ones too.
+/// `CreateToken`) was issued to, read from the token itself (any server's,
+/// expired ones too); `None` for any other token or text.
 pub fn access_token_subject(token: &str) -> Option<String> {
     let bytes = jwt::b64url_decode(token.trim().strip_prefix("aoa")?)?;
     let rest = bytes.strip_prefix(ACCESS_TOKEN_PREFIX)?;
@@ -187,11 +174,8 @@ pub fn access_token_subject(token: &str) -> Option<String> {
 }
 
 impl crate::FakeServer {
-    /// The user an access token that this server's CreateToken (browser
-    /// sign-in) handed out was issued to; `None` for a token this server
-    /// did not issue, or any other text. See also the free function
-    /// [`access_token_subject`](crate::access_token_subject), which reads
-    /// any server's tokens.
+    /// [`access_token_subject`](crate::access_token_subject) for tokens
+    /// that this server handed out only.
     pub fn access_token_subject(&self, token: &str) -> Option<String> {
         let token = token.trim();
         let issued = self.state().identity.secrets().iter().any(|s| s == token);

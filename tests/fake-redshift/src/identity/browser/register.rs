@@ -3,9 +3,10 @@
 //! to loopback redirect URIs, or of the device authorization grant.
 
 use super::{Client, AUTHORIZATION_CODE, DEVICE_CODE, REFRESH_TOKEN, REGISTER_CLIENT};
-use crate::identity::oidc::{fail, member, reply, Failure, OidcError};
+use crate::http::Request;
+use crate::identity::oidc::{fail, member, object, respond, Failure, OidcError};
 use crate::server::State;
-use crate::service::{json_string, random_bytes, request_id, Outcome, Reply};
+use crate::service::{json_string, random_bytes, Reply};
 use crate::timefmt;
 use serde_json::Value;
 
@@ -13,6 +14,8 @@ use serde_json::Value;
 const GRANT_TYPES: [&str; 3] = [AUTHORIZATION_CODE, REFRESH_TOKEN, DEVICE_CODE];
 /// `iss` of the ID tokens of a device client registered without `issuerUrl`.
 const DEVICE_ISSUER: &str = "https://identitycenter.amazonaws.com/ssoins-rsidcfake0000";
+/// `clientSecretExpiresAt` of a new client, from now: 90 days.
+const CLIENT_SECRET_TTL_SECS: i64 = 7_776_000;
 /// Longest scope, in bytes.
 const MAX_SCOPE: usize = 256;
 
@@ -59,13 +62,9 @@ fn valid_issuer_url(url: &str) -> bool {
     !host.is_empty() && !url.bytes().any(|b| b <= b' ' || b == 0x7f)
 }
 
-/// Checks the request; the client to register and a log summary.
-fn check(body: Option<&Value>) -> Result<(Client, String), Failure> {
-    let Some(body) = body.filter(|b| b.is_object()) else {
-        let message = "The request body is not a JSON object";
-        return fail(OidcError::InvalidRequest, message);
-    };
-    let name = member(body, "clientName")?;
+/// Checks the request; the client to register.
+fn check(body: &Value) -> Result<Client, Failure> {
+    member(body, "clientName")?;
     if member(body, "clientType")? != "public" {
         let message = "Only public clients can be registered (clientType public)";
         return fail(OidcError::InvalidClientMetadata, message);
@@ -106,54 +105,38 @@ fn check(body: Option<&Value>) -> Result<(Client, String), Failure> {
             return fail(OidcError::InvalidRequest, message);
         }
     };
-    let summary = format!(
-        " name={name:?} scopes={scopes:?} grants={grant_types:?} redirects={}",
-        redirect_uris.len()
-    );
-    let client = Client {
+    Ok(Client {
         secret: crate::identity::jwt::b64url(&random_bytes(96)),
-        secret_expires: 0,
         redirect_uris,
         grant_types,
         issuer_url,
-    };
-    Ok((client, summary))
+    })
 }
 
-/// Registers the client; the success body and a log summary.
-fn answer(state: &State, body: Option<&Value>) -> Result<(String, String), Failure> {
-    let (mut client, summary) = check(body)?;
-    let signin = &state.identity.browser;
+/// Registers the client; the success body.
+fn answer(state: &State, req: &Request) -> Result<String, Failure> {
+    if req.method != "POST" {
+        return fail(
+            OidcError::InvalidRequest,
+            "RegisterClient is POST /client/register",
+        );
+    }
+    let client = check(&object(req)?)?;
     let now = timefmt::now_epoch_secs();
-    client.secret_expires = now.saturating_add(signin.client_secret_ttl_secs);
-    let (secret, expires) = (client.secret.clone(), client.secret_expires);
-    let client_id = signin.register(client);
+    let secret = client.secret.clone();
+    let client_id = state.identity.browser.register(client);
     state.identity.record_secret(&secret);
-    let body = format!(
+    Ok(format!(
         "{{\"clientId\":{},\"clientSecret\":{},\"clientIdIssuedAt\":{now},\
-         \"clientSecretExpiresAt\":{expires}}}",
+         \"clientSecretExpiresAt\":{}}}",
         json_string(&client_id),
-        json_string(&secret)
-    );
-    Ok((body, format!("200 client {client_id}{summary}")))
+        json_string(&secret),
+        now.saturating_add(CLIENT_SECRET_TTL_SECS)
+    ))
 }
 
 /// Handles `POST /client/register` (any other method: 400
 /// `InvalidRequestException`).
-pub(super) fn handle(state: &State, req: &crate::http::Request, close: bool) -> Outcome {
-    let rid = request_id();
-    let result = if req.method == "POST" {
-        answer(state, serde_json::from_slice(&req.body).ok().as_ref())
-    } else {
-        fail(
-            OidcError::InvalidRequest,
-            "RegisterClient is POST /client/register",
-        )
-    };
-    let (reply, summary) = reply(&rid, result, close);
-    state.identity.count(REGISTER_CLIENT);
-    Outcome::new(
-        Reply::Bytes(reply),
-        format!("sso-oidc {REGISTER_CLIENT} -> {summary}"),
-    )
+pub(super) fn handle(state: &State, req: &Request, close: bool) -> Reply {
+    respond(state, REGISTER_CLIENT, answer(state, req), close)
 }

@@ -1,7 +1,5 @@
-//! SSO-OIDC `CreateToken` (`POST /token`, REST-JSON, unsigned) for
-//! registered clients: the authorization code grant with the PKCE check
-//! (RFC 7636 section 4.6), the device code grant (RFC 8628) and the
-//! refresh token grant.
+//! SSO-OIDC `CreateToken` (`POST /token`) for registered clients: the
+//! authorization code grant with PKCE, the device code and refresh grants.
 
 use super::{
     access_token, device, Client, AUTHORIZATION_CODE, CREATE_TOKEN_CODE, CREATE_TOKEN_DEVICE,
@@ -9,9 +7,9 @@ use super::{
 };
 use crate::http::Request;
 use crate::identity::jwt::{self, b64url};
-use crate::identity::oidc::{fail, member, reply, Failure, OidcError};
+use crate::identity::oidc::{fail, member, object, operation, respond, Failure, OidcError};
 use crate::server::State;
-use crate::service::{json_string, request_id, Outcome, Reply};
+use crate::service::{json_string, Reply};
 use crate::timefmt;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -90,12 +88,9 @@ fn issue(state: &State, client_id: &str, client: &Client, subject: &str) -> Stri
     )
 }
 
-/// Checks and answers one request; the success body and a log summary.
-fn answer(state: &State, body: Option<&Value>) -> Result<(String, String), Failure> {
-    let Some(body) = body.filter(|b| b.is_object()) else {
-        let message = "The request body is not a JSON object";
-        return fail(OidcError::InvalidRequest, message);
-    };
+/// Checks and answers one request: the success body.
+fn answer(state: &State, req: &Request) -> Result<String, Failure> {
+    let body = &object(req)?;
     let client_id = member(body, "clientId")?;
     let secret = member(body, "clientSecret")?;
     let grant = member(body, "grantType")?;
@@ -122,27 +117,16 @@ fn answer(state: &State, body: Option<&Value>) -> Result<(String, String), Failu
             _ => return fail(OidcError::InvalidGrant, "Invalid refresh token provided"),
         }
     };
-    let body = issue(state, client_id, &client, &subject);
-    Ok((
-        body,
-        format!("200 tokens for {subject:?} (client {client_id})"),
-    ))
+    Ok(issue(state, client_id, &client, &subject))
 }
 
 /// Handles `POST /token` without `aws_iam=t`.
-pub(super) fn handle(state: &State, req: &Request, close: bool) -> Outcome {
-    let rid = request_id();
-    let body: Option<Value> = serde_json::from_slice(&req.body).ok();
-    let operation = match body.as_ref().and_then(|b| b.get("grantType")?.as_str()) {
-        Some(AUTHORIZATION_CODE) => CREATE_TOKEN_CODE,
-        Some(REFRESH_TOKEN) => CREATE_TOKEN_REFRESH,
-        Some(DEVICE_CODE) => CREATE_TOKEN_DEVICE,
-        _ => "CreateToken",
-    };
-    let (reply, summary) = reply(&rid, answer(state, body.as_ref()), close);
-    state.identity.count(operation);
-    Outcome::new(
-        Reply::Bytes(reply),
-        format!("sso-oidc {operation} -> {summary}"),
-    )
+pub(super) fn handle(state: &State, req: &Request, close: bool) -> Reply {
+    let grants = [
+        (AUTHORIZATION_CODE, CREATE_TOKEN_CODE),
+        (REFRESH_TOKEN, CREATE_TOKEN_REFRESH),
+        (DEVICE_CODE, CREATE_TOKEN_DEVICE),
+    ];
+    let operation = operation(req, "CreateToken", &grants);
+    respond(state, operation, answer(state, req), close)
 }
