@@ -134,18 +134,11 @@ fn lifetime_flags_set_the_options() {
         Some("InvalidGrantException")
     );
     stop(child);
-    for bad in [
+    refused_as_usage(&[
         &["run", "--user-credentials-ttl", "0", "--", "true"][..],
         &["run", "--refresh-token-ttl", "x", "--", "true"],
         &["run", "--refresh-token-ttl", "--", "true"],
-    ] {
-        let status = fake()
-            .args(bad)
-            .stderr(Stdio::null())
-            .status()
-            .expect("fake");
-        assert_eq!(status.code(), Some(2), "{bad:?}");
-    }
+    ]);
 }
 
 /// A web token from the control endpoint.
@@ -199,16 +192,21 @@ fn sign_in_lifetime_flags_set_the_options() {
     let resp = sign_in(port, &c);
     assert_eq!(resp.json().expect("JSON")["expiresIn"], 120);
     stop(child);
-    for bad in [
+    refused_as_usage(&[
         &["run", "--access-token-ttl", "0", "--", "true"][..],
         &["run", "--access-token-ttl", "--", "true"],
         &["run", "--access-token-ttl", "315360001", "--", "true"],
-    ] {
+    ]);
+}
+
+/// Each command line of `bad` ends the fake with the usage status (2).
+fn refused_as_usage(bad: &[&[&str]]) {
+    for args in bad {
         let status = fake()
-            .args(bad)
+            .args(*args)
             .stderr(Stdio::null())
             .status()
             .expect("fake");
-        assert_eq!(status.code(), Some(2), "{bad:?}");
+        assert_eq!(status.code(), Some(2), "{args:?}");
     }
 }
