@@ -60,7 +60,7 @@ fn monotonic_ns(clock: libc::clockid_t) -> u64 {
 /// One tick of the coarse monotonic clock: how far it may lag.
 fn coarse_tick_ns() -> u64 {
     static TICK_NS: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
-    *TICK_NS.get_or_init(|| {
+    *crate::fork::once(&TICK_NS, || {
         let mut res = libc::timespec {
             tv_sec: 0,
             tv_nsec: 0,

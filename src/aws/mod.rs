@@ -38,7 +38,6 @@ pub(crate) struct Service {
     /// The clients, each made at its first use: most processes call one
     /// API, and making a client costs a cold start more than its call.
     clients: Clients,
-    credentials: Option<SharedCredentialsProvider>,
     cluster_endpoint: Option<String>,
     serverless_endpoint: Option<String>,
     sts_endpoint: Option<String>,
@@ -243,7 +242,6 @@ pub(crate) async fn connect(settings: &Settings, http: SharedHttpClient) -> Resu
         serverless_endpoint: service_endpoint(&config, "Redshift Serverless"),
         sts_endpoint: service_endpoint(&config, "STS"),
         oidc_endpoint: service_endpoint(&config, "SSO OIDC"),
-        credentials: config.credentials_provider(),
         clients: Clients::default(),
         config,
     })
@@ -273,7 +271,7 @@ fn service_endpoint(config: &SdkConfig, service_id: &str) -> Option<String> {
 
 /// Resolves the credentials the next calls will be signed with.
 pub(crate) async fn resolve_identity(service: &Service) -> Result<Identity, Error> {
-    let provider = service.credentials.as_ref().ok_or_else(|| {
+    let provider = service.config.credentials_provider().ok_or_else(|| {
         Error::new(
             Status::NoCredentials,
             "no AWS credentials provider is configured",
