@@ -96,3 +96,39 @@ fn a_token_is_forgotten_by_its_text_only() {
     assert_eq!(get(&key("forget-b"), now).as_deref(), Some("good-token"));
     assert!(!TOKENS.forget(&digest("refused-token")), "gone already");
 }
+
+#[test]
+fn one_identity_keeps_a_quarter_of_the_bound_without_evictions() {
+    // A store of the process cache's shape, so that the other tests' keys
+    // do not count. Names alike but for a few characters, as a driver's
+    // cluster names are: each shard is bounded, so a hash that crowds
+    // them into one shard would push them out long before the bound.
+    let kept: Kept<Key, Token, KeyHasher> = Kept::new("test", SHARDS, SHARD_CAPACITY);
+    let scope = scope("us-east-1 http://127.0.0.1:1 spread");
+    let names: Vec<String> = (0..SHARDS * SHARD_CAPACITY / 4)
+        .map(|i| match i % 3 {
+            0 => format!("slow-{}", 100 + i),
+            1 => format!("fd-second-{i}"),
+            _ => format!("c{i}"),
+        })
+        .collect();
+    let now = unix_now();
+    for name in &names {
+        let key = Key::new(KeyRef {
+            scope: &scope,
+            ids: name,
+        });
+        kept.keep(key, Token::for_tests("t", now + 1000), at(now + 900));
+    }
+    let evicted: Vec<&String> = names
+        .iter()
+        .filter(|name| {
+            let view = KeyRef {
+                scope: &scope,
+                ids: name,
+            };
+            kept.read(&view as &dyn KeyParts, now, |_| ()).is_err()
+        })
+        .collect();
+    assert!(evicted.is_empty(), "evicted early: {evicted:?}");
+}

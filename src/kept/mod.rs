@@ -401,7 +401,8 @@ where
 /// A quick hash for keys that lead with a uniform word (a keyed digest's
 /// first word, see [`Digest::first_word`]): a multiply-rotate mix, a few
 /// nanoseconds where the default hash takes tens. Equality still compares
-/// whole keys; at worst a shard's small map grows slower to search.
+/// whole keys. The spread matters all the same: each shard is bounded, so
+/// keys that crowd one shard push each other out early.
 #[derive(Default, Clone, Copy)]
 pub(crate) struct KeyHasher(u64);
 
@@ -422,8 +423,11 @@ impl Hasher for KeyHasher {
         self.mix(word);
     }
 
+    /// A multiply carries each bit only upward, so the low bits (where
+    /// the shard and the bucket are taken) are the poorly mixed ones:
+    /// the well mixed high bits are rotated down.
     fn finish(&self) -> u64 {
-        self.0
+        self.0.rotate_left(26)
     }
 }
 
