@@ -35,9 +35,10 @@ const SERVERLESS_OPERATION: &str = "RedshiftServerless.GetIdentityCenterAuthToke
 /// the SDK clients made from it.
 pub(crate) struct Service {
     config: SdkConfig,
-    /// The clients, each made at its first use: most processes call one
-    /// API, and making a client costs a cold start more than its call.
-    clients: Clients,
+    /// The per-user exchange's clients, each made at its first use (see
+    /// [`Caller`]).
+    sts: OnceLock<aws_sdk_sts::Client>,
+    oidc: OnceLock<aws_sdk_ssooidc::Client>,
     cluster_endpoint: Option<String>,
     serverless_endpoint: Option<String>,
     sts_endpoint: Option<String>,
@@ -45,44 +46,41 @@ pub(crate) struct Service {
     region: String,
 }
 
-/// SDK clients of one configuration, each made at its first use.
-#[derive(Default)]
-struct Clients {
-    redshift: OnceLock<aws_sdk_redshift::Client>,
-    serverless: OnceLock<aws_sdk_redshiftserverless::Client>,
-    sts: OnceLock<aws_sdk_sts::Client>,
-    oidc: OnceLock<aws_sdk_ssooidc::Client>,
-}
-
-impl Clients {
-    fn redshift(&self, config: &SdkConfig) -> &aws_sdk_redshift::Client {
-        fork::once(&self.redshift, || aws_sdk_redshift::Client::new(config))
-    }
-
-    fn serverless(&self, config: &SdkConfig) -> &aws_sdk_redshiftserverless::Client {
-        fork::once(&self.serverless, || {
-            aws_sdk_redshiftserverless::Client::new(config)
-        })
-    }
-
-    fn sts(&self, config: &SdkConfig) -> &aws_sdk_sts::Client {
-        fork::once(&self.sts, || aws_sdk_sts::Client::new(config))
-    }
-
-    fn oidc(&self, config: &SdkConfig) -> &aws_sdk_ssooidc::Client {
-        fork::once(&self.oidc, || aws_sdk_ssooidc::Client::new(config))
-    }
-}
-
 impl Service {
     /// The AWS STS client, for per-user tokens.
     pub(crate) fn sts(&self) -> &aws_sdk_sts::Client {
-        self.clients.sts(&self.config)
+        fork::once(&self.sts, || aws_sdk_sts::Client::new(&self.config))
     }
 
     /// The SSO-OIDC client, for per-user tokens and sign-in.
     pub(crate) fn oidc(&self) -> &aws_sdk_ssooidc::Client {
-        self.clients.oidc(&self.config)
+        fork::once(&self.oidc, || aws_sdk_ssooidc::Client::new(&self.config))
+    }
+
+    /// An STS client of this configuration that signs with `signer`'s
+    /// credentials.
+    pub(crate) fn sts_signed_by(&self, signer: &Identity) -> aws_sdk_sts::Client {
+        let config = aws_sdk_sts::config::Builder::from(&self.config)
+            .credentials_provider(signer.credentials.clone())
+            .build();
+        aws_sdk_sts::Client::from_conf(config)
+    }
+
+    /// An SSO-OIDC client of this configuration that signs with
+    /// `signer`'s credentials.
+    pub(crate) fn oidc_signed_by(&self, signer: &Identity) -> aws_sdk_ssooidc::Client {
+        let config = aws_sdk_ssooidc::config::Builder::from(&self.config)
+            .credentials_provider(signer.credentials.clone())
+            .build();
+        aws_sdk_ssooidc::Client::from_conf(config)
+    }
+
+    /// An SSO-OIDC client of this configuration in `region`.
+    pub(crate) fn oidc_in(&self, region: &str) -> aws_sdk_ssooidc::Client {
+        let config = aws_sdk_ssooidc::config::Builder::from(&self.config)
+            .region(Region::new(region.to_owned()))
+            .build();
+        aws_sdk_ssooidc::Client::from_conf(config)
     }
 
     /// The endpoint URL the API of `api` is called at; `None` when the SDK
@@ -242,7 +240,8 @@ pub(crate) async fn connect(settings: &Settings, http: SharedHttpClient) -> Resu
         serverless_endpoint: service_endpoint(&config, "Redshift Serverless"),
         sts_endpoint: service_endpoint(&config, "STS"),
         oidc_endpoint: service_endpoint(&config, "SSO OIDC"),
-        clients: Clients::default(),
+        sts: OnceLock::new(),
+        oidc: OnceLock::new(),
         config,
     })
 }
@@ -288,10 +287,13 @@ pub(crate) async fn resolve_identity(service: &Service) -> Result<Identity, Erro
 
 /// SDK clients that sign every call with one identity's credentials.
 /// Made once per identity snapshot (and process), so that a call adds no
-/// configuration of its own.
+/// configuration of its own; each client is made at its first use: most
+/// processes call one API, and making a client costs a cold start more
+/// than its call.
 pub(crate) struct Caller {
     config: SdkConfig,
-    clients: Clients,
+    redshift: OnceLock<aws_sdk_redshift::Client>,
+    serverless: OnceLock<aws_sdk_redshiftserverless::Client>,
 }
 
 impl Caller {
@@ -304,16 +306,21 @@ impl Caller {
             .build();
         Caller {
             config,
-            clients: Clients::default(),
+            redshift: OnceLock::new(),
+            serverless: OnceLock::new(),
         }
     }
 
     fn redshift(&self) -> &aws_sdk_redshift::Client {
-        self.clients.redshift(&self.config)
+        fork::once(&self.redshift, || {
+            aws_sdk_redshift::Client::new(&self.config)
+        })
     }
 
     fn serverless(&self) -> &aws_sdk_redshiftserverless::Client {
-        self.clients.serverless(&self.config)
+        fork::once(&self.serverless, || {
+            aws_sdk_redshiftserverless::Client::new(&self.config)
+        })
     }
 }
 

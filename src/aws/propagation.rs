@@ -115,13 +115,8 @@ pub(crate) async fn create_token_with_iam(
     grant: Grant,
 ) -> Result<IdentityContext, Error> {
     const OPERATION: &str = "CreateTokenWithIAM";
-    let config = service
-        .oidc()
-        .config()
-        .to_builder()
-        .credentials_provider(signer.credentials.clone())
-        .build();
-    let request = aws_sdk_ssooidc::Client::from_conf(config)
+    let request = service
+        .oidc_signed_by(signer)
         .create_token_with_iam()
         .client_id(client_id);
     let request = match &grant {
@@ -171,13 +166,8 @@ pub(crate) async fn assume_role_with_context(
     context: Zeroizing<String>,
 ) -> Result<Identity, Error> {
     const OPERATION: &str = "AssumeRole";
-    let config = service
-        .sts()
-        .config()
-        .to_builder()
-        .credentials_provider(signer.credentials.clone())
-        .build();
-    let output = aws_sdk_sts::Client::from_conf(config)
+    let output = service
+        .sts_signed_by(signer)
         .assume_role()
         .role_arn(role_arn)
         .role_session_name(session_name)

@@ -10,7 +10,6 @@ use super::Service;
 use crate::error::Error;
 use crate::status::Status;
 use crate::token::Answer;
-use aws_config::Region;
 use aws_sdk_ssooidc::operation::create_token::CreateTokenError;
 use zeroize::Zeroizing;
 
@@ -82,14 +81,7 @@ pub(crate) struct AccessToken {
 /// The SSO-OIDC client of `region` (the handle's when `None`).
 fn oidc(service: &Service, region: Option<&str>) -> aws_sdk_ssooidc::Client {
     match region {
-        Some(region) => aws_sdk_ssooidc::Client::from_conf(
-            service
-                .oidc()
-                .config()
-                .to_builder()
-                .region(Region::new(region.to_owned()))
-                .build(),
-        ),
+        Some(region) => service.oidc_in(region),
         None => service.oidc().clone(),
     }
 }
