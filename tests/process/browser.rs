@@ -194,7 +194,12 @@ fn nobody_signing_in_times_out_and_frees_the_port() {
     let started = Instant::now();
     let err = client.get_browser_token().unwrap_err();
     assert_eq!(err.status(), Status::Timeout, "{err}");
-    assert!(started.elapsed() < Duration::from_secs(10));
+    // It ends at its own bound; the margin is wide for a machine under load.
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_secs(60),
+        "a 2 s sign-in took {took:?}"
+    );
     assert_eq!(browser.opened.load(Ordering::SeqCst), 1);
     // The listener is closed.
     drop(std::net::TcpListener::bind(("127.0.0.1", 17893)).unwrap());

@@ -154,7 +154,13 @@ fn a_refused_expired_or_unconfirmed_sign_in_fails_clearly() {
         .get_device_token()
         .unwrap_err();
     assert_eq!(err.status(), Status::Timeout, "{err}");
-    assert!(started.elapsed() < Duration::from_secs(10));
+    // It ends at its own bound, not at the code's expiry (600 s at the
+    // fake); the margin is wide for a machine under load.
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_secs(60),
+        "a 2 s sign-in took {took:?}"
+    );
     assert!(err.message().contains("idp_response_timeout_s"), "{err}");
     secrets_absent(err.message(), &shown);
     // A display that fails ends the sign-in at once.
