@@ -217,7 +217,7 @@ pub unsafe extern "C" fn rs_idc_client_get_token(
     token_call(out, exp, |hand| {
         let client = client_ref(client)?;
         let ids = identifiers("ids", ids, n)?;
-        client.read_api_token(Api::Provisioned, &ids, |token| hand.write(token))
+        client.read_api_token(Api::Provisioned, ids, |token| hand.write(token))
     })
 }
 
@@ -248,7 +248,7 @@ pub unsafe extern "C" fn rs_idc_client_get_serverless_token(
     token_call(out, exp, |hand| {
         let client = client_ref(client)?;
         let workgroups = identifiers("workgroups", workgroups, n)?;
-        client.read_api_token(Api::Serverless, &workgroups, |token| hand.write(token))
+        client.read_api_token(Api::Serverless, workgroups, |token| hand.write(token))
     })
 }
 

@@ -36,7 +36,7 @@ pub use signin::*;
 pub use users::*;
 
 use crate::error::Error;
-use crate::ids::{RS_IDC_MAX_IDENTIFIERS, RS_IDC_MAX_WORKGROUP_LEN};
+use crate::ids::RS_IDC_MAX_WORKGROUP_LEN;
 use crate::status::{RS_IDC_EINTERNAL, RS_IDC_OK};
 use crate::token::Token;
 use std::cell::RefCell;
@@ -106,49 +106,41 @@ unsafe fn text_argument<'a>(
     Ok(bounded_bytes(text, limit))
 }
 
-/// The identifiers of one call, held without allocating.
-struct Identifiers<'a> {
-    items: [&'a [u8]; RS_IDC_MAX_IDENTIFIERS],
-    len: usize,
-}
+/// One identifier of a C array, read (with a bound) where it is used: a
+/// call copies neither the array nor the strings.
+#[repr(transparent)]
+struct CIdentifier(*const c_char);
 
-impl<'a> std::ops::Deref for Identifiers<'a> {
-    type Target = [&'a [u8]];
-    fn deref(&self) -> &[&'a [u8]] {
-        &self.items[..self.len]
+impl AsRef<[u8]> for CIdentifier {
+    fn as_ref(&self) -> &[u8] {
+        // SAFETY: made only by `identifiers`, from a pointer checked not to
+        // be NULL, which the caller keeps readable for the call (every
+        // function's pointer rules).
+        unsafe { bounded_bytes(self.0, MAX_IDENTIFIER_SCAN) }
     }
 }
 
-/// The identifiers of a C array, each read with a bound; `name` is the
-/// argument named in messages.
+/// The identifiers of a C array, each to be read with a bound; `name` is
+/// the argument named in messages.
 ///
 /// # Safety
-/// `ids` must be NULL or point to `n` readable pointers.
+/// `ids` must be NULL or point to `n` pointers, each NULL or a readable C
+/// string, all kept readable for the call.
 unsafe fn identifiers<'a>(
     name: &str,
     ids: *const *const c_char,
     n: usize,
-) -> Result<Identifiers<'a>, Error> {
+) -> Result<&'a [CIdentifier], Error> {
     if ids.is_null() {
         return Err(Error::invalid(format!("{name} is NULL")));
     }
     crate::ids::check_count(n)?;
-    let mut read = Identifiers {
-        items: [&[]; RS_IDC_MAX_IDENTIFIERS],
-        len: n,
-    };
-    for (i, (slot, &id)) in read
-        .items
-        .iter_mut()
-        .zip(std::slice::from_raw_parts(ids, n))
-        .enumerate()
-    {
-        if id.is_null() {
-            return Err(Error::invalid(format!("{name}[{i}] is NULL")));
-        }
-        *slot = bounded_bytes(id, MAX_IDENTIFIER_SCAN);
+    let ids = std::slice::from_raw_parts(ids, n);
+    if let Some(i) = ids.iter().position(|id| id.is_null()) {
+        return Err(Error::invalid(format!("{name}[{i}] is NULL")));
     }
-    Ok(read)
+    // SAFETY: a CIdentifier is its pointer (`repr(transparent)`).
+    Ok(&*(ids as *const [*const c_char] as *const [CIdentifier]))
 }
 
 /// Clears `*out` and returns the slot for writing, or fails when `out` is

@@ -54,7 +54,7 @@ pub unsafe extern "C" fn rs_idc_get_token(
 ) -> c_int {
     token_call(out, exp, |hand| {
         let ids = identifiers("ids", ids, n)?;
-        default_client()?.read_api_token(Api::Provisioned, &ids, |token| hand.write(token))
+        default_client()?.read_api_token(Api::Provisioned, ids, |token| hand.write(token))
     })
 }
 

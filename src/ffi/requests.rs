@@ -49,7 +49,7 @@ pub unsafe extern "C" fn rs_idc_client_start_token(
         let out = output_slot(out)?;
         let client = client_ref(client)?;
         let ids = identifiers("ids", ids, n)?;
-        let request = Request::start(client, Api::Provisioned, &ids)?;
+        let request = Request::start(client, Api::Provisioned, ids)?;
         *out = Box::into_raw(Box::new(rs_idc_request { request }));
         Ok(())
     })

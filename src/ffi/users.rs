@@ -108,6 +108,6 @@ unsafe fn user_token_call(
         let client = client_ref(client)?;
         let web_token = text_argument("web_token", web_token, RS_IDC_MAX_WEB_TOKEN_LEN + 1)?;
         let ids = identifiers(name, ids, n)?;
-        client.read_user_token(api, web_token, &ids, |token| hand.write(token))
+        client.read_user_token(api, web_token, ids, |token| hand.write(token))
     })
 }
