@@ -43,6 +43,9 @@ fn coarse_clock(clock: libc::clockid_t) -> Option<(i64, i64)> {
 pub(crate) struct Deadline {
     /// Nanoseconds on the monotonic clock.
     at_ns: u64,
+    /// When the call entered, in [`monotonic_ms`]'s milliseconds: what the
+    /// call's own checks of trust windows read instead of the clock again.
+    started_ms: u64,
     bound: Duration,
 }
 
@@ -77,12 +80,19 @@ impl Deadline {
     /// The deadline of a call that starts now with the time bound `bound`.
     pub(crate) fn after(bound: Duration) -> Deadline {
         let bound_ns = u64::try_from(bound.as_nanos()).unwrap_or(u64::MAX);
+        let now_ns = monotonic_ns(libc::CLOCK_MONOTONIC_COARSE);
         Deadline {
-            at_ns: monotonic_ns(libc::CLOCK_MONOTONIC_COARSE)
+            at_ns: now_ns
                 .saturating_add(coarse_tick_ns())
                 .saturating_add(bound_ns),
+            started_ms: now_ns / 1_000_000,
             bound,
         }
+    }
+
+    /// When the call entered, as [`monotonic_ms`] read it then.
+    pub(crate) fn started_ms(&self) -> u64 {
+        self.started_ms
     }
 
     /// The instant it passes: the same instant however often it is asked

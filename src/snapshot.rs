@@ -233,8 +233,13 @@ impl Snapshot {
     /// Whether the snapshot may still be used: not past its trust, and its
     /// credential variables unchanged.
     pub(crate) fn is_fresh(&self) -> bool {
-        monotonic_ms() < self.stale_after_ms
-            && self.env_watch.as_ref().is_none_or(EnvWatch::unchanged)
+        self.is_fresh_at(monotonic_ms())
+    }
+
+    /// As [`Snapshot::is_fresh`] at `now_ms` on [`monotonic_ms`]'s clock
+    /// (a call's start, read once).
+    pub(crate) fn is_fresh_at(&self, now_ms: u64) -> bool {
+        now_ms < self.stale_after_ms && self.env_watch.as_ref().is_none_or(EnvWatch::unchanged)
     }
 
     /// The scope digests of both APIs: identity, region and endpoint.

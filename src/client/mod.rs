@@ -16,7 +16,7 @@ mod identity;
 use crate::aws;
 use crate::browser;
 use crate::cache::{self, CachePolicy, Fetch};
-use crate::clock::{unix_now, Deadline};
+use crate::clock::{monotonic_ms, unix_now, Deadline};
 use crate::device;
 use crate::error::Error;
 use crate::flight::Listener;
@@ -240,7 +240,8 @@ impl Client {
     /// calls made without a web token; never a network request.
     pub(crate) fn cached_token(&self, api: Api, ids: &IdSet) -> Option<Token> {
         let who = self.default_who().ok()?;
-        self.cached_for(&who, api, ids, Token::clone).ok()
+        self.cached_for(&who, api, ids, monotonic_ms(), Token::clone)
+            .ok()
     }
 
     /// Hands `listener` the outcome of the call for `ids` already in
@@ -287,7 +288,8 @@ impl Client {
             );
             read(token)
         };
-        let logged = match self.cached_for(&call.who, api, ids, logged) {
+        let started_ms = call.deadline.started_ms();
+        let logged = match self.cached_for(&call.who, api, ids, started_ms, logged) {
             Ok(done) => return Ok(done),
             Err(logged) => logged,
         };
@@ -310,37 +312,42 @@ impl Client {
         }
     }
 
-    /// The cached token of `who` handed to `read`; on a miss `read` comes
-    /// back unused. No network request.
+    /// The cached token of `who` handed to `read`, with the identity's
+    /// trust checked at `now_ms` (on [`monotonic_ms`]'s clock); on a miss
+    /// `read` comes back unused. No network request.
     fn cached_for<R, F: FnOnce(&Token) -> R>(
         &self,
         who: &Who,
         api: Api,
         ids: &IdSet,
+        now_ms: u64,
         read: F,
     ) -> Result<R, F> {
         match who {
-            Who::Client => self.cached(self.snapshot.load().as_ref(), api, ids, read),
+            Who::Client => self.cached(self.snapshot.load().as_ref(), api, ids, now_ms, read),
             Who::User(web_token) => {
                 let session = users::fresh_session(self.id, web_token);
-                self.cached(session.as_ref().map(|s| s.snapshot()), api, ids, read)
+                let snapshot = session.as_ref().map(|s| s.snapshot());
+                self.cached(snapshot, api, ids, now_ms, read)
             }
         }
     }
 
-    /// The cached token handed to `read`, without locks, allocations or
-    /// the runtime; on a miss `read` comes back unused.
+    /// The cached token under `snapshot`, if it is fresh at `now_ms`,
+    /// handed to `read` without locks, allocations or the runtime; on a
+    /// miss `read` comes back unused.
     fn cached<R, F: FnOnce(&Token) -> R>(
         &self,
         snapshot: Option<&Arc<Snapshot>>,
         api: Api,
         ids: &IdSet,
+        now_ms: u64,
         read: F,
     ) -> Result<R, F> {
         if !self.settings.cache {
             return Err(read);
         }
-        let Some(snapshot) = snapshot.filter(|snapshot| snapshot.is_fresh()) else {
+        let Some(snapshot) = snapshot.filter(|snapshot| snapshot.is_fresh_at(now_ms)) else {
             return Err(read);
         };
         // A refresh ahead uses the SDK clients this process already built.
