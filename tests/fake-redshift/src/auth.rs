@@ -10,10 +10,8 @@ use crate::service::Error;
 use crate::sigv4;
 use crate::timefmt;
 
-/// Answer to an unknown access key or a missing or wrong session token.
 const INVALID_TOKEN: &str = "The security token included in the request is invalid.";
 
-/// The caller of a request whose signature and credentials check out.
 #[derive(Clone, Debug)]
 pub(crate) struct Caller {
     pub kind: Kind,
@@ -22,7 +20,6 @@ pub(crate) struct Caller {
     pub subject: Option<String>,
 }
 
-/// The secret, session token, kind and user behind an access key ID.
 struct Known {
     kind: Kind,
     secret_access_key: String,
@@ -62,7 +59,6 @@ pub(crate) fn scope_service(req: &Request) -> Option<String> {
     Some(auth.service)
 }
 
-/// Whether `x-amz-date` has the shape `YYYYMMDDTHHMMSSZ`.
 fn amz_date_ok(amz_date: &str) -> bool {
     amz_date.len() == 16
         && amz_date.bytes().enumerate().all(|(i, b)| match i {

@@ -4,12 +4,9 @@
 use crate::server::State;
 use crate::service::Error;
 
-/// What the first identifier asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Behaviour {
-    /// A normal token that expires after this many seconds.
     Token(i64),
-    /// A normal token after a pause of this many milliseconds.
     Slow(u64),
     Fail(Error),
     Reset,
@@ -25,7 +22,6 @@ pub(crate) enum Behaviour {
     Huge,
 }
 
-/// The fault named by `name` without a count suffix.
 fn fault(name: &str) -> Option<Behaviour> {
     Some(match name {
         "fault-throttle" => Behaviour::Fail(Error::Throttling),
@@ -46,10 +42,8 @@ fn fault(name: &str) -> Option<Behaviour> {
     })
 }
 
-/// Longest pause `slow-N` asks for, in milliseconds.
 pub(crate) const MAX_SLOW_MS: i64 = 60_000;
 
-/// Parses `N` in `1..=max`.
 pub(crate) fn bounded(text: &str, max: i64) -> Option<i64> {
     if text.is_empty() || text.len() > 7 || !text.bytes().all(|b| b.is_ascii_digit()) {
         return None;

@@ -15,7 +15,6 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// The sockets in use and the shutdown flag.
 #[derive(Default)]
 pub(crate) struct Registry {
     shutdown: AtomicBool,
@@ -41,7 +40,6 @@ impl Registry {
         lock(&self.conns).remove(&id);
     }
 
-    /// Sets the shutdown flag and shuts every registered socket down.
     pub(crate) fn begin_shutdown(&self) {
         let mut conns = lock(&self.conns);
         self.shutdown.store(true, Ordering::SeqCst);

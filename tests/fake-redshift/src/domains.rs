@@ -13,36 +13,23 @@ use crate::timefmt;
 use serde_json::Value;
 use std::time::Duration;
 
-/// The Redshift operation (query `Action`).
 pub(crate) const DESCRIBE: &str = "DescribeCustomDomainAssociations";
-/// The Redshift Serverless operation.
 pub(crate) const LIST: &str = "ListCustomDomainAssociations";
-/// `X-Amz-Target` of the Redshift Serverless operation.
 const LIST_TARGET: &str = "RedshiftServerless.ListCustomDomainAssociations";
-/// XML namespace of the Redshift query API.
 const XMLNS: &str = "http://redshift.amazonaws.com/doc/2012-12-01/";
-/// Names under this suffix are associated with the cluster of their first label.
 pub(crate) const CLUSTERS_SUFFIX: &str = ".clusters.rs-idc.test";
-/// Names under this suffix are associated with the workgroup of their first label.
 pub(crate) const WORKGROUPS_SUFFIX: &str = ".workgroups.rs-idc.test";
-/// A first label whose lookups are refused, under either suffix.
 const DENIED_LABEL: &str = "denied";
-/// How long the certificate of an association stays valid from now.
 const CERTIFICATE_LIFETIME_SECS: i64 = 365 * 86_400;
 /// Most characters of a name repeated in a message or log line (the
 /// longest DNS name).
 const MAX_SHOWN: usize = 253;
 
-/// What a custom domain name is associated with.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Target {
-    /// A provisioned cluster, by identifier.
     Cluster(String),
-    /// A Serverless workgroup, by name.
     Workgroup(String),
-    /// The caller may not look the name up.
     Denied,
-    /// Nothing.
     Unknown,
 }
 
@@ -56,7 +43,6 @@ pub(crate) fn normalise(name: &str) -> String {
     name
 }
 
-/// What `name` (already normalised) is associated with.
 pub(crate) fn target(name: &str) -> Target {
     let under = |suffix| name.strip_suffix(suffix).and_then(|r| r.split('.').next());
     let (first, cluster) = match (under(CLUSTERS_SUFFIX), under(WORKGROUPS_SUFFIX)) {
@@ -87,14 +73,12 @@ pub(crate) fn name_delay_ms(name: &str) -> Option<u64> {
     Some(ms as u64)
 }
 
-/// `error` in the protocol's code names.
 fn fail(answer: &Answer, error: Error, message: impl Into<String>) -> Failure {
     let (status, code) = error.code(answer.protocol);
     (status, code, message.into())
 }
 
 impl Answer {
-    /// The answer for `name` (normalised), once the caller is known.
     fn lookup(&self, name: &str) -> Result<Reply, Failure> {
         let expiry = timefmt::iso8601(timefmt::now_epoch_secs() + CERTIFICATE_LIFETIME_SECS);
         let (arn, shown) = (CUSTOM_DOMAIN_CERTIFICATE_ARN, shown(name));
@@ -143,7 +127,6 @@ impl Answer {
         }
     }
 
-    /// The `CustomDomainName` / `customDomainName` of the request, if any.
     fn domain_name(&self, req: &Request) -> Result<Option<String>, Failure> {
         if self.protocol == Protocol::Query {
             let params = query_params(req);
@@ -170,7 +153,6 @@ impl Answer {
     }
 }
 
-/// At most [`MAX_SHOWN`] characters of `name`.
 fn shown(name: &str) -> String {
     name.chars().take(MAX_SHOWN).collect()
 }

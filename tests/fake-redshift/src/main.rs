@@ -39,7 +39,6 @@ enum ParseError {
     Bad(String),
 }
 
-/// The number after `name`, in `range`.
 fn number<T: std::str::FromStr + PartialOrd>(
     argv: &mut impl Iterator<Item = OsString>,
     name: &str,
@@ -54,7 +53,6 @@ fn number<T: std::str::FromStr + PartialOrd>(
         .ok_or_else(|| ParseError::Bad(format!("bad {name} {v:?}")))
 }
 
-/// `run`'s options and command.
 fn parse_args(
     mut argv: impl Iterator<Item = OsString>,
 ) -> Result<(FakeOptions, Vec<OsString>), ParseError> {
@@ -120,7 +118,6 @@ const REMOVED_ENV: &[&str] = &[
     "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy",
 ];
 
-/// A private temporary directory, removed with everything in it on drop.
 struct TempDir(PathBuf);
 
 impl Drop for TempDir {
@@ -129,7 +126,6 @@ impl Drop for TempDir {
     }
 }
 
-/// The user name of the proxy that requires authentication in `run`.
 const AUTH_PROXY_USER: &str = "rs-idc-proxy-user";
 
 /// 32 hex digits from the system's random source (the auth proxy's

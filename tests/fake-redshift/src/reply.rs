@@ -5,13 +5,10 @@
 use crate::http;
 use crate::service::{json_string, request_id, xml_escape, Protocol, Reply};
 
-/// An error answer: HTTP status, code, message.
 pub(crate) type Failure = (u16, &'static str, String);
 
-/// Builds the answers of one request.
 pub(crate) struct Answer {
     pub protocol: Protocol,
-    /// XML namespace of the query-protocol service.
     pub xmlns: &'static str,
     pub request_id: String,
     pub close: bool,
@@ -63,7 +60,6 @@ impl Answer {
         ))
     }
 
-    /// A `200` with `body`.
     pub(crate) fn success(&self, body: &[u8]) -> Reply {
         Reply::Bytes(http::response(200, &self.headers(), body, self.close))
     }

@@ -13,25 +13,18 @@ use crate::timefmt;
 use serde_json::Value;
 use std::time::Duration;
 
-/// XML namespace of the Redshift query API.
 const XMLNS: &str = "http://redshift.amazonaws.com/doc/2012-12-01/";
-/// Operation name, the same in both APIs.
 const OPERATION: &str = "GetIdentityCenterAuthToken";
-/// `X-Amz-Target` of the Redshift Serverless operation.
 const JSON_TARGET: &str = "RedshiftServerless.GetIdentityCenterAuthToken";
-/// Random bytes per token; base64 makes 800 characters of them.
+/// Base64 makes 800 characters of them.
 const TOKEN_BYTES: usize = 600;
-/// Size of the `fault-huge` body.
 pub(crate) const HUGE_BODY_BYTES: u64 = 50 * 1024 * 1024;
-/// Most identifiers one request may name (as the service documents).
+/// As the service documents.
 const MAX_IDS: usize = 20;
 
-/// Which API a request is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Protocol {
-    /// Redshift, AWS query protocol, XML answers.
     Query,
-    /// Redshift Serverless, AWS JSON 1.1.
     Json,
 }
 
@@ -51,22 +44,16 @@ impl Protocol {
     }
 }
 
-/// What the connection handler does with a request.
 pub(crate) enum Reply {
-    /// Write this whole response.
     Bytes(Vec<u8>),
-    /// Write this whole response one byte every 250 ms.
     Trickle(Vec<u8>),
     /// Write the first bytes, then this many token characters (`A`), then
     /// the last bytes.
     Huge(Vec<u8>, u64, Vec<u8>),
-    /// Never answer; keep the socket open.
     Hang,
-    /// Reset the connection.
     Reset,
 }
 
-/// Every error the fake answers with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Error {
     ClusterNotFound,
@@ -89,7 +76,6 @@ pub(crate) enum Error {
 }
 
 impl Error {
-    /// HTTP status and error code in each protocol.
     #[rustfmt::skip]
     pub(crate) fn code(self, protocol: Protocol) -> (u16, &'static str) {
         use Error::*;
@@ -119,14 +105,12 @@ impl Error {
     }
 }
 
-/// `n` random bytes from the operating system.
 pub(crate) fn random_bytes(n: usize) -> Vec<u8> {
     let mut bytes = vec![0u8; n];
     getrandom::getrandom(&mut bytes).expect("the system's random source");
     bytes
 }
 
-/// A request ID shaped like a version-4 UUID.
 pub(crate) fn request_id() -> String {
     let mut b = random_bytes(16);
     b[6] = (b[6] & 0x0f) | 0x40;
@@ -138,7 +122,6 @@ pub(crate) fn request_id() -> String {
     id
 }
 
-/// `s` as a JSON string literal, quotes included.
 pub(crate) fn json_string(s: &str) -> String {
     Value::from(s).to_string()
 }
@@ -158,7 +141,6 @@ pub(crate) fn xml_escape(s: &str) -> String {
     out
 }
 
-/// Where the token text starts in a success body.
 fn token_start(protocol: Protocol, body: &str) -> usize {
     let marker = match protocol {
         Protocol::Query => "<Token>",
@@ -167,11 +149,9 @@ fn token_start(protocol: Protocol, body: &str) -> usize {
     body.find(marker).map_or(0, |i| i + marker.len())
 }
 
-/// Builds API answers for one request.
 struct Answer<'a> {
     out: reply::Answer,
     state: &'a State,
-    /// The user whose identity-enhanced credentials signed the request.
     subject: Option<String>,
 }
 
@@ -274,7 +254,6 @@ impl Answer<'_> {
         }
     }
 
-    /// The message of an error chosen by the first identifier.
     fn message(&self, e: Error, ids: &[String]) -> String {
         let first = ids.first().map_or("", String::as_str);
         let what = match self.out.protocol {
@@ -328,7 +307,6 @@ pub(crate) fn query_params(req: &Request) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The first value of a query-protocol parameter.
 pub(crate) fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
     params
         .iter()

@@ -7,7 +7,6 @@ use crate::service::{json_string, random_bytes};
 use crate::sigv4;
 use serde_json::Value;
 
-/// How long an identity context stays valid.
 pub(crate) const CONTEXT_TTL_SECS: i64 = 3600;
 /// Prefix of the signed bytes, so that no other signature made with the
 /// same key can pass for a context's.
@@ -32,19 +31,15 @@ pub(crate) fn issue(key: &[u8], subject: &str, app: &str, now: i64) -> String {
     format!("{payload_b64}.{signature}")
 }
 
-/// Why a context assertion was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum ContextError {
-    /// Not two base64url parts.
     Malformed,
     /// The signature does not verify: not issued by this server, or
     /// altered.
     NotIssued,
-    /// Its hour has passed.
     Expired,
 }
 
-/// Verifies a context assertion at `now`; the subject it carries.
 pub(crate) fn verify(key: &[u8], assertion: &str, now: i64) -> Result<String, ContextError> {
     let (payload_b64, signature_b64) = assertion.split_once('.').ok_or(ContextError::Malformed)?;
     let signature = b64url_decode(signature_b64).ok_or(ContextError::Malformed)?;

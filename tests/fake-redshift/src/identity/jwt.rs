@@ -8,7 +8,6 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::Value;
 
-/// `kid` of every web token header.
 pub(crate) const KEY_ID: &str = "rs-idc-test";
 /// Longest subject accepted, in bytes (so that a user's Redshift token
 /// keeps room for random bytes after naming the user).
@@ -46,12 +45,10 @@ impl WebTokenSpec {
     }
 }
 
-/// Base64url without padding.
 pub(crate) fn b64url(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// Decodes base64url without padding.
 pub(crate) fn b64url_decode(text: &str) -> Option<Vec<u8>> {
     URL_SAFE_NO_PAD.decode(text).ok()
 }
@@ -62,7 +59,6 @@ pub(crate) fn valid_subject(subject: &str) -> bool {
     (1..=MAX_SUBJECT_BYTES).contains(&subject.len()) && !subject.chars().any(char::is_control)
 }
 
-/// `header.payload.signature` with an HS256 signature under `key`.
 pub(crate) fn sign(key: &[u8], payload_json: &str) -> String {
     let header = format!(
         "{{\"alg\":\"HS256\",\"typ\":\"JWT\",\"kid\":{}}}",
@@ -96,24 +92,18 @@ pub(crate) fn make(key: &[u8], spec: &WebTokenSpec, now: i64) -> String {
     }
 }
 
-/// Why a web token was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum JwtError {
     /// Not three base64url parts of JSON, not HS256, or a claim missing or
     /// of the wrong type.
     Malformed(&'static str),
-    /// The signature does not verify under the server's key.
     Signature,
-    /// `iss` is not the test issuer.
     Issuer,
-    /// `aud` does not name the test audience.
     Audience,
-    /// `exp` has passed.
     Expired,
 }
 
 impl JwtError {
-    /// A message for an error answer (never holding the token).
     pub(crate) fn message(self) -> String {
         match self {
             JwtError::Malformed(what) => format!("The web identity token is malformed: {what}."),
@@ -129,7 +119,6 @@ impl JwtError {
     }
 }
 
-/// Decodes one base64url part holding a JSON object.
 fn json_part(part: &str, what: &'static str) -> Result<serde_json::Map<String, Value>, JwtError> {
     let bytes = b64url_decode(part).ok_or(JwtError::Malformed(what))?;
     match serde_json::from_slice(&bytes) {

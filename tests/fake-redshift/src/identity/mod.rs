@@ -25,7 +25,6 @@ use base64::Engine;
 /// with, before the user and a newline.
 const USER_TOKEN_PREFIX: &[u8] = b"rs-idc-user:";
 
-/// Standard base64 with padding.
 pub(crate) fn b64_standard(bytes: &[u8]) -> String {
     STANDARD.encode(bytes)
 }
@@ -71,7 +70,6 @@ pub(crate) fn dispatch(state: &State, req: &Request, close: bool) -> Option<Repl
     }
 }
 
-/// Makes a web token with the server's key (or a wrong one).
 pub(crate) fn web_token(state: &State, spec: &WebTokenSpec) -> String {
     jwt::make(&state.identity.key, spec, timefmt::now_epoch_secs())
 }

@@ -14,15 +14,10 @@ use crate::sigv4;
 use crate::timefmt;
 use std::collections::BTreeMap;
 
-/// `Action` of AssumeRole.
 pub(crate) const ASSUME_ROLE: &str = "AssumeRole";
-/// `Action` of AssumeRoleWithWebIdentity.
 pub(crate) const ASSUME_ROLE_WITH_WEB_IDENTITY: &str = "AssumeRoleWithWebIdentity";
-/// XML namespace of STS.
 const XMLNS: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
-/// SigV4 service name of STS.
 const SERVICE: &str = "sts";
-/// Most `ProvidedContexts` entries one request may hold.
 const MAX_CONTEXTS: usize = 5;
 
 fn validation(message: impl Into<String>) -> Failure {
@@ -47,14 +42,12 @@ fn required<'a>(params: &'a [(String, String)], name: &str) -> Result<&'a str, F
     })
 }
 
-/// A role to assume: its account and its name (the last part of its path).
 struct Role {
     arn: String,
     account: String,
     name: String,
 }
 
-/// `arn:aws:iam::<12 digits>:role/[path/]name`.
 fn parse_role(arn: &str) -> Option<Role> {
     let rest = arn.strip_prefix("arn:aws:iam::")?;
     let (account, path) = rest.split_once(":role/")?;
@@ -92,7 +85,6 @@ fn common(state: &State, params: &[(String, String)]) -> Result<(Role, String, i
     Ok((role, session.to_string(), ttl))
 }
 
-/// `AROA` and 17 characters that stay the same for one role.
 fn role_id(role_arn: &str) -> String {
     let digest = sigv4::sha256_hex(role_arn.as_bytes()).to_ascii_uppercase();
     format!("AROA{}", &digest[..17])
@@ -132,7 +124,6 @@ fn denied(role: &Role, action: &str) -> Result<(), Failure> {
     Ok(())
 }
 
-/// `AssumeRoleWithWebIdentity`: unsigned; the web token is the proof.
 pub(crate) fn assume_role_with_web_identity(
     state: &State,
     params: &[(String, String)],

@@ -8,13 +8,11 @@ use base64::engine::DecodePaddingMode;
 use base64::{alphabet, Engine};
 use std::io;
 
-/// Standard base64 (RFC 4648, section 4), padding optional.
 const BASE64: GeneralPurpose = GeneralPurpose::new(
     &alphabet::STANDARD,
     GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );
 
-/// The realm named in `Proxy-Authenticate`.
 pub(crate) const REALM: &str = "rs-idc-fake";
 
 /// The credentials a proxy requires. No `Debug`: the password must not end
@@ -22,7 +20,6 @@ pub(crate) const REALM: &str = "rs-idc-fake";
 pub(crate) struct ProxyAuth {
     user: String,
     password: String,
-    /// `user:password`, what a valid `Basic` token decodes to.
     expected: Vec<u8>,
 }
 

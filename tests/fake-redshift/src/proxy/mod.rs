@@ -22,9 +22,7 @@ const CLIENT_IDLE: Duration = Duration::from_secs(300);
 /// How long the proxy waits for bytes from a target. Longer than the
 /// fake's longest hang, so that the fake's own behaviour shows through.
 const TARGET_IDLE: Duration = Duration::from_secs(900);
-/// How long a single blocked write may take.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(120);
-/// How long connecting to a target may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The counters of a proxy, shared with its connection threads and with a
@@ -55,7 +53,6 @@ fn count(counter: &AtomicU64) {
 struct Shared {
     counters: Arc<ProxyCounters>,
     conns: Arc<Registry>,
-    /// The credentials required, if any.
     auth: Option<ProxyAuth>,
 }
 
@@ -145,7 +142,6 @@ impl FakeProxy {
     }
 }
 
-/// Answers with `status` and a short text, then the connection closes.
 fn answer(client: &mut impl Write, status: u16, message: &str) {
     let mut headers = Vec::new();
     if status == 407 {
@@ -156,7 +152,6 @@ fn answer(client: &mut impl Write, status: u16, message: &str) {
     let _ = client.write_all(&http::response(status, &headers, body.as_bytes(), true));
 }
 
-/// What a client asked for, checked, with a connection to the target.
 type Opened = (Request, Target, TcpStream);
 
 /// Reads the client's request, checks it and connects to its target;

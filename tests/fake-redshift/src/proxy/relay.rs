@@ -9,7 +9,6 @@ use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::thread;
 
-/// Largest answer head relayed from a target.
 const MAX_ANSWER_HEAD: usize = 64 * 1024;
 
 /// Hop-by-hop headers, not passed on to the target; also `Content-Length`

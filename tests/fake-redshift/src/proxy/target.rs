@@ -2,7 +2,6 @@
 
 use crate::NAMED_HOST;
 
-/// Where a request asks to go.
 pub(crate) struct Target {
     pub host: String,
     pub port: u16,
@@ -21,7 +20,6 @@ fn split_authority(authority: &str, default_port: Option<u16>) -> Option<(String
     (!host.is_empty() && !host.contains('@')).then(|| (host.to_string(), port))
 }
 
-/// Where `req` asks to go, or the status and message to refuse it with.
 pub(crate) fn parse_target(
     method: &str,
     path: &str,

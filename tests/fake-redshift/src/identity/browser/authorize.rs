@@ -8,10 +8,8 @@ use crate::server::State;
 use crate::service::Reply;
 use crate::timefmt;
 
-/// Shortest and longest `code_challenge` (RFC 7636 section 4.2).
 const CHALLENGE_LEN: std::ops::RangeInclusive<usize> = 43..=128;
 
-/// The parameters of an authorization request.
 #[derive(Default)]
 struct Params {
     response_type: Option<String>,
@@ -45,13 +43,11 @@ impl Params {
     }
 }
 
-/// Whether `text` holds only the unreserved characters of RFC 3986.
 fn unreserved(text: &str) -> bool {
     text.bytes()
         .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
 }
 
-/// `redirect_uri` with `pairs` added to its query, form-encoded.
 fn redirect_to(redirect_uri: &str, pairs: &[(&str, &str)]) -> String {
     let mut query = form_urlencoded::Serializer::new(String::new());
     for (name, value) in pairs {
@@ -61,7 +57,6 @@ fn redirect_to(redirect_uri: &str, pairs: &[(&str, &str)]) -> String {
     format!("{redirect_uri}{joiner}{}", query.finish())
 }
 
-/// A `302` to `location`.
 fn found(location: &str, close: bool) -> Vec<u8> {
     let headers = [
         ("Location", location.to_string()),
@@ -72,7 +67,6 @@ fn found(location: &str, close: bool) -> Vec<u8> {
     http::response(302, &headers, body, close)
 }
 
-/// The redirect with an OAuth error.
 fn error_redirect(p: &Params, uri: &str, error: &str, description: &str) -> String {
     let mut pairs = vec![("error", error), ("error_description", description)];
     if let Some(s) = &p.state {
@@ -131,7 +125,6 @@ fn answer(state: &State, p: &Params) -> Result<String, String> {
     Ok(redirect_to(uri, &pairs))
 }
 
-/// Handles `/authorize`: `GET` only (else `405`).
 pub(super) fn handle(state: &State, req: &Request, close: bool) -> Reply {
     state.identity.count(AUTHORIZE);
     Reply::Bytes(if req.method != "GET" {

@@ -14,10 +14,9 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// Letters of user codes: no vowels, nothing that looks like a digit.
+/// No vowels, nothing that looks like a digit.
 const USER_CODE_CHARS: &[u8] = b"BCDFGHJKLMNPQRSTVWXZ";
 
-/// What a person (or a test) did with a device authorization.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Decision {
     Pending,
@@ -25,18 +24,15 @@ enum Decision {
     Denied,
 }
 
-/// One device authorization, by its device code.
 struct Device {
     client_id: String,
     user_code: String,
     expires: Instant,
     last_poll: Option<Instant>,
-    /// Polls still to be answered `SlowDownException` whatever their pace.
     slow_downs: u32,
     decision: Decision,
 }
 
-/// The device authorizations of one server and their settings.
 pub(crate) struct Devices {
     ttl_secs: i64,
     interval_secs: i64,
@@ -134,7 +130,6 @@ pub(super) fn redeem(signin: &Signin, code: &str, client_id: &str) -> Result<Str
     }
 }
 
-/// Starts a device authorization: the success body.
 fn answer(state: &State, req: &Request) -> Result<String, Failure> {
     if req.method != "POST" {
         let message = "StartDeviceAuthorization is POST /device_authorization";
@@ -180,7 +175,6 @@ fn answer(state: &State, req: &Request) -> Result<String, Failure> {
     ))
 }
 
-/// Handles `POST /device_authorization`.
 pub(super) fn start(state: &State, req: &Request, close: bool) -> Reply {
     respond(state, START_DEVICE, answer(state, req), close)
 }

@@ -22,29 +22,21 @@ pub(crate) use crate::names::op::{
     REFRESH_TOKEN as CREATE_TOKEN_REFRESH, REGISTER_CLIENT, START_DEVICE, VERIFY_DEVICE,
 };
 
-/// `grantType` of the authorization code grant.
 const AUTHORIZATION_CODE: &str = "authorization_code";
-/// `grantType` of the refresh token grant.
 const REFRESH_TOKEN: &str = "refresh_token";
-/// `grantType` of the device authorization grant (RFC 8628).
 const DEVICE_CODE: &str = "urn:ietf:params:oauth:grant-type:device_code";
-/// How long an authorization code may be redeemed, in seconds.
 const CODE_TTL_SECS: i64 = 300;
-/// The user signed in when `/authorize` has no `login_hint`.
 pub(crate) const DEFAULT_USER: &str = "browser-user";
-/// Longest `login_hint`, in bytes.
 const MAX_LOGIN_HINT: usize = 128;
 /// What the decoded bytes of an access token start with, before the user
 /// and a newline.
 const ACCESS_TOKEN_PREFIX: &[u8] = b"rs-idc-user:";
 
-/// A registered public client.
 #[derive(Clone, Debug)]
 struct Client {
     secret: String,
     redirect_uris: Vec<String>,
     grant_types: Vec<String>,
-    /// `iss` of the ID tokens issued to the client.
     issuer_url: String,
 }
 
@@ -54,15 +46,12 @@ impl Client {
     }
 }
 
-/// What an authorization code stands for.
 #[derive(Clone, Debug)]
 struct Code {
     client_id: String,
     redirect_uri: String,
-    /// `code_challenge` (S256).
     challenge: String,
     subject: String,
-    /// Epoch seconds.
     expires: i64,
 }
 
@@ -70,11 +59,9 @@ struct Code {
 /// authorization codes not yet redeemed. Refresh tokens, secrets handed
 /// out and the counters are in the identity store beside it.
 pub(crate) struct Signin {
-    /// `expiresIn` of CreateToken's access tokens.
     access_token_ttl_secs: i64,
     clients: Mutex<HashMap<String, Client>>,
     codes: Mutex<HashMap<String, Code>>,
-    /// Device authorizations by device code, and their settings.
     devices: device::Devices,
 }
 
@@ -85,7 +72,6 @@ impl Default for Signin {
 }
 
 impl Signin {
-    /// Empty state with the lifetimes and device settings of `opts`.
     pub(crate) fn new(opts: &crate::FakeOptions) -> Signin {
         Signin {
             access_token_ttl_secs: opts.access_token_ttl_secs,
@@ -95,25 +81,21 @@ impl Signin {
         }
     }
 
-    /// Remembers a client under a new random ID; returns the ID.
     fn register(&self, client: Client) -> String {
         let client_id = b64url(&random_bytes(18));
         lock(&self.clients).insert(client_id.clone(), client);
         client_id
     }
 
-    /// A registered client.
     fn client(&self, client_id: &str) -> Option<Client> {
         lock(&self.clients).get(client_id).cloned()
     }
 
-    /// The client `client_id` if `secret` is its secret (constant-time).
     fn authenticate(&self, client_id: &str, secret: &str) -> Option<Client> {
         let client = self.client(client_id)?;
         bool::from(client.secret.as_bytes().ct_eq(secret.as_bytes())).then_some(client)
     }
 
-    /// Remembers a new single-use code; returns it.
     fn new_code(&self, code: Code) -> String {
         let text = b64url(&random_bytes(48));
         lock(&self.codes).insert(text.clone(), code);
@@ -128,7 +110,6 @@ impl Signin {
     }
 }
 
-/// Answers the browser sign-in requests; `None` for any other request.
 pub(crate) fn dispatch(state: &State, req: &Request, close: bool) -> Option<Reply> {
     match req.path.as_str() {
         "/client/register" => Some(register::handle(state, req, close)),

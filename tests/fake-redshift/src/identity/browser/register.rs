@@ -10,16 +10,11 @@ use crate::service::{json_string, random_bytes, Reply};
 use crate::timefmt;
 use serde_json::Value;
 
-/// The grant types a client may register.
 const GRANT_TYPES: [&str; 3] = [AUTHORIZATION_CODE, REFRESH_TOKEN, DEVICE_CODE];
-/// `iss` of the ID tokens of a device client registered without `issuerUrl`.
 const DEVICE_ISSUER: &str = "https://identitycenter.amazonaws.com/ssoins-rsidcfake0000";
-/// `clientSecretExpiresAt` of a new client, from now: 90 days.
 const CLIENT_SECRET_TTL_SECS: i64 = 7_776_000;
-/// Longest scope, in bytes.
 const MAX_SCOPE: usize = 256;
 
-/// A list of strings, `Ok(empty)` if absent or null.
 fn string_list(body: &Value, name: &str) -> Result<Vec<String>, Failure> {
     let message = format!("{name} must be a list of strings");
     match body.get(name) {
@@ -50,7 +45,6 @@ pub(super) fn valid_redirect_uri(uri: &str) -> bool {
         && !tail.bytes().any(|b| b == b'#' || b <= b' ' || b == 0x7f)
 }
 
-/// Whether `url` is an `https` or `http` URL with a host.
 fn valid_issuer_url(url: &str) -> bool {
     let Some(rest) = url
         .strip_prefix("https://")
@@ -62,7 +56,6 @@ fn valid_issuer_url(url: &str) -> bool {
     !host.is_empty() && !url.bytes().any(|b| b <= b' ' || b == 0x7f)
 }
 
-/// Checks the request; the client to register.
 fn check(body: &Value) -> Result<Client, Failure> {
     member(body, "clientName")?;
     if member(body, "clientType")? != "public" {
@@ -113,7 +106,6 @@ fn check(body: &Value) -> Result<Client, Failure> {
     })
 }
 
-/// Registers the client; the success body.
 fn answer(state: &State, req: &Request) -> Result<String, Failure> {
     if req.method != "POST" {
         return fail(

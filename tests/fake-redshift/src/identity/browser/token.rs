@@ -15,7 +15,6 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-/// Shortest and longest `code_verifier` (RFC 7636 section 4.1).
 const VERIFIER_LEN: std::ops::RangeInclusive<usize> = 43..=128;
 
 /// Whether `verifier` hashes to `challenge`: BASE64URL-NOPAD(SHA-256),
@@ -88,7 +87,6 @@ fn issue(state: &State, client_id: &str, client: &Client, subject: &str) -> Stri
     )
 }
 
-/// Checks and answers one request: the success body.
 fn answer(state: &State, req: &Request) -> Result<String, Failure> {
     let body = &object(req)?;
     let client_id = member(body, "clientId")?;
@@ -120,7 +118,6 @@ fn answer(state: &State, req: &Request) -> Result<String, Failure> {
     Ok(issue(state, client_id, &client, &subject))
 }
 
-/// Handles `POST /token` without `aws_iam=t`.
 pub(super) fn handle(state: &State, req: &Request, close: bool) -> Reply {
     let grants = [
         (AUTHORIZATION_CODE, CREATE_TOKEN_CODE),
