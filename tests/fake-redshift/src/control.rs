@@ -4,7 +4,7 @@
 
 use crate::conns::lock;
 use crate::http::{self, Request};
-use crate::identity::browser::{device::DeviceAction, valid_login_hint, DEFAULT_USER};
+use crate::identity::browser::{valid_login_hint, DeviceAction, DEFAULT_USER};
 use crate::identity::{self, jwt, WebTokenSpec};
 use crate::keys;
 use crate::names;

@@ -19,7 +19,7 @@ pub mod timefmt;
 mod tls;
 
 pub use control::{Control, Stats};
-pub use identity::browser::device::DeviceAction;
+pub use identity::browser::DeviceAction;
 pub use identity::{access_token_subject, token_subject, WebTokenSpec};
 pub use proxy::FakeProxy;
 pub use server::{FakeOptions, FakeServer};
