@@ -3,12 +3,13 @@
 //! is the cluster `NAME`, `NAME.workgroups.rs-idc.test` the workgroup.
 
 use crate::auth;
-use crate::behaviour;
 use crate::http::Request;
 use crate::keys::CUSTOM_DOMAIN_CERTIFICATE_ARN;
-use crate::reply::{Answer, Failure};
 use crate::server::State;
-use crate::service::{json_string, param, query_params, xml_escape, Error, Protocol, Reply};
+use crate::service::{
+    self as behaviour, json_string, param, query_params, xml_escape, Answer, Error, Failure,
+    Protocol, Reply,
+};
 use crate::timefmt;
 use serde_json::Value;
 use std::time::Duration;

@@ -2,7 +2,6 @@
 #![warn(missing_docs)]
 
 mod auth;
-mod behaviour;
 mod conns;
 mod control;
 mod domains;
@@ -11,7 +10,6 @@ mod identity;
 pub mod keys;
 pub mod names;
 mod proxy;
-mod reply;
 mod server;
 mod service;
 pub mod sigv4;

@@ -3,11 +3,9 @@
 //! protocols.
 
 use crate::auth;
-use crate::behaviour::{behaviour, Behaviour};
 use crate::http::{self, Request};
 use crate::identity;
 use crate::keys::Kind;
-use crate::reply;
 use crate::server::State;
 use crate::timefmt;
 use serde_json::Value;
@@ -149,13 +147,13 @@ fn token_start(protocol: Protocol, body: &str) -> usize {
     body.find(marker).map_or(0, |i| i + marker.len())
 }
 
-struct Answer<'a> {
-    out: reply::Answer,
+struct Call<'a> {
+    out: Answer,
     state: &'a State,
     subject: Option<String>,
 }
 
-impl Answer<'_> {
+impl Call<'_> {
     fn error(&self, error: Error, message: &str) -> Reply {
         let (status, code) = error.code(self.out.protocol);
         self.out.error((status, code, message.to_string()))
@@ -385,8 +383,8 @@ pub(crate) fn handle_api(state: &State, req: &Request, close: bool) -> Reply {
         Protocol::Query => param(&query_params(req), "Action") == Some(OPERATION),
         Protocol::Json => req.header("x-amz-target") == Some(JSON_TARGET),
     };
-    let out = reply::Answer::new(protocol, XMLNS, close);
-    let mut answer = Answer {
+    let out = Answer::new(protocol, XMLNS, close);
+    let mut answer = Call {
         out,
         state,
         subject: None,
@@ -423,4 +421,157 @@ pub(crate) fn handle_api(state: &State, req: &Request, close: bool) -> Reply {
     };
     state.identity.count(OPERATION);
     reply
+}
+
+pub(crate) type Failure = (u16, &'static str, String);
+
+pub(crate) struct Answer {
+    pub protocol: Protocol,
+    pub xmlns: &'static str,
+    pub request_id: String,
+    pub close: bool,
+}
+
+impl Answer {
+    pub(crate) fn new(protocol: Protocol, xmlns: &'static str, close: bool) -> Answer {
+        let request_id = request_id();
+        Answer {
+            protocol,
+            xmlns,
+            request_id,
+            close,
+        }
+    }
+
+    pub(crate) fn headers(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("x-amzn-RequestId", self.request_id.clone()),
+            ("Content-Type", self.protocol.content_type().to_string()),
+        ]
+    }
+
+    /// `<ErrorResponse>` (query; `Receiver` for 5xx) or `{"__type",
+    /// "message"}` with `x-amzn-ErrorType` (JSON).
+    pub(crate) fn error(&self, (status, code, message): Failure) -> Reply {
+        let (rid, xmlns, mut headers) = (&self.request_id, self.xmlns, self.headers());
+        let body = match self.protocol {
+            Protocol::Query => {
+                let kind = if status >= 500 { "Receiver" } else { "Sender" };
+                let message = xml_escape(&message);
+                format!(
+                    "<ErrorResponse xmlns=\"{xmlns}\">\n  <Error>\n    <Type>{kind}</Type>\n    \
+                     <Code>{code}</Code>\n    <Message>{message}</Message>\n  </Error>\n  \
+                     <RequestId>{rid}</RequestId>\n</ErrorResponse>\n"
+                )
+            }
+            Protocol::Json => {
+                headers.push(("x-amzn-ErrorType", code.to_string()));
+                let (code, message) = (json_string(code), json_string(&message));
+                format!("{{\"__type\":{code},\"message\":{message}}}")
+            }
+        };
+        Reply::Bytes(http::response(
+            status,
+            &headers,
+            body.as_bytes(),
+            self.close,
+        ))
+    }
+
+    pub(crate) fn success(&self, body: &[u8]) -> Reply {
+        Reply::Bytes(http::response(200, &self.headers(), body, self.close))
+    }
+
+    /// `<{action}Response>` around `<{action}Result>` holding `result`, and
+    /// the request ID.
+    pub(crate) fn wrapped(&self, action: &str, result: &str) -> String {
+        let (rid, xmlns) = (&self.request_id, self.xmlns);
+        format!(
+            "<{action}Response xmlns=\"{xmlns}\">\n  <{action}Result>\n{result}  </{action}Result>\n  \
+             <ResponseMetadata>\n    <RequestId>{rid}</RequestId>\n  </ResponseMetadata>\n\
+             </{action}Response>\n"
+        )
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Behaviour {
+    Token(i64),
+    Slow(u64),
+    Fail(Error),
+    Reset,
+    Hang,
+    Trickle,
+    Truncated,
+    NoToken,
+    EmptyToken,
+    NoExpiry,
+    Expired,
+    Garbage,
+    Html,
+    Huge,
+}
+
+fn fault(name: &str) -> Option<Behaviour> {
+    Some(match name {
+        "fault-throttle" => Behaviour::Fail(Error::Throttling),
+        "fault-500" => Behaviour::Fail(Error::Internal),
+        "fault-503" => Behaviour::Fail(Error::Unavailable),
+        "fault-reset" => Behaviour::Reset,
+        "fault-hang" => Behaviour::Hang,
+        "fault-trickle" => Behaviour::Trickle,
+        "fault-truncated" => Behaviour::Truncated,
+        "fault-notoken" => Behaviour::NoToken,
+        "fault-emptytoken" => Behaviour::EmptyToken,
+        "fault-noexpiry" => Behaviour::NoExpiry,
+        "fault-expired" => Behaviour::Expired,
+        "fault-garbage" => Behaviour::Garbage,
+        "fault-html" => Behaviour::Html,
+        "fault-huge" => Behaviour::Huge,
+        _ => return None,
+    })
+}
+
+pub(crate) const MAX_SLOW_MS: i64 = 60_000;
+
+pub(crate) fn bounded(text: &str, max: i64) -> Option<i64> {
+    if text.is_empty() || text.len() > 7 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok().filter(|n| (1..=max).contains(n))
+}
+
+/// The behaviour for a request whose first identifier is `first`;
+/// `fault-X-N` counts its requests and applies fault X to the first N.
+pub(crate) fn behaviour(state: &State, first: &str) -> Behaviour {
+    let name = first.to_ascii_lowercase();
+    let normal = Behaviour::Token(state.token_ttl_secs);
+    match name.as_str() {
+        "err-notfound" => return Behaviour::Fail(Error::ClusterNotFound),
+        "err-state" => return Behaviour::Fail(Error::InvalidClusterState),
+        "err-invalid" => return Behaviour::Fail(Error::InvalidParameter),
+        "err-unsupported" => return Behaviour::Fail(Error::Unsupported),
+        "err-denied" => return Behaviour::Fail(Error::AccessDenied),
+        "err-unknown" => return Behaviour::Fail(Error::Unmodelled),
+        _ => {}
+    }
+    if let Some(b) = fault(&name) {
+        return b;
+    }
+    if let Some(ttl) = name.strip_prefix("ttl-").and_then(|n| bounded(n, 86_400)) {
+        return Behaviour::Token(ttl);
+    }
+    if let Some(ms) = name
+        .strip_prefix("slow-")
+        .and_then(|n| bounded(n, MAX_SLOW_MS))
+    {
+        return Behaviour::Slow(ms as u64);
+    }
+    if let Some((base, count)) = name.rsplit_once('-') {
+        if let (Some(b), Some(limit)) = (fault(base), bounded(count, 1_000_000)) {
+            let seen = state.count_fault(&name);
+            return if seen < limit as u64 { b } else { normal };
+        }
+    }
+    normal
 }

@@ -3,7 +3,6 @@
 //! their user) and the browser sign-in (`browser`).
 
 pub(crate) mod browser;
-mod context;
 pub(crate) mod jwt;
 mod oidc;
 pub(crate) mod store;

@@ -2,14 +2,13 @@
 //! JWT bearer and refresh token grants; and the REST-JSON answers and
 //! errors that the browser sign-in shares.
 
-use super::context;
 use super::jwt::{self, JwtError};
 use crate::auth;
-use crate::behaviour::MAX_SLOW_MS;
 use crate::http::{self, Request};
 use crate::keys::{UNAUTHORIZED_APPLICATION_ARN, UNKNOWN_APPLICATION_ARN};
 use crate::names::op::{IAM_JWT_BEARER, IAM_REFRESH_TOKEN};
 use crate::server::State;
+use crate::service::MAX_SLOW_MS;
 use crate::service::{json_string, random_bytes, request_id, Protocol, Reply};
 use crate::timefmt;
 use serde_json::Value;
@@ -193,7 +192,7 @@ fn issue(state: &State, subject: &str, client_id: &str) -> String {
     let now = timefmt::now_epoch_secs();
     let access_token = format!("aoaAAAAAG{}", jwt::b64url(&random_bytes(96)));
     let refresh_token = store.new_refresh_token(subject, client_id);
-    let identity_context = context::issue(&store.key, subject, client_id, now);
+    let identity_context = jwt::issue_context(&store.key, subject, client_id, now);
     let id_payload = format!(
         "{{\"iss\":{},\"aud\":{},\"sub\":{},\"iat\":{now},\"exp\":{},\"sts:identity_context\":{}}}",
         json_string(&format!(

@@ -2,14 +2,13 @@
 //! (unsigned) and `AssumeRole` (signed, with optional IAM Identity Center
 //! contexts in `ProvidedContexts`).
 
-use super::context::{self, ContextError};
-use super::jwt::{self, JwtError};
+use super::jwt::{self, ContextError, JwtError};
 use crate::auth;
 use crate::http::Request;
 use crate::keys::{CONTEXT_PROVIDER_ARN, DENIED_ROLE_ARN, WEB_TOKEN_AUDIENCE, WEB_TOKEN_ISSUER};
-use crate::reply::{Answer, Failure};
 use crate::server::State;
 use crate::service::{param, xml_escape, Protocol, Reply};
+use crate::service::{Answer, Failure};
 use crate::sigv4;
 use crate::timefmt;
 use std::collections::BTreeMap;
@@ -213,7 +212,7 @@ fn provided_subject(state: &State, params: &[(String, String)]) -> Result<Option
             )));
         }
         let now = timefmt::now_epoch_secs();
-        let user = context::verify(&state.identity.key, assertion, now).map_err(|e| {
+        let user = jwt::verify_context(&state.identity.key, assertion, now).map_err(|e| {
             invalid_parameter(match e {
                 ContextError::Malformed => format!("{at}.ContextAssertion is malformed."),
                 ContextError::NotIssued => format!(
