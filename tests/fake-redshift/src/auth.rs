@@ -52,8 +52,6 @@ fn lookup(state: &State, access_key_id: &str) -> Option<Known> {
     })
 }
 
-/// The service of the request's SigV4 credential scope, if it has a
-/// parseable `Authorization` header.
 pub(crate) fn scope_service(req: &Request) -> Option<String> {
     let auth = sigv4::parse_authorization(req.header("authorization")?).ok()?;
     Some(auth.service)
@@ -68,8 +66,6 @@ fn amz_date_ok(amz_date: &str) -> bool {
         })
 }
 
-/// Checks SigV4 for `service` and the credentials: the caller, or the
-/// error to answer with (in the protocol's own code names).
 pub(crate) fn authenticate(
     state: &State,
     req: &Request,

@@ -23,8 +23,6 @@ pub(crate) struct Registry {
 }
 
 impl Registry {
-    /// Registers a socket so that shutdown can release it. `None` if the
-    /// listener is already shutting down.
     pub(crate) fn register(&self, stream: &TcpStream) -> Option<u64> {
         let clone = stream.try_clone().ok()?;
         let mut conns = lock(&self.conns);
@@ -63,8 +61,6 @@ pub(crate) struct Listener {
 }
 
 impl Listener {
-    /// Listens on a free port and calls `serve` with each accepted socket
-    /// and its ID in `conns`, on a new thread.
     pub(crate) fn start<F>(name: &str, conns: Arc<Registry>, serve: F) -> io::Result<Self>
     where
         F: Fn(TcpStream, u64) + Send + Sync + 'static,

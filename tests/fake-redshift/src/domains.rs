@@ -158,8 +158,6 @@ fn shown(name: &str) -> String {
     name.chars().take(MAX_SHOWN).collect()
 }
 
-/// Answers the two lookups; `None` for any other request. `json` tells
-/// whether the request is for JSON 1.1 rather than the query protocol.
 pub(crate) fn dispatch(state: &State, req: &Request, json: bool, close: bool) -> Option<Reply> {
     let protocol = if json {
         (req.header("x-amz-target") == Some(LIST_TARGET)).then_some(Protocol::Json)?

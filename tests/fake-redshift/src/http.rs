@@ -284,8 +284,6 @@ pub fn reason(status: u16) -> &'static str {
     }
 }
 
-/// Builds a response head with `Content-Length`, `Date` and, if `close`,
-/// `Connection: close`.
 pub fn response_head(
     status: u16,
     headers: &[(&str, String)],

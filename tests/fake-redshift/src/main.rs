@@ -128,16 +128,12 @@ impl Drop for TempDir {
 
 const AUTH_PROXY_USER: &str = "rs-idc-proxy-user";
 
-/// 32 hex digits from the system's random source (the auth proxy's
-/// password, a directory name).
 fn random_hex() -> Result<String, String> {
     let mut raw = [0u8; 16];
     getrandom::getrandom(&mut raw).map_err(|e| format!("no random numbers: {e}"))?;
     Ok(hex::encode(raw))
 }
 
-/// `run`: the plain fake, a TLS fake, a proxy and a proxy with
-/// authentication, while CMD runs.
 fn run(opts: FakeOptions, command: &[OsString]) -> Result<ExitCode, String> {
     let set = block_termination_signals();
     let failed = |what: &'static str| move |e: io::Error| format!("{what}: {e}");

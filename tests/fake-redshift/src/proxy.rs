@@ -28,8 +28,6 @@ const TARGET_IDLE: Duration = Duration::from_secs(900);
 const WRITE_TIMEOUT: Duration = Duration::from_secs(120);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The counters of a proxy, shared with its connection threads and with a
-/// [`crate::FakeServer`] that reports them.
 #[derive(Default)]
 pub(crate) struct ProxyCounters {
     pub requests: AtomicU64,
@@ -328,8 +326,6 @@ impl ProxyAuth {
         })
     }
 
-    /// Whether one of the request's `Proxy-Authorization` headers carries
-    /// `Basic` credentials equal to the expected ones.
     pub(crate) fn accepts(&self, req: &Request) -> bool {
         req.headers
             .iter()
@@ -338,8 +334,6 @@ impl ProxyAuth {
             .any(|sent| constant_time_eq(&sent, &self.expected))
     }
 
-    /// `http://USER:PASSWORD@127.0.0.1:PORT`, user and password
-    /// percent-encoded.
     pub(crate) fn url(&self, port: u16) -> String {
         format!(
             "http://{}:{}@127.0.0.1:{port}",
@@ -370,8 +364,6 @@ const HOP_BY_HOP: &[&str] = &[
     "te", "trailer", "transfer-encoding", "upgrade", "content-length", "expect",
 ];
 
-/// The request as sent on to the target: origin form, hop-by-hop headers
-/// dropped, exact `Content-Length`, `Connection: close`.
 fn forwarded_request(req: &Request, authority: &str, path: &str) -> Vec<u8> {
     let named_in_connection = req.connection_tokens();
     let mut head = format!("{} {path} HTTP/1.1\r\n", req.method);

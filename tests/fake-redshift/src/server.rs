@@ -118,8 +118,6 @@ impl State {
         lock(&self.issued).push(token.to_string());
     }
 
-    /// Counts one request for a counted fault name; returns the count
-    /// before this request.
     pub(crate) fn count_fault(&self, name: &str) -> u64 {
         let mut counts = lock(&self.fault_counts);
         let n = counts.entry(name.to_string()).or_insert(0);
@@ -127,8 +125,6 @@ impl State {
         *n - 1
     }
 
-    /// Zeroes the request, token, credential and operation counters, the
-    /// `fault-X-N` counts and the linked proxies' counters.
     pub(crate) fn reset_counters(&self) {
         self.identity.reset_counters();
         self.requests.store(0, Ordering::SeqCst);
@@ -142,8 +138,6 @@ impl State {
         }
     }
 
-    /// Sleeps for `pause` in short steps, ending early if the server shuts
-    /// down.
     pub(crate) fn pause(&self, pause: Duration) {
         let deadline = Instant::now() + pause;
         while !self.shutting_down() {

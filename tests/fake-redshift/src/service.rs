@@ -296,8 +296,6 @@ fn list_param(params: &[(String, String)], name: &str) -> Vec<String> {
     entries.into_iter().map(|(_, v)| v).collect()
 }
 
-/// The query-protocol parameters of a request: those in the URL, then
-/// those of the form body.
 pub(crate) fn query_params(req: &Request) -> Vec<(String, String)> {
     form_urlencoded::parse(req.query.as_bytes())
         .chain(form_urlencoded::parse(&req.body))
@@ -312,8 +310,6 @@ pub(crate) fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'
         .map(|(_, v)| v.as_str())
 }
 
-/// Whether a request is for JSON 1.1 (Redshift Serverless) rather than
-/// the query protocol.
 fn is_json(req: &Request) -> bool {
     req.header("x-amz-target").is_some()
         || req
@@ -321,8 +317,6 @@ fn is_json(req: &Request) -> bool {
             .is_some_and(|c| c.to_ascii_lowercase().starts_with("application/x-amz-json"))
 }
 
-/// Reads the identifiers out of the request (query parameters may also be
-/// in the URL).
 fn identifiers(req: &Request, protocol: Protocol) -> Result<Vec<String>, (Error, String)> {
     let fail = |e: Error, message: &str| Err((e, message.to_string()));
     if protocol == Protocol::Query {
@@ -361,9 +355,6 @@ fn identifiers(req: &Request, protocol: Protocol) -> Result<Vec<String>, (Error,
     }
 }
 
-/// Handles one API request (anything but the control endpoint): the custom
-/// domain lookups go to [`crate::domains`], STS and SSO-OIDC operations to
-/// [`identity`], the rest is Redshift's.
 pub(crate) fn handle_api(state: &State, req: &Request, close: bool) -> Reply {
     let json = is_json(req);
     if let Some(reply) = crate::domains::dispatch(state, req, json, close) {
@@ -482,8 +473,6 @@ impl Answer {
         Reply::Bytes(http::response(200, &self.headers(), body, self.close))
     }
 
-    /// `<{action}Response>` around `<{action}Result>` holding `result`, and
-    /// the request ID.
     pub(crate) fn wrapped(&self, action: &str, result: &str) -> String {
         let (rid, xmlns) = (&self.request_id, self.xmlns);
         format!(

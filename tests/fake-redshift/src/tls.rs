@@ -13,8 +13,6 @@ use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::sync::Arc;
 
-/// What a TLS listener needs: the server configuration and the PEM of the
-/// certificate authority that clients must trust.
 pub(crate) struct TlsIdentity {
     pub config: Arc<ServerConfig>,
     pub ca_pem: String,

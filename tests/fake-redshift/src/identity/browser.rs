@@ -372,8 +372,6 @@ fn unreserved(text: &str) -> bool {
         .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
 }
 
-/// `uri` with `pairs` added to its query, form-encoded, and `state` if the
-/// request had one.
 fn redirect_to<'a>(uri: &str, mut pairs: Vec<(&str, &'a str)>, state: Option<&'a str>) -> String {
     pairs.extend(state.map(|s| ("state", s)));
     let mut query = form_urlencoded::Serializer::new(String::new());
@@ -433,8 +431,6 @@ fn authorize_redirect(state: &State, query: &str) -> Result<String, &'static str
     Ok(redirect_to(uri, vec![("code", &code)], get("state")))
 }
 
-/// `GET /authorize`: a `302` to the client, or a `400` page (`405` for
-/// another method).
 fn authorize(state: &State, req: &Request, close: bool) -> Reply {
     state.identity.count(AUTHORIZE);
     Reply::Bytes(if req.method != "GET" {

@@ -73,8 +73,6 @@ pub(crate) fn sign(key: &[u8], payload_json: &str) -> String {
     format!("{signing_input}.{}", b64url(&signature))
 }
 
-/// A web token as `spec` describes it, issued at `now` (epoch seconds).
-/// `wrong_key` signs with fresh random bytes instead of `key`.
 pub(crate) fn make(key: &[u8], spec: &WebTokenSpec, now: i64) -> String {
     let issuer = spec.issuer.as_deref().unwrap_or(WEB_TOKEN_ISSUER);
     let audience = spec.audience.as_deref().unwrap_or(WEB_TOKEN_AUDIENCE);
@@ -180,8 +178,6 @@ fn mac(key: &[u8], payload_b64: &str) -> [u8; 32] {
     sigv4::hmac_sha256(key, format!("{DOMAIN}{payload_b64}").as_bytes())
 }
 
-/// A context for `subject`, issued to the application `app` at `now`
-/// (epoch seconds), valid for [`CONTEXT_TTL_SECS`].
 pub(crate) fn issue_context(key: &[u8], subject: &str, app: &str, now: i64) -> String {
     let payload = format!(
         "{{\"sub\":{},\"app\":{},\"exp\":{},\"nonce\":{}}}",

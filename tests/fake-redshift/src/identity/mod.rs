@@ -50,8 +50,6 @@ pub fn token_subject(token: &str) -> Option<String> {
     jwt::valid_subject(subject).then(|| subject.to_string())
 }
 
-/// Answers STS and SSO-OIDC requests; `None` for any other request (which
-/// Redshift's handler then answers).
 pub(crate) fn dispatch(state: &State, req: &Request, close: bool) -> Option<Reply> {
     if let Some(reply) = browser::dispatch(state, req, close) {
         return Some(reply);

@@ -99,8 +99,6 @@ pub(super) fn operation(
         .map_or(base, |(_, op)| op)
 }
 
-/// Counts a request under `operation` and answers it: `200` with the
-/// body, or the failure with `x-amzn-ErrorType`.
 pub(super) fn respond(
     state: &State,
     operation: &str,

@@ -73,8 +73,6 @@ impl Store {
         }
     }
 
-    /// Mints credentials that expire at `expires`, identity-enhanced for
-    /// `subject` if given; returns the access key ID.
     pub(crate) fn mint(&self, expires: i64, subject: Option<&str>) -> (String, Minted) {
         let access_key_id = format!("ASIA{}", random_chars(UPPER_ALNUM, 16));
         let minted = Minted {
@@ -108,8 +106,6 @@ impl Store {
         minted.iter().map(each).collect()
     }
 
-    /// A new refresh token for `subject` and `client_id`, valid for the
-    /// refresh token lifetime from now.
     pub(crate) fn new_refresh_token(&self, subject: &str, client_id: &str) -> String {
         let token = format!(
             "aorAAAAAG{}",
@@ -124,8 +120,6 @@ impl Store {
         token
     }
 
-    /// The grant behind a refresh token that has not expired; expired ones
-    /// are forgotten.
     pub(crate) fn refresh_grant(&self, token: &str) -> Option<Grant> {
         let mut grants = lock(&self.grants);
         let grant = grants.get(token)?.clone();
@@ -144,8 +138,6 @@ impl Store {
         lock(&self.secrets).clone()
     }
 
-    /// Counts one answered request of a counted operation (others are
-    /// ignored).
     pub(crate) fn count(&self, operation: &str) {
         if let Some(i) = OPERATIONS.iter().position(|(_, o)| *o == operation) {
             self.operations[i].fetch_add(1, Ordering::SeqCst);

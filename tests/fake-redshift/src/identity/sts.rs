@@ -89,8 +89,6 @@ fn role_id(role_arn: &str) -> String {
     format!("AROA{}", &digest[..17])
 }
 
-/// Mints credentials for `role` and writes `<AssumedRoleUser>` and
-/// `<Credentials>`.
 fn mint(state: &State, role: &Role, session: &str, ttl: i64, subject: Option<&str>) -> String {
     let expires = timefmt::now_epoch_secs().saturating_add(ttl);
     let (key_id, minted) = state.identity.mint(expires, subject);
@@ -163,8 +161,6 @@ pub(crate) fn assume_role_with_web_identity(
     result.unwrap_or_else(|failure| answer.error(failure))
 }
 
-/// The user of the IAM Identity Center context among `ProvidedContexts`,
-/// if any.
 fn provided_subject(state: &State, params: &[(String, String)]) -> Result<Option<String>, Failure> {
     let mut entries: BTreeMap<u64, (Option<&str>, Option<&str>)> = BTreeMap::new();
     for (k, v) in params {
