@@ -147,132 +147,130 @@ fn token_start(protocol: Protocol, body: &str) -> usize {
     body.find(marker).map_or(0, |i| i + marker.len())
 }
 
-struct Call<'a> {
-    out: Answer,
-    state: &'a State,
-    subject: Option<String>,
+/// A success body with `token` and an expiry at `expires` (epoch seconds),
+/// either left out when `None`.
+fn token_body(out: &Answer, token: Option<&str>, expires: Option<i64>) -> String {
+    let expiry = expires.map(timefmt::iso8601);
+    if out.protocol == Protocol::Query {
+        let token = token.map(|t| format!("    <Token>{}</Token>\n", xml_escape(t)));
+        let expiry = expiry.map(|e| format!("    <ExpirationTime>{e}</ExpirationTime>\n"));
+        return out.wrapped(
+            OPERATION,
+            &(token.unwrap_or_default() + &expiry.unwrap_or_default()),
+        );
+    }
+    let token = token.map(|t| format!("\"token\":{}", json_string(t)));
+    let expiry = expiry.map(|e| format!("\"expirationTime\":{}", json_string(&e)));
+    format!(
+        "{{{}}}",
+        token
+            .into_iter()
+            .chain(expiry)
+            .collect::<Vec<_>>()
+            .join(",")
+    )
 }
 
-impl Call<'_> {
-    fn error(&self, error: Error, message: &str) -> Reply {
-        let (status, code) = error.code(self.out.protocol);
-        self.out.error((status, code, message.to_string()))
-    }
-
-    fn success(&self, body: &[u8]) -> Vec<u8> {
-        http::response(200, &self.out.headers(), body, self.out.close)
-    }
-
-    /// A success body with `token` and an expiry at `expires` (epoch
-    /// seconds), either left out when `None`.
-    fn body(&self, token: Option<&str>, expires: Option<i64>) -> String {
-        let expiry = expires.map(timefmt::iso8601);
-        match self.out.protocol {
-            Protocol::Query => {
-                let token = token.map(|t| format!("    <Token>{}</Token>\n", xml_escape(t)));
-                let expiry = expiry.map(|e| format!("    <ExpirationTime>{e}</ExpirationTime>\n"));
-                let result = token.unwrap_or_default() + &expiry.unwrap_or_default();
-                self.out.wrapped(OPERATION, &result)
-            }
-            Protocol::Json => {
-                let token = token.map(|t| format!("\"token\":{}", json_string(t)));
-                let expiry = expiry.map(|e| format!("\"expirationTime\":{}", json_string(&e)));
-                let members: Vec<String> = token.into_iter().chain(expiry).collect();
-                format!("{{{}}}", members.join(","))
-            }
-        }
-    }
-
-    /// A fresh token: 600 random bytes in standard base64, the first ones
-    /// naming the user for credentials minted for one. `record` counts it
-    /// in `tokens_issued()` and keeps it for `issued_tokens()`.
-    fn new_token(&self, record: bool) -> String {
-        let token = match &self.subject {
+/// The answer that the behaviour `b` asks for. Tokens are 600 random bytes
+/// in standard base64, the first ones naming the user for credentials
+/// minted for one; whole ones are counted and kept for `issued_tokens()`.
+fn behave(
+    state: &State,
+    out: &Answer,
+    subject: Option<&str>,
+    b: Behaviour,
+    ids: &[String],
+) -> Reply {
+    let new_token = |record: bool| {
+        let token = match subject {
             Some(subject) => identity::user_token(subject, TOKEN_BYTES),
             None => identity::b64_standard(&random_bytes(TOKEN_BYTES)),
         };
         if record {
-            self.state.record_token(&token);
+            state.record_token(&token);
         }
         token
-    }
-
-    fn behave(&self, b: Behaviour, ids: &[String]) -> Reply {
-        let now = timefmt::now_epoch_secs();
-        let expires = Some(now + self.state.token_ttl_secs);
-        let ok = |body: String| Reply::Bytes(self.success(body.as_bytes()));
-        match b {
-            Behaviour::Slow(ms) => {
-                self.state.pause(Duration::from_millis(ms));
-                self.behave(Behaviour::Token(self.state.token_ttl_secs), ids)
-            }
-            Behaviour::Token(ttl) => ok(self.body(Some(&self.new_token(true)), Some(now + ttl))),
-            Behaviour::Expired => ok(self.body(Some(&self.new_token(true)), Some(now - 3600))),
-            Behaviour::NoExpiry => ok(self.body(Some(&self.new_token(true)), None)),
-            Behaviour::NoToken => ok(self.body(None, expires)),
-            Behaviour::EmptyToken => ok(self.body(Some(""), expires)),
-            Behaviour::Truncated => {
-                let token = self.new_token(false);
-                let body = self.body(Some(&token), expires);
-                let cut = token_start(self.out.protocol, &body) + token.len() / 2;
-                Reply::Bytes(self.success(&body.as_bytes()[..cut]))
-            }
-            Behaviour::Garbage => {
-                Reply::Bytes(self.success(
-                    b"\x00\x01<<<garbage>>> this is neither XML nor JSON }{ ][ \xff\xfe\n",
-                ))
-            }
-            Behaviour::Html => {
-                let body = b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n\
-                    <center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>proxy</center>\r\n\
-                    </body>\r\n</html>\r\n";
-                let headers = [
-                    ("Content-Type", "text/html".to_string()),
-                    ("Server", "proxy".to_string()),
-                ];
-                Reply::Bytes(http::response(502, &headers, body, self.out.close))
-            }
-            Behaviour::Trickle => {
-                let body = self.body(Some(&self.new_token(true)), expires);
-                Reply::Trickle(self.success(body.as_bytes()))
-            }
-            Behaviour::Huge => {
-                let full = self.body(Some("T"), expires);
-                let (start, end) = full.split_at(token_start(self.out.protocol, &full));
-                let end = end.as_bytes()[1..].to_vec();
-                let filler = HUGE_BODY_BYTES - (start.len() + end.len()) as u64;
-                let headers = self.out.headers();
-                let mut head = http::response_head(200, &headers, HUGE_BODY_BYTES, self.out.close);
-                head.extend_from_slice(start.as_bytes());
-                Reply::Huge(head, filler, end)
-            }
-            Behaviour::Hang => Reply::Hang,
-            Behaviour::Reset => Reply::Reset,
-            Behaviour::Fail(e) => self.error(e, &self.message(e, ids)),
+    };
+    let now = timefmt::now_epoch_secs();
+    let expires = Some(now + state.token_ttl_secs);
+    let ok = |body: String| Reply::Bytes(out.ok(body.as_bytes()));
+    match b {
+        Behaviour::Slow(ms) => {
+            state.pause(Duration::from_millis(ms));
+            behave(
+                state,
+                out,
+                subject,
+                Behaviour::Token(state.token_ttl_secs),
+                ids,
+            )
         }
+        Behaviour::Token(ttl) => ok(token_body(out, Some(&new_token(true)), Some(now + ttl))),
+        Behaviour::Expired => ok(token_body(out, Some(&new_token(true)), Some(now - 3600))),
+        Behaviour::NoExpiry => ok(token_body(out, Some(&new_token(true)), None)),
+        Behaviour::NoToken => ok(token_body(out, None, expires)),
+        Behaviour::EmptyToken => ok(token_body(out, Some(""), expires)),
+        Behaviour::Truncated => {
+            let token = new_token(false);
+            let body = token_body(out, Some(&token), expires);
+            let cut = token_start(out.protocol, &body) + token.len() / 2;
+            Reply::Bytes(out.ok(&body.as_bytes()[..cut]))
+        }
+        Behaviour::Garbage => Reply::Bytes(
+            out.ok(b"\x00\x01<<<garbage>>> this is neither XML nor JSON }{ ][ \xff\xfe\n"),
+        ),
+        Behaviour::Html => {
+            let body = b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n\
+                <center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>proxy</center>\r\n\
+                </body>\r\n</html>\r\n";
+            let headers = [
+                ("Content-Type", "text/html".to_string()),
+                ("Server", "proxy".to_string()),
+            ];
+            Reply::Bytes(http::response(502, &headers, body, out.close))
+        }
+        Behaviour::Trickle => {
+            Reply::Trickle(out.ok(token_body(out, Some(&new_token(true)), expires).as_bytes()))
+        }
+        Behaviour::Huge => {
+            let full = token_body(out, Some("T"), expires);
+            let (start, end) = full.split_at(token_start(out.protocol, &full));
+            let end = end.as_bytes()[1..].to_vec();
+            let filler = HUGE_BODY_BYTES - (start.len() + end.len()) as u64;
+            let mut head = http::response_head(200, &out.headers(), HUGE_BODY_BYTES, out.close);
+            head.extend_from_slice(start.as_bytes());
+            Reply::Huge(head, filler, end)
+        }
+        Behaviour::Hang => Reply::Hang,
+        Behaviour::Reset => Reply::Reset,
+        Behaviour::Fail(e) => out.error(out.fail(e, message(out.protocol, e, ids))),
     }
+}
 
-    fn message(&self, e: Error, ids: &[String]) -> String {
-        let first = ids.first().map_or("", String::as_str);
-        let what = match self.out.protocol {
-            Protocol::Query => "Cluster",
-            Protocol::Json => "Workgroup",
-        };
-        match e {
-            Error::ClusterNotFound => format!("{what} {first} not found."),
-            Error::InvalidClusterState => format!("{what} {first} is not in the available state."),
-            Error::InvalidParameter => format!("The identifier {first} is not valid."),
-            Error::Unsupported => format!("{OPERATION} is not supported for {first}."),
-            Error::AccessDenied => format!(
+/// The message of an error chosen by the first identifier.
+fn message(protocol: Protocol, e: Error, ids: &[String]) -> String {
+    let first = ids.first().map_or("", String::as_str);
+    let what = if protocol == Protocol::Query {
+        "Cluster"
+    } else {
+        "Workgroup"
+    };
+    match e {
+        Error::ClusterNotFound => format!("{what} {first} not found."),
+        Error::InvalidClusterState => format!("{what} {first} is not in the available state."),
+        Error::InvalidParameter => format!("The identifier {first} is not valid."),
+        Error::Unsupported => format!("{OPERATION} is not supported for {first}."),
+        Error::AccessDenied => {
+            format!(
                 "User is not authorized to perform: {}:{OPERATION}",
-                self.out.protocol.service()
-            ),
-            Error::Unmodelled => "An error that no client models.".to_string(),
-            Error::Throttling => "Rate exceeded".to_string(),
-            Error::Internal => "We encountered an internal error. Please try again.".to_string(),
-            Error::Unavailable => "The service is unavailable. Please try again later.".to_string(),
-            _ => "Unexpected error.".to_string(),
+                protocol.service()
+            )
         }
+        Error::Unmodelled => "An error that no client models.".to_string(),
+        Error::Throttling => "Rate exceeded".to_string(),
+        Error::Internal => "We encountered an internal error. Please try again.".to_string(),
+        Error::Unavailable => "The service is unavailable. Please try again later.".to_string(),
+        _ => "Unexpected error.".to_string(),
     }
 }
 
@@ -360,26 +358,20 @@ pub(crate) fn handle_api(state: &State, req: &Request, close: bool) -> Reply {
     if let Some(reply) = crate::domains::dispatch(state, req, json, close) {
         return reply;
     }
-    if !json {
-        if let Some(reply) = identity::dispatch(state, req, close) {
-            return reply;
-        }
+    if let Some(reply) = (!json)
+        .then(|| identity::dispatch(state, req, close))
+        .flatten()
+    {
+        return reply;
     }
-    let (protocol, list) = if json {
-        (Protocol::Json, "workgroupNames")
+    let (protocol, list, counted) = if json {
+        let counted = req.header("x-amz-target") == Some(JSON_TARGET);
+        (Protocol::Json, "workgroupNames", counted)
     } else {
-        (Protocol::Query, "ClusterIds")
-    };
-    let counted = match protocol {
-        Protocol::Query => param(&query_params(req), "Action") == Some(OPERATION),
-        Protocol::Json => req.header("x-amz-target") == Some(JSON_TARGET),
+        let counted = param(&query_params(req), "Action") == Some(OPERATION);
+        (Protocol::Query, "ClusterIds", counted)
     };
     let out = Answer::new(protocol, XMLNS, close);
-    let mut answer = Call {
-        out,
-        state,
-        subject: None,
-    };
     // Another STS action, signed for STS, is told it is unknown rather than
     // wrongly signed.
     let service = match protocol {
@@ -394,21 +386,21 @@ pub(crate) fn handle_api(state: &State, req: &Request, close: bool) -> Reply {
             if counted {
                 state.identity.count(OPERATION);
             }
-            return answer.error(e, &message);
+            return out.error(out.fail(e, message));
         }
     };
-    answer.subject.clone_from(&caller.subject);
     let reply = if ids.is_empty() {
         let message = format!("{list} must contain at least 1 identifier.");
-        answer.error(Error::InvalidParameter, &message)
+        out.error(out.fail(Error::InvalidParameter, message))
     } else if ids.len() > MAX_IDS {
         let message = format!("{list} can hold a maximum of {MAX_IDS} identifiers.");
-        answer.error(Error::InvalidParameter, &message)
+        out.error(out.fail(Error::InvalidParameter, message))
     } else if caller.kind == Kind::Plain {
         let message = "The caller's credentials do not carry an IAM Identity Center identity.";
-        answer.error(Error::Unsupported, message)
+        out.error(out.fail(Error::Unsupported, message))
     } else {
-        answer.behave(behaviour(state, &ids[0]), &ids)
+        let subject = caller.subject.as_deref();
+        behave(state, &out, subject, behaviour(state, &ids[0]), &ids)
     };
     state.identity.count(OPERATION);
     reply
@@ -416,6 +408,9 @@ pub(crate) fn handle_api(state: &State, req: &Request, close: bool) -> Reply {
 
 pub(crate) type Failure = (u16, &'static str, String);
 
+/// Builds the answers of one request in the query protocol (XML) or JSON
+/// 1.1: every answer carries `x-amzn-RequestId`, errors have their
+/// protocol's shape.
 pub(crate) struct Answer {
     pub protocol: Protocol,
     pub xmlns: &'static str,
@@ -425,41 +420,44 @@ pub(crate) struct Answer {
 
 impl Answer {
     pub(crate) fn new(protocol: Protocol, xmlns: &'static str, close: bool) -> Answer {
-        let request_id = request_id();
         Answer {
             protocol,
             xmlns,
-            request_id,
+            request_id: request_id(),
             close,
         }
     }
 
     pub(crate) fn headers(&self) -> Vec<(&'static str, String)> {
+        let content_type = self.protocol.content_type().to_string();
         vec![
             ("x-amzn-RequestId", self.request_id.clone()),
-            ("Content-Type", self.protocol.content_type().to_string()),
+            ("Content-Type", content_type),
         ]
+    }
+
+    /// `error` in the protocol's code names.
+    pub(crate) fn fail(&self, error: Error, message: impl Into<String>) -> Failure {
+        let (status, code) = error.code(self.protocol);
+        (status, code, message.into())
     }
 
     /// `<ErrorResponse>` (query; `Receiver` for 5xx) or `{"__type",
     /// "message"}` with `x-amzn-ErrorType` (JSON).
     pub(crate) fn error(&self, (status, code, message): Failure) -> Reply {
         let (rid, xmlns, mut headers) = (&self.request_id, self.xmlns, self.headers());
-        let body = match self.protocol {
-            Protocol::Query => {
-                let kind = if status >= 500 { "Receiver" } else { "Sender" };
-                let message = xml_escape(&message);
-                format!(
-                    "<ErrorResponse xmlns=\"{xmlns}\">\n  <Error>\n    <Type>{kind}</Type>\n    \
-                     <Code>{code}</Code>\n    <Message>{message}</Message>\n  </Error>\n  \
-                     <RequestId>{rid}</RequestId>\n</ErrorResponse>\n"
-                )
-            }
-            Protocol::Json => {
-                headers.push(("x-amzn-ErrorType", code.to_string()));
-                let (code, message) = (json_string(code), json_string(&message));
-                format!("{{\"__type\":{code},\"message\":{message}}}")
-            }
+        let body = if self.protocol == Protocol::Query {
+            let kind = if status >= 500 { "Receiver" } else { "Sender" };
+            let message = xml_escape(&message);
+            format!(
+                "<ErrorResponse xmlns=\"{xmlns}\">\n  <Error>\n    <Type>{kind}</Type>\n    \
+                 <Code>{code}</Code>\n    <Message>{message}</Message>\n  </Error>\n  \
+                 <RequestId>{rid}</RequestId>\n</ErrorResponse>\n"
+            )
+        } else {
+            headers.push(("x-amzn-ErrorType", code.to_string()));
+            let (code, message) = (json_string(code), json_string(&message));
+            format!("{{\"__type\":{code},\"message\":{message}}}")
         };
         Reply::Bytes(http::response(
             status,
@@ -469,10 +467,21 @@ impl Answer {
         ))
     }
 
-    pub(crate) fn success(&self, body: &[u8]) -> Reply {
-        Reply::Bytes(http::response(200, &self.headers(), body, self.close))
+    /// A whole `200` with `body`.
+    pub(crate) fn ok(&self, body: &[u8]) -> Vec<u8> {
+        http::response(200, &self.headers(), body, self.close)
     }
 
+    /// A `200` with the body, or the failure.
+    pub(crate) fn reply(&self, result: Result<String, Failure>) -> Reply {
+        match result {
+            Ok(body) => Reply::Bytes(self.ok(body.as_bytes())),
+            Err(failure) => self.error(failure),
+        }
+    }
+
+    /// `<{action}Response>` around `<{action}Result>` holding `result`, and
+    /// the request ID.
     pub(crate) fn wrapped(&self, action: &str, result: &str) -> String {
         let (rid, xmlns) = (&self.request_id, self.xmlns);
         format!(

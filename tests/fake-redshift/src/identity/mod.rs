@@ -14,7 +14,7 @@ pub(crate) use store::Store;
 
 use crate::http::Request;
 use crate::server::State;
-use crate::service::{param, query_params, random_bytes, Reply};
+use crate::service::{query_params, random_bytes, Reply};
 use crate::timefmt;
 use crate::FakeServer;
 use base64::engine::general_purpose::STANDARD;
@@ -57,14 +57,7 @@ pub(crate) fn dispatch(state: &State, req: &Request, close: bool) -> Option<Repl
     if req.path == "/token" {
         return Some(oidc::handle(state, req, close));
     }
-    let params = query_params(req);
-    match param(&params, "Action")? {
-        sts::ASSUME_ROLE => Some(sts::assume_role(state, req, &params, close)),
-        sts::ASSUME_ROLE_WITH_WEB_IDENTITY => {
-            Some(sts::assume_role_with_web_identity(state, &params, close))
-        }
-        _ => None,
-    }
+    sts::handle(state, req, &query_params(req), close)
 }
 
 pub(crate) fn web_token(state: &State, spec: &WebTokenSpec) -> String {

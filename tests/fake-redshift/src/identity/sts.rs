@@ -27,8 +27,23 @@ fn invalid_parameter(message: impl Into<String>) -> Failure {
     (400, "InvalidParameterValue", message.into())
 }
 
-fn answer(close: bool) -> Answer {
-    Answer::new(Protocol::Query, XMLNS, close)
+/// Answers `AssumeRole` and `AssumeRoleWithWebIdentity`; `None` for any
+/// other action.
+pub(crate) fn handle(
+    state: &State,
+    req: &Request,
+    params: &[(String, String)],
+    close: bool,
+) -> Option<Reply> {
+    let action = param(params, "Action")?;
+    let answer = Answer::new(Protocol::Query, XMLNS, close);
+    let result = match action {
+        ASSUME_ROLE => assume_role(state, req, params),
+        ASSUME_ROLE_WITH_WEB_IDENTITY => assume_role_with_web_identity(state, params),
+        _ => return None,
+    };
+    state.identity.count(action);
+    Some(answer.reply(result.map(|result| answer.wrapped(action, &result))))
 }
 
 fn required<'a>(params: &'a [(String, String)], name: &str) -> Result<&'a str, Failure> {
@@ -121,44 +136,33 @@ fn denied(role: &Role, action: &str) -> Result<(), Failure> {
     Ok(())
 }
 
-pub(crate) fn assume_role_with_web_identity(
+/// `AssumeRoleWithWebIdentity`: unsigned; the web token is the proof.
+fn assume_role_with_web_identity(
     state: &State,
     params: &[(String, String)],
-    close: bool,
-) -> Reply {
-    let answer = answer(close);
-    let result = (|| {
-        let (role, session, ttl) = common(state, params)?;
-        let name = (ASSUME_ROLE_WITH_WEB_IDENTITY.into(), session.clone());
-        State::note(&state.session_names, name, false);
-        let token = required(params, "WebIdentityToken")?;
-        let subject =
-            jwt::verify(&state.identity.key, token, timefmt::now_epoch_secs()).map_err(|e| {
-                let code = match e {
-                    JwtError::Audience => "IDPRejectedClaim",
-                    JwtError::Expired => "ExpiredTokenException",
-                    _ => "InvalidIdentityToken",
-                };
-                let status = if e == JwtError::Audience { 403 } else { 400 };
-                (status, code, e.message())
-            })?;
-        denied(&role, ASSUME_ROLE_WITH_WEB_IDENTITY)?;
-        let creds = mint(state, &role, &session, ttl, None);
-        let result = format!(
-            "    <SubjectFromWebIdentityToken>{}</SubjectFromWebIdentityToken>\n    \
-             <Audience>{}</Audience>\n{creds}    <Provider>{}</Provider>\n",
-            xml_escape(&subject),
-            xml_escape(WEB_TOKEN_AUDIENCE),
-            xml_escape(WEB_TOKEN_ISSUER),
-        );
-        Ok(answer.success(
-            answer
-                .wrapped(ASSUME_ROLE_WITH_WEB_IDENTITY, &result)
-                .as_bytes(),
-        ))
-    })();
-    state.identity.count(ASSUME_ROLE_WITH_WEB_IDENTITY);
-    result.unwrap_or_else(|failure| answer.error(failure))
+) -> Result<String, Failure> {
+    let (role, session, ttl) = common(state, params)?;
+    let name = (ASSUME_ROLE_WITH_WEB_IDENTITY.into(), session.clone());
+    State::note(&state.session_names, name, false);
+    let token = required(params, "WebIdentityToken")?;
+    let now = timefmt::now_epoch_secs();
+    let subject = jwt::verify(&state.identity.key, token, now).map_err(|e| {
+        let (status, code) = match e {
+            JwtError::Audience => (403, "IDPRejectedClaim"),
+            JwtError::Expired => (400, "ExpiredTokenException"),
+            _ => (400, "InvalidIdentityToken"),
+        };
+        (status, code, e.message())
+    })?;
+    denied(&role, ASSUME_ROLE_WITH_WEB_IDENTITY)?;
+    let creds = mint(state, &role, &session, ttl, None);
+    Ok(format!(
+        "    <SubjectFromWebIdentityToken>{}</SubjectFromWebIdentityToken>\n    \
+         <Audience>{}</Audience>\n{creds}    <Provider>{}</Provider>\n",
+        xml_escape(&subject),
+        xml_escape(WEB_TOKEN_AUDIENCE),
+        xml_escape(WEB_TOKEN_ISSUER),
+    ))
 }
 
 fn provided_subject(state: &State, params: &[(String, String)]) -> Result<Option<String>, Failure> {
@@ -225,29 +229,22 @@ fn provided_subject(state: &State, params: &[(String, String)]) -> Result<Option
 
 /// `AssumeRole`: signed; with an identity context, the new session is
 /// identity-enhanced for the context's user.
-pub(crate) fn assume_role(
+fn assume_role(
     state: &State,
     req: &Request,
     params: &[(String, String)],
-    close: bool,
-) -> Reply {
-    let answer = answer(close);
-    let result = (|| {
-        auth::authenticate(state, req, SERVICE).map_err(|(e, message)| {
-            let (status, code) = e.code(Protocol::Query);
-            (status, code, message)
-        })?;
-        let (role, session, ttl) = common(state, params)?;
-        State::note(
-            &state.session_names,
-            (ASSUME_ROLE.into(), session.clone()),
-            false,
-        );
-        let subject = provided_subject(state, params)?;
-        denied(&role, ASSUME_ROLE)?;
-        let creds = mint(state, &role, &session, ttl, subject.as_deref());
-        Ok(answer.success(answer.wrapped(ASSUME_ROLE, &creds).as_bytes()))
-    })();
-    state.identity.count(ASSUME_ROLE);
-    result.unwrap_or_else(|failure| answer.error(failure))
+) -> Result<String, Failure> {
+    auth::authenticate(state, req, SERVICE).map_err(|(e, message)| {
+        let (status, code) = e.code(Protocol::Query);
+        (status, code, message)
+    })?;
+    let (role, session, ttl) = common(state, params)?;
+    State::note(
+        &state.session_names,
+        (ASSUME_ROLE.into(), session.clone()),
+        false,
+    );
+    let subject = provided_subject(state, params)?;
+    denied(&role, ASSUME_ROLE)?;
+    Ok(mint(state, &role, &session, ttl, subject.as_deref()))
 }
