@@ -105,7 +105,10 @@ impl FakeProxy {
     /// With authentication, `http://USER:PASSWORD@127.0.0.1:PORT`
     /// (percent-encoded). It holds the password: do not print it.
     pub fn auth_url(&self) -> Option<String> {
-        self.shared.auth.as_ref().map(|a| a.url(self.port()))
+        self.shared
+            .auth
+            .as_ref()
+            .map(|a| format!("http://{}@127.0.0.1:{}", a.userinfo, self.port()))
     }
 
     /// Requests forwarded plus `CONNECT` tunnels opened.
@@ -153,7 +156,11 @@ fn answer(client: &mut impl Write, status: u16, message: &str) {
     let _ = client.write_all(&http::response(status, &headers, body.as_bytes(), true));
 }
 
-type Opened = (Request, Target, TcpStream);
+/// Where a request asks to go: host, port and, for `METHOD
+/// http://host[:port]/path`, the authority as written and the origin-form
+/// path (with query); `None` for `CONNECT host:port`.
+type Target = (String, u16, Option<(String, String)>);
+type Opened = (Request, Option<(String, String)>, TcpStream);
 
 /// Reads the client's request, checks it and connects to its target;
 /// `None` if the client went away, `Err` with the status and message to
@@ -165,7 +172,7 @@ fn open(shared: &Shared, conn: &mut Conn) -> Result<Option<Opened>, (u16, &'stat
         Err(ReadError::Closed) => return Ok(None),
         Err(ReadError::Reject(status, message)) => return Err((status, message)),
     };
-    let target = parse_target(&req.method, &req.path, &req.query)?;
+    let (host, port, forward) = parse_target(&req.method, &req.path, &req.query)?;
     if let Some(auth) = &shared.auth {
         if !auth.accepts(&req) {
             count(&shared.counters.auth_refused);
@@ -173,25 +180,21 @@ fn open(shared: &Shared, conn: &mut Conn) -> Result<Option<Opened>, (u16, &'stat
         }
         count(&shared.counters.authenticated);
     }
-    if !allowed_host(&target.host) {
+    if !allowed_host(&host) {
         count(&shared.counters.refused);
-        return Err((
-            403,
-            "only 127.0.0.1, localhost and fake.rs-idc.test targets are allowed",
-        ));
+        let message = "only 127.0.0.1, localhost and fake.rs-idc.test targets are allowed";
+        return Err((403, message));
     }
     // Always 127.0.0.1, also for `localhost` and the named host, so that
     // nothing else is ever reached and no name is resolved.
-    let upstream_addr = SocketAddr::from(([127, 0, 0, 1], target.port));
+    let upstream_addr = SocketAddr::from(([127, 0, 0, 1], port));
     let upstream = TcpStream::connect_timeout(&upstream_addr, CONNECT_TIMEOUT)
         .map_err(|_| (502, "cannot connect to the target"))?;
-    Ok(Some((req, target, upstream)))
+    Ok(Some((req, forward, upstream)))
 }
 
 fn serve_client(shared: &Shared, client: TcpStream) {
-    let _ = client.set_nodelay(true);
-    let _ = client.set_read_timeout(Some(CLIENT_IDLE));
-    let _ = client.set_write_timeout(Some(WRITE_TIMEOUT));
+    tune(&client, CLIENT_IDLE);
     let mut conn = Conn::new(client);
     let (req, target, upstream) = match open(shared, &mut conn) {
         Ok(Some(opened)) => opened,
@@ -201,13 +204,11 @@ fn serve_client(shared: &Shared, client: TcpStream) {
     let Some(upstream_id) = shared.conns.register(&upstream) else {
         return;
     };
-    let _ = upstream.set_nodelay(true);
-    let _ = upstream.set_read_timeout(Some(TARGET_IDLE));
-    let _ = upstream.set_write_timeout(Some(WRITE_TIMEOUT));
+    tune(&upstream, TARGET_IDLE);
     count(&shared.counters.requests);
     let (client_stream, leftover) = conn.into_parts();
     let client = client_stream.into_tcp();
-    match target.forward {
+    match target {
         None => {
             count(&shared.counters.tunnels);
             tunnel(client, upstream, &leftover);
@@ -217,12 +218,10 @@ fn serve_client(shared: &Shared, client: TcpStream) {
     shared.conns.unregister(upstream_id);
 }
 
-pub(crate) struct Target {
-    pub host: String,
-    pub port: u16,
-    /// For `METHOD http://host[:port]/path`, the authority as written and
-    /// the origin-form path (with query); `None` for `CONNECT host:port`.
-    pub forward: Option<(String, String)>,
+fn tune(socket: &TcpStream, read_timeout: Duration) {
+    let _ = socket.set_nodelay(true);
+    let _ = socket.set_read_timeout(Some(read_timeout));
+    let _ = socket.set_write_timeout(Some(WRITE_TIMEOUT));
 }
 
 /// Splits `host[:port]`; `None` if malformed. An IPv6 literal
@@ -235,23 +234,14 @@ fn split_authority(authority: &str, default_port: Option<u16>) -> Option<(String
     (!host.is_empty() && !host.contains('@')).then(|| (host.to_string(), port))
 }
 
-pub(crate) fn parse_target(
-    method: &str,
-    path: &str,
-    query: &str,
-) -> Result<Target, (u16, &'static str)> {
+fn parse_target(method: &str, path: &str, query: &str) -> Result<Target, (u16, &'static str)> {
     if method == "CONNECT" {
         if !query.is_empty() {
             return Err((400, "malformed CONNECT target"));
         }
         let (host, port) =
             split_authority(path, None).ok_or((400, "CONNECT needs a host:port target"))?;
-        let forward = None;
-        return Ok(Target {
-            host,
-            port,
-            forward,
-        });
+        return Ok((host, port, None));
     }
     let scheme_end = path
         .find("://")
@@ -274,12 +264,7 @@ pub(crate) fn parse_target(
         origin.push('?');
         origin.push_str(query);
     }
-    let forward = Some((authority.to_string(), origin));
-    Ok(Target {
-        host,
-        port,
-        forward,
-    })
+    Ok((host, port, Some((authority.to_string(), origin))))
 }
 
 /// Whether the proxy takes a request for `host`: only `127.0.0.1`,
@@ -295,13 +280,14 @@ const BASE64: GeneralPurpose = GeneralPurpose::new(
     GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );
 
-pub(crate) const REALM: &str = "rs-idc-fake";
+const REALM: &str = "rs-idc-fake";
 
 /// The credentials a proxy requires. No `Debug`: the password must not end
 /// up in a message.
-pub(crate) struct ProxyAuth {
-    user: String,
-    password: String,
+struct ProxyAuth {
+    /// `USER:PASSWORD`, percent-encoded, for the proxy's URL.
+    userinfo: String,
+    /// `user:password`, what a valid `Basic` token decodes to.
     expected: Vec<u8>,
 }
 
@@ -309,7 +295,7 @@ impl ProxyAuth {
     /// Checks and keeps `user` and `password`. The user must be non-empty
     /// and hold no `:` (RFC 7617); neither may hold control characters.
     /// The error never holds the password.
-    pub(crate) fn new(user: &str, password: &str) -> io::Result<ProxyAuth> {
+    fn new(user: &str, password: &str) -> io::Result<ProxyAuth> {
         let bad = |what: &str| io::Error::new(io::ErrorKind::InvalidInput, what.to_string());
         if user.is_empty() || user.contains(':') {
             return Err(bad("the proxy user must be non-empty and hold no ':'"));
@@ -319,38 +305,27 @@ impl ProxyAuth {
                 "the proxy user and password must hold no control characters",
             ));
         }
+        let (user_enc, password_enc) = (uri_encode(user, false), uri_encode(password, false));
         Ok(ProxyAuth {
-            user: user.to_string(),
-            password: password.to_string(),
+            userinfo: format!("{user_enc}:{password_enc}"),
             expected: format!("{user}:{password}").into_bytes(),
         })
     }
 
-    pub(crate) fn accepts(&self, req: &Request) -> bool {
+    /// Whether one of the request's `Proxy-Authorization` headers carries
+    /// `Basic` credentials (scheme in any case) equal to the expected ones.
+    fn accepts(&self, req: &Request) -> bool {
+        let basic = |value: &str| {
+            let (scheme, token) = value.trim().split_once([' ', '\t'])?;
+            let basic = scheme.eq_ignore_ascii_case("basic");
+            basic.then(|| BASE64.decode(token.trim()).ok()).flatten()
+        };
         req.headers
             .iter()
             .filter(|(name, _)| name.eq_ignore_ascii_case("proxy-authorization"))
-            .filter_map(|(_, value)| basic_credentials(value))
+            .filter_map(|(_, value)| basic(value))
             .any(|sent| constant_time_eq(&sent, &self.expected))
     }
-
-    pub(crate) fn url(&self, port: u16) -> String {
-        format!(
-            "http://{}:{}@127.0.0.1:{port}",
-            uri_encode(&self.user, false),
-            uri_encode(&self.password, false)
-        )
-    }
-}
-
-/// The decoded `user:password` bytes of a `Basic` credentials value
-/// (scheme in any case); `None` for another scheme or bad base64.
-pub(crate) fn basic_credentials(value: &str) -> Option<Vec<u8>> {
-    let (scheme, token) = value.trim().split_once([' ', '\t'])?;
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return None;
-    }
-    BASE64.decode(token.trim()).ok()
 }
 
 const MAX_ANSWER_HEAD: usize = 64 * 1024;
