@@ -3,9 +3,9 @@
 //! (RFC 6749 4.1, PKCE) and the device authorization grant (RFC 8628).
 
 use super::jwt::{self, b64url};
-use super::oidc::{fail, member, object, operation, respond, Failure, OidcError};
+use super::oidc::{fail, member, object, operation, refresh_subject, respond, Failure, OidcError};
 use super::store::random_chars;
-use super::USER_TOKEN_PREFIX;
+use super::{named_user, user_bytes};
 use crate::conns::lock;
 use crate::http::{self, Request};
 use crate::names::op::{
@@ -239,9 +239,7 @@ pub(crate) fn valid_login_hint(hint: &str) -> bool {
 /// expired ones too); `None` for any other token or text.
 pub fn access_token_subject(token: &str) -> Option<String> {
     let bytes = jwt::b64url_decode(token.trim().strip_prefix("aoa")?)?;
-    let rest = bytes.strip_prefix(USER_TOKEN_PREFIX)?;
-    let end = rest.iter().position(|&b| b == b'\n')?;
-    let subject = std::str::from_utf8(&rest[..end]).ok()?;
+    let subject = named_user(&bytes)?;
     valid_login_hint(subject).then(|| subject.to_string())
 }
 
@@ -505,17 +503,12 @@ fn create_token(state: &State, req: &Request) -> Result<String, Failure> {
         DEVICE_CODE => store
             .browser
             .redeem(member(body, "deviceCode")?, client_id)?,
-        _ => match store.refresh_grant(member(body, "refreshToken")?) {
-            Some(g) if g.client_id == client_id => g.subject,
-            _ => return fail(OidcError::InvalidGrant, "Invalid refresh token provided"),
-        },
+        _ => refresh_subject(state, body, client_id)?,
     };
     let subject = &subject;
     let ttl = store.browser.access_token_ttl_secs;
     let now = timefmt::now_epoch_secs();
-    let mut bytes = USER_TOKEN_PREFIX.to_vec();
-    bytes.extend_from_slice(subject.as_bytes());
-    bytes.push(b'\n');
+    let mut bytes = user_bytes(subject);
     bytes.extend(random_bytes(64));
     let access = format!("aoa{}", b64url(&bytes));
     let id_payload = format!(

@@ -103,17 +103,16 @@ pub(crate) enum JwtError {
 
 impl JwtError {
     pub(crate) fn message(self) -> String {
-        match self {
-            JwtError::Malformed(what) => format!("The web identity token is malformed: {what}."),
-            JwtError::Signature => {
-                "The web identity token signature could not be verified.".to_string()
+        let message = match self {
+            JwtError::Malformed(what) => {
+                return format!("The web identity token is malformed: {what}.")
             }
-            JwtError::Issuer => "The web identity token issuer is not trusted.".to_string(),
-            JwtError::Audience => "Incorrect token audience.".to_string(),
-            JwtError::Expired => {
-                "Token expired: current date/time is past the exp claim.".to_string()
-            }
-        }
+            JwtError::Signature => "The web identity token signature could not be verified.",
+            JwtError::Issuer => "The web identity token issuer is not trusted.",
+            JwtError::Audience => "Incorrect token audience.",
+            JwtError::Expired => "Token expired: current date/time is past the exp claim.",
+        };
+        message.to_string()
     }
 }
 

@@ -20,9 +20,20 @@ use crate::FakeServer;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
-/// What the decoded bytes of a token issued to a user's credentials start
-/// with, before the user and a newline.
+/// What the decoded bytes of a token issued to a user start with, before
+/// the user and a newline.
 const USER_TOKEN_PREFIX: &[u8] = b"rs-idc-user:";
+
+/// `rs-idc-user:<subject>\n`, the start of a token issued to a user.
+fn user_bytes(subject: &str) -> Vec<u8> {
+    [USER_TOKEN_PREFIX, subject.as_bytes(), b"\n"].concat()
+}
+
+/// The user named at the start of a token's bytes, if any.
+fn named_user(bytes: &[u8]) -> Option<&str> {
+    let rest = bytes.strip_prefix(USER_TOKEN_PREFIX)?;
+    std::str::from_utf8(&rest[..rest.iter().position(|&b| b == b'\n')?]).ok()
+}
 
 pub(crate) fn b64_standard(bytes: &[u8]) -> String {
     STANDARD.encode(bytes)
@@ -31,9 +42,7 @@ pub(crate) fn b64_standard(bytes: &[u8]) -> String {
 /// A Redshift token of `len` bytes (standard base64) whose bytes begin with
 /// `rs-idc-user:<subject>\n`, then random bytes.
 pub(crate) fn user_token(subject: &str, len: usize) -> String {
-    let mut bytes = USER_TOKEN_PREFIX.to_vec();
-    bytes.extend_from_slice(subject.as_bytes());
-    bytes.push(b'\n');
+    let mut bytes = user_bytes(subject);
     let fill = len.saturating_sub(bytes.len());
     bytes.extend(random_bytes(fill));
     b64_standard(&bytes)
@@ -44,9 +53,7 @@ pub(crate) fn user_token(subject: &str, len: usize) -> String {
 /// identity context), `None` for any other token or text.
 pub fn token_subject(token: &str) -> Option<String> {
     let bytes = STANDARD.decode(token.trim()).ok()?;
-    let rest = bytes.strip_prefix(USER_TOKEN_PREFIX)?;
-    let end = rest.iter().position(|&b| b == b'\n')?;
-    let subject = std::str::from_utf8(&rest[..end]).ok()?;
+    let subject = named_user(&bytes)?;
     jwt::valid_subject(subject).then(|| subject.to_string())
 }
 

@@ -159,14 +159,20 @@ fn grant_subject(state: &State, body: &Value, client_id: &str) -> Result<String,
                 _ => fail(OidcError::InvalidGrant, &e.message()),
             })
         }
-        REFRESH_TOKEN => {
-            let token = member(body, "refreshToken")?;
-            match state.identity.refresh_grant(token) {
-                Some(grant) if grant.client_id == client_id => Ok(grant.subject),
-                _ => fail(OidcError::InvalidGrant, "Invalid refresh token provided"),
-            }
-        }
+        REFRESH_TOKEN => refresh_subject(state, body, client_id),
         _ => fail(OidcError::UnsupportedGrantType, "Unsupported grant type"),
+    }
+}
+
+/// The user of a refresh token grant (issued to `client_id`).
+pub(super) fn refresh_subject(
+    state: &State,
+    body: &Value,
+    client_id: &str,
+) -> Result<String, Failure> {
+    match state.identity.refresh_grant(member(body, "refreshToken")?) {
+        Some(grant) if grant.client_id == client_id => Ok(grant.subject),
+        _ => fail(OidcError::InvalidGrant, "Invalid refresh token provided"),
     }
 }
 
