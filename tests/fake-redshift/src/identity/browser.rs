@@ -244,7 +244,7 @@ pub fn access_token_subject(token: &str) -> Option<String> {
 }
 
 impl crate::FakeServer {
-    /// [`access_token_subject`](crate::access_token_subject) for tokens
+    /// [`access_token_subject`] for tokens
     /// that this server handed out only.
     pub fn access_token_subject(&self, token: &str) -> Option<String> {
         let token = token.trim();
