@@ -10,10 +10,8 @@ use crate::service::Error;
 use crate::sigv4;
 use crate::timefmt;
 
-/// Answer to an unknown access key or a missing or wrong session token.
 const INVALID_TOKEN: &str = "The security token included in the request is invalid.";
 
-/// The caller of a request whose signature and credentials check out.
 #[derive(Clone, Debug)]
 pub(crate) struct Caller {
     pub kind: Kind,
@@ -22,7 +20,6 @@ pub(crate) struct Caller {
     pub subject: Option<String>,
 }
 
-/// The secret, session token, kind and user behind an access key ID.
 struct Known {
     kind: Kind,
     secret_access_key: String,
@@ -55,14 +52,11 @@ fn lookup(state: &State, access_key_id: &str) -> Option<Known> {
     })
 }
 
-/// The service of the request's SigV4 credential scope, if it has a
-/// parseable `Authorization` header.
 pub(crate) fn scope_service(req: &Request) -> Option<String> {
     let auth = sigv4::parse_authorization(req.header("authorization")?).ok()?;
     Some(auth.service)
 }
 
-/// Whether `x-amz-date` has the shape `YYYYMMDDTHHMMSSZ`.
 fn amz_date_ok(amz_date: &str) -> bool {
     amz_date.len() == 16
         && amz_date.bytes().enumerate().all(|(i, b)| match i {
@@ -72,8 +66,6 @@ fn amz_date_ok(amz_date: &str) -> bool {
         })
 }
 
-/// Checks SigV4 for `service` and the credentials: the caller, or the
-/// error to answer with (in the protocol's own code names).
 pub(crate) fn authenticate(
     state: &State,
     req: &Request,

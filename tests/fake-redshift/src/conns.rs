@@ -15,7 +15,6 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// The sockets in use and the shutdown flag.
 #[derive(Default)]
 pub(crate) struct Registry {
     shutdown: AtomicBool,
@@ -24,8 +23,6 @@ pub(crate) struct Registry {
 }
 
 impl Registry {
-    /// Registers a socket so that shutdown can release it. `None` if the
-    /// listener is already shutting down.
     pub(crate) fn register(&self, stream: &TcpStream) -> Option<u64> {
         let clone = stream.try_clone().ok()?;
         let mut conns = lock(&self.conns);
@@ -41,7 +38,6 @@ impl Registry {
         lock(&self.conns).remove(&id);
     }
 
-    /// Sets the shutdown flag and shuts every registered socket down.
     pub(crate) fn begin_shutdown(&self) {
         let mut conns = lock(&self.conns);
         self.shutdown.store(true, Ordering::SeqCst);
@@ -65,8 +61,6 @@ pub(crate) struct Listener {
 }
 
 impl Listener {
-    /// Listens on a free port and calls `serve` with each accepted socket
-    /// and its ID in `conns`, on a new thread.
     pub(crate) fn start<F>(name: &str, conns: Arc<Registry>, serve: F) -> io::Result<Self>
     where
         F: Fn(TcpStream, u64) + Send + Sync + 'static,

@@ -4,7 +4,7 @@
 
 use crate::conns::lock;
 use crate::http::{self, Request};
-use crate::identity::browser::{device::DeviceAction, valid_login_hint, DEFAULT_USER};
+use crate::identity::browser::{valid_login_hint, DeviceAction, DEFAULT_USER};
 use crate::identity::{self, jwt, WebTokenSpec};
 use crate::keys;
 use crate::names;
@@ -227,42 +227,5 @@ fn answer(state: &State, request: Control) -> (u16, Value) {
                     .collect(),
             ),
         ),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_shared_name_is_the_one_the_types_use() {
-        for (_, op) in names::control::ALL {
-            let parsed = serde_json::from_value::<Control>(json!({ "op": op }));
-            assert!(
-                parsed
-                    .err()
-                    .is_none_or(|e| !e.to_string().contains("unknown variant")),
-                "{op}"
-            );
-        }
-        let stats = serde_json::to_value(Stats {
-            proxied: Some(0),
-            auth_proxied: Some(0),
-            auth_refused: Some(0),
-            ..Stats::default()
-        });
-        let keys: Vec<String> = stats
-            .unwrap()
-            .as_object()
-            .unwrap()
-            .keys()
-            .cloned()
-            .collect();
-        let mut counters: Vec<String> = names::counter::ALL
-            .iter()
-            .map(|(_, n)| n.to_string())
-            .collect();
-        counters.sort();
-        assert_eq!(keys, counters);
     }
 }

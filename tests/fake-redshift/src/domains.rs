@@ -3,210 +3,143 @@
 //! is the cluster `NAME`, `NAME.workgroups.rs-idc.test` the workgroup.
 
 use crate::auth;
-use crate::behaviour;
 use crate::http::Request;
 use crate::keys::CUSTOM_DOMAIN_CERTIFICATE_ARN;
-use crate::reply::{Answer, Failure};
 use crate::server::State;
-use crate::service::{json_string, param, query_params, xml_escape, Error, Protocol, Reply};
+use crate::service::{
+    self, json_string, param, query_params, xml_escape, Answer, Error, Failure, Protocol, Reply,
+};
 use crate::timefmt;
 use serde_json::Value;
 use std::time::Duration;
 
-/// The Redshift operation (query `Action`).
-pub(crate) const DESCRIBE: &str = "DescribeCustomDomainAssociations";
-/// The Redshift Serverless operation.
-pub(crate) const LIST: &str = "ListCustomDomainAssociations";
-/// `X-Amz-Target` of the Redshift Serverless operation.
+const DESCRIBE: &str = "DescribeCustomDomainAssociations";
+const LIST: &str = "ListCustomDomainAssociations";
 const LIST_TARGET: &str = "RedshiftServerless.ListCustomDomainAssociations";
-/// XML namespace of the Redshift query API.
 const XMLNS: &str = "http://redshift.amazonaws.com/doc/2012-12-01/";
-/// Names under this suffix are associated with the cluster of their first label.
-pub(crate) const CLUSTERS_SUFFIX: &str = ".clusters.rs-idc.test";
-/// Names under this suffix are associated with the workgroup of their first label.
-pub(crate) const WORKGROUPS_SUFFIX: &str = ".workgroups.rs-idc.test";
-/// A first label whose lookups are refused, under either suffix.
+const SUFFIXES: [&str; 2] = [".clusters.rs-idc.test", ".workgroups.rs-idc.test"];
 const DENIED_LABEL: &str = "denied";
-/// How long the certificate of an association stays valid from now.
 const CERTIFICATE_LIFETIME_SECS: i64 = 365 * 86_400;
 /// Most characters of a name repeated in a message or log line (the
 /// longest DNS name).
 const MAX_SHOWN: usize = 253;
 
-/// What a custom domain name is associated with.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Target {
-    /// A provisioned cluster, by identifier.
-    Cluster(String),
-    /// A Serverless workgroup, by name.
-    Workgroup(String),
-    /// The caller may not look the name up.
-    Denied,
-    /// Nothing.
-    Unknown,
-}
-
-/// A name as compared and answered: ASCII lower-case, without one trailing
-/// dot.
-pub(crate) fn normalise(name: &str) -> String {
-    let mut name = name.to_ascii_lowercase();
-    if name.ends_with('.') {
-        name.pop();
-    }
-    name
-}
-
-/// What `name` (already normalised) is associated with.
-pub(crate) fn target(name: &str) -> Target {
-    let under = |suffix| name.strip_suffix(suffix).and_then(|r| r.split('.').next());
-    let (first, cluster) = match (under(CLUSTERS_SUFFIX), under(WORKGROUPS_SUFFIX)) {
-        (Some(first), _) => (first, true),
-        (None, Some(first)) => (first, false),
-        (None, None) => return Target::Unknown,
-    };
-    match first {
-        "" => Target::Unknown,
-        DENIED_LABEL => Target::Denied,
-        first if cluster => Target::Cluster(first.to_string()),
-        first => Target::Workgroup(first.to_string()),
-    }
+/// The labels before the suffix of `name` (ASCII lower-case, without one
+/// trailing dot), and whether the suffix is the clusters' one.
+fn labels(name: &str) -> Option<(Vec<&str>, bool)> {
+    let (i, rest) = SUFFIXES
+        .iter()
+        .enumerate()
+        .find_map(|(i, s)| Some((i, name.strip_suffix(s)?)))?;
+    Some((rest.split('.').collect(), i == 0))
 }
 
 /// The pause a name asks for of its lookups, in milliseconds: a second
 /// label `slow-N` (N from 1 to 60000) under either suffix, as in
 /// `analytics.slow-700.clusters.rs-idc.test` (still the cluster
-/// `analytics`). `name` is already normalised.
-pub(crate) fn name_delay_ms(name: &str) -> Option<u64> {
-    let rest = name
-        .strip_suffix(CLUSTERS_SUFFIX)
-        .or_else(|| name.strip_suffix(WORKGROUPS_SUFFIX))?;
-    let second = rest.split('.').nth(1)?;
-    let ms = second
-        .strip_prefix("slow-")
-        .and_then(|n| behaviour::bounded(n, behaviour::MAX_SLOW_MS))?;
-    Some(ms as u64)
+/// `analytics`).
+fn name_delay_ms(name: &str) -> Option<u64> {
+    let n = labels(name)?.0.get(1)?.strip_prefix("slow-")?;
+    Some(service::bounded(n, service::MAX_SLOW_MS)? as u64)
 }
 
-/// `error` in the protocol's code names.
-fn fail(answer: &Answer, error: Error, message: impl Into<String>) -> Failure {
-    let (status, code) = error.code(answer.protocol);
-    (status, code, message.into())
-}
-
-impl Answer {
-    /// The answer for `name` (normalised), once the caller is known.
-    fn lookup(&self, name: &str) -> Result<Reply, Failure> {
-        let expiry = timefmt::iso8601(timefmt::now_epoch_secs() + CERTIFICATE_LIFETIME_SECS);
-        let (arn, shown) = (CUSTOM_DOMAIN_CERTIFICATE_ARN, shown(name));
-        match (self.protocol, target(name)) {
-            (_, Target::Denied) => {
-                let (service, operation) = match self.protocol {
-                    Protocol::Query => ("redshift", DESCRIBE),
-                    Protocol::Json => ("redshift-serverless", LIST),
-                };
-                let message = format!("User is not authorized to perform: {service}:{operation}");
-                Err(fail(self, Error::AccessDenied, message))
-            }
-            (Protocol::Query, Target::Cluster(cluster)) => {
-                let result = format!(
-                    "    <Associations>\n      <Association>\n        \
-                     <CustomDomainCertificateArn>{arn}</CustomDomainCertificateArn>\n        \
-                     <CustomDomainCertificateExpiryDate>{expiry}</CustomDomainCertificateExpiryDate>\n        \
-                     <CertificateAssociations>\n          <CertificateAssociation>\n            \
-                     <CustomDomainName>{}</CustomDomainName>\n            \
-                     <ClusterIdentifier>{}</ClusterIdentifier>\n          \
-                     </CertificateAssociation>\n        </CertificateAssociations>\n      \
-                     </Association>\n    </Associations>\n",
-                    xml_escape(name),
-                    xml_escape(&cluster),
-                );
-                let body = self.wrapped(DESCRIBE, &result);
-                Ok(self.success(body.as_bytes()))
-            }
-            (Protocol::Query, _) => Err((
-                404,
-                "CustomDomainAssociationNotFoundFault",
-                format!("The custom domain name {shown} is not associated with a cluster."),
-            )),
-            (Protocol::Json, Target::Workgroup(workgroup)) => {
-                let body = format!(
-                    "{{\"associations\":[{{\"customDomainName\":{},\"workgroupName\":{},\
-                     \"customDomainCertificateArn\":{},\"customDomainCertificateExpiryTime\":{}}}]}}",
-                    json_string(name),
-                    json_string(&workgroup),
-                    json_string(arn),
-                    json_string(&expiry),
-                );
-                Ok(self.success(body.as_bytes()))
-            }
-            (Protocol::Json, _) => Ok(self.success(b"{\"associations\":[]}")),
+/// The answer for `name` (normalised), once the caller is known.
+fn lookup(answer: &Answer, name: &str) -> Result<String, Failure> {
+    let expiry = timefmt::iso8601(timefmt::now_epoch_secs() + CERTIFICATE_LIFETIME_SECS);
+    let arn = CUSTOM_DOMAIN_CERTIFICATE_ARN;
+    let first = labels(name).map(|(labels, cluster)| (labels[0], cluster));
+    match (answer.protocol, first) {
+        (_, Some((DENIED_LABEL, _))) => {
+            let (service, operation) = operation(answer.protocol);
+            let message = format!("User is not authorized to perform: {service}:{operation}");
+            Err(answer.fail(Error::AccessDenied, message))
         }
+        (Protocol::Query, Some((cluster, true))) if !cluster.is_empty() => {
+            let result = format!(
+                "    <Associations>\n      <Association>\n        \
+                 <CustomDomainCertificateArn>{arn}</CustomDomainCertificateArn>\n        \
+                 <CustomDomainCertificateExpiryDate>{expiry}</CustomDomainCertificateExpiryDate>\n        \
+                 <CertificateAssociations>\n          <CertificateAssociation>\n            \
+                 <CustomDomainName>{}</CustomDomainName>\n            \
+                 <ClusterIdentifier>{}</ClusterIdentifier>\n          \
+                 </CertificateAssociation>\n        </CertificateAssociations>\n      \
+                 </Association>\n    </Associations>\n",
+                xml_escape(name),
+                xml_escape(cluster),
+            );
+            Ok(answer.wrapped(DESCRIBE, &result))
+        }
+        (Protocol::Query, _) => {
+            let shown: String = name.chars().take(MAX_SHOWN).collect();
+            let message =
+                format!("The custom domain name {shown} is not associated with a cluster.");
+            Err((404, "CustomDomainAssociationNotFoundFault", message))
+        }
+        (Protocol::Json, Some((workgroup, false))) if !workgroup.is_empty() => Ok(format!(
+            "{{\"associations\":[{{\"customDomainName\":{},\"workgroupName\":{},\
+             \"customDomainCertificateArn\":{},\"customDomainCertificateExpiryTime\":{}}}]}}",
+            json_string(name),
+            json_string(workgroup),
+            json_string(arn),
+            json_string(&expiry),
+        )),
+        (Protocol::Json, _) => Ok("{\"associations\":[]}".to_string()),
     }
+}
 
-    /// The `CustomDomainName` / `customDomainName` of the request, if any.
-    fn domain_name(&self, req: &Request) -> Result<Option<String>, Failure> {
-        if self.protocol == Protocol::Query {
-            let params = query_params(req);
-            return Ok(param(&params, "CustomDomainName").map(String::from));
-        }
+/// The `CustomDomainName` / `customDomainName` of the request, if any,
+/// ASCII lower-case and without one trailing dot.
+fn domain_name(answer: &Answer, req: &Request) -> Result<Option<String>, Failure> {
+    let name = if answer.protocol == Protocol::Query {
+        param(&query_params(req), "CustomDomainName").map(String::from)
+    } else {
+        let serialization = |message: String| answer.fail(Error::Serialization, message);
         let doc: Value = serde_json::from_slice(&req.body)
-            .map_err(|e| fail(self, Error::Serialization, format!("Malformed JSON: {e}")))?;
+            .map_err(|e| serialization(format!("Malformed JSON: {e}")))?;
         if !doc.is_object() {
-            return Err(fail(
-                self,
-                Error::Serialization,
-                "The body must be a JSON object.",
-            ));
+            return Err(serialization("The body must be a JSON object.".into()));
         }
         match doc.get("customDomainName") {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(name)) => Ok(Some(name.clone())),
-            Some(_) => Err(fail(
-                self,
-                Error::Serialization,
-                "customDomainName must be a string.",
-            )),
+            None | Some(Value::Null) => None,
+            Some(Value::String(name)) => Some(name.clone()),
+            Some(_) => return Err(serialization("customDomainName must be a string.".into())),
         }
-    }
+    };
+    Ok(name.map(|name| {
+        let name = name.to_ascii_lowercase();
+        name.strip_suffix('.').map_or(name.clone(), str::to_string)
+    }))
 }
 
-/// At most [`MAX_SHOWN`] characters of `name`.
-fn shown(name: &str) -> String {
-    name.chars().take(MAX_SHOWN).collect()
+fn operation(protocol: Protocol) -> (&'static str, &'static str) {
+    match protocol {
+        Protocol::Query => ("redshift", DESCRIBE),
+        Protocol::Json => ("redshift-serverless", LIST),
+    }
 }
 
 /// Answers the two lookups; `None` for any other request. `json` tells
 /// whether the request is for JSON 1.1 rather than the query protocol.
+/// A missing, null or empty name is unknown, as any other.
 pub(crate) fn dispatch(state: &State, req: &Request, json: bool, close: bool) -> Option<Reply> {
     let protocol = if json {
         (req.header("x-amz-target") == Some(LIST_TARGET)).then_some(Protocol::Json)?
     } else {
         (param(&query_params(req), "Action") == Some(DESCRIBE)).then_some(Protocol::Query)?
     };
-    Some(handle(state, req, protocol, close))
-}
-
-/// One lookup: the pause, the credentials, the name, the answer and the
-/// count. A missing, null or empty name is unknown, as any other.
-fn handle(state: &State, req: &Request, protocol: Protocol, close: bool) -> Reply {
-    let (service, operation) = match protocol {
-        Protocol::Query => ("redshift", DESCRIBE),
-        Protocol::Json => ("redshift-serverless", LIST),
-    };
+    let (service, operation) = operation(protocol);
     let answer = Answer::new(protocol, XMLNS, close);
-    // A name's own pause (`NAME.slow-N.clusters.rs-idc.test`), also before
-    // the credentials are checked.
-    if let Ok(Some(name)) = answer.domain_name(req) {
-        if let Some(ms) = name_delay_ms(&normalise(&name)) {
-            state.pause(Duration::from_millis(ms));
-        }
+    // A name's own pause, also before the credentials are checked.
+    if let Some(ms) = domain_name(&answer, req)
+        .ok()
+        .flatten()
+        .and_then(|n| name_delay_ms(&n))
+    {
+        state.pause(Duration::from_millis(ms));
     }
     let result = auth::authenticate(state, req, service)
-        .map_err(|(e, message)| fail(&answer, e, message))
-        .and_then(|_| {
-            let name = normalise(&answer.domain_name(req)?.unwrap_or_default());
-            answer.lookup(&name)
-        });
+        .map_err(|(e, message)| answer.fail(e, message))
+        .and_then(|_| lookup(&answer, &domain_name(&answer, req)?.unwrap_or_default()));
     state.identity.count(operation);
-    result.unwrap_or_else(|failure| answer.error(failure))
+    Some(answer.reply(result))
 }

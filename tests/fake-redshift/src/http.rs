@@ -4,31 +4,20 @@
 use crate::tls::Stream;
 use std::io::{self, Read, Write};
 
-/// Largest request head (request line and headers) accepted.
 pub const MAX_HEAD_BYTES: usize = 64 * 1024;
-/// Largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
-/// Longest chunk-size line accepted (with extensions).
 const MAX_CHUNK_LINE: usize = 1024;
 
-/// A parsed request.
 pub struct Request {
-    /// Method, e.g. `POST`.
     pub method: String,
-    /// Path as sent, without the query string.
     pub path: String,
-    /// Query string as sent, without `?` (empty if none).
     pub query: String,
-    /// Minor HTTP version: 0 for HTTP/1.0, 1 for HTTP/1.1.
     pub minor_version: u8,
-    /// Headers in the order received, names as sent.
     pub headers: Vec<(String, String)>,
-    /// The body, de-chunked if it was chunked.
     pub body: Vec<u8>,
 }
 
 impl Request {
-    /// First value of a header (name compared case-insensitively).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -36,7 +25,6 @@ impl Request {
             .map(|(_, v)| v.as_str())
     }
 
-    /// The comma-separated tokens of every `Connection` header, lower-cased.
     pub fn connection_tokens(&self) -> Vec<String> {
         self.headers
             .iter()
@@ -46,7 +34,6 @@ impl Request {
             .collect()
     }
 
-    /// Whether the connection must be closed after answering.
     pub fn wants_close(&self) -> bool {
         let tokens = self.connection_tokens();
         tokens.iter().any(|t| t == "close")
@@ -54,19 +41,14 @@ impl Request {
     }
 }
 
-/// Why no request could be read.
 pub enum ReadError {
-    /// The peer closed (or timed out, or was shut down) between requests.
     Closed,
-    /// Malformed or too large: answer this status and message, then close.
     Reject(u16, &'static str),
 }
 
 use ReadError::{Closed, Reject};
 
-/// A connection with its read buffer.
 pub struct Conn {
-    /// The socket (plain or TLS).
     pub stream: Stream,
     buf: Vec<u8>,
 }
@@ -86,7 +68,6 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 impl Conn {
-    /// Wraps an accepted socket.
     pub fn new(stream: impl Into<Stream>) -> Conn {
         Conn {
             stream: stream.into(),
@@ -110,12 +91,10 @@ impl Conn {
         }
     }
 
-    /// Reads more bytes; the end of the stream is `Closed` too.
     fn more(&mut self) -> Result<(), ReadError> {
         (self.fill()? > 0).then_some(()).ok_or(Closed)
     }
 
-    /// Makes sure the buffer holds at least `n` bytes.
     fn fill_to(&mut self, n: usize) -> Result<(), ReadError> {
         while self.buf.len() < n {
             self.more()?;
@@ -123,7 +102,6 @@ impl Conn {
         Ok(())
     }
 
-    /// Takes the bytes read past the last request, and the stream.
     pub fn into_parts(self) -> (Stream, Vec<u8>) {
         (self.stream, self.buf)
     }
@@ -177,7 +155,6 @@ impl Conn {
         Ok(request)
     }
 
-    /// Reads and parses a request head (the body is left in the buffer).
     fn read_head(&mut self) -> Result<Request, ReadError> {
         let mut searched: usize = 0;
         let head_end = loop {
@@ -267,7 +244,6 @@ impl Conn {
         }
     }
 
-    /// Skips the trailer section after the last chunk, up to its empty line.
     fn skip_trailers(&mut self) -> Result<(), ReadError> {
         loop {
             if self.buf.starts_with(b"\r\n") {
@@ -286,7 +262,6 @@ impl Conn {
     }
 }
 
-/// Reason phrase of a status code.
 pub fn reason(status: u16) -> &'static str {
     match status {
         100 => "Continue",
@@ -309,8 +284,6 @@ pub fn reason(status: u16) -> &'static str {
     }
 }
 
-/// Builds a response head with `Content-Length`, `Date` and, if `close`,
-/// `Connection: close`.
 pub fn response_head(
     status: u16,
     headers: &[(&str, String)],
@@ -332,13 +305,11 @@ pub fn response_head(
     head.into_bytes()
 }
 
-/// Builds a whole `text/plain` response.
 pub fn text(status: u16, body: &str, close: bool) -> Vec<u8> {
     let headers = [("Content-Type", "text/plain".to_string())];
     response(status, &headers, body.as_bytes(), close)
 }
 
-/// Builds a whole response with a body.
 pub fn response(status: u16, headers: &[(&str, String)], body: &[u8], close: bool) -> Vec<u8> {
     let mut out = response_head(status, headers, body.len() as u64, close);
     out.extend_from_slice(body);

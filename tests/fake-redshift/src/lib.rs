@@ -2,7 +2,6 @@
 #![warn(missing_docs)]
 
 mod auth;
-mod behaviour;
 mod conns;
 mod control;
 mod domains;
@@ -11,7 +10,6 @@ mod identity;
 pub mod keys;
 pub mod names;
 mod proxy;
-mod reply;
 mod server;
 mod service;
 pub mod sigv4;
@@ -19,7 +17,7 @@ pub mod timefmt;
 mod tls;
 
 pub use control::{Control, Stats};
-pub use identity::browser::device::DeviceAction;
+pub use identity::browser::DeviceAction;
 pub use identity::{access_token_subject, token_subject, WebTokenSpec};
 pub use proxy::FakeProxy;
 pub use server::{FakeOptions, FakeServer};

@@ -39,7 +39,6 @@ enum ParseError {
     Bad(String),
 }
 
-/// The number after `name`, in `range`.
 fn number<T: std::str::FromStr + PartialOrd>(
     argv: &mut impl Iterator<Item = OsString>,
     name: &str,
@@ -54,7 +53,6 @@ fn number<T: std::str::FromStr + PartialOrd>(
         .ok_or_else(|| ParseError::Bad(format!("bad {name} {v:?}")))
 }
 
-/// `run`'s options and command.
 fn parse_args(
     mut argv: impl Iterator<Item = OsString>,
 ) -> Result<(FakeOptions, Vec<OsString>), ParseError> {
@@ -120,7 +118,6 @@ const REMOVED_ENV: &[&str] = &[
     "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy",
 ];
 
-/// A private temporary directory, removed with everything in it on drop.
 struct TempDir(PathBuf);
 
 impl Drop for TempDir {
@@ -129,19 +126,14 @@ impl Drop for TempDir {
     }
 }
 
-/// The user name of the proxy that requires authentication in `run`.
 const AUTH_PROXY_USER: &str = "rs-idc-proxy-user";
 
-/// 32 hex digits from the system's random source (the auth proxy's
-/// password, a directory name).
 fn random_hex() -> Result<String, String> {
     let mut raw = [0u8; 16];
     getrandom::getrandom(&mut raw).map_err(|e| format!("no random numbers: {e}"))?;
     Ok(hex::encode(raw))
 }
 
-/// `run`: the plain fake, a TLS fake, a proxy and a proxy with
-/// authentication, while CMD runs.
 fn run(opts: FakeOptions, command: &[OsString]) -> Result<ExitCode, String> {
     let set = block_termination_signals();
     let failed = |what: &'static str| move |e: io::Error| format!("{what}: {e}");

@@ -19,15 +19,10 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// How long a TLS handshake may take.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
-/// How long an idle keep-alive connection is kept open.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
-/// How long a single blocked write may take before the connection is dropped.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(120);
-/// How long `fault-hang` keeps a connection open at most.
 const HANG_LIMIT: Duration = Duration::from_secs(600);
-/// Pause between bytes of `fault-trickle`.
 const TRICKLE_PAUSE: Duration = Duration::from_millis(250);
 
 /// Options of a [`FakeServer`].
@@ -74,7 +69,6 @@ impl Default for FakeOptions {
     }
 }
 
-/// State shared by every connection of one server.
 #[derive(Default)]
 pub(crate) struct State {
     pub token_ttl_secs: i64,
@@ -101,11 +95,9 @@ pub(crate) struct State {
     pub url: std::sync::OnceLock<String>,
 }
 
-/// Most user agents and role session names remembered.
 const MOST_SEEN: usize = 256;
 
 impl State {
-    /// Remembers `item` in `list` (once, if `distinct`) until it is full.
     pub(crate) fn note<T: PartialEq>(list: &Mutex<Vec<T>>, item: T, distinct: bool) {
         let mut list = lock(list);
         if list.len() < MOST_SEEN && !(distinct && list.contains(&item)) {
@@ -121,14 +113,11 @@ impl State {
         }
     }
 
-    /// Counts a successful token answer and remembers the token.
     pub(crate) fn record_token(&self, token: &str) {
         self.tokens.fetch_add(1, Ordering::SeqCst);
         lock(&self.issued).push(token.to_string());
     }
 
-    /// Counts one request for a counted fault name; returns the count
-    /// before this request.
     pub(crate) fn count_fault(&self, name: &str) -> u64 {
         let mut counts = lock(&self.fault_counts);
         let n = counts.entry(name.to_string()).or_insert(0);
@@ -136,8 +125,6 @@ impl State {
         *n - 1
     }
 
-    /// Zeroes the request, token, credential and operation counters, the
-    /// `fault-X-N` counts and the linked proxies' counters.
     pub(crate) fn reset_counters(&self) {
         self.identity.reset_counters();
         self.requests.store(0, Ordering::SeqCst);
@@ -151,8 +138,6 @@ impl State {
         }
     }
 
-    /// Sleeps for `pause` in short steps, ending early if the server shuts
-    /// down.
     pub(crate) fn pause(&self, pause: Duration) {
         let deadline = Instant::now() + pause;
         while !self.shutting_down() {
@@ -201,7 +186,6 @@ impl FakeServer {
         Ok(server)
     }
 
-    /// The state shared by the server's connections.
     pub(crate) fn state(&self) -> &State {
         &self.state
     }

@@ -3,35 +3,26 @@
 //! protocols.
 
 use crate::auth;
-use crate::behaviour::{behaviour, Behaviour};
 use crate::http::{self, Request};
 use crate::identity;
 use crate::keys::Kind;
-use crate::reply;
 use crate::server::State;
 use crate::timefmt;
 use serde_json::Value;
 use std::time::Duration;
 
-/// XML namespace of the Redshift query API.
 const XMLNS: &str = "http://redshift.amazonaws.com/doc/2012-12-01/";
-/// Operation name, the same in both APIs.
 const OPERATION: &str = "GetIdentityCenterAuthToken";
-/// `X-Amz-Target` of the Redshift Serverless operation.
 const JSON_TARGET: &str = "RedshiftServerless.GetIdentityCenterAuthToken";
-/// Random bytes per token; base64 makes 800 characters of them.
+/// Base64 makes 800 characters of them.
 const TOKEN_BYTES: usize = 600;
-/// Size of the `fault-huge` body.
 pub(crate) const HUGE_BODY_BYTES: u64 = 50 * 1024 * 1024;
-/// Most identifiers one request may name (as the service documents).
+/// As the service documents.
 const MAX_IDS: usize = 20;
 
-/// Which API a request is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Protocol {
-    /// Redshift, AWS query protocol, XML answers.
     Query,
-    /// Redshift Serverless, AWS JSON 1.1.
     Json,
 }
 
@@ -51,22 +42,16 @@ impl Protocol {
     }
 }
 
-/// What the connection handler does with a request.
 pub(crate) enum Reply {
-    /// Write this whole response.
     Bytes(Vec<u8>),
-    /// Write this whole response one byte every 250 ms.
     Trickle(Vec<u8>),
     /// Write the first bytes, then this many token characters (`A`), then
     /// the last bytes.
     Huge(Vec<u8>, u64, Vec<u8>),
-    /// Never answer; keep the socket open.
     Hang,
-    /// Reset the connection.
     Reset,
 }
 
-/// Every error the fake answers with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Error {
     ClusterNotFound,
@@ -89,7 +74,6 @@ pub(crate) enum Error {
 }
 
 impl Error {
-    /// HTTP status and error code in each protocol.
     #[rustfmt::skip]
     pub(crate) fn code(self, protocol: Protocol) -> (u16, &'static str) {
         use Error::*;
@@ -119,14 +103,12 @@ impl Error {
     }
 }
 
-/// `n` random bytes from the operating system.
 pub(crate) fn random_bytes(n: usize) -> Vec<u8> {
     let mut bytes = vec![0u8; n];
     getrandom::getrandom(&mut bytes).expect("the system's random source");
     bytes
 }
 
-/// A request ID shaped like a version-4 UUID.
 pub(crate) fn request_id() -> String {
     let mut b = random_bytes(16);
     b[6] = (b[6] & 0x0f) | 0x40;
@@ -138,7 +120,6 @@ pub(crate) fn request_id() -> String {
     id
 }
 
-/// `s` as a JSON string literal, quotes included.
 pub(crate) fn json_string(s: &str) -> String {
     Value::from(s).to_string()
 }
@@ -158,7 +139,6 @@ pub(crate) fn xml_escape(s: &str) -> String {
     out
 }
 
-/// Where the token text starts in a success body.
 fn token_start(protocol: Protocol, body: &str) -> usize {
     let marker = match protocol {
         Protocol::Query => "<Token>",
@@ -167,135 +147,130 @@ fn token_start(protocol: Protocol, body: &str) -> usize {
     body.find(marker).map_or(0, |i| i + marker.len())
 }
 
-/// Builds API answers for one request.
-struct Answer<'a> {
-    out: reply::Answer,
-    state: &'a State,
-    /// The user whose identity-enhanced credentials signed the request.
-    subject: Option<String>,
+/// A success body with `token` and an expiry at `expires` (epoch seconds),
+/// either left out when `None`.
+fn token_body(out: &Answer, token: Option<&str>, expires: Option<i64>) -> String {
+    let expiry = expires.map(timefmt::iso8601);
+    if out.protocol == Protocol::Query {
+        let token = token.map(|t| format!("    <Token>{}</Token>\n", xml_escape(t)));
+        let expiry = expiry.map(|e| format!("    <ExpirationTime>{e}</ExpirationTime>\n"));
+        return out.wrapped(
+            OPERATION,
+            &(token.unwrap_or_default() + &expiry.unwrap_or_default()),
+        );
+    }
+    let token = token.map(|t| format!("\"token\":{}", json_string(t)));
+    let expiry = expiry.map(|e| format!("\"expirationTime\":{}", json_string(&e)));
+    format!(
+        "{{{}}}",
+        token
+            .into_iter()
+            .chain(expiry)
+            .collect::<Vec<_>>()
+            .join(",")
+    )
 }
 
-impl Answer<'_> {
-    fn error(&self, error: Error, message: &str) -> Reply {
-        let (status, code) = error.code(self.out.protocol);
-        self.out.error((status, code, message.to_string()))
-    }
-
-    fn success(&self, body: &[u8]) -> Vec<u8> {
-        http::response(200, &self.out.headers(), body, self.out.close)
-    }
-
-    /// A success body with `token` and an expiry at `expires` (epoch
-    /// seconds), either left out when `None`.
-    fn body(&self, token: Option<&str>, expires: Option<i64>) -> String {
-        let expiry = expires.map(timefmt::iso8601);
-        match self.out.protocol {
-            Protocol::Query => {
-                let token = token.map(|t| format!("    <Token>{}</Token>\n", xml_escape(t)));
-                let expiry = expiry.map(|e| format!("    <ExpirationTime>{e}</ExpirationTime>\n"));
-                let result = token.unwrap_or_default() + &expiry.unwrap_or_default();
-                self.out.wrapped(OPERATION, &result)
-            }
-            Protocol::Json => {
-                let token = token.map(|t| format!("\"token\":{}", json_string(t)));
-                let expiry = expiry.map(|e| format!("\"expirationTime\":{}", json_string(&e)));
-                let members: Vec<String> = token.into_iter().chain(expiry).collect();
-                format!("{{{}}}", members.join(","))
-            }
-        }
-    }
-
-    /// A fresh token: 600 random bytes in standard base64, the first ones
-    /// naming the user for credentials minted for one. `record` counts it
-    /// in `tokens_issued()` and keeps it for `issued_tokens()`.
-    fn new_token(&self, record: bool) -> String {
-        let token = match &self.subject {
+/// The answer that the behaviour `b` asks for. Tokens are 600 random bytes
+/// in standard base64, the first ones naming the user for credentials
+/// minted for one; whole ones are counted and kept for `issued_tokens()`.
+fn behave(
+    state: &State,
+    out: &Answer,
+    subject: Option<&str>,
+    b: Behaviour,
+    ids: &[String],
+) -> Reply {
+    let new_token = |record: bool| {
+        let token = match subject {
             Some(subject) => identity::user_token(subject, TOKEN_BYTES),
             None => identity::b64_standard(&random_bytes(TOKEN_BYTES)),
         };
         if record {
-            self.state.record_token(&token);
+            state.record_token(&token);
         }
         token
-    }
-
-    fn behave(&self, b: Behaviour, ids: &[String]) -> Reply {
-        let now = timefmt::now_epoch_secs();
-        let expires = Some(now + self.state.token_ttl_secs);
-        let ok = |body: String| Reply::Bytes(self.success(body.as_bytes()));
-        match b {
-            Behaviour::Slow(ms) => {
-                self.state.pause(Duration::from_millis(ms));
-                self.behave(Behaviour::Token(self.state.token_ttl_secs), ids)
-            }
-            Behaviour::Token(ttl) => ok(self.body(Some(&self.new_token(true)), Some(now + ttl))),
-            Behaviour::Expired => ok(self.body(Some(&self.new_token(true)), Some(now - 3600))),
-            Behaviour::NoExpiry => ok(self.body(Some(&self.new_token(true)), None)),
-            Behaviour::NoToken => ok(self.body(None, expires)),
-            Behaviour::EmptyToken => ok(self.body(Some(""), expires)),
-            Behaviour::Truncated => {
-                let token = self.new_token(false);
-                let body = self.body(Some(&token), expires);
-                let cut = token_start(self.out.protocol, &body) + token.len() / 2;
-                Reply::Bytes(self.success(&body.as_bytes()[..cut]))
-            }
-            Behaviour::Garbage => {
-                Reply::Bytes(self.success(
-                    b"\x00\x01<<<garbage>>> this is neither XML nor JSON }{ ][ \xff\xfe\n",
-                ))
-            }
-            Behaviour::Html => {
-                let body = b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n\
-                    <center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>proxy</center>\r\n\
-                    </body>\r\n</html>\r\n";
-                let headers = [
-                    ("Content-Type", "text/html".to_string()),
-                    ("Server", "proxy".to_string()),
-                ];
-                Reply::Bytes(http::response(502, &headers, body, self.out.close))
-            }
-            Behaviour::Trickle => {
-                let body = self.body(Some(&self.new_token(true)), expires);
-                Reply::Trickle(self.success(body.as_bytes()))
-            }
-            Behaviour::Huge => {
-                let full = self.body(Some("T"), expires);
-                let (start, end) = full.split_at(token_start(self.out.protocol, &full));
-                let end = end.as_bytes()[1..].to_vec();
-                let filler = HUGE_BODY_BYTES - (start.len() + end.len()) as u64;
-                let headers = self.out.headers();
-                let mut head = http::response_head(200, &headers, HUGE_BODY_BYTES, self.out.close);
-                head.extend_from_slice(start.as_bytes());
-                Reply::Huge(head, filler, end)
-            }
-            Behaviour::Hang => Reply::Hang,
-            Behaviour::Reset => Reply::Reset,
-            Behaviour::Fail(e) => self.error(e, &self.message(e, ids)),
+    };
+    let now = timefmt::now_epoch_secs();
+    let expires = Some(now + state.token_ttl_secs);
+    let ok = |body: String| Reply::Bytes(out.ok(body.as_bytes()));
+    match b {
+        Behaviour::Slow(ms) => {
+            state.pause(Duration::from_millis(ms));
+            behave(
+                state,
+                out,
+                subject,
+                Behaviour::Token(state.token_ttl_secs),
+                ids,
+            )
         }
+        Behaviour::Token(ttl) => ok(token_body(out, Some(&new_token(true)), Some(now + ttl))),
+        Behaviour::Expired => ok(token_body(out, Some(&new_token(true)), Some(now - 3600))),
+        Behaviour::NoExpiry => ok(token_body(out, Some(&new_token(true)), None)),
+        Behaviour::NoToken => ok(token_body(out, None, expires)),
+        Behaviour::EmptyToken => ok(token_body(out, Some(""), expires)),
+        Behaviour::Truncated => {
+            let token = new_token(false);
+            let body = token_body(out, Some(&token), expires);
+            let cut = token_start(out.protocol, &body) + token.len() / 2;
+            Reply::Bytes(out.ok(&body.as_bytes()[..cut]))
+        }
+        Behaviour::Garbage => Reply::Bytes(
+            out.ok(b"\x00\x01<<<garbage>>> this is neither XML nor JSON }{ ][ \xff\xfe\n"),
+        ),
+        Behaviour::Html => {
+            let body = b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n\
+                <center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>proxy</center>\r\n\
+                </body>\r\n</html>\r\n";
+            let headers = [
+                ("Content-Type", "text/html".to_string()),
+                ("Server", "proxy".to_string()),
+            ];
+            Reply::Bytes(http::response(502, &headers, body, out.close))
+        }
+        Behaviour::Trickle => {
+            Reply::Trickle(out.ok(token_body(out, Some(&new_token(true)), expires).as_bytes()))
+        }
+        Behaviour::Huge => {
+            let full = token_body(out, Some("T"), expires);
+            let (start, end) = full.split_at(token_start(out.protocol, &full));
+            let end = end.as_bytes()[1..].to_vec();
+            let filler = HUGE_BODY_BYTES - (start.len() + end.len()) as u64;
+            let mut head = http::response_head(200, &out.headers(), HUGE_BODY_BYTES, out.close);
+            head.extend_from_slice(start.as_bytes());
+            Reply::Huge(head, filler, end)
+        }
+        Behaviour::Hang => Reply::Hang,
+        Behaviour::Reset => Reply::Reset,
+        Behaviour::Fail(e) => out.error(out.fail(e, message(out.protocol, e, ids))),
     }
+}
 
-    /// The message of an error chosen by the first identifier.
-    fn message(&self, e: Error, ids: &[String]) -> String {
-        let first = ids.first().map_or("", String::as_str);
-        let what = match self.out.protocol {
-            Protocol::Query => "Cluster",
-            Protocol::Json => "Workgroup",
-        };
-        match e {
-            Error::ClusterNotFound => format!("{what} {first} not found."),
-            Error::InvalidClusterState => format!("{what} {first} is not in the available state."),
-            Error::InvalidParameter => format!("The identifier {first} is not valid."),
-            Error::Unsupported => format!("{OPERATION} is not supported for {first}."),
-            Error::AccessDenied => format!(
+/// The message of an error chosen by the first identifier.
+fn message(protocol: Protocol, e: Error, ids: &[String]) -> String {
+    let first = ids.first().map_or("", String::as_str);
+    let what = if protocol == Protocol::Query {
+        "Cluster"
+    } else {
+        "Workgroup"
+    };
+    match e {
+        Error::ClusterNotFound => format!("{what} {first} not found."),
+        Error::InvalidClusterState => format!("{what} {first} is not in the available state."),
+        Error::InvalidParameter => format!("The identifier {first} is not valid."),
+        Error::Unsupported => format!("{OPERATION} is not supported for {first}."),
+        Error::AccessDenied => {
+            format!(
                 "User is not authorized to perform: {}:{OPERATION}",
-                self.out.protocol.service()
-            ),
-            Error::Unmodelled => "An error that no client models.".to_string(),
-            Error::Throttling => "Rate exceeded".to_string(),
-            Error::Internal => "We encountered an internal error. Please try again.".to_string(),
-            Error::Unavailable => "The service is unavailable. Please try again later.".to_string(),
-            _ => "Unexpected error.".to_string(),
+                protocol.service()
+            )
         }
+        Error::Unmodelled => "An error that no client models.".to_string(),
+        Error::Throttling => "Rate exceeded".to_string(),
+        Error::Internal => "We encountered an internal error. Please try again.".to_string(),
+        Error::Unavailable => "The service is unavailable. Please try again later.".to_string(),
+        _ => "Unexpected error.".to_string(),
     }
 }
 
@@ -319,8 +294,6 @@ fn list_param(params: &[(String, String)], name: &str) -> Vec<String> {
     entries.into_iter().map(|(_, v)| v).collect()
 }
 
-/// The query-protocol parameters of a request: those in the URL, then
-/// those of the form body.
 pub(crate) fn query_params(req: &Request) -> Vec<(String, String)> {
     form_urlencoded::parse(req.query.as_bytes())
         .chain(form_urlencoded::parse(&req.body))
@@ -328,7 +301,6 @@ pub(crate) fn query_params(req: &Request) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The first value of a query-protocol parameter.
 pub(crate) fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
     params
         .iter()
@@ -336,8 +308,6 @@ pub(crate) fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'
         .map(|(_, v)| v.as_str())
 }
 
-/// Whether a request is for JSON 1.1 (Redshift Serverless) rather than
-/// the query protocol.
 fn is_json(req: &Request) -> bool {
     req.header("x-amz-target").is_some()
         || req
@@ -345,8 +315,6 @@ fn is_json(req: &Request) -> bool {
             .is_some_and(|c| c.to_ascii_lowercase().starts_with("application/x-amz-json"))
 }
 
-/// Reads the identifiers out of the request (query parameters may also be
-/// in the URL).
 fn identifiers(req: &Request, protocol: Protocol) -> Result<Vec<String>, (Error, String)> {
     let fail = |e: Error, message: &str| Err((e, message.to_string()));
     if protocol == Protocol::Query {
@@ -385,34 +353,25 @@ fn identifiers(req: &Request, protocol: Protocol) -> Result<Vec<String>, (Error,
     }
 }
 
-/// Handles one API request (anything but the control endpoint): the custom
-/// domain lookups go to [`crate::domains`], STS and SSO-OIDC operations to
-/// [`identity`], the rest is Redshift's.
 pub(crate) fn handle_api(state: &State, req: &Request, close: bool) -> Reply {
     let json = is_json(req);
     if let Some(reply) = crate::domains::dispatch(state, req, json, close) {
         return reply;
     }
-    if !json {
-        if let Some(reply) = identity::dispatch(state, req, close) {
-            return reply;
-        }
+    if let Some(reply) = (!json)
+        .then(|| identity::dispatch(state, req, close))
+        .flatten()
+    {
+        return reply;
     }
-    let (protocol, list) = if json {
-        (Protocol::Json, "workgroupNames")
+    let (protocol, list, counted) = if json {
+        let counted = req.header("x-amz-target") == Some(JSON_TARGET);
+        (Protocol::Json, "workgroupNames", counted)
     } else {
-        (Protocol::Query, "ClusterIds")
+        let counted = param(&query_params(req), "Action") == Some(OPERATION);
+        (Protocol::Query, "ClusterIds", counted)
     };
-    let counted = match protocol {
-        Protocol::Query => param(&query_params(req), "Action") == Some(OPERATION),
-        Protocol::Json => req.header("x-amz-target") == Some(JSON_TARGET),
-    };
-    let out = reply::Answer::new(protocol, XMLNS, close);
-    let mut answer = Answer {
-        out,
-        state,
-        subject: None,
-    };
+    let out = Answer::new(protocol, XMLNS, close);
     // Another STS action, signed for STS, is told it is unknown rather than
     // wrongly signed.
     let service = match protocol {
@@ -427,22 +386,190 @@ pub(crate) fn handle_api(state: &State, req: &Request, close: bool) -> Reply {
             if counted {
                 state.identity.count(OPERATION);
             }
-            return answer.error(e, &message);
+            return out.error(out.fail(e, message));
         }
     };
-    answer.subject.clone_from(&caller.subject);
     let reply = if ids.is_empty() {
         let message = format!("{list} must contain at least 1 identifier.");
-        answer.error(Error::InvalidParameter, &message)
+        out.error(out.fail(Error::InvalidParameter, message))
     } else if ids.len() > MAX_IDS {
         let message = format!("{list} can hold a maximum of {MAX_IDS} identifiers.");
-        answer.error(Error::InvalidParameter, &message)
+        out.error(out.fail(Error::InvalidParameter, message))
     } else if caller.kind == Kind::Plain {
         let message = "The caller's credentials do not carry an IAM Identity Center identity.";
-        answer.error(Error::Unsupported, message)
+        out.error(out.fail(Error::Unsupported, message))
     } else {
-        answer.behave(behaviour(state, &ids[0]), &ids)
+        let subject = caller.subject.as_deref();
+        behave(state, &out, subject, behaviour(state, &ids[0]), &ids)
     };
     state.identity.count(OPERATION);
     reply
+}
+
+pub(crate) type Failure = (u16, &'static str, String);
+
+/// Builds the answers of one request in the query protocol (XML) or JSON
+/// 1.1: every answer carries `x-amzn-RequestId`, errors have their
+/// protocol's shape.
+pub(crate) struct Answer {
+    pub protocol: Protocol,
+    pub xmlns: &'static str,
+    pub request_id: String,
+    pub close: bool,
+}
+
+impl Answer {
+    pub(crate) fn new(protocol: Protocol, xmlns: &'static str, close: bool) -> Answer {
+        Answer {
+            protocol,
+            xmlns,
+            request_id: request_id(),
+            close,
+        }
+    }
+
+    pub(crate) fn headers(&self) -> Vec<(&'static str, String)> {
+        let content_type = self.protocol.content_type().to_string();
+        vec![
+            ("x-amzn-RequestId", self.request_id.clone()),
+            ("Content-Type", content_type),
+        ]
+    }
+
+    /// `error` in the protocol's code names.
+    pub(crate) fn fail(&self, error: Error, message: impl Into<String>) -> Failure {
+        let (status, code) = error.code(self.protocol);
+        (status, code, message.into())
+    }
+
+    /// `<ErrorResponse>` (query; `Receiver` for 5xx) or `{"__type",
+    /// "message"}` with `x-amzn-ErrorType` (JSON).
+    pub(crate) fn error(&self, (status, code, message): Failure) -> Reply {
+        let (rid, xmlns, mut headers) = (&self.request_id, self.xmlns, self.headers());
+        let body = if self.protocol == Protocol::Query {
+            let kind = if status >= 500 { "Receiver" } else { "Sender" };
+            let message = xml_escape(&message);
+            format!(
+                "<ErrorResponse xmlns=\"{xmlns}\">\n  <Error>\n    <Type>{kind}</Type>\n    \
+                 <Code>{code}</Code>\n    <Message>{message}</Message>\n  </Error>\n  \
+                 <RequestId>{rid}</RequestId>\n</ErrorResponse>\n"
+            )
+        } else {
+            headers.push(("x-amzn-ErrorType", code.to_string()));
+            let (code, message) = (json_string(code), json_string(&message));
+            format!("{{\"__type\":{code},\"message\":{message}}}")
+        };
+        Reply::Bytes(http::response(
+            status,
+            &headers,
+            body.as_bytes(),
+            self.close,
+        ))
+    }
+
+    /// A whole `200` with `body`.
+    pub(crate) fn ok(&self, body: &[u8]) -> Vec<u8> {
+        http::response(200, &self.headers(), body, self.close)
+    }
+
+    /// A `200` with the body, or the failure.
+    pub(crate) fn reply(&self, result: Result<String, Failure>) -> Reply {
+        match result {
+            Ok(body) => Reply::Bytes(self.ok(body.as_bytes())),
+            Err(failure) => self.error(failure),
+        }
+    }
+
+    /// `<{action}Response>` around `<{action}Result>` holding `result`, and
+    /// the request ID.
+    pub(crate) fn wrapped(&self, action: &str, result: &str) -> String {
+        let (rid, xmlns) = (&self.request_id, self.xmlns);
+        format!(
+            "<{action}Response xmlns=\"{xmlns}\">\n  <{action}Result>\n{result}  </{action}Result>\n  \
+             <ResponseMetadata>\n    <RequestId>{rid}</RequestId>\n  </ResponseMetadata>\n\
+             </{action}Response>\n"
+        )
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Behaviour {
+    Token(i64),
+    Slow(u64),
+    Fail(Error),
+    Reset,
+    Hang,
+    Trickle,
+    Truncated,
+    NoToken,
+    EmptyToken,
+    NoExpiry,
+    Expired,
+    Garbage,
+    Html,
+    Huge,
+}
+
+fn fault(name: &str) -> Option<Behaviour> {
+    Some(match name {
+        "fault-throttle" => Behaviour::Fail(Error::Throttling),
+        "fault-500" => Behaviour::Fail(Error::Internal),
+        "fault-503" => Behaviour::Fail(Error::Unavailable),
+        "fault-reset" => Behaviour::Reset,
+        "fault-hang" => Behaviour::Hang,
+        "fault-trickle" => Behaviour::Trickle,
+        "fault-truncated" => Behaviour::Truncated,
+        "fault-notoken" => Behaviour::NoToken,
+        "fault-emptytoken" => Behaviour::EmptyToken,
+        "fault-noexpiry" => Behaviour::NoExpiry,
+        "fault-expired" => Behaviour::Expired,
+        "fault-garbage" => Behaviour::Garbage,
+        "fault-html" => Behaviour::Html,
+        "fault-huge" => Behaviour::Huge,
+        _ => return None,
+    })
+}
+
+pub(crate) const MAX_SLOW_MS: i64 = 60_000;
+
+pub(crate) fn bounded(text: &str, max: i64) -> Option<i64> {
+    if text.is_empty() || text.len() > 7 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok().filter(|n| (1..=max).contains(n))
+}
+
+/// The behaviour for a request whose first identifier is `first`;
+/// `fault-X-N` counts its requests and applies fault X to the first N.
+pub(crate) fn behaviour(state: &State, first: &str) -> Behaviour {
+    let name = first.to_ascii_lowercase();
+    let normal = Behaviour::Token(state.token_ttl_secs);
+    match name.as_str() {
+        "err-notfound" => return Behaviour::Fail(Error::ClusterNotFound),
+        "err-state" => return Behaviour::Fail(Error::InvalidClusterState),
+        "err-invalid" => return Behaviour::Fail(Error::InvalidParameter),
+        "err-unsupported" => return Behaviour::Fail(Error::Unsupported),
+        "err-denied" => return Behaviour::Fail(Error::AccessDenied),
+        "err-unknown" => return Behaviour::Fail(Error::Unmodelled),
+        _ => {}
+    }
+    if let Some(b) = fault(&name) {
+        return b;
+    }
+    if let Some(ttl) = name.strip_prefix("ttl-").and_then(|n| bounded(n, 86_400)) {
+        return Behaviour::Token(ttl);
+    }
+    if let Some(ms) = name
+        .strip_prefix("slow-")
+        .and_then(|n| bounded(n, MAX_SLOW_MS))
+    {
+        return Behaviour::Slow(ms as u64);
+    }
+    if let Some((base, count)) = name.rsplit_once('-') {
+        if let (Some(b), Some(limit)) = (fault(base), bounded(count, 1_000_000)) {
+            let seen = state.count_fault(&name);
+            return if seen < limit as u64 { b } else { normal };
+        }
+    }
+    normal
 }

@@ -13,8 +13,6 @@ use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::sync::Arc;
 
-/// What a TLS listener needs: the server configuration and the PEM of the
-/// certificate authority that clients must trust.
 pub(crate) struct TlsIdentity {
     pub config: Arc<ServerConfig>,
     pub ca_pem: String,
@@ -72,13 +70,11 @@ pub(crate) fn generate() -> io::Result<TlsIdentity> {
     })
 }
 
-/// A connection's byte stream: TCP, with TLS on top after a handshake.
 pub struct Stream {
     tcp: TcpStream,
     tls: Option<Box<ServerConnection>>,
 }
 
-/// Something to read from and write to.
 trait ReadWrite: Read + Write {}
 impl<T: Read + Write> ReadWrite for T {}
 
@@ -95,12 +91,10 @@ impl Stream {
         Ok(Stream { tcp, tls })
     }
 
-    /// The TCP socket underneath.
     pub fn tcp(&self) -> &TcpStream {
         &self.tcp
     }
 
-    /// Gives up the TLS state (if any) and returns the TCP socket.
     pub fn into_tcp(self) -> TcpStream {
         self.tcp
     }
@@ -114,7 +108,6 @@ impl Stream {
         }
     }
 
-    /// Runs `io` on the TLS stream, or on the socket without TLS.
     fn with<T>(&mut self, io: impl FnOnce(&mut dyn ReadWrite) -> io::Result<T>) -> io::Result<T> {
         match &mut self.tls {
             None => io(&mut self.tcp),

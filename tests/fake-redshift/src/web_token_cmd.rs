@@ -8,7 +8,6 @@ use std::net::TcpStream;
 use std::process::ExitCode;
 use std::time::Duration;
 
-/// Usage of the subcommand.
 pub const USAGE: &str = "rs-idc-fake web-token SUB [TTL_SECS]";
 
 /// The port of `http://127.0.0.1:PORT` or `http://localhost:PORT` (a
@@ -21,7 +20,6 @@ fn loopback_port(url: &str) -> Option<u16> {
     loopback.then(|| port.parse().ok()).flatten()
 }
 
-/// One control request to 127.0.0.1:`port`: the status and JSON answer.
 fn control(port: u16, request: &Control) -> io::Result<(u16, serde_json::Value)> {
     let body = serde_json::to_string(request)?;
     let mut stream = TcpStream::connect(("127.0.0.1", port))?;
@@ -42,7 +40,6 @@ fn control(port: u16, request: &Control) -> io::Result<(u16, serde_json::Value)>
     parsed.ok_or_else(|| io::Error::other("the answer is not HTTP with a JSON body"))
 }
 
-/// Runs the subcommand with the arguments after `web-token`.
 pub fn run(args: &[String]) -> ExitCode {
     let fail = |message: &str| {
         let _ = writeln!(io::stderr(), "rs-idc-fake web-token: {message}");

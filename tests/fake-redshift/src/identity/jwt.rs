@@ -2,13 +2,12 @@
 //! wrong one) and verified as an identity provider's relying party would.
 
 use crate::keys::{WEB_TOKEN_AUDIENCE, WEB_TOKEN_ISSUER};
-use crate::service::json_string;
+use crate::service::{json_string, random_bytes};
 use crate::sigv4;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::Value;
 
-/// `kid` of every web token header.
 pub(crate) const KEY_ID: &str = "rs-idc-test";
 /// Longest subject accepted, in bytes (so that a user's Redshift token
 /// keeps room for random bytes after naming the user).
@@ -46,12 +45,10 @@ impl WebTokenSpec {
     }
 }
 
-/// Base64url without padding.
 pub(crate) fn b64url(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// Decodes base64url without padding.
 pub(crate) fn b64url_decode(text: &str) -> Option<Vec<u8>> {
     URL_SAFE_NO_PAD.decode(text).ok()
 }
@@ -62,7 +59,6 @@ pub(crate) fn valid_subject(subject: &str) -> bool {
     (1..=MAX_SUBJECT_BYTES).contains(&subject.len()) && !subject.chars().any(char::is_control)
 }
 
-/// `header.payload.signature` with an HS256 signature under `key`.
 pub(crate) fn sign(key: &[u8], payload_json: &str) -> String {
     let header = format!(
         "{{\"alg\":\"HS256\",\"typ\":\"JWT\",\"kid\":{}}}",
@@ -77,8 +73,6 @@ pub(crate) fn sign(key: &[u8], payload_json: &str) -> String {
     format!("{signing_input}.{}", b64url(&signature))
 }
 
-/// A web token as `spec` describes it, issued at `now` (epoch seconds).
-/// `wrong_key` signs with fresh random bytes instead of `key`.
 pub(crate) fn make(key: &[u8], spec: &WebTokenSpec, now: i64) -> String {
     let issuer = spec.issuer.as_deref().unwrap_or(WEB_TOKEN_ISSUER);
     let audience = spec.audience.as_deref().unwrap_or(WEB_TOKEN_AUDIENCE);
@@ -90,46 +84,38 @@ pub(crate) fn make(key: &[u8], spec: &WebTokenSpec, now: i64) -> String {
         now.saturating_add(spec.ttl_secs)
     );
     if spec.wrong_key {
-        sign(&crate::service::random_bytes(32), &payload)
+        sign(&random_bytes(32), &payload)
     } else {
         sign(key, &payload)
     }
 }
 
-/// Why a web token was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum JwtError {
     /// Not three base64url parts of JSON, not HS256, or a claim missing or
     /// of the wrong type.
     Malformed(&'static str),
-    /// The signature does not verify under the server's key.
     Signature,
-    /// `iss` is not the test issuer.
     Issuer,
-    /// `aud` does not name the test audience.
     Audience,
-    /// `exp` has passed.
     Expired,
 }
 
 impl JwtError {
-    /// A message for an error answer (never holding the token).
     pub(crate) fn message(self) -> String {
-        match self {
-            JwtError::Malformed(what) => format!("The web identity token is malformed: {what}."),
-            JwtError::Signature => {
-                "The web identity token signature could not be verified.".to_string()
+        let message = match self {
+            JwtError::Malformed(what) => {
+                return format!("The web identity token is malformed: {what}.")
             }
-            JwtError::Issuer => "The web identity token issuer is not trusted.".to_string(),
-            JwtError::Audience => "Incorrect token audience.".to_string(),
-            JwtError::Expired => {
-                "Token expired: current date/time is past the exp claim.".to_string()
-            }
-        }
+            JwtError::Signature => "The web identity token signature could not be verified.",
+            JwtError::Issuer => "The web identity token issuer is not trusted.",
+            JwtError::Audience => "Incorrect token audience.",
+            JwtError::Expired => "Token expired: current date/time is past the exp claim.",
+        };
+        message.to_string()
     }
 }
 
-/// Decodes one base64url part holding a JSON object.
 fn json_part(part: &str, what: &'static str) -> Result<serde_json::Map<String, Value>, JwtError> {
     let bytes = b64url_decode(part).ok_or(JwtError::Malformed(what))?;
     match serde_json::from_slice(&bytes) {
@@ -180,6 +166,68 @@ pub(crate) fn verify(key: &[u8], token: &str, now: i64) -> Result<String, JwtErr
         return Err(JwtError::Expired);
     }
     Ok(subject)
+}
+
+pub(crate) const CONTEXT_TTL_SECS: i64 = 3600;
+/// Prefix of the signed bytes, so that no other signature made with the
+/// same key can pass for a context's.
+const DOMAIN: &str = "rs-idc-identity-context.";
+
+fn mac(key: &[u8], payload_b64: &str) -> [u8; 32] {
+    sigv4::hmac_sha256(key, format!("{DOMAIN}{payload_b64}").as_bytes())
+}
+
+pub(crate) fn issue_context(key: &[u8], subject: &str, app: &str, now: i64) -> String {
+    let payload = format!(
+        "{{\"sub\":{},\"app\":{},\"exp\":{},\"nonce\":{}}}",
+        json_string(subject),
+        json_string(app),
+        now.saturating_add(CONTEXT_TTL_SECS),
+        json_string(&b64url(&random_bytes(12)))
+    );
+    let payload_b64 = b64url(payload.as_bytes());
+    let signature = b64url(&mac(key, &payload_b64));
+    format!("{payload_b64}.{signature}")
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ContextError {
+    Malformed,
+    /// The signature does not verify: not issued by this server, or
+    /// altered.
+    NotIssued,
+    Expired,
+}
+
+pub(crate) fn verify_context(
+    key: &[u8],
+    assertion: &str,
+    now: i64,
+) -> Result<String, ContextError> {
+    let (payload_b64, signature_b64) = assertion.split_once('.').ok_or(ContextError::Malformed)?;
+    let signature = b64url_decode(signature_b64).ok_or(ContextError::Malformed)?;
+    if payload_b64.is_empty() || signature.len() != 32 {
+        return Err(ContextError::Malformed);
+    }
+    if !sigv4::constant_time_eq(&mac(key, payload_b64), &signature) {
+        return Err(ContextError::NotIssued);
+    }
+    // Signed by this server, so well formed; checked all the same.
+    let payload: Value = b64url_decode(payload_b64)
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .ok_or(ContextError::Malformed)?;
+    let subject = payload.get("sub").and_then(Value::as_str);
+    let expires = payload.get("exp").and_then(Value::as_i64);
+    match (subject, expires) {
+        (Some(sub), Some(exp)) if valid_subject(sub) => {
+            if exp <= now {
+                Err(ContextError::Expired)
+            } else {
+                Ok(sub.to_string())
+            }
+        }
+        _ => Err(ContextError::Malformed),
+    }
 }
 
 #[cfg(test)]

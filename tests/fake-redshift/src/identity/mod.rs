@@ -3,7 +3,6 @@
 //! their user) and the browser sign-in (`browser`).
 
 pub(crate) mod browser;
-mod context;
 pub(crate) mod jwt;
 mod oidc;
 pub(crate) mod store;
@@ -15,17 +14,27 @@ pub(crate) use store::Store;
 
 use crate::http::Request;
 use crate::server::State;
-use crate::service::{param, query_params, random_bytes, Reply};
+use crate::service::{query_params, random_bytes, Reply};
 use crate::timefmt;
 use crate::FakeServer;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
-/// What the decoded bytes of a token issued to a user's credentials start
-/// with, before the user and a newline.
+/// What the decoded bytes of a token issued to a user start with, before
+/// the user and a newline.
 const USER_TOKEN_PREFIX: &[u8] = b"rs-idc-user:";
 
-/// Standard base64 with padding.
+/// `rs-idc-user:<subject>\n`, the start of a token issued to a user.
+fn user_bytes(subject: &str) -> Vec<u8> {
+    [USER_TOKEN_PREFIX, subject.as_bytes(), b"\n"].concat()
+}
+
+/// The user named at the start of a token's bytes, if any.
+fn named_user(bytes: &[u8]) -> Option<&str> {
+    let rest = bytes.strip_prefix(USER_TOKEN_PREFIX)?;
+    std::str::from_utf8(&rest[..rest.iter().position(|&b| b == b'\n')?]).ok()
+}
+
 pub(crate) fn b64_standard(bytes: &[u8]) -> String {
     STANDARD.encode(bytes)
 }
@@ -33,9 +42,7 @@ pub(crate) fn b64_standard(bytes: &[u8]) -> String {
 /// A Redshift token of `len` bytes (standard base64) whose bytes begin with
 /// `rs-idc-user:<subject>\n`, then random bytes.
 pub(crate) fn user_token(subject: &str, len: usize) -> String {
-    let mut bytes = USER_TOKEN_PREFIX.to_vec();
-    bytes.extend_from_slice(subject.as_bytes());
-    bytes.push(b'\n');
+    let mut bytes = user_bytes(subject);
     let fill = len.saturating_sub(bytes.len());
     bytes.extend(random_bytes(fill));
     b64_standard(&bytes)
@@ -46,14 +53,10 @@ pub(crate) fn user_token(subject: &str, len: usize) -> String {
 /// identity context), `None` for any other token or text.
 pub fn token_subject(token: &str) -> Option<String> {
     let bytes = STANDARD.decode(token.trim()).ok()?;
-    let rest = bytes.strip_prefix(USER_TOKEN_PREFIX)?;
-    let end = rest.iter().position(|&b| b == b'\n')?;
-    let subject = std::str::from_utf8(&rest[..end]).ok()?;
+    let subject = named_user(&bytes)?;
     jwt::valid_subject(subject).then(|| subject.to_string())
 }
 
-/// Answers STS and SSO-OIDC requests; `None` for any other request (which
-/// Redshift's handler then answers).
 pub(crate) fn dispatch(state: &State, req: &Request, close: bool) -> Option<Reply> {
     if let Some(reply) = browser::dispatch(state, req, close) {
         return Some(reply);
@@ -61,17 +64,9 @@ pub(crate) fn dispatch(state: &State, req: &Request, close: bool) -> Option<Repl
     if req.path == "/token" {
         return Some(oidc::handle(state, req, close));
     }
-    let params = query_params(req);
-    match param(&params, "Action")? {
-        sts::ASSUME_ROLE => Some(sts::assume_role(state, req, &params, close)),
-        sts::ASSUME_ROLE_WITH_WEB_IDENTITY => {
-            Some(sts::assume_role_with_web_identity(state, &params, close))
-        }
-        _ => None,
-    }
+    sts::handle(state, req, &query_params(req), close)
 }
 
-/// Makes a web token with the server's key (or a wrong one).
 pub(crate) fn web_token(state: &State, spec: &WebTokenSpec) -> String {
     jwt::make(&state.identity.key, spec, timefmt::now_epoch_secs())
 }

@@ -2,29 +2,23 @@
 //! JWT bearer and refresh token grants; and the REST-JSON answers and
 //! errors that the browser sign-in shares.
 
-use super::context;
 use super::jwt::{self, JwtError};
 use crate::auth;
-use crate::behaviour::MAX_SLOW_MS;
 use crate::http::{self, Request};
 use crate::keys::{UNAUTHORIZED_APPLICATION_ARN, UNKNOWN_APPLICATION_ARN};
 use crate::names::op::{IAM_JWT_BEARER, IAM_REFRESH_TOKEN};
 use crate::server::State;
+use crate::service::MAX_SLOW_MS;
 use crate::service::{json_string, random_bytes, request_id, Protocol, Reply};
 use crate::timefmt;
 use serde_json::Value;
 use std::time::Duration;
 
-/// `grantType` of the JWT bearer grant.
 pub(crate) const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
-/// `grantType` of the refresh token grant.
 pub(crate) const REFRESH_TOKEN: &str = "refresh_token";
-/// SigV4 service name of SSO-OIDC.
 const SERVICE: &str = "sso-oauth";
-/// `expiresIn` of access and ID tokens.
 const ACCESS_TOKEN_TTL_SECS: i64 = 3600;
 
-/// The modelled errors of SSO-OIDC that the fake answers with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum OidcError {
     InvalidClient,
@@ -62,7 +56,6 @@ impl OidcError {
     }
 }
 
-/// A failed request: status, code, JSON body.
 pub(super) struct Failure(pub u16, pub String, pub String);
 
 impl From<(OidcError, &str)> for Failure {
@@ -77,12 +70,10 @@ impl From<(OidcError, &str)> for Failure {
     }
 }
 
-/// `Err` with the failure of `e` and its `error_description`.
 pub(super) fn fail<T>(e: OidcError, description: &str) -> Result<T, Failure> {
     Err(Failure::from((e, description)))
 }
 
-/// The request body, which must be a JSON object.
 pub(super) fn object(req: &Request) -> Result<Value, Failure> {
     match serde_json::from_slice(&req.body) {
         Ok(body @ Value::Object(_)) => Ok(body),
@@ -108,8 +99,6 @@ pub(super) fn operation(
         .map_or(base, |(_, op)| op)
 }
 
-/// Counts a request under `operation` and answers it: `200` with the
-/// body, or the failure with `x-amzn-ErrorType`.
 pub(super) fn respond(
     state: &State,
     operation: &str,
@@ -153,7 +142,6 @@ fn check_client(client_id: &str) -> Result<(), Failure> {
     Ok(())
 }
 
-/// A string member of the request, `InvalidRequestException` if missing.
 pub(super) fn member<'a>(body: &'a Value, name: &str) -> Result<&'a str, Failure> {
     match body.get(name) {
         Some(Value::String(s)) if !s.is_empty() => Ok(s),
@@ -161,7 +149,6 @@ pub(super) fn member<'a>(body: &'a Value, name: &str) -> Result<&'a str, Failure
     }
 }
 
-/// The user a grant is for, or why it is refused.
 fn grant_subject(state: &State, body: &Value, client_id: &str) -> Result<String, Failure> {
     match member(body, "grantType")? {
         JWT_BEARER => {
@@ -172,18 +159,23 @@ fn grant_subject(state: &State, body: &Value, client_id: &str) -> Result<String,
                 _ => fail(OidcError::InvalidGrant, &e.message()),
             })
         }
-        REFRESH_TOKEN => {
-            let token = member(body, "refreshToken")?;
-            match state.identity.refresh_grant(token) {
-                Some(grant) if grant.client_id == client_id => Ok(grant.subject),
-                _ => fail(OidcError::InvalidGrant, "Invalid refresh token provided"),
-            }
-        }
+        REFRESH_TOKEN => refresh_subject(state, body, client_id),
         _ => fail(OidcError::UnsupportedGrantType, "Unsupported grant type"),
     }
 }
 
-/// The pause asked for by a subject `slow-N-...`, in milliseconds.
+/// The user of a refresh token grant (issued to `client_id`).
+pub(super) fn refresh_subject(
+    state: &State,
+    body: &Value,
+    client_id: &str,
+) -> Result<String, Failure> {
+    match state.identity.refresh_grant(member(body, "refreshToken")?) {
+        Some(grant) if grant.client_id == client_id => Ok(grant.subject),
+        _ => fail(OidcError::InvalidGrant, "Invalid refresh token provided"),
+    }
+}
+
 fn slow_ms(subject: &str) -> Option<u64> {
     let rest = subject.strip_prefix("slow-")?;
     let (n, _) = rest.split_once('-')?;
@@ -192,7 +184,6 @@ fn slow_ms(subject: &str) -> Option<u64> {
     (1..=MAX_SLOW_MS).contains(&n).then_some(n as u64)
 }
 
-/// `ssoins-...` of an application ARN, for the ID token's issuer.
 fn instance(client_id: &str) -> &str {
     client_id
         .split_once(":application/")
@@ -200,13 +191,12 @@ fn instance(client_id: &str) -> &str {
         .unwrap_or("ssoins-unknown")
 }
 
-/// The success body: fresh tokens and identity context for `subject`.
 fn issue(state: &State, subject: &str, client_id: &str) -> String {
     let store = &state.identity;
     let now = timefmt::now_epoch_secs();
     let access_token = format!("aoaAAAAAG{}", jwt::b64url(&random_bytes(96)));
     let refresh_token = store.new_refresh_token(subject, client_id);
-    let identity_context = context::issue(&store.key, subject, client_id, now);
+    let identity_context = jwt::issue_context(&store.key, subject, client_id, now);
     let id_payload = format!(
         "{{\"iss\":{},\"aud\":{},\"sub\":{},\"iat\":{now},\"exp\":{},\"sts:identity_context\":{}}}",
         json_string(&format!(
@@ -235,7 +225,6 @@ fn issue(state: &State, subject: &str, client_id: &str) -> String {
     )
 }
 
-/// Checks and answers one request: the success body.
 fn answer(state: &State, req: &Request) -> Result<String, Failure> {
     if req.method != "POST" || !req.query.split('&').any(|p| p == "aws_iam=t") {
         let message =
@@ -257,7 +246,6 @@ fn answer(state: &State, req: &Request) -> Result<String, Failure> {
     Ok(issue(state, &subject, client_id))
 }
 
-/// Handles `POST /token?aws_iam=t`.
 pub(crate) fn handle(state: &State, req: &Request, close: bool) -> Reply {
     let grants = [
         (JWT_BEARER, IAM_JWT_BEARER),

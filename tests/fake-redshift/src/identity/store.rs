@@ -10,12 +10,9 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
-/// Upper-case letters and digits, for access key IDs.
 const UPPER_ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-/// The standard base64 alphabet, for secret keys.
 const BASE64_CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-/// `n` random characters of `alphabet`.
 pub(crate) fn random_chars(alphabet: &[u8], n: usize) -> String {
     random_bytes(n)
         .into_iter()
@@ -23,38 +20,29 @@ pub(crate) fn random_chars(alphabet: &[u8], n: usize) -> String {
         .collect()
 }
 
-/// Credentials minted by AssumeRole or AssumeRoleWithWebIdentity.
 #[derive(Clone, Debug)]
 pub(crate) struct Minted {
     pub secret_access_key: String,
     pub session_token: String,
-    /// Epoch seconds.
     pub expires: i64,
-    /// The user of an identity-enhanced session; `None` for plain ones.
     pub subject: Option<String>,
 }
 
-/// What a refresh token stands for.
 #[derive(Clone, Debug)]
 pub(crate) struct Grant {
     pub subject: String,
     pub client_id: String,
-    /// Epoch seconds.
     pub expires: i64,
 }
 
-/// The trusted identity propagation state of one server.
 pub(crate) struct Store {
-    /// HS256 key of web tokens, ID tokens and identity contexts.
     pub key: [u8; 32],
     pub user_credentials_ttl_secs: i64,
     pub refresh_token_ttl_secs: i64,
-    /// By access key ID, oldest first.
     minted: Mutex<Vec<(String, Minted)>>,
     grants: Mutex<HashMap<String, Grant>>,
     secrets: Mutex<Vec<String>>,
     operations: [AtomicU64; OPERATIONS.len()],
-    /// Registered clients and authorization codes of the browser sign-in.
     pub browser: Signin,
 }
 
@@ -76,7 +64,6 @@ impl Default for Store {
 }
 
 impl Store {
-    /// A store with a fresh random key and the lifetimes of `opts`.
     pub(crate) fn new(opts: &crate::FakeOptions) -> Store {
         Store {
             user_credentials_ttl_secs: opts.user_credentials_ttl_secs,
@@ -86,8 +73,6 @@ impl Store {
         }
     }
 
-    /// Mints credentials that expire at `expires`, identity-enhanced for
-    /// `subject` if given; returns the access key ID.
     pub(crate) fn mint(&self, expires: i64, subject: Option<&str>) -> (String, Minted) {
         let access_key_id = format!("ASIA{}", random_chars(UPPER_ALNUM, 16));
         let minted = Minted {
@@ -101,7 +86,6 @@ impl Store {
         (access_key_id, minted)
     }
 
-    /// The minted credentials behind an access key ID.
     pub(crate) fn minted(&self, access_key_id: &str) -> Option<Minted> {
         let minted = lock(&self.minted);
         minted
@@ -110,7 +94,6 @@ impl Store {
             .map(|(_, m)| m.clone())
     }
 
-    /// Every minted `(access key ID, secret, session token)`, oldest first.
     pub(crate) fn all_minted(&self) -> Vec<(String, String, String)> {
         let minted = lock(&self.minted);
         let each = |(id, m): &(String, Minted)| {
@@ -123,8 +106,6 @@ impl Store {
         minted.iter().map(each).collect()
     }
 
-    /// A new refresh token for `subject` and `client_id`, valid for the
-    /// refresh token lifetime from now.
     pub(crate) fn new_refresh_token(&self, subject: &str, client_id: &str) -> String {
         let token = format!(
             "aorAAAAAG{}",
@@ -139,8 +120,6 @@ impl Store {
         token
     }
 
-    /// The grant behind a refresh token that has not expired; expired ones
-    /// are forgotten.
     pub(crate) fn refresh_grant(&self, token: &str) -> Option<Grant> {
         let mut grants = lock(&self.grants);
         let grant = grants.get(token)?.clone();
@@ -151,25 +130,20 @@ impl Store {
         Some(grant)
     }
 
-    /// Remembers a secret handed out (for `issued_secrets()`).
     pub(crate) fn record_secret(&self, secret: &str) {
         lock(&self.secrets).push(secret.to_string());
     }
 
-    /// Every secret handed out, oldest first.
     pub(crate) fn secrets(&self) -> Vec<String> {
         lock(&self.secrets).clone()
     }
 
-    /// Counts one answered request of a counted operation (others are
-    /// ignored).
     pub(crate) fn count(&self, operation: &str) {
         if let Some(i) = OPERATIONS.iter().position(|(_, o)| *o == operation) {
             self.operations[i].fetch_add(1, Ordering::SeqCst);
         }
     }
 
-    /// Requests answered for `operation` (0 for names not counted).
     pub(crate) fn operations(&self, operation: &str) -> u64 {
         OPERATIONS
             .iter()
@@ -177,7 +151,6 @@ impl Store {
             .map_or(0, |i| self.operations[i].load(Ordering::SeqCst))
     }
 
-    /// Zeroes the per-operation counters.
     pub(crate) fn reset_counters(&self) {
         for counter in &self.operations {
             counter.store(0, Ordering::SeqCst);

@@ -2,27 +2,21 @@
 //! (unsigned) and `AssumeRole` (signed, with optional IAM Identity Center
 //! contexts in `ProvidedContexts`).
 
-use super::context::{self, ContextError};
-use super::jwt::{self, JwtError};
+use super::jwt::{self, ContextError, JwtError};
 use crate::auth;
 use crate::http::Request;
 use crate::keys::{CONTEXT_PROVIDER_ARN, DENIED_ROLE_ARN, WEB_TOKEN_AUDIENCE, WEB_TOKEN_ISSUER};
-use crate::reply::{Answer, Failure};
 use crate::server::State;
 use crate::service::{param, xml_escape, Protocol, Reply};
+use crate::service::{Answer, Failure};
 use crate::sigv4;
 use crate::timefmt;
 use std::collections::BTreeMap;
 
-/// `Action` of AssumeRole.
 pub(crate) const ASSUME_ROLE: &str = "AssumeRole";
-/// `Action` of AssumeRoleWithWebIdentity.
 pub(crate) const ASSUME_ROLE_WITH_WEB_IDENTITY: &str = "AssumeRoleWithWebIdentity";
-/// XML namespace of STS.
 const XMLNS: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
-/// SigV4 service name of STS.
 const SERVICE: &str = "sts";
-/// Most `ProvidedContexts` entries one request may hold.
 const MAX_CONTEXTS: usize = 5;
 
 fn validation(message: impl Into<String>) -> Failure {
@@ -33,8 +27,23 @@ fn invalid_parameter(message: impl Into<String>) -> Failure {
     (400, "InvalidParameterValue", message.into())
 }
 
-fn answer(close: bool) -> Answer {
-    Answer::new(Protocol::Query, XMLNS, close)
+/// Answers `AssumeRole` and `AssumeRoleWithWebIdentity`; `None` for any
+/// other action.
+pub(crate) fn handle(
+    state: &State,
+    req: &Request,
+    params: &[(String, String)],
+    close: bool,
+) -> Option<Reply> {
+    let action = param(params, "Action")?;
+    let answer = Answer::new(Protocol::Query, XMLNS, close);
+    let result = match action {
+        ASSUME_ROLE => assume_role(state, req, params),
+        ASSUME_ROLE_WITH_WEB_IDENTITY => assume_role_with_web_identity(state, params),
+        _ => return None,
+    };
+    state.identity.count(action);
+    Some(answer.reply(result.map(|result| answer.wrapped(action, &result))))
 }
 
 fn required<'a>(params: &'a [(String, String)], name: &str) -> Result<&'a str, Failure> {
@@ -47,14 +56,12 @@ fn required<'a>(params: &'a [(String, String)], name: &str) -> Result<&'a str, F
     })
 }
 
-/// A role to assume: its account and its name (the last part of its path).
 struct Role {
     arn: String,
     account: String,
     name: String,
 }
 
-/// `arn:aws:iam::<12 digits>:role/[path/]name`.
 fn parse_role(arn: &str) -> Option<Role> {
     let rest = arn.strip_prefix("arn:aws:iam::")?;
     let (account, path) = rest.split_once(":role/")?;
@@ -92,14 +99,11 @@ fn common(state: &State, params: &[(String, String)]) -> Result<(Role, String, i
     Ok((role, session.to_string(), ttl))
 }
 
-/// `AROA` and 17 characters that stay the same for one role.
 fn role_id(role_arn: &str) -> String {
     let digest = sigv4::sha256_hex(role_arn.as_bytes()).to_ascii_uppercase();
     format!("AROA{}", &digest[..17])
 }
 
-/// Mints credentials for `role` and writes `<AssumedRoleUser>` and
-/// `<Credentials>`.
 fn mint(state: &State, role: &Role, session: &str, ttl: i64, subject: Option<&str>) -> String {
     let expires = timefmt::now_epoch_secs().saturating_add(ttl);
     let (key_id, minted) = state.identity.mint(expires, subject);
@@ -133,48 +137,34 @@ fn denied(role: &Role, action: &str) -> Result<(), Failure> {
 }
 
 /// `AssumeRoleWithWebIdentity`: unsigned; the web token is the proof.
-pub(crate) fn assume_role_with_web_identity(
+fn assume_role_with_web_identity(
     state: &State,
     params: &[(String, String)],
-    close: bool,
-) -> Reply {
-    let answer = answer(close);
-    let result = (|| {
-        let (role, session, ttl) = common(state, params)?;
-        let name = (ASSUME_ROLE_WITH_WEB_IDENTITY.into(), session.clone());
-        State::note(&state.session_names, name, false);
-        let token = required(params, "WebIdentityToken")?;
-        let subject =
-            jwt::verify(&state.identity.key, token, timefmt::now_epoch_secs()).map_err(|e| {
-                let code = match e {
-                    JwtError::Audience => "IDPRejectedClaim",
-                    JwtError::Expired => "ExpiredTokenException",
-                    _ => "InvalidIdentityToken",
-                };
-                let status = if e == JwtError::Audience { 403 } else { 400 };
-                (status, code, e.message())
-            })?;
-        denied(&role, ASSUME_ROLE_WITH_WEB_IDENTITY)?;
-        let creds = mint(state, &role, &session, ttl, None);
-        let result = format!(
-            "    <SubjectFromWebIdentityToken>{}</SubjectFromWebIdentityToken>\n    \
-             <Audience>{}</Audience>\n{creds}    <Provider>{}</Provider>\n",
-            xml_escape(&subject),
-            xml_escape(WEB_TOKEN_AUDIENCE),
-            xml_escape(WEB_TOKEN_ISSUER),
-        );
-        Ok(answer.success(
-            answer
-                .wrapped(ASSUME_ROLE_WITH_WEB_IDENTITY, &result)
-                .as_bytes(),
-        ))
-    })();
-    state.identity.count(ASSUME_ROLE_WITH_WEB_IDENTITY);
-    result.unwrap_or_else(|failure| answer.error(failure))
+) -> Result<String, Failure> {
+    let (role, session, ttl) = common(state, params)?;
+    let name = (ASSUME_ROLE_WITH_WEB_IDENTITY.into(), session.clone());
+    State::note(&state.session_names, name, false);
+    let token = required(params, "WebIdentityToken")?;
+    let now = timefmt::now_epoch_secs();
+    let subject = jwt::verify(&state.identity.key, token, now).map_err(|e| {
+        let (status, code) = match e {
+            JwtError::Audience => (403, "IDPRejectedClaim"),
+            JwtError::Expired => (400, "ExpiredTokenException"),
+            _ => (400, "InvalidIdentityToken"),
+        };
+        (status, code, e.message())
+    })?;
+    denied(&role, ASSUME_ROLE_WITH_WEB_IDENTITY)?;
+    let creds = mint(state, &role, &session, ttl, None);
+    Ok(format!(
+        "    <SubjectFromWebIdentityToken>{}</SubjectFromWebIdentityToken>\n    \
+         <Audience>{}</Audience>\n{creds}    <Provider>{}</Provider>\n",
+        xml_escape(&subject),
+        xml_escape(WEB_TOKEN_AUDIENCE),
+        xml_escape(WEB_TOKEN_ISSUER),
+    ))
 }
 
-/// The user of the IAM Identity Center context among `ProvidedContexts`,
-/// if any.
 fn provided_subject(state: &State, params: &[(String, String)]) -> Result<Option<String>, Failure> {
     let mut entries: BTreeMap<u64, (Option<&str>, Option<&str>)> = BTreeMap::new();
     for (k, v) in params {
@@ -222,7 +212,7 @@ fn provided_subject(state: &State, params: &[(String, String)]) -> Result<Option
             )));
         }
         let now = timefmt::now_epoch_secs();
-        let user = context::verify(&state.identity.key, assertion, now).map_err(|e| {
+        let user = jwt::verify_context(&state.identity.key, assertion, now).map_err(|e| {
             invalid_parameter(match e {
                 ContextError::Malformed => format!("{at}.ContextAssertion is malformed."),
                 ContextError::NotIssued => format!(
@@ -239,29 +229,22 @@ fn provided_subject(state: &State, params: &[(String, String)]) -> Result<Option
 
 /// `AssumeRole`: signed; with an identity context, the new session is
 /// identity-enhanced for the context's user.
-pub(crate) fn assume_role(
+fn assume_role(
     state: &State,
     req: &Request,
     params: &[(String, String)],
-    close: bool,
-) -> Reply {
-    let answer = answer(close);
-    let result = (|| {
-        auth::authenticate(state, req, SERVICE).map_err(|(e, message)| {
-            let (status, code) = e.code(Protocol::Query);
-            (status, code, message)
-        })?;
-        let (role, session, ttl) = common(state, params)?;
-        State::note(
-            &state.session_names,
-            (ASSUME_ROLE.into(), session.clone()),
-            false,
-        );
-        let subject = provided_subject(state, params)?;
-        denied(&role, ASSUME_ROLE)?;
-        let creds = mint(state, &role, &session, ttl, subject.as_deref());
-        Ok(answer.success(answer.wrapped(ASSUME_ROLE, &creds).as_bytes()))
-    })();
-    state.identity.count(ASSUME_ROLE);
-    result.unwrap_or_else(|failure| answer.error(failure))
+) -> Result<String, Failure> {
+    auth::authenticate(state, req, SERVICE).map_err(|(e, message)| {
+        let (status, code) = e.code(Protocol::Query);
+        (status, code, message)
+    })?;
+    let (role, session, ttl) = common(state, params)?;
+    State::note(
+        &state.session_names,
+        (ASSUME_ROLE.into(), session.clone()),
+        false,
+    );
+    let subject = provided_subject(state, params)?;
+    denied(&role, ASSUME_ROLE)?;
+    Ok(mint(state, &role, &session, ttl, subject.as_deref()))
 }
