@@ -57,30 +57,34 @@ impl Service {
         fork::once(&self.oidc, || aws_sdk_ssooidc::Client::new(&self.config))
     }
 
+    /// This configuration, signing with exactly `signer`'s credentials.
+    fn signed_by(&self, signer: &Identity) -> SdkConfig {
+        self.config
+            .to_builder()
+            .credentials_provider(SharedCredentialsProvider::new(signer.credentials.clone()))
+            .build()
+    }
+
     /// An STS client of this configuration that signs with `signer`'s
     /// credentials.
     pub(crate) fn sts_signed_by(&self, signer: &Identity) -> aws_sdk_sts::Client {
-        let config = aws_sdk_sts::config::Builder::from(&self.config)
-            .credentials_provider(signer.credentials.clone())
-            .build();
-        aws_sdk_sts::Client::from_conf(config)
+        aws_sdk_sts::Client::new(&self.signed_by(signer))
     }
 
     /// An SSO-OIDC client of this configuration that signs with
     /// `signer`'s credentials.
     pub(crate) fn oidc_signed_by(&self, signer: &Identity) -> aws_sdk_ssooidc::Client {
-        let config = aws_sdk_ssooidc::config::Builder::from(&self.config)
-            .credentials_provider(signer.credentials.clone())
-            .build();
-        aws_sdk_ssooidc::Client::from_conf(config)
+        aws_sdk_ssooidc::Client::new(&self.signed_by(signer))
     }
 
     /// An SSO-OIDC client of this configuration in `region`.
     pub(crate) fn oidc_in(&self, region: &str) -> aws_sdk_ssooidc::Client {
-        let config = aws_sdk_ssooidc::config::Builder::from(&self.config)
+        let config = self
+            .config
+            .to_builder()
             .region(Region::new(region.to_owned()))
             .build();
-        aws_sdk_ssooidc::Client::from_conf(config)
+        aws_sdk_ssooidc::Client::new(&config)
     }
 
     /// The endpoint URL the API of `api` is called at; `None` when the SDK
@@ -299,13 +303,8 @@ pub(crate) struct Caller {
 impl Caller {
     /// Clients like those of `service`, signing with exactly `identity`.
     pub(crate) fn new(service: &Service, identity: &Identity) -> Caller {
-        let config = service
-            .config
-            .to_builder()
-            .credentials_provider(SharedCredentialsProvider::new(identity.credentials.clone()))
-            .build();
         Caller {
-            config,
+            config: service.signed_by(identity),
             redshift: OnceLock::new(),
             serverless: OnceLock::new(),
         }
