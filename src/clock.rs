@@ -9,9 +9,7 @@ use std::time::{Duration, Instant};
 
 /// Milliseconds on a coarse monotonic clock (a few ns to read).
 pub(crate) fn monotonic_ms() -> u64 {
-    coarse_clock(libc::CLOCK_MONOTONIC_COARSE)
-        .map(|(secs, nanos)| secs as u64 * 1000 + nanos as u64 / 1_000_000)
-        .unwrap_or(0)
+    monotonic_ns(libc::CLOCK_MONOTONIC_COARSE) / 1_000_000
 }
 
 /// Unix seconds on a coarse clock: token expiries are whole seconds.
@@ -43,8 +41,9 @@ fn coarse_clock(clock: libc::clockid_t) -> Option<(i64, i64)> {
 pub(crate) struct Deadline {
     /// Nanoseconds on the monotonic clock.
     at_ns: u64,
-    /// When the call entered, in [`monotonic_ms`]'s milliseconds: what the
-    /// call's own checks of trust windows read instead of the clock again.
+    /// When the call entered, in [`monotonic_ms`]'s milliseconds (the same
+    /// read as `at_ns`'s): what the call's own checks of trust windows use
+    /// instead of reading the clock again.
     started_ms: u64,
     bound: Duration,
 }
