@@ -71,9 +71,23 @@ impl Interactive for Device {
             registration.client_secret.clone(),
         );
         let issuer = place.key.issuer.clone();
+        // The deadline is idp_response_timeout_s: a call it cuts off ends
+        // the sign-in with the same message as a wait it ends.
+        let timed_out = || {
+            Error::new(
+                Status::Timeout,
+                "the device-code sign-in did not finish within idp_response_timeout_s \
+                 (nobody confirmed the code in time)",
+            )
+        };
+        let within_bound = |err: Error| match err.status() {
+            Status::Timeout if place.deadline.passed() => timed_out(),
+            _ => err,
+        };
         let authorization = runtime::run(place.deadline, async move {
             signin::start_device_authorization(&service, region, client_id, secret, issuer).await
-        })?;
+        })
+        .map_err(within_bound)?;
         show(
             &authorization.verification_uri_complete,
             &authorization.user_code,
@@ -84,11 +98,7 @@ impl Interactive for Device {
             let left = place.deadline.left();
             if left <= interval {
                 std::thread::sleep(left);
-                return Err(Error::new(
-                    Status::Timeout,
-                    "the device-code sign-in did not finish within idp_response_timeout_s \
-                     (nobody confirmed the code in time)",
-                ));
+                return Err(timed_out());
             }
             std::thread::sleep(interval);
             let (service, region) = (Arc::clone(place.service), place.region());
@@ -99,7 +109,8 @@ impl Interactive for Device {
             let code = authorization.device_code.clone();
             let poll = runtime::run(place.deadline, async move {
                 signin::poll_device_token(&service, region, client_id, secret, code).await
-            })?;
+            })
+            .map_err(within_bound)?;
             match poll {
                 DevicePoll::Token(access) => return Ok(access),
                 DevicePoll::Pending => {}
